@@ -1,0 +1,55 @@
+"""Raising and clearing blockers: the one way any part of Hub records a problem that stops
+integrations. The engine asks ``blocks_all`` / ``blocks_integration`` before it works."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from activity.models import Blocker
+
+
+def raise_blocker(
+    key: str,
+    code: str,
+    message: str,
+    *,
+    impact: str = Blocker.Impact.AFFECTED,
+    integration_ids: Iterable[int] = (),
+    related: Iterable[dict] = (),
+) -> Blocker:
+    blocker, _ = Blocker.objects.update_or_create(
+        key=key,
+        defaults={
+            "code": code,
+            "message": message,
+            "impact": impact,
+            "integration_ids": sorted(set(integration_ids)),
+            "related": list(related),
+        },
+    )
+    return blocker
+
+
+def clear_blocker(key: str) -> bool:
+    deleted, _ = Blocker.objects.filter(key=key).delete()
+    return bool(deleted)
+
+
+def global_blockers():
+    return Blocker.objects.filter(impact=Blocker.Impact.ALL)
+
+
+def blocks_all() -> bool:
+    return global_blockers().exists()
+
+
+def blocks_integration(integration_id: int) -> bool:
+    if blocks_all():
+        return True
+    # JSON containment is not portable across SQLite, PostgreSQL and MariaDB; the list is short.
+    return any(
+        integration_id in ids
+        for ids in Blocker.objects.filter(impact=Blocker.Impact.AFFECTED).values_list(
+            "integration_ids", flat=True
+        )
+    )

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class ExtensionsConfig(AppConfig):
+    """JavaScript extensions run by Hub (custom data transformations, payload transformations, person
+    reconciliation, state transitions), key-value stores, and the runtime and host APIs they use."""
+
+    name = "extensions"
+    verbose_name = "Extensions"

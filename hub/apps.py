@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class HubConfig(AppConfig):
+    """The project core: configuration, accounts and roles, health, logging and the console shell."""
+
+    name = "hub"
+    verbose_name = "Hub core"

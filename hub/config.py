@@ -1,0 +1,244 @@
+"""Hub's external configuration: ``HUB_HOME/hub.properties`` plus environment overrides.
+
+Settings come from one place, are validated once at start and reach the rest of the code as a
+plain ``HubConfig`` object, so nothing deep in the code reads ``os.environ`` on its own.
+
+Precedence (highest first): environment variable, ``hub.properties``, built-in default.
+Every key has an environment form: upper-case, ``.`` and ``-`` become ``_``, and ``HUB_`` is
+put in front unless the key already starts with ``hub.`` — ``server.port`` is
+``HUB_SERVER_PORT``, ``hub.database.url`` is ``HUB_DATABASE_URL``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import javaproperties
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_HOME = REPO_ROOT / "hub-home"
+PROPERTIES_FILE = "hub.properties"
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message says what to fix, without a traceback."""
+
+
+def _port(value: str) -> int:
+    port = int(value)
+    if not 1 <= port <= 65535:
+        raise ValueError("must be a port number from 1 to 65535")
+    return port
+
+
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise ValueError("must be zero or more")
+    return number
+
+
+def _environment_type(value: str) -> str:
+    value = value.strip().lower()
+    if value not in ("", "production", "testing", "development"):
+        raise ValueError("must be production, testing or development")
+    return value
+
+
+def _path_list(value: str) -> tuple[str, ...]:
+    paths = tuple(p.strip() for p in value.split(",") if p.strip())
+    for path in paths:
+        if not path.startswith("/"):
+            raise ValueError(f"each path must start with '/', got {path!r}")
+    return paths
+
+
+_DATABASE_SCHEMES = ("sqlite", "postgres", "postgresql", "pgsql", "mysql", "mariadb", "oracle", "mssql")
+_BROKER_SCHEMES = ("filesystem", "redis", "rediss", "amqp", "amqps", "pyamqp")
+
+
+def _url(schemes: tuple[str, ...]) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        value = value.strip()
+        if value == "":
+            return value
+        scheme = urlsplit(value).scheme
+        if scheme not in schemes:
+            raise ValueError(f"must be a URL starting with one of {', '.join(s + '://' for s in schemes)}")
+        return value
+
+    return parse
+
+
+def _text(value: str) -> str:
+    return value.strip()
+
+
+def _log_level(value: str) -> str:
+    value = value.strip().lower()
+    if value not in ("normal", "troubleshooting"):
+        raise ValueError("must be normal or troubleshooting")
+    return value
+
+
+@dataclass(frozen=True)
+class Key:
+    name: str
+    parse: Callable[[str], Any]
+    default: str
+    help: str
+
+    @property
+    def env_name(self) -> str:
+        base = self.name.upper().replace(".", "_").replace("-", "_")
+        return base if base.startswith("HUB_") else "HUB_" + base
+
+
+KEYS: tuple[Key, ...] = (
+    Key("server.port", _port, "8443", "HTTPS port of the console and the REST API."),
+    Key("server.redirect.port", _port, "8080", "Plain HTTP port that redirects to the HTTPS port."),
+    Key(
+        "server.address",
+        _text,
+        "0.0.0.0",  # noqa: S104 — a server is reached from other hosts
+        "Address the web server listens on.",
+    ),
+    Key(
+        "server.ssl.certificate",
+        _text,
+        "",
+        "PEM certificate (chain) for HTTPS. Empty: a self-signed one is generated in HUB_HOME/certs.",
+    ),
+    Key("server.ssl.certificate-key", _text, "", "PEM private key belonging to server.ssl.certificate."),
+    Key(
+        "server.shutdown.timeout",
+        _positive_int,
+        "30",
+        "Seconds to let web requests and sync work finish on stop before processes are killed.",
+    ),
+    Key("server.web.workers", _positive_int, "2", "Web worker processes."),
+    Key("hub.environment.name", _text, "", "Name shown in the console header, e.g. 'Staging EU'."),
+    Key(
+        "hub.environment.type",
+        _environment_type,
+        "",
+        "production, testing or development: colours the header label. Empty: no label.",
+    ),
+    Key(
+        "hub.security.cors.exclusionPaths",
+        _path_list,
+        "",
+        "Comma-separated paths excluded from the cross-origin checks, e.g. /first-path,/second-path.",
+    ),
+    Key(
+        "hub.database.url",
+        _url(_DATABASE_SCHEMES),
+        "",
+        "Operational database URL (postgres://, mysql://, oracle://, mssql://). Empty: SQLite in HUB_HOME.",
+    ),
+    Key(
+        "hub.broker.url",
+        _url(_BROKER_SCHEMES),
+        "",
+        "Celery broker URL (redis://, amqp://). Empty: a broker in HUB_HOME that needs no server.",
+    ),
+    Key("hub.workers", _positive_int, "0", "Sync worker processes started by 'make run'. 0: automatic."),
+    Key("hub.log.level", _log_level, "normal", "Initial logging level: normal or troubleshooting."),
+)
+KEYS_BY_NAME: dict[str, Key] = {key.name: key for key in KEYS}
+
+
+@dataclass(frozen=True)
+class HubConfig:
+    home: Path
+    values: Mapping[str, Any] = field(default_factory=dict)
+    sources: Mapping[str, str] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> Any:
+        return self.values[name]
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.home / "logs"
+
+    @property
+    def certs_dir(self) -> Path:
+        return self.home / "certs"
+
+    @property
+    def run_dir(self) -> Path:
+        return self.home / "run"
+
+
+def hub_home(environ: Mapping[str, str] | None = None) -> Path:
+    environ = os.environ if environ is None else environ
+    return Path(environ.get("HUB_HOME") or DEFAULT_HOME).expanduser().resolve()
+
+
+def read_properties(path: Path) -> dict[str, str]:
+    if not path.exists():
+        return {}
+    try:
+        with path.open("r", encoding="utf-8") as handle:
+            return dict(javaproperties.load(handle))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ConfigError(f"{path}: cannot be read as a properties file: {exc}") from None
+
+
+def load(environ: Mapping[str, str] | None = None) -> HubConfig:
+    """Read and validate the configuration; raise ``ConfigError`` naming every problem found."""
+    environ = os.environ if environ is None else environ
+    home = hub_home(environ)
+    properties_path = home / PROPERTIES_FILE
+    from_file = read_properties(properties_path)
+
+    problems = [
+        f"{properties_path}: unknown key '{name}'" + _suggestion(name)
+        for name in sorted(from_file)
+        if name not in KEYS_BY_NAME
+    ]
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for key in KEYS:
+        if key.env_name in environ:
+            raw, source = environ[key.env_name], f"environment variable {key.env_name}"
+        elif key.name in from_file:
+            raw, source = from_file[key.name], f"{properties_path}"
+        else:
+            raw, source = key.default, "default"
+        try:
+            values[key.name] = key.parse(raw)
+        except ValueError as exc:
+            problems.append(f"{source}: {key.name}={raw!r} is not valid: {exc}")
+        sources[key.name] = source
+
+    cert, cert_key = values.get("server.ssl.certificate"), values.get("server.ssl.certificate-key")
+    if bool(cert) != bool(cert_key):
+        problems.append("server.ssl.certificate and server.ssl.certificate-key must be given together")
+    if problems:
+        raise ConfigError("Hub cannot start; fix its configuration:\n  - " + "\n  - ".join(problems))
+    return HubConfig(home=home, values=values, sources=sources)
+
+
+def _suggestion(name: str) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, KEYS_BY_NAME, n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def default_template() -> str:
+    """The text of ``hub.properties.default``: every key, commented out, with its default."""
+    lines = [
+        "# Hub configuration. Copy this file to hub.properties in HUB_HOME and uncomment what you change.",
+        "# Environment variables override this file; each key's variable is named beside it.",
+        "",
+    ]
+    for key in KEYS:
+        lines += [f"# {key.help}", f"# (environment: {key.env_name})", f"#{key.name}={key.default}", ""]
+    return "\n".join(lines)

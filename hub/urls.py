@@ -1,0 +1,28 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from hub import views
+from hub.roles import any_signed_in_user_may_post
+
+admin.site.site_header = "Hub user administration"
+admin.site.site_title = "Hub"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("setup/", views.first_run, name="first-run"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(template_name="hub/login.html", redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", any_signed_in_user_may_post(auth_views.LogoutView.as_view()), name="logout"),
+    path("api/health", views.api_health, name="api-health"),
+    path("admin/", admin.site.urls),
+    path("", include("integrations.urls")),
+    path("activity/", include("activity.urls")),
+    path("metrics/", include("metrics.urls")),
+    path("settings/", include("settings_app.urls")),
+    path("extensions/", include("extensions.urls")),
+    path("help/", views.help_index, name="help"),
+]

@@ -1,0 +1,59 @@
+"""Views of the console shell: home, first-run setup, health, help and the error pages."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_not_required
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from hub import health, setup
+from hub.forms import FirstAdministratorForm
+
+
+def home(request):
+    return render(request, "hub/home.html")
+
+
+@login_not_required
+@never_cache
+def first_run(request):
+    if not setup.first_run_open():
+        raise Http404("Hub is set up already.")
+    form = FirstAdministratorForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        user = setup.create_first_administrator(data["username"], data["email"], data["password"])
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, "Welcome to Hub. You are its first administrator.")
+        return redirect("home")
+    return render(request, "hub/first_run.html", {"form": form})
+
+
+@login_not_required
+@require_GET
+@never_cache
+def api_health(request):
+    body, healthy = health.report()
+    return JsonResponse(body, status=200 if healthy else 503)
+
+
+def section(request, title: str, description: str):
+    """A screen whose subsystem is not built yet: says so honestly instead of showing fake data."""
+    return render(request, "hub/section.html", {"title": title, "description": description})
+
+
+def help_index(request):
+    return render(request, "hub/help.html")
+
+
+def csrf_failure(request, reason=""):
+    return render(request, "hub/csrf_failure.html", status=403)
+
+
+@login_not_required
+def login_redirect_to_setup(request):
+    return redirect("first-run") if setup.first_run_open() else redirect("login")

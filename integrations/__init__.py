@@ -1,0 +1,3 @@
+"""The configuration domain — repositories, collections, models, mappings, integrations, their
+validation and configuration history — and the sync engine that detects changes and keeps
+artifacts in step on Celery workers."""

@@ -1,0 +1,2 @@
+"""The Settings screens: general (change detection, environment label, master password), storage,
+email notifications, license, troubleshooting (logging level) and advanced (imports, moves)."""

@@ -1,0 +1,38 @@
+import pytest
+from django.contrib.auth import get_user_model
+
+from hub.roles import set_role
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def make_user(db):
+    def make(username: str, role: str):
+        user = get_user_model().objects.create_user(username=username, password=PASSWORD)
+        set_role(user, role)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def administrator(make_user):
+    return make_user("ada", "administrator")
+
+
+@pytest.fixture
+def viewer(make_user):
+    return make_user("victor", "viewer")
+
+
+@pytest.fixture
+def admin_client(client, administrator):
+    client.force_login(administrator)
+    return client
+
+
+@pytest.fixture
+def viewer_client(client, viewer):
+    client.force_login(viewer)
+    return client
