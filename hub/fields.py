@@ -60,6 +60,17 @@ class SecretFormField(forms.CharField):
     def prepare_value(self, value):
         return ""  # never send a secret, nor its ciphertext, back to the browser
 
+    def clean(self, value):
+        """Refuse a new secret while it could not be encrypted, before anything is saved."""
+        from hub import vault
+
+        value = super().clean(value)
+        if value:
+            problem = vault.storage_problem()
+            if problem is not None:
+                raise forms.ValidationError(f"{problem.code}: {problem}")
+        return value
+
 
 class SecretField(models.TextField):
     def __init__(self, *args, **kwargs):

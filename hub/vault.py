@@ -209,6 +209,16 @@ def state() -> SecurityState:
     return SecurityState.UNLOCKED
 
 
+def storage_problem() -> VaultError | None:
+    """Why a new secret cannot be stored right now, or ``None``."""
+    state_now = state()
+    if state_now == SecurityState.NOT_SET:
+        return MasterPasswordNotSet()
+    if state_now == SecurityState.LOCKED:
+        return MasterPasswordLocked()
+    return None
+
+
 def validate_new_password(password: str) -> None:
     if len(password) < MINIMUM_LENGTH or not password.strip():
         raise UnacceptableMasterPassword(
