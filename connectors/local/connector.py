@@ -25,6 +25,7 @@ from connectors.errors import (
     InvalidSettings,
     ProjectNotFound,
     ValuesNotAccepted,
+    attachment_too_large,
 )
 from connectors.local import service
 from connectors.local.fields import FIELDS
@@ -320,9 +321,7 @@ class LocalConnector(Connector):
         if attachment is None:
             raise ArtifactNotFound(f"{item.formatted_id} has no attachment {attachment_id}.")
         if attachment.size > max_bytes:
-            raise ValuesNotAccepted(
-                "The attachment is too large.", fields={attachment.filename: f"larger than {max_bytes} bytes"}
-            )
+            raise attachment_too_large(attachment.filename, max_bytes)
         path = service.attachment_path(attachment)
 
         def chunks() -> Iterator[bytes]:

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from connectors.errors import RevisionConflict, ValuesNotAccepted
+from connectors.errors import RevisionConflict, ValuesNotAccepted, attachment_too_large
 from connectors.local.fields import BY_ID, SCALAR_CHECKS
 from connectors.local.models import (
     LocalAttachment,
@@ -319,9 +319,7 @@ def add_attachment(
             for chunk in content:
                 size += len(chunk)
                 if size > limit:
-                    raise ValuesNotAccepted(
-                        "The attachment is too large.", fields={name: f"larger than {limit} bytes"}
-                    )
+                    raise attachment_too_large(name, limit)
                 handle.write(chunk)
         with transaction.atomic():
             item = _locked(item_id, None)
