@@ -32,6 +32,7 @@ from connectors.local.models import (
 from connectors.types import FieldType, WebLink
 
 HUB_USERNAME = "hub"
+LINK_SCHEMES = ("http://", "https://", "ftp://", "mailto:")
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024  # the tracker's own limit, like a real tool's
 
 
@@ -129,6 +130,9 @@ def _web_links(value: Any) -> list[dict[str, str]]:
             link = {"url": link.url, "label": link.label}
         if not isinstance(link, Mapping) or not str(link.get("url", "")).strip():
             raise ValueError("each web link needs a URL")
+        if not str(link["url"]).strip().lower().startswith(LINK_SCHEMES):
+            # The pages render links as <a href>: nothing that a browser would run.
+            raise ValueError(f"{link['url']} is not an http(s), ftp or mailto address")
         links.append({"url": str(link["url"]).strip(), "label": str(link.get("label", ""))})
     return links
 
