@@ -8,7 +8,8 @@
   waited out here and the request sent again (once or twice); a longer one raises RateLimited /
   Overloaded carrying ``retry_after``, so the engine reschedules the work instead of holding a
   worker. Without ``Retry-After`` the error is raised at once and the engine's backoff applies;
-- every failure mapped to the error hierarchy of ``connectors.errors``;
+- every failure mapped to the error hierarchy of ``connectors.errors``; redirects are not
+  followed but reported (a redirect from https to http as an insecure connection, 30014E);
 - each request and response logged at DEBUG (the Troubleshooting level) with credentials
   removed: authorization headers, API keys, cookies, tokens, passwords — in headers and in the
   query string. Bodies are not logged.
@@ -16,6 +17,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import email.utils
 import logging
 import re
@@ -219,11 +221,14 @@ class HttpSession:
         path: str,
         *,
         not_found: Callable[[], ConnectorError] | None = None,
+        errors: Mapping[int, Callable[[httpx.Response], ConnectorError]] | None = None,
         stream: bool = False,
         **kwargs: Any,
     ) -> httpx.Response:
-        """Send a request; return the response if it succeeded, raise the mapped error if not.
-        ``not_found`` makes the error for a 404 (ProjectNotFound, ArtifactNotFound, …)."""
+        """Send a request; return the response if it succeeded (2xx), raise the mapped error if not.
+        ``not_found`` makes the error for a 404 (ProjectNotFound, ArtifactNotFound, …); ``errors``
+        overrides the mapping of other statuses for this call (e.g. a tool whose 403 means "not
+        allowed to do this" rather than "wrong credentials")."""
         replayable = not isinstance(kwargs.get("content"), Iterator)
         for attempt in range(1, MAX_ATTEMPTS + 1):
             self._take_event()
@@ -232,11 +237,13 @@ class HttpSession:
             except (httpx.InvalidURL, TypeError, ValueError) as error:
                 raise InvalidSettings(f"Hub could not build the request: {error}") from None
             response = self._send(request, stream=stream)
-            if response.status_code < 400:
+            if response.status_code < 300:
                 return response
             if stream:
                 response.read()
                 response.close()
+            if errors and response.status_code in errors:
+                raise errors[response.status_code](response)
             wait = retry_after_seconds(response.headers.get("Retry-After"))
             waits_briefly = wait is not None and wait <= self.max_inline_wait
             if response.status_code in (429, 503) and waits_briefly and replayable and attempt < MAX_ATTEMPTS:
@@ -287,6 +294,19 @@ class HttpSession:
     ) -> ConnectorError:
         status = response.status_code
         what = f"HTTP {status} for {response.request.method} {redact_url(response.request.url)}"
+        if status < 400:
+            # Redirects are not followed: a wrong base URL often leads to a login page, and
+            # https → http would send credentials in clear text.
+            location = response.headers.get("Location", "")
+            if response.request.url.scheme == "https" and location.lower().startswith("http://"):
+                return InsecureConnectionRefused(
+                    f"The repository redirected Hub from https to an insecure address ({what}).",
+                    code="CCRRTT-30014E",
+                )
+            return InvalidSettings(
+                f"The repository answered with a redirect to {location or 'another address'} ({what}); "
+                "check the repository URL."
+            )
         if status in (401, 403):
             return CredentialsRefused(f"The repository refused Hub's credentials ({what}).")
         if status == 407:
@@ -310,6 +330,14 @@ class HttpSession:
         if status >= 500:
             return Transient(f"The repository failed to answer ({what}).")
         return ConnectorError(f"The repository refused the request ({what}): {response.text[:300]}")
+
+
+def server_time(response: httpx.Response) -> dt.datetime | None:
+    """The tool's clock from the response's ``Date`` header (for ``ChangePage.server_time``)."""
+    try:
+        return email.utils.parsedate_to_datetime(response.headers["Date"]).astimezone(dt.UTC)
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _reason(error: Exception) -> str:

@@ -4,6 +4,7 @@ and secrets kept out of the log. Every HTTP connector inherits this behaviour.""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 import pytest
@@ -19,7 +20,7 @@ from connectors.errors import (
     Unreachable,
     ValuesNotAccepted,
 )
-from connectors.http import HttpSession, retry_after_seconds
+from connectors.http import HttpSession, retry_after_seconds, server_time
 from connectors.types import RepositorySettings
 from tests.support.netservers import Answer, BasicAuthProxy, ScriptedServer, free_port
 
@@ -217,3 +218,44 @@ def test_retry_after_accepts_seconds_and_http_dates():
     assert retry_after_seconds("7") == 7
     assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0
     assert retry_after_seconds("soon") is None
+
+
+def test_redirects_are_reported_not_followed():
+    def answer(seen):
+        if seen.path.startswith("/to-http"):
+            return Answer(302, b"", {"Location": "http://127.0.0.1:1/login"})
+        return Answer(302, b"", {"Location": "/login"})
+
+    peer = ScriptedServer(answer)
+    try:
+        with pytest.raises(InvalidSettings) as raised:
+            session(settings(peer.url)).get_json("projects.json")
+        assert "/login" in str(raised.value) and len(peer.seen) == 1
+    finally:
+        peer.close()
+
+
+def test_redirect_from_https_to_http_is_an_insecure_connection(tmp_path):
+    peer = ScriptedServer(
+        lambda seen: Answer(301, b"", {"Location": "http://127.0.0.1:1/"}), tls_dir=tmp_path
+    )
+    try:
+        with pytest.raises(InsecureConnectionRefused) as raised:
+            session(settings(peer.url, allow_insecure=True)).get_json("projects.json")
+        assert raised.value.code == "CCRRTT-30014E"
+    finally:
+        peer.close()
+
+
+def test_a_connector_can_remap_a_status_for_one_call(server):
+    http = HttpSession(settings(server.url), headers={"X-Redmine-API-Key": "wrong"})
+    with pytest.raises(ValuesNotAccepted):
+        http.get_json(
+            "projects.json",
+            errors={401: lambda response: ValuesNotAccepted("no", fields={"x": "not allowed"})},
+        )
+
+
+def test_server_time_comes_from_the_date_header(server):
+    response = session(settings(server.url)).request("GET", "projects.json")
+    assert abs((server_time(response) - dt.datetime.now(dt.UTC)).total_seconds()) < 5
