@@ -236,6 +236,8 @@ def update_item(
 ) -> LocalItem:
     with transaction.atomic():
         item = _locked(item_id, expected_revision)
+        if not values:
+            return item  # nothing to change: no new revision, nothing for change detection to see
         many = _apply(item, values, creating=False)
         _touch(item)
         item.save()

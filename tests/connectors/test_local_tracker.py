@@ -130,3 +130,9 @@ def test_loader_creates_items_that_change_detection_pages_through(db, capsys):
         if cursor is None:
             break
     assert len(seen) == len(set(seen)) == 250 == LocalItem.objects.filter(project__key="LOAD").count()
+
+
+def test_an_empty_update_makes_no_new_revision(alpha):
+    made = alpha.create_artifact("DEMO", "bug", {"summary": "x"})
+    again = alpha.update_artifact(made.id, {})
+    assert (again.revision, again.updated) == (made.revision, made.updated)
