@@ -145,6 +145,16 @@ class ArtifactActivity(RelatedElements):
     def __str__(self) -> str:
         return f"{self.formatted_id or self.artifact_id} ({self.get_status_display()})"
 
+    def save(self, *args, **kwargs):
+        self.waiting_key = (
+            self.make_waiting_key(self.integration_id, self.source_side, self.artifact_id)
+            if self.status in self.WAITING
+            else None
+        )
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "waiting_key"}
+        super().save(*args, **kwargs)
+
     @staticmethod
     def make_waiting_key(integration_id, side: str, artifact_id: str) -> str:
         return f"{integration_id or 0}:{side}:{artifact_id}"
@@ -160,16 +170,6 @@ class ArtifactActivity(RelatedElements):
             "artifact_id",
             output_field=models.CharField(max_length=320),
         )
-
-    def save(self, *args, **kwargs):
-        self.waiting_key = (
-            self.make_waiting_key(self.integration_id, self.source_side, self.artifact_id)
-            if self.status in self.WAITING
-            else None
-        )
-        if kwargs.get("update_fields") is not None:
-            kwargs["update_fields"] = {*kwargs["update_fields"], "waiting_key"}
-        super().save(*args, **kwargs)
 
     @property
     def can_retry(self) -> bool:
@@ -283,6 +283,9 @@ class LedgerSettings(models.Model):
 
     class Meta:
         verbose_name_plural = "ledger settings"
+
+    def __str__(self) -> str:
+        return "Activity screen settings"
 
     @classmethod
     def get(cls) -> LedgerSettings:

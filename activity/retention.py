@@ -20,5 +20,6 @@ def trim_completed(limit: int = COMPLETED_LIMIT) -> int:
             return removed
         # Ids in creation order: deleting by id keeps each statement small and portable (MariaDB
         # cannot DELETE with LIMIT through a subquery on the same table).
-        ids = list(completed.order_by("created", "id").values_list("id", flat=True)[: min(excess, DELETE_BATCH)])
+        oldest = completed.order_by("created", "id").values_list("id", flat=True)
+        ids = list(oldest[: min(excess, DELETE_BATCH)])
         removed += ArtifactActivity.objects.filter(id__in=ids).delete()[0]
