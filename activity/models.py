@@ -218,15 +218,15 @@ class ArtifactPair(RelatedElements):
     def __str__(self) -> str:
         return f"{self.a_formatted_id or self.a_artifact_id} ↔ {self.b_formatted_id or self.b_artifact_id}"
 
+    SIDE_FIELDS = ("artifact_id", "formatted_id", "summary", "url", "project")
+
+    @classmethod
+    def side_columns(cls, sides=("A", "B")) -> list[str]:
+        """Column names of the artifact on each side (not the snapshots): what a list row needs."""
+        return [f"{side.lower()}_{name}" for side in sides for name in cls.SIDE_FIELDS]
+
     def side(self, side: str) -> dict:
-        prefix = side.lower()
-        return {
-            "artifact_id": getattr(self, f"{prefix}_artifact_id"),
-            "formatted_id": getattr(self, f"{prefix}_formatted_id"),
-            "summary": getattr(self, f"{prefix}_summary"),
-            "url": getattr(self, f"{prefix}_url"),
-            "project": getattr(self, f"{prefix}_project"),
-        }
+        return {name: getattr(self, f"{side.lower()}_{name}") for name in self.SIDE_FIELDS}
 
 
 class BackgroundJob(models.Model):

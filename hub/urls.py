@@ -25,4 +25,5 @@ urlpatterns = [
     path("settings/", include("settings_app.urls")),
     path("extensions/", include("extensions.urls")),
     path("help/", views.help_index, name="help"),
+    path("help/errors/", include("activity.help_urls")),
 ]
