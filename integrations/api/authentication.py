@@ -1,19 +1,12 @@
-"""Per-user API tokens (``hub.models.ApiToken``, stored as SHA-256 digests) for Django REST framework,
+"""Per-user API tokens (``hub.api_tokens``) for Django REST framework,
 and the permission that keeps viewers read-only — the roles middleware runs before DRF has
 authenticated a token, so the API enforces the same rule itself."""
 
 from __future__ import annotations
 
-import hashlib
-
-from django.utils import timezone
 from rest_framework import authentication, exceptions, permissions
 
 from hub.roles import is_administrator
-
-
-def token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class ApiTokenAuthentication(authentication.BaseAuthentication):
@@ -22,23 +15,17 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
     keywords = ("bearer", "token")
 
     def authenticate(self, request):
-        from hub.models import ApiToken
+        from hub import api_tokens
 
         header = authentication.get_authorization_header(request).split()
         if not header or header[0].decode(errors="replace").lower() not in self.keywords:
             return None
         if len(header) != 2:
             raise exceptions.AuthenticationFailed("The Authorization header is “Bearer <token>”.")
-        token = header[1].decode(errors="replace")
-        found = (
-            ApiToken.objects.select_related("user")
-            .filter(token_hash=token_digest(token), revoked__isnull=True)
-            .first()
-        )
-        if found is None or not found.user.is_active:
+        user = api_tokens.authenticate(header[1].decode(errors="replace"))
+        if user is None:
             raise exceptions.AuthenticationFailed("This API token is unknown or revoked.")
-        ApiToken.objects.filter(pk=found.pk).update(last_used=timezone.now())
-        return found.user, found
+        return user, None
 
     def authenticate_header(self, request) -> str:
         return 'Bearer realm="hub"'
