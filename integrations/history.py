@@ -52,7 +52,9 @@ class Change:
     """``with Change(user, "integration", obj, source=...) as change: …save…`` records the update
     (or create, when ``obj`` is None or unsaved) with before and after snapshots."""
 
-    def __init__(self, user, element_type: str, obj=None, *, source: str = Source.CONSOLE, request_id: str = ""):
+    def __init__(
+        self, user, element_type: str, obj=None, *, source: str = Source.CONSOLE, request_id: str = ""
+    ):
         self.user, self.element_type, self.obj = user, element_type, obj
         self.source, self.request_id = source, request_id
         self.before = snapshot(element_type, obj) if obj is not None and obj.pk else None
@@ -85,7 +87,9 @@ class Change:
         return False
 
 
-def record_delete(user, element_type: str, obj, *, source: str = Source.CONSOLE, request_id: str = "") -> None:
+def record_delete(
+    user, element_type: str, obj, *, source: str = Source.CONSOLE, request_id: str = ""
+) -> None:
     from integrations.snapshots import name_of
 
     before = snapshot(element_type, obj)
@@ -93,4 +97,6 @@ def record_delete(user, element_type: str, obj, *, source: str = Source.CONSOLE,
     from integrations.snapshots import delete
 
     delete(element_type, obj)
-    record(user, "delete", element_type, name, before=before, element_id=pk, source=source, request_id=request_id)
+    record(
+        user, "delete", element_type, name, before=before, element_id=pk, source=source, request_id=request_id
+    )

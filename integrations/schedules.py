@@ -5,7 +5,11 @@ from __future__ import annotations
 SCHEDULES = (
     # (name, task, crontab fields)
     ("Validate the configuration", "integrations.validate_configuration", {"minute": "7"}),
-    ("Purge configuration history older than six months", "integrations.purge_history", {"minute": "17", "hour": "3"}),
+    (
+        "Purge configuration history older than six months",
+        "integrations.purge_history",
+        {"minute": "17", "hour": "3"},
+    ),
 )
 
 
@@ -14,6 +18,13 @@ def install(**_kwargs) -> None:
 
     for name, task, fields in SCHEDULES:
         schedule, _ = CrontabSchedule.objects.get_or_create(
-            **{"minute": "*", "hour": "*", "day_of_week": "*", "day_of_month": "*", "month_of_year": "*", **fields}
+            **{
+                "minute": "*",
+                "hour": "*",
+                "day_of_week": "*",
+                "day_of_month": "*",
+                "month_of_year": "*",
+                **fields,
+            }
         )
         PeriodicTask.objects.update_or_create(name=name, defaults={"task": task, "crontab": schedule})

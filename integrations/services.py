@@ -11,7 +11,13 @@ from django.utils import timezone
 
 from activity.blockers import blocks_integration
 from integrations import validation
-from integrations.models import CollectionProject, GatewayCollection, Integration, Repository, RepositoryCollection
+from integrations.models import (
+    CollectionProject,
+    GatewayCollection,
+    Integration,
+    Repository,
+    RepositoryCollection,
+)
 from integrations.secrets import fingerprint
 
 
@@ -140,7 +146,9 @@ def set_projects(collection: RepositoryCollection, chosen: list[dict]) -> None:
     collection.projects.exclude(project_id__in=ids).delete()
     existing = set(collection.projects.values_list("project_id", flat=True))
     CollectionProject.objects.bulk_create(
-        CollectionProject(collection=collection, project_id=p["id"], key=p.get("key", ""), name=p.get("name") or p["id"])
+        CollectionProject(
+            collection=collection, project_id=p["id"], key=p.get("key", ""), name=p.get("name") or p["id"]
+        )
         for p in chosen
         if p["id"] not in existing
     )

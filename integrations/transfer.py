@@ -62,11 +62,18 @@ def to_zip(changes: Iterable[ExportedChange]) -> bytes:
         archive.writestr(
             "manifest.json",
             json.dumps(
-                {"format": FORMAT, "version": VERSION, "exported": timezone.now().isoformat(), "count": len(changes)}
+                {
+                    "format": FORMAT,
+                    "version": VERSION,
+                    "exported": timezone.now().isoformat(),
+                    "count": len(changes),
+                }
             ),
         )
         for number, change in enumerate(changes, start=1):
-            archive.writestr(f"changes/{number:05d}.json", json.dumps(change.as_dict(), ensure_ascii=False, indent=1))
+            archive.writestr(
+                f"changes/{number:05d}.json", json.dumps(change.as_dict(), ensure_ascii=False, indent=1)
+            )
     return buffer.getvalue()
 
 
@@ -90,7 +97,9 @@ def export(changes) -> bytes:
 def read_zip(data: bytes) -> list[ExportedChange]:
     """The changes in an uploaded zip, or ImportRefused saying exactly what is wrong with it."""
     if len(data) > MAX_ZIP_BYTES:
-        raise ImportRefused(f"The file is larger than {MAX_ZIP_BYTES // (1024 * 1024)} MB; an export is far smaller.")
+        raise ImportRefused(
+            f"The file is larger than {MAX_ZIP_BYTES // (1024 * 1024)} MB; an export is far smaller."
+        )
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
@@ -98,7 +107,9 @@ def read_zip(data: bytes) -> list[ExportedChange]:
     with archive:
         names = archive.namelist()
         if "manifest.json" not in names:
-            raise ImportRefused("The zip is not an export of Hub configuration changes (it has no manifest.json).")
+            raise ImportRefused(
+                "The zip is not an export of Hub configuration changes (it has no manifest.json)."
+            )
         members = sorted(n for n in names if n.startswith("changes/") and n.endswith(".json"))
         if len(members) > MAX_CHANGES or any(i.file_size > MAX_MEMBER_BYTES for i in archive.infolist()):
             raise ImportRefused("The zip is too large to be an export of configuration changes.")
@@ -110,12 +121,17 @@ def read_zip(data: bytes) -> list[ExportedChange]:
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise ImportRefused("The zip is not an export of Hub configuration changes.")
     if manifest.get("version") != VERSION:
-        raise ImportRefused(f"The export has format version {manifest.get('version')}; this Hub reads version {VERSION}.")
+        raise ImportRefused(
+            f"The export has format version {manifest.get('version')}; this Hub reads version {VERSION}."
+        )
     changes = []
     for name, item in zip(members, raw, strict=True):
         try:
-            change = ExportedChange(**{k: item[k] for k in ("action", "element_type", "element_name", "before", "after")},
-                                    time=str(item.get("time", "")), username=str(item.get("username", "")))
+            change = ExportedChange(
+                **{k: item[k] for k in ("action", "element_type", "element_name", "before", "after")},
+                time=str(item.get("time", "")),
+                username=str(item.get("username", "")),
+            )
             snapshots.ElementType(change.element_type)
         except (KeyError, TypeError, ValueError):
             raise ImportRefused(f"{name} is not a configuration change Hub can read.") from None
@@ -159,8 +175,16 @@ def _apply_one(change: ExportedChange, user, request_id: str) -> None:
                 obj = snapshots.apply(kind, change.after or {}, existing)
                 element_id, after = obj.pk, snapshots.snapshot(kind, obj)
             record(
-                user, change.action, kind, change.element_name, before=before, after=after,
-                element_id=element_id, source=Source.IMPORT, request_id=request_id, validate=False,
+                user,
+                change.action,
+                kind,
+                change.element_name,
+                before=before,
+                after=after,
+                element_id=element_id,
+                source=Source.IMPORT,
+                request_id=request_id,
+                validate=False,
             )
     except snapshots.MissingReference as error:
         raise _CannotApply(f"CCRRTT-17031E: {error}") from None

@@ -55,17 +55,27 @@ def _constant(repo: Sequence[str], model: Sequence[str]) -> bool:
 
 BUILT_IN: tuple[Transform, ...] = (
     Transform("copy", "Copy the value", _same_type),
-    Transform("text_format", "Convert text format (plain ↔ rich text)", _one_to_one(_pairs([T.STRING], [T.RICH_TEXT]))),
+    Transform(
+        "text_format",
+        "Convert text format (plain ↔ rich text)",
+        _one_to_one(_pairs([T.STRING], [T.RICH_TEXT])),
+    ),
     Transform("number_text", "Number ↔ text", _one_to_one(_pairs(NUMBERS, TEXT))),
     Transform("number_precision", "Whole number ↔ decimal", _one_to_one(_pairs([T.LONG], [T.DOUBLE]))),
     Transform("date_datetime", "Date ↔ date time (UTC)", _one_to_one(_pairs([T.DATE], [T.DATE_TIME]))),
-    Transform("date_text", "Date or date time ↔ ISO 8601 text", _one_to_one(_pairs([T.DATE, T.DATE_TIME], TEXT))),
+    Transform(
+        "date_text", "Date or date time ↔ ISO 8601 text", _one_to_one(_pairs([T.DATE, T.DATE_TIME], TEXT))
+    ),
     Transform("duration_number", "Duration ↔ minutes", _one_to_one(_pairs([T.DURATION], NUMBERS))),
     Transform("boolean_text", "Boolean ↔ yes/no text", _one_to_one(_pairs([T.BOOLEAN], TEXT))),
     Transform(
         "value_map",
         "Map option values (with a default for unmapped values)",
-        _one_to_one(_pairs(SELECT_TYPES, SELECT_TYPES) | _pairs(SELECT_TYPES, [T.STRING]) | _pairs([T.BOOLEAN], SELECT_TYPES)),
+        _one_to_one(
+            _pairs(SELECT_TYPES, SELECT_TYPES)
+            | _pairs(SELECT_TYPES, [T.STRING])
+            | _pairs([T.BOOLEAN], SELECT_TYPES)
+        ),
         params=("to_model", "to_model_default", "to_repository", "to_repository_default"),
     ),
     Transform("person_persons", "Person ↔ persons (first one)", _one_to_one(_pairs([T.PERSON], [T.PERSONS]))),

@@ -25,17 +25,25 @@ urlpatterns = [
         name="collection-invalid-projects",
     ),
     path("collections/<int:pk>/mapping/", collections.collection_mapping, name="collection-mapping"),
-    path("collections/<int:pk>/mapping/transforms/", collections.mapping_transforms, name="mapping-transforms"),
+    path(
+        "collections/<int:pk>/mapping/transforms/", collections.mapping_transforms, name="mapping-transforms"
+    ),
     path("collections/<int:pk>/mapping/<int:mapping_pk>/", collections.mapping_edit, name="mapping-edit"),
     path(
-        "collections/<int:pk>/mapping/<int:mapping_pk>/delete/", collections.mapping_delete, name="mapping-delete"
+        "collections/<int:pk>/mapping/<int:mapping_pk>/delete/",
+        collections.mapping_delete,
+        name="mapping-delete",
     ),
     path("collections/gateway/new/", collections.gateway_collection_edit, name="gateway-collection-create"),
-    path("collections/gateway/<int:pk>/", collections.gateway_collection_edit, name="gateway-collection-edit"),
+    path(
+        "collections/gateway/<int:pk>/", collections.gateway_collection_edit, name="gateway-collection-edit"
+    ),
     path("collections/sql/new/", collections.sql_collection_edit, name="sql-collection-create"),
     path("collections/sql/<int:pk>/", collections.sql_collection_edit, name="sql-collection-edit"),
     path(
-        "collections/<str:kind>/<int:pk>/delete/", collections.other_collection_delete, name="other-collection-delete"
+        "collections/<str:kind>/<int:pk>/delete/",
+        collections.other_collection_delete,
+        name="other-collection-delete",
     ),
     path("integrations/", integrations.integration_list, name="integrations"),
     path("integrations/new/", integrations.integration_create, name="integration-create"),

@@ -135,7 +135,9 @@ def mapping_problems(mapping: FieldMapping, model_fields: dict) -> list[tuple[st
     problems = []
     missing = [key for key in mapping.model_fields if key not in model_fields]
     if missing:
-        return [("CCRRTT-17002E", f"maps to model field(s) {', '.join(missing)} that the model no longer has")]
+        return [
+            ("CCRRTT-17002E", f"maps to model field(s) {', '.join(missing)} that the model no longer has")
+        ]
     changed = [
         key
         for key, old_type in (mapping.model_field_types or {}).items()
@@ -157,7 +159,9 @@ def mapping_problems(mapping: FieldMapping, model_fields: dict) -> list[tuple[st
                 continue
             known = set(model_field.option_ids)
             params = mapping.params or {}
-            used = set((params.get("to_model") or {}).values()) | set((params.get("to_repository") or {}).keys())
+            used = set((params.get("to_model") or {}).values()) | set(
+                (params.get("to_repository") or {}).keys()
+            )
             if params.get("to_model_default"):
                 used.add(params["to_model_default"])
             removed += sorted(str(option) for option in used if str(option) not in known)
@@ -195,7 +199,10 @@ def _collection_problems(ctx: _Context) -> list[Problem]:
                     "until the project replacement has finished"
                 )
             else:
-                detail = "can no longer be found in the repository; choose a replacement under Manage invalid projects"
+                detail = (
+                    "can no longer be found in the repository; "
+                    "choose a replacement under Manage invalid projects"
+                )
             problems.append(
                 Problem(
                     f"collection:{collection.pk}:CCRRTT-1110E:{project.project_id}",
@@ -253,7 +260,9 @@ def _collection_moves(collection: RepositoryCollection, key: str) -> tuple[bool,
     return any(m.reads for m in lines), any(m.writes for m in lines)
 
 
-def _work_item_sync_problems(integration: Integration, ctx: _Context) -> list[tuple[str, str, str, list[dict]]]:
+def _work_item_sync_problems(
+    integration: Integration, ctx: _Context
+) -> list[tuple[str, str, str, list[dict]]]:
     """(detail, code, message, links) for each problem of a Work Item Synchronization."""
     me = _integration_link(integration)
     found: list[tuple[str, str, str, list[dict]]] = []
@@ -285,11 +294,18 @@ def _work_item_sync_problems(integration: Integration, ctx: _Context) -> list[tu
         )
     routes = list(integration.routes.all())
     if not routes:
-        found.append(("routes", "CCRRTT-1401E", "has no route: pair at least one project of A with one of B", [me]))
+        found.append(
+            ("routes", "CCRRTT-1401E", "has no route: pair at least one project of A with one of B", [me])
+        )
     for route in routes:
         if not route.project_a or not route.project_b:
             found.append(
-                (f"route{route.pk}", "CCRRTT-1411E", f"has a route ({route}) without a project on each side", [me])
+                (
+                    f"route{route.pk}",
+                    "CCRRTT-1411E",
+                    f"has a route ({route}) without a project on each side",
+                    [me],
+                )
             )
             continue
         for side, collection, project in (("A", a, route.project_a), ("B", b, route.project_b)):
@@ -298,7 +314,8 @@ def _work_item_sync_problems(integration: Integration, ctx: _Context) -> list[tu
                     (
                         f"route{route.pk}{side}",
                         "CCRRTT-1415E",
-                        f"routes project “{project}”, which collection {side} “{collection.name}” no longer has",
+                        f"routes project “{project}”, which collection {side} “{collection.name}” "
+                        "no longer has",
                         [me, _collection_link(collection)],
                     )
                 )
@@ -308,18 +325,27 @@ def _work_item_sync_problems(integration: Integration, ctx: _Context) -> list[tu
     for condition in (integration.filters or {}).get("conditions", []):
         problem = _condition_problem(condition, model_fields)
         if problem:
-            found.append((f"filter:{condition.get('field', '')}", "CCRRTT-1409E", f"has a filter that {problem}", [me]))
+            found.append(
+                (f"filter:{condition.get('field', '')}", "CCRRTT-1409E", f"has a filter that {problem}", [me])
+            )
     two_way = []
     for key, value in (integration.field_flows or {}).items():
         flow, condition = _flow_of(value)
         if key not in model_fields:
-            found.append((key, "CCRRTT-17005E", f"sets a field flow for “{key}”, which the model does not have", [me]))
+            found.append(
+                (key, "CCRRTT-17005E", f"sets a field flow for “{key}”, which the model does not have", [me])
+            )
             continue
         if condition:
             problem = _condition_problem(condition, model_fields)
             if problem:
                 found.append(
-                    (f"condition:{key}", "CCRRTT-17027E", f"has a condition on the flow of “{key}” that {problem}", [me])
+                    (
+                        f"condition:{key}",
+                        "CCRRTT-17027E",
+                        f"has a condition on the flow of “{key}” that {problem}",
+                        [me],
+                    )
                 )
         if flow == Integration.Flow.BOTH:
             two_way.append(key)
@@ -336,8 +362,8 @@ def _work_item_sync_problems(integration: Integration, ctx: _Context) -> list[tu
                     (
                         f"{key}:{side}:{index}",
                         "CCRRTT-17005E",
-                        f"lets “{key}” flow {Integration.Flow(flow).label}, but the mapping of collection {side} "
-                        f"“{collection.name}” does not let it be {verb} the repository",
+                        f"lets “{key}” flow {Integration.Flow(flow).label}, but the mapping of "
+                        f"collection {side} “{collection.name}” does not let it be {verb} the repository",
                         [me, _mapping_link(collection)],
                     )
                 )
@@ -357,14 +383,24 @@ def _work_item_sync_problems(integration: Integration, ctx: _Context) -> list[tu
         comments = (integration.comment_flow or {}).get(direction) or {}
         if comments.get("enabled") and not capabilities.comments:
             found.append(
-                (f"comments:{direction}", "CCRRTT-17026E", f"sends comments to “{target.name}”, whose repository has none", [me])
+                (
+                    f"comments:{direction}",
+                    "CCRRTT-17026E",
+                    f"sends comments to “{target.name}”, whose repository has none",
+                    [me],
+                )
             )
-        elif comments.get("enabled") and comments.get("private") == "keep" and not capabilities.private_comments:
+        elif (
+            comments.get("enabled")
+            and comments.get("private") == "keep"
+            and not capabilities.private_comments
+        ):
             found.append(
                 (
                     f"comments:{direction}",
                     "CCRRTT-17026E",
-                    f"keeps private comments private in “{target.name}”, whose repository has no private comments",
+                    f"keeps private comments private in “{target.name}”, "
+                    "whose repository has no private comments",
                     [me],
                 )
             )

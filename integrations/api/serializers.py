@@ -51,17 +51,39 @@ class RepositorySerializer(serializers.ModelSerializer):
     class Meta:
         model = Repository
         fields = [
-            "id", "label", "kind", "url", "auth_method", "username", "password", "token", "use_proxy",
-            "proxy_url", "proxy_username", "proxy_password", "allow_insecure", "timeout",
-            "events_per_minute", "extra", "enabled", "needs_new_credentials", "last_test_code",
-            "last_test_message", "last_test_at", "collections",
+            "id",
+            "label",
+            "kind",
+            "url",
+            "auth_method",
+            "username",
+            "password",
+            "token",
+            "use_proxy",
+            "proxy_url",
+            "proxy_username",
+            "proxy_password",
+            "allow_insecure",
+            "timeout",
+            "events_per_minute",
+            "extra",
+            "enabled",
+            "needs_new_credentials",
+            "last_test_code",
+            "last_test_message",
+            "last_test_at",
+            "collections",
         ]
         read_only_fields = ["needs_new_credentials", "last_test_code", "last_test_message", "last_test_at"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = kind_choices()
-        if self.instance is not None and not isinstance(self.instance, list | tuple) and hasattr(self.instance, "pk"):
+        if (
+            self.instance is not None
+            and not isinstance(self.instance, list | tuple)
+            and hasattr(self.instance, "pk")
+        ):
             self.fields["kind"].read_only = True
 
     def validate(self, attrs):
@@ -89,7 +111,7 @@ class ModelFieldSerializer(serializers.ModelSerializer):
     def validate(self, attrs):
         options = attrs.get("options") or []
         if not isinstance(options, list) or any(not isinstance(o, dict) or "id" not in o for o in options):
-            raise serializers.ValidationError({"options": "Options are a list of {\"id\": …, \"label\": …}."})
+            raise serializers.ValidationError({"options": 'Options are a list of {"id": …, "label": …}.'})
         if attrs.get("type") in SELECT_TYPES and not options:
             raise serializers.ValidationError({"options": "A select field needs at least one option."})
         return attrs
@@ -144,16 +166,24 @@ class ProjectSerializer(serializers.Serializer):
 
 
 class RepositoryCollectionSerializer(serializers.ModelSerializer):
-    projects = ProjectSerializer(many=True, required=False, help_text="Chosen from the repository's live list.")
+    projects = ProjectSerializer(
+        many=True, required=False, help_text="Chosen from the repository's live list."
+    )
     repository = serializers.SlugRelatedField(slug_field="label", queryset=Repository.objects.all())
-    model = serializers.SlugRelatedField(slug_field="name", queryset=Model.objects.all(), allow_null=True, required=False)
+    model = serializers.SlugRelatedField(
+        slug_field="name", queryset=Model.objects.all(), allow_null=True, required=False
+    )
 
     class Meta:
         model = RepositoryCollection
         fields = ["id", "name", "repository", "model", "projects", "artifact_types", "query"]
 
     def validate(self, attrs):
-        if self.instance is not None and "repository" in attrs and attrs["repository"] != self.instance.repository:
+        if (
+            self.instance is not None
+            and "repository" in attrs
+            and attrs["repository"] != self.instance.repository
+        ):
             raise serializers.ValidationError({"repository": "A collection's repository cannot change."})
         projects = attrs.get("projects")
         if projects is not None:
@@ -165,14 +195,19 @@ class RepositoryCollectionSerializer(serializers.ModelSerializer):
                 live = {p.id: p for p in services.live_projects(repository)}
             except ConnectorError as error:
                 raise serializers.ValidationError({"projects": str(error)}) from None
-            unknown = [p["project_id"] for p in projects if p["project_id"] not in live and p["project_id"] not in kept]
+            unknown = [
+                p["project_id"]
+                for p in projects
+                if p["project_id"] not in live and p["project_id"] not in kept
+            ]
             if unknown:
                 raise serializers.ValidationError(
                     {"projects": f"CCRRTT-1110E: the repository has no project(s) {', '.join(unknown)}."}
                 )
             attrs["projects"] = [
                 {"id": p["project_id"], "key": live[p["project_id"]].key, "name": live[p["project_id"]].name}
-                if p["project_id"] in live else {"id": p["project_id"], "key": p.get("key", ""), "name": p.get("name", "")}
+                if p["project_id"] in live
+                else {"id": p["project_id"], "key": p.get("key", ""), "name": p.get("name", "")}
                 for p in projects
             ]
         if not isinstance(attrs.get("artifact_types", []), list):
@@ -198,8 +233,16 @@ class FieldMappingSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = FieldMapping
-        fields = ["id", "repository_fields", "model_fields", "direction", "transform", "params",
-                  "repository_field_types", "model_field_types"]
+        fields = [
+            "id",
+            "repository_fields",
+            "model_fields",
+            "direction",
+            "transform",
+            "params",
+            "repository_field_types",
+            "model_field_types",
+        ]
         read_only_fields = ["repository_field_types", "model_field_types"]
 
     def validate(self, attrs):
@@ -301,9 +344,25 @@ class IntegrationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Integration
         fields = [
-            "id", "name", "style", "collection_a", "collection_b", "routes", "creation_flow", "filters",
-            "field_flows", "conflict_strategy", "comment_flow", "attachment_flow", "detection_interval",
-            "detection_cron", "full_scan_cron", "running", "state", "blockers", "last_change_detected",
+            "id",
+            "name",
+            "style",
+            "collection_a",
+            "collection_b",
+            "routes",
+            "creation_flow",
+            "filters",
+            "field_flows",
+            "conflict_strategy",
+            "comment_flow",
+            "attachment_flow",
+            "detection_interval",
+            "detection_cron",
+            "full_scan_cron",
+            "running",
+            "state",
+            "blockers",
+            "last_change_detected",
             "last_artifact_processed",
         ]
         read_only_fields = ["running", "last_change_detected", "last_artifact_processed"]
@@ -318,7 +377,9 @@ class IntegrationSerializer(serializers.ModelSerializer):
         filters = attrs.get("filters")
         if filters is not None:
             if not isinstance(filters, dict) or not isinstance(filters.get("conditions", []), list):
-                raise serializers.ValidationError({"filters": "{\"combine\", \"applies_to\", \"conditions\": [...]}."})
+                raise serializers.ValidationError(
+                    {"filters": '{"combine", "applies_to", "conditions": [...]}.'}
+                )
             if filters.get("combine", "and") not in ("and", "or"):
                 raise serializers.ValidationError({"filters": "combine is “and” or “or”."})
             if filters.get("applies_to", "both") not in ("creation", "updates", "both"):
@@ -330,7 +391,9 @@ class IntegrationSerializer(serializers.ModelSerializer):
             for key, value in flows.items():
                 flow = value.get("flow") if isinstance(value, dict) else value
                 if flow not in Integration.Flow.values:
-                    raise serializers.ValidationError({"field_flows": f"“{key}”: the flow is one of {Integration.Flow.values}."})
+                    raise serializers.ValidationError(
+                        {"field_flows": f"“{key}”: the flow is one of {Integration.Flow.values}."}
+                    )
         for name in ("comment_flow", "attachment_flow"):
             if name in attrs:
                 _check_flow_map(attrs[name], name)

@@ -28,9 +28,7 @@ class SchemaView(SpectacularAPIView):
         "VERSION": "1",
         "SCHEMA_PATH_PREFIX": "/api/v1",
         "COMPONENT_SPLIT_REQUEST": True,
-        "APPEND_COMPONENTS": {
-            "securitySchemes": {"token": {"type": "http", "scheme": "bearer"}}
-        },
+        "APPEND_COMPONENTS": {"securitySchemes": {"token": {"type": "http", "scheme": "bearer"}}},
         "SECURITY": [{"token": []}],
     }
 

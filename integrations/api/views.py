@@ -16,7 +16,14 @@ from integrations import services, validation
 from integrations.api import serializers as s
 from integrations.api.authentication import ApiTokenAuthentication, ViewersReadOnly
 from integrations.history import Change, Source, record_delete
-from integrations.models import GatewayCollection, Integration, Model, Repository, RepositoryCollection, SqlCollection
+from integrations.models import (
+    GatewayCollection,
+    Integration,
+    Model,
+    Repository,
+    RepositoryCollection,
+    SqlCollection,
+)
 from integrations.snapshots import ElementType
 from integrations.views.common import request_id
 
@@ -36,14 +43,19 @@ class RecordedModelViewSet(ApiView, viewsets.ModelViewSet):
     element_type: str
 
     def _change(self, obj=None) -> Change:
-        return Change(self.request.user, self.element_type, obj, source=Source.API, request_id=request_id(self.request))
+        return Change(
+            self.request.user, self.element_type, obj, source=Source.API, request_id=request_id(self.request)
+        )
 
     def perform_create(self, serializer):
         with transaction.atomic(), self._change() as rec:
             rec.done(serializer.save())
 
     def perform_update(self, serializer):
-        with transaction.atomic(), self._change(type(serializer.instance).objects.get(pk=serializer.instance.pk)) as rec:
+        with (
+            transaction.atomic(),
+            self._change(type(serializer.instance).objects.get(pk=serializer.instance.pk)) as rec,
+        ):
             rec.done(serializer.save())
 
     def refuse_delete_when_used(self, obj) -> list[str]:
@@ -52,8 +64,16 @@ class RecordedModelViewSet(ApiView, viewsets.ModelViewSet):
     def perform_destroy(self, instance):
         users = self.refuse_delete_when_used(instance)
         if users:
-            raise ValidationError({"detail": f"“{instance}” is used by {', '.join(users)}; it cannot be deleted."})
-        record_delete(self.request.user, self.element_type, instance, source=Source.API, request_id=request_id(self.request))
+            raise ValidationError(
+                {"detail": f"“{instance}” is used by {', '.join(users)}; it cannot be deleted."}
+            )
+        record_delete(
+            self.request.user,
+            self.element_type,
+            instance,
+            source=Source.API,
+            request_id=request_id(self.request),
+        )
 
 
 class RepositoryViewSet(RecordedModelViewSet):
@@ -109,7 +129,8 @@ class FieldMappingViewSet(ApiView, viewsets.ModelViewSet):
     def collection(self) -> RepositoryCollection:
         if not hasattr(self, "_collection"):
             self._collection = get_object_or_404(
-                RepositoryCollection.objects.select_related("model", "repository"), pk=self.kwargs["collection_pk"]
+                RepositoryCollection.objects.select_related("model", "repository"),
+                pk=self.kwargs["collection_pk"],
             )
         return self._collection
 
@@ -126,9 +147,16 @@ class FieldMappingViewSet(ApiView, viewsets.ModelViewSet):
 
     def _recorded(self, work):
         collection = self.collection()
-        with transaction.atomic(), Change(
-            self.request.user, ElementType.MAPPING, collection, source=Source.API, request_id=request_id(self.request)
-        ) as rec:
+        with (
+            transaction.atomic(),
+            Change(
+                self.request.user,
+                ElementType.MAPPING,
+                collection,
+                source=Source.API,
+                request_id=request_id(self.request),
+            ) as rec,
+        ):
             work()
             rec.done(collection)
 
@@ -200,5 +228,3 @@ class IntegrationViewSet(RecordedModelViewSet):
         integration = self.get_object()
         services.stop(integration)
         return self._state(integration)
-
-

@@ -27,7 +27,11 @@ class RepositoryCollectionForm(forms.ModelForm):
         known = list(artifact_type_choices)
         known_ids = {choice for choice, _ in known}
         # Keep chosen types the live list no longer shows, so saving loses nothing.
-        known += [(t, f"{t} (not found in the repository)") for t in self.instance.artifact_types if t not in known_ids]
+        known += [
+            (t, f"{t} (not found in the repository)")
+            for t in self.instance.artifact_types
+            if t not in known_ids
+        ]
         self.fields["artifact_types"].choices = known
         if self.instance.pk:
             self.fields["repository"].disabled = True  # changing it would invalidate every project
@@ -51,13 +55,17 @@ class SqlCollectionForm(forms.ModelForm):
         except ValueError as error:
             raise forms.ValidationError(f"Not a database URL Hub understands: {error}") from None
         if parsed.get("PASSWORD"):
-            raise forms.ValidationError("Leave the password out of the URL and enter it in the password field.")
+            raise forms.ValidationError(
+                "Leave the password out of the URL and enter it in the password field."
+            )
         return url
 
     def clean_table(self):
         table = self.cleaned_data["table"]
         if not table.replace("_", "").replace(".", "").isalnum():
-            raise forms.ValidationError("A table name has letters, digits, underscores and at most a schema dot.")
+            raise forms.ValidationError(
+                "A table name has letters, digits, underscores and at most a schema dot."
+            )
         return table
 
 
@@ -86,15 +94,21 @@ class FieldMappingForm(forms.Form):
     direction = forms.ChoiceField(choices=FieldMapping.Direction.choices, initial=FieldMapping.Direction.BOTH)
     transform = forms.ChoiceField(choices=[(t.name, t.label) for t in transforms.BUILT_IN])
     to_model = forms.CharField(
-        label="Value map to the model", required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        label="Value map to the model",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Repository option = model option, one a line.",
     )
     to_model_default = forms.CharField(label="Default model value for unmapped values", required=False)
     to_repository = forms.CharField(
-        label="Value map to the repository", required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        label="Value map to the repository",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Model option = repository option, one a line.",
     )
-    to_repository_default = forms.CharField(label="Default repository value for unmapped values", required=False)
+    to_repository_default = forms.CharField(
+        label="Default repository value for unmapped values", required=False
+    )
     value = forms.CharField(label="Constant value", required=False)
     separator = forms.CharField(label="Separator", required=False, strip=False)
 
@@ -121,7 +135,9 @@ class FieldMappingForm(forms.Form):
             return data
         repo_types, model_types = self.types()
         if not repo_types and data["transform"] != "constant":
-            self.add_error("repository_fields", "Choose at least one repository field (or use a constant value).")
+            self.add_error(
+                "repository_fields", "Choose at least one repository field (or use a constant value)."
+            )
             return data
         fitting = transforms.fitting(list(repo_types.values()), list(model_types.values()))
         if data["transform"] not in [t.name for t in fitting]:
@@ -156,7 +172,9 @@ class FieldMappingForm(forms.Form):
             unknown = sorted(used - known)
             if unknown:
                 self.add_error(
-                    "to_model", f"“{field.label}” has no option(s) {', '.join(unknown)}; its options: {', '.join(known)}."
+                    "to_model",
+                    f"“{field.label}” has no option(s) {', '.join(unknown)}; "
+                    f"its options: {', '.join(sorted(known))}.",
                 )
 
     def save(self, collection, mapping: FieldMapping | None = None) -> FieldMapping:

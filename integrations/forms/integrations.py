@@ -35,7 +35,9 @@ class IntegrationForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["style"].choices = [(Integration.Style.WORK_ITEM_SYNC, Integration.Style.WORK_ITEM_SYNC.label)]
+        self.fields["style"].choices = [
+            (Integration.Style.WORK_ITEM_SYNC, Integration.Style.WORK_ITEM_SYNC.label)
+        ]
         for name in ("collection_a", "collection_b"):
             self.fields[name].queryset = RepositoryCollection.objects.select_related("repository")
         for direction, label in DIRECTIONS:
@@ -45,7 +47,9 @@ class IntegrationForm(forms.ModelForm):
                 label=f"Comments {label}", required=False, initial=comments.get("enabled", False)
             )
             self.fields[f"private_{direction}"] = forms.ChoiceField(
-                label=f"Private comments {label}", choices=PRIVATE_HANDLING, initial=comments.get("private", "skip")
+                label=f"Private comments {label}",
+                choices=PRIVATE_HANDLING,
+                initial=comments.get("private", "skip"),
             )
             self.fields[f"attachments_{direction}"] = forms.BooleanField(
                 label=f"Attachments {label}", required=False, initial=attachments.get("enabled", False)
@@ -62,7 +66,9 @@ class IntegrationForm(forms.ModelForm):
         for name in ("detection_cron", "full_scan_cron"):
             value = data.get(name, "")
             if value and len(value.split()) != 5:
-                self.add_error(name, "A cron schedule has five fields: minute hour day-of-month month day-of-week.")
+                self.add_error(
+                    name, "A cron schedule has five fields: minute hour day-of-month month day-of-week."
+                )
         if data.get("collection_a") and data.get("collection_a") == data.get("collection_b"):
             self.add_error("collection_b", "Collection B must differ from collection A.")
         return data
@@ -74,7 +80,10 @@ class IntegrationForm(forms.ModelForm):
             for d, _ in DIRECTIONS
         }
         integration.attachment_flow = {
-            d: {"enabled": self.cleaned_data[f"attachments_{d}"], "max_size_mb": self.cleaned_data[f"max_size_{d}"]}
+            d: {
+                "enabled": self.cleaned_data[f"attachments_{d}"],
+                "max_size_mb": self.cleaned_data[f"max_size_{d}"],
+            }
             for d, _ in DIRECTIONS
         }
         if commit:
@@ -154,7 +163,9 @@ class FieldFlowForm(forms.Form):
         for field in model_fields:
             current = flows.get(field.key, Flow.NONE)
             current = current.get("flow", Flow.NONE) if isinstance(current, dict) else current
-            self.fields[field.key] = forms.ChoiceField(label=field.label, choices=Flow.choices, initial=current)
+            self.fields[field.key] = forms.ChoiceField(
+                label=field.label, choices=Flow.choices, initial=current
+            )
 
     def flows(self, previous: dict) -> dict:
         """The chosen flows; a condition set through the API on a field is kept."""

@@ -101,11 +101,17 @@ class RepositoryForm(forms.ModelForm):
                     )
                 elif setting.required and not setting.secret:
                     field.required = True
-                if setting.default and not self.instance.pk and setting.name not in ("timeout", "events_per_minute"):
+                if (
+                    setting.default
+                    and not self.instance.pk
+                    and setting.name not in ("timeout", "events_per_minute")
+                ):
                     field.initial = setting.default
             elif not setting.secret:  # a kind's secrets are password/token; others are never stored in clear
                 self.fields[setting.name] = _extra_field(setting)
-                self.fields[setting.name].initial = (self.instance.extra or {}).get(setting.name, setting.default)
+                self.fields[setting.name].initial = (self.instance.extra or {}).get(
+                    setting.name, setting.default
+                )
                 self.extra_names.append(setting.name)
         for name in MODEL_SETTINGS - names:
             self.fields.pop(name, None)
@@ -121,6 +127,11 @@ class RepositoryForm(forms.ModelForm):
             except ValidationError as error:
                 self.add_error("proxy_url", error)
         return data
+
+    def settings_changed(self) -> bool:
+        """Whether the form differs from what is stored; an empty secret input keeps the secret."""
+        secrets = Repository.SECRET_FIELDS
+        return any(name not in secrets or self.cleaned_data.get(name) for name in self.changed_data)
 
     def save(self, commit=True):
         repository = super().save(commit=False)

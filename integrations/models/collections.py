@@ -75,7 +75,9 @@ class FieldMapping(models.Model):
     model_fields = models.JSONField(default=list, help_text="Model field ids (keys).")
     direction = models.CharField(max_length=20, choices=Direction.choices, default=Direction.BOTH)
     transform = models.CharField(max_length=50, default="copy")
-    params = models.JSONField(default=dict, blank=True, help_text="Transform parameters (value maps, constant).")
+    params = models.JSONField(
+        default=dict, blank=True, help_text="Transform parameters (value maps, constant)."
+    )
     model_field_types = models.JSONField(
         default=dict,
         blank=True,
@@ -124,7 +126,9 @@ class SqlCollection(models.Model):
 
     name = models.CharField(max_length=200, unique=True)
     database_url = models.CharField(
-        "database URL", max_length=500, help_text="Without the password, e.g. postgres://hub@db.example/reporting"
+        "database URL",
+        max_length=500,
+        help_text="Without the password, e.g. postgres://hub@db.example/reporting",
     )
     password = SecretField()
     table = models.CharField(max_length=200)

@@ -47,16 +47,32 @@ class Integration(models.Model):
     name = models.CharField(max_length=200, unique=True)
     style = models.CharField(max_length=30, choices=Style.choices, default=Style.WORK_ITEM_SYNC)
     collection_a = models.ForeignKey(
-        RepositoryCollection, on_delete=models.PROTECT, null=True, blank=True, related_name="integrations_as_a"
+        RepositoryCollection,
+        verbose_name="collection A",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="integrations_as_a",
     )
     collection_b = models.ForeignKey(
-        RepositoryCollection, on_delete=models.PROTECT, null=True, blank=True, related_name="integrations_as_b"
+        RepositoryCollection,
+        verbose_name="collection B",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="integrations_as_b",
     )
-    creation_flow = models.CharField(max_length=10, choices=Flow.choices, default=Flow.A_TO_B)
+    creation_flow = models.CharField(
+        "artifact creation flow", max_length=10, choices=Flow.choices, default=Flow.A_TO_B
+    )
     filters = models.JSONField(default=dict, blank=True)
     field_flows = models.JSONField(default=dict, blank=True)
     conflict_strategy = models.CharField(
-        max_length=10, choices=ConflictStrategy.choices, default=ConflictStrategy.UNSET, blank=True
+        "conflict resolution strategy",
+        max_length=10,
+        choices=ConflictStrategy.choices,
+        default=ConflictStrategy.UNSET,
+        blank=True,
     )
     comment_flow = models.JSONField(default=dict, blank=True)
     attachment_flow = models.JSONField(default=dict, blank=True)
@@ -89,8 +105,8 @@ class Route(models.Model):
     """Which project of collection A pairs with which project of collection B, in which direction."""
 
     integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="routes")
-    project_a = models.CharField(max_length=200, blank=True)
-    project_b = models.CharField(max_length=200, blank=True)
+    project_a = models.CharField("project in A", max_length=200, blank=True)
+    project_b = models.CharField("project in B", max_length=200, blank=True)
     direction = models.CharField(max_length=10, choices=Flow.choices, default=Flow.BOTH)
 
     class Meta:

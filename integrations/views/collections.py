@@ -39,9 +39,9 @@ def collection_list(request):
         request,
         "integrations/collection_list.html",
         {
-            "collections": RepositoryCollection.objects.select_related("repository", "model").prefetch_related(
-                "projects"
-            ),
+            "collections": RepositoryCollection.objects.select_related(
+                "repository", "model"
+            ).prefetch_related("projects"),
             "gateways": GatewayCollection.objects.select_related("model"),
             "sql_collections": SqlCollection.objects.all(),
         },
@@ -70,9 +70,13 @@ def _artifact_type_choices(collection: RepositoryCollection):
 def collection_edit(request, pk: int | None = None):
     collection = get_object_or_404(RepositoryCollection, pk=pk) if pk else RepositoryCollection()
     type_choices, error = _artifact_type_choices(collection) if pk else ([], "")
-    form = RepositoryCollectionForm(request.POST or None, instance=collection, artifact_type_choices=type_choices)
+    form = RepositoryCollectionForm(
+        request.POST or None, instance=collection, artifact_type_choices=type_choices
+    )
     if request.method == "POST" and form.is_valid():
-        with change(request, ElementType.COLLECTION, RepositoryCollection.objects.filter(pk=pk).first()) as rec:
+        with change(
+            request, ElementType.COLLECTION, RepositoryCollection.objects.filter(pk=pk).first()
+        ) as rec:
             rec.done(form.save())
         messages.success(request, f"Collection “{rec.obj.name}” saved.")
         return redirect("collection-edit", rec.obj.pk)
@@ -116,8 +120,9 @@ def manage_projects(request, pk: int):
             return redirect("collection-projects", pk)
         kept = {p.project_id: p for p in collection.projects.all()}
         selection = [
-            {"id": i, "key": by_id[i].key, "name": by_id[i].name} if i in by_id else
-            {"id": i, "key": kept[i].key, "name": kept[i].name}
+            {"id": i, "key": by_id[i].key, "name": by_id[i].name}
+            if i in by_id
+            else {"id": i, "key": kept[i].key, "name": kept[i].name}
             for i in sorted(picked)
         ]
         with change(request, ElementType.COLLECTION, collection) as rec:
@@ -126,7 +131,11 @@ def manage_projects(request, pk: int):
         messages.success(request, f"{len(selection)} project(s) chosen for “{collection.name}”.")
         return redirect("collection-edit", pk)
     query = request.GET.get("q", "").strip().lower()
-    shown = [p for p in live if not query or query in p.name.lower() or query in p.key.lower() or query in p.id.lower()]
+    shown = [
+        p
+        for p in live
+        if not query or query in p.name.lower() or query in p.key.lower() or query in p.id.lower()
+    ]
     template = "integrations/_project_choices.html" if request.htmx else "integrations/manage_projects.html"
     return render(
         request,
@@ -151,8 +160,8 @@ def manage_invalid_projects(request, pk: int):
             rec.done(collection)
         messages.success(
             request,
-            f"“{project.name}” will be replaced by “{replacement.name}”. The integrations using this collection "
-            "wait until the project replacement has finished.",
+            f"“{project.name}” will be replaced by “{replacement.name}”. The integrations using this "
+            "collection wait until the project replacement has finished.",
         )
         return redirect("collection-invalid-projects", pk)
     return render(
@@ -167,7 +176,9 @@ def collection_delete(request, pk: int):
     collection = get_object_or_404(RepositoryCollection, pk=pk)
     users = services.users_of_collection(collection)
     if users:
-        refuse(request, f"Collection “{collection.name}” is used by {', '.join(users)}; it cannot be deleted.")
+        refuse(
+            request, f"Collection “{collection.name}” is used by {', '.join(users)}; it cannot be deleted."
+        )
         return redirect("collection-edit", pk)
     delete(request, ElementType.COLLECTION, collection)
     messages.success(request, f"Collection “{collection.name}” deleted.")
@@ -267,7 +278,9 @@ def gateway_collection_edit(request, pk: int | None = None):
     form = GatewayCollectionForm(request.POST or None, instance=collection)
     token = None
     if request.method == "POST" and form.is_valid():
-        with change(request, ElementType.GATEWAY_COLLECTION, GatewayCollection.objects.filter(pk=pk).first()) as rec:
+        with change(
+            request, ElementType.GATEWAY_COLLECTION, GatewayCollection.objects.filter(pk=pk).first()
+        ) as rec:
             saved = form.save(commit=False)
             if not saved.pk or "new_token" in request.POST:
                 token = services.new_gateway_token(saved)
@@ -293,7 +306,9 @@ def sql_collection_edit(request, pk: int | None = None):
         messages.success(request, f"SQL collection “{rec.obj.name}” saved.")
         return redirect("sql-collection-edit", rec.obj.pk)
     return render(
-        request, "integrations/sql_collection_form.html", {"form": form, "collection": collection if collection.pk else None}
+        request,
+        "integrations/sql_collection_form.html",
+        {"form": form, "collection": collection if collection.pk else None},
     )
 
 
@@ -307,5 +322,3 @@ def other_collection_delete(request, kind: str, pk: int):
     delete(request, element_type, collection)
     messages.success(request, f"Collection “{collection.name}” deleted.")
     return redirect("collections")
-
-

@@ -34,7 +34,13 @@ EDIT_URL = {
 class HistoryFilter(forms.Form):
     name = forms.CharField(required=False)
     element_type = forms.ChoiceField(
-        label="Type", required=False, choices=[("", "All types"), *[(t.value, t.value.capitalize()) for t in ElementType], ("settings", "Settings")]
+        label="Type",
+        required=False,
+        choices=[
+            ("", "All types"),
+            *[(t.value, t.value.capitalize()) for t in ElementType],
+            ("settings", "Settings"),
+        ],
     )
     start = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
@@ -160,9 +166,7 @@ def import_review(request, name: str):
         if result.failed is not None:
             remaining = uuid.uuid4().hex
             _stored(remaining).write_bytes(result.remaining_zip)
-        return render(
-            request, "integrations/import_result.html", {"result": result, "remaining": remaining}
-        )
+        return render(request, "integrations/import_result.html", {"result": result, "remaining": remaining})
     return render(request, "integrations/import_review.html", {"changes": changes, "name": name})
 
 
@@ -170,4 +174,6 @@ def import_remaining(request, name: str):
     path = _stored(name)
     if not path.exists():
         raise Http404("No such file.")
-    return FileResponse(path.open("rb"), as_attachment=True, filename="hub-configuration-changes-not-applied.zip")
+    return FileResponse(
+        path.open("rb"), as_attachment=True, filename="hub-configuration-changes-not-applied.zip"
+    )

@@ -35,8 +35,12 @@ def _page(request, integration: Integration, **forms):
         "state": services.state(integration),
         "blockers": validation.problems_of_integration(integration.pk),
         "general": IntegrationForm(instance=integration),
-        "routes": RouteFormSet(instance=integration, prefix="routes", form_kwargs={"integration": integration}),
-        "filter_settings": FilterSettingsForm(initial=integration.filters or {"combine": "and", "applies_to": "both"}),
+        "routes": RouteFormSet(
+            instance=integration, prefix="routes", form_kwargs={"integration": integration}
+        ),
+        "filter_settings": FilterSettingsForm(
+            initial=integration.filters or {"combine": "and", "applies_to": "both"}
+        ),
         "conditions": ConditionFormSet(
             prefix="conditions",
             initial=[condition_initial(c) for c in (integration.filters or {}).get("conditions", [])],
@@ -74,7 +78,9 @@ def integration_edit(request, pk: int):
 @require_POST
 def integration_routes(request, pk: int):
     integration = get_object_or_404(Integration, pk=pk)
-    formset = RouteFormSet(request.POST, instance=integration, prefix="routes", form_kwargs={"integration": integration})
+    formset = RouteFormSet(
+        request.POST, instance=integration, prefix="routes", form_kwargs={"integration": integration}
+    )
     if not formset.is_valid():
         return _page(request, integration, routes=formset)
     with change(request, ElementType.INTEGRATION, integration) as rec:
@@ -95,7 +101,9 @@ def integration_routes(request, pk: int):
 def integration_filters(request, pk: int):
     integration = get_object_or_404(Integration, pk=pk)
     settings_form = FilterSettingsForm(request.POST)
-    formset = ConditionFormSet(request.POST, prefix="conditions", form_kwargs={"model_fields": _model_fields(integration)})
+    formset = ConditionFormSet(
+        request.POST, prefix="conditions", form_kwargs={"model_fields": _model_fields(integration)}
+    )
     if not (settings_form.is_valid() and formset.is_valid()):
         return _page(request, integration, filter_settings=settings_form, conditions=formset)
     with change(request, ElementType.INTEGRATION, integration) as rec:
@@ -128,7 +136,9 @@ def integration_run(request, pk: int):
     integration = get_object_or_404(Integration, pk=pk)
     state = services.start(integration)
     if state.state == services.State.BLOCKED:
-        messages.warning(request, "Integration started, but blocked until these are fixed: " + "; ".join(state.reasons))
+        messages.warning(
+            request, "Integration started, but blocked until these are fixed: " + "; ".join(state.reasons)
+        )
     else:
         messages.success(request, f"Integration “{integration.name}” is running.")
     return redirect("integration-edit", pk)

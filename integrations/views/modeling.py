@@ -32,7 +32,10 @@ def model_edit(request, pk: int | None = None):
     form = ModelForm(request.POST or None, instance=model)
     formset = ModelFieldFormSet(request.POST or None, instance=model, prefix="fields")
     if request.method == "POST" and form.is_valid() and formset.is_valid():
-        with transaction.atomic(), change(request, ElementType.MODEL, Model.objects.filter(pk=pk).first()) as recorded:
+        with (
+            transaction.atomic(),
+            change(request, ElementType.MODEL, Model.objects.filter(pk=pk).first()) as recorded,
+        ):
             saved = form.save()
             for position, field_form in enumerate(formset.forms):
                 if field_form in formset.deleted_forms:

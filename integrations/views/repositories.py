@@ -15,7 +15,9 @@ from integrations.views.common import change, delete, refuse
 
 def repository_list(request):
     repositories = Repository.objects.prefetch_related("collections")
-    return render(request, "integrations/repository_list.html", {"repositories": repositories, "kinds": kind_choices()})
+    return render(
+        request, "integrations/repository_list.html", {"repositories": repositories, "kinds": kind_choices()}
+    )
 
 
 def repository_create(request):
@@ -43,8 +45,13 @@ def repository_edit(request, pk: int):
     return render(
         request,
         "integrations/repository_form.html",
-        {"form": form, "kind": repository.kind, "repository": repository, "blockers": blockers,
-         "users": services.users_of_repository(repository)},
+        {
+            "form": form,
+            "kind": repository.kind,
+            "repository": repository,
+            "blockers": blockers,
+            "users": services.users_of_repository(repository),
+        },
     )
 
 
@@ -57,12 +64,16 @@ def repository_test(request, pk: int | None = None):
         raise Http404("Hub has no connector of that kind.")
     form = RepositoryForm(request.POST, instance=repository, kind=kind)
     if not form.is_valid():
-        result = services.TestResult(False, "CCRRTT-61103E", "The settings are not complete or not valid: "
-                                     + "; ".join(f"{f}: {' '.join(e)}" for f, e in form.errors.items()))
+        result = services.TestResult(
+            False,
+            "CCRRTT-61103E",
+            "The settings are not complete or not valid: "
+            + "; ".join(f"{f}: {' '.join(e)}" for f, e in form.errors.items()),
+        )
     else:
         # Only a test of the stored settings becomes the repository's "last test" state.
         result = services.test_connection(form.save(commit=False), save=False)
-        if repository is not None and not form.has_changed():
+        if repository is not None and not form.settings_changed():
             services.remember_test(repository, result)
     return render(request, "integrations/_connection_result.html", {"result": result})
 
@@ -74,7 +85,9 @@ def repository_toggle(request, pk: int):
         repository.enabled = not repository.enabled
         repository.save(update_fields=["enabled", "updated"])
         recorded.done(repository)
-    messages.success(request, f"Repository “{repository.label}” {'enabled' if repository.enabled else 'disabled'}.")
+    messages.success(
+        request, f"Repository “{repository.label}” {'enabled' if repository.enabled else 'disabled'}."
+    )
     return redirect("repository-edit", pk)
 
 
@@ -83,7 +96,9 @@ def repository_delete(request, pk: int):
     repository = get_object_or_404(Repository, pk=pk)
     users = services.users_of_repository(repository)
     if users:
-        refuse(request, f"Repository “{repository.label}” is used by {', '.join(users)}; it cannot be deleted.")
+        refuse(
+            request, f"Repository “{repository.label}” is used by {', '.join(users)}; it cannot be deleted."
+        )
         return redirect("repository-edit", pk)
     delete(request, ElementType.REPOSITORY, repository)
     messages.success(request, f"Repository “{repository.label}” deleted.")

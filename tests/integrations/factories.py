@@ -3,7 +3,15 @@ would: a repository, a model, two collections with mappings, an integration."""
 
 import pytest
 
-from integrations.models import FieldMapping, Integration, Model, ModelField, Repository, RepositoryCollection, Route
+from integrations.models import (
+    FieldMapping,
+    Integration,
+    Model,
+    ModelField,
+    Repository,
+    RepositoryCollection,
+    Route,
+)
 from integrations.services import set_projects
 
 
@@ -29,7 +37,9 @@ def repositories(trackers, master_password):
 @pytest.fixture
 def model(db):
     model = Model.objects.create(name="Defect")
-    ModelField.objects.create(model=model, key="title", label="Title", type="string", required=True, position=0)
+    ModelField.objects.create(
+        model=model, key="title", label="Title", type="string", required=True, position=0
+    )
     ModelField.objects.create(
         model=model,
         key="priority",
@@ -64,7 +74,11 @@ def mapped_collection(name, repository, project, model):
         model_field_types={"priority": "single_select"},
         direction="both",
         transform="value_map",
-        params={"to_model": {"high": "high"}, "to_model_default": "low", "to_repository": {"high": "high", "low": "low"}},
+        params={
+            "to_model": {"high": "high"},
+            "to_model_default": "low",
+            "to_repository": {"high": "high", "low": "low"},
+        },
     )
     return collection
 
@@ -72,7 +86,9 @@ def mapped_collection(name, repository, project, model):
 @pytest.fixture
 def collections(repositories, model):
     alpha, beta = repositories
-    return mapped_collection("Alpha defects", alpha, "DEMO", model), mapped_collection("Beta defects", beta, "WEB", model)
+    return mapped_collection("Alpha defects", alpha, "DEMO", model), mapped_collection(
+        "Beta defects", beta, "WEB", model
+    )
 
 
 @pytest.fixture

@@ -51,7 +51,10 @@ def test_route_to_a_project_the_collection_no_longer_has_raises_1415E(integratio
 
 
 def test_filter_on_a_removed_option_raises_1409E(integration):
-    integration.filters = {"combine": "and", "conditions": [{"field": "priority", "operator": "equals", "value": "urgent"}]}
+    integration.filters = {
+        "combine": "and",
+        "conditions": [{"field": "priority", "operator": "equals", "value": "urgent"}],
+    }
     integration.save()
     assert "CCRRTT-1409E" in codes_of(integration)
 
@@ -84,13 +87,18 @@ def test_two_way_field_without_conflict_strategy_raises_17007E(integration):
 def test_conditional_flow_on_a_missing_option_raises_17027E(integration):
     integration.field_flows = {
         "title": "both",
-        "priority": {"flow": "a_to_b", "condition": {"field": "priority", "operator": "equals", "value": "gone"}},
+        "priority": {
+            "flow": "a_to_b",
+            "condition": {"field": "priority", "operator": "equals", "value": "gone"},
+        },
     }
     integration.save()
     assert "CCRRTT-17027E" in codes_of(integration)
 
 
-def test_comment_flow_keeping_private_comments_where_the_target_has_none_raises_17026E(integration, monkeypatch):
+def test_comment_flow_keeping_private_comments_where_the_target_has_none_raises_17026E(
+    integration, monkeypatch
+):
     from connectors.local.connector import LocalConnector
     from connectors.types import Capabilities
 
@@ -163,7 +171,9 @@ def test_blockers_link_to_the_element_to_fix(integration):
     integration.routes.all().delete()
     validation.validate()
     blocker = Blocker.objects.get(code="CCRRTT-1401E")
-    assert blocker.related == [{"label": "Integration Alpha ↔ Beta", "url": f"/integrations/{integration.pk}/"}]
+    assert blocker.related == [
+        {"label": "Integration Alpha ↔ Beta", "url": f"/integrations/{integration.pk}/"}
+    ]
     assert blocker.impact == Blocker.Impact.AFFECTED
 
 
