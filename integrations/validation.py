@@ -392,7 +392,7 @@ def _work_item_sync_problems(
             )
         elif (
             comments.get("enabled")
-            and comments.get("private") == "keep"
+            and comments.get("internal") == "keep"
             and not capabilities.private_comments
         ):
             found.append(

@@ -49,7 +49,7 @@ class IntegrationForm(forms.ModelForm):
             self.fields[f"private_{direction}"] = forms.ChoiceField(
                 label=f"Private comments {label}",
                 choices=PRIVATE_HANDLING,
-                initial=comments.get("private", "skip"),
+                initial=comments.get("internal", "skip"),
             )
             self.fields[f"attachments_{direction}"] = forms.BooleanField(
                 label=f"Attachments {label}", required=False, initial=attachments.get("enabled", False)
@@ -76,7 +76,7 @@ class IntegrationForm(forms.ModelForm):
     def save(self, commit=True):
         integration = super().save(commit=False)
         integration.comment_flow = {
-            d: {"enabled": self.cleaned_data[f"comments_{d}"], "private": self.cleaned_data[f"private_{d}"]}
+            d: {"enabled": self.cleaned_data[f"comments_{d}"], "internal": self.cleaned_data[f"private_{d}"]}
             for d, _ in DIRECTIONS
         }
         integration.attachment_flow = {

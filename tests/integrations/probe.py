@@ -34,7 +34,13 @@ class ProbeConnector(_Minimal):
     label = "Probe (tests)"
     settings_fields = (
         SettingField("url", "Server URL", "url", required=True),
-        SettingField("auth_method", "Authentication", "choice", choices=(("basic", "User and password"),), default="basic"),
+        SettingField(
+            "auth_method",
+            "Authentication",
+            "choice",
+            choices=(("basic", "User and password"),),
+            default="basic",
+        ),
         SettingField("username", "User", required=True),
         SettingField("password", "Password", "password", secret=True),
         SettingField("space", "Space", help="A setting of this kind only, kept in extra."),

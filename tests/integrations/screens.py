@@ -7,8 +7,12 @@ from integrations.models import Integration, Model, Repository, RepositoryCollec
 
 
 def formset_data(prefix: str, rows: list[dict], initial: int = 0) -> dict:
-    data = {f"{prefix}-TOTAL_FORMS": str(len(rows)), f"{prefix}-INITIAL_FORMS": str(initial),
-            f"{prefix}-MIN_NUM_FORMS": "0", f"{prefix}-MAX_NUM_FORMS": "1000"}
+    data = {
+        f"{prefix}-TOTAL_FORMS": str(len(rows)),
+        f"{prefix}-INITIAL_FORMS": str(initial),
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
     for index, row in enumerate(rows):
         data.update({f"{prefix}-{index}-{key}": value for key, value in row.items()})
     return data
@@ -17,7 +21,14 @@ def formset_data(prefix: str, rows: list[dict], initial: int = 0) -> dict:
 def create_repository(client, label: str, url: str) -> Repository:
     response = client.post(
         reverse("repository-create"),
-        {"kind": "local", "label": label, "url": url, "username": "", "events_per_minute": "0", "enabled": "on"},
+        {
+            "kind": "local",
+            "label": label,
+            "url": url,
+            "username": "",
+            "events_per_minute": "0",
+            "enabled": "on",
+        },
     )
     assert response.status_code == 302, response.content.decode()
     return Repository.objects.get(label=label)
@@ -30,8 +41,12 @@ def create_model(client) -> Model:
             "fields",
             [
                 {"key": "title", "label": "Title", "type": "string", "required": "on", "options_text": ""},
-                {"key": "priority", "label": "Priority", "type": "single_select",
-                 "options_text": "high: High\nlow: Low"},
+                {
+                    "key": "priority",
+                    "label": "Priority",
+                    "type": "single_select",
+                    "options_text": "high: High\nlow: Low",
+                },
             ],
         )
     )
@@ -40,9 +55,12 @@ def create_model(client) -> Model:
     return Model.objects.get(name="Defect")
 
 
-def create_collection(client, name: str, repository: Repository, model: Model, project: str) -> RepositoryCollection:
+def create_collection(
+    client, name: str, repository: Repository, model: Model, project: str
+) -> RepositoryCollection:
     response = client.post(
-        reverse("collection-create"), {"name": name, "repository": repository.pk, "model": model.pk, "query": ""}
+        reverse("collection-create"),
+        {"name": name, "repository": repository.pk, "model": model.pk, "query": ""},
     )
     assert response.status_code == 302, response.content.decode()
     collection = RepositoryCollection.objects.get(name=name)
@@ -54,10 +72,21 @@ def create_collection(client, name: str, repository: Repository, model: Model, p
     )
     assert response.status_code == 302, response.content.decode()
     for line in (
-        {"repository_fields": ["summary"], "model_fields": ["title"], "direction": "both", "transform": "copy"},
-        {"repository_fields": ["priority"], "model_fields": ["priority"], "direction": "both",
-         "transform": "value_map", "to_model": "high = high\nurgent = high", "to_model_default": "low",
-         "to_repository": "high = high\nlow = low"},
+        {
+            "repository_fields": ["summary"],
+            "model_fields": ["title"],
+            "direction": "both",
+            "transform": "copy",
+        },
+        {
+            "repository_fields": ["priority"],
+            "model_fields": ["priority"],
+            "direction": "both",
+            "transform": "value_map",
+            "to_model": "high = high\nurgent = high",
+            "to_model_default": "low",
+            "to_repository": "high = high\nlow = low",
+        },
     ):
         response = client.post(reverse("collection-mapping", args=[collection.pk]), line)
         assert response.status_code == 302, response.content.decode()
@@ -66,10 +95,20 @@ def create_collection(client, name: str, repository: Repository, model: Model, p
 
 def create_integration(client, a: RepositoryCollection, b: RepositoryCollection) -> Integration:
     general = {
-        "name": "Alpha ↔ Beta", "style": "work_item_sync", "collection_a": a.pk, "collection_b": b.pk,
-        "creation_flow": "both", "conflict_strategy": "a_wins", "detection_interval": "", "detection_cron": "",
-        "full_scan_cron": "", "private_a_to_b": "skip", "private_b_to_a": "skip",
-        "comments_a_to_b": "on", "max_size_a_to_b": "10", "max_size_b_to_a": "10",
+        "name": "Alpha ↔ Beta",
+        "style": "work_item_sync",
+        "collection_a": a.pk,
+        "collection_b": b.pk,
+        "creation_flow": "both",
+        "conflict_strategy": "a_wins",
+        "detection_interval": "",
+        "detection_cron": "",
+        "full_scan_cron": "",
+        "private_a_to_b": "skip",
+        "private_b_to_a": "skip",
+        "comments_a_to_b": "on",
+        "max_size_a_to_b": "10",
+        "max_size_b_to_a": "10",
     }
     response = client.post(reverse("integration-create"), general)
     assert response.status_code == 302, response.content.decode()
@@ -79,12 +118,18 @@ def create_integration(client, a: RepositoryCollection, b: RepositoryCollection)
         formset_data("routes", [{"project_a": "DEMO", "project_b": "WEB", "direction": "both"}]),
     )
     assert response.status_code == 302, response.content.decode()
-    response = client.post(reverse("integration-flows", args=[integration.pk]), {"title": "both", "priority": "a_to_b"})
+    response = client.post(
+        reverse("integration-flows", args=[integration.pk]), {"title": "both", "priority": "a_to_b"}
+    )
     assert response.status_code == 302, response.content.decode()
     response = client.post(
         reverse("integration-filters", args=[integration.pk]),
-        {"combine": "and", "applies_to": "creation",
-         **formset_data("conditions", [{"field": "priority", "operator": "in", "value": "high, low"}])},
+        {
+            "combine": "and",
+            "applies_to": "creation",
+            **formset_data("conditions", [{"field": "priority", "operator": "in", "value": "high, low"}]),
+        },
     )
     assert response.status_code == 302, response.content.decode()
+    integration.refresh_from_db()
     return integration

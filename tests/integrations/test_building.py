@@ -22,7 +22,7 @@ def test_an_integration_built_through_the_screens_is_complete_and_runs(admin_cli
     built.refresh_from_db()
     assert built.field_flows == {"title": "both", "priority": "a_to_b"}
     assert built.filters["conditions"] == [{"field": "priority", "operator": "in", "value": ["high", "low"]}]
-    assert built.comment_flow["a_to_b"] == {"enabled": True, "private": "skip"}
+    assert built.comment_flow["a_to_b"] == {"enabled": True, "internal": "skip"}
     assert [(r.project_a, r.project_b) for r in built.routes.all()] == [("DEMO", "WEB")]
     assert services.state(built).state == "stopped"
     admin_client.post(reverse("integration-run", args=[built.pk]))
@@ -58,7 +58,12 @@ def test_a_transform_that_does_not_fit_the_types_is_refused_with_17002E(admin_cl
     collection = built.collection_a
     response = admin_client.post(
         reverse("collection-mapping", args=[collection.pk]),
-        {"repository_fields": ["due_date"], "model_fields": ["title"], "direction": "both", "transform": "copy"},
+        {
+            "repository_fields": ["due_date"],
+            "model_fields": ["title"],
+            "direction": "both",
+            "transform": "copy",
+        },
     )
     assert response.status_code == 200
     assert "CCRRTT-17002E" in response.content.decode()
@@ -78,8 +83,13 @@ def test_a_value_map_to_an_option_the_model_lacks_is_refused(admin_client, built
     collection = built.collection_a
     response = admin_client.post(
         reverse("collection-mapping", args=[collection.pk]),
-        {"repository_fields": ["priority"], "model_fields": ["priority"], "direction": "both",
-         "transform": "value_map", "to_model": "high = critical"},
+        {
+            "repository_fields": ["priority"],
+            "model_fields": ["priority"],
+            "direction": "both",
+            "transform": "value_map",
+            "to_model": "high = critical",
+        },
     )
     assert "has no option(s) critical" in response.content.decode()
 
@@ -96,8 +106,21 @@ def test_changing_a_field_type_in_the_model_editor_flags_the_mappings_to_revisit
     model = built.collection_a.model
     fields = list(model.fields.all())
     rows = [
-        {"id": str(fields[0].pk), "key": "title", "label": "Title", "type": "rich_text", "required": "on", "options_text": ""},
-        {"id": str(fields[1].pk), "key": "priority", "label": "Priority", "type": "single_select", "options_text": "high: High"},
+        {
+            "id": str(fields[0].pk),
+            "key": "title",
+            "label": "Title",
+            "type": "rich_text",
+            "required": "on",
+            "options_text": "",
+        },
+        {
+            "id": str(fields[1].pk),
+            "key": "priority",
+            "label": "Priority",
+            "type": "single_select",
+            "options_text": "high: High",
+        },
     ]
     response = admin_client.post(
         reverse("model-edit", args=[model.pk]),
@@ -109,7 +132,9 @@ def test_changing_a_field_type_in_the_model_editor_flags_the_mappings_to_revisit
     assert "changed type" in html and "no longer has" in html
     from activity.models import Blocker
 
-    assert Blocker.objects.filter(code="CCRRTT-17025E").count() == 4  # two lines in each of the two collections
+    assert (
+        Blocker.objects.filter(code="CCRRTT-17025E").count() == 4
+    )  # two lines in each of the two collections
 
 
 def test_a_select_field_without_options_is_refused(admin_client, db):
@@ -117,7 +142,10 @@ def test_a_select_field_without_options_is_refused(admin_client, db):
 
     response = admin_client.post(
         reverse("model-create"),
-        {"name": "M", **formset_data("fields", [{"key": "state", "label": "State", "type": "single_select"}])},
+        {
+            "name": "M",
+            **formset_data("fields", [{"key": "state", "label": "State", "type": "single_select"}]),
+        },
     )
     assert "needs at least one option" in response.content.decode()
 

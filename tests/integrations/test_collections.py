@@ -42,7 +42,9 @@ def test_refresh_marks_a_vanished_project_invalid_and_blocks_its_integrations_wi
 
     LocalProject.objects.filter(key="DEMO").update(key="GONE")
     collection = integration.collection_a
-    response = admin_client.post(reverse("collection-projects", args=[collection.pk]), {"refresh": "1"}, follow=True)
+    response = admin_client.post(
+        reverse("collection-projects", args=[collection.pk]), {"refresh": "1"}, follow=True
+    )
     assert "CCRRTT-1110E" in response.content.decode()
     assert CollectionProject.objects.get(collection=collection, project_id="DEMO").invalid
     blocker = Blocker.objects.get(code="CCRRTT-1110E")
@@ -59,7 +61,8 @@ def test_manage_invalid_projects_records_the_replacement(admin_client, integrati
     admin_client.post(reverse("collection-projects", args=[collection.pk]), {"refresh": "1"})
     project = CollectionProject.objects.get(collection=collection, project_id="DEMO")
     admin_client.post(
-        reverse("collection-invalid-projects", args=[collection.pk]), {"project": project.pk, "replacement": "DEMO2"}
+        reverse("collection-invalid-projects", args=[collection.pk]),
+        {"project": project.pk, "replacement": "DEMO2"},
     )
     project.refresh_from_db()
     assert (project.replacement_id, project.replacement_name) == ("DEMO2", "Demo")
@@ -88,18 +91,31 @@ def test_a_gateway_collections_token_is_shown_once_and_stored_sealed(admin_clien
     token = collection.token.reveal()
     assert token in html
     assert collection.token_hash == fingerprint(token)
-    assert token not in admin_client.get(reverse("gateway-collection-edit", args=[collection.pk])).content.decode()
+    assert (
+        token
+        not in admin_client.get(reverse("gateway-collection-edit", args=[collection.pk])).content.decode()
+    )
 
 
 def test_an_sql_collection_keeps_its_password_out_of_the_url(admin_client, master_password):
     response = admin_client.post(
         reverse("sql-collection-create"),
-        {"name": "Reporting", "database_url": "postgres://hub:pw@db/reporting", "password": "", "table": "items"},
+        {
+            "name": "Reporting",
+            "database_url": "postgres://hub:pw@db/reporting",
+            "password": "",
+            "table": "items",
+        },
     )
     assert "Leave the password out of the URL" in response.content.decode()
     admin_client.post(
         reverse("sql-collection-create"),
-        {"name": "Reporting", "database_url": "postgres://hub@db/reporting", "password": "pw", "table": "items"},
+        {
+            "name": "Reporting",
+            "database_url": "postgres://hub@db/reporting",
+            "password": "pw",
+            "table": "items",
+        },
     )
     assert SqlCollection.objects.get(name="Reporting").password.reveal() == "pw"
 

@@ -46,8 +46,20 @@ def probe_form(url, **overrides):
 
 def test_the_form_shows_the_kinds_declared_settings(admin_client, master_password):
     html = admin_client.get(reverse("repository-create") + "?kind=probe").content.decode()
-    for name in ("url", "auth_method", "username", "password", "space", "proxy_url", "proxy_username",
-                 "proxy_password", "allow_insecure", "timeout", "events_per_minute", "use_proxy"):
+    for name in (
+        "url",
+        "auth_method",
+        "username",
+        "password",
+        "space",
+        "proxy_url",
+        "proxy_username",
+        "proxy_password",
+        "allow_insecure",
+        "timeout",
+        "events_per_minute",
+        "use_proxy",
+    ):
         assert f'name="{name}"' in html, name
     assert 'name="token"' not in html  # the probe kind declares no token
 
@@ -81,7 +93,9 @@ def test_the_edit_page_never_shows_a_stored_secret(admin_client, master_password
 def test_saving_with_an_empty_password_keeps_the_stored_one(admin_client, master_password, tool):
     admin_client.post(reverse("repository-create"), probe_form(tool.url))
     repository = Repository.objects.get(label="Probe")
-    admin_client.post(reverse("repository-edit", args=[repository.pk]), probe_form(tool.url, password="", label="Probe 2"))
+    admin_client.post(
+        reverse("repository-edit", args=[repository.pk]), probe_form(tool.url, password="", label="Probe 2")
+    )
     repository.refresh_from_db()
     assert repository.label == "Probe 2" and repository.settings().password == "right"
 
@@ -118,7 +132,9 @@ def test_test_connection_reports_refused_credentials_as_61101E(admin_client, mas
 def test_test_connection_reports_refused_proxy_credentials_as_61102E(admin_client, master_password, tool):
     proxy = BasicAuthProxy("proxyuser", "proxypass")
     try:
-        data = probe_form(tool.url, use_proxy="on", proxy_url=proxy.url, proxy_username="proxyuser", proxy_password="no")
+        data = probe_form(
+            tool.url, use_proxy="on", proxy_url=proxy.url, proxy_username="proxyuser", proxy_password="no"
+        )
         assert "CCRRTT-61102E" in _test(admin_client, data)
         data["proxy_password"] = "proxypass"
         assert "Connection succeeded" in _test(admin_client, data)

@@ -103,7 +103,7 @@ def test_comment_flow_keeping_private_comments_where_the_target_has_none_raises_
     from connectors.types import Capabilities
 
     monkeypatch.setattr(LocalConnector, "capabilities", Capabilities(private_comments=False))
-    integration.comment_flow = {"a_to_b": {"enabled": True, "private": "keep"}}
+    integration.comment_flow = {"a_to_b": {"enabled": True, "internal": "keep"}}
     integration.save()
     assert "CCRRTT-17026E" in codes_of(integration)
 
