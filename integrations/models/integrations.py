@@ -36,7 +36,8 @@ class Integration(models.Model):
     - ``filters``: ``{"combine": "and"|"or", "applies_to": "creation"|"updates"|"both",
       "conditions": [{"field": key, "operator": op, "value": …}]}``
     - ``field_flows``: ``{model field key: Flow}``
-    - ``comment_flow``: ``{"a_to_b": {"enabled": bool, "internal": "skip"|"keep"|"make_public"}, "b_to_a": …}``
+    - ``comment_flow``: ``{"a_to_b": {"enabled": bool, "internal": "skip"|"keep"|"make_public"},
+      "b_to_a": …}``
       (``internal``: what happens to private comments; not called "private" because history
       redacts values under secret-sounding keys)
     - ``attachment_flow``: ``{"a_to_b": {"enabled": bool, "max_size_mb": int}, "b_to_a": …}``

@@ -175,9 +175,10 @@ def _in_other_hub(home: Path, database_url: str, *args: str) -> subprocess.Compl
 
 
 SNAPSHOT_SCRIPT = (
-    "import json; from integrations.snapshots import snapshot; from integrations.models import Integration, "
-    "RepositoryCollection; i = Integration.objects.get(name='Alpha ↔ Beta'); "
-    "print(json.dumps({'integration': snapshot('integration', i), 'mapping': snapshot('mapping', i.collection_a)}))"
+    "import json; from integrations.snapshots import snapshot; "
+    "from integrations.models import Integration; i = Integration.objects.get(name='Alpha ↔ Beta'); "
+    "print(json.dumps({'integration': snapshot('integration', i), "
+    "'mapping': snapshot('mapping', i.collection_a)}))"
 )
 
 
