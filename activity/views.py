@@ -66,8 +66,11 @@ ACTIONS = {
 NEEDS_FILTER = {("activities", "stop-ignoring"), ("pairs", "sync")}
 
 
+@require_GET
 def index(request):
-    return redirect("activity-list", list_key="activities", tab="failed")
+    """The Activity entry of the main navigation: the failed artifact activities, where most
+    problems show first (served here rather than redirected, so the navigation marks it current)."""
+    return listing(request, "activities", "failed")
 
 
 def _definition(list_key: str) -> ListDefinition:
@@ -181,7 +184,7 @@ def _list_context(request, definition: ListDefinition, tab: Tab | None, data) ->
         "query": query.urlencode(),
         "applied": [(name, value) for name, values in query.lists() for value in values if value],
         "list_url": _list_url(definition, tab),
-        "ledger_settings": LedgerSettings.get() if definition.key == "activities" else None,
+        "ledger_settings": LedgerSettings.get() if tab and tab.key == "ignored" else None,
         "now": timezone.now(),
     }
 
