@@ -170,11 +170,7 @@ def _list_context(request, definition: ListDefinition, tab: Tab | None, data) ->
         _page_queryset(definition, queryset), PAGE_SIZE, may_estimate=unfiltered_whole_table
     )
     page = paginator.get_page(data.get("page"))
-    query = data.copy()
-    query.pop("page", None)
-    query.pop("csrfmiddlewaretoken", None)
-    for name in ("scope", "ids", "side"):
-        query.pop(name, None)
+    query = _filters_only(data)
     return {
         "definition": definition,
         "tab": tab,
@@ -187,6 +183,14 @@ def _list_context(request, definition: ListDefinition, tab: Tab | None, data) ->
         "ledger_settings": LedgerSettings.get() if tab and tab.key == "ignored" else None,
         "now": timezone.now(),
     }
+
+
+def _filters_only(data):
+    """The filter fields of a request, without paging, the CSRF token or an action's own fields."""
+    query = data.copy()
+    for name in ("page", "csrfmiddlewaretoken", "scope", "ids", "side"):
+        query.pop(name, None)
+    return query
 
 
 def _list_url(definition: ListDefinition, tab: Tab | None) -> str:
@@ -207,6 +211,18 @@ def listing(request, list_key: str, tab: str | None = None):
     return render(request, "activity/page.html", {**context, "lists": LISTS.values()})
 
 
+# A cell a spreadsheet would run as a formula (=, +, -, @, or a control character first) gets a
+# leading apostrophe: summaries and messages come from tools and users, not from us.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
 class _Echo:
     """csv.writer writes into this and gets the line back, so rows stream one at a time."""
 
@@ -220,7 +236,7 @@ def _csv_rows(definition: ListDefinition, queryset) -> Iterator[str]:
     names = [name for name, _ in definition.csv_columns]
     # iterator(): a server-side cursor on PostgreSQL, so 100,000 rows never sit in memory at once.
     for row in queryset.values_list(*names).iterator(chunk_size=2000):
-        yield writer.writerow(["" if value is None else value for value in row])
+        yield writer.writerow([_cell(value) for value in row])
 
 
 @require_GET
@@ -261,7 +277,7 @@ def act(request, list_key: str, action: str, tab: str | None = None):
     message = ACTIONS[list_key][action][1].format(n=count, s=plural[count != 1])
     if not request.htmx:
         messages.success(request, message)
-        return redirect(f"{_list_url(definition, chosen)}?{request.POST.urlencode()}")
+        return redirect(f"{_list_url(definition, chosen)}?{_filters_only(request.POST).urlencode()}")
     context = {"message": message, "definition": definition, "tab": chosen, "now": timezone.now()}
     if scope == "filtered":
         context.update(_list_context(request, definition, chosen, request.POST), relist=True)

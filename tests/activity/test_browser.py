@@ -14,6 +14,7 @@ from tests.support.server import REPO, start_hub
 
 pytestmark = pytest.mark.browser
 PASSWORD = "a long and unusual password"
+SCREENSHOTS = REPO / "docs" / "screenshots"
 
 SEED = """
 import django
@@ -101,6 +102,9 @@ def test_failed_activities_retry_ignore_stop_ignoring_and_delete_a_pair(hub, pag
     expect(page.get_by_test_id("count-activities-failed")).to_have_text("44 Failed")
     expect(page.get_by_test_id("count-activities-ignored")).to_have_text("1 Ignored")
     expect(page.get_by_test_id("result")).to_have_text("Result 1 - 5 of 5")  # the list stays put
+
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "activity.png"), full_page=True)
 
     # Stop ignoring it from the Ignored tab.
     page.click(".subtabs >> text=Ignored")

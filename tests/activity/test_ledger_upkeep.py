@@ -90,6 +90,18 @@ def test_summary_and_message_from_tools_are_escaped(admin_client):
     assert 'href="javascript:' not in body
 
 
+def test_blocker_links_go_only_to_hub_paths_or_web_addresses(admin_client):
+    related = [
+        {"label": "Integration", "url": "/integrations/1/"},
+        {"label": "Elsewhere", "url": "//evil.example/x"},
+        {"label": "Script", "url": "javascript:alert(1)"},
+    ]
+    factories.blocker(related=related)
+    body = admin_client.get("/activity/blockers/").content.decode()
+    assert '<a href="/integrations/1/">Integration</a>' in body
+    assert 'href="//evil.example' not in body and 'href="javascript:' not in body
+
+
 def test_pair_summaries_are_escaped(admin_client):
     factories.pairs(1, a_summary="<script>x()</script>", b_formatted_id="<b>B-1</b>")
     body = admin_client.get("/activity/pairs/").content.decode()
