@@ -1,0 +1,187 @@
+"""The one interface every connector kind implements. The sync engine and the screens call
+connectors only through it, with plain data (``connectors.types``) in and out, and catch
+``connectors.errors.ConnectorError`` subclasses.
+
+A connector instance serves one repository (its ``RepositorySettings``) and may hold a network
+session; use it as a context manager or call ``close()``. It keeps no state between calls that
+the engine relies on: every call can be repeated.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, ClassVar
+
+from connectors.errors import ArtifactNotFound, CreationUnsupported, OperationUnsupported
+from connectors.types import (
+    Artifact,
+    ArtifactType,
+    AttachmentMeta,
+    Capabilities,
+    ChangePage,
+    Comment,
+    ConnectionInfo,
+    FieldSchema,
+    Person,
+    Project,
+    RepositorySettings,
+    SettingField,
+    Transition,
+)
+
+DEFAULT_ATTACHMENT_LIMIT = 50 * 1024 * 1024
+
+
+class Connector(ABC):
+    kind: ClassVar[str]
+    label: ClassVar[str]
+    capabilities: ClassVar[Capabilities] = Capabilities()
+    settings_fields: ClassVar[Sequence[SettingField]] = ()
+    network: ClassVar[bool] = True  # talks to a server: proxy, TLS and timeout settings apply
+
+    def __init__(self, settings: RepositorySettings):
+        self.settings = settings
+
+    def close(self) -> None:  # noqa: B027 - optional hook, most connectors hold nothing to close
+        """Release network sessions."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    # --- connection and structure -------------------------------------------------------------
+
+    @abstractmethod
+    def test_connection(self) -> ConnectionInfo:
+        """Reach the tool with the settings and credentials; raise the specific error if not."""
+
+    @abstractmethod
+    def list_projects(self) -> list[Project]: ...
+
+    @abstractmethod
+    def artifact_types(self, project: str) -> list[ArtifactType]:
+        """Raises ProjectNotFound for an unknown project."""
+
+    @abstractmethod
+    def field_schema(self, project: str, artifact_type: str) -> list[FieldSchema]: ...
+
+    # --- change detection ---------------------------------------------------------------------
+
+    @abstractmethod
+    def changed_since(
+        self,
+        project: str,
+        since: dt.datetime | None,
+        *,
+        artifact_types: Sequence[str] = (),
+        overlap: dt.timedelta = dt.timedelta(0),
+        cursor: str | None = None,
+        page_size: int = 100,
+    ) -> ChangePage:
+        """Artifacts of ``project`` (of the given types; all when empty) updated at or after
+        ``since - overlap`` by the tool's own clock, ordered by (updated, id) ascending.
+
+        ``since=None`` lists everything (the initial scan). An artifact updated while the caller
+        pages moves to a later page, so it is seen (possibly twice: the caller de-duplicates by id
+        and revision). ``>=`` rather than ``>`` keeps an artifact updated within the same clock tick
+        as the watermark."""
+
+    # --- artifacts ----------------------------------------------------------------------------
+
+    @abstractmethod
+    def read_artifact(self, artifact_id: str) -> Artifact:
+        """The artifact with its fields, comments and attachment metadata.
+        Raises ArtifactNotFound when it does not exist (any more)."""
+
+    def is_deleted(self, artifact_id: str) -> bool:
+        try:
+            self.read_artifact(artifact_id)
+        except ArtifactNotFound:
+            return True
+        return False
+
+    def create_artifact(
+        self, project: str, artifact_type: str, fields: Mapping[str, Any], *, marker: str = ""
+    ) -> Artifact:
+        """Create an artifact. When ``capabilities.creation_marker`` is true, ``marker`` is stored
+        with it so that ``find_by_marker`` can find it even if the caller died before recording it."""
+        raise CreationUnsupported(f"{self.label} repositories do not support creating artifacts.")
+
+    def find_by_marker(self, project: str, artifact_type: str, marker: str) -> Artifact | None:
+        raise OperationUnsupported(f"{self.label} repositories do not store creation markers.")
+
+    @abstractmethod
+    def update_artifact(
+        self, artifact_id: str, fields: Mapping[str, Any], *, expected_revision: str | None = None
+    ) -> Artifact:
+        """Change only the given fields. With ``expected_revision`` (where
+        ``capabilities.optimistic_concurrency``), raise RevisionConflict if the artifact has changed
+        since. Raises ValuesNotAccepted naming the refused fields."""
+
+    def search_by_formatted_id(self, formatted_id: str) -> Artifact | None:
+        raise OperationUnsupported(f"{self.label} repositories cannot be searched by formatted id.")
+
+    # --- comments -----------------------------------------------------------------------------
+
+    def comments(self, artifact_id: str) -> list[Comment]:
+        raise OperationUnsupported(f"{self.label} repositories have no comments.")
+
+    def add_comment(self, artifact_id: str, body: str, *, private: bool = False) -> Comment:
+        raise OperationUnsupported(f"{self.label} repositories have no comments.")
+
+    # --- attachments --------------------------------------------------------------------------
+
+    def attachments(self, artifact_id: str) -> list[AttachmentMeta]:
+        raise OperationUnsupported(f"{self.label} repositories have no attachments.")
+
+    def download_attachment(
+        self, artifact_id: str, attachment_id: str, *, max_bytes: int = DEFAULT_ATTACHMENT_LIMIT
+    ) -> Iterator[bytes]:
+        """Stream the content in chunks. Raises ValuesNotAccepted (naming the file) as soon as more
+        than ``max_bytes`` would be delivered."""
+        raise OperationUnsupported(f"{self.label} repositories have no attachments.")
+
+    def upload_attachment(
+        self,
+        artifact_id: str,
+        filename: str,
+        content: Iterable[bytes],
+        *,
+        content_type: str = "application/octet-stream",
+        max_bytes: int = DEFAULT_ATTACHMENT_LIMIT,
+    ) -> AttachmentMeta:
+        """Attach streamed content. Raises ValuesNotAccepted naming the file when it is larger than
+        ``max_bytes`` or than the tool accepts."""
+        raise OperationUnsupported(f"{self.label} repositories have no attachments.")
+
+    # --- persons ------------------------------------------------------------------------------
+
+    def person_search_fields(self) -> list[str]:
+        """Names of the Person attributes ``find_persons`` can search by (e.g. username, email)."""
+        return []
+
+    def find_persons(self, field: str, value: str) -> list[Person]:
+        raise OperationUnsupported(f"{self.label} repositories cannot search persons.")
+
+    def read_person(self, person_id: str) -> Person:
+        raise OperationUnsupported(f"{self.label} repositories cannot read persons.")
+
+    # --- workflow -----------------------------------------------------------------------------
+
+    def transitions(self, artifact_id: str) -> list[Transition]:
+        """Transitions available from the artifact's current status (empty when none)."""
+        return []
+
+    def perform_transition(
+        self,
+        artifact_id: str,
+        transition_id: str,
+        fields: Mapping[str, Any] | None = None,
+        *,
+        expected_revision: str | None = None,
+    ) -> Artifact:
+        raise OperationUnsupported(f"{self.label} repositories have no transitions.")
