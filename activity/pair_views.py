@@ -51,7 +51,12 @@ class ExportForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["integrations"].choices = list(services.known_integrations().items())
+        exportable = services.hooks.exportable()
+        self.fields["integrations"].choices = [
+            (integration_id, name)
+            for integration_id, name in services.known_integrations().items()
+            if integration_id in exportable
+        ]
 
 
 class ImportForm(forms.Form):
