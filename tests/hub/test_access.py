@@ -5,8 +5,11 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 # Pages that must answer people who are not signed in (sign-in itself, first-run setup, health).
 PUBLIC = {"/accounts/login/", "/setup/", "/api/health", "/admin/login/"}
-# Signing out is the one change a viewer may make.
-VIEWER_MAY_POST = {"/accounts/logout/"}
+# Signing out and managing one's own API tokens (a viewer's token only reads) are the changes a
+# viewer may make.
+VIEWER_MAY_POST = {"/accounts/logout/", "/account/api-tokens/", "/account/api-tokens/1/revoke/"}
+# The JSON API answers 401/403 in JSON instead of redirecting to the sign-in page.
+API = "/api/v1/"
 
 
 def concrete_urls(resolver=None, prefix: str = "") -> list[str]:
@@ -44,6 +47,10 @@ def test_the_url_walk_finds_the_console_screens():
 @pytest.mark.parametrize("path", [p for p in ALL_URLS if p not in PUBLIC])
 def test_every_page_needs_a_sign_in(client, path):
     response = client.get(path)
+    if path.startswith(API):
+        assert response.status_code in (401, 403), f"{path} answered {response.status_code}"
+        assert "json" in response["Content-Type"], response["Content-Type"]
+        return
     assert response.status_code in (301, 302, 404, 405), f"{path} answered {response.status_code}"
     if response.status_code in (301, 302):
         assert "login" in response["Location"], f"{path} redirected to {response['Location']}"
