@@ -104,6 +104,12 @@ def create_collection(page, hub, name, repository, project, screenshot=False):
 def test_an_administrator_builds_and_starts_an_integration_and_a_viewer_cannot_change_it(hub, browser):
     admin = browser.new_context(ignore_https_errors=True).new_page()
     sign_in(admin, hub, "ada")
+    # An integration runs only once the master password protects the credentials it uses.
+    admin.goto(hub.url + "/settings/general/")
+    admin.fill("#id_new_password", "master password for the browser test")
+    admin.fill("#id_new_password_again", "master password for the browser test")
+    admin.locator("form:has(#id_new_password) button[type=submit]").click()
+    expect(admin.get_by_test_id("global-problem")).to_have_count(0)
     create_repository(admin, hub, "Alpha", "local://alpha", screenshot=True)
     create_repository(admin, hub, "Beta", "local://beta")
 
