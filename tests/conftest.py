@@ -36,3 +36,16 @@ def admin_client(client, administrator):
 def viewer_client(client, viewer):
     client.force_login(viewer)
     return client
+
+
+@pytest.fixture
+def server_database():
+    """A database for one real Hub server process, on the engine this suite runs on."""
+    import os
+
+    from tests.support.server import ServerDatabase
+
+    database = ServerDatabase(os.environ.get("HUB_TEST_DB", "sqlite"))
+    database.create()
+    yield database
+    database.drop()

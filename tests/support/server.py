@@ -1,0 +1,192 @@
+"""Start the real Hub (``manage.py runhub``) in a subprocess for tests that need the whole thing:
+HTTPS on a free port, the redirect listener, worker and beat.
+
+Each server gets its own HUB_HOME and, when the suite runs on PostgreSQL or MariaDB, its own
+database on that server, created here and dropped on stop.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def insecure_context() -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+@dataclass
+class ServerDatabase:
+    """A database of the suite's own engine for one server process; SQLite needs none."""
+
+    engine: str
+    name: str = field(default_factory=lambda: f"hub_server_{uuid.uuid4().hex[:10]}")
+
+    @property
+    def url(self) -> str:
+        if self.engine == "postgres":
+            return f"postgres://postgres@127.0.0.1:5432/{self.name}"
+        if self.engine == "mariadb":
+            return f"mysql://root@127.0.0.1:3306/{self.name}"
+        return ""
+
+    def _execute(self, statement: str) -> None:
+        if self.engine == "postgres":
+            import psycopg2
+
+            connection = psycopg2.connect(host="127.0.0.1", user="postgres", dbname="postgres")
+            connection.autocommit = True
+        else:
+            import MySQLdb
+
+            connection = MySQLdb.connect(host="127.0.0.1", user="root")
+        try:
+            connection.cursor().execute(statement)
+        finally:
+            connection.close()
+
+    def create(self) -> None:
+        if self.engine == "postgres":
+            self._execute(f'CREATE DATABASE "{self.name}"')
+        elif self.engine == "mariadb":
+            self._execute(f"CREATE DATABASE `{self.name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+
+    def drop(self) -> None:
+        if self.engine == "postgres":
+            self._execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+        elif self.engine == "mariadb":
+            self._execute(f"DROP DATABASE IF EXISTS `{self.name}`")
+
+
+@dataclass
+class HubServer:
+    home: Path
+    port: int
+    redirect_port: int
+    process: subprocess.Popen
+    log_path: Path
+    database: ServerDatabase
+    log_offset: int = 0  # a restart appends to the same file; this run's lines start here
+
+    @property
+    def url(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
+
+    def log(self) -> str:
+        with self.log_path.open("rb") as handle:
+            handle.seek(self.log_offset)
+            return handle.read().decode(errors="replace")
+
+    def get(self, path: str, timeout: float = 10):
+        """GET over HTTPS (the self-signed certificate is accepted); returns (status, body)."""
+        try:
+            with urllib.request.urlopen(
+                self.url + path, context=insecure_context(), timeout=timeout
+            ) as answer:
+                return answer.status, answer.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+    def setup_token(self) -> str:
+        return (self.home / "setup-token").read_text().strip()
+
+    def wait_until_running(self, deadline_seconds: float = 90) -> None:
+        deadline = time.monotonic() + deadline_seconds
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"Hub exited with {self.process.returncode}:\n{self.log()[-4000:]}")
+            if "Hub is running: https" in self.log():
+                return
+            time.sleep(0.2)
+        raise AssertionError(f"Hub did not start within {deadline_seconds} s:\n{self.log()[-4000:]}")
+
+    def stop(self, timeout: float = 60) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        return self.process.returncode
+
+
+def start_hub(home: Path, database: ServerDatabase, *args: str, env: dict | None = None) -> HubServer:
+    """Start runhub on free ports and wait until it says it runs; the caller stops it."""
+    home.mkdir(parents=True, exist_ok=True)
+    port, redirect_port = free_port(), free_port()
+    environment = {
+        key: value for key, value in os.environ.items() if not key.startswith(("HUB_", "DJANGO_", "PYTEST"))
+    }
+    environment.update(
+        {
+            "HUB_HOME": str(home),
+            "HUB_SERVER_PORT": str(port),
+            "HUB_SERVER_REDIRECT_PORT": str(redirect_port),
+            "HUB_SERVER_ADDRESS": "127.0.0.1",
+            "HUB_SERVER_SHUTDOWN_TIMEOUT": "20",
+            "HUB_DATABASE_URL": database.url,
+            **(env or {}),
+        }
+    )
+    log_path = home / "runhub.out"
+    log_offset = log_path.stat().st_size if log_path.exists() else 0
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "runhub", *args],
+        cwd=REPO,
+        env=environment,
+        stdout=log_path.open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    server = HubServer(home, port, redirect_port, process, log_path, database, log_offset)
+    try:
+        server.wait_until_running()
+    except AssertionError:
+        server.stop()
+        raise
+    return server
+
+
+def processes_of(home: Path) -> list[int]:
+    """PIDs of live processes started for the Hub instance whose data directory is ``home``."""
+    marker = f"HUB_HOME={home}".encode()
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes().split(b"\0")
+            state = (entry / "stat").read_text().split()[2]
+        except OSError:
+            continue
+        if marker in environ and state != "Z":
+            pids.append(int(entry.name))
+    return pids
