@@ -14,7 +14,7 @@ from connectors.base import Connector
 from connectors.errors import InvalidSettings
 from connectors.types import RepositorySettings, SettingField
 
-BUILT_IN: tuple[str, ...] = ()  # the local tracker joins in the next commit
+BUILT_IN: tuple[str, ...] = ("connectors.redmine.connector", "connectors.roundup.connector")
 
 # Fields every network connector has; the Repositories screen shows them after the kind's own.
 NETWORK_SETTINGS_FIELDS = (

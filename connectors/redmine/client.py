@@ -35,11 +35,26 @@ class RedmineClient:
             raise InvalidSettings(f"Redmine does not know the authentication method {method!r}.")
         self.headers["Accept"] = "application/json"
         self.session = open_session(settings, "Redmine")
+        self.user: dict | None = None  # whom the credentials belong to, once checked
+
+    def whoami(self) -> httpx.Response:
+        """Check the credentials. Redmine answers requests with wrong credentials as the anonymous
+        user wherever anonymous may look (public projects and their issues), so every connector
+        checks them once before its first request rather than act as someone else."""
+        response = self.session.request(
+            "GET", f"{self.base}/users/current.json", headers=self.headers, auth=self.auth
+        )
+        if response.status_code != 200:
+            raise ConnectorError(f"Redmine answered {response.status_code} when Hub asked who it is.")
+        self.user = response.json()["user"]
+        return response
 
     def close(self) -> None:
         self.session.close()
 
     def send(self, method: str, path: str, *, stream: bool = False, **kwargs) -> httpx.Response:
+        if self.user is None:
+            self.whoami()
         headers = {**self.headers, **kwargs.pop("headers", {})}
         url = path if path.startswith("http") else f"{self.base}{path}"
         return self.session.request(method, url, headers=headers, auth=self.auth, stream=stream, **kwargs)

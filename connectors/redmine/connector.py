@@ -107,15 +107,17 @@ class RedmineConnector(Connector):
 
     # --- connection and structure -------------------------------------------------------------
 
-    @cached_property
+    @property
     def current_user(self) -> dict:
-        return self.api.get("/users/current.json")["user"]
+        if self.api.user is None:
+            self.api.whoami()
+        return self.api.user
 
     def test_connection(self) -> ConnectionInfo:
-        response = self.api.call("GET", "/users/current.json")
-        user = response.json()["user"]
-        self.__dict__["current_user"] = user
-        return ConnectionInfo(server="Redmine", user=user["login"], server_time=server_time(response))
+        response = self.api.whoami()
+        return ConnectionInfo(
+            server="Redmine", user=self.api.user["login"], server_time=server_time(response)
+        )
 
     def _paged(self, path: str, key: str, params: Mapping[str, Any] | None = None) -> Iterator[dict]:
         offset = 0

@@ -22,6 +22,7 @@ from connectors.types import ChangedItem, ChangePage
 @dataclass(frozen=True)
 class Cursor:
     stamp: str  # the tool's own text of the last second returned
+    updated: dt.datetime  # the same second
     seen: frozenset[str]  # ids already returned with that stamp
     clock: dt.datetime | None  # the server clock read before the first page
 
@@ -31,14 +32,18 @@ class Cursor:
             return None
         state = json.loads(text)
         clock = dt.datetime.fromisoformat(state["clock"]) if state.get("clock") else None
-        return cls(state["stamp"], frozenset(state["seen"]), clock)
+        updated = dt.datetime.fromisoformat(state["updated"])
+        return cls(state["stamp"], updated, frozenset(state["seen"]), clock)
 
     def encode(self) -> str:
         clock = self.clock.isoformat() if self.clock else None
-        return json.dumps({"stamp": self.stamp, "seen": sorted(self.seen), "clock": clock})
+        state = {"stamp": self.stamp, "updated": self.updated.isoformat(), "seen": sorted(self.seen)}
+        return json.dumps({**state, "clock": clock})
 
     def returned(self, item: ChangedItem) -> bool:
-        return item.revision == self.stamp and item.id in self.seen
+        """Earlier seconds came on earlier pages. (Redmine's ``>=`` filter also answers the second
+        before the one asked for, so they do come again.)"""
+        return item.updated < self.updated or (item.revision == self.stamp and item.id in self.seen)
 
 
 # fetch(n) → (items of the n-th batch in the tool's order, whether it was the last, server clock)
@@ -61,10 +66,10 @@ def next_page(fetch: Fetch, cursor: Cursor | None, size: int) -> ChangePage:
     page = fresh[:size]
     if not page or (len(fresh) <= size and last_batch):
         return ChangePage(items=page, next_cursor=None, server_time=clock)
-    stamp = page[-1].revision
+    stamp, updated = page[-1].revision, page[-1].updated
     seen = {item.id for item in page if item.revision == stamp}
     if cursor and cursor.stamp == stamp:
         seen |= cursor.seen
     return ChangePage(
-        items=page, next_cursor=Cursor(stamp, frozenset(seen), clock).encode(), server_time=clock
+        items=page, next_cursor=Cursor(stamp, updated, frozenset(seen), clock).encode(), server_time=clock
     )

@@ -335,10 +335,20 @@ class RoundupConnector(Connector):
     ) -> Artifact:
         issue_id = _id(artifact_id)
         payload = self._payload(fields)
-        if payload:
-            if self._retired(issue_id):
-                raise self.api.not_found(issue_id)
-            self._change(issue_id, payload, expected_revision)
+        if payload and self._retired(issue_id):
+            raise self.api.not_found(issue_id)
+        # Roundup fails (409) to replace a multilink with an empty list: remove its members instead.
+        emptied = [k for k, v in payload.items() if FIELD_TYPES[k] in MULTI and not v]
+        replace = {k: v for k, v in payload.items() if k not in emptied}
+        if replace:
+            self._change(issue_id, replace, expected_revision)
+            expected_revision = None
+        if emptied:
+            current = self.api.get(f"data/{ISSUE}/{issue_id}", params={"@fields": ",".join(emptied)})
+            members = {k: [_link(v) for v in current["attributes"].get(k) or []] for k in emptied}
+            members = {k: v for k, v in members.items() if v}
+            if members:
+                self._change(issue_id, {"@op": "remove", **members}, expected_revision)
         return self.read_artifact(issue_id)
 
     def search_by_formatted_id(self, formatted_id: str) -> Artifact | None:

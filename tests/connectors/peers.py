@@ -102,10 +102,11 @@ def prepare_redmine(workdir: Path) -> PreparedRedmine:
             user.raise_for_status()
             prepared.member_id = str(user.json()["user"]["id"])
             roles = {r["name"]: r["id"] for r in rest.get("/roles.json").json()["roles"]}
-            rest.post(
-                f"/projects/{prepared.project_id}/memberships.json",
-                json={"membership": {"user_id": int(prepared.member_id), "role_ids": [roles["Developer"]]}},
-            ).raise_for_status()
+            for user_id, role in ((prepared.member_id, "Developer"), ("1", "Manager")):
+                rest.post(
+                    f"/projects/{prepared.project_id}/memberships.json",
+                    json={"membership": {"user_id": int(user_id), "role_ids": [roles[role]]}},
+                ).raise_for_status()
         return prepared
     except BaseException:
         server.stop()
