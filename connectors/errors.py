@@ -113,6 +113,10 @@ class ValuesNotAccepted(ConnectorError):
         super().__init__(message, **kwargs)
 
 
+def attachment_too_large(filename: str, limit: int) -> ValuesNotAccepted:
+    return ValuesNotAccepted("The attachment is too large.", fields={filename: f"larger than {limit} bytes"})
+
+
 class ArtifactLocked(ConnectorError):
     """Another user or process holds the artifact. Transient: try again later."""
 

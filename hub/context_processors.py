@@ -28,4 +28,5 @@ def console(request):
         "navigation": NAVIGATION,
         "is_administrator": bool(user and is_administrator(user)),
         "safe_mode": settings.SAFE_MODE,
+        "self_signed_certificate": not settings.HUB["server.ssl.certificate"],
     }

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_celery_beat",
     "axes",
+    "corsheaders",
     "hub",
     "connectors",
     "integrations",
@@ -57,6 +58,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -171,7 +173,11 @@ CONTENT_SECURITY_POLICY = {
         "form-action": ["'self'"],
     }
 }
+# Cross-origin requests are refused everywhere except under the paths the operator excludes from
+# that check (hub.security.cors.exclusionPaths); there any origin may call, as with a public API.
 CORS_EXCLUSION_PATHS = HUB["hub.security.cors.exclusionPaths"]
+CORS_URLS_REGEX = hub_config.path_prefix_pattern(CORS_EXCLUSION_PATHS)
+CORS_ALLOW_ALL_ORIGINS = True  # only within CORS_URLS_REGEX
 
 # Failed sign-ins: locked for a while per user and address after five failures.
 AXES_FAILURE_LIMIT = 5

@@ -24,5 +24,6 @@ urlpatterns = [
     path("metrics/", include("metrics.urls")),
     path("settings/", include("settings_app.urls")),
     path("extensions/", include("extensions.urls")),
+    path("local-tracker/", include("connectors.local.urls")),
     path("help/", views.help_index, name="help"),
 ]

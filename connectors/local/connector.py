@@ -1,0 +1,398 @@
+"""The ``local`` connector: the SDK over the local tracker's tables, in-process.
+
+The repository URL names the tracker: ``local://alpha`` and ``local://beta`` are two independent
+trackers (``local://`` alone is the one named ``default``). Project ids are project keys
+(``DEMO``); artifact ids are item ids; formatted ids are ``DEMO-12``. The user name, if given,
+is the tracker user Hub acts as (authoring comments and items); it must exist in the tracker.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from connectors.base import DEFAULT_ATTACHMENT_LIMIT, Connector
+from connectors.errors import (
+    ArtifactNotFound,
+    ConnectorError,
+    CredentialsRefused,
+    InvalidSettings,
+    ProjectNotFound,
+    ValuesNotAccepted,
+    attachment_too_large,
+)
+from connectors.local import service
+from connectors.local.fields import FIELDS
+from connectors.local.models import ItemType, LocalAttachment, LocalItem, LocalProject, LocalUser
+from connectors.registry import register
+from connectors.types import (
+    Artifact,
+    ArtifactType,
+    AttachmentMeta,
+    Capabilities,
+    ChangedItem,
+    ChangePage,
+    Comment,
+    ConnectionInfo,
+    FieldSchema,
+    FieldType,
+    Person,
+    Project,
+    SettingField,
+    Transition,
+    WebLink,
+)
+
+CHUNK = 64 * 1024
+FORMATTED_ID = re.compile(r"^\s*([A-Za-z][A-Za-z0-9]*)-(\d+)\s*$")
+PERSON_FIELDS = ("id", "username", "email", "display_name")
+
+
+def tracker_name(url: str) -> str:
+    parts = urlsplit(url.strip())
+    name = parts.netloc or parts.path.strip("/")
+    if parts.scheme != "local" or not re.fullmatch(r"[a-z0-9_-]{0,50}", name):
+        raise InvalidSettings(
+            "A local tracker's URL is local:// followed by the tracker's name in lower case, "
+            "e.g. local://alpha."
+        )
+    return name or "default"
+
+
+def _person_id(user: LocalUser | None) -> str | None:
+    return str(user.pk) if user is not None else None
+
+
+def _int(artifact_id: str) -> int:
+    try:
+        return int(artifact_id)
+    except (TypeError, ValueError):
+        raise ArtifactNotFound(f"There is no local item with id {artifact_id!r}.") from None
+
+
+@register
+class LocalConnector(Connector):
+    kind = "local"
+    label = "Local tracker"
+    network = False
+    capabilities = Capabilities(
+        create=True,
+        comments=True,
+        private_comments=True,
+        attachments=True,
+        persons=True,
+        transitions=True,
+        transitions_required=True,
+        optimistic_concurrency=True,
+        creation_marker=True,
+        search_by_formatted_id=True,
+        max_page_size=1000,
+    )
+    settings_fields = (
+        SettingField(
+            "url",
+            "Tracker",
+            "text",
+            required=True,
+            default="local://default",
+            help="local:// and a name: each name is a separate tracker inside Hub.",
+        ),
+        SettingField("username", "Act as user", help="A user of that tracker. Empty: the user “hub”."),
+    )
+
+    def __init__(self, settings):
+        super().__init__(settings)
+        self.tracker = service.tracker(tracker_name(settings.url))
+
+    # --- connection and structure -------------------------------------------------------------
+
+    def actor(self) -> LocalUser:
+        username = self.settings.username.strip()
+        if not username or username == service.HUB_USERNAME:
+            return service.hub_user(self.tracker)
+        found = LocalUser.objects.filter(tracker=self.tracker, username=username).first()
+        if found is None:
+            raise CredentialsRefused(f"The local tracker {self.tracker.name} has no user {username!r}.")
+        return found
+
+    def test_connection(self) -> ConnectionInfo:
+        return ConnectionInfo(
+            server=f"Hub local tracker “{self.tracker.name}”",
+            user=self.actor().username,
+            server_time=timezone.now(),
+        )
+
+    def _project(self, project: str) -> LocalProject:
+        found = LocalProject.objects.filter(tracker=self.tracker, key=project).first()
+        if found is None:
+            raise ProjectNotFound(f"The local tracker {self.tracker.name} has no project {project!r}.")
+        return found
+
+    def list_projects(self) -> list[Project]:
+        return [Project(p.key, p.key, p.name) for p in LocalProject.objects.filter(tracker=self.tracker)]
+
+    def artifact_types(self, project: str) -> list[ArtifactType]:
+        self._project(project)
+        return [ArtifactType(value, str(label)) for value, label in ItemType.choices]
+
+    def field_schema(self, project: str, artifact_type: str) -> list[FieldSchema]:
+        self._project(project)
+        if artifact_type not in ItemType.values:
+            raise ProjectNotFound(f"The local tracker has no artifact type {artifact_type!r}.")
+        return [
+            FieldSchema(
+                id=field.id,
+                label=field.label,
+                type=field.type,
+                required=field.required,
+                read_only=field.read_only,
+                multi=field.type
+                in (FieldType.MULTI_SELECT, FieldType.PERSONS, FieldType.RELATIONSHIPS, FieldType.WEB_LINKS),
+                options=field.options(),
+                person_target=field.type in (FieldType.PERSON, FieldType.PERSONS),
+                text_format="plain" if field.type == FieldType.RICH_TEXT else "",
+            )
+            for field in FIELDS
+            if field.applies_to(artifact_type)
+        ]
+
+    # --- change detection ---------------------------------------------------------------------
+
+    def changed_since(
+        self,
+        project: str,
+        since: dt.datetime | None,
+        *,
+        artifact_types: Sequence[str] = (),
+        overlap: dt.timedelta = dt.timedelta(0),
+        cursor: str | None = None,
+        page_size: int = 100,
+    ) -> ChangePage:
+        server_time = timezone.now()
+        items = LocalItem.objects.filter(project=self._project(project))
+        if artifact_types:
+            items = items.filter(type__in=artifact_types)
+        if since is not None:
+            items = items.filter(updated__gte=since - overlap)
+        if cursor:
+            # Keyset paging on (updated, id): an item updated meanwhile moves behind the cursor's
+            # position and comes on a later page, never skipped.
+            updated_text, _, last_id = cursor.rpartition("|")
+            try:
+                last_updated, last_id = dt.datetime.fromisoformat(updated_text), int(last_id)
+            except ValueError:
+                raise ConnectorError(f"{cursor!r} is not a cursor of the local tracker.") from None
+            items = items.filter(Q(updated__gt=last_updated) | Q(updated=last_updated, id__gt=last_id))
+        size = max(1, min(page_size, self.capabilities.max_page_size))
+        rows = list(items.order_by("updated", "id").values_list("id", "updated", "revision")[: size + 1])
+        more = len(rows) > size
+        rows = rows[:size]
+        next_cursor = f"{rows[-1][1].isoformat()}|{rows[-1][0]}" if more else None
+        return ChangePage(
+            items=[ChangedItem(str(pk), updated, str(revision)) for pk, updated, revision in rows],
+            next_cursor=next_cursor,
+            server_time=server_time,
+        )
+
+    # --- artifacts ----------------------------------------------------------------------------
+
+    def _item(self, artifact_id: str) -> LocalItem:
+        found = (
+            LocalItem.objects.filter(project__tracker=self.tracker, pk=_int(artifact_id))
+            .select_related("project", "assignee", "reporter")
+            .prefetch_related("watchers", "related", "comments", "attachments")
+            .first()
+        )
+        if found is None:
+            raise ArtifactNotFound(f"The local tracker {self.tracker.name} has no item {artifact_id}.")
+        return found
+
+    def _artifact(self, item: LocalItem) -> Artifact:
+        values: dict[str, Any] = {}
+        for field in FIELDS:
+            if not field.applies_to(item.type):
+                continue
+            if field.type in (FieldType.PERSON, FieldType.RELATIONSHIP):
+                values[field.id] = (
+                    str(getattr(item, f"{field.id}_id")) if getattr(item, f"{field.id}_id") else None
+                )
+            elif field.type in (FieldType.PERSONS, FieldType.RELATIONSHIPS):
+                values[field.id] = sorted((str(o.pk) for o in getattr(item, field.id).all()), key=int)
+            elif field.type == FieldType.WEB_LINKS:
+                values[field.id] = [WebLink(link["url"], link.get("label", "")) for link in item.web_links]
+            elif field.type == FieldType.SINGLE_SELECT:
+                values[field.id] = getattr(item, field.id) or None
+            else:
+                values[field.id] = getattr(item, field.id)
+        return Artifact(
+            id=str(item.pk),
+            formatted_id=item.formatted_id,
+            url=reverse("local_tracker:item", args=[self.tracker.name, item.pk]),
+            project=item.project.key,
+            type=item.type,
+            fields=values,
+            updated=item.updated,
+            revision=str(item.revision),
+            comments=[self._comment(c) for c in item.comments.all()],
+            attachments=[self._attachment(a) for a in item.attachments.all()],
+        )
+
+    def read_artifact(self, artifact_id: str) -> Artifact:
+        return self._artifact(self._item(artifact_id))
+
+    def create_artifact(
+        self, project: str, artifact_type: str, fields: Mapping[str, Any], *, marker: str = ""
+    ) -> Artifact:
+        if artifact_type not in ItemType.values:
+            raise ValuesNotAccepted(
+                "Unknown artifact type.", fields={"type": f"{artifact_type!r} is not a type"}
+            )
+        item = service.create_item(
+            self._project(project), artifact_type, fields, reporter=self.actor(), marker=marker
+        )
+        return self.read_artifact(str(item.pk))
+
+    def find_by_marker(self, project: str, artifact_type: str, marker: str) -> Artifact | None:
+        if not marker:
+            return None
+        found = LocalItem.objects.filter(
+            project=self._project(project), type=artifact_type, creation_marker=marker
+        ).first()
+        return self.read_artifact(str(found.pk)) if found else None
+
+    def update_artifact(
+        self, artifact_id: str, fields: Mapping[str, Any], *, expected_revision: str | None = None
+    ) -> Artifact:
+        item = self._item(artifact_id)
+        service.update_item(item.pk, fields, expected_revision=expected_revision)
+        return self.read_artifact(artifact_id)
+
+    def search_by_formatted_id(self, formatted_id: str) -> Artifact | None:
+        match = FORMATTED_ID.match(formatted_id)
+        if not match:
+            return None
+        found = LocalItem.objects.filter(
+            project__tracker=self.tracker, project__key=match[1].upper(), number=int(match[2])
+        ).first()
+        return self.read_artifact(str(found.pk)) if found else None
+
+    # --- comments -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _comment(comment) -> Comment:
+        return Comment(
+            id=str(comment.pk),
+            body=comment.body,
+            author=_person_id(comment.author) or "",
+            private=comment.private,
+            created=comment.created,
+        )
+
+    def comments(self, artifact_id: str) -> list[Comment]:
+        return [self._comment(c) for c in self._item(artifact_id).comments.select_related("author")]
+
+    def add_comment(self, artifact_id: str, body: str, *, private: bool = False) -> Comment:
+        item = self._item(artifact_id)
+        return self._comment(service.add_comment(item.pk, self.actor(), body, private=private))
+
+    # --- attachments --------------------------------------------------------------------------
+
+    @staticmethod
+    def _attachment(attachment: LocalAttachment) -> AttachmentMeta:
+        return AttachmentMeta(
+            id=str(attachment.pk),
+            filename=attachment.filename,
+            size=attachment.size,
+            content_type=attachment.content_type,
+            created=attachment.created,
+        )
+
+    def attachments(self, artifact_id: str) -> list[AttachmentMeta]:
+        return [self._attachment(a) for a in self._item(artifact_id).attachments.all()]
+
+    def download_attachment(
+        self, artifact_id: str, attachment_id: str, *, max_bytes: int = DEFAULT_ATTACHMENT_LIMIT
+    ) -> Iterator[bytes]:
+        item = self._item(artifact_id)
+        attachment = item.attachments.filter(pk=_int(attachment_id)).first()
+        if attachment is None:
+            raise ArtifactNotFound(f"{item.formatted_id} has no attachment {attachment_id}.")
+        if attachment.size > max_bytes:
+            raise attachment_too_large(attachment.filename, max_bytes)
+        path = service.attachment_path(attachment)
+
+        def chunks() -> Iterator[bytes]:
+            with path.open("rb") as handle:
+                while chunk := handle.read(CHUNK):
+                    yield chunk
+
+        return chunks()
+
+    def upload_attachment(
+        self,
+        artifact_id: str,
+        filename: str,
+        content: Iterable[bytes],
+        *,
+        content_type: str = "application/octet-stream",
+        max_bytes: int = DEFAULT_ATTACHMENT_LIMIT,
+    ) -> AttachmentMeta:
+        item = self._item(artifact_id)
+        stored = service.add_attachment(
+            item.pk, filename, content, content_type=content_type, max_bytes=max_bytes
+        )
+        return self._attachment(stored)
+
+    # --- persons ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _person(user: LocalUser) -> Person:
+        return Person(str(user.pk), user.username, user.email, user.display_name)
+
+    def person_search_fields(self) -> list[str]:
+        return list(PERSON_FIELDS)
+
+    def find_persons(self, field: str, value: str) -> list[Person]:
+        users = LocalUser.objects.filter(tracker=self.tracker)
+        if field == "id":
+            users = users.filter(pk=_int(value)) if str(value).isdigit() else users.none()
+        elif field == "username":
+            users = users.filter(username=value)
+        elif field in ("email", "display_name"):
+            users = users.filter(**{f"{field}__iexact": value}) if value else users.none()
+        else:
+            raise ValuesNotAccepted("Persons cannot be searched by that field.", fields={field: "unknown"})
+        return [self._person(u) for u in users]
+
+    def read_person(self, person_id: str) -> Person:
+        found = LocalUser.objects.filter(tracker=self.tracker, pk=_int(person_id)).first()
+        if found is None:
+            raise ArtifactNotFound(f"The local tracker {self.tracker.name} has no person {person_id}.")
+        return self._person(found)
+
+    # --- workflow -----------------------------------------------------------------------------
+
+    def transitions(self, artifact_id: str) -> list[Transition]:
+        return [
+            Transition(step.id, step.name, step.to_status, step.required_fields)
+            for step in service.transitions_of(self._item(artifact_id))
+        ]
+
+    def perform_transition(
+        self,
+        artifact_id: str,
+        transition_id: str,
+        fields: Mapping[str, Any] | None = None,
+        *,
+        expected_revision: str | None = None,
+    ) -> Artifact:
+        item = self._item(artifact_id)
+        service.perform_transition(item.pk, transition_id, fields, expected_revision=expected_revision)
+        return self.read_artifact(artifact_id)

@@ -1,0 +1,6 @@
+#!/bin/sh
+# Start Hub in the foreground from an installed checkout (what `make run` does, without installing).
+#   deploy/start-hub.sh [--safe-mode | --troubleshooting]
+set -eu
+cd "$(dirname "$0")/.."
+exec .venv/bin/python manage.py runhub "$@"
