@@ -23,11 +23,12 @@ from connectors.errors import (
     OperationUnsupported,
     ProjectNotFound,
     ValuesNotAccepted,
+    attachment_too_large,
 )
 from connectors.redmine import fields as rf
-from connectors.redmine.client import API_KEY, BASIC, MAX_LIMIT, RedmineClient, server_time
+from connectors.redmine.client import API_KEY, BASIC, MAX_LIMIT, NotPermitted, RedmineClient, server_time
 from connectors.redmine.keyset import Cursor, next_page
-from connectors.redmine.transfer import CHUNK, limited, spooled, too_large
+from connectors.redmine.transfer import CHUNK, spooled
 from connectors.registry import register
 from connectors.types import (
     Artifact,
@@ -152,14 +153,11 @@ class RedmineConnector(Connector):
     @cached_property
     def custom_fields(self) -> dict[int, dict] | None:
         """Issue custom field definitions; None when the key is not an administrator's."""
-        response = self.api.send("GET", "/custom_fields.json")
-        if response.status_code == 403:
+        try:
+            rows = self.api.get("/custom_fields.json")["custom_fields"]
+        except NotPermitted:
             return None
-        if response.status_code != 200:
-            self.api.call("GET", "/custom_fields.json")  # raises the specific error
-        return {
-            cf["id"]: cf for cf in response.json()["custom_fields"] if cf.get("customized_type") == "issue"
-        }
+        return {cf["id"]: cf for cf in rows if cf.get("customized_type") == "issue"}
 
     def _options(self, path: str, key: str) -> list[Option]:
         return [Option(str(row["id"]), row["name"]) for row in self.api.get(path)[key]]
@@ -508,12 +506,13 @@ class RedmineConnector(Connector):
                 fields={"attachment": str(attachment_id)},
             )
         if meta.size > max_bytes:
-            raise too_large(meta.filename, max_bytes)
+            raise attachment_too_large(meta.filename, max_bytes)
         return self._stream(meta, max_bytes)
 
     def _stream(self, meta: AttachmentMeta, max_bytes: int) -> Iterator[bytes]:
-        response = self.api.send("GET", f"/attachments/download/{meta.id}", stream=True)
-        return limited(response, meta.filename, max_bytes, "Redmine")
+        return self.api.download(
+            f"/attachments/download/{meta.id}", filename=meta.filename, max_bytes=max_bytes
+        )
 
     def upload_attachment(
         self,
@@ -526,17 +525,18 @@ class RedmineConnector(Connector):
     ) -> AttachmentMeta:
         issue_id = _id(artifact_id)
         with spooled(content, filename, max_bytes) as (spool, size):
-            response = self.api.send(
+
+            def file_refused(response) -> ValuesNotAccepted:
+                return ValuesNotAccepted("Redmine refused the file", fields={filename: _errors(response)})
+
+            response = self.api.call(
                 "POST",
                 "/uploads.json",
                 params={"filename": filename},
                 content=iter(lambda: spool.read(CHUNK), b""),
                 headers={"Content-Type": "application/octet-stream", "Content-Length": str(size)},
+                refused={413: file_refused, 422: file_refused},
             )
-        if response.status_code in (413, 422):
-            raise ValuesNotAccepted("Redmine refused the file", fields={filename: _errors(response)})
-        if response.status_code != 201:
-            raise ConnectorError(f"Redmine answered {response.status_code} to the upload of {filename}.")
         upload = response.json()["upload"]
         self.api.call(
             "PUT",
@@ -571,19 +571,20 @@ class RedmineConnector(Connector):
         if field == "id":
             if not str(value).isdigit():
                 return []
-            response = self.api.send("GET", f"/users/{value}.json")
-            return [self._person(response.json()["user"])] if response.status_code == 200 else []
+            try:
+                return [self.read_person(value)]
+            except (ArtifactNotFound, NotPermitted):
+                return []
         wanted = value.strip().casefold()
         key = {"username": "login", "email": "mail"}.get(field)
-        response = self.api.send(
-            "GET", "/users.json", params={"name": value.strip(), "status": "", "limit": MAX_LIMIT}
-        )
-        if response.status_code == 403:
+        try:
+            users = self.api.get(
+                "/users.json", params={"name": value.strip(), "status": "", "limit": MAX_LIMIT}
+            )
+        except NotPermitted:
             return self._find_members(field, wanted)
-        if response.status_code != 200:
-            raise ConnectorError(f"Redmine answered {response.status_code} to the user search.")
         found = []
-        for user in response.json()["users"]:
+        for user in users["users"]:
             person = self._person(user)
             have = user.get(key, "") if key else person.display_name
             if (have or "").casefold() == wanted:
@@ -605,9 +606,7 @@ class RedmineConnector(Connector):
     def read_person(self, person_id: str) -> Person:
         if not str(person_id).isdigit():
             raise ValuesNotAccepted("Redmine user ids are numbers", fields={"person": repr(person_id)})
-        missing = ConnectorError(
-            f"Redmine has no user {person_id} visible to Hub's user.", code="CCRRTT-30006E"
-        )
+        missing = ArtifactNotFound(f"Redmine has no user {person_id} visible to Hub's user.")
         return self._person(self.api.get(f"/users/{person_id}.json", missing=missing)["user"])
 
     # --- workflow -----------------------------------------------------------------------------

@@ -16,10 +16,10 @@ from connectors.errors import (
     ArtifactNotFound,
     ConnectorError,
     InvalidSettings,
-    RevisionConflict,
     ValuesNotAccepted,
 )
-from connectors.redmine._interim_http import open_session, server_time  # noqa: F401 - re-exported
+from connectors.http import HttpSession, server_time  # noqa: F401 - server_time re-exported
+from connectors.redmine.client import NotPermitted
 from connectors.types import RepositorySettings
 
 PROPERTY_ERROR = re.compile(r"property (\w+):")
@@ -71,49 +71,56 @@ class RoundupClient:
             raise InvalidSettings("Roundup needs a user name and password (HTTP basic authentication).")
         self.tracker_url = url
         self.tracker_name = parts.path.rstrip("/").rsplit("/", 1)[-1] or parts.hostname or "tracker"
-        self.base = url + "rest/"
-        self.auth = (settings.username, settings.password)
-        # Roundup's CSRF checks: Origin must be the tracker's own (scheme://host:port) and
-        # X-Requested-With must be present on every change; Referer, when sent, must match too.
-        self.headers = {
-            "Accept": "application/json",
+        self.username = settings.username
+        # Roundup's CSRF checks on every change: Origin must be the tracker's own (scheme://host:port)
+        # or one of its allowed_api_origins, and X-Requested-With must be present; Referer, when
+        # sent, must match too. Reads go without them: Roundup checks an Origin whenever one is sent,
+        # and reading needs none.
+        self.csrf_headers = {
             "Origin": f"{parts.scheme}://{parts.netloc}",
             "Referer": url,
             "X-Requested-With": "Hub",
         }
-        self.session = open_session(settings, "Roundup")
+        headers = {"Accept": "application/json"}
+        self.http = HttpSession(settings, auth=(settings.username, settings.password), headers=headers)
 
     def close(self) -> None:
-        self.session.close()
-
-    def send(self, method: str, path: str, *, stream: bool = False, **kwargs) -> httpx.Response:
-        headers = {**self.headers, **kwargs.pop("headers", {})}
-        return self.session.request(
-            method, self.base + path, headers=headers, auth=self.auth, stream=stream, **kwargs
-        )
+        self.http.close()
 
     def call(
         self, method: str, path: str, *, missing: ConnectorError | None = None, **kwargs
     ) -> httpx.Response:
-        response = self.send(method, path, **kwargs)
-        status = response.status_code
-        if status < 300:
-            return response
-        message = error_message(response)
-        if status == 404:
-            raise missing or ConnectorError(f"Roundup has nothing at {path} (404).")
-        if status == 412:
-            raise RevisionConflict(f"The Roundup item changed since Hub read it ({message}).")
-        if status == 403:
-            raise ConnectorError(
-                f"Roundup refused {method} {path}: the user lacks the permission ({message})."
-            )
-        if status == 400:
+        """404 raises ``missing``; 400 ValuesNotAccepted naming the property Roundup names; 403
+        NotPermitted; 409 (Roundup's answer when it fails to apply a change) a plain error."""
+
+        def refused(response: httpx.Response) -> ConnectorError:
+            message = error_message(response)
+            if "not allowed to use Rest" in message or "Required Header Missing" in message:
+                return InvalidSettings(
+                    f"The Roundup tracker refused Hub's request as cross-site ({message}). The location in "
+                    "Hub must be the tracker's own web address ([tracker] web in its config.ini), or the "
+                    "tracker must list Hub's origin in allowed_api_origins."
+                )
             match = PROPERTY_ERROR.search(message)
-            raise ValuesNotAccepted(
+            return ValuesNotAccepted(
                 "Roundup refused the values", fields={match.group(1) if match else "issue": message}
             )
-        raise ConnectorError(f"Roundup answered {status} to {method} {path}: {message}")
+
+        def not_permitted(response: httpx.Response) -> ConnectorError:
+            return NotPermitted(f"Roundup refused {method} {path}: {error_message(response)} (403).")
+
+        def failed(response: httpx.Response) -> ConnectorError:
+            return ConnectorError(f"Roundup could not apply {method} {path}: {error_message(response)}")
+
+        if method != "GET":
+            kwargs["headers"] = {**self.csrf_headers, **kwargs.get("headers", {})}
+        return self.http.request(
+            method,
+            "rest/" + path,
+            not_found=(lambda: missing) if missing else None,
+            errors={400: refused, 403: not_permitted, 409: failed},
+            **kwargs,
+        )
 
     def get(self, path: str, **kwargs) -> Any:
         return self.call("GET", path, **kwargs).json()["data"]

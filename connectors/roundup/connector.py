@@ -15,17 +15,22 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
+import httpx
+
 from connectors.base import DEFAULT_ATTACHMENT_LIMIT, Connector
 from connectors.errors import (
     ArtifactNotFound,
     ConnectorError,
+    InvalidSettings,
     OperationUnsupported,
     ProjectNotFound,
     RevisionConflict,
     ValuesNotAccepted,
+    attachment_too_large,
 )
+from connectors.http import CHUNK, limited
 from connectors.redmine.keyset import Cursor, next_page
-from connectors.redmine.transfer import limited, spooled, too_large
+from connectors.redmine.transfer import spooled
 from connectors.registry import register
 from connectors.roundup.client import (
     RoundupClient,
@@ -72,11 +77,8 @@ ISSUE_FIELDS = (
     ("creation", "Created", FieldType.DATE_TIME, "", False),
     ("activity", "Last activity", FieldType.DATE_TIME, "", False),
 )
-FIELD_TYPES = {field_id: field_type for field_id, _, field_type, _, _ in ISSUE_FIELDS}
-WRITABLE = {field_id for field_id, *_, writable in ISSUE_FIELDS if writable}
 MULTI = (FieldType.PERSONS, FieldType.MULTI_SELECT, FieldType.RELATIONSHIPS)
 ORDERED = {"status", "priority"}
-READ_FIELDS = ",".join([*FIELD_TYPES, "messages", "files"])
 
 
 def _id(artifact_id: str) -> str:
@@ -126,11 +128,26 @@ class RoundupConnector(Connector):
             "username", "User name", required=True, help="A user with the “Rest Access” permission."
         ),
         SettingField("password", "Password", "password", required=True, secret=True),
+        SettingField(
+            "text_properties",
+            "Additional text properties",
+            help="Comma-separated String properties your tracker's schema adds to issues "
+            "(the classic template has only the title).",
+        ),
     )
 
     def __init__(self, settings):
         super().__init__(settings)
         self.api = RoundupClient(settings)
+        extra = [
+            name.strip() for name in (settings.extra.get("text_properties") or "").split(",") if name.strip()
+        ]
+        unusable = [name for name in extra if not name.isidentifier() or name in {f[0] for f in ISSUE_FIELDS}]
+        if unusable:
+            raise InvalidSettings(f"Roundup text properties must be new property names, not {unusable}.")
+        self.issue_fields = (*ISSUE_FIELDS, *((name, name, FieldType.STRING, "", True) for name in extra))
+        self.field_types = {field_id: field_type for field_id, _, field_type, _, _ in self.issue_fields}
+        self.writable = {field_id for field_id, *_, writable in self.issue_fields if writable}
 
     def close(self) -> None:
         self.api.close()
@@ -141,11 +158,11 @@ class RoundupConnector(Connector):
         response = self.api.call(
             "GET",
             "data/user",
-            params={"username:": self.api.auth[0], "@fields": "username,address,realname,timezone"},
+            params={"username:": self.api.username, "@fields": "username,address,realname,timezone"},
         )
         rows = response.json()["data"]["collection"]
         if not rows:
-            raise ConnectorError(f"Roundup has no user {self.api.auth[0]!r} visible to itself.")
+            raise ConnectorError(f"Roundup has no user {self.api.username!r} visible to itself.")
         return rows[0], response
 
     @cached_property
@@ -186,7 +203,7 @@ class RoundupConnector(Connector):
         if artifact_type != ISSUE:
             raise ValuesNotAccepted("Roundup trackers hold issues", fields={"type": repr(artifact_type)})
         schema = []
-        for field_id, label, field_type, option_class, writable in ISSUE_FIELDS:
+        for field_id, label, field_type, option_class, writable in self.issue_fields:
             options = self._options(option_class) if option_class else []
             if option_class and not options:
                 continue  # e.g. no keywords defined yet: nothing could be chosen
@@ -249,7 +266,9 @@ class RoundupConnector(Connector):
     def _issue(self, artifact_id: str) -> dict:
         issue_id = _id(artifact_id)
         data = self.api.get(
-            f"data/{ISSUE}/{issue_id}", params={"@fields": READ_FIELDS}, missing=self.api.not_found(issue_id)
+            f"data/{ISSUE}/{issue_id}",
+            params={"@fields": ",".join([*self.field_types, "messages", "files"])},
+            missing=self.api.not_found(issue_id),
         )
         if self._retired(issue_id):
             raise self.api.not_found(issue_id)
@@ -259,7 +278,7 @@ class RoundupConnector(Connector):
         attributes = data["attributes"]
         values = {
             field_id: _value(field_type, attributes.get(field_id))
-            for field_id, field_type in FIELD_TYPES.items()
+            for field_id, field_type in self.field_types.items()
         }
         return Artifact(
             id=data["id"],
@@ -277,17 +296,16 @@ class RoundupConnector(Connector):
     def read_artifact(self, artifact_id: str) -> Artifact:
         return self._artifact(self._issue(artifact_id))
 
-    @staticmethod
-    def _payload(fields: Mapping[str, Any]) -> dict[str, Any]:
+    def _payload(self, fields: Mapping[str, Any]) -> dict[str, Any]:
         payload = {}
         for field_id, value in fields.items():
-            if field_id not in FIELD_TYPES:
+            if field_id not in self.field_types:
                 raise ValuesNotAccepted(
                     "Roundup issues have no such field", fields={field_id: "unknown field"}
                 )
-            if field_id not in WRITABLE:
+            if field_id not in self.writable:
                 raise ValuesNotAccepted("Roundup sets this field itself", fields={field_id: "read only"})
-            if FIELD_TYPES[field_id] in MULTI:
+            if self.field_types[field_id] in MULTI:
                 payload[field_id] = [str(v) for v in value or []]
             else:
                 payload[field_id] = "" if value is None else str(value)
@@ -338,7 +356,7 @@ class RoundupConnector(Connector):
         if payload and self._retired(issue_id):
             raise self.api.not_found(issue_id)
         # Roundup fails (409) to replace a multilink with an empty list: remove its members instead.
-        emptied = [k for k, v in payload.items() if FIELD_TYPES[k] in MULTI and not v]
+        emptied = [k for k, v in payload.items() if self.field_types[k] in MULTI and not v]
         replace = {k: v for k, v in payload.items() if k not in emptied}
         if replace:
             self._change(issue_id, replace, expected_revision)
@@ -399,7 +417,7 @@ class RoundupConnector(Connector):
         data = self.api.get(f"data/file/{file_id}", params={"@fields": "name,type,creation"})
         attributes = data["attributes"]
         # Files have no size property: the content's length comes with its headers.
-        response = self.api.send("GET", f"data/file/{file_id}/binary_content", stream=True, headers=_RAW)
+        response = self._content(file_id)
         try:
             size = int(response.headers.get("Content-Length") or 0)
         finally:
@@ -426,12 +444,22 @@ class RoundupConnector(Connector):
             )
         meta = self._file(str(attachment_id))
         if meta.size > max_bytes:
-            raise too_large(meta.filename, max_bytes)
-        return self._stream(meta, max_bytes)
+            raise attachment_too_large(meta.filename, max_bytes)
+        response = self._content(meta.id)
 
-    def _stream(self, meta: AttachmentMeta, max_bytes: int) -> Iterator[bytes]:
-        response = self.api.send("GET", f"data/file/{meta.id}/binary_content", stream=True, headers=_RAW)
-        return limited(response, meta.filename, max_bytes, "Roundup")
+        def chunks() -> Iterator[bytes]:
+            try:
+                yield from limited(response.iter_bytes(CHUNK), max_bytes, meta.filename)
+            finally:
+                response.close()
+
+        return chunks()
+
+    def _content(self, file_id: str) -> httpx.Response:
+        """A file's bytes, streamed. Asked as JSON, Roundup would answer a JSON text of them; without
+        compression, Content-Length is the file's size (files have no size property)."""
+        headers = {"Accept": "application/octet-stream", "Accept-Encoding": "identity"}
+        return self.api.call("GET", f"data/file/{file_id}/binary_content", stream=True, headers=headers)
 
     def upload_attachment(
         self,
@@ -446,16 +474,12 @@ class RoundupConnector(Connector):
         if self._retired(issue_id):
             raise self.api.not_found(issue_id)
         with spooled(content, filename, max_bytes) as (spool, size):
-            response = self.api.send(
+            response = self.api.call(
                 "POST",
                 "data/file",
                 data={"name": filename, "type": content_type},
                 files={"content": (filename, spool, content_type)},
             )
-        if response.status_code in (400, 413):
-            raise ValuesNotAccepted("Roundup refused the file", fields={filename: response.text[:200]})
-        if response.status_code != 201:
-            raise ConnectorError(f"Roundup answered {response.status_code} to the upload of {filename}.")
         file_id = response.json()["data"]["id"]
         self._change(issue_id, {"@op": "add", "files": [file_id]}, None)
         return self._file(file_id)
@@ -500,6 +524,3 @@ class RoundupConnector(Connector):
             f"data/user/{person_id}", params={"@fields": "username,address,realname"}, missing=missing
         )
         return self._person({"id": data["id"], **data["attributes"]})
-
-
-_RAW = {"Accept": "application/octet-stream", "Accept-Encoding": "identity"}

@@ -10,7 +10,9 @@ adds a second user and a project membership through the REST API like an adminis
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,9 +20,17 @@ import httpx
 import pytest
 
 from connectors.types import RepositorySettings
-from tests.peers.servers import PeerServer, start_redmine, start_roundup
+from tests.peers.servers import (
+    PeerServer,
+    PeerStartError,
+    _launch_and_wait,  # restart on the same port after a schema change
+    _roundup_env,
+    start_redmine,
+    start_roundup,
+)
 
 MARKER_FIELD = "Hub marker"
+ROUNDUP_TEXT_PROPERTY = "customer"  # a String property the test tracker adds to issues
 # name, format, possible values, multiple
 REDMINE_CUSTOM_FIELDS = (
     ("Severity", "list", ("minor", "major", "critical"), False),
@@ -120,6 +130,7 @@ def roundup_settings(server: PeerServer, **overrides) -> RepositorySettings:
         auth_method="basic",
         username=server.admin_user,
         password=server.admin_password,
+        extra={"text_properties": ROUNDUP_TEXT_PROPERTY},
     )
     values.update(overrides)
     return RepositorySettings(**values)
@@ -132,8 +143,122 @@ def redmine_peer_server(tmp_path_factory) -> PreparedRedmine:
     prepared.server.stop()
 
 
+def prepare_roundup(workdir: Path) -> PeerServer:
+    """A classic tracker whose issues also have a String property ``customer`` — trackers often
+    extend the schema, and the contract kit needs a second text field. Roundup reads its schema
+    when it starts, so the server is restarted on the same port after the change."""
+    server = start_roundup(workdir)
+    try:
+        schema = Path(server.info["tracker_home"]) / "schema.py"
+        text = schema.read_text()
+        anchor = 'issue = IssueClass(db, "issue",'
+        if anchor not in text:
+            raise PeerStartError(f"the classic schema changed: no {anchor!r} in {schema}")
+        schema.write_text(text.replace(anchor, f"{anchor} {ROUNDUP_TEXT_PROPERTY}=String(),"))
+        command = server.process.args
+        server.stop()
+        probe = {k: v for k, v in server.api_headers().items() if k in ("Authorization", "Accept")}
+        _launch_and_wait(
+            server,
+            command,
+            cwd=workdir,
+            env=_roundup_env(),
+            probe_url=f"{server.url}rest/data/issue",
+            probe_headers=probe,
+            deadline=time.monotonic() + 60,
+        )
+        return server
+    except BaseException:
+        server.stop()
+        raise
+
+
 @pytest.fixture(scope="session")
 def roundup_peer_server(tmp_path_factory) -> PeerServer:
-    server = start_roundup(tmp_path_factory.mktemp("roundup"))
+    server = prepare_roundup(tmp_path_factory.mktemp("roundup"))
     yield server
     server.stop()
+
+
+def ensure_roundup_user(rest, username: str, timezone: str = "", **attributes) -> str:
+    """The tracker user ``username`` (made with these attributes if it does not exist yet)."""
+    found = rest.get("data/user", params={"username:": username}).json()["data"]["collection"]
+    if found:
+        return found[0]["id"]
+    body = {"username": username, "password": "Pw-" + username, "roles": "User", **attributes}
+    response = rest.post("data/user", json=body)
+    response.raise_for_status()
+    user_id = response.json()["data"]["id"]
+    if timezone:  # Roundup takes the timezone on a change only, not when creating the user
+        etag = rest.get(f"data/user/{user_id}").headers["ETag"]
+        rest.patch(
+            f"data/user/{user_id}", json={"timezone": timezone}, headers={"If-Match": etag}
+        ).raise_for_status()
+    return user_id
+
+
+# --- peers of the contract kit (tests/connectors/contract.py) ------------------------------------
+
+
+def redmine_peer(request):
+    """Redmine on loopback, with the creation marker field configured."""
+    from tests.connectors.contract import Peer
+
+    prepared = request.getfixturevalue("redmine_peer_server")
+    touches = itertools.count(1)
+
+    def touch(issue_id: str) -> None:
+        with prepared.rest() as rest:
+            body = {"issue": {"description": f"touched by someone else {next(touches)}"}}
+            rest.put(f"/issues/{issue_id}.json", json=body).raise_for_status()
+
+    def delete(issue_id: str) -> None:
+        with prepared.rest() as rest:
+            rest.delete(f"/issues/{issue_id}.json").raise_for_status()
+
+    yield Peer(
+        name="redmine",
+        settings=prepared.settings(extra={"marker_field": MARKER_FIELD}),
+        project=prepared.project_id,
+        artifact_type="1",  # Bug
+        title_field="subject",
+        text_field="description",
+        person_username=MEMBER_LOGIN,
+        invalid_update={"subject": ""},
+        invalid_field="subject",
+        touch=touch,
+        delete=delete,
+        clock_resolution_seconds=1.0,
+    )
+
+
+def roundup_peer(request):
+    """Roundup on loopback (classic template plus a ``customer`` text property)."""
+    from tests.connectors.contract import Peer
+
+    server = request.getfixturevalue("roundup_peer_server")
+    touches = itertools.count(1)
+
+    def change(issue_id: str, method: str, body: dict | None) -> None:
+        with httpx.Client(base_url=f"{server.url}rest/", headers=server.api_headers(), timeout=30) as rest:
+            etag = rest.get(f"data/issue/{issue_id}").headers["ETag"]
+            rest.request(
+                method, f"data/issue/{issue_id}", json=body, headers={"If-Match": etag}
+            ).raise_for_status()
+
+    with httpx.Client(base_url=f"{server.url}rest/", headers=server.api_headers(), timeout=30) as rest:
+        ensure_roundup_user(rest, "grace", address="grace@example.org", realname="Grace Hopper")
+    yield Peer(
+        name="roundup",
+        settings=roundup_settings(server),
+        project=server.info["tracker_name"],
+        artifact_type="issue",
+        title_field="title",
+        text_field=ROUNDUP_TEXT_PROPERTY,
+        person_username="grace",
+        invalid_update={"status": "no-such-status"},
+        invalid_field="status",
+        touch=lambda issue_id: change(issue_id, "PATCH", {ROUNDUP_TEXT_PROPERTY: f"touched {next(touches)}"}),
+        delete=lambda issue_id: change(issue_id, "DELETE", None),
+        clock_resolution_seconds=1.0,
+    )

@@ -24,6 +24,7 @@ from connectors.errors import (
     ValuesNotAccepted,
 )
 from connectors.types import FieldType, RepositorySettings
+from tests.connectors.peers import ensure_roundup_user as ensure_user
 from tests.connectors.peers import roundup_settings
 from tests.peers.servers import free_port
 
@@ -53,22 +54,6 @@ def rest(roundup_peer_server):
 
 def make(roundup, tracker, **fields):
     return roundup.create_artifact(tracker, ISSUE, {"title": f"Roundup test {next(_numbers)}", **fields})
-
-
-def ensure_user(rest, username: str, timezone: str = "", **attributes) -> str:
-    found = rest.get("data/user", params={"username:": username}).json()["data"]["collection"]
-    if found:
-        return found[0]["id"]
-    body = {"username": username, "password": "Pw-" + username, "roles": "User", **attributes}
-    response = rest.post("data/user", json=body)
-    response.raise_for_status()
-    user_id = response.json()["data"]["id"]
-    if timezone:  # Roundup takes the timezone on a change only, not when creating the user
-        etag = rest.get(f"data/user/{user_id}").headers["ETag"]
-        rest.patch(
-            f"data/user/{user_id}", json={"timezone": timezone}, headers={"If-Match": etag}
-        ).raise_for_status()
-    return user_id
 
 
 def test_one_tracker_is_one_project_with_issues(roundup, tracker, roundup_peer_server):
