@@ -329,3 +329,14 @@ def test_registry_knows_redmine_with_its_settings_fields():
     names = [f.name for f in registry.settings_fields("redmine")]
     assert names[:3] == ["url", "auth_method", "token"] and "marker_field" in names and "proxy_url" in names
     assert registry.kinds()["redmine"].label == "Redmine"
+
+
+def test_a_file_over_redmines_own_limit_is_refused_naming_it(redmine, project):
+    """Redmine's default attachment limit is 5 MB; Hub's own limit (50 MB by default) lets it through."""
+    made = make(redmine, project)
+    with pytest.raises(ValuesNotAccepted) as raised:
+        redmine.upload_attachment(made.id, "huge.bin", [b"x" * (6 * 1024 * 1024)])
+    assert (
+        "huge.bin" in raised.value.fields and "maximum allowed file size" in raised.value.fields["huge.bin"]
+    )
+    assert redmine.attachments(made.id) == []
