@@ -9,6 +9,8 @@ class HubConfig(AppConfig):
     verbose_name = "Hub core"
 
     def ready(self) -> None:
+        from hub import security_health  # noqa: F401 — registers the security and license health checks
+
         # After auth's own handler has made its permissions, so administrators can be given them.
         post_migrate.connect(_create_role_groups, sender=apps.get_app_config("auth"))
 
