@@ -13,6 +13,8 @@ NAVIGATION = (
             ("Integrations", "integrations"),
         ),
     ),
+    # The built-in tracker, so a person can change an item and watch it sync without another tool.
+    ("Local tracker", (("Local tracker", "local_tracker:index"),)),
     ("Activity", (("Activity", "activity"),)),
     ("Metrics", (("Metrics", "metrics"),)),
     ("Settings", (("Settings", "settings"),)),
