@@ -102,3 +102,10 @@ def refused_values(response: httpx.Response, labels: Mapping[str, str]) -> Value
         field = next((fid for label, fid in by_length if message.startswith(label + " ")), "issue")
         fields[field] = f"{fields[field]}; {message}" if field in fields else message
     return ValuesNotAccepted("Redmine refused the values", fields=fields)
+
+
+def error_text(response: httpx.Response) -> str:
+    try:
+        return "; ".join(response.json().get("errors", [])) or response.text[:200]
+    except ValueError:
+        return response.text[:200] or f"HTTP {response.status_code}"

@@ -26,7 +26,15 @@ from connectors.errors import (
     attachment_too_large,
 )
 from connectors.redmine import fields as rf
-from connectors.redmine.client import API_KEY, BASIC, MAX_LIMIT, NotPermitted, RedmineClient, server_time
+from connectors.redmine.client import (
+    API_KEY,
+    BASIC,
+    MAX_LIMIT,
+    NotPermitted,
+    RedmineClient,
+    error_text,
+    server_time,
+)
 from connectors.redmine.keyset import Cursor, next_page
 from connectors.redmine.transfer import CHUNK, spooled
 from connectors.registry import register
@@ -173,29 +181,7 @@ class RedmineConnector(Connector):
                 for v in self._paged(f"/projects/{pid}/versions.json", "versions")
             ],
         }
-        schema = []
-        for field in rf.STANDARD:
-            if field.type == FieldType.SINGLE_SELECT and not options.get(field.id):
-                continue  # e.g. a project without categories: nothing could be chosen
-            schema.append(
-                FieldSchema(
-                    id=field.id,
-                    label=field.label,
-                    type=field.type,
-                    required=field.required,
-                    read_only=not field.param,
-                    options=tuple(options.get(field.id, ())),
-                    person_target=field.type == FieldType.PERSON,
-                    text_format=self.text_format if field.type == FieldType.RICH_TEXT else "",
-                )
-            )
-        for cf in self._custom_fields_of(int(artifact_type)):
-            cf_options = options["fixed_version"] if cf["field_format"] == "version" else []
-            field = rf.custom_schema(cf, cf_options)
-            if field.type in (FieldType.SINGLE_SELECT, FieldType.MULTI_SELECT) and not field.options:
-                continue
-            schema.append(field)
-        return schema + rf.relation_schema()
+        return rf.schema(options, self._custom_fields_of(int(artifact_type)), self.text_format)
 
     def _custom_fields_of(self, tracker_id: int) -> list[dict]:
         if self.custom_fields is None:
@@ -395,7 +381,7 @@ class RedmineConnector(Connector):
         refused = {}
         for field_id, wanted in fields.items():
             have = artifact.fields.get(field_id)
-            if _same(wanted, have):
+            if rf.same_value(wanted, have):
                 continue
             refused[field_id] = f"Redmine kept {have!r} instead of {wanted!r} (not permitted or not enabled)"
         if refused:
@@ -410,14 +396,7 @@ class RedmineConnector(Connector):
             "relations"
         ]
         for kind, targets in wanted.items():
-            existing = {}
-            for rel in current:
-                if rel["issue_id"] == int(issue_id) and rel["relation_type"] == kind:
-                    existing[str(rel["issue_to_id"])] = rel["id"]
-                elif (
-                    rel["issue_to_id"] == int(issue_id) and rf.RELATION_INVERSE[rel["relation_type"]] == kind
-                ):
-                    existing[str(rel["issue_id"])] = rel["id"]
+            existing = rf.relations_of_kind(int(issue_id), current, kind)
             for other, relation_id in existing.items():
                 if other not in targets:
                     self.api.call("DELETE", f"/relations/{relation_id}.json")
@@ -527,7 +506,7 @@ class RedmineConnector(Connector):
         with spooled(content, filename, max_bytes) as (spool, size):
 
             def file_refused(response) -> ValuesNotAccepted:
-                return ValuesNotAccepted("Redmine refused the file", fields={filename: _errors(response)})
+                return ValuesNotAccepted("Redmine refused the file", fields={filename: error_text(response)})
 
             response = self.api.call(
                 "POST",
@@ -635,26 +614,3 @@ class RedmineConnector(Connector):
                 fields={"status": f"status {transition_id} is not allowed from the current one"},
             )
         return self.update_artifact(artifact_id, {**(fields or {}), "status": str(transition_id)})
-
-
-def _same(wanted: Any, have: Any) -> bool:
-    if isinstance(wanted, str) and isinstance(have, str):
-        return wanted.replace("\r\n", "\n").strip() == have.replace("\r\n", "\n").strip()
-    if isinstance(wanted, dt.timedelta) and isinstance(have, dt.timedelta):
-        return abs((wanted - have).total_seconds()) < 36  # Redmine keeps hours to two decimals
-    if isinstance(wanted, float) or isinstance(have, float):
-        return wanted is not None and have is not None and abs(float(wanted) - float(have)) < 1e-6
-    if isinstance(wanted, list | tuple) and isinstance(have, list):
-        return sorted(str(v) for v in wanted) == sorted(str(v) for v in have)
-    if wanted in ("", None) and have in ("", None, []):
-        return True
-    if isinstance(wanted, int | str) and not isinstance(wanted, bool) and isinstance(have, int | str):
-        return str(wanted) == str(have)
-    return wanted == have
-
-
-def _errors(response) -> str:
-    try:
-        return "; ".join(response.json().get("errors", [])) or response.text[:200]
-    except ValueError:
-        return response.text[:200] or f"HTTP {response.status_code}"

@@ -229,3 +229,57 @@ def relation_schema() -> list[FieldSchema]:
         FieldSchema(id=RELATION_PREFIX + kind, label=label, type=FieldType.RELATIONSHIPS, multi=True)
         for kind, label in RELATION_LABELS.items()
     ]
+
+
+def same_value(wanted: Any, have: Any) -> bool:
+    """Whether the value read back is the value written, as Redmine stores it."""
+    if isinstance(wanted, str) and isinstance(have, str):
+        return wanted.replace("\r\n", "\n").strip() == have.replace("\r\n", "\n").strip()
+    if isinstance(wanted, dt.timedelta) and isinstance(have, dt.timedelta):
+        return abs((wanted - have).total_seconds()) < 36  # Redmine keeps hours to two decimals
+    if isinstance(wanted, float) or isinstance(have, float):
+        return wanted is not None and have is not None and abs(float(wanted) - float(have)) < 1e-6
+    if isinstance(wanted, list | tuple) and isinstance(have, list):
+        return sorted(str(v) for v in wanted) == sorted(str(v) for v in have)
+    if wanted in ("", None) and have in ("", None, []):
+        return True
+    if isinstance(wanted, int | str) and not isinstance(wanted, bool) and isinstance(have, int | str):
+        return str(wanted) == str(have)
+    return wanted == have
+
+
+def relations_of_kind(issue_id: int, relations: Sequence[Mapping], kind: str) -> dict[str, int]:
+    """Other issue id → relation id, for the relations of ``kind`` seen from ``issue_id``."""
+    found = {}
+    for rel in relations:
+        if rel["issue_id"] == issue_id and rel["relation_type"] == kind:
+            found[str(rel["issue_to_id"])] = rel["id"]
+        elif rel["issue_to_id"] == issue_id and RELATION_INVERSE[rel["relation_type"]] == kind:
+            found[str(rel["issue_id"])] = rel["id"]
+    return found
+
+
+def schema(
+    options: Mapping[str, Sequence[Option]], custom_fields: Sequence[Mapping], text_format: str
+) -> list[FieldSchema]:
+    """The fields of one tracker in one project. A select with nothing to choose (a project
+    without categories, a list custom field without values) is left out."""
+    fields = [
+        FieldSchema(
+            id=field.id,
+            label=field.label,
+            type=field.type,
+            required=field.required,
+            read_only=not field.param,
+            options=tuple(options.get(field.id, ())),
+            person_target=field.type == FieldType.PERSON,
+            text_format=text_format if field.type == FieldType.RICH_TEXT else "",
+        )
+        for field in STANDARD
+        if field.type != FieldType.SINGLE_SELECT or options.get(field.id)
+    ]
+    for cf in custom_fields:
+        field = custom_schema(cf, options.get("fixed_version", ()) if cf["field_format"] == "version" else ())
+        if field.type not in (FieldType.SINGLE_SELECT, FieldType.MULTI_SELECT) or field.options:
+            fields.append(field)
+    return fields + relation_schema()
