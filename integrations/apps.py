@@ -15,6 +15,13 @@ class IntegrationsConfig(AppConfig):
     verbose_name = "Integrations"
 
     def ready(self) -> None:
+        from hub import vault
         from integrations import schedules
 
         post_migrate.connect(schedules.install, sender=self)
+        # A master-password reset erases repository credentials: say which repositories need new ones.
+        vault.on_reset("integrations.Repository")(_needs_new_credentials)
+
+
+def _needs_new_credentials(repositories) -> None:
+    repositories.update(needs_new_credentials=True)
