@@ -19,7 +19,13 @@ from activity.catalog import (
 )
 
 REPO = Path(__file__).resolve().parents[2]
-DOC = Path(__file__).resolve().parents[3] / "shared/seed/000_9ec19ae06fc80dc5.txt"
+SEED = "shared/seed/000_9ec19ae06fc80dc5.txt"
+# The product documentation sits in shared/ beside the checkout (CI, /work/main) or beside a folder
+# of worktrees further up; the nearest one wins, and a missing one fails with the path expected.
+DOC = next(
+    (parent / SEED for parent in Path(__file__).resolve().parents[2:] if (parent / SEED).exists()),
+    Path(__file__).resolve().parents[3] / SEED,
+)
 APP_FOLDERS = (
     "hub",
     "integrations",
