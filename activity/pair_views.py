@@ -20,15 +20,21 @@ MAX_IMPORT_BYTES = 512 * 1024 * 1024
 
 
 def field_rows(pair: ArtifactPair, search: str = "") -> list[dict]:
-    """One row per field with the last synchronized value on each side.
-
-    Until collection mappings exist (configuration issue) the rows come from the two snapshots keyed
-    by model field; a mapping's direction will then grey out the source side of one-way fields."""
-    names = sorted(set(pair.a_snapshot) | set(pair.b_snapshot), key=str.lower)
+    """One row per model field of the integration (and any other field the snapshots hold) with the
+    last synchronized value on each side; for a one-way field the side it flows from is named, so
+    the screen can grey it out."""
+    flows = services.hooks.field_flows(pair.integration_id) if pair.integration_id else {}
+    names = sorted(set(flows) | set(pair.a_snapshot) | set(pair.b_snapshot), key=str.lower)
     if search:
         names = [name for name in names if search.lower() in name.lower()]
+    one_way_from = {"a_to_b": "A", "b_to_a": "B"}
     return [
-        {"field": name, "a": pair.a_snapshot.get(name), "b": pair.b_snapshot.get(name), "one_way_from": ""}
+        {
+            "field": name,
+            "a": pair.a_snapshot.get(name),
+            "b": pair.b_snapshot.get(name),
+            "one_way_from": one_way_from.get(flows.get(name, ""), ""),
+        }
         for name in names
     ]
 

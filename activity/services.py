@@ -340,6 +340,16 @@ def _work_item_synchronizations() -> set[int]:
     )
 
 
+def _field_flows_from_configuration(integration_id: int) -> dict[str, str]:
+    """``{model field key: "a_to_b" | "b_to_a" | "both" | "none"}``, every field of the model listed
+    (a field the integration leaves unset flows both ways, as the engine reads it)."""
+    integration = _integration(integration_id)
+    if integration is None or integration.collection_a is None or integration.collection_a.model is None:
+        return {}
+    keys = integration.collection_a.model.fields.values_list("key", flat=True)
+    return {key: integration.field_flows.get(key, "both") for key in keys}
+
+
 @dataclass
 class IntegrationHooks:
     """How the ledger asks about integrations, which it does not own. Tests swap them with
@@ -351,6 +361,8 @@ class IntegrationHooks:
     names: Callable[[], dict[int, str]] = _names_from_configuration
     # Pairs can be exported only from work item synchronizations.
     exportable: Callable[[], set[int]] = _work_item_synchronizations
+    # Field flow per model field: the pair details grey out the source side of one-way fields.
+    field_flows: Callable[[int], dict[str, str]] = _field_flows_from_configuration
 
 
 hooks = IntegrationHooks()
