@@ -8,3 +8,7 @@ class ActivityConfig(AppConfig):
 
     name = "activity"
     verbose_name = "Activity"
+
+    def ready(self):
+        # Registers the pair export/import job runners.
+        from activity import pair_transfer  # noqa: F401

@@ -26,4 +26,5 @@ urlpatterns = [
     path("extensions/", include("extensions.urls")),
     path("local-tracker/", include("connectors.local.urls")),
     path("help/", views.help_index, name="help"),
+    path("help/errors/", include("activity.help_urls")),
 ]

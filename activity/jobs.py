@@ -1,0 +1,164 @@
+"""Background jobs: one runner records status, progress, log lines and the outcome of every kind of
+long-running internal work (project replacement, route moves, pair import/export, database
+transfer) where the Activity screen shows them.
+
+A kind of job is a ``JobRunner`` subclass registered for a ``BackgroundJob.Kind``::
+
+    @register
+    class ExportPairs(JobRunner):
+        kind = BackgroundJob.Kind.PAIR_EXPORT
+
+        def run(self, **parameters):
+            self.log("Exporting …")
+            self.set_progress(50)
+            return {"pairs": 42}  # stored as the job's details
+
+``ExportPairs.enqueue(name=..., parameters={...})`` records a pending job and asks a worker to run
+it; ``execute(job_id)`` runs it in the current process (the Celery task and the tests use it).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any, ClassVar
+
+from django.db import transaction
+from django.utils import timezone
+
+from activity.models import BackgroundJob
+
+logger = logging.getLogger(__name__)
+
+RUNNERS: dict[str, type[JobRunner]] = {}
+# A transient failure is retried after about 30 s, then at growing intervals, like activities.
+RETRY_DELAYS = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10), timedelta(hours=1))
+
+
+class JobFailed(Exception):
+    """A job ends as failed with a catalog code; ``transient`` ones are scheduled for retry."""
+
+    def __init__(self, code: str, message: str, *, transient: bool = False):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.transient = transient
+
+
+def register(runner: type[JobRunner]) -> type[JobRunner]:
+    RUNNERS[runner.kind] = runner
+    return runner
+
+
+class JobRunner:
+    kind: ClassVar[str]
+    # Kinds that must never overlap (one pair import and one export at a time) say so here.
+    exclusive: ClassVar[bool] = False
+
+    def __init__(self, job: BackgroundJob):
+        self.job = job
+
+    def run(self, **parameters) -> dict[str, Any] | None:
+        raise NotImplementedError
+
+    # Helpers the run method calls; each writes through at once so the screen sees it live.
+    def log(self, message: str, level: str = "info") -> None:
+        self.job.log.append({"time": timezone.now().isoformat(), "level": level, "message": message})
+        BackgroundJob.objects.filter(pk=self.job.pk).update(log=self.job.log)
+
+    def set_progress(self, percent: int) -> None:
+        self.job.progress = max(0, min(100, int(percent)))
+        BackgroundJob.objects.filter(pk=self.job.pk).update(progress=self.job.progress)
+
+    @classmethod
+    def busy(cls) -> BackgroundJob | None:
+        return BackgroundJob.objects.filter(
+            kind=cls.kind, status__in=[BackgroundJob.Status.PENDING, BackgroundJob.Status.PROCESSING]
+        ).first()
+
+    @classmethod
+    def enqueue(
+        cls,
+        *,
+        name: str,
+        parameters: dict | None = None,
+        requested_by: str = "",
+        integration_id: int | None = None,
+        integration_name: str = "",
+    ) -> BackgroundJob:
+        with transaction.atomic():
+            if cls.exclusive and (running := cls.busy()):
+                raise JobFailed("CCRRTT-30002E", f"{running.name} is still running; wait until it ends.")
+            job = BackgroundJob.objects.create(
+                kind=cls.kind,
+                name=name,
+                parameters=parameters or {},
+                requested_by=requested_by,
+                integration_id=integration_id,
+                integration_name=integration_name,
+            )
+        transaction.on_commit(lambda: wake_worker(job.pk))
+        return job
+
+
+def wake_worker(job_id: int) -> None:
+    """Ask a worker to run the job. The database row is the record; when no broker answers, the
+    beat's sweep (``run_due_jobs``) starts it later, so nothing is lost."""
+    from activity.tasks import run_background_job
+
+    try:
+        run_background_job.delay(job_id)
+    except Exception:  # noqa: BLE001 - any broker failure: the sweep picks the job up
+        logger.warning("No broker reachable; background job %s waits for the sweep", job_id)
+
+
+def execute(job_id: int) -> BackgroundJob:
+    """Run one job in this process and record how it ended."""
+    with transaction.atomic():
+        job = BackgroundJob.objects.select_for_update().get(pk=job_id)
+        if job.status not in (BackgroundJob.Status.PENDING, BackgroundJob.Status.FAILED):
+            return job  # another worker has it, or it is done
+        job.status = BackgroundJob.Status.PROCESSING
+        job.started = timezone.now()
+        job.next_retry_at = None
+        job.save(update_fields=["status", "started", "next_retry_at"])
+    runner = RUNNERS[job.kind](job)
+    try:
+        details = runner.run(**job.parameters)
+    except JobFailed as failure:
+        _finish_failed(job, failure.code, failure.message, transient=failure.transient)
+    except Exception as error:  # noqa: BLE001 - recorded on the job and in the log, never lost
+        logger.exception("Background job %s (%s) failed", job.pk, job.name)
+        _finish_failed(job, "CCRRTT-0001E", f"Unexpected error: {error}", transient=False)
+    else:
+        job.status = BackgroundJob.Status.COMPLETED
+        job.progress = 100
+        job.details = {**job.details, **(details or {})}
+        job.code, job.message = "", ""
+        job.finished = timezone.now()
+        job.save(update_fields=["status", "progress", "details", "code", "message", "finished"])
+    return job
+
+
+def _finish_failed(job: BackgroundJob, code: str, message: str, *, transient: bool) -> None:
+    job.status = BackgroundJob.Status.FAILED
+    job.code, job.message = code, message
+    job.finished = timezone.now()
+    job.log.append({"time": job.finished.isoformat(), "level": "error", "message": f"{code}: {message}"})
+    if transient and job.retry_count < len(RETRY_DELAYS):
+        job.next_retry_at = job.finished + RETRY_DELAYS[job.retry_count]
+        job.retry_count += 1
+    fields = ["status", "code", "message", "finished", "log", "next_retry_at", "retry_count"]
+    job.save(update_fields=fields)
+
+
+def run_due_jobs(now=None) -> list[int]:
+    """Start pending jobs and failed jobs whose retry is due, highest priority first."""
+    now = now or timezone.now()
+    due = BackgroundJob.objects.filter(status=BackgroundJob.Status.PENDING) | BackgroundJob.objects.filter(
+        status=BackgroundJob.Status.FAILED, next_retry_at__lte=now
+    )
+    ids = list(due.order_by("-priority", "created").values_list("pk", flat=True))
+    for job_id in ids:
+        execute(job_id)
+    return ids

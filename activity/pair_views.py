@@ -1,0 +1,138 @@
+"""Artifact pair screens beyond the list: a pair's details, export and import of pairs."""
+
+from __future__ import annotations
+
+import uuid
+
+from django import forms
+from django.contrib import messages
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET
+
+from activity import pair_transfer, services
+from activity.jobs import JobFailed
+from activity.models import ArtifactPair, BackgroundJob
+
+MAX_IMPORT_BYTES = 512 * 1024 * 1024
+
+
+def field_rows(pair: ArtifactPair, search: str = "") -> list[dict]:
+    """One row per field with the last synchronized value on each side.
+
+    Until collection mappings exist (configuration issue) the rows come from the two snapshots keyed
+    by model field; a mapping's direction will then grey out the source side of one-way fields."""
+    names = sorted(set(pair.a_snapshot) | set(pair.b_snapshot), key=str.lower)
+    if search:
+        names = [name for name in names if search.lower() in name.lower()]
+    return [
+        {"field": name, "a": pair.a_snapshot.get(name), "b": pair.b_snapshot.get(name), "one_way_from": ""}
+        for name in names
+    ]
+
+
+@require_GET
+def pair_details(request, pk: int):
+    pair = get_object_or_404(ArtifactPair, pk=pk)
+    search = request.GET.get("field", "").strip()
+    context = {"pair": pair, "rows": field_rows(pair, search), "search": search}
+    if request.htmx and request.htmx.target == f"pair-{pk}-fields":
+        return render(request, "activity/_pair_fields.html", context)
+    template = "activity/_pair_details.html" if request.htmx else "activity/pair_details.html"
+    return render(request, template, context)
+
+
+class ExportForm(forms.Form):
+    integrations = forms.TypedMultipleChoiceField(
+        coerce=int, widget=forms.CheckboxSelectMultiple, label="Integrations to export"
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["integrations"].choices = list(services.known_integrations().items())
+
+
+class ImportForm(forms.Form):
+    integration = forms.TypedChoiceField(coerce=int, label="Import into integration")
+    file = forms.FileField(label="Exported file (.zip or .json)")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["integration"].choices = list(services.known_integrations().items())
+
+    def clean_integration(self):
+        integration_id = self.cleaned_data["integration"]
+        if services.integration_state(integration_id) != services.RUNNING:
+            raise forms.ValidationError(
+                "CCRRTT-17023E: the integration must be running for the import. Start it and upload again."
+            )
+        return integration_id
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_IMPORT_BYTES:
+            raise forms.ValidationError("CCRRTT-30002E: the file is larger than 512 MB.")
+        return upload
+
+
+def export_pairs(request):
+    form = ExportForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        ids = form.cleaned_data["integrations"]
+        names = services.known_integrations()
+        try:
+            job = pair_transfer.ExportPairs.enqueue(
+                name="Export artifact pairs of " + ", ".join(names.get(i, str(i)) for i in ids),
+                parameters={"integration_ids": ids},
+                requested_by=request.user.get_username(),
+            )
+        except JobFailed as failure:
+            form.add_error(None, f"{failure.code}: {failure.message}")
+        else:
+            messages.success(
+                request, f"Export started as background job {job.pk}; download it when completed."
+            )
+            return redirect("activity-list", list_key="jobs", tab="processing")
+    return render(request, "activity/pairs_export.html", {"form": form})
+
+
+def import_pairs(request):
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        stored = pair_transfer.transfer_dir("import") / f"{uuid.uuid4().hex}-upload"
+        with stored.open("wb") as out:
+            for chunk in upload.chunks():
+                out.write(chunk)
+        try:
+            pair_transfer.read_export(stored)
+        except pair_transfer.ImportFileError as error:
+            stored.unlink(missing_ok=True)
+            form.add_error("file", f"CCRRTT-30002E: {error}")
+        else:
+            integration_id = form.cleaned_data["integration"]
+            try:
+                job = pair_transfer.ImportPairs.enqueue(
+                    name=f"Import artifact pairs into {services.known_integrations().get(integration_id)}",
+                    parameters={"integration_id": integration_id, "file": stored.name},
+                    requested_by=request.user.get_username(),
+                    integration_id=integration_id,
+                )
+            except JobFailed as failure:
+                stored.unlink(missing_ok=True)
+                form.add_error(None, f"{failure.code}: {failure.message}")
+            else:
+                messages.success(request, f"Import started as background job {job.pk}.")
+                return redirect("activity-list", list_key="jobs", tab="processing")
+    return render(request, "activity/pairs_import.html", {"form": form})
+
+
+@require_GET
+def export_download(request, pk: int):
+    job = get_object_or_404(
+        BackgroundJob, pk=pk, kind=BackgroundJob.Kind.PAIR_EXPORT, status=BackgroundJob.Status.COMPLETED
+    )
+    path = pair_transfer.transfer_dir("export") / str(job.details.get("file", ""))
+    if not path.is_file():
+        raise Http404("The export file is gone.")
+    return FileResponse(path.open("rb"), as_attachment=True, filename=path.name)

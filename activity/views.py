@@ -1,0 +1,246 @@
+"""The Activity screen: the banner, the four lists with their tabs, filters, paging and download, and
+the actions. Views are thin: lists come from ``activity.lists``, actions from ``activity.services``.
+
+Actions answer HTMX with the affected rows swapped out of band (``id="<list>-<pk>"``), so the row
+under the user's pointer changes in place and nothing else on the page moves; the banner is told to
+refresh through the ``activity-changed`` event. Without HTMX they redirect back to the list.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from collections.abc import Iterator
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from activity import services
+from activity.lists import LISTS, ListDefinition, Tab
+from activity.models import ArtifactActivity, ArtifactPair, BackgroundJob, Blocker, LedgerSettings
+
+logger = logging.getLogger("hub.activity")
+
+PAGE_SIZE = 25
+A = ArtifactActivity.Status
+J = BackgroundJob.Status
+
+# list key → action → (service, word for the result message). Every action takes (queryset, user).
+ACTIONS = {
+    "blockers": {
+        "retry": (services.retry_blockers, "{n} blocker{s} retried."),
+        "resolve": (services.resolve_blockers, "{n} blocker{s} resolved."),
+        "remove": (services.remove_blockers, "{n} blocker{s} removed."),
+    },
+    "jobs": {
+        "prioritize": (services.prioritize_jobs, "{n} job{s} prioritized."),
+        "remove": (services.remove_completed_jobs, "{n} completed job{s} removed."),
+    },
+    "activities": {
+        "prioritize": (services.prioritize_activities, "{n} activit{s} prioritized."),
+        "cancel": (services.cancel_activities, "{n} activit{s} cancelled."),
+        "ignore": (services.ignore_activities, "{n} activit{s} ignored."),
+        "retry": (services.retry_activities, "{n} activit{s} scheduled for retry now."),
+        "recreate": (services.recreate_activities, "{n} activit{s} will recreate the deleted twin."),
+        "stop-ignoring": (services.stop_ignoring_activities, "{n} activit{s} moved back to Failed."),
+        "remove": (services.remove_completed_activities, "{n} completed activit{s} removed."),
+    },
+    "pairs": {
+        "sync": (
+            None,
+            "Synchronization requested for {n} artifact{s}.",
+        ),  # needs the chosen side: see _run_action
+        "delete": (services.delete_pairs, "{n} pair{s} deleted."),
+    },
+}
+# Bulk forms that would touch everything unless the user narrowed the list first.
+NEEDS_FILTER = {("activities", "stop-ignoring"), ("pairs", "sync")}
+
+
+def index(request):
+    return redirect("activity-list", list_key="activities", tab="failed")
+
+
+def _definition(list_key: str) -> ListDefinition:
+    try:
+        return LISTS[list_key]
+    except KeyError:
+        raise Http404("No such list.") from None
+
+
+@require_GET
+def banner(request):
+    current = request.GET.get("current", "")
+    return render(request, "activity/_banner.html", {"counts": banner_counts(), "current": current})
+
+
+def banner_counts() -> dict:
+    """Every number of the summary banner, in four grouped queries (one per ledger table).
+
+    The Blockers part also counts configuration data migrations by state, because a migration that
+    is processing or has failed is what keeps migration blockers up."""
+    blockers = Blocker.objects.aggregate(total=Count("id"), blocking=Count("id", filter=Q(impact="all")))
+    jobs = {J.PENDING: 0, J.PROCESSING: 0, J.FAILED: 0, J.COMPLETED: 0}
+    migrations = dict(jobs)
+    for kind, status, n in (
+        BackgroundJob.objects.order_by().values_list("kind", "status").annotate(n=Count("id"))
+    ):
+        jobs[status] += n
+        if kind == BackgroundJob.Kind.DATA_MIGRATION:
+            migrations[status] += n
+    activities = dict.fromkeys(A.values, 0)
+    activities.update(ArtifactActivity.objects.order_by().values_list("status").annotate(n=Count("id")))
+    return {
+        "blockers": {**blockers, "migrations": _job_buckets(migrations)},
+        "jobs": _job_buckets(jobs),
+        "activities": activities,
+        "pairs": ArtifactPair.objects.count(),
+    }
+
+
+def _job_buckets(by_status: dict) -> dict:
+    return {
+        "processing": by_status[J.PENDING] + by_status[J.PROCESSING],
+        "failed": by_status[J.FAILED],
+        "completed": by_status[J.COMPLETED],
+    }
+
+
+def _page_queryset(definition: ListDefinition, queryset):
+    return queryset.only(*definition.page_fields) if definition.page_fields else queryset
+
+
+def _list_context(request, definition: ListDefinition, tab: Tab | None, data) -> dict:
+    filterset, queryset = definition.filtered(data, tab)
+    paginator = Paginator(_page_queryset(definition, queryset), PAGE_SIZE)
+    page = paginator.get_page(data.get("page"))
+    query = data.copy()
+    query.pop("page", None)
+    query.pop("csrfmiddlewaretoken", None)
+    for name in ("scope", "ids", "side"):
+        query.pop(name, None)
+    return {
+        "definition": definition,
+        "tab": tab,
+        "filterset": filterset,
+        "filtered": definition.is_filtered(filterset),
+        "page": page,
+        "query": query.urlencode(),
+        "applied": [(name, value) for name, values in query.lists() for value in values if value],
+        "list_url": _list_url(definition, tab),
+        "ledger_settings": LedgerSettings.get() if definition.key == "activities" else None,
+        "now": timezone.now(),
+    }
+
+
+def _list_url(definition: ListDefinition, tab: Tab | None) -> str:
+    if tab:
+        return reverse("activity-list", kwargs={"list_key": definition.key, "tab": tab.key})
+    return reverse("activity-list", kwargs={"list_key": definition.key})
+
+
+@require_GET
+def listing(request, list_key: str, tab: str | None = None):
+    definition = _definition(list_key)
+    chosen = definition.tab(tab)
+    context = _list_context(request, definition, chosen, request.GET)
+    if request.htmx and request.htmx.target == "list":
+        return render(request, "activity/_list.html", context)
+    return render(
+        request, "activity/page.html", {**context, "counts": banner_counts(), "lists": LISTS.values()}
+    )
+
+
+class _Echo:
+    """csv.writer writes into this and gets the line back, so rows stream one at a time."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_rows(definition: ListDefinition, queryset) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield writer.writerow([label for _, label in definition.csv_columns])
+    names = [name for name, _ in definition.csv_columns]
+    # iterator(): a server-side cursor on PostgreSQL, so 100,000 rows never sit in memory at once.
+    for row in queryset.values_list(*names).iterator(chunk_size=2000):
+        yield writer.writerow(["" if value is None else value for value in row])
+
+
+@require_GET
+def download(request, list_key: str, tab: str | None = None):
+    definition = _definition(list_key)
+    chosen = definition.tab(tab)
+    _, queryset = definition.filtered(request.GET, chosen)
+    name = f"{definition.key}{'-' + chosen.key if chosen else ''}-{timezone.now():%Y%m%d-%H%M%S}.csv"
+    response = StreamingHttpResponse(_csv_rows(definition, queryset), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@require_POST
+def act(request, list_key: str, action: str, tab: str | None = None):
+    """One action on the selected rows (``scope=selected``, ``ids``) or on every row the posted
+    filters select within the tab (``scope=filtered``)."""
+    definition = _definition(list_key)
+    if action not in ACTIONS[list_key]:
+        raise Http404("No such action.")
+    chosen = definition.tab(tab)
+    filterset, filtered = definition.filtered(request.POST, chosen)
+    scope = request.POST.get("scope", "selected")
+    if scope == "filtered":
+        if (list_key, action) in NEEDS_FILTER and not definition.is_filtered(filterset):
+            return HttpResponseBadRequest("Apply a filter or a search first: this would touch every row.")
+        targets = filtered
+        ids: list[int] = []
+    else:
+        ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+        if not ids:
+            return HttpResponseBadRequest("Select at least one row.")
+        targets = definition.model.objects.filter(pk__in=ids)
+    count = _run_action(request, list_key, action, targets)
+    if count is None:
+        return HttpResponseBadRequest("Choose the side to synchronize from: A or B.")
+    plural = ("y", "ies") if list_key == "activities" else ("", "s")
+    message = ACTIONS[list_key][action][1].format(n=count, s=plural[count != 1])
+    if not request.htmx:
+        messages.success(request, message)
+        return redirect(f"{_list_url(definition, chosen)}?{request.POST.urlencode()}")
+    context = {"message": message, "definition": definition, "tab": chosen, "now": timezone.now()}
+    if scope == "filtered":
+        context.update(_list_context(request, definition, chosen, request.POST), relist=True)
+    else:
+        found = {
+            row.pk: row for row in _page_queryset(definition, definition.model.objects.filter(pk__in=ids))
+        }
+        context["rows"] = [(pk, found.get(pk)) for pk in ids]
+    response = HttpResponse(render_to_string("activity/_action_result.html", context, request=request))
+    response["HX-Trigger"] = "activity-changed"
+    return response
+
+
+def _run_action(request, list_key: str, action: str, targets) -> int | None:
+    if (list_key, action) == ("pairs", "sync"):
+        side = request.POST.get("side", "both")
+        sides = {"A": ("A",), "B": ("B",), "both": ("A", "B")}.get(side)
+        if sides is None:
+            return None
+        return services.request_sync(targets, sides, user=request.user)
+    service, _ = ACTIONS[list_key][action]
+    return service(targets, user=request.user)
+
+
+@require_POST
+def auto_retry(request):
+    enabled = request.POST.get("enabled") == "on"
+    services.set_auto_retry_ignored(enabled, user=request.user)
+    if request.htmx:
+        return render(request, "activity/_auto_retry.html", {"ledger_settings": LedgerSettings.get()})
+    return redirect("activity-list", list_key="activities", tab="ignored")
