@@ -6,3 +6,6 @@ class HubConfig(AppConfig):
 
     name = "hub"
     verbose_name = "Hub core"
+
+    def ready(self):
+        from hub import security_health  # noqa: F401 — registers the security and license health checks

@@ -79,6 +79,22 @@ def _text(value: str) -> str:
     return value.strip()
 
 
+def _public_keys(value: str) -> tuple[str, ...]:
+    """Base64 of raw 32-byte Ed25519 public keys, comma-separated; checked here, used by licensing."""
+    import base64
+    import binascii
+
+    keys = tuple(k.strip() for k in value.split(",") if k.strip())
+    for key in keys:
+        try:
+            raw = base64.b64decode(key, validate=True)
+        except (binascii.Error, ValueError):
+            raw = b""
+        if len(raw) != 32:
+            raise ValueError(f"{key!r} is not a base64 Ed25519 public key (32 bytes)")
+    return keys
+
+
 def _log_level(value: str) -> str:
     value = value.strip().lower()
     if value not in ("normal", "troubleshooting"):
@@ -149,6 +165,18 @@ KEYS: tuple[Key, ...] = (
     ),
     Key("hub.workers", _positive_int, "0", "Sync worker processes started by 'make run'. 0: automatic."),
     Key("hub.log.level", _log_level, "normal", "Initial logging level: normal or troubleshooting."),
+    Key(
+        "hub.security.masterPasswordFile",
+        _text,
+        "",
+        "Encrypted master password file. Empty: ~/.hub/<instance id>.key of the user running Hub.",
+    ),
+    Key(
+        "hub.license.trustedKeys",
+        _public_keys,
+        "",
+        "Comma-separated base64 Ed25519 public keys whose signed licenses this instance accepts.",
+    ),
 )
 KEYS_BY_NAME: dict[str, Key] = {key.name: key for key in KEYS}
 

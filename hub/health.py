@@ -8,7 +8,6 @@ secret: reasons name states, never values.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,21 +104,6 @@ def _meminfo_kib(field: str) -> int | None:
     return None
 
 
-@register("passwordEncryptionInitialized")
-def _password_encryption() -> Result:
-    """Proves AES-256-GCM works in this runtime by a round trip with a throwaway key."""
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-    try:
-        aead = AESGCM(AESGCM.generate_key(bit_length=256))
-        nonce = os.urandom(12)
-        if aead.decrypt(nonce, aead.encrypt(nonce, b"hub", None), None) != b"hub":
-            raise ValueError("round trip mismatch")
-    except Exception as exc:  # noqa: BLE001
-        return Result(FAIL, f"AES-256-GCM is not usable here ({type(exc).__name__}).")
-    return Result(PASS, "AES-256-GCM encryption is available.")
-
-
 @register("hubIsRunning")
 def _hub_is_running() -> Result:
     from hub import lifecycle
@@ -138,10 +122,7 @@ def _activities_can_process() -> Result:
 
 
 register("notificationSettingsValid")(not_applicable("Email notification"))
-register("licenseConfigured")(not_applicable("Licensing"))
-register("licenseExpired")(not_applicable("Licensing"))
-register("licensesValid")(not_applicable("Licensing"))
-register("securityIsSetUp")(not_applicable("The master password"))
+# passwordEncryptionInitialized, securityIsSetUp and the license checks: hub.security_health.
 
 ORDER = (
     "notificationSettingsValid",

@@ -68,6 +68,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "hub.logconfig.LogLevelMiddleware",
+    "hub.lease.DatabaseInUseMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -88,6 +89,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "hub.context_processors.console",
+                "hub.security_context.global_problems",
             ],
         },
     }
@@ -179,6 +181,22 @@ AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_SENSITIVE_PARAMETERS = ["password"]
 AXES_LOCKOUT_TEMPLATE = "hub/locked_out.html"
+
+# Master password and secrets (docs/security.md). The master password file lives in the home
+# directory of the user running Hub, apart from HUB_HOME and the database; None means
+# ~/.hub/<instance id>.key, so two instances of one user do not share a file.
+HUB_MASTER_KEY_FILE: Path | None = (
+    Path(HUB["hub.security.masterPasswordFile"]).expanduser()
+    if HUB["hub.security.masterPasswordFile"]
+    else None
+)
+# scrypt cost for the key that wraps the data key; the parameters used are stored beside it.
+HUB_SCRYPT_N = 2**15
+HUB_LICENSE_TRUSTED_KEYS: tuple[str, ...] = HUB["hub.license.trustedKeys"]
+# One instance per operational database: heartbeat period, and the silence after which a lease
+# counts as abandoned (its instance crashed) and may be taken without asking.
+HUB_LEASE_HEARTBEAT_SECONDS = 5.0
+HUB_LEASE_STALE_SECONDS = 120.0
 
 # Celery: the database is the record of work; the broker only carries wake-up signals.
 BROKER_DIR = HUB_HOME / "broker"

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from hub import views
+from hub import security_views, views
 from hub.roles import any_signed_in_user_may_post
 
 admin.site.site_header = "Hub user administration"
@@ -18,6 +18,11 @@ urlpatterns = [
     ),
     path("accounts/logout/", any_signed_in_user_may_post(auth_views.LogoutView.as_view()), name="logout"),
     path("api/health", views.api_health, name="api-health"),
+    path(
+        "database-in-use/override/",
+        security_views.override_database_access,
+        name="override-database-access",
+    ),
     path("admin/", admin.site.urls),
     path("", include("integrations.urls")),
     path("activity/", include("activity.urls")),

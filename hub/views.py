@@ -28,8 +28,10 @@ def first_run(request):
         data = form.cleaned_data
         user = setup.create_first_administrator(data["username"], data["email"], data["password"])
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, "Welcome to Hub. You are its first administrator.")
-        return redirect("home")
+        messages.success(
+            request, "Welcome to Hub. You are its first administrator. Now set the master password."
+        )
+        return redirect("settings-general")
     return render(request, "hub/first_run.html", {"form": form})
 
 

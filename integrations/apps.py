@@ -1,4 +1,9 @@
+"""The configuration domain — repositories, collections, models, mappings, integrations, their
+validation and configuration history — and the sync engine that detects changes and keeps
+artifacts in step on Celery workers."""
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class IntegrationsConfig(AppConfig):
@@ -8,3 +13,8 @@ class IntegrationsConfig(AppConfig):
 
     name = "integrations"
     verbose_name = "Integrations"
+
+    def ready(self) -> None:
+        from integrations import schedules
+
+        post_migrate.connect(schedules.install, sender=self)

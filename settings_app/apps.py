@@ -7,3 +7,12 @@ class SettingsAppConfig(AppConfig):
 
     name = "settings_app"
     verbose_name = "Settings"
+
+    def ready(self):
+        from hub import vault
+
+        vault.on_reset("settings_app.SmtpSettings")(_smtp_password_needed)
+
+
+def _smtp_password_needed(queryset) -> None:
+    queryset.update(needs_password=True)

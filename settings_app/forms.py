@@ -1,6 +1,6 @@
 from django import forms
 
-from hub import logconfig
+from hub import licensing, logconfig, vault
 
 
 class LoggingLevelForm(forms.Form):
@@ -11,3 +11,71 @@ class LoggingLevelForm(forms.Form):
         ],
         widget=forms.RadioSelect,
     )
+
+
+def _password(label: str, **kwargs) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        **kwargs,
+    )
+
+
+class NewMasterPasswordForm(forms.Form):
+    new_password = _password("New master password", help_text="At least 10 characters.")
+    new_password_again = _password("New master password (again)")
+
+    def clean(self):
+        cleaned = super().clean()
+        new, again = cleaned.get("new_password"), cleaned.get("new_password_again")
+        if new and again and new != again:
+            self.add_error("new_password_again", "The two passwords differ.")
+        elif new:
+            try:
+                vault.validate_new_password(new)
+            except vault.VaultError as error:
+                self.add_error("new_password", str(error))
+        return cleaned
+
+
+class ChangeMasterPasswordForm(NewMasterPasswordForm):
+    current_password = _password("Current master password")
+    field_order = ["current_password", "new_password", "new_password_again"]
+
+
+class ResetMasterPasswordForm(NewMasterPasswordForm):
+    confirm = forms.BooleanField(
+        label="I understand that every stored password and token is erased and must be entered again."
+    )
+
+
+class UnlockForm(forms.Form):
+    password = _password("Master password")
+
+
+class ApplyLicenseForm(forms.Form):
+    text = forms.CharField(
+        label="License text",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 10, "spellcheck": "false"}),
+        help_text="Paste the license, or upload its file below.",
+    )
+    upload = forms.FileField(label="License file", required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        text, upload = cleaned.get("text", "").strip(), cleaned.get("upload")
+        if text and upload:
+            raise forms.ValidationError("Paste the license or upload its file, not both.")
+        if upload:
+            if upload.size > licensing.MAX_DOCUMENT_BYTES:
+                raise forms.ValidationError("This file is too large to be a Hub license.")
+            try:
+                text = upload.read().decode("utf-8").strip()
+            except UnicodeDecodeError:
+                raise forms.ValidationError("This file is not a Hub license: it is not text.") from None
+        if not text:
+            raise forms.ValidationError("Paste the license text or choose its file.")
+        cleaned["license_text"] = text
+        return cleaned

@@ -1,8 +1,15 @@
 from django.urls import path
 
-from settings_app import views
+from settings_app import general, license, views
 
 urlpatterns = [
     path("", views.settings_index, name="settings"),
+    path("general/", general.general, name="settings-general"),
+    path("general/master-password/set/", general.set_master_password, name="settings-master-password-set"),
+    path("general/master-password/unlock/", general.unlock, name="settings-master-password-unlock"),
+    path("general/master-password/change/", general.change, name="settings-master-password-change"),
+    path("general/master-password/reset/", general.reset, name="settings-master-password-reset"),
+    path("license/", license.license_page, name="settings-license"),
+    path("license/apply/", license.apply_license, name="settings-license-apply"),
     path("troubleshooting/", views.troubleshooting, name="settings-troubleshooting"),
 ]

@@ -23,7 +23,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from hub import lifecycle, logconfig, setup, tls
+from hub import gates, lease, licensing, lifecycle, logconfig, setup, tls
 
 log = logging.getLogger("hub.server")
 _PR_SET_PDEATHSIG = 1
@@ -180,6 +180,18 @@ class Command(BaseCommand):
                 f"in {hub.home / 'hub.properties'}.",
                 logging.WARNING,
             )
+        evaluation = licensing.ensure_evaluation_license()
+        if evaluation:
+            self._say(
+                f"Issued a {licensing.EVALUATION_DAYS}-day evaluation license for this instance "
+                f"(valid until {evaluation.expires:%Y-%m-%d}); see Settings → License."
+            )
+        keeper = lease.LeaseKeeper(self._say)
+        keeper.start()
+        if keeper.held:
+            gates.refresh_global_blockers()
+            if gates.security_problem():
+                self._say("Integrations wait for the master password: set it in Settings → General.")
         token = setup.ensure_setup_token()
         if token:
             self._say(
@@ -221,8 +233,9 @@ class Command(BaseCommand):
                     f"(http://localhost:{hub['server.redirect.port']}/ redirects there). "
                     "Ctrl-C stops it."
                 )
-            exit_code = self._supervise(children, stopping)
+            exit_code = self._supervise(children, stopping, keeper)
         finally:
+            keeper.stop()
             lifecycle.write_state(lifecycle.STOPPING)
             self._stop(children, hub["server.shutdown.timeout"])
             lifecycle.clear_state()
@@ -247,8 +260,9 @@ class Command(BaseCommand):
             except OSError:
                 time.sleep(0.2)
 
-    def _supervise(self, children, stopping) -> int:
+    def _supervise(self, children, stopping, keeper: lease.LeaseKeeper) -> int:
         while stopping["signal"] is None:
+            keeper.tick(on_held=gates.refresh_global_blockers)
             for name, child in children.items():
                 if child.poll() is not None:
                     self._say(

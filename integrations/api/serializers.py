@@ -1,0 +1,427 @@
+"""Serializers of the configuration API. They validate through the same functions and forms as
+the screens, so a request refused by the console is refused here with the same code."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+
+from integrations import services, validation
+from integrations.forms.collections import FieldMappingForm, SqlCollectionForm
+from integrations.forms.repositories import check_proxy, kind_choices
+from integrations.models import (
+    FieldMapping,
+    GatewayCollection,
+    Integration,
+    Model,
+    ModelField,
+    Repository,
+    RepositoryCollection,
+    Route,
+    SqlCollection,
+)
+from integrations.models.modeling import SELECT_TYPES
+from integrations.secrets import is_set
+
+
+class SecretStatusField(serializers.Field):
+    """Write-only secret: written in clear, read back only as whether one is stored."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_null", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return is_set(value)
+
+    def to_internal_value(self, data):
+        if data is not None and not isinstance(data, str):
+            raise serializers.ValidationError("A secret is a string.")
+        return data
+
+
+class RepositorySerializer(serializers.ModelSerializer):
+    password = SecretStatusField(help_text="Write-only; reads say whether one is stored.")
+    token = SecretStatusField(help_text="Write-only; reads say whether one is stored.")
+    proxy_password = SecretStatusField(help_text="Write-only; reads say whether one is stored.")
+    kind = serializers.ChoiceField(choices=[])
+    collections = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
+
+    class Meta:
+        model = Repository
+        fields = [
+            "id",
+            "label",
+            "kind",
+            "url",
+            "auth_method",
+            "username",
+            "password",
+            "token",
+            "use_proxy",
+            "proxy_url",
+            "proxy_username",
+            "proxy_password",
+            "allow_insecure",
+            "timeout",
+            "events_per_minute",
+            "extra",
+            "enabled",
+            "needs_new_credentials",
+            "last_test_code",
+            "last_test_message",
+            "last_test_at",
+            "collections",
+        ]
+        read_only_fields = ["needs_new_credentials", "last_test_code", "last_test_message", "last_test_at"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = kind_choices()
+        if (
+            self.instance is not None
+            and not isinstance(self.instance, list | tuple)
+            and hasattr(self.instance, "pk")
+        ):
+            self.fields["kind"].read_only = True
+
+    def validate(self, attrs):
+        use_proxy = attrs.get("use_proxy", getattr(self.instance, "use_proxy", False))
+        proxy_url = attrs.get("proxy_url", getattr(self.instance, "proxy_url", ""))
+        try:
+            check_proxy(use_proxy, proxy_url)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError({"proxy_url": error.messages}) from None
+        for name in Repository.SECRET_FIELDS:
+            if attrs.get(name) in (None, ""):
+                attrs.pop(name, None)  # absent or empty keeps the stored secret, as on the screen
+        if attrs.get("password") or attrs.get("token"):
+            attrs["needs_new_credentials"] = False
+        return attrs
+
+
+class ModelFieldSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="key")
+
+    class Meta:
+        model = ModelField
+        fields = ["id", "label", "type", "required", "options"]
+
+    def validate(self, attrs):
+        options = attrs.get("options") or []
+        if not isinstance(options, list) or any(not isinstance(o, dict) or "id" not in o for o in options):
+            raise serializers.ValidationError({"options": 'Options are a list of {"id": …, "label": …}.'})
+        if attrs.get("type") in SELECT_TYPES and not options:
+            raise serializers.ValidationError({"options": "A select field needs at least one option."})
+        return attrs
+
+
+class ModelSerializer(serializers.ModelSerializer):
+    model_fields = ModelFieldSerializer(source="fields", many=True, required=False)
+    collections = serializers.SlugRelatedField(
+        source="repository_collections", many=True, read_only=True, slug_field="name"
+    )
+
+    class Meta:
+        model = Model
+        fields = ["id", "name", "description", "model_fields", "collections"]
+
+    def validate_model_fields(self, value):
+        keys = [f["key"] for f in value]
+        if len(keys) != len(set(keys)):
+            raise serializers.ValidationError("Field ids must be unique within a model.")
+        return value
+
+    def _save_fields(self, model, fields):
+        keep = []
+        for position, values in enumerate(fields):
+            field, _ = ModelField.objects.update_or_create(
+                model=model, key=values["key"], defaults={**values, "position": position}
+            )
+            keep.append(field.pk)
+        model.fields.exclude(pk__in=keep).delete()
+
+    def create(self, validated_data):
+        fields = validated_data.pop("fields", [])
+        model = Model.objects.create(**validated_data)
+        self._save_fields(model, fields)
+        return model
+
+    def update(self, instance, validated_data):
+        fields = validated_data.pop("fields", None)
+        instance = super().update(instance, validated_data)
+        if fields is not None:
+            self._save_fields(instance, fields)
+        return instance
+
+
+class ProjectSerializer(serializers.Serializer):
+    id = serializers.CharField(source="project_id")
+    key = serializers.CharField(required=False, allow_blank=True)
+    name = serializers.CharField(required=False, allow_blank=True)
+    invalid = serializers.BooleanField(read_only=True)
+    replacement_id = serializers.CharField(read_only=True)
+    replacement_name = serializers.CharField(read_only=True)
+
+
+class RepositoryCollectionSerializer(serializers.ModelSerializer):
+    projects = ProjectSerializer(
+        many=True, required=False, help_text="Chosen from the repository's live list."
+    )
+    repository = serializers.SlugRelatedField(slug_field="label", queryset=Repository.objects.all())
+    model = serializers.SlugRelatedField(
+        slug_field="name", queryset=Model.objects.all(), allow_null=True, required=False
+    )
+
+    class Meta:
+        model = RepositoryCollection
+        fields = ["id", "name", "repository", "model", "projects", "artifact_types", "query"]
+
+    def validate(self, attrs):
+        if (
+            self.instance is not None
+            and "repository" in attrs
+            and attrs["repository"] != self.instance.repository
+        ):
+            raise serializers.ValidationError({"repository": "A collection's repository cannot change."})
+        projects = attrs.get("projects")
+        if projects is not None:
+            from connectors.errors import ConnectorError
+
+            repository = attrs.get("repository") or self.instance.repository
+            kept = set(self.instance.project_ids()) if self.instance else set()
+            try:
+                live = {p.id: p for p in services.live_projects(repository)}
+            except ConnectorError as error:
+                raise serializers.ValidationError({"projects": str(error)}) from None
+            unknown = [
+                p["project_id"]
+                for p in projects
+                if p["project_id"] not in live and p["project_id"] not in kept
+            ]
+            if unknown:
+                raise serializers.ValidationError(
+                    {"projects": f"CCRRTT-1110E: the repository has no project(s) {', '.join(unknown)}."}
+                )
+            attrs["projects"] = [
+                {"id": p["project_id"], "key": live[p["project_id"]].key, "name": live[p["project_id"]].name}
+                if p["project_id"] in live
+                else {"id": p["project_id"], "key": p.get("key", ""), "name": p.get("name", "")}
+                for p in projects
+            ]
+        if not isinstance(attrs.get("artifact_types", []), list):
+            raise serializers.ValidationError({"artifact_types": "A list of artifact type ids."})
+        return attrs
+
+    def create(self, validated_data):
+        projects = validated_data.pop("projects", [])
+        collection = RepositoryCollection.objects.create(**validated_data)
+        services.set_projects(collection, projects)
+        return collection
+
+    def update(self, instance, validated_data):
+        projects = validated_data.pop("projects", None)
+        instance = super().update(instance, validated_data)
+        if projects is not None:
+            services.set_projects(instance, projects)
+        return instance
+
+
+class FieldMappingSerializer(serializers.ModelSerializer):
+    """Validated by the mapping screen's form against the live schema and the model."""
+
+    class Meta:
+        model = FieldMapping
+        fields = [
+            "id",
+            "repository_fields",
+            "model_fields",
+            "direction",
+            "transform",
+            "params",
+            "repository_field_types",
+            "model_field_types",
+        ]
+        read_only_fields = ["repository_field_types", "model_field_types"]
+
+    def validate(self, attrs):
+        from connectors.errors import ConnectorError
+
+        collection = self.context["collection"]
+        if collection.model_id is None:
+            raise serializers.ValidationError("CCRRTT-1404E: the collection is not mapped to a model yet.")
+        try:
+            schema = services.field_schema(collection)
+        except ConnectorError as error:
+            raise serializers.ValidationError(str(error)) from None
+        params = attrs.get("params", {}) or {}
+        data = {
+            "repository_fields": attrs.get("repository_fields", []),
+            "model_fields": attrs.get("model_fields", []),
+            "direction": attrs.get("direction", FieldMapping.Direction.BOTH),
+            "transform": attrs.get("transform", "copy"),
+            "value": params.get("value", ""),
+            "separator": params.get("separator", ""),
+            "to_model_default": params.get("to_model_default", ""),
+            "to_repository_default": params.get("to_repository_default", ""),
+            "to_model": "\n".join(f"{k} = {v}" for k, v in (params.get("to_model") or {}).items()),
+            "to_repository": "\n".join(f"{k} = {v}" for k, v in (params.get("to_repository") or {}).items()),
+        }
+        form = FieldMappingForm(data, schema=schema, model_fields=collection.model.fields.all())
+        if not form.is_valid():
+            raise serializers.ValidationError({k: list(v) for k, v in form.errors.items()})
+        self.form = form
+        return attrs
+
+    def create(self, validated_data):
+        return self.form.save(self.context["collection"])
+
+    def update(self, instance, validated_data):
+        return self.form.save(self.context["collection"], instance)
+
+
+class GatewayCollectionSerializer(serializers.ModelSerializer):
+    model = serializers.SlugRelatedField(slug_field="name", queryset=Model.objects.all())
+
+    class Meta:
+        model = GatewayCollection
+        fields = ["id", "name", "model"]
+
+
+class SqlCollectionSerializer(serializers.ModelSerializer):
+    password = SecretStatusField(help_text="Write-only; reads say whether one is stored.")
+
+    class Meta:
+        model = SqlCollection
+        fields = ["id", "name", "database_url", "password", "table"]
+
+    def validate(self, attrs):
+        merged = {
+            "name": attrs.get("name", getattr(self.instance, "name", "")),
+            "database_url": attrs.get("database_url", getattr(self.instance, "database_url", "")),
+            "table": attrs.get("table", getattr(self.instance, "table", "")),
+        }
+        form = SqlCollectionForm(merged, instance=self.instance)
+        if not form.is_valid():
+            raise serializers.ValidationError({k: list(v) for k, v in form.errors.items()})
+        if attrs.get("password") in (None, ""):
+            attrs.pop("password", None)
+        return attrs
+
+
+class RouteSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Route
+        fields = ["project_a", "project_b", "direction"]
+
+
+class BlockerSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    related = serializers.JSONField()
+
+
+def _check_flow_map(value: dict, name: str):
+    if not isinstance(value, dict):
+        raise serializers.ValidationError({name: "An object keyed by direction (a_to_b, b_to_a)."})
+    unknown = set(value) - {"a_to_b", "b_to_a"}
+    if unknown:
+        raise serializers.ValidationError({name: f"Unknown direction(s): {', '.join(sorted(unknown))}."})
+
+
+class IntegrationSerializer(serializers.ModelSerializer):
+    collection_a = serializers.SlugRelatedField(
+        slug_field="name", queryset=RepositoryCollection.objects.all(), allow_null=True, required=False
+    )
+    collection_b = serializers.SlugRelatedField(
+        slug_field="name", queryset=RepositoryCollection.objects.all(), allow_null=True, required=False
+    )
+    routes = RouteSerializer(many=True, required=False)
+    state = serializers.SerializerMethodField()
+    blockers = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Integration
+        fields = [
+            "id",
+            "name",
+            "style",
+            "collection_a",
+            "collection_b",
+            "routes",
+            "creation_flow",
+            "filters",
+            "field_flows",
+            "conflict_strategy",
+            "comment_flow",
+            "attachment_flow",
+            "detection_interval",
+            "detection_cron",
+            "full_scan_cron",
+            "running",
+            "state",
+            "blockers",
+            "last_change_detected",
+            "last_artifact_processed",
+        ]
+        read_only_fields = ["running", "last_change_detected", "last_artifact_processed"]
+
+    def get_state(self, obj) -> str:
+        return services.state(obj).state
+
+    def get_blockers(self, obj) -> list[dict]:
+        return BlockerSerializer(validation.problems_of_integration(obj.pk), many=True).data
+
+    def validate(self, attrs):
+        filters = attrs.get("filters")
+        if filters is not None:
+            if not isinstance(filters, dict) or not isinstance(filters.get("conditions", []), list):
+                raise serializers.ValidationError(
+                    {"filters": '{"combine", "applies_to", "conditions": [...]}.'}
+                )
+            if filters.get("combine", "and") not in ("and", "or"):
+                raise serializers.ValidationError({"filters": "combine is “and” or “or”."})
+            if filters.get("applies_to", "both") not in ("creation", "updates", "both"):
+                raise serializers.ValidationError({"filters": "applies_to is creation, updates or both."})
+        flows = attrs.get("field_flows")
+        if flows is not None:
+            if not isinstance(flows, dict):
+                raise serializers.ValidationError({"field_flows": "An object: model field id → flow."})
+            for key, value in flows.items():
+                flow = value.get("flow") if isinstance(value, dict) else value
+                if flow not in Integration.Flow.values:
+                    raise serializers.ValidationError(
+                        {"field_flows": f"“{key}”: the flow is one of {Integration.Flow.values}."}
+                    )
+        for name in ("comment_flow", "attachment_flow"):
+            if name in attrs:
+                _check_flow_map(attrs[name], name)
+        a = attrs.get("collection_a", getattr(self.instance, "collection_a", None))
+        b = attrs.get("collection_b", getattr(self.instance, "collection_b", None))
+        if a is not None and a == b:
+            raise serializers.ValidationError({"collection_b": "Collection B must differ from collection A."})
+        return attrs
+
+    def _save_routes(self, integration, routes):
+        integration.routes.all().delete()
+        Route.objects.bulk_create(Route(integration=integration, **route) for route in routes)
+
+    def create(self, validated_data):
+        routes = validated_data.pop("routes", [])
+        integration = Integration.objects.create(**validated_data)
+        self._save_routes(integration, routes)
+        return integration
+
+    def update(self, instance, validated_data):
+        routes = validated_data.pop("routes", None)
+        instance = super().update(instance, validated_data)
+        if routes is not None:
+            self._save_routes(instance, routes)
+        return instance
+
+
+class StateSerializer(serializers.Serializer):
+    state = serializers.CharField()
+    reasons = serializers.ListField(child=serializers.CharField())
+    blockers = BlockerSerializer(many=True)

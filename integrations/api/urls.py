@@ -1,0 +1,43 @@
+"""/api/v1/: DRF routes, each marked ``login_not_required`` so the console's sign-in middleware
+leaves authentication (token or session) and its 401/403 JSON answers to the API."""
+
+from django.contrib.auth.decorators import login_not_required
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework.routers import SimpleRouter
+
+from integrations.api import views
+
+router = SimpleRouter()
+router.register("repositories", views.RepositoryViewSet, basename="api-repository")
+router.register("models", views.ModelViewSet, basename="api-model")
+router.register("collections", views.RepositoryCollectionViewSet, basename="api-collection")
+router.register(
+    r"collections/(?P<collection_pk>\d+)/mappings", views.FieldMappingViewSet, basename="api-mapping"
+)
+router.register("gateway-collections", views.GatewayCollectionViewSet, basename="api-gateway-collection")
+router.register("sql-collections", views.SqlCollectionViewSet, basename="api-sql-collection")
+router.register("integrations", views.IntegrationViewSet, basename="api-integration")
+
+
+class SchemaView(SpectacularAPIView):
+    authentication_classes = views.ApiView.authentication_classes
+    permission_classes = views.ApiView.permission_classes
+    custom_settings = {
+        "TITLE": "Hub configuration API",
+        "VERSION": "1",
+        "SCHEMA_PATH_PREFIX": "/api/v1",
+        "COMPONENT_SPLIT_REQUEST": True,
+        "APPEND_COMPONENTS": {"securitySchemes": {"token": {"type": "http", "scheme": "bearer"}}},
+        "SECURITY": [{"token": []}],
+    }
+
+
+def _public(pattern):
+    pattern.callback = login_not_required(pattern.callback)
+    return pattern
+
+
+urlpatterns = [_public(p) for p in router.urls] + [
+    path("schema/", login_not_required(SchemaView.as_view()), name="api-schema"),
+]

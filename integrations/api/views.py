@@ -1,0 +1,230 @@
+"""Viewsets of the configuration API. Every change goes through the same history recording and
+validation as the screens."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.shortcuts import get_object_or_404
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import extend_schema
+from rest_framework import authentication, parsers, renderers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from integrations import services, validation
+from integrations.api import serializers as s
+from integrations.api.authentication import ApiTokenAuthentication, ViewersReadOnly
+from integrations.history import Change, Source, record_delete
+from integrations.models import (
+    GatewayCollection,
+    Integration,
+    Model,
+    Repository,
+    RepositoryCollection,
+    SqlCollection,
+)
+from integrations.snapshots import ElementType
+from integrations.views.common import request_id
+
+
+class ApiView:
+    """What every API view shares: token or session authentication, JSON only, viewers read-only,
+    OpenAPI by drf-spectacular (set here so the project's settings need no REST framework block)."""
+
+    authentication_classes = [ApiTokenAuthentication, authentication.SessionAuthentication]
+    permission_classes = [ViewersReadOnly]
+    renderer_classes = [renderers.JSONRenderer]
+    parser_classes = [parsers.JSONParser]
+    schema = AutoSchema()
+
+
+class RecordedModelViewSet(ApiView, viewsets.ModelViewSet):
+    element_type: str
+
+    def _change(self, obj=None) -> Change:
+        return Change(
+            self.request.user, self.element_type, obj, source=Source.API, request_id=request_id(self.request)
+        )
+
+    def perform_create(self, serializer):
+        with transaction.atomic(), self._change() as rec:
+            rec.done(serializer.save())
+
+    def perform_update(self, serializer):
+        with (
+            transaction.atomic(),
+            self._change(type(serializer.instance).objects.get(pk=serializer.instance.pk)) as rec,
+        ):
+            rec.done(serializer.save())
+
+    def refuse_delete_when_used(self, obj) -> list[str]:
+        return []
+
+    def perform_destroy(self, instance):
+        users = self.refuse_delete_when_used(instance)
+        if users:
+            raise ValidationError(
+                {"detail": f"“{instance}” is used by {', '.join(users)}; it cannot be deleted."}
+            )
+        record_delete(
+            self.request.user,
+            self.element_type,
+            instance,
+            source=Source.API,
+            request_id=request_id(self.request),
+        )
+
+
+class RepositoryViewSet(RecordedModelViewSet):
+    queryset = Repository.objects.prefetch_related("collections")
+    serializer_class = s.RepositorySerializer
+    element_type = ElementType.REPOSITORY
+
+    def refuse_delete_when_used(self, obj):
+        return services.users_of_repository(obj)
+
+    @extend_schema(request=None, responses={200: s.serializers.DictField()})
+    @action(detail=True, methods=["post"], url_path="test-connection")
+    def test_connection(self, request, pk=None):
+        result = services.test_connection(self.get_object())
+        return Response({"ok": result.ok, "code": result.code, "message": result.message})
+
+
+class ModelViewSet(RecordedModelViewSet):
+    queryset = Model.objects.prefetch_related("fields", "repository_collections")
+    serializer_class = s.ModelSerializer
+    element_type = ElementType.MODEL
+
+    def refuse_delete_when_used(self, obj):
+        return services.users_of_model(obj)
+
+
+class RepositoryCollectionViewSet(RecordedModelViewSet):
+    queryset = RepositoryCollection.objects.select_related("repository", "model").prefetch_related("projects")
+    serializer_class = s.RepositoryCollectionSerializer
+    element_type = ElementType.COLLECTION
+
+    def refuse_delete_when_used(self, obj):
+        return services.users_of_collection(obj)
+
+    @extend_schema(request=None, responses={200: s.ProjectSerializer(many=True)})
+    @action(detail=True, methods=["post"], url_path="refresh-projects")
+    def refresh_projects(self, request, pk=None):
+        from connectors.errors import ConnectorError
+
+        collection = self.get_object()
+        try:
+            services.refresh_projects(collection)
+        except ConnectorError as error:
+            return Response({"code": error.code, "detail": error.message}, status=status.HTTP_502_BAD_GATEWAY)
+        return Response(s.ProjectSerializer(collection.projects.all(), many=True).data)
+
+
+class FieldMappingViewSet(ApiView, viewsets.ModelViewSet):
+    """The mapping lines of one collection: /collections/{collection_pk}/mappings/."""
+
+    serializer_class = s.FieldMappingSerializer
+
+    def collection(self) -> RepositoryCollection:
+        if not hasattr(self, "_collection"):
+            self._collection = get_object_or_404(
+                RepositoryCollection.objects.select_related("model", "repository"),
+                pk=self.kwargs["collection_pk"],
+            )
+        return self._collection
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return RepositoryCollection.objects.none()
+        return self.collection().mappings.all()
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if not getattr(self, "swagger_fake_view", False):
+            context["collection"] = self.collection()
+        return context
+
+    def _recorded(self, work):
+        collection = self.collection()
+        with (
+            transaction.atomic(),
+            Change(
+                self.request.user,
+                ElementType.MAPPING,
+                collection,
+                source=Source.API,
+                request_id=request_id(self.request),
+            ) as rec,
+        ):
+            work()
+            rec.done(collection)
+
+    def perform_create(self, serializer):
+        self._recorded(serializer.save)
+
+    def perform_update(self, serializer):
+        self._recorded(serializer.save)
+
+    def perform_destroy(self, instance):
+        self._recorded(instance.delete)
+
+
+class GatewayCollectionViewSet(RecordedModelViewSet):
+    queryset = GatewayCollection.objects.select_related("model")
+    serializer_class = s.GatewayCollectionSerializer
+    element_type = ElementType.GATEWAY_COLLECTION
+
+    def create(self, request, *args, **kwargs):
+        """Creates the collection and answers its token — the only time it is shown."""
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with transaction.atomic(), self._change() as rec:
+            collection = serializer.save()
+            token = services.new_gateway_token(collection)
+            collection.save()
+            rec.done(collection)
+        return Response({**serializer.data, "token": token}, status=status.HTTP_201_CREATED)
+
+
+class SqlCollectionViewSet(RecordedModelViewSet):
+    queryset = SqlCollection.objects.all()
+    serializer_class = s.SqlCollectionSerializer
+    element_type = ElementType.SQL_COLLECTION
+
+
+class IntegrationViewSet(RecordedModelViewSet):
+    queryset = Integration.objects.select_related("collection_a", "collection_b").prefetch_related("routes")
+    serializer_class = s.IntegrationSerializer
+    element_type = ElementType.INTEGRATION
+
+    def refuse_delete_when_used(self, obj):
+        return ["its running state (stop it first)"] if obj.running else []
+
+    def _state(self, integration) -> Response:
+        current = services.state(integration)
+        blockers = validation.problems_of_integration(integration.pk)
+        return Response(
+            s.StateSerializer(
+                {"state": current.state, "reasons": list(current.reasons), "blockers": blockers}
+            ).data
+        )
+
+    @extend_schema(request=None, responses={200: s.StateSerializer})
+    @action(detail=True, methods=["get"])
+    def state(self, request, pk=None):
+        return self._state(self.get_object())
+
+    @extend_schema(request=None, responses={200: s.StateSerializer})
+    @action(detail=True, methods=["post"])
+    def run(self, request, pk=None):
+        integration = self.get_object()
+        services.start(integration)
+        return self._state(integration)
+
+    @extend_schema(request=None, responses={200: s.StateSerializer})
+    @action(detail=True, methods=["post"])
+    def stop(self, request, pk=None):
+        integration = self.get_object()
+        services.stop(integration)
+        return self._state(integration)

@@ -1,0 +1,1 @@
+"""Forms of the configuration screens, one module per screen family."""

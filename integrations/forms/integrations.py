@@ -1,0 +1,176 @@
+"""Forms of the integration screens: general settings, routes, artifact filters and field flow."""
+
+from __future__ import annotations
+
+from django import forms
+
+from integrations.models import Integration, RepositoryCollection, Route
+from integrations.validation import FILTER_OPERATORS
+
+Flow = Integration.Flow
+PRIVATE_HANDLING = [
+    ("skip", "Do not send private comments"),
+    ("keep", "Keep them private"),
+    ("make_public", "Send them as public comments"),
+]
+DIRECTIONS = (("a_to_b", "A → B"), ("b_to_a", "B → A"))
+
+
+class IntegrationForm(forms.ModelForm):
+    """Collections, creation flow, conflict strategy, comment and attachment flow, schedules."""
+
+    class Meta:
+        model = Integration
+        fields = [
+            "name",
+            "style",
+            "collection_a",
+            "collection_b",
+            "creation_flow",
+            "conflict_strategy",
+            "detection_interval",
+            "detection_cron",
+            "full_scan_cron",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["style"].choices = [
+            (Integration.Style.WORK_ITEM_SYNC, Integration.Style.WORK_ITEM_SYNC.label)
+        ]
+        for name in ("collection_a", "collection_b"):
+            self.fields[name].queryset = RepositoryCollection.objects.select_related("repository")
+        for direction, label in DIRECTIONS:
+            comments = (self.instance.comment_flow or {}).get(direction, {})
+            attachments = (self.instance.attachment_flow or {}).get(direction, {})
+            self.fields[f"comments_{direction}"] = forms.BooleanField(
+                label=f"Comments {label}", required=False, initial=comments.get("enabled", False)
+            )
+            self.fields[f"private_{direction}"] = forms.ChoiceField(
+                label=f"Private comments {label}",
+                choices=PRIVATE_HANDLING,
+                initial=comments.get("internal", "skip"),
+            )
+            self.fields[f"attachments_{direction}"] = forms.BooleanField(
+                label=f"Attachments {label}", required=False, initial=attachments.get("enabled", False)
+            )
+            self.fields[f"max_size_{direction}"] = forms.IntegerField(
+                label=f"Largest attachment {label} (MB)",
+                min_value=1,
+                max_value=2048,
+                initial=attachments.get("max_size_mb", 10),
+            )
+
+    def clean(self):
+        data = super().clean()
+        for name in ("detection_cron", "full_scan_cron"):
+            value = data.get(name, "")
+            if value and len(value.split()) != 5:
+                self.add_error(
+                    name, "A cron schedule has five fields: minute hour day-of-month month day-of-week."
+                )
+        if data.get("collection_a") and data.get("collection_a") == data.get("collection_b"):
+            self.add_error("collection_b", "Collection B must differ from collection A.")
+        return data
+
+    def save(self, commit=True):
+        integration = super().save(commit=False)
+        integration.comment_flow = {
+            d: {"enabled": self.cleaned_data[f"comments_{d}"], "internal": self.cleaned_data[f"private_{d}"]}
+            for d, _ in DIRECTIONS
+        }
+        integration.attachment_flow = {
+            d: {
+                "enabled": self.cleaned_data[f"attachments_{d}"],
+                "max_size_mb": self.cleaned_data[f"max_size_{d}"],
+            }
+            for d, _ in DIRECTIONS
+        }
+        if commit:
+            integration.save()
+        return integration
+
+
+def _project_choices(collection: RepositoryCollection | None) -> list[tuple[str, str]]:
+    if collection is None:
+        return [("", "— choose collection A/B first —")]
+    return [("", "—")] + [
+        (p.project_id, f"{p.name}{' (invalid)' if p.invalid else ''}") for p in collection.projects.all()
+    ]
+
+
+class RouteForm(forms.ModelForm):
+    class Meta:
+        model = Route
+        fields = ["project_a", "project_b", "direction"]
+
+    def __init__(self, *args, integration: Integration, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["project_a"] = forms.ChoiceField(
+            label="Project in A", choices=_project_choices(integration.collection_a), required=False
+        )
+        self.fields["project_b"] = forms.ChoiceField(
+            label="Project in B", choices=_project_choices(integration.collection_b), required=False
+        )
+        self.fields["direction"].choices = [c for c in Flow.choices if c[0] != Flow.NONE]
+
+
+RouteFormSet = forms.inlineformset_factory(Integration, Route, form=RouteForm, extra=1, can_delete=True)
+
+
+class FilterSettingsForm(forms.Form):
+    combine = forms.ChoiceField(choices=[("and", "All conditions (and)"), ("or", "Any condition (or)")])
+    applies_to = forms.ChoiceField(
+        choices=[("both", "Creation and updates"), ("creation", "Creation only"), ("updates", "Updates only")]
+    )
+
+
+class ConditionForm(forms.Form):
+    field = forms.ChoiceField(required=False)
+    operator = forms.ChoiceField(choices=[(op, op.replace("_", " ")) for op in FILTER_OPERATORS])
+    value = forms.CharField(required=False, help_text="For “in”: values separated by commas.")
+
+    def __init__(self, *args, model_fields=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["field"].choices = [("", "—")] + [(f.key, f.label) for f in model_fields]
+
+    def condition(self) -> dict | None:
+        data = self.cleaned_data
+        if not data.get("field") or data.get("DELETE"):
+            return None
+        value = data.get("value", "")
+        if data["operator"] == "in":
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        elif data["operator"] == "is_empty":
+            value = None
+        return {"field": data["field"], "operator": data["operator"], "value": value}
+
+
+ConditionFormSet = forms.formset_factory(ConditionForm, extra=2, can_delete=True)
+
+
+def condition_initial(condition: dict) -> dict:
+    value = condition.get("value")
+    return {**condition, "value": ", ".join(value) if isinstance(value, list) else (value or "")}
+
+
+class FieldFlowForm(forms.Form):
+    """One choice per model field."""
+
+    def __init__(self, *args, model_fields=(), flows=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        flows = flows or {}
+        for field in model_fields:
+            current = flows.get(field.key, Flow.NONE)
+            current = current.get("flow", Flow.NONE) if isinstance(current, dict) else current
+            self.fields[field.key] = forms.ChoiceField(
+                label=field.label, choices=Flow.choices, initial=current
+            )
+
+    def flows(self, previous: dict) -> dict:
+        """The chosen flows; a condition set through the API on a field is kept."""
+        result = {}
+        for key, flow in self.cleaned_data.items():
+            before = previous.get(key)
+            result[key] = {**before, "flow": flow} if isinstance(before, dict) else flow
+        return result

@@ -1,0 +1,26 @@
+"""The configuration domain's models, one module per element family."""
+
+from integrations.models.collections import (
+    CollectionProject,
+    FieldMapping,
+    GatewayCollection,
+    RepositoryCollection,
+    SqlCollection,
+)
+from integrations.models.integrations import Integration, Route
+from integrations.models.modeling import FieldType, Model, ModelField
+from integrations.models.repositories import Repository
+
+__all__ = [
+    "CollectionProject",
+    "FieldMapping",
+    "FieldType",
+    "GatewayCollection",
+    "Integration",
+    "Model",
+    "ModelField",
+    "Repository",
+    "RepositoryCollection",
+    "Route",
+    "SqlCollection",
+]

@@ -1,0 +1,205 @@
+"""Service functions over the configuration: what the screens, the API and the engine call.
+Views stay thin; everything that changes more than one row or talks to a connector lives here."""
+
+from __future__ import annotations
+
+import secrets as stdlib_secrets
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from activity.blockers import blocks_integration
+from integrations import validation
+from integrations.models import (
+    CollectionProject,
+    GatewayCollection,
+    Integration,
+    Repository,
+    RepositoryCollection,
+)
+from integrations.secrets import fingerprint
+
+
+class ConfigurationRefused(Exception):
+    """A change the configuration rules refuse; ``code`` is a catalog code when one fits."""
+
+    def __init__(self, message: str, code: str = ""):
+        super().__init__(message)
+        self.message, self.code = message, code
+
+
+# --- integrations: the engine's handle ------------------------------------------------------
+
+
+class State:
+    RUNNING = "running"
+    STOPPED = "stopped"
+    BLOCKED = "blocked"
+
+
+@dataclass(frozen=True)
+class IntegrationState:
+    state: str
+    reasons: tuple[str, ...] = ()  # "CCRRTT-…: message" of each blocker
+
+
+def state(integration: Integration) -> IntegrationState:
+    if not integration.running:
+        return IntegrationState(State.STOPPED)
+    if blocks_integration(integration.pk):
+        blockers = validation.problems_of_integration(integration.pk)
+        from activity.blockers import global_blockers
+
+        reasons = [f"{b.code}: {b.message}" for b in [*global_blockers(), *blockers]]
+        return IntegrationState(State.BLOCKED, tuple(reasons))
+    return IntegrationState(State.RUNNING)
+
+
+def start(integration: Integration) -> IntegrationState:
+    """Mark the integration running. The engine processes it while it is running and not blocked;
+    a blocked integration may be started and runs as soon as its blockers are fixed."""
+    if not integration.running:
+        integration.running = True
+        integration.state_changed = timezone.now()
+        integration.save(update_fields=["running", "state_changed", "updated"])
+    return state(integration)
+
+
+def stop(integration: Integration) -> IntegrationState:
+    if integration.running:
+        integration.running = False
+        integration.state_changed = timezone.now()
+        integration.save(update_fields=["running", "state_changed", "updated"])
+    return state(integration)
+
+
+# --- repositories ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TestResult:
+    ok: bool
+    code: str
+    message: str
+
+
+def test_connection(repository: Repository, *, save: bool = True) -> TestResult:
+    """Reach the tool with the repository's settings and say exactly what happened."""
+    from connectors import registry
+    from connectors.errors import ConnectorError
+
+    try:
+        with registry.connect(repository.settings()) as connector:
+            info = connector.test_connection()
+        result = TestResult(True, "", f"Connected to {info.server} as {info.user}.")
+    except ConnectorError as error:
+        code = error.code
+        result = TestResult(False, code, error.message)
+    except ImportError as error:  # a connector whose library is not installed
+        result = TestResult(False, "CCRRTT-61001E", f"The connector is missing a requirement: {error.name}.")
+    if save and repository.pk:
+        remember_test(repository, result)
+    return result
+
+
+def remember_test(repository: Repository, result: TestResult) -> None:
+    repository.last_test_code, repository.last_test_message = result.code, result.message
+    repository.last_test_at = timezone.now()
+    Repository.objects.filter(pk=repository.pk).update(
+        last_test_code=result.code, last_test_message=result.message, last_test_at=repository.last_test_at
+    )
+
+
+def users_of_repository(repository: Repository) -> list[str]:
+    """What stops the repository from being deleted, in words a person can act on."""
+    return [f"collection “{c.name}”" for c in repository.collections.all()]
+
+
+def users_of_collection(collection: RepositoryCollection) -> list[str]:
+    integrations = Integration.objects.filter(collection_a=collection) | Integration.objects.filter(
+        collection_b=collection
+    )
+    return [f"integration “{i.name}”" for i in integrations.distinct()]
+
+
+def users_of_model(model) -> list[str]:
+    return [f"collection “{c.name}”" for c in model.repository_collections.all()] + [
+        f"gateway collection “{c.name}”" for c in model.gateway_collections.all()
+    ]
+
+
+# --- collections: projects ------------------------------------------------------------------
+
+
+def live_projects(repository: Repository):
+    from connectors import registry
+
+    with registry.connect(repository.settings()) as connector:
+        return connector.list_projects()
+
+
+@transaction.atomic
+def set_projects(collection: RepositoryCollection, chosen: list[dict]) -> None:
+    """Replace the chosen projects ([{id, key, name}]), keeping the record of existing ones."""
+    ids = [p["id"] for p in chosen]
+    collection.projects.exclude(project_id__in=ids).delete()
+    existing = set(collection.projects.values_list("project_id", flat=True))
+    CollectionProject.objects.bulk_create(
+        CollectionProject(
+            collection=collection, project_id=p["id"], key=p.get("key", ""), name=p.get("name") or p["id"]
+        )
+        for p in chosen
+        if p["id"] not in existing
+    )
+
+
+def refresh_projects(collection: RepositoryCollection) -> list[CollectionProject]:
+    """Compare the chosen projects with the repository's live list; mark the missing ones invalid
+    (and the found ones valid again, refreshing their names). Returns the invalid ones."""
+    live = {p.id: p for p in live_projects(collection.repository)}
+    invalid = []
+    for project in collection.projects.all():
+        found = live.get(project.project_id)
+        if found is None:
+            project.invalid = True
+            invalid.append(project)
+        else:
+            project.invalid, project.name, project.key = False, found.name, found.key
+        project.save(update_fields=["invalid", "name", "key"])
+    validation.validate()
+    return invalid
+
+
+def replace_project(project: CollectionProject, replacement_id: str, replacement_name: str) -> None:
+    """Record the project chosen in place of an invalid one; the data migration is a background job."""
+    if not project.invalid:
+        raise ConfigurationRefused(f"Project “{project.name}” is valid; only invalid projects are replaced.")
+    project.replacement_id, project.replacement_name = replacement_id, replacement_name
+    project.replaced_at = timezone.now()
+    project.save(update_fields=["replacement_id", "replacement_name", "replaced_at"])
+
+
+def field_schema(collection: RepositoryCollection):
+    """The live repository fields of the collection's first project and artifact type(s), merged."""
+    from connectors import registry
+
+    fields = {}
+    projects = collection.project_ids()
+    with registry.connect(collection.repository.settings()) as connector:
+        for project in projects[:1]:
+            for artifact_type in collection.artifact_types:
+                for field in connector.field_schema(project, artifact_type):
+                    fields.setdefault(field.id, field)
+    return list(fields.values())
+
+
+# --- gateway collections --------------------------------------------------------------------
+
+
+def new_gateway_token(collection: GatewayCollection) -> str:
+    """A new token for the collection, returned once: only its sealed form and digest are kept."""
+    token = stdlib_secrets.token_urlsafe(32)
+    collection.token = token
+    collection.token_hash = fingerprint(token)
+    return token

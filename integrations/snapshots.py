@@ -1,0 +1,237 @@
+"""Configuration elements as plain JSON documents that refer to each other by name, and back.
+
+History keeps these as before/after values; export writes them into the zip; import applies them
+to another instance, matching elements by name. Secrets are never part of a snapshot: an
+element created by an import that needs credentials is flagged for new ones.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from django.db import transaction
+
+from integrations.models import (
+    CollectionProject,
+    FieldMapping,
+    GatewayCollection,
+    Integration,
+    Model,
+    ModelField,
+    Repository,
+    RepositoryCollection,
+    Route,
+    SqlCollection,
+)
+
+
+class ElementType(StrEnum):
+    REPOSITORY = "repository"
+    MODEL = "model"
+    COLLECTION = "collection"
+    MAPPING = "mapping"
+    GATEWAY_COLLECTION = "gateway collection"
+    SQL_COLLECTION = "sql collection"
+    INTEGRATION = "integration"
+
+
+class MissingReference(Exception):
+    """A snapshot names an element this instance does not have (CCRRTT-17031E on import)."""
+
+
+REPOSITORY_FIELDS = (
+    "label",
+    "kind",
+    "url",
+    "auth_method",
+    "username",
+    "use_proxy",
+    "proxy_url",
+    "proxy_username",
+    "allow_insecure",
+    "timeout",
+    "events_per_minute",
+    "extra",
+    "enabled",
+)
+MODEL_FIELD_FIELDS = ("key", "label", "type", "required", "options")
+MAPPING_FIELDS = (
+    "repository_fields",
+    "repository_field_types",
+    "model_fields",
+    "model_field_types",
+    "direction",
+    "transform",
+    "params",
+)
+INTEGRATION_FIELDS = (
+    "name",
+    "style",
+    "creation_flow",
+    "filters",
+    "field_flows",
+    "conflict_strategy",
+    "comment_flow",
+    "attachment_flow",
+    "detection_interval",
+    "detection_cron",
+    "full_scan_cron",
+)
+PROJECT_FIELDS = ("project_id", "key", "name", "invalid", "replacement_id", "replacement_name")
+
+
+def _pick(obj, names) -> dict[str, Any]:
+    return {name: getattr(obj, name) for name in names}
+
+
+def element_type_of(obj) -> ElementType:
+    return {
+        Repository: ElementType.REPOSITORY,
+        Model: ElementType.MODEL,
+        RepositoryCollection: ElementType.COLLECTION,
+        GatewayCollection: ElementType.GATEWAY_COLLECTION,
+        SqlCollection: ElementType.SQL_COLLECTION,
+        Integration: ElementType.INTEGRATION,
+    }[type(obj)]
+
+
+def name_of(obj) -> str:
+    return obj.label if isinstance(obj, Repository) else obj.name
+
+
+def snapshot(element_type: str, obj) -> dict[str, Any]:
+    """The element as a JSON document by names, without secrets. For ``mapping``, ``obj`` is the
+    collection whose mapping it is."""
+    if element_type == ElementType.REPOSITORY:
+        return _pick(obj, REPOSITORY_FIELDS)
+    if element_type == ElementType.MODEL:
+        return {
+            "name": obj.name,
+            "description": obj.description,
+            "fields": [_pick(f, MODEL_FIELD_FIELDS) for f in obj.fields.all()],
+        }
+    if element_type == ElementType.COLLECTION:
+        return {
+            "name": obj.name,
+            "repository": obj.repository.label,
+            "model": obj.model.name if obj.model_id else None,
+            "artifact_types": obj.artifact_types,
+            "query": obj.query,
+            "projects": [_pick(p, PROJECT_FIELDS) for p in obj.projects.all()],
+        }
+    if element_type == ElementType.MAPPING:
+        return {"collection": obj.name, "lines": [_pick(m, MAPPING_FIELDS) for m in obj.mappings.all()]}
+    if element_type == ElementType.GATEWAY_COLLECTION:
+        return {"name": obj.name, "model": obj.model.name}
+    if element_type == ElementType.SQL_COLLECTION:
+        return {"name": obj.name, "database_url": obj.database_url, "table": obj.table}
+    if element_type == ElementType.INTEGRATION:
+        return {
+            **_pick(obj, INTEGRATION_FIELDS),
+            "collection_a": obj.collection_a.name if obj.collection_a_id else None,
+            "collection_b": obj.collection_b.name if obj.collection_b_id else None,
+            "routes": [_pick(r, ("project_a", "project_b", "direction")) for r in obj.routes.all()],
+        }
+    raise ValueError(f"unknown element type {element_type!r}")
+
+
+def _by_name(model, name: str | None, what: str, field: str = "name"):
+    if name is None:
+        return None
+    try:
+        return model.objects.get(**{field: name})
+    except model.DoesNotExist:
+        raise MissingReference(f"{what} “{name}” does not exist here") from None
+
+
+def find(element_type: str, name: str):
+    """The element of this type with this name, or None. For ``mapping``: the collection."""
+    model, field = {
+        ElementType.REPOSITORY: (Repository, "label"),
+        ElementType.MODEL: (Model, "name"),
+        ElementType.COLLECTION: (RepositoryCollection, "name"),
+        ElementType.MAPPING: (RepositoryCollection, "name"),
+        ElementType.GATEWAY_COLLECTION: (GatewayCollection, "name"),
+        ElementType.SQL_COLLECTION: (SqlCollection, "name"),
+        ElementType.INTEGRATION: (Integration, "name"),
+    }[ElementType(element_type)]
+    return model.objects.filter(**{field: name}).first()
+
+
+@transaction.atomic
+def apply(element_type: str, data: dict[str, Any], existing=None):
+    """Create (``existing`` None) or update an element from a snapshot; returns it.
+    Raises MissingReference when the snapshot names an element this instance lacks."""
+    element_type = ElementType(element_type)
+    if element_type == ElementType.REPOSITORY:
+        obj = existing or Repository(needs_new_credentials=True)
+        for name in REPOSITORY_FIELDS:
+            setattr(obj, name, data.get(name, getattr(obj, name)))
+        obj.full_clean(validate_unique=False)
+        obj.save()
+        return obj
+    if element_type == ElementType.MODEL:
+        obj = existing or Model()
+        obj.name, obj.description = data["name"], data.get("description", "")
+        obj.save()
+        keep = []
+        for position, values in enumerate(data.get("fields", [])):
+            field, _ = ModelField.objects.update_or_create(
+                model=obj,
+                key=values["key"],
+                defaults={**{k: values[k] for k in MODEL_FIELD_FIELDS if k in values}, "position": position},
+            )
+            keep.append(field.pk)
+        obj.fields.exclude(pk__in=keep).delete()
+        return obj
+    if element_type == ElementType.COLLECTION:
+        obj = existing or RepositoryCollection()
+        obj.name = data["name"]
+        obj.repository = _by_name(Repository, data["repository"], "Repository", "label")
+        obj.model = _by_name(Model, data.get("model"), "Model")
+        obj.artifact_types = data.get("artifact_types", [])
+        obj.query = data.get("query", "")
+        obj.save()
+        obj.projects.all().delete()
+        CollectionProject.objects.bulk_create(
+            CollectionProject(collection=obj, **{k: p[k] for k in PROJECT_FIELDS if k in p})
+            for p in data.get("projects", [])
+        )
+        return obj
+    if element_type == ElementType.MAPPING:
+        obj = existing or _by_name(RepositoryCollection, data["collection"], "Collection")
+        obj.mappings.all().delete()
+        FieldMapping.objects.bulk_create(
+            FieldMapping(collection=obj, **{k: line[k] for k in MAPPING_FIELDS if k in line})
+            for line in data.get("lines", [])
+        )
+        return obj
+    if element_type == ElementType.GATEWAY_COLLECTION:
+        obj = existing or GatewayCollection()
+        obj.name = data["name"]
+        obj.model = _by_name(Model, data["model"], "Model")
+        obj.save()
+        return obj
+    if element_type == ElementType.SQL_COLLECTION:
+        obj = existing or SqlCollection()
+        obj.name, obj.database_url, obj.table = data["name"], data["database_url"], data["table"]
+        obj.save()
+        return obj
+    obj = existing or Integration()
+    for name in INTEGRATION_FIELDS:
+        if name in data:
+            setattr(obj, name, data[name])
+    obj.collection_a = _by_name(RepositoryCollection, data.get("collection_a"), "Collection")
+    obj.collection_b = _by_name(RepositoryCollection, data.get("collection_b"), "Collection")
+    obj.save()
+    obj.routes.all().delete()
+    Route.objects.bulk_create(Route(integration=obj, **route) for route in data.get("routes", []))
+    return obj
+
+
+def delete(element_type: str, obj) -> None:
+    if element_type == ElementType.MAPPING:
+        obj.mappings.all().delete()
+    else:
+        obj.delete()

@@ -1,0 +1,31 @@
+"""Celery tasks of the configuration domain: thin shells around plain functions."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from celery import shared_task
+from django.utils import timezone
+
+HISTORY_KEPT = dt.timedelta(days=183)  # six months
+
+
+@shared_task(name="integrations.validate_configuration")
+def validate_configuration() -> int:
+    """Hourly: problems that arise without a save (a project gone, a repository changed)."""
+    from integrations import validation
+
+    return len(validation.validate())
+
+
+def purge_history(now: dt.datetime | None = None) -> int:
+    from hub.models import ConfigurationChange
+
+    cutoff = (now or timezone.now()) - HISTORY_KEPT
+    deleted, _ = ConfigurationChange.objects.filter(time__lt=cutoff).delete()
+    return deleted
+
+
+@shared_task(name="integrations.purge_history")
+def purge_history_task() -> int:
+    return purge_history()

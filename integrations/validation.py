@@ -1,0 +1,465 @@
+"""The one configuration validator. It runs after every save (console, API, import) and hourly,
+turns each problem into a blocker with its catalog code, a specific message, links to the element
+to fix and the integrations it affects, and clears the blockers of problems that are gone.
+
+Keys name the problem itself (``integration:7:CCRRTT-1409E:priority``), so validating again
+refreshes a blocker instead of adding one, and a fixed problem's key is simply not raised again.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.urls import reverse
+
+from activity.blockers import clear_blocker, raise_blocker
+from activity.models import Blocker
+from integrations import transforms
+from integrations.models import FieldMapping, Integration, Model, Repository, RepositoryCollection
+from integrations.models.modeling import SELECT_TYPES
+
+# Blockers this validator owns; others (license, engine failures) are never touched here.
+OWNED_KEY = re.compile(r"^(integration|repository|collection):\d+:CCRRTT-\d{4,5}[EWI]")
+FILTER_OPERATORS = ("equals", "in", "contains", "is_empty", "before", "after")
+
+
+@dataclass
+class Problem:
+    key: str
+    code: str
+    message: str
+    integration_ids: list[int] = field(default_factory=list)
+    related: list[dict] = field(default_factory=list)
+
+
+def _link(label: str, url: str) -> dict:
+    return {"label": label, "url": url}
+
+
+def _repository_link(repository: Repository) -> dict:
+    return _link(f"Repository {repository.label}", reverse("repository-edit", args=[repository.pk]))
+
+
+def _collection_link(collection: RepositoryCollection) -> dict:
+    return _link(f"Collection {collection.name}", reverse("collection-edit", args=[collection.pk]))
+
+
+def _mapping_link(collection: RepositoryCollection) -> dict:
+    return _link(f"Mapping of {collection.name}", reverse("collection-mapping", args=[collection.pk]))
+
+
+def _integration_link(integration: Integration) -> dict:
+    return _link(f"Integration {integration.name}", reverse("integration-edit", args=[integration.pk]))
+
+
+class _Context:
+    """Everything the rules read, loaded once with a fixed number of queries."""
+
+    def __init__(self):
+        self.repositories = list(Repository.objects.all())
+        self.collections = {
+            c.pk: c
+            for c in RepositoryCollection.objects.select_related("repository", "model").prefetch_related(
+                "projects", "mappings"
+            )
+        }
+        self.models = {m.pk: m for m in Model.objects.prefetch_related("fields")}
+        self.integrations = list(Integration.objects.prefetch_related("routes"))
+        self.users_of_collection: dict[int, list[int]] = defaultdict(list)
+        for integration in self.integrations:
+            for cid in {integration.collection_a_id, integration.collection_b_id} - {None}:
+                self.users_of_collection[cid].append(integration.pk)
+
+    def model_fields(self, model_id: int | None) -> dict:
+        model = self.models.get(model_id)
+        return {f.key: f for f in model.fields.all()} if model else {}
+
+    def integrations_of_repository(self, repository_id: int) -> list[int]:
+        ids: set[int] = set()
+        for collection in self.collections.values():
+            if collection.repository_id == repository_id:
+                ids.update(self.users_of_collection[collection.pk])
+        return sorted(ids)
+
+
+def _capabilities(kind: str):
+    from connectors import registry
+    from connectors.errors import ConnectorError
+
+    try:
+        return registry.connector_class(kind).capabilities
+    except ConnectorError:
+        return None
+
+
+# --- repositories ---------------------------------------------------------------------------
+
+
+def _repository_problems(ctx: _Context) -> list[Problem]:
+    problems = []
+    for repository in ctx.repositories:
+        affected = ctx.integrations_of_repository(repository.pk)
+        if not repository.enabled:
+            problems.append(
+                Problem(
+                    f"repository:{repository.pk}:CCRRTT-30022W",
+                    "CCRRTT-30022W",
+                    f"Repository “{repository.label}” is disabled: the integrations that use it do not "
+                    "process anything until it is enabled again.",
+                    affected,
+                    [_repository_link(repository)],
+                )
+            )
+        if repository.needs_new_credentials:
+            problems.append(
+                Problem(
+                    f"repository:{repository.pk}:CCRRTT-61103E",
+                    "CCRRTT-61103E",
+                    f"Repository “{repository.label}” has no credentials (credentials are never imported "
+                    "or exported): enter them on the repository's page.",
+                    affected,
+                    [_repository_link(repository)],
+                )
+            )
+    return problems
+
+
+# --- collections and mappings ---------------------------------------------------------------
+
+
+def mapping_problems(mapping: FieldMapping, model_fields: dict) -> list[tuple[str, str]]:
+    """(code, message) for each problem of one mapping line against the model's current fields."""
+    problems = []
+    missing = [key for key in mapping.model_fields if key not in model_fields]
+    if missing:
+        return [
+            ("CCRRTT-17002E", f"maps to model field(s) {', '.join(missing)} that the model no longer has")
+        ]
+    changed = [
+        key
+        for key, old_type in (mapping.model_field_types or {}).items()
+        if key in model_fields and model_fields[key].type != old_type
+    ]
+    if changed:
+        problems.append(
+            (
+                "CCRRTT-17025E",
+                f"model field(s) {', '.join(changed)} changed type since this mapping was made; "
+                "choose its transform and values again",
+            )
+        )
+    elif mapping.transform == "value_map":
+        removed = []
+        for key in mapping.model_fields:
+            model_field = model_fields[key]
+            if model_field.type not in SELECT_TYPES:
+                continue
+            known = set(model_field.option_ids)
+            params = mapping.params or {}
+            used = set((params.get("to_model") or {}).values()) | set(
+                (params.get("to_repository") or {}).keys()
+            )
+            if params.get("to_model_default"):
+                used.add(params["to_model_default"])
+            removed += sorted(str(option) for option in used if str(option) not in known)
+        if removed:
+            problems.append(
+                (
+                    "CCRRTT-17025E",
+                    f"the value map uses option(s) {', '.join(removed)} that the model field no longer has",
+                )
+            )
+    if not changed:
+        repo_types = [mapping.repository_field_types.get(f, "") for f in mapping.repository_fields]
+        model_types = [model_fields[k].type for k in mapping.model_fields]
+        if not transforms.fits(mapping.transform, repo_types, model_types):
+            problems.append(
+                (
+                    "CCRRTT-17002E",
+                    f"the transform “{mapping.transform}” does not fit {'/'.join(repo_types) or 'no field'} "
+                    f"→ {'/'.join(model_types)}",
+                )
+            )
+    return problems
+
+
+def _collection_problems(ctx: _Context) -> list[Problem]:
+    problems = []
+    for collection in ctx.collections.values():
+        affected = ctx.users_of_collection[collection.pk]
+        for project in collection.projects.all():
+            if not project.invalid:
+                continue
+            if project.replacement_id:
+                detail = (
+                    f"is being replaced by “{project.replacement_name}”; the integrations that use it wait "
+                    "until the project replacement has finished"
+                )
+            else:
+                detail = (
+                    "can no longer be found in the repository; "
+                    "choose a replacement under Manage invalid projects"
+                )
+            problems.append(
+                Problem(
+                    f"collection:{collection.pk}:CCRRTT-1110E:{project.project_id}",
+                    "CCRRTT-1110E",
+                    f"Project “{project.name}” of collection “{collection.name}” {detail}.",
+                    affected,
+                    [_collection_link(collection)],
+                )
+            )
+        model_fields = ctx.model_fields(collection.model_id)
+        if collection.model_id is None:
+            continue
+        for mapping in collection.mappings.all():
+            for code, message in mapping_problems(mapping, model_fields):
+                problems.append(
+                    Problem(
+                        f"collection:{collection.pk}:{code}:{mapping.pk}",
+                        code,
+                        f"Mapping “{mapping}” of collection “{collection.name}”: {message}.",
+                        affected,
+                        [_mapping_link(collection)],
+                    )
+                )
+    return problems
+
+
+# --- integrations ---------------------------------------------------------------------------
+
+
+def _condition_problem(condition: dict, model_fields: dict) -> str:
+    key = condition.get("field", "")
+    if key not in model_fields:
+        return f"refers to the field “{key}”, which the model does not have"
+    if condition.get("operator") not in FILTER_OPERATORS:
+        return f"uses the unknown operator “{condition.get('operator')}”"
+    model_field = model_fields[key]
+    if model_field.type in SELECT_TYPES and condition.get("operator") in ("equals", "in"):
+        values = condition.get("value")
+        values = values if isinstance(values, list) else [values]
+        unknown = [str(v) for v in values if str(v) not in model_field.option_ids]
+        if unknown:
+            return f"refers to option(s) {', '.join(unknown)} that the field “{key}” no longer has"
+    return ""
+
+
+def _flow_of(value) -> tuple[str, dict | None]:
+    if isinstance(value, dict):
+        return value.get("flow", Integration.Flow.NONE), value.get("condition")
+    return value, None
+
+
+def _collection_moves(collection: RepositoryCollection, key: str) -> tuple[bool, bool]:
+    """Whether the collection's mapping reads the model field from, and writes it to, the repository."""
+    lines = [m for m in collection.mappings.all() if key in m.model_fields]
+    return any(m.reads for m in lines), any(m.writes for m in lines)
+
+
+def _work_item_sync_problems(
+    integration: Integration, ctx: _Context
+) -> list[tuple[str, str, str, list[dict]]]:
+    """(detail, code, message, links) for each problem of a Work Item Synchronization."""
+    me = _integration_link(integration)
+    found: list[tuple[str, str, str, list[dict]]] = []
+    a = ctx.collections.get(integration.collection_a_id)
+    b = ctx.collections.get(integration.collection_b_id)
+    if a is None:
+        found.append(("a", "CCRRTT-1405E", "has no collection A to synchronize from", [me]))
+    if b is None:
+        found.append(("b", "CCRRTT-1406E", "has no collection B to synchronize with", [me]))
+    for side, collection in (("A", a), ("B", b)):
+        if collection is not None and (collection.model_id is None or not collection.mappings.all()):
+            found.append(
+                (
+                    side,
+                    "CCRRTT-1404E",
+                    f"uses collection {side} “{collection.name}”, which is not mapped to a model",
+                    [me, _mapping_link(collection)],
+                )
+            )
+    if a and b and a.model_id and b.model_id and a.model_id != b.model_id:
+        found.append(
+            (
+                "model",
+                "CCRRTT-1403E",
+                f"uses collections mapped to different models (“{a.model}” and “{b.model}”); "
+                "both must be mapped to the same model",
+                [me, _collection_link(a), _collection_link(b)],
+            )
+        )
+    routes = list(integration.routes.all())
+    if not routes:
+        found.append(
+            ("routes", "CCRRTT-1401E", "has no route: pair at least one project of A with one of B", [me])
+        )
+    for route in routes:
+        if not route.project_a or not route.project_b:
+            found.append(
+                (
+                    f"route{route.pk}",
+                    "CCRRTT-1411E",
+                    f"has a route ({route}) without a project on each side",
+                    [me],
+                )
+            )
+            continue
+        for side, collection, project in (("A", a, route.project_a), ("B", b, route.project_b)):
+            if collection is not None and project not in collection.project_ids():
+                found.append(
+                    (
+                        f"route{route.pk}{side}",
+                        "CCRRTT-1415E",
+                        f"routes project “{project}”, which collection {side} “{collection.name}” "
+                        "no longer has",
+                        [me, _collection_link(collection)],
+                    )
+                )
+    model_fields = ctx.model_fields(a.model_id if a else None)
+    if not model_fields:
+        return found
+    for condition in (integration.filters or {}).get("conditions", []):
+        problem = _condition_problem(condition, model_fields)
+        if problem:
+            found.append(
+                (f"filter:{condition.get('field', '')}", "CCRRTT-1409E", f"has a filter that {problem}", [me])
+            )
+    two_way = []
+    for key, value in (integration.field_flows or {}).items():
+        flow, condition = _flow_of(value)
+        if key not in model_fields:
+            found.append(
+                (key, "CCRRTT-17005E", f"sets a field flow for “{key}”, which the model does not have", [me])
+            )
+            continue
+        if condition:
+            problem = _condition_problem(condition, model_fields)
+            if problem:
+                found.append(
+                    (
+                        f"condition:{key}",
+                        "CCRRTT-17027E",
+                        f"has a condition on the flow of “{key}” that {problem}",
+                        [me],
+                    )
+                )
+        if flow == Integration.Flow.BOTH:
+            two_way.append(key)
+        if a is None or b is None or flow == Integration.Flow.NONE:
+            continue
+        needs = []
+        if flow in (Integration.Flow.A_TO_B, Integration.Flow.BOTH):
+            needs += [("A", a, "read from", 0), ("B", b, "written to", 1)]
+        if flow in (Integration.Flow.B_TO_A, Integration.Flow.BOTH):
+            needs += [("B", b, "read from", 0), ("A", a, "written to", 1)]
+        for side, collection, verb, index in needs:
+            if not _collection_moves(collection, key)[index]:
+                found.append(
+                    (
+                        f"{key}:{side}:{index}",
+                        "CCRRTT-17005E",
+                        f"lets “{key}” flow {Integration.Flow(flow).label}, but the mapping of "
+                        f"collection {side} “{collection.name}” does not let it be {verb} the repository",
+                        [me, _mapping_link(collection)],
+                    )
+                )
+    if two_way and not integration.conflict_strategy:
+        found.append(
+            (
+                "conflict",
+                "CCRRTT-17007E",
+                f"lets {', '.join(sorted(two_way))} flow both ways but has no conflict resolution strategy",
+                [me],
+            )
+        )
+    for direction, target in (("a_to_b", b), ("b_to_a", a)):
+        capabilities = _capabilities(target.repository.kind) if target else None
+        if capabilities is None:
+            continue
+        comments = (integration.comment_flow or {}).get(direction) or {}
+        if comments.get("enabled") and not capabilities.comments:
+            found.append(
+                (
+                    f"comments:{direction}",
+                    "CCRRTT-17026E",
+                    f"sends comments to “{target.name}”, whose repository has none",
+                    [me],
+                )
+            )
+        elif (
+            comments.get("enabled")
+            and comments.get("internal") == "keep"
+            and not capabilities.private_comments
+        ):
+            found.append(
+                (
+                    f"comments:{direction}",
+                    "CCRRTT-17026E",
+                    f"keeps private comments private in “{target.name}”, "
+                    "whose repository has no private comments",
+                    [me],
+                )
+            )
+        attachments = (integration.attachment_flow or {}).get(direction) or {}
+        if attachments.get("enabled") and not capabilities.attachments:
+            found.append(
+                (
+                    f"attachments:{direction}",
+                    "CCRRTT-17026E",
+                    f"sends attachments to “{target.name}”, whose repository takes none",
+                    [me],
+                )
+            )
+    return found
+
+
+def _integration_problems(ctx: _Context) -> list[Problem]:
+    problems = []
+    for integration in ctx.integrations:
+        if integration.style != Integration.Style.WORK_ITEM_SYNC:
+            continue
+        for detail, code, message, links in _work_item_sync_problems(integration, ctx):
+            problems.append(
+                Problem(
+                    f"integration:{integration.pk}:{code}:{detail}",
+                    code,
+                    f"Integration “{integration.name}” {message}.",
+                    [integration.pk],
+                    links,
+                )
+            )
+    return problems
+
+
+def problems() -> list[Problem]:
+    ctx = _Context()
+    return _repository_problems(ctx) + _collection_problems(ctx) + _integration_problems(ctx)
+
+
+def validate() -> list[Problem]:
+    """Validate the whole configuration and make the blockers say exactly what is wrong now."""
+    found = problems()
+    with transaction.atomic():
+        keys = set()
+        for problem in found:
+            keys.add(problem.key)
+            raise_blocker(
+                problem.key,
+                problem.code,
+                problem.message,
+                impact=Blocker.Impact.AFFECTED,
+                integration_ids=problem.integration_ids,
+                related=problem.related,
+            )
+        for key in Blocker.objects.values_list("key", flat=True):
+            if OWNED_KEY.match(key) and key not in keys:
+                clear_blocker(key)
+    return found
+
+
+def problems_of_integration(integration_id: int) -> list[Blocker]:
+    return [b for b in Blocker.objects.all() if integration_id in (b.integration_ids or [])]

@@ -1,0 +1,324 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from integrations import services, transforms
+from integrations.forms.collections import (
+    FieldMappingForm,
+    GatewayCollectionForm,
+    RepositoryCollectionForm,
+    SqlCollectionForm,
+    mapping_initial,
+)
+from integrations.models import (
+    CollectionProject,
+    FieldMapping,
+    GatewayCollection,
+    RepositoryCollection,
+    SqlCollection,
+)
+from integrations.snapshots import ElementType
+from integrations.views.common import change, delete, refuse
+
+
+def _live(call, *args):
+    """(result, error message) of a connector call, so a screen shows the failure instead of a 500."""
+    from connectors.errors import ConnectorError
+
+    try:
+        return call(*args), ""
+    except ConnectorError as error:
+        return None, str(error)
+
+
+def collection_list(request):
+    return render(
+        request,
+        "integrations/collection_list.html",
+        {
+            "collections": RepositoryCollection.objects.select_related(
+                "repository", "model"
+            ).prefetch_related("projects"),
+            "gateways": GatewayCollection.objects.select_related("model"),
+            "sql_collections": SqlCollection.objects.all(),
+        },
+    )
+
+
+def _artifact_type_choices(collection: RepositoryCollection):
+    from connectors import registry
+
+    choices, error = {}, ""
+    projects = collection.project_ids()
+    if not projects:
+        return [], ""
+
+    def load():
+        with registry.connect(collection.repository.settings()) as connector:
+            for project in projects:
+                for artifact_type in connector.artifact_types(project):
+                    choices.setdefault(artifact_type.id, artifact_type.name)
+        return choices
+
+    _, error = _live(load)
+    return list(choices.items()), error
+
+
+def collection_edit(request, pk: int | None = None):
+    collection = get_object_or_404(RepositoryCollection, pk=pk) if pk else RepositoryCollection()
+    type_choices, error = _artifact_type_choices(collection) if pk else ([], "")
+    form = RepositoryCollectionForm(
+        request.POST or None, instance=collection, artifact_type_choices=type_choices
+    )
+    if request.method == "POST" and form.is_valid():
+        with change(
+            request, ElementType.COLLECTION, RepositoryCollection.objects.filter(pk=pk).first()
+        ) as rec:
+            rec.done(form.save())
+        messages.success(request, f"Collection “{rec.obj.name}” saved.")
+        return redirect("collection-edit", rec.obj.pk)
+    return render(
+        request,
+        "integrations/collection_form.html",
+        {
+            "form": form,
+            "collection": collection if collection.pk else None,
+            "live_error": error,
+            "projects": collection.projects.all() if collection.pk else [],
+            "users": services.users_of_collection(collection) if collection.pk else [],
+        },
+    )
+
+
+def manage_projects(request, pk: int):
+    """The live project list with search; the administrator picks several."""
+    collection = get_object_or_404(RepositoryCollection, pk=pk)
+    live, error = _live(services.live_projects, collection.repository)
+    live = live or []
+    chosen = set(collection.project_ids())
+    if request.method == "POST":
+        if "refresh" in request.POST:
+            invalid, error = _live(services.refresh_projects, collection)
+            if invalid:
+                messages.warning(
+                    request,
+                    "CCRRTT-1110E: these projects can no longer be found: "
+                    + ", ".join(p.name for p in invalid)
+                    + ". Use “Manage invalid projects” to choose replacements.",
+                )
+            elif not error:
+                messages.success(request, "The project list is up to date.")
+            return redirect("collection-projects", pk)
+        picked = set(request.POST.getlist("projects"))
+        by_id = {p.id: p for p in live}
+        unknown = picked - set(by_id) - chosen
+        if unknown:
+            refuse(request, f"CCRRTT-1110E: the repository has no project(s) {', '.join(sorted(unknown))}.")
+            return redirect("collection-projects", pk)
+        kept = {p.project_id: p for p in collection.projects.all()}
+        selection = [
+            {"id": i, "key": by_id[i].key, "name": by_id[i].name}
+            if i in by_id
+            else {"id": i, "key": kept[i].key, "name": kept[i].name}
+            for i in sorted(picked)
+        ]
+        with change(request, ElementType.COLLECTION, collection) as rec:
+            services.set_projects(collection, selection)
+            rec.done(collection)
+        messages.success(request, f"{len(selection)} project(s) chosen for “{collection.name}”.")
+        return redirect("collection-edit", pk)
+    query = request.GET.get("q", "").strip().lower()
+    shown = [
+        p
+        for p in live
+        if not query or query in p.name.lower() or query in p.key.lower() or query in p.id.lower()
+    ]
+    template = "integrations/_project_choices.html" if request.htmx else "integrations/manage_projects.html"
+    return render(
+        request,
+        template,
+        {"collection": collection, "projects": shown, "chosen": chosen, "live_error": error, "q": query},
+    )
+
+
+def manage_invalid_projects(request, pk: int):
+    collection = get_object_or_404(RepositoryCollection, pk=pk)
+    invalid = collection.projects.filter(invalid=True)
+    live, error = _live(services.live_projects, collection.repository)
+    live = [p for p in (live or []) if p.id not in set(collection.project_ids())]
+    if request.method == "POST":
+        project = get_object_or_404(CollectionProject, pk=request.POST.get("project"), collection=collection)
+        replacement = {p.id: p for p in live}.get(request.POST.get("replacement", ""))
+        if replacement is None:
+            refuse(request, "Choose a replacement project from the repository's list.")
+            return redirect("collection-invalid-projects", pk)
+        with change(request, ElementType.COLLECTION, collection) as rec:
+            services.replace_project(project, replacement.id, replacement.name)
+            rec.done(collection)
+        messages.success(
+            request,
+            f"“{project.name}” will be replaced by “{replacement.name}”. The integrations using this "
+            "collection wait until the project replacement has finished.",
+        )
+        return redirect("collection-invalid-projects", pk)
+    return render(
+        request,
+        "integrations/manage_invalid_projects.html",
+        {"collection": collection, "invalid": invalid, "live": live, "live_error": error},
+    )
+
+
+@require_POST
+def collection_delete(request, pk: int):
+    collection = get_object_or_404(RepositoryCollection, pk=pk)
+    users = services.users_of_collection(collection)
+    if users:
+        refuse(
+            request, f"Collection “{collection.name}” is used by {', '.join(users)}; it cannot be deleted."
+        )
+        return redirect("collection-edit", pk)
+    delete(request, ElementType.COLLECTION, collection)
+    messages.success(request, f"Collection “{collection.name}” deleted.")
+    return redirect("collections")
+
+
+# --- mapping ----------------------------------------------------------------------------------
+
+
+def _mapping_form(request, collection, schema, data=None, initial=None):
+    model_fields = list(collection.model.fields.all()) if collection.model_id else []
+    return FieldMappingForm(data, initial=initial, schema=schema or [], model_fields=model_fields)
+
+
+def collection_mapping(request, pk: int):
+    collection = get_object_or_404(RepositoryCollection.objects.select_related("model", "repository"), pk=pk)
+    schema, error = _live(services.field_schema, collection)
+    form = _mapping_form(request, collection, schema, request.POST or None)
+    if request.method == "POST":
+        if collection.model_id is None:
+            refuse(request, "CCRRTT-1404E: choose the model this collection maps to first.")
+            return redirect("collection-edit", pk)
+        if form.is_valid():
+            with transaction.atomic(), change(request, ElementType.MAPPING, collection) as rec:
+                form.save(collection)
+                rec.done(collection)
+            messages.success(request, "Mapping added.")
+            return redirect("collection-mapping", pk)
+    from integrations.validation import mapping_problems
+
+    model_fields = collection.model.fields_by_key() if collection.model_id else {}
+    lines = [(m, mapping_problems(m, model_fields)) for m in collection.mappings.all()]
+    mapped_model = {k for m in collection.mappings.all() for k in m.model_fields}
+    return render(
+        request,
+        "integrations/mapping.html",
+        {
+            "collection": collection,
+            "form": form,
+            "schema": schema or [],
+            "live_error": error,
+            "lines": lines,
+            "unmapped": [f for f in model_fields.values() if f.key not in mapped_model],
+        },
+    )
+
+
+def mapping_transforms(request, pk: int):
+    """HTMX: the transforms that fit the fields chosen so far."""
+    collection = get_object_or_404(RepositoryCollection.objects.select_related("model"), pk=pk)
+    schema, _ = _live(services.field_schema, collection)
+    types = {f.id: str(f.type) for f in schema or []}
+    model_fields = collection.model.fields_by_key() if collection.model_id else {}
+    repo = [types[f] for f in request.GET.getlist("repository_fields") if f in types]
+    model = [model_fields[k].type for k in request.GET.getlist("model_fields") if k in model_fields]
+    return render(
+        request,
+        "integrations/_transform_choices.html",
+        {"transforms": transforms.fitting(repo, model), "selected": request.GET.get("transform", "")},
+    )
+
+
+@require_POST
+def mapping_delete(request, pk: int, mapping_pk: int):
+    collection = get_object_or_404(RepositoryCollection, pk=pk)
+    mapping = get_object_or_404(FieldMapping, pk=mapping_pk, collection=collection)
+    with change(request, ElementType.MAPPING, collection) as rec:
+        mapping.delete()
+        rec.done(collection)
+    messages.success(request, "Mapping removed: the repository field is no longer read or written.")
+    return redirect("collection-mapping", pk)
+
+
+def mapping_edit(request, pk: int, mapping_pk: int):
+    collection = get_object_or_404(RepositoryCollection.objects.select_related("model", "repository"), pk=pk)
+    mapping = get_object_or_404(FieldMapping, pk=mapping_pk, collection=collection)
+    schema, error = _live(services.field_schema, collection)
+    form = _mapping_form(request, collection, schema, request.POST or None, initial=mapping_initial(mapping))
+    if request.method == "POST" and form.is_valid():
+        with change(request, ElementType.MAPPING, collection) as rec:
+            form.save(collection, mapping)
+            rec.done(collection)
+        messages.success(request, "Mapping saved.")
+        return redirect("collection-mapping", pk)
+    return render(
+        request,
+        "integrations/mapping_edit.html",
+        {"collection": collection, "form": form, "mapping": mapping, "live_error": error},
+    )
+
+
+# --- gateway and SQL collections --------------------------------------------------------------
+
+
+def gateway_collection_edit(request, pk: int | None = None):
+    collection = get_object_or_404(GatewayCollection, pk=pk) if pk else GatewayCollection()
+    form = GatewayCollectionForm(request.POST or None, instance=collection)
+    token = None
+    if request.method == "POST" and form.is_valid():
+        with change(
+            request, ElementType.GATEWAY_COLLECTION, GatewayCollection.objects.filter(pk=pk).first()
+        ) as rec:
+            saved = form.save(commit=False)
+            if not saved.pk or "new_token" in request.POST:
+                token = services.new_gateway_token(saved)
+            saved.save()
+            rec.done(saved)
+        if token is None:
+            messages.success(request, f"Gateway collection “{saved.name}” saved.")
+            return redirect("gateway-collection-edit", saved.pk)
+        collection = saved
+    return render(
+        request,
+        "integrations/gateway_collection_form.html",
+        {"form": form, "collection": collection if collection.pk else None, "token": token},
+    )
+
+
+def sql_collection_edit(request, pk: int | None = None):
+    collection = get_object_or_404(SqlCollection, pk=pk) if pk else SqlCollection()
+    form = SqlCollectionForm(request.POST or None, instance=collection)
+    if request.method == "POST" and form.is_valid():
+        with change(request, ElementType.SQL_COLLECTION, SqlCollection.objects.filter(pk=pk).first()) as rec:
+            rec.done(form.save())
+        messages.success(request, f"SQL collection “{rec.obj.name}” saved.")
+        return redirect("sql-collection-edit", rec.obj.pk)
+    return render(
+        request,
+        "integrations/sql_collection_form.html",
+        {"form": form, "collection": collection if collection.pk else None},
+    )
+
+
+@require_POST
+def other_collection_delete(request, kind: str, pk: int):
+    model, element_type = {
+        "gateway": (GatewayCollection, ElementType.GATEWAY_COLLECTION),
+        "sql": (SqlCollection, ElementType.SQL_COLLECTION),
+    }[kind]
+    collection = get_object_or_404(model, pk=pk)
+    delete(request, element_type, collection)
+    messages.success(request, f"Collection “{collection.name}” deleted.")
+    return redirect("collections")

@@ -1,0 +1,163 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from integrations import services, validation
+from integrations.forms.integrations import (
+    ConditionFormSet,
+    FieldFlowForm,
+    FilterSettingsForm,
+    IntegrationForm,
+    RouteFormSet,
+    condition_initial,
+)
+from integrations.models import Integration
+from integrations.snapshots import ElementType
+from integrations.views.common import change, delete
+
+
+def integration_list(request):
+    integrations = Integration.objects.select_related("collection_a", "collection_b")
+    rows = [(i, services.state(i)) for i in integrations]
+    return render(request, "integrations/integration_list.html", {"rows": rows})
+
+
+def _model_fields(integration: Integration):
+    collection = integration.collection_a or integration.collection_b
+    return list(collection.model.fields.all()) if collection and collection.model_id else []
+
+
+def _page(request, integration: Integration, **forms):
+    context = {
+        "integration": integration,
+        "state": services.state(integration),
+        "blockers": validation.problems_of_integration(integration.pk),
+        "general": IntegrationForm(instance=integration),
+        "routes": RouteFormSet(
+            instance=integration, prefix="routes", form_kwargs={"integration": integration}
+        ),
+        "filter_settings": FilterSettingsForm(
+            initial=integration.filters or {"combine": "and", "applies_to": "both"}
+        ),
+        "conditions": ConditionFormSet(
+            prefix="conditions",
+            initial=[condition_initial(c) for c in (integration.filters or {}).get("conditions", [])],
+            form_kwargs={"model_fields": _model_fields(integration)},
+        ),
+        "flows": FieldFlowForm(model_fields=_model_fields(integration), flows=integration.field_flows),
+    }
+    context.update(forms)
+    return render(request, "integrations/integration_form.html", context)
+
+
+def integration_create(request):
+    form = IntegrationForm(request.POST or None, initial={"style": Integration.Style.WORK_ITEM_SYNC})
+    if request.method == "POST" and form.is_valid():
+        with change(request, ElementType.INTEGRATION) as rec:
+            rec.done(form.save())
+        messages.success(request, f"Integration “{rec.obj.name}” created. Now add its routes.")
+        return redirect("integration-edit", rec.obj.pk)
+    return render(request, "integrations/integration_create.html", {"form": form})
+
+
+def integration_edit(request, pk: int):
+    integration = get_object_or_404(Integration, pk=pk)
+    if request.method == "POST":
+        form = IntegrationForm(request.POST, instance=integration)
+        if form.is_valid():
+            with change(request, ElementType.INTEGRATION, Integration.objects.get(pk=pk)) as rec:
+                rec.done(form.save())
+            messages.success(request, "Integration saved.")
+            return redirect("integration-edit", pk)
+        return _page(request, integration, general=form)
+    return _page(request, integration)
+
+
+@require_POST
+def integration_routes(request, pk: int):
+    integration = get_object_or_404(Integration, pk=pk)
+    formset = RouteFormSet(
+        request.POST, instance=integration, prefix="routes", form_kwargs={"integration": integration}
+    )
+    if not formset.is_valid():
+        return _page(request, integration, routes=formset)
+    with change(request, ElementType.INTEGRATION, integration) as rec:
+        for form in formset.forms:
+            if form in formset.deleted_forms:
+                if form.instance.pk:
+                    form.instance.delete()
+            elif form.has_changed() or form.instance.pk:
+                route = form.save(commit=False)
+                route.integration = integration
+                route.save()
+        rec.done(integration)
+    messages.success(request, "Routes saved.")
+    return redirect("integration-edit", pk)
+
+
+@require_POST
+def integration_filters(request, pk: int):
+    integration = get_object_or_404(Integration, pk=pk)
+    settings_form = FilterSettingsForm(request.POST)
+    formset = ConditionFormSet(
+        request.POST, prefix="conditions", form_kwargs={"model_fields": _model_fields(integration)}
+    )
+    if not (settings_form.is_valid() and formset.is_valid()):
+        return _page(request, integration, filter_settings=settings_form, conditions=formset)
+    with change(request, ElementType.INTEGRATION, integration) as rec:
+        integration.filters = {
+            **settings_form.cleaned_data,
+            "conditions": [c for c in (form.condition() for form in formset.forms) if c],
+        }
+        integration.save(update_fields=["filters", "updated"])
+        rec.done(integration)
+    messages.success(request, "Artifact filtering saved.")
+    return redirect("integration-edit", pk)
+
+
+@require_POST
+def integration_flows(request, pk: int):
+    integration = get_object_or_404(Integration, pk=pk)
+    form = FieldFlowForm(request.POST, model_fields=_model_fields(integration), flows=integration.field_flows)
+    if not form.is_valid():
+        return _page(request, integration, flows=form)
+    with change(request, ElementType.INTEGRATION, integration) as rec:
+        integration.field_flows = form.flows(integration.field_flows or {})
+        integration.save(update_fields=["field_flows", "updated"])
+        rec.done(integration)
+    messages.success(request, "Field flow saved.")
+    return redirect("integration-edit", pk)
+
+
+@require_POST
+def integration_run(request, pk: int):
+    integration = get_object_or_404(Integration, pk=pk)
+    state = services.start(integration)
+    if state.state == services.State.BLOCKED:
+        messages.warning(
+            request, "Integration started, but blocked until these are fixed: " + "; ".join(state.reasons)
+        )
+    else:
+        messages.success(request, f"Integration “{integration.name}” is running.")
+    return redirect("integration-edit", pk)
+
+
+@require_POST
+def integration_stop(request, pk: int):
+    integration = get_object_or_404(Integration, pk=pk)
+    services.stop(integration)
+    messages.success(request, f"Integration “{integration.name}” stopped.")
+    return redirect("integration-edit", pk)
+
+
+@require_POST
+def integration_delete(request, pk: int):
+    integration = get_object_or_404(Integration, pk=pk)
+    if integration.running:
+        messages.error(request, "Stop the integration before deleting it.")
+        return redirect("integration-edit", pk)
+    delete(request, ElementType.INTEGRATION, integration)
+    messages.success(request, f"Integration “{integration.name}” deleted.")
+    return redirect("integrations")

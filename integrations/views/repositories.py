@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from activity.models import Blocker
+from integrations import services
+from integrations.forms.repositories import RepositoryForm, kind_choices
+from integrations.models import Repository
+from integrations.snapshots import ElementType
+from integrations.views.common import change, delete, refuse
+
+
+def repository_list(request):
+    repositories = Repository.objects.prefetch_related("collections")
+    return render(
+        request, "integrations/repository_list.html", {"repositories": repositories, "kinds": kind_choices()}
+    )
+
+
+def repository_create(request):
+    kind = request.GET.get("kind") or request.POST.get("kind")
+    if kind not in dict(kind_choices()):
+        raise Http404("Hub has no connector of that kind.")
+    form = RepositoryForm(request.POST or None, kind=kind)
+    if request.method == "POST" and form.is_valid():
+        with change(request, ElementType.REPOSITORY) as recorded:
+            recorded.done(form.save())
+        messages.success(request, f"Repository “{recorded.obj.label}” created.")
+        return redirect("repository-edit", recorded.obj.pk)
+    return render(request, "integrations/repository_form.html", {"form": form, "kind": kind})
+
+
+def repository_edit(request, pk: int):
+    repository = get_object_or_404(Repository, pk=pk)
+    form = RepositoryForm(request.POST or None, instance=repository, kind=repository.kind)
+    if request.method == "POST" and form.is_valid():
+        with change(request, ElementType.REPOSITORY, Repository.objects.get(pk=pk)) as recorded:
+            recorded.done(form.save())
+        messages.success(request, f"Repository “{repository.label}” saved.")
+        return redirect("repository-edit", pk)
+    blockers = Blocker.objects.filter(key__startswith=f"repository:{pk}:")
+    return render(
+        request,
+        "integrations/repository_form.html",
+        {
+            "form": form,
+            "kind": repository.kind,
+            "repository": repository,
+            "blockers": blockers,
+            "users": services.users_of_repository(repository),
+        },
+    )
+
+
+@require_POST
+def repository_test(request, pk: int | None = None):
+    """HTMX: test the settings on the form (not yet saved) or of a saved repository."""
+    repository = get_object_or_404(Repository, pk=pk) if pk else None
+    kind = repository.kind if repository else request.POST.get("kind", "")
+    if kind not in dict(kind_choices()):
+        raise Http404("Hub has no connector of that kind.")
+    form = RepositoryForm(request.POST, instance=repository, kind=kind)
+    if not form.is_valid():
+        result = services.TestResult(
+            False,
+            "CCRRTT-61103E",
+            "The settings are not complete or not valid: "
+            + "; ".join(f"{f}: {' '.join(e)}" for f, e in form.errors.items()),
+        )
+    else:
+        # Only a test of the stored settings becomes the repository's "last test" state.
+        result = services.test_connection(form.save(commit=False), save=False)
+        if repository is not None and not form.settings_changed():
+            services.remember_test(repository, result)
+    return render(request, "integrations/_connection_result.html", {"result": result})
+
+
+@require_POST
+def repository_toggle(request, pk: int):
+    repository = get_object_or_404(Repository, pk=pk)
+    with change(request, ElementType.REPOSITORY, repository) as recorded:
+        repository.enabled = not repository.enabled
+        repository.save(update_fields=["enabled", "updated"])
+        recorded.done(repository)
+    messages.success(
+        request, f"Repository “{repository.label}” {'enabled' if repository.enabled else 'disabled'}."
+    )
+    return redirect("repository-edit", pk)
+
+
+@require_POST
+def repository_delete(request, pk: int):
+    repository = get_object_or_404(Repository, pk=pk)
+    users = services.users_of_repository(repository)
+    if users:
+        refuse(
+            request, f"Repository “{repository.label}” is used by {', '.join(users)}; it cannot be deleted."
+        )
+        return redirect("repository-edit", pk)
+    delete(request, ElementType.REPOSITORY, repository)
+    messages.success(request, f"Repository “{repository.label}” deleted.")
+    return redirect("repositories")

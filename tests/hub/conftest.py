@@ -1,0 +1,1 @@
+from tests.hub.security_fixtures import isolated_security, issue, licensed, master_password, signing_key  # noqa: F401
