@@ -26,7 +26,6 @@ def _page(request, status: int = 200, **forms):
     state = vault.state()
     context = {
         "state": state,
-        "states": vault.SecurityState,
         "set_form": forms.get("set_form") or NewMasterPasswordForm(),
         "unlock_form": forms.get("unlock_form") or UnlockForm(),
         "change_form": forms.get("change_form") or ChangeMasterPasswordForm(),

@@ -1,9 +1,9 @@
 """Nothing secret is left in clear text in the database, the data directory, the logs or HTML."""
 
 import logging
-from io import StringIO
 import shutil
 import subprocess
+from io import StringIO
 from pathlib import Path
 
 import pytest
