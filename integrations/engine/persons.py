@@ -37,10 +37,12 @@ class Reconciler:
         self._cache: dict[str, str | None] = {}
         self._search_fields: list[str] | None = None
         self.seen: dict[str, Person] = {}  # source person id → person (for person sightings)
+        self.fields: set[tuple[str, str]] = set()  # (model field, source person id) seen
 
-    def target_id(self, person_id: str | None) -> str | None:
+    def target_id(self, person_id: str | None, field: str = "") -> str | None:
         if not person_id:
             return None
+        self.fields.add((field, person_id))
         if person_id not in self._cache:
             self._cache[person_id] = self._resolve(person_id)
         return self._cache[person_id]

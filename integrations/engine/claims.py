@@ -1,0 +1,103 @@
+"""Claiming due activities in batches, and the per-artifact locks.
+
+Workers claim with ``SELECT … FOR UPDATE SKIP LOCKED`` where the database has it (PostgreSQL,
+MySQL/MariaDB, Oracle), so any number of workers share the queue without taking a row twice; SQLite
+serializes writers and runs a single worker. A claimed row leaves the waiting state (its
+``waiting_key`` is cleared), so a change detected while it is processed becomes a new pending row.
+A worker that dies leaves its rows *processing*; they return to the queue after ``STALE``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from contextlib import contextmanager
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from activity.models import ArtifactActivity
+from integrations.models import SyncLock
+
+Status = ArtifactActivity.Status
+STALE = dt.timedelta(minutes=10)
+LOCK_STALE = dt.timedelta(minutes=10)
+
+
+def due(now: dt.datetime):
+    return ArtifactActivity.objects.filter(
+        Q(status=Status.PENDING) | Q(status=Status.FAILED, next_retry_at__lte=now)
+    )
+
+
+def claim(worker: str, integration_ids: Iterable[int], limit: int = 50) -> list[ArtifactActivity]:
+    now = timezone.now()
+    ids = list(integration_ids)
+    if not ids:
+        return []
+    with transaction.atomic():
+        rows = due(now).filter(integration_id__in=ids).order_by("-priority", "created", "id")
+        if connection.features.has_select_for_update_skip_locked:
+            rows = rows.select_for_update(skip_locked=True)
+        claimed = list(rows[:limit])
+        if claimed:
+            ArtifactActivity.objects.filter(id__in=[a.id for a in claimed]).update(
+                status=Status.PROCESSING, claimed_by=worker, claimed_at=now, waiting_key=None, updated=now
+            )
+    for activity in claimed:
+        activity.status, activity.claimed_by, activity.claimed_at = Status.PROCESSING, worker, now
+        activity.waiting_key = None
+    return claimed
+
+
+def release_stale(now: dt.datetime | None = None) -> int:
+    """Rows a dead worker left *processing* go back to the queue (or give way to a newer pending row
+    for the same artifact, which carries the same work)."""
+    now = now or timezone.now()
+    released = 0
+    for activity in ArtifactActivity.objects.filter(status=Status.PROCESSING, claimed_at__lt=now - STALE):
+        key = ArtifactActivity.make_waiting_key(
+            activity.integration_id, activity.source_side, activity.artifact_id
+        )
+        with transaction.atomic():
+            if ArtifactActivity.objects.filter(waiting_key=key).exists():
+                activity.status = Status.CANCELLED
+                activity.message = "Replaced by a newer change of the same artifact."
+            else:
+                activity.status = Status.PENDING
+            activity.claimed_by, activity.claimed_at = "", None
+            activity.save()
+        released += 1
+    SyncLock.objects.filter(acquired__lt=now - LOCK_STALE).delete()
+    return released
+
+
+class Busy(Exception):
+    """Another worker holds the artifact (CCRRTT-17004W); retried soon."""
+
+    code = "CCRRTT-17004W"
+
+
+def lock_key(integration_id: int, side: str, artifact_id: str) -> str:
+    return f"{integration_id}:{side}:{artifact_id}"
+
+
+@contextmanager
+def locked(keys: list[str], holder: str):
+    """Hold the locks of ``keys`` (insert-to-acquire: portable, and visible across processes)."""
+    taken: list[str] = []
+    try:
+        for key in keys:
+            try:
+                with transaction.atomic():
+                    SyncLock.objects.create(key=key, holder=holder, acquired=timezone.now())
+            except IntegrityError:
+                raise Busy(
+                    f"Another worker is synchronizing this artifact ({key}); trying again shortly."
+                ) from None
+            taken.append(key)
+        yield
+    finally:
+        if taken:
+            SyncLock.objects.filter(key__in=taken, holder=holder).delete()
