@@ -18,3 +18,7 @@ class IntegrationsConfig(AppConfig):
         from integrations import schedules
 
         post_migrate.connect(schedules.install, sender=self)
+        # The sync engine: its beat entries follow the configuration; its tasks register with Celery.
+        from integrations.engine import signals, tasks  # noqa: F401
+
+        signals.connect(self)

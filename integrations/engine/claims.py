@@ -10,6 +10,8 @@ A worker that dies leaves its rows *processing*; they return to the queue after 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import socket
 from collections.abc import Iterable
 from contextlib import contextmanager
 
@@ -51,12 +53,31 @@ def claim(worker: str, integration_ids: Iterable[int], limit: int = 50) -> list[
     return claimed
 
 
+def dead_here(holder: str) -> bool:
+    """Whether ``holder`` ("host:pid[:…]") is a process of this machine that no longer runs."""
+    host, _, rest = holder.partition(":")
+    pid = rest.split(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 def release_stale(now: dt.datetime | None = None) -> int:
     """Rows a dead worker left *processing* go back to the queue (or give way to a newer pending row
-    for the same artifact, which carries the same work)."""
+    for the same artifact, which carries the same work). A worker of this machine that is gone is
+    noticed at once; one of another machine after ``STALE``."""
     now = now or timezone.now()
     released = 0
-    for activity in ArtifactActivity.objects.filter(status=Status.PROCESSING, claimed_at__lt=now - STALE):
+    processing = ArtifactActivity.objects.filter(status=Status.PROCESSING)
+    holders = set(processing.values_list("claimed_by", flat=True).distinct())
+    dead = [holder for holder in holders if dead_here(holder)]
+    for activity in processing.filter(Q(claimed_at__lt=now - STALE) | Q(claimed_by__in=dead)):
         key = ArtifactActivity.make_waiting_key(
             activity.integration_id, activity.source_side, activity.artifact_id
         )
@@ -70,6 +91,9 @@ def release_stale(now: dt.datetime | None = None) -> int:
             activity.save()
         released += 1
     SyncLock.objects.filter(acquired__lt=now - LOCK_STALE).delete()
+    for holder in set(SyncLock.objects.values_list("holder", flat=True)):
+        if dead_here(holder):
+            SyncLock.objects.filter(holder=holder).delete()
     return released
 
 

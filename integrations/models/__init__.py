@@ -7,12 +7,13 @@ from integrations.models.collections import (
     RepositoryCollection,
     SqlCollection,
 )
-from integrations.models.engine import ChangeWatermark, CreationIntent, SyncLock
+from integrations.models.engine import ChangeDetectionSettings, ChangeWatermark, CreationIntent, SyncLock
 from integrations.models.integrations import Integration, Route
 from integrations.models.modeling import FieldType, Model, ModelField
 from integrations.models.repositories import Repository
 
 __all__ = [
+    "ChangeDetectionSettings",
     "ChangeWatermark",
     "CreationIntent",
     "CollectionProject",

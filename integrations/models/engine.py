@@ -64,3 +64,27 @@ class SyncLock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.holder})"
+
+
+class ChangeDetectionSettings(models.Model):
+    """Settings → General → Change Detection: the default schedule of every integration that sets
+    none of its own. One row (``get``)."""
+
+    interval = models.PositiveIntegerField(
+        "interval (seconds)", default=60, help_text="Used when no cron expression is set."
+    )
+    cron = models.CharField("cron expression", max_length=100, blank=True)
+    full_scan_cron = models.CharField(
+        "full scan (cron)", max_length=100, default="0 3 * * *", help_text="Re-read everything in scope."
+    )
+
+    class Meta:
+        verbose_name_plural = "change detection settings"
+
+    def __str__(self) -> str:
+        return "Change detection"
+
+    @classmethod
+    def get(cls) -> ChangeDetectionSettings:
+        found, _ = cls.objects.get_or_create(pk=1)
+        return found
