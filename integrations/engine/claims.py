@@ -10,6 +10,7 @@ A worker that dies leaves its rows *processing*; they return to the queue after 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import socket
 from collections.abc import Iterable
@@ -107,21 +108,57 @@ def lock_key(integration_id: int, side: str, artifact_id: str) -> str:
     return f"{integration_id}:{side}:{artifact_id}"
 
 
+def _advisory_id(key: str) -> int:
+    """A stable signed 64-bit number for a lock key (PostgreSQL advisory locks take one)."""
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+
+
+def _lock_name(key: str) -> str:
+    """A MySQL lock name (at most 64 characters) for a lock key."""
+    return "hub:" + hashlib.sha256(key.encode()).hexdigest()[:56]
+
+
+def _try_lock(key: str, holder: str) -> bool:
+    vendor = connection.vendor
+    with connection.cursor() as cursor:
+        if vendor == "postgresql":
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [_advisory_id(key)])
+            return bool(cursor.fetchone()[0])
+        if vendor == "mysql":
+            cursor.execute("SELECT GET_LOCK(%s, 0)", [_lock_name(key)])
+            return cursor.fetchone()[0] == 1
+    try:
+        with transaction.atomic():
+            SyncLock.objects.create(key=key, holder=holder, acquired=timezone.now())
+    except IntegrityError:
+        return False
+    return True
+
+
+def _unlock(keys: list[str], holder: str) -> None:
+    vendor = connection.vendor
+    with connection.cursor() as cursor:
+        for key in keys:
+            if vendor == "postgresql":
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [_advisory_id(key)])
+            elif vendor == "mysql":
+                cursor.execute("SELECT RELEASE_LOCK(%s)", [_lock_name(key)])
+    if vendor not in ("postgresql", "mysql"):
+        SyncLock.objects.filter(key__in=keys, holder=holder).delete()
+
+
 @contextmanager
 def locked(keys: list[str], holder: str):
-    """Hold the locks of ``keys`` (insert-to-acquire: portable, and visible across processes)."""
+    """Hold the locks of ``keys``. PostgreSQL and MySQL/MariaDB: session advisory locks — no write,
+    and the server drops them when a killed worker's connection goes. Elsewhere: a ``SyncLock`` row
+    (insert-to-acquire), cleaned up when its holder is found dead or stale."""
     taken: list[str] = []
     try:
         for key in keys:
-            try:
-                with transaction.atomic():
-                    SyncLock.objects.create(key=key, holder=holder, acquired=timezone.now())
-            except IntegrityError:
-                raise Busy(
-                    f"Another worker is synchronizing this artifact ({key}); trying again shortly."
-                ) from None
+            if not _try_lock(key, holder):
+                raise Busy(f"Another worker is synchronizing this artifact ({key}); trying again shortly.")
             taken.append(key)
         yield
     finally:
         if taken:
-            SyncLock.objects.filter(key__in=taken, holder=holder).delete()
+            _unlock(taken, holder)

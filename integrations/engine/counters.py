@@ -12,14 +12,16 @@ from metrics.models import DailyCount, PersonSighting
 def record(processor, *, created: bool) -> None:
     today = timezone.now().date()
     target = processor.target
-    row, _ = DailyCount.objects.get_or_create(
-        day=today,
-        integration_id=processor.integration.pk,
-        repository_id=target.repository.pk,
-        model_id=target.collection.model_id,
-    )
     column = "created" if created else "updated"
-    DailyCount.objects.filter(pk=row.pk).update(**{column: F(column) + 1})
+    key = {
+        "day": today,
+        "integration_id": processor.integration.pk,
+        "repository_id": target.repository.pk,
+        "model_id": target.collection.model_id,
+    }
+    if not DailyCount.objects.filter(**key).update(**{column: F(column) + 1}):
+        row, _ = DailyCount.objects.get_or_create(**key)  # the day's first; another may race us
+        DailyCount.objects.filter(pk=row.pk).update(**{column: F(column) + 1})
     month = today.replace(day=1)
     persons = processor.persons
     for key, person_id in sorted(persons.fields):

@@ -462,7 +462,7 @@ class Processor:
         activity.code = activity.message = ""
         activity.next_retry_at = None
         activity.twin_deleted = activity.recreate = False
-        activity.claimed_by, activity.claimed_at = "", None
+        activity.claimed_at = None  # claimed_by stays: which worker did it
         activity.save()
         counters.record(self, created=created)
 

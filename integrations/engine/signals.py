@@ -43,4 +43,6 @@ def install(**_kwargs) -> None:
 
 
 def connect(app_config) -> None:
+    from integrations.engine import health  # noqa: F401 - registers the activitiesCanProcess check
+
     post_migrate.connect(install, sender=app_config, weak=False)

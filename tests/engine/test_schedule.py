@@ -34,3 +34,13 @@ def test_default_interval_from_settings_applies_to_integrations_without_their_ow
     defaults.interval = 15
     defaults.save()
     assert PeriodicTask.objects.get(name=f"{schedule.PREFIX} detect {running.pk}").interval.every == 15
+
+
+@pytest.mark.django_db
+def test_health_says_whether_activities_can_process(running, settings):
+    from integrations.engine.health import activities_can_process
+
+    assert activities_can_process().status == "pass"
+    settings.SAFE_MODE = True
+    result = activities_can_process()
+    assert result.status == "fail" and "safe mode" in result.reason
