@@ -65,7 +65,7 @@ class JobFilter(_SearchMixin, django_filters.FilterSet):
 
 
 class ActivityFilter(_SearchMixin, django_filters.FilterSet):
-    search_fields = ("formatted_id", "summary", "message", "code", "artifact_id")
+    search_fields = ("search_text",)  # formatted id, artifact id, code, summary, message
     q = django_filters.CharFilter(method="search", label="Search")
     without = django_filters.CharFilter(method="exclude_text", label="Without this text")
     integration_state = django_filters.ChoiceFilter(
@@ -107,14 +107,7 @@ class ActivityFilter(_SearchMixin, django_filters.FilterSet):
 
 
 class PairFilter(_SearchMixin, django_filters.FilterSet):
-    search_fields = (
-        "a_formatted_id",
-        "b_formatted_id",
-        "a_artifact_id",
-        "b_artifact_id",
-        "a_summary",
-        "b_summary",
-    )
+    search_fields = ("search_text",)  # both sides' formatted id, artifact id and summary
     q = django_filters.CharFilter(method="search", label="Search by id or summary")
     integration = _IntegrationChoice(empty_label="Any integration")
 

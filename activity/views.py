@@ -14,12 +14,14 @@ from collections.abc import Iterator
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import connection
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.views.decorators.http import require_GET, require_POST
 
 from activity import services
@@ -101,8 +103,48 @@ def banner_counts() -> dict:
         "blockers": {**blockers, "migrations": _job_buckets(migrations)},
         "jobs": _job_buckets(jobs),
         "activities": activities,
-        "pairs": ArtifactPair.objects.count(),
+        "pairs": count_pairs(),
     }
+
+
+# Above this many rows an unfiltered count of a table on PostgreSQL comes from the planner's own
+# estimate (kept current by autovacuum) instead of counting a million index entries every few
+# seconds; the screen says "about" when it does.
+ESTIMATE_ABOVE = 200_000
+
+
+def estimated_rows(model) -> int | None:
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [model._meta.db_table]
+        )
+        row = cursor.fetchone()
+    return row[0] if row and row[0] > ESTIMATE_ABOVE else None
+
+
+def count_pairs() -> dict:
+    estimate = estimated_rows(ArtifactPair)
+    if estimate is not None:
+        return {"n": estimate, "about": True}
+    return {"n": ArtifactPair.objects.count(), "about": False}
+
+
+class LedgerPaginator(Paginator):
+    """Exact counts, except for the unfiltered list of a huge table (see ``ESTIMATE_ABOVE``)."""
+
+    def __init__(self, object_list, per_page, *, may_estimate: bool = False):
+        super().__init__(object_list, per_page)
+        self.may_estimate = may_estimate
+        self.approximate = False
+
+    @cached_property
+    def count(self) -> int:
+        if self.may_estimate and (estimate := estimated_rows(self.object_list.model)) is not None:
+            self.approximate = True
+            return estimate
+        return super().count
 
 
 def _job_buckets(by_status: dict) -> dict:
@@ -119,7 +161,11 @@ def _page_queryset(definition: ListDefinition, queryset):
 
 def _list_context(request, definition: ListDefinition, tab: Tab | None, data) -> dict:
     filterset, queryset = definition.filtered(data, tab)
-    paginator = Paginator(_page_queryset(definition, queryset), PAGE_SIZE)
+    filtered = definition.is_filtered(filterset)
+    unfiltered_whole_table = not filtered and not (tab and tab.statuses)
+    paginator = LedgerPaginator(
+        _page_queryset(definition, queryset), PAGE_SIZE, may_estimate=unfiltered_whole_table
+    )
     page = paginator.get_page(data.get("page"))
     query = data.copy()
     query.pop("page", None)
@@ -130,7 +176,7 @@ def _list_context(request, definition: ListDefinition, tab: Tab | None, data) ->
         "definition": definition,
         "tab": tab,
         "filterset": filterset,
-        "filtered": definition.is_filtered(filterset),
+        "filtered": filtered,
         "page": page,
         "query": query.urlencode(),
         "applied": [(name, value) for name, values in query.lists() for value in values if value],
@@ -153,9 +199,9 @@ def listing(request, list_key: str, tab: str | None = None):
     context = _list_context(request, definition, chosen, request.GET)
     if request.htmx and request.htmx.target == "list":
         return render(request, "activity/_list.html", context)
-    return render(
-        request, "activity/page.html", {**context, "counts": banner_counts(), "lists": LISTS.values()}
-    )
+    # The banner fills itself in with its own request (hx-trigger "load"): the list answers without
+    # waiting for the counts of every other tab.
+    return render(request, "activity/page.html", {**context, "lists": LISTS.values()})
 
 
 class _Echo:

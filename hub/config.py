@@ -12,6 +12,7 @@ put in front unless the key already starts with ``hub.`` — ``server.port`` is
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -251,6 +252,13 @@ def load(environ: Mapping[str, str] | None = None) -> HubConfig:
     if problems:
         raise ConfigError("Hub cannot start; fix its configuration:\n  - " + "\n  - ".join(problems))
     return HubConfig(home=home, values=values, sources=sources)
+
+
+def path_prefix_pattern(paths: tuple[str, ...]) -> str:
+    """A regular expression matching each path and everything below it (none: matches nothing)."""
+    if not paths:
+        return r"(?!)"
+    return r"^(" + "|".join(re.escape(path.rstrip("/")) for path in paths) + r")(/.*)?$"
 
 
 def _suggestion(name: str) -> str:

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.urls import reverse
 
 from hub.roles import is_administrator
 
@@ -20,12 +21,26 @@ NAVIGATION = (
 )
 
 
+def navigation_entries(path: str) -> list[dict]:
+    """The header links, the one whose address is the longest prefix of ``path`` marked current,
+    so a screen's sub-pages (``/activity/activities/failed/``) keep their entry highlighted."""
+    entries = [
+        {"label": label, "href": reverse(url_name), "current": False}
+        for _group, group_entries in NAVIGATION
+        for label, url_name in group_entries
+    ]
+    matching = [entry for entry in entries if path.startswith(entry["href"]) and entry["href"] != "/"]
+    if matching:
+        max(matching, key=lambda entry: len(entry["href"]))["current"] = True
+    return entries
+
+
 def console(request):
     user = getattr(request, "user", None)
     return {
         "environment_name": settings.HUB["hub.environment.name"],
         "environment_type": settings.HUB["hub.environment.type"],
-        "navigation": NAVIGATION,
+        "navigation": navigation_entries(request.path),
         "is_administrator": bool(user and is_administrator(user)),
         "safe_mode": settings.SAFE_MODE,
         "self_signed_certificate": not settings.HUB["server.ssl.certificate"],

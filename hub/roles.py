@@ -28,10 +28,20 @@ def role_of(user) -> str:
     return "administrator" if is_administrator(user) else "viewer"
 
 
+def ensure_role_groups() -> tuple[Group, Group]:
+    """The two role groups; administrators hold the permissions User administration asks for."""
+    from django.contrib.auth.models import Permission
+
+    admins, created = Group.objects.get_or_create(name=ADMINISTRATORS)
+    viewers, _ = Group.objects.get_or_create(name=VIEWERS)
+    if created or not admins.permissions.exists():
+        admins.permissions.add(*Permission.objects.filter(content_type__app_label="auth"))
+    return admins, viewers
+
+
 def set_role(user, role: str) -> None:
     """Make ``user`` an administrator or a viewer (staff status follows: admins manage users)."""
-    admins, _ = Group.objects.get_or_create(name=ADMINISTRATORS)
-    viewers, _ = Group.objects.get_or_create(name=VIEWERS)
+    admins, viewers = ensure_role_groups()
     if role == "administrator":
         user.groups.remove(viewers)
         user.groups.add(admins)

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_celery_beat",
     "axes",
+    "corsheaders",
     "hub",
     "connectors",
     "integrations",
@@ -57,6 +58,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -173,7 +175,11 @@ CONTENT_SECURITY_POLICY = {
         "form-action": ["'self'"],
     }
 }
+# Cross-origin requests are refused everywhere except under the paths the operator excludes from
+# that check (hub.security.cors.exclusionPaths); there any origin may call, as with a public API.
 CORS_EXCLUSION_PATHS = HUB["hub.security.cors.exclusionPaths"]
+CORS_URLS_REGEX = hub_config.path_prefix_pattern(CORS_EXCLUSION_PATHS)
+CORS_ALLOW_ALL_ORIGINS = True  # only within CORS_URLS_REGEX
 
 # Failed sign-ins: locked for a while per user and address after five failures.
 AXES_FAILURE_LIMIT = 5
@@ -222,3 +228,29 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 
 LOGGING = logging_dict(HUB.logs_dir, HUB["hub.log.level"])
+
+# The JSON API under /api/v1/ (integrations.api): per-user tokens, viewers read-only, OpenAPI.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "integrations.api.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["integrations.api.authentication.ViewersReadOnly"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Hub configuration API",
+    "DESCRIPTION": "Repositories, models, collections, mappings and integrations. "
+    "Authenticate with a personal API token: Authorization: Bearer <token>.",
+    "VERSION": "1",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {
+        "FlowEnum": "integrations.models.integrations.Flow",
+        "MappingDirectionEnum": "integrations.models.collections.FieldMapping.Direction",
+    },
+}

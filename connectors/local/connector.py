@@ -21,6 +21,7 @@ from django.utils import timezone
 from connectors.base import DEFAULT_ATTACHMENT_LIMIT, Connector
 from connectors.errors import (
     ArtifactNotFound,
+    ConnectorError,
     CredentialsRefused,
     InvalidSettings,
     ProjectNotFound,
@@ -184,8 +185,11 @@ class LocalConnector(Connector):
             # Keyset paging on (updated, id): an item updated meanwhile moves behind the cursor's
             # position and comes on a later page, never skipped.
             updated_text, _, last_id = cursor.rpartition("|")
-            last_updated = dt.datetime.fromisoformat(updated_text)
-            items = items.filter(Q(updated__gt=last_updated) | Q(updated=last_updated, id__gt=int(last_id)))
+            try:
+                last_updated, last_id = dt.datetime.fromisoformat(updated_text), int(last_id)
+            except ValueError:
+                raise ConnectorError(f"{cursor!r} is not a cursor of the local tracker.") from None
+            items = items.filter(Q(updated__gt=last_updated) | Q(updated=last_updated, id__gt=last_id))
         size = max(1, min(page_size, self.capabilities.max_page_size))
         rows = list(items.order_by("updated", "id").values_list("id", "updated", "revision")[: size + 1])
         more = len(rows) > size

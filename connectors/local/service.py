@@ -174,6 +174,8 @@ def _apply(item: LocalItem, values: Mapping[str, Any], *, creating: bool) -> dic
             elif field.type == FieldType.PERSON:
                 setattr(item, field_id, _person(of, value))
             elif field.type == FieldType.PERSONS:
+                if isinstance(value, str) or any(v in (None, "") for v in value or []):
+                    raise ValueError("must be a list of person ids")
                 many[field_id] = [_person(of, v) for v in value or []]
             elif field.type == FieldType.RELATIONSHIP:
                 target = _related_item(of, value)
@@ -181,7 +183,12 @@ def _apply(item: LocalItem, values: Mapping[str, Any], *, creating: bool) -> dic
                     raise ValueError("an item cannot be its own parent")
                 setattr(item, field_id, target)
             elif field.type == FieldType.RELATIONSHIPS:
-                many[field_id] = [_related_item(of, v) for v in value or []]
+                if isinstance(value, str) or any(v in (None, "") for v in value or []):
+                    raise ValueError("must be a list of item ids")
+                targets = [_related_item(of, v) for v in value or []]
+                if item.pk is not None and any(t.pk == item.pk for t in targets):
+                    raise ValueError("an item cannot be related to itself")
+                many[field_id] = targets
             elif field.type == FieldType.WEB_LINKS:
                 setattr(item, field_id, _web_links(value))
         except (LookupError, ValueError, TypeError, AttributeError) as error:
@@ -236,6 +243,8 @@ def update_item(
 ) -> LocalItem:
     with transaction.atomic():
         item = _locked(item_id, expected_revision)
+        if not values:
+            return item  # nothing to change: no new revision, nothing for change detection to see
         many = _apply(item, values, creating=False)
         _touch(item)
         item.save()

@@ -4,6 +4,7 @@ authenticated a token, so the API enforces the same rule itself."""
 
 from __future__ import annotations
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
 
 from hub.roles import is_administrator
@@ -38,3 +39,17 @@ class ViewersReadOnly(permissions.BasePermission):
         if not (request.user and request.user.is_authenticated):
             return False
         return request.method in permissions.SAFE_METHODS or is_administrator(request.user)
+
+
+class ApiTokenScheme(OpenApiAuthenticationExtension):
+    """Describes the token authentication in the OpenAPI document."""
+
+    target_class = ApiTokenAuthentication
+    name = "apiToken"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A personal API token made in the console.",
+        }

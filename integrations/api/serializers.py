@@ -4,6 +4,7 @@ the screens, so a request refused by the console is refused here with the same c
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from integrations import services, validation
@@ -24,6 +25,12 @@ from integrations.models.modeling import SELECT_TYPES
 from integrations.secrets import is_set
 
 
+@extend_schema_field(
+    {
+        "oneOf": [{"type": "string", "writeOnly": True}, {"type": "boolean", "readOnly": True}],
+        "description": "Write the secret as a string; reads say only whether one is stored.",
+    }
+)
 class SecretStatusField(serializers.Field):
     """Write-only secret: written in clear, read back only as whether one is stored."""
 
@@ -425,3 +432,9 @@ class StateSerializer(serializers.Serializer):
     state = serializers.CharField()
     reasons = serializers.ListField(child=serializers.CharField())
     blockers = BlockerSerializer(many=True)
+
+
+class ConnectionResultSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    code = serializers.CharField(help_text="Catalog code of the failure; empty when connected.")
+    message = serializers.CharField()

@@ -23,14 +23,6 @@ router.register("integrations", views.IntegrationViewSet, basename="api-integrat
 class SchemaView(SpectacularAPIView):
     authentication_classes = views.ApiView.authentication_classes
     permission_classes = views.ApiView.permission_classes
-    custom_settings = {
-        "TITLE": "Hub configuration API",
-        "VERSION": "1",
-        "SCHEMA_PATH_PREFIX": "/api/v1",
-        "COMPONENT_SPLIT_REQUEST": True,
-        "APPEND_COMPONENTS": {"securitySchemes": {"token": {"type": "http", "scheme": "bearer"}}},
-        "SECURITY": [{"token": []}],
-    }
 
 
 def _public(pattern):

@@ -2,6 +2,7 @@ import pytest
 from django.core.cache import cache
 
 from activity import services
+from tests.activity import factories
 
 
 @pytest.fixture(autouse=True)
@@ -19,6 +20,7 @@ def integrations_running():
     previous = services.set_integration_hooks(
         state=lambda i: services.RUNNING if i in (1, 2) and i not in stopped else services.STOPPED,
         stop=stopped.append,
+        names=lambda: dict(factories.INTEGRATIONS),
     )
     yield stopped
     services.set_integration_hooks(**previous.__dict__)

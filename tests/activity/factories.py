@@ -15,7 +15,7 @@ Status = ArtifactActivity.Status
 
 
 def activities(
-    count: int, status: str = Status.COMPLETED, *, start: int = 0, **fields
+    count: int, status: str = Status.COMPLETED, *, start: int = 0, spread: bool = False, **fields
 ) -> list[ArtifactActivity]:
     now = timezone.now()
     rows = []
@@ -55,7 +55,8 @@ def activities(
             )
         rows.append(row)
     created = ArtifactActivity.objects.bulk_create(rows, batch_size=2000)
-    spread_created(ArtifactActivity, [row.pk for row in created], minutes_ago=start)
+    if spread:
+        spread_created(ArtifactActivity, [row.pk for row in created], minutes_ago=start)
     return created
 
 

@@ -44,6 +44,10 @@ class Peer:
     invalid_field: str = ""
     status_field: str = "status"
     extra_create_fields: Mapping[str, Any] = field(default_factory=dict)
+    # Replacements for ``settings`` that the tool must refuse as wrong credentials.
+    wrong_credentials: Mapping[str, Any] = field(
+        default_factory=lambda: {"password": "wrong-secret-4711", "token": "wrong-secret-4711"}
+    )
     # Out-of-band hands: change an artifact as another user would (any visible field), delete it.
     touch: Callable[[str], None] = lambda artifact_id: None
     delete: Callable[[str], None] = lambda artifact_id: None
@@ -87,6 +91,7 @@ def local_peer(request) -> Iterator[Peer]:
         transition_values={"resolution": "fixed"},
         invalid_update={"summary": ""},
         invalid_field="summary",
+        wrong_credentials={"username": "mallory"},
         touch=lambda artifact_id: service.update_item(
             int(artifact_id), {"description": f"touch {next(touches)}"}
         ),

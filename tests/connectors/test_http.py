@@ -22,7 +22,7 @@ from connectors.errors import (
 )
 from connectors.http import HttpSession, retry_after_seconds, server_time
 from connectors.types import RepositorySettings
-from tests.support.netservers import Answer, BasicAuthProxy, ScriptedServer, free_port
+from tests.support.netservers import Answer, BasicAuthProxy, ScriptedServer, TlsRelay, free_port
 
 API_KEY = "k3y-that-must-never-be-logged"
 
@@ -259,3 +259,15 @@ def test_a_connector_can_remap_a_status_for_one_call(server):
 def test_server_time_comes_from_the_date_header(server):
     response = session(settings(server.url)).request("GET", "projects.json")
     assert abs((server_time(response) - dt.datetime.now(dt.UTC)).total_seconds()) < 5
+
+
+def test_tls_relay_puts_a_plain_server_behind_an_untrusted_certificate(server, tmp_path):
+    """The contract kit's TLS tests put each real peer behind this relay."""
+    relay = TlsRelay("127.0.0.1", server.server.server_address[1], tmp_path)
+    try:
+        with pytest.raises(InsecureConnectionRefused):
+            session(settings(relay.url)).get_json("projects.json")
+        assert session(settings(relay.url, allow_insecure=True)).get_json("projects.json") == {"projects": []}
+        assert len(server.seen) == 1
+    finally:
+        relay.close()

@@ -115,3 +115,15 @@ def test_administrator_creates_a_project(admin_client, db):
         reverse("local_tracker:project-new", args=["gamma"]), {"key": "OPS", "name": "x"}
     )
     assert "already has a project" in again.content.decode()
+
+
+def test_item_list_queries_do_not_grow_with_items(admin_client, demo, django_assert_max_num_queries):
+    project, _ = demo
+    grace = project.tracker.users.create(username="grace")
+    for n in range(30):
+        service.create_item(project, "task", {"summary": f"Task {n}", "assignee": str(grace.pk)})
+    url = reverse("local_tracker:project", args=["alpha", "DEMO"])
+    # Session, user, role, the layout's global-problem banner, then the list itself: constant in items.
+    with django_assert_max_num_queries(9):
+        response = admin_client.get(url)
+    assert response.content.decode().count("Task ") == 30

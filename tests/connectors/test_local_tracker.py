@@ -130,3 +130,16 @@ def test_loader_creates_items_that_change_detection_pages_through(db, capsys):
         if cursor is None:
             break
     assert len(seen) == len(set(seen)) == 250 == LocalItem.objects.filter(project__key="LOAD").count()
+
+
+def test_an_empty_update_makes_no_new_revision(alpha):
+    made = alpha.create_artifact("DEMO", "bug", {"summary": "x"})
+    again = alpha.update_artifact(made.id, {})
+    assert (again.revision, again.updated) == (made.revision, made.updated)
+
+
+def test_lists_of_persons_and_items_refuse_blanks_and_self(alpha):
+    made = alpha.create_artifact("DEMO", "bug", {"summary": "x"})
+    with pytest.raises(ValuesNotAccepted) as raised:
+        alpha.update_artifact(made.id, {"watchers": [None], "related": [made.id], "parent": made.id})
+    assert set(raised.value.fields) == {"watchers", "related", "parent"}

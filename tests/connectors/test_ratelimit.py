@@ -67,13 +67,14 @@ def _database_environment(tmp_path: Path) -> dict[str, str]:
     settings = connection.settings_dict
     if connection.vendor == "sqlite":
         env["HUB_DATABASE_URL"] = ""
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate", "connectors", "--noinput"],
+        migrated = subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--noinput"],
             cwd=ROOT,
             env=env,
-            check=True,
             capture_output=True,
+            text=True,
         )
+        assert migrated.returncode == 0, migrated.stderr[-2000:]
     else:
         scheme = {"postgresql": "postgres", "mysql": "mysql"}[connection.vendor]
         password = f":{settings['PASSWORD']}" if settings["PASSWORD"] else ""

@@ -181,6 +181,8 @@ def _pipe(client: socket.socket, upstream: socket.socket) -> None:
                 data = source.recv(65536)
                 if not data:
                     return
+                while isinstance(source, ssl.SSLSocket) and source.pending():
+                    data += source.recv(source.pending())  # decrypted bytes select() cannot see
                 (upstream if source is client else client).sendall(data)
     finally:
         upstream.close()
@@ -191,3 +193,29 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+class TlsRelay(_Running):
+    """Terminates TLS with a self-signed certificate and relays the plain bytes to an upstream
+    host:port — puts any HTTP server "behind HTTPS" for the TLS tests of a connector."""
+
+    def __init__(self, upstream_host: str, upstream_port: int, tls_dir: Path):
+        cert, key = tls_dir / "relay.crt", tls_dir / "relay.key"
+        write_self_signed(cert, key, hostname="localhost")
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self):
+                try:
+                    secure = context.wrap_socket(self.request, server_side=True)
+                except (ssl.SSLError, OSError):
+                    return  # the client refused our certificate: exactly what some tests expect
+                _pipe(secure, socket.create_connection((upstream_host, upstream_port)))
+
+        class Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
+            daemon_threads = True
+            allow_reuse_address = True
+
+        self.server = Server(("127.0.0.1", 0), Handler)
+        self._start("https")
