@@ -264,7 +264,10 @@ class Processor:
         project = routing.target_project(self.context.routes, self.source.name, artifact.project)
         activity.target_project = project
         if CreationIntent.objects.filter(
-            integration=integration, source_side=self.target.name, target_project=artifact.project
+            integration=integration,
+            source_side=self.target.name,
+            target_project=artifact.project,
+            created__gte=timezone.now() - claims.STALE,  # an abandoned intent blocks nothing for ever
         ).exists():
             # Hub may be creating this very artifact as the twin of one on the other side.
             raise Failure(

@@ -187,3 +187,63 @@ def test_crash_between_remote_create_and_pair_record_leaves_one_twin(running, mo
     [twin] = items("beta", "WEB")
     assert twin_of(item).pk == twin.pk
     assert ArtifactActivity.objects.get(source_side="A", status="completed").result == "associated"
+
+
+@pytest.fixture
+def with_people_and_parents(running, model, collections):
+    """Assignee ↔ owner (person) and parent ↔ parent (relationship) mapped on both sides."""
+    from connectors.local import service
+    from connectors.local.models import LocalUser
+    from integrations.models import FieldMapping, ModelField
+
+    ModelField.objects.create(model=model, key="owner", label="Owner", type="person", position=5)
+    ModelField.objects.create(model=model, key="parent", label="Parent", type="relationship", position=6)
+    for collection in collections:
+        for field, key, kind in (("assignee", "owner", "person"), ("parent", "parent", "relationship")):
+            FieldMapping.objects.create(
+                collection=collection,
+                repository_fields=[field],
+                repository_field_types={field: kind},
+                model_fields=[key],
+                model_field_types={key: kind},
+            )
+    running.field_flows = {**running.field_flows, "owner": "both", "parent": "both"}
+    running.save()
+    ann_alpha = LocalUser.objects.create(
+        tracker=service.tracker("alpha"), username="ann", email="ann@example.com"
+    )
+    ann_beta = LocalUser.objects.create(
+        tracker=service.tracker("beta"), username="ann", email="ann@example.com"
+    )
+    return running, ann_alpha, ann_beta
+
+
+def test_person_fields_are_reconciled_and_sighted(with_people_and_parents):
+    from metrics.models import PersonSighting
+
+    running, ann_alpha, ann_beta = with_people_and_parents
+    item = new_item("alpha", "DEMO", "Assigned", assignee=str(ann_alpha.pk))
+    run(running)
+    assert twin_of(item).assignee_id == ann_beta.pk
+    sighting = PersonSighting.objects.get(person_id=str(ann_alpha.pk))
+    assert (sighting.username, sighting.field) == ("ann", "owner")
+
+
+def test_relationship_arriving_before_its_target_fails_with_17014E_then_resolves(with_people_and_parents):
+    from django.utils import timezone
+
+    from integrations.engine import detection, processing
+
+    running = with_people_and_parents[0]
+    parent = new_item("alpha", "DEMO", "Parent")
+    child = new_item("alpha", "DEMO", "Child", parent=str(parent.pk))
+    detection.detect(running.pk)
+    ArtifactActivity.objects.filter(artifact_id=str(parent.pk)).update(priority=-1)  # the child goes first
+    processing.process_batch(limit=1, worker="test")
+    failed = ArtifactActivity.objects.get(artifact_id=str(child.pk))
+    assert (failed.status, failed.code) == ("failed", "CCRRTT-17014E")
+    assert failed.next_retry_at > timezone.now()
+    run(running)  # the parent gets its twin
+    ArtifactActivity.objects.filter(pk=failed.pk).update(next_retry_at=timezone.now())  # its retry comes due
+    run(running)
+    assert twin_of(child).parent_id == twin_of(parent).pk
