@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 from django import forms
@@ -14,6 +15,7 @@ from activity import pair_transfer, services
 from activity.jobs import JobFailed
 from activity.models import ArtifactPair, BackgroundJob
 
+logger = logging.getLogger("hub.activity")
 MAX_IMPORT_BYTES = 512 * 1024 * 1024
 
 
@@ -49,7 +51,12 @@ class ExportForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["integrations"].choices = list(services.known_integrations().items())
+        exportable = services.hooks.exportable()
+        self.fields["integrations"].choices = [
+            (integration_id, name)
+            for integration_id, name in services.known_integrations().items()
+            if integration_id in exportable
+        ]
 
 
 class ImportForm(forms.Form):
@@ -89,6 +96,12 @@ def export_pairs(request):
         except JobFailed as failure:
             form.add_error(None, f"{failure.code}: {failure.message}")
         else:
+            logger.info(
+                "%s: started the export of the artifact pairs of integrations %s (job %s)",
+                request.user.get_username(),
+                ids,
+                job.pk,
+            )
             messages.success(
                 request, f"Export started as background job {job.pk}; download it when completed."
             )
@@ -122,6 +135,12 @@ def import_pairs(request):
                 stored.unlink(missing_ok=True)
                 form.add_error(None, f"{failure.code}: {failure.message}")
             else:
+                logger.info(
+                    "%s: started an import of artifact pairs into integration %s (job %s)",
+                    request.user.get_username(),
+                    integration_id,
+                    job.pk,
+                )
                 messages.success(request, f"Import started as background job {job.pk}.")
                 return redirect("activity-list", list_key="jobs", tab="processing")
     return render(request, "activity/pairs_import.html", {"form": form})

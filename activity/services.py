@@ -300,15 +300,57 @@ RUNNING = "running"
 STOPPED = "stopped"
 
 
+# The integrations app depends on this one (blockers), so it is imported inside the functions.
+
+
+def _integration(integration_id: int):
+    from integrations.models import Integration
+
+    return Integration.objects.filter(pk=integration_id).first()
+
+
+def _state_from_configuration(integration_id: int) -> str:
+    """Running means started and not blocked: what the engine would process now."""
+    from integrations import services as configuration
+
+    integration = _integration(integration_id)
+    if integration is None:
+        return STOPPED
+    return RUNNING if configuration.state(integration).state == configuration.State.RUNNING else STOPPED
+
+
+def _stop_in_configuration(integration_id: int) -> None:
+    from integrations import services as configuration
+
+    if (integration := _integration(integration_id)) is not None:
+        configuration.stop(integration)
+
+
+def _names_from_configuration() -> dict[int, str]:
+    from integrations.models import Integration
+
+    return dict(Integration.objects.values_list("id", "name"))
+
+
+def _work_item_synchronizations() -> set[int]:
+    from integrations.models import Integration
+
+    return set(
+        Integration.objects.filter(style=Integration.Style.WORK_ITEM_SYNC).values_list("id", flat=True)
+    )
+
+
 @dataclass
 class IntegrationHooks:
-    """How the ledger asks about integrations it does not own. Until ``integrations`` registers its
-    own, every integration counts as stopped and cannot be stopped further."""
+    """How the ledger asks about integrations, which it does not own. Tests swap them with
+    ``set_integration_hooks`` to stand in for a running engine."""
 
-    state: Callable[[int], str] = lambda integration_id: STOPPED
-    stop: Callable[[int], None] = lambda integration_id: None
-    # Names for the filters; the ledger's own denormalized names are used when this says nothing.
-    names: Callable[[], dict[int, str]] = dict
+    state: Callable[[int], str] = _state_from_configuration
+    stop: Callable[[int], None] = _stop_in_configuration
+    # Names for the filters; the ledger's own denormalized names cover deleted integrations.
+    names: Callable[[], dict[int, str]] = _names_from_configuration
+    # Pairs can be exported only from work item synchronizations.
+    exportable: Callable[[], set[int]] = _work_item_synchronizations
 
 
 hooks = IntegrationHooks()

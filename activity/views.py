@@ -66,8 +66,11 @@ ACTIONS = {
 NEEDS_FILTER = {("activities", "stop-ignoring"), ("pairs", "sync")}
 
 
+@require_GET
 def index(request):
-    return redirect("activity-list", list_key="activities", tab="failed")
+    """The Activity entry of the main navigation: the failed artifact activities, where most
+    problems show first (served here rather than redirected, so the navigation marks it current)."""
+    return listing(request, "activities", "failed")
 
 
 def _definition(list_key: str) -> ListDefinition:
@@ -167,11 +170,7 @@ def _list_context(request, definition: ListDefinition, tab: Tab | None, data) ->
         _page_queryset(definition, queryset), PAGE_SIZE, may_estimate=unfiltered_whole_table
     )
     page = paginator.get_page(data.get("page"))
-    query = data.copy()
-    query.pop("page", None)
-    query.pop("csrfmiddlewaretoken", None)
-    for name in ("scope", "ids", "side"):
-        query.pop(name, None)
+    query = _filters_only(data)
     return {
         "definition": definition,
         "tab": tab,
@@ -181,9 +180,17 @@ def _list_context(request, definition: ListDefinition, tab: Tab | None, data) ->
         "query": query.urlencode(),
         "applied": [(name, value) for name, values in query.lists() for value in values if value],
         "list_url": _list_url(definition, tab),
-        "ledger_settings": LedgerSettings.get() if definition.key == "activities" else None,
+        "ledger_settings": LedgerSettings.get() if tab and tab.key == "ignored" else None,
         "now": timezone.now(),
     }
+
+
+def _filters_only(data):
+    """The filter fields of a request, without paging, the CSRF token or an action's own fields."""
+    query = data.copy()
+    for name in ("page", "csrfmiddlewaretoken", "scope", "ids", "side"):
+        query.pop(name, None)
+    return query
 
 
 def _list_url(definition: ListDefinition, tab: Tab | None) -> str:
@@ -204,6 +211,18 @@ def listing(request, list_key: str, tab: str | None = None):
     return render(request, "activity/page.html", {**context, "lists": LISTS.values()})
 
 
+# A cell a spreadsheet would run as a formula (=, +, -, @, or a control character first) gets a
+# leading apostrophe: summaries and messages come from tools and users, not from us.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
 class _Echo:
     """csv.writer writes into this and gets the line back, so rows stream one at a time."""
 
@@ -217,7 +236,7 @@ def _csv_rows(definition: ListDefinition, queryset) -> Iterator[str]:
     names = [name for name, _ in definition.csv_columns]
     # iterator(): a server-side cursor on PostgreSQL, so 100,000 rows never sit in memory at once.
     for row in queryset.values_list(*names).iterator(chunk_size=2000):
-        yield writer.writerow(["" if value is None else value for value in row])
+        yield writer.writerow([_cell(value) for value in row])
 
 
 @require_GET
@@ -258,7 +277,7 @@ def act(request, list_key: str, action: str, tab: str | None = None):
     message = ACTIONS[list_key][action][1].format(n=count, s=plural[count != 1])
     if not request.htmx:
         messages.success(request, message)
-        return redirect(f"{_list_url(definition, chosen)}?{request.POST.urlencode()}")
+        return redirect(f"{_list_url(definition, chosen)}?{_filters_only(request.POST).urlencode()}")
     context = {"message": message, "definition": definition, "tab": chosen, "now": timezone.now()}
     if scope == "filtered":
         context.update(_list_context(request, definition, chosen, request.POST), relist=True)

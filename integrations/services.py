@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from activity.blockers import blocks_integration
 from integrations import validation
 from integrations.models import (
     CollectionProject,
@@ -44,16 +43,33 @@ class IntegrationState:
     reasons: tuple[str, ...] = ()  # "CCRRTT-…: message" of each blocker
 
 
-def state(integration: Integration) -> IntegrationState:
-    if not integration.running:
-        return IntegrationState(State.STOPPED)
-    if blocks_integration(integration.pk):
-        blockers = validation.problems_of_integration(integration.pk)
-        from activity.blockers import global_blockers
+def states(integrations) -> dict[int, IntegrationState]:
+    """The state of each integration, reading the blockers once (for lists)."""
+    from activity.models import Blocker
 
-        reasons = [f"{b.code}: {b.message}" for b in [*global_blockers(), *blockers]]
-        return IntegrationState(State.BLOCKED, tuple(reasons))
-    return IntegrationState(State.RUNNING)
+    blockers = list(Blocker.objects.order_by("-impact", "created"))  # "all" sorts before "affected"
+    everyone = [b for b in blockers if b.impact == Blocker.Impact.ALL]
+    result = {}
+    for integration in integrations:
+        if not integration.running:
+            result[integration.pk] = IntegrationState(State.STOPPED)
+            continue
+        mine = everyone + [
+            b for b in blockers if b.impact != Blocker.Impact.ALL and integration.pk in b.integration_ids
+        ]
+        if mine:
+            result[integration.pk] = IntegrationState(
+                State.BLOCKED, tuple(f"{b.code}: {b.message}" for b in mine)
+            )
+        else:
+            result[integration.pk] = IntegrationState(State.RUNNING)
+    return result
+
+
+def state(integration: Integration) -> IntegrationState:
+    """Stopped, running, or blocked with every reason (global blockers first). The engine processes
+    an integration only while this says running."""
+    return states([integration])[integration.pk]
 
 
 def start(integration: Integration) -> IntegrationState:

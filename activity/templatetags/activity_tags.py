@@ -30,8 +30,13 @@ def code_link(code: str):
 
 @register.filter
 def safe_url(url: str) -> str:
-    """Only http(s) addresses from tools become links: a ``javascript:`` URL must never be clickable."""
-    return url if url and urlsplit(url).scheme in ("http", "https") else ""
+    """Only http(s) addresses and Hub's own paths become links: a ``javascript:`` URL must never be
+    clickable, nor a ``//elsewhere`` one pass for a local path."""
+    if not url:
+        return ""
+    if url.startswith("/") and not url.startswith("//"):
+        return url
+    return url if urlsplit(url).scheme in ("http", "https") else ""
 
 
 @register.simple_tag

@@ -3,24 +3,26 @@ leaves authentication (token or session) and its 401/403 JSON answers to the API
 
 from django.contrib.auth.decorators import login_not_required
 from django.urls import path
+from drf_spectacular.renderers import OpenApiJsonRenderer, OpenApiYamlRenderer
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
 from integrations.api import views
 
-router = SimpleRouter()
+router = SimpleRouter(use_regex_path=False)
 router.register("repositories", views.RepositoryViewSet, basename="api-repository")
 router.register("models", views.ModelViewSet, basename="api-model")
 router.register("collections", views.RepositoryCollectionViewSet, basename="api-collection")
-router.register(
-    r"collections/(?P<collection_pk>\d+)/mappings", views.FieldMappingViewSet, basename="api-mapping"
-)
+router.register("collections/<int:collection_pk>/mappings", views.FieldMappingViewSet, basename="api-mapping")
 router.register("gateway-collections", views.GatewayCollectionViewSet, basename="api-gateway-collection")
 router.register("sql-collections", views.SqlCollectionViewSet, basename="api-sql-collection")
 router.register("integrations", views.IntegrationViewSet, basename="api-integration")
 
 
 class SchemaView(SpectacularAPIView):
+    """The OpenAPI document, JSON unless ``?format=yaml``; refusals are JSON too."""
+
+    renderer_classes = [OpenApiJsonRenderer, OpenApiYamlRenderer]
     authentication_classes = views.ApiView.authentication_classes
     permission_classes = views.ApiView.permission_classes
 

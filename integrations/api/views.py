@@ -36,6 +36,7 @@ class ApiView:
     permission_classes = [ViewersReadOnly]
     renderer_classes = [renderers.JSONRenderer]
     parser_classes = [parsers.JSONParser]
+    lookup_value_converter = "int"
 
 
 class RecordedModelViewSet(ApiView, viewsets.ModelViewSet):

@@ -21,7 +21,7 @@ from integrations.models import (
     SqlCollection,
 )
 from integrations.snapshots import ElementType
-from integrations.views.common import change, delete, refuse
+from integrations.views.common import change, delete, delete_unless_used, refuse
 
 
 def _live(call, *args):
@@ -175,14 +175,9 @@ def manage_invalid_projects(request, pk: int):
 def collection_delete(request, pk: int):
     collection = get_object_or_404(RepositoryCollection, pk=pk)
     users = services.users_of_collection(collection)
-    if users:
-        refuse(
-            request, f"Collection “{collection.name}” is used by {', '.join(users)}; it cannot be deleted."
-        )
-        return redirect("collection-edit", pk)
-    delete(request, ElementType.COLLECTION, collection)
-    messages.success(request, f"Collection “{collection.name}” deleted.")
-    return redirect("collections")
+    return delete_unless_used(
+        request, ElementType.COLLECTION, collection, users, edit="collection-edit", listing="collections"
+    )
 
 
 # --- mapping ----------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 
 from django.contrib import messages
+from django.shortcuts import redirect
 
 from integrations.history import Change, Source, record_delete
 
@@ -23,3 +24,13 @@ def delete(request, element_type: str, obj) -> None:
 
 def refuse(request, message: str) -> None:
     messages.error(request, message)
+
+
+def delete_unless_used(request, element_type: str, obj, users: list[str], *, edit: str, listing: str):
+    """Delete and record, or refuse naming what still uses the element; redirect accordingly."""
+    if users:
+        refuse(request, f"“{obj}” is used by {', '.join(users)}; it cannot be deleted.")
+        return redirect(edit, obj.pk)
+    delete(request, element_type, obj)
+    messages.success(request, f"“{obj}” deleted.")
+    return redirect(listing)

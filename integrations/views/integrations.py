@@ -19,8 +19,9 @@ from integrations.views.common import change, delete
 
 
 def integration_list(request):
-    integrations = Integration.objects.select_related("collection_a", "collection_b")
-    rows = [(i, services.state(i)) for i in integrations]
+    integrations = list(Integration.objects.select_related("collection_a", "collection_b"))
+    current = services.states(integrations)
+    rows = [(i, current[i.pk]) for i in integrations]
     return render(request, "integrations/integration_list.html", {"rows": rows})
 
 

@@ -9,7 +9,7 @@ from integrations import services, validation
 from integrations.forms.modeling import ModelFieldFormSet, ModelForm
 from integrations.models import Model
 from integrations.snapshots import ElementType
-from integrations.views.common import change, delete, refuse
+from integrations.views.common import change, delete_unless_used
 
 
 def model_list(request):
@@ -67,10 +67,6 @@ def model_edit(request, pk: int | None = None):
 @require_POST
 def model_delete(request, pk: int):
     model = get_object_or_404(Model, pk=pk)
-    users = services.users_of_model(model)
-    if users:
-        refuse(request, f"Model “{model.name}” is used by {', '.join(users)}; it cannot be deleted.")
-        return redirect("model-edit", pk)
-    delete(request, ElementType.MODEL, model)
-    messages.success(request, f"Model “{model.name}” deleted.")
-    return redirect("models")
+    return delete_unless_used(
+        request, ElementType.MODEL, model, services.users_of_model(model), edit="model-edit", listing="models"
+    )

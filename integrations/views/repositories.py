@@ -10,7 +10,7 @@ from integrations import services
 from integrations.forms.repositories import RepositoryForm, kind_choices
 from integrations.models import Repository
 from integrations.snapshots import ElementType
-from integrations.views.common import change, delete, refuse
+from integrations.views.common import change, delete_unless_used
 
 
 def repository_list(request):
@@ -95,11 +95,6 @@ def repository_toggle(request, pk: int):
 def repository_delete(request, pk: int):
     repository = get_object_or_404(Repository, pk=pk)
     users = services.users_of_repository(repository)
-    if users:
-        refuse(
-            request, f"Repository “{repository.label}” is used by {', '.join(users)}; it cannot be deleted."
-        )
-        return redirect("repository-edit", pk)
-    delete(request, ElementType.REPOSITORY, repository)
-    messages.success(request, f"Repository “{repository.label}” deleted.")
-    return redirect("repositories")
+    return delete_unless_used(
+        request, ElementType.REPOSITORY, repository, users, edit="repository-edit", listing="repositories"
+    )

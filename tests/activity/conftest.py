@@ -21,6 +21,7 @@ def integrations_running():
         state=lambda i: services.RUNNING if i in (1, 2) and i not in stopped else services.STOPPED,
         stop=stopped.append,
         names=lambda: dict(factories.INTEGRATIONS),
+        exportable=lambda: set(factories.INTEGRATIONS),
     )
     yield stopped
     services.set_integration_hooks(**previous.__dict__)

@@ -151,6 +151,13 @@ def test_pairs_blockers_and_jobs_download(admin_client):
     assert len(rows_of(admin_client.get("/activity/jobs/completed/download/"))) == 1
 
 
+def test_csv_cells_that_a_spreadsheet_would_run_as_formulas_are_defused(admin_client):
+    factories.activities(1, "failed", summary='=HYPERLINK("http://evil.example","click")', message="-2+3")
+    rows = rows_of(admin_client.get("/activity/activities/failed/download/"))
+    assert rows[0]["Summary"] == '\'=HYPERLINK("http://evil.example","click")'
+    assert rows[0]["Message"] == "'-2+3"
+
+
 def test_csv_cells_are_written_as_data_not_split_by_commas_or_quotes(admin_client):
     factories.activities(1, "failed", summary='Crash, "quoted", and\nnewline')
     rows = rows_of(admin_client.get("/activity/activities/failed/download/"))

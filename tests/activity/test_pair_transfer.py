@@ -161,3 +161,10 @@ def test_waiting_polls_until_processing_ends():
         return 0.0
 
     pair_transfer.wait_for_in_flight([1], timeout=10, clock=clock)
+
+
+def test_starting_an_export_is_logged_with_the_user(admin_client, integrations_running, caplog):
+    factories.pairs(2, integration_id=3)
+    with caplog.at_level("INFO", logger="hub.activity"):
+        export(admin_client, 3)
+    assert "ada: started the export of the artifact pairs of integrations [3]" in caplog.text

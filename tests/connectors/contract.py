@@ -100,6 +100,10 @@ def local_peer(request) -> Iterator[Peer]:
     )
 
 
+from tests.connectors.peers import redmine_peer, roundup_peer  # noqa: E402 - they need Peer above
+
 PEER_FACTORIES: dict[str, Callable[[Any], Iterator[Peer]]] = {
     "local": local_peer,
+    "redmine": redmine_peer,
+    "roundup": roundup_peer,
 }

@@ -50,7 +50,7 @@ def test_an_expired_license_is_warned_about(admin_client, issue, signing_key):
     body = json.loads(issue())["license"] | {"created": "2020-01-01", "expires": "2020-12-31"}
     AppliedLicense.objects.create(text=licensing.sign(body, signing_key), key_id="k")
     html = admin_client.get("/settings/license/").content.decode()
-    assert "The license expired on 2020-12-31" in html and "CCRRTT-63001E" in html
+    assert "the license expired on 2020-12-31" in html and "CCRRTT-63001E" in html
 
 
 @pytest.mark.django_db

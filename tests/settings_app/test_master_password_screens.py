@@ -13,8 +13,9 @@ SMTP_PASSWORD = "smtp password in the screens test"
 
 @pytest.mark.django_db
 def test_the_first_administrator_is_taken_to_the_master_password_prompt(client):
-    from hub import setup
+    from hub import gates, setup
 
+    gates.refresh_global_blockers()  # as runhub does when it starts
     token = setup.ensure_setup_token()
     response = client.post(
         "/setup/",
@@ -30,6 +31,21 @@ def test_the_first_administrator_is_taken_to_the_master_password_prompt(client):
     html = client.get("/settings/general/").content.decode()
     assert "No master password has been set" in html and "Set master password" in html
     assert "CCRRTT-16001E" in client.get("/").content.decode()
+
+
+@pytest.mark.django_db
+def test_every_page_shows_the_global_blockers_until_they_are_dealt_with(admin_client, issue):
+    from hub import gates, licensing
+
+    gates.refresh_global_blockers()
+    html = admin_client.get("/settings/").content.decode()
+    assert 'data-testid="global-problem">CCRRTT-16001E' in html and "CCRRTT-30018E" in html
+    admin_client.post(
+        "/settings/general/master-password/set/",
+        {"new_password": MASTER_PASSWORD, "new_password_again": MASTER_PASSWORD},
+    )
+    licensing.apply(issue())
+    assert 'data-testid="global-problem"' not in admin_client.get("/settings/").content.decode()
 
 
 @pytest.mark.django_db

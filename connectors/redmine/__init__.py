@@ -1,0 +1,1 @@
+"""Hub's Redmine connector (REST API): ``connector.RedmineConnector``."""

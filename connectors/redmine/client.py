@@ -1,0 +1,104 @@
+"""Redmine's REST API as Hub's Redmine connector uses it: authentication, the credential check,
+and Redmine's answers (404, 403, 422 with its messages) turned into SDK errors. The network itself
+(timeouts, proxy, TLS, rate limits, Retry-After) is ``connectors.http``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from connectors.errors import ArtifactNotFound, ConnectorError, InvalidSettings, ValuesNotAccepted
+from connectors.http import HttpSession, server_time  # noqa: F401 - server_time re-exported
+from connectors.types import RepositorySettings
+
+API_KEY = "api_key"
+BASIC = "basic"
+MAX_LIMIT = 100  # Redmine clamps larger limits to 100
+
+
+class NotPermitted(ConnectorError):
+    """The credentials are right but their user may not do this (HTTP 403 on a later request)."""
+
+
+class RedmineClient:
+    def __init__(self, settings: RepositorySettings):
+        self.base = settings.url.rstrip("/")
+        method = settings.auth_method or API_KEY
+        headers = {"Accept": "application/json"}
+        auth: tuple[str, str] | None = None
+        if method == API_KEY:
+            if not settings.token:
+                raise InvalidSettings("Redmine needs an API key (My account → API access key).")
+            headers["X-Redmine-API-Key"] = settings.token
+        elif method == BASIC:
+            if not settings.username:
+                raise InvalidSettings("Redmine basic authentication needs a user name.")
+            auth = (settings.username, settings.password)
+        else:
+            raise InvalidSettings(f"Redmine does not know the authentication method {method!r}.")
+        self.http = HttpSession(settings, auth=auth, headers=headers)
+        self.user: dict | None = None  # whom the credentials belong to, once checked
+
+    def close(self) -> None:
+        self.http.close()
+
+    def whoami(self) -> httpx.Response:
+        """Check the credentials. Redmine answers requests with wrong credentials as the anonymous
+        user wherever anonymous may look (public projects and their issues), so every connector
+        checks them once before its first request rather than act as someone else."""
+        response = self.http.request("GET", "users/current.json")
+        self.user = response.json()["user"]
+        return response
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        missing: ConnectorError | None = None,
+        labels: Mapping[str, str] | None = None,
+        refused: dict[int, Any] | None = None,
+        **kwargs,
+    ) -> httpx.Response:
+        """404 raises ``missing``, 403 NotPermitted, and 422 ValuesNotAccepted naming each field
+        whose label (``labels``: label → field id) starts one of Redmine's messages."""
+        if self.user is None:
+            self.whoami()
+
+        def not_permitted(response: httpx.Response) -> ConnectorError:
+            return NotPermitted(f"Redmine refused {method} {path}: Hub's user lacks the permission (403).")
+
+        errors = {403: not_permitted, 422: lambda response: refused_values(response, labels or {})}
+        return self.http.request(
+            method,
+            path.lstrip("/"),
+            not_found=(lambda: missing) if missing else None,
+            errors={**errors, **(refused or {})},
+            **kwargs,
+        )
+
+    def get(self, path: str, **kwargs) -> Any:
+        return self.call("GET", path, **kwargs).json()
+
+    def download(self, path: str, *, filename: str, max_bytes: int):
+        if self.user is None:
+            self.whoami()
+        return self.http.download(path.lstrip("/"), filename=filename, max_bytes=max_bytes)
+
+    def not_found(self, issue_id: str) -> ArtifactNotFound:
+        return ArtifactNotFound(f"Redmine issue #{issue_id} does not exist or is not visible to Hub's user.")
+
+
+def refused_values(response: httpx.Response, labels: Mapping[str, str]) -> ValuesNotAccepted:
+    try:
+        messages = [str(m) for m in response.json().get("errors", [])]
+    except ValueError:
+        messages = [response.text[:300]]
+    by_length = sorted(labels.items(), key=lambda item: -len(item[0]))
+    fields: dict[str, str] = {}
+    for message in messages:
+        field = next((fid for label, fid in by_length if message.startswith(label + " ")), "issue")
+        fields[field] = f"{fields[field]}; {message}" if field in fields else message
+    return ValuesNotAccepted("Redmine refused the values", fields=fields)

@@ -1,0 +1,660 @@
+"""The ``redmine`` connector: Redmine's REST API (Redmine 5).
+
+Projects are Redmine projects (id = Redmine's numeric id), artifact types are trackers, artifacts
+are issues (formatted id ``#42``). Comments are journal notes (private notes included), attachments
+go through ``/uploads.json``, persons are users (administrators' keys) or project members (other
+keys). See ``docs/connectors.md`` for what Redmine cannot do through its API.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from functools import cached_property
+from typing import Any
+
+from connectors.base import DEFAULT_ATTACHMENT_LIMIT, Connector
+from connectors.errors import (
+    ArtifactNotFound,
+    ConnectorError,
+    InvalidSettings,
+    OperationUnsupported,
+    ProjectNotFound,
+    ValuesNotAccepted,
+    attachment_too_large,
+)
+from connectors.redmine import fields as rf
+from connectors.redmine.client import API_KEY, BASIC, MAX_LIMIT, NotPermitted, RedmineClient, server_time
+from connectors.redmine.keyset import Cursor, next_page
+from connectors.redmine.transfer import CHUNK, spooled
+from connectors.registry import register
+from connectors.types import (
+    Artifact,
+    ArtifactType,
+    AttachmentMeta,
+    Capabilities,
+    ChangedItem,
+    ChangePage,
+    Comment,
+    ConnectionInfo,
+    FieldSchema,
+    FieldType,
+    Option,
+    Person,
+    Project,
+    SettingField,
+    Transition,
+)
+
+FORMATTED_ID = re.compile(r"^\s*#?(\d+)\s*$")
+PERSON_FIELDS = ["id", "username", "email", "display_name"]
+TEXT_FORMATS = (("textile", "Textile"), ("markdown", "Markdown"), ("plain", "Plain text"))
+
+
+def _id(artifact_id: str) -> str:
+    if not str(artifact_id).isdigit():
+        raise ValuesNotAccepted("Redmine issue ids are numbers", fields={"id": repr(artifact_id)})
+    return str(artifact_id)
+
+
+@register
+class RedmineConnector(Connector):
+    kind = "redmine"
+    label = "Redmine"
+    capabilities = Capabilities(
+        private_comments=True,
+        transitions=True,
+        transitions_required=False,  # status_id is written directly, within the role's workflow
+        optimistic_concurrency=False,  # lock_version exists but the REST API never shows it
+        creation_marker=False,  # only with a "Hub marker" custom field, see __init__
+        max_page_size=MAX_LIMIT,
+    )
+    settings_fields = (
+        SettingField(
+            "url", "Redmine location", "url", required=True, help="e.g. https://redmine.example.org"
+        ),
+        SettingField(
+            "auth_method",
+            "Authentication",
+            "choice",
+            required=True,
+            choices=((API_KEY, "API key"), (BASIC, "User name and password")),
+            default=API_KEY,
+        ),
+        SettingField("token", "API key", "password", secret=True, help="My account → API access key."),
+        SettingField("username", "User name"),
+        SettingField("password", "Password", "password", secret=True),
+        SettingField(
+            "marker_field",
+            "Creation marker field",
+            help="Name of a text custom field (used as a filter) where Hub stores the marker of the "
+            "issues it creates, so that a create interrupted midway is never repeated. Empty: none.",
+        ),
+        SettingField("text_format", "Text formatting", "choice", choices=TEXT_FORMATS, default="textile"),
+    )
+
+    def __init__(self, settings):
+        super().__init__(settings)
+        self.api = RedmineClient(settings)
+        self.marker_field = (settings.extra.get("marker_field") or "").strip()
+        if self.marker_field:
+            self.capabilities = dataclasses.replace(type(self).capabilities, creation_marker=True)
+        self.text_format = settings.extra.get("text_format") or "textile"
+
+    def close(self) -> None:
+        self.api.close()
+
+    # --- connection and structure -------------------------------------------------------------
+
+    @property
+    def current_user(self) -> dict:
+        if self.api.user is None:
+            self.api.whoami()
+        return self.api.user
+
+    def test_connection(self) -> ConnectionInfo:
+        response = self.api.whoami()
+        return ConnectionInfo(
+            server="Redmine", user=self.api.user["login"], server_time=server_time(response)
+        )
+
+    def _paged(self, path: str, key: str, params: Mapping[str, Any] | None = None) -> Iterator[dict]:
+        offset = 0
+        while True:
+            body = self.api.get(path, params={**(params or {}), "limit": MAX_LIMIT, "offset": offset})
+            rows = body.get(key, [])
+            yield from rows
+            offset += len(rows)
+            if not rows or offset >= body.get("total_count", 0):
+                return
+
+    def list_projects(self) -> list[Project]:
+        return [
+            Project(str(p["id"]), p["identifier"], p["name"])
+            for p in self._paged("/projects.json", "projects")
+        ]
+
+    def _project(self, project: str) -> dict:
+        cache = self.__dict__.setdefault("_projects", {})
+        if project not in cache:
+            if not re.fullmatch(r"[A-Za-z0-9_-]+", str(project)):
+                raise ProjectNotFound(f"Redmine has no project {project!r}.")
+            missing = ProjectNotFound(f"Redmine has no project {project!r} visible to Hub's user.")
+            cache[project] = self.api.get(
+                f"/projects/{project}.json", params={"include": "trackers"}, missing=missing
+            )["project"]
+        return cache[project]
+
+    def artifact_types(self, project: str) -> list[ArtifactType]:
+        return [ArtifactType(str(t["id"]), t["name"]) for t in self._project(project).get("trackers", [])]
+
+    @cached_property
+    def custom_fields(self) -> dict[int, dict] | None:
+        """Issue custom field definitions; None when the key is not an administrator's."""
+        try:
+            rows = self.api.get("/custom_fields.json")["custom_fields"]
+        except NotPermitted:
+            return None
+        return {cf["id"]: cf for cf in rows if cf.get("customized_type") == "issue"}
+
+    def _options(self, path: str, key: str) -> list[Option]:
+        return [Option(str(row["id"]), row["name"]) for row in self.api.get(path)[key]]
+
+    def field_schema(self, project: str, artifact_type: str) -> list[FieldSchema]:
+        pid = self._project(project)["id"]
+        options = {
+            "status": self._options("/issue_statuses.json", "issue_statuses"),
+            "priority": self._options("/enumerations/issue_priorities.json", "issue_priorities"),
+            "category": self._options(f"/projects/{pid}/issue_categories.json", "issue_categories"),
+            "fixed_version": [
+                Option(str(v["id"]), v["name"])
+                for v in self._paged(f"/projects/{pid}/versions.json", "versions")
+            ],
+        }
+        schema = []
+        for field in rf.STANDARD:
+            if field.type == FieldType.SINGLE_SELECT and not options.get(field.id):
+                continue  # e.g. a project without categories: nothing could be chosen
+            schema.append(
+                FieldSchema(
+                    id=field.id,
+                    label=field.label,
+                    type=field.type,
+                    required=field.required,
+                    read_only=not field.param,
+                    options=tuple(options.get(field.id, ())),
+                    person_target=field.type == FieldType.PERSON,
+                    text_format=self.text_format if field.type == FieldType.RICH_TEXT else "",
+                )
+            )
+        for cf in self._custom_fields_of(int(artifact_type)):
+            cf_options = options["fixed_version"] if cf["field_format"] == "version" else []
+            field = rf.custom_schema(cf, cf_options)
+            if field.type in (FieldType.SINGLE_SELECT, FieldType.MULTI_SELECT) and not field.options:
+                continue
+            schema.append(field)
+        return schema + rf.relation_schema()
+
+    def _custom_fields_of(self, tracker_id: int) -> list[dict]:
+        if self.custom_fields is None:
+            return []
+        return [
+            cf
+            for cf in self.custom_fields.values()
+            if any(t["id"] == tracker_id for t in cf.get("trackers", [])) and cf.get("visible", True)
+        ]
+
+    def _custom_type(self, cf_id: int, multiple: bool) -> FieldType:
+        cf = (self.custom_fields or {}).get(cf_id)
+        if cf is None:  # a non-administrator key cannot read definitions: keep the text
+            return FieldType.MULTI_SELECT if multiple else FieldType.STRING
+        return rf.custom_schema(cf, ()).type
+
+    def _labels(self) -> dict[str, str]:
+        labels = {f.label: f.id for f in rf.STANDARD}
+        labels.update(
+            {cf["name"]: rf.custom_field_id(cf["id"]) for cf in (self.custom_fields or {}).values()}
+        )
+        labels.update({"Related issue": "relations", "Parent task": "parent"})
+        return labels
+
+    # --- change detection ---------------------------------------------------------------------
+
+    def changed_since(
+        self,
+        project: str,
+        since: dt.datetime | None,
+        *,
+        artifact_types: Sequence[str] = (),
+        overlap: dt.timedelta = dt.timedelta(0),
+        cursor: str | None = None,
+        page_size: int = 100,
+    ) -> ChangePage:
+        """Keyset paging over Redmine's offset paging: each page asks again for issues updated at
+        or after the last second returned and drops those already returned in that second, so an
+        issue updated meanwhile (it moves to the end) never shifts another one out of sight."""
+        pid = self._project(project)["id"]
+        state = Cursor.decode(cursor)
+        params: dict[str, Any] = {
+            "project_id": pid,
+            "subproject_id": "!*",
+            "status_id": "*",
+            "sort": "updated_on,id",
+            "limit": MAX_LIMIT,
+        }
+        if artifact_types:
+            params["tracker_id"] = "|".join(artifact_types)
+        if state:
+            params["updated_on"] = ">=" + state.stamp
+        elif since is not None:
+            params["updated_on"] = ">=" + rf.format_time(since - overlap)
+        offsets = [0]
+
+        def fetch(batch: int) -> tuple[list[ChangedItem], bool, dt.datetime | None]:
+            offset = offsets[batch]
+            response = self.api.call("GET", "/issues.json", params={**params, "offset": offset})
+            body = response.json()
+            rows = body.get("issues", [])
+            # one row of overlap with the next batch: an item moving away cannot hide its neighbour
+            offsets.append(offset + max(1, len(rows) - 1))
+            last = not rows or offset + len(rows) >= body.get("total_count", 0)
+            items = [ChangedItem(str(r["id"]), rf.parse_time(r["updated_on"]), r["updated_on"]) for r in rows]
+            return items, last, server_time(response)
+
+        return next_page(fetch, state, max(1, min(page_size, MAX_LIMIT)))
+
+    # --- artifacts ----------------------------------------------------------------------------
+
+    def _issue(self, artifact_id: str, include: str = "journals,attachments,relations") -> dict:
+        issue_id = _id(artifact_id)
+        return self.api.get(
+            f"/issues/{issue_id}.json", params={"include": include}, missing=self.api.not_found(issue_id)
+        )["issue"]
+
+    def _artifact(self, issue: dict) -> Artifact:
+        values = rf.standard_values(issue)
+        for cf in issue.get("custom_fields", []):
+            field_type = self._custom_type(cf["id"], bool(cf.get("multiple")))
+            values[rf.custom_field_id(cf["id"])] = rf.custom_value_from_redmine(field_type, cf.get("value"))
+        values.update(rf.relation_values(issue["id"], issue.get("relations", [])))
+        journals = issue.get("journals", [])
+        last_journal = max((j["id"] for j in journals), default=0)
+        return Artifact(
+            id=str(issue["id"]),
+            formatted_id=f"#{issue['id']}",
+            url=f"{self.api.base}/issues/{issue['id']}",
+            project=str(issue["project"]["id"]),
+            type=str(issue["tracker"]["id"]),
+            fields=values,
+            updated=rf.parse_time(issue["updated_on"]),
+            # updated_on has one-second precision; every change also adds a journal
+            revision=f"{issue['updated_on']}/{last_journal}",
+            comments=[self._comment(j) for j in journals if j.get("notes")],
+            attachments=[self._attachment(a) for a in issue.get("attachments", [])],
+        )
+
+    def read_artifact(self, artifact_id: str) -> Artifact:
+        return self._artifact(self._issue(artifact_id))
+
+    def _payload(self, fields: Mapping[str, Any]) -> tuple[dict, dict[str, list[str]]]:
+        """The issue payload for the given fields, and the relations to set afterwards."""
+        payload: dict[str, Any] = {}
+        custom = []
+        relations: dict[str, list[str]] = {}
+        for field_id, value in fields.items():
+            if field_id in rf.STANDARD_BY_ID:
+                field = rf.STANDARD_BY_ID[field_id]
+                if not field.param:
+                    raise ValuesNotAccepted("Redmine sets this field itself", fields={field_id: "read only"})
+                payload[field.param] = rf.standard_param(field, value)
+            elif field_id.startswith("cf_") and field_id[3:].isdigit():
+                cf_id = int(field_id[3:])
+                multiple = isinstance(value, list | tuple) and not isinstance(value, str)
+                field_type = self._custom_type(cf_id, multiple)
+                custom.append({"id": cf_id, "value": rf.custom_value_to_redmine(field_type, value)})
+            elif (
+                field_id.startswith(rf.RELATION_PREFIX)
+                and field_id[len(rf.RELATION_PREFIX) :] in rf.RELATION_INVERSE
+            ):
+                relations[field_id[len(rf.RELATION_PREFIX) :]] = [str(v) for v in value or []]
+            else:
+                raise ValuesNotAccepted(
+                    "Redmine issues have no such field", fields={field_id: "unknown field"}
+                )
+        if custom:
+            payload["custom_fields"] = custom
+        return payload, relations
+
+    def create_artifact(
+        self, project: str, artifact_type: str, fields: Mapping[str, Any], *, marker: str = ""
+    ) -> Artifact:
+        pid = self._project(project)["id"]
+        payload, relations = self._payload(fields)
+        payload.update(project_id=pid, tracker_id=artifact_type)
+        if marker and self.capabilities.creation_marker:
+            marker_cf = self._marker_cf()
+            payload.setdefault("custom_fields", []).append({"id": marker_cf, "value": marker})
+        issue = self.api.call("POST", "/issues.json", json={"issue": payload}, labels=self._labels()).json()[
+            "issue"
+        ]
+        issue_id = str(issue["id"])
+        self._set_relations(issue_id, relations)
+        created = self.read_artifact(issue_id)
+        self._check_written(created, fields)
+        return created
+
+    def _marker_cf(self) -> int:
+        named = [cf for cf in (self.custom_fields or {}).values() if cf["name"] == self.marker_field]
+        if not named:
+            raise InvalidSettings(
+                f"Redmine has no issue custom field named {self.marker_field!r} visible to Hub "
+                "(the creation marker field; it needs an administrator's key)."
+            )
+        return named[0]["id"]
+
+    def find_by_marker(self, project: str, artifact_type: str, marker: str) -> Artifact | None:
+        if not self.capabilities.creation_marker:
+            return super().find_by_marker(project, artifact_type, marker)
+        cf_id = self._marker_cf()
+        params = {
+            "project_id": self._project(project)["id"],
+            "tracker_id": artifact_type,
+            "status_id": "*",
+            f"cf_{cf_id}": marker,
+            "limit": MAX_LIMIT,
+        }
+        for row in self.api.get("/issues.json", params=params)["issues"]:
+            # Redmine ignores a filter on a field not marked "used as a filter": check the value.
+            if any(cf["id"] == cf_id and cf.get("value") == marker for cf in row.get("custom_fields", [])):
+                return self.read_artifact(str(row["id"]))
+        return None
+
+    def update_artifact(
+        self, artifact_id: str, fields: Mapping[str, Any], *, expected_revision: str | None = None
+    ) -> Artifact:
+        issue_id = _id(artifact_id)
+        payload, relations = self._payload(fields)
+        if payload:
+            self.api.call(
+                "PUT",
+                f"/issues/{issue_id}.json",
+                json={"issue": payload},
+                labels=self._labels(),
+                missing=self.api.not_found(issue_id),
+            )
+        self._set_relations(issue_id, relations)
+        updated = self.read_artifact(issue_id)
+        self._check_written(updated, fields)
+        return updated
+
+    def _check_written(self, artifact: Artifact, fields: Mapping[str, Any]) -> None:
+        """Redmine drops values the user may not set (workflow, field permissions, a field not
+        enabled for the tracker) without an error: compare what was written with what is there."""
+        refused = {}
+        for field_id, wanted in fields.items():
+            have = artifact.fields.get(field_id)
+            if _same(wanted, have):
+                continue
+            refused[field_id] = f"Redmine kept {have!r} instead of {wanted!r} (not permitted or not enabled)"
+        if refused:
+            raise ValuesNotAccepted(
+                f"Redmine did not accept all values of issue #{artifact.id}", fields=refused
+            )
+
+    def _set_relations(self, issue_id: str, wanted: Mapping[str, list[str]]) -> None:
+        if not wanted:
+            return
+        current = self.api.get(f"/issues/{issue_id}/relations.json", missing=self.api.not_found(issue_id))[
+            "relations"
+        ]
+        for kind, targets in wanted.items():
+            existing = {}
+            for rel in current:
+                if rel["issue_id"] == int(issue_id) and rel["relation_type"] == kind:
+                    existing[str(rel["issue_to_id"])] = rel["id"]
+                elif (
+                    rel["issue_to_id"] == int(issue_id) and rf.RELATION_INVERSE[rel["relation_type"]] == kind
+                ):
+                    existing[str(rel["issue_id"])] = rel["id"]
+            for other, relation_id in existing.items():
+                if other not in targets:
+                    self.api.call("DELETE", f"/relations/{relation_id}.json")
+            for other in targets:
+                if other not in existing:
+                    self.api.call(
+                        "POST",
+                        f"/issues/{issue_id}/relations.json",
+                        json={"relation": {"issue_to_id": int(other), "relation_type": kind}},
+                        labels={
+                            "Related issue": rf.RELATION_PREFIX + kind,
+                            "Relation type": rf.RELATION_PREFIX + kind,
+                        },
+                    )
+
+    def search_by_formatted_id(self, formatted_id: str) -> Artifact | None:
+        match = FORMATTED_ID.match(formatted_id or "")
+        if not match:
+            return None
+        try:
+            return self.read_artifact(match.group(1))
+        except ArtifactNotFound:
+            return None
+
+    # --- comments -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _comment(journal: Mapping) -> Comment:
+        return Comment(
+            id=str(journal["id"]),
+            body=journal.get("notes") or "",
+            author=str(journal["user"]["id"]) if journal.get("user") else "",
+            private=bool(journal.get("private_notes")),
+            created=rf.parse_time(journal.get("created_on")),
+        )
+
+    def comments(self, artifact_id: str) -> list[Comment]:
+        return [
+            self._comment(j)
+            for j in self._issue(artifact_id, "journals").get("journals", [])
+            if j.get("notes")
+        ]
+
+    def add_comment(self, artifact_id: str, body: str, *, private: bool = False) -> Comment:
+        issue_id = _id(artifact_id)
+        if not body.strip():
+            raise ValuesNotAccepted("Redmine does not keep empty notes", fields={"comment": "empty"})
+        self.api.call(
+            "PUT",
+            f"/issues/{issue_id}.json",
+            json={"issue": {"notes": body, "private_notes": private}},
+            labels={"Notes": "comment"},
+            missing=self.api.not_found(issue_id),
+        )
+        mine = [
+            c
+            for c in self.comments(issue_id)
+            if c.author == str(self.current_user["id"]) and c.body.strip() == body.strip()
+        ]
+        if not mine:
+            raise ConnectorError(f"Redmine accepted the note on #{issue_id} but does not show it.")
+        return max(mine, key=lambda c: int(c.id))
+
+    # --- attachments --------------------------------------------------------------------------
+
+    @staticmethod
+    def _attachment(row: Mapping) -> AttachmentMeta:
+        return AttachmentMeta(
+            id=str(row["id"]),
+            filename=row["filename"],
+            size=int(row.get("filesize") or 0),
+            content_type=row.get("content_type") or "application/octet-stream",
+            created=rf.parse_time(row.get("created_on")),
+        )
+
+    def attachments(self, artifact_id: str) -> list[AttachmentMeta]:
+        return [self._attachment(a) for a in self._issue(artifact_id, "attachments").get("attachments", [])]
+
+    def download_attachment(
+        self, artifact_id: str, attachment_id: str, *, max_bytes: int = DEFAULT_ATTACHMENT_LIMIT
+    ) -> Iterator[bytes]:
+        meta = {a.id: a for a in self.attachments(artifact_id)}.get(str(attachment_id))
+        if meta is None:
+            raise ValuesNotAccepted(
+                f"Redmine issue #{artifact_id} has no such attachment",
+                fields={"attachment": str(attachment_id)},
+            )
+        if meta.size > max_bytes:
+            raise attachment_too_large(meta.filename, max_bytes)
+        return self._stream(meta, max_bytes)
+
+    def _stream(self, meta: AttachmentMeta, max_bytes: int) -> Iterator[bytes]:
+        return self.api.download(
+            f"/attachments/download/{meta.id}", filename=meta.filename, max_bytes=max_bytes
+        )
+
+    def upload_attachment(
+        self,
+        artifact_id: str,
+        filename: str,
+        content: Iterable[bytes],
+        *,
+        content_type: str = "application/octet-stream",
+        max_bytes: int = DEFAULT_ATTACHMENT_LIMIT,
+    ) -> AttachmentMeta:
+        issue_id = _id(artifact_id)
+        with spooled(content, filename, max_bytes) as (spool, size):
+
+            def file_refused(response) -> ValuesNotAccepted:
+                return ValuesNotAccepted("Redmine refused the file", fields={filename: _errors(response)})
+
+            response = self.api.call(
+                "POST",
+                "/uploads.json",
+                params={"filename": filename},
+                content=iter(lambda: spool.read(CHUNK), b""),
+                headers={"Content-Type": "application/octet-stream", "Content-Length": str(size)},
+                refused={413: file_refused, 422: file_refused},
+            )
+        upload = response.json()["upload"]
+        self.api.call(
+            "PUT",
+            f"/issues/{issue_id}.json",
+            json={
+                "issue": {
+                    "uploads": [
+                        {"token": upload["token"], "filename": filename, "content_type": content_type}
+                    ]
+                }
+            },
+            labels={"File": filename, "Attachment": filename},
+            missing=self.api.not_found(issue_id),
+        )
+        return self._attachment(self.api.get(f"/attachments/{upload['id']}.json")["attachment"])
+
+    # --- persons ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _person(user: Mapping) -> Person:
+        name = " ".join(p for p in (user.get("firstname"), user.get("lastname")) if p) or user.get("name", "")
+        return Person(
+            id=str(user["id"]), username=user.get("login", ""), email=user.get("mail", ""), display_name=name
+        )
+
+    def person_search_fields(self) -> list[str]:
+        return list(PERSON_FIELDS)
+
+    def find_persons(self, field: str, value: str) -> list[Person]:
+        if field not in PERSON_FIELDS:
+            raise OperationUnsupported(f"Redmine persons cannot be searched by {field!r}.")
+        if field == "id":
+            if not str(value).isdigit():
+                return []
+            try:
+                return [self.read_person(value)]
+            except (ArtifactNotFound, NotPermitted):
+                return []
+        wanted = value.strip().casefold()
+        key = {"username": "login", "email": "mail"}.get(field)
+        try:
+            users = self.api.get(
+                "/users.json", params={"name": value.strip(), "status": "", "limit": MAX_LIMIT}
+            )
+        except NotPermitted:
+            return self._find_members(field, wanted)
+        found = []
+        for user in users["users"]:
+            person = self._person(user)
+            have = user.get(key, "") if key else person.display_name
+            if (have or "").casefold() == wanted:
+                found.append(person)
+        return found
+
+    def _find_members(self, field: str, wanted: str) -> list[Person]:
+        """Keys of non-administrators cannot list users; project members show id and name only."""
+        if field != "display_name":
+            return []
+        found = {}
+        for project in self.list_projects():
+            for membership in self._paged(f"/projects/{project.id}/memberships.json", "memberships"):
+                user = membership.get("user")
+                if user and user["name"].casefold() == wanted:
+                    found[user["id"]] = Person(id=str(user["id"]), display_name=user["name"])
+        return list(found.values())
+
+    def read_person(self, person_id: str) -> Person:
+        if not str(person_id).isdigit():
+            raise ValuesNotAccepted("Redmine user ids are numbers", fields={"person": repr(person_id)})
+        missing = ArtifactNotFound(f"Redmine has no user {person_id} visible to Hub's user.")
+        return self._person(self.api.get(f"/users/{person_id}.json", missing=missing)["user"])
+
+    # --- workflow -----------------------------------------------------------------------------
+
+    def transitions(self, artifact_id: str) -> list[Transition]:
+        """Redmine 5 lists the statuses the workflow allows this user from the current one."""
+        issue = self._issue(artifact_id, "allowed_statuses")
+        current = issue["status"]["id"]
+        return [
+            Transition(id=str(s["id"]), name=s["name"], to_status=str(s["id"]))
+            for s in issue.get("allowed_statuses", [])
+            if s["id"] != current
+        ]
+
+    def perform_transition(
+        self,
+        artifact_id: str,
+        transition_id: str,
+        fields: Mapping[str, Any] | None = None,
+        *,
+        expected_revision: str | None = None,
+    ) -> Artifact:
+        if str(transition_id) not in {t.id for t in self.transitions(artifact_id)}:
+            raise ValuesNotAccepted(
+                f"Redmine's workflow does not allow this status for issue #{artifact_id}",
+                fields={"status": f"status {transition_id} is not allowed from the current one"},
+            )
+        return self.update_artifact(artifact_id, {**(fields or {}), "status": str(transition_id)})
+
+
+def _same(wanted: Any, have: Any) -> bool:
+    if isinstance(wanted, str) and isinstance(have, str):
+        return wanted.replace("\r\n", "\n").strip() == have.replace("\r\n", "\n").strip()
+    if isinstance(wanted, dt.timedelta) and isinstance(have, dt.timedelta):
+        return abs((wanted - have).total_seconds()) < 36  # Redmine keeps hours to two decimals
+    if isinstance(wanted, float) or isinstance(have, float):
+        return wanted is not None and have is not None and abs(float(wanted) - float(have)) < 1e-6
+    if isinstance(wanted, list | tuple) and isinstance(have, list):
+        return sorted(str(v) for v in wanted) == sorted(str(v) for v in have)
+    if wanted in ("", None) and have in ("", None, []):
+        return True
+    if isinstance(wanted, int | str) and not isinstance(wanted, bool) and isinstance(have, int | str):
+        return str(wanted) == str(have)
+    return wanted == have
+
+
+def _errors(response) -> str:
+    try:
+        return "; ".join(response.json().get("errors", [])) or response.text[:200]
+    except ValueError:
+        return response.text[:200] or f"HTTP {response.status_code}"

@@ -1,0 +1,1 @@
+"""Hub's Roundup connector (REST interface, classic template): ``connector.RoundupConnector``."""
