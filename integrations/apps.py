@@ -21,6 +21,10 @@ class IntegrationsConfig(AppConfig):
         post_migrate.connect(schedules.install, sender=self)
         # A master-password reset erases repository credentials: say which repositories need new ones.
         vault.on_reset("integrations.Repository")(_needs_new_credentials)
+        # The sync engine: its beat entries follow the configuration; its tasks register with Celery.
+        from integrations.engine import signals, tasks  # noqa: F401
+
+        signals.connect(self)
 
 
 def _needs_new_credentials(repositories) -> None:

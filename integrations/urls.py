@@ -1,8 +1,21 @@
 from django.urls import include, path
 
-from integrations.views import collections, history, integrations, modeling, repositories, tokens
+from integrations.views import (
+    change_detection,
+    collections,
+    history,
+    integrations,
+    modeling,
+    repositories,
+    tokens,
+)
 
 urlpatterns = [
+    path(
+        "settings/general/change-detection/",
+        change_detection.change_detection,
+        name="settings-change-detection",
+    ),
     path("repositories/", repositories.repository_list, name="repositories"),
     path("repositories/new/", repositories.repository_create, name="repository-create"),
     path("repositories/test/", repositories.repository_test, name="repository-test-new"),

@@ -7,11 +7,15 @@ from integrations.models.collections import (
     RepositoryCollection,
     SqlCollection,
 )
+from integrations.models.engine import ChangeDetectionSettings, ChangeWatermark, CreationIntent, SyncLock
 from integrations.models.integrations import Integration, Route
 from integrations.models.modeling import FieldType, Model, ModelField
 from integrations.models.repositories import Repository
 
 __all__ = [
+    "ChangeDetectionSettings",
+    "ChangeWatermark",
+    "CreationIntent",
     "CollectionProject",
     "FieldMapping",
     "FieldType",
@@ -23,4 +27,5 @@ __all__ = [
     "RepositoryCollection",
     "Route",
     "SqlCollection",
+    "SyncLock",
 ]

@@ -1,0 +1,164 @@
+"""Claiming due activities in batches, and the per-artifact locks.
+
+Workers claim with ``SELECT … FOR UPDATE SKIP LOCKED`` where the database has it (PostgreSQL,
+MySQL/MariaDB, Oracle), so any number of workers share the queue without taking a row twice; SQLite
+serializes writers and runs a single worker. A claimed row leaves the waiting state (its
+``waiting_key`` is cleared), so a change detected while it is processed becomes a new pending row.
+A worker that dies leaves its rows *processing*; they return to the queue after ``STALE``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import socket
+from collections.abc import Iterable
+from contextlib import contextmanager
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from activity.models import ArtifactActivity
+from integrations.models import SyncLock
+
+Status = ArtifactActivity.Status
+STALE = dt.timedelta(minutes=10)
+LOCK_STALE = dt.timedelta(minutes=10)
+
+
+def due(now: dt.datetime):
+    return ArtifactActivity.objects.filter(
+        Q(status=Status.PENDING) | Q(status=Status.FAILED, next_retry_at__lte=now)
+    )
+
+
+def claim(worker: str, integration_ids: Iterable[int], limit: int = 50) -> list[ArtifactActivity]:
+    now = timezone.now()
+    ids = list(integration_ids)
+    if not ids:
+        return []
+    with transaction.atomic():
+        rows = due(now).filter(integration_id__in=ids).order_by("-priority", "created", "id")
+        if connection.features.has_select_for_update_skip_locked:
+            rows = rows.select_for_update(skip_locked=True)
+        claimed = list(rows[:limit])
+        if claimed:
+            ArtifactActivity.objects.filter(id__in=[a.id for a in claimed]).update(
+                status=Status.PROCESSING, claimed_by=worker, claimed_at=now, waiting_key=None, updated=now
+            )
+    for activity in claimed:
+        activity.status, activity.claimed_by, activity.claimed_at = Status.PROCESSING, worker, now
+        activity.waiting_key = None
+    return claimed
+
+
+def dead_here(holder: str) -> bool:
+    """Whether ``holder`` ("host:pid[:…]") is a process of this machine that no longer runs."""
+    host, _, rest = holder.partition(":")
+    pid = rest.split(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def release_stale(now: dt.datetime | None = None) -> int:
+    """Rows a dead worker left *processing* go back to the queue (or give way to a newer pending row
+    for the same artifact, which carries the same work). A worker of this machine that is gone is
+    noticed at once; one of another machine after ``STALE``."""
+    now = now or timezone.now()
+    released = 0
+    processing = ArtifactActivity.objects.filter(status=Status.PROCESSING)
+    holders = set(processing.values_list("claimed_by", flat=True).distinct())
+    dead = [holder for holder in holders if dead_here(holder)]
+    for activity in processing.filter(Q(claimed_at__lt=now - STALE) | Q(claimed_by__in=dead)):
+        key = ArtifactActivity.make_waiting_key(
+            activity.integration_id, activity.source_side, activity.artifact_id
+        )
+        with transaction.atomic():
+            if ArtifactActivity.objects.filter(waiting_key=key).exists():
+                activity.status = Status.CANCELLED
+                activity.message = "Replaced by a newer change of the same artifact."
+            else:
+                activity.status = Status.PENDING
+            activity.claimed_by, activity.claimed_at = "", None
+            activity.save()
+        released += 1
+    SyncLock.objects.filter(acquired__lt=now - LOCK_STALE).delete()
+    for holder in set(SyncLock.objects.values_list("holder", flat=True)):
+        if dead_here(holder):
+            SyncLock.objects.filter(holder=holder).delete()
+    return released
+
+
+class Busy(Exception):
+    """Another worker holds the artifact (CCRRTT-17004W); retried soon."""
+
+    code = "CCRRTT-17004W"
+
+
+def lock_key(integration_id: int, side: str, artifact_id: str) -> str:
+    return f"{integration_id}:{side}:{artifact_id}"
+
+
+def _advisory_id(key: str) -> int:
+    """A stable signed 64-bit number for a lock key (PostgreSQL advisory locks take one)."""
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+
+
+def _lock_name(key: str) -> str:
+    """A MySQL lock name (at most 64 characters) for a lock key."""
+    return "hub:" + hashlib.sha256(key.encode()).hexdigest()[:56]
+
+
+def _try_lock(key: str, holder: str) -> bool:
+    vendor = connection.vendor
+    with connection.cursor() as cursor:
+        if vendor == "postgresql":
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [_advisory_id(key)])
+            return bool(cursor.fetchone()[0])
+        if vendor == "mysql":
+            cursor.execute("SELECT GET_LOCK(%s, 0)", [_lock_name(key)])
+            return cursor.fetchone()[0] == 1
+    try:
+        with transaction.atomic():
+            SyncLock.objects.create(key=key, holder=holder, acquired=timezone.now())
+    except IntegrityError:
+        return False
+    return True
+
+
+def _unlock(keys: list[str], holder: str) -> None:
+    vendor = connection.vendor
+    with connection.cursor() as cursor:
+        for key in keys:
+            if vendor == "postgresql":
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [_advisory_id(key)])
+            elif vendor == "mysql":
+                cursor.execute("SELECT RELEASE_LOCK(%s)", [_lock_name(key)])
+    if vendor not in ("postgresql", "mysql"):
+        SyncLock.objects.filter(key__in=keys, holder=holder).delete()
+
+
+@contextmanager
+def locked(keys: list[str], holder: str):
+    """Hold the locks of ``keys``. PostgreSQL and MySQL/MariaDB: session advisory locks — no write,
+    and the server drops them when a killed worker's connection goes. Elsewhere: a ``SyncLock`` row
+    (insert-to-acquire), cleaned up when its holder is found dead or stale."""
+    taken: list[str] = []
+    try:
+        for key in keys:
+            if not _try_lock(key, holder):
+                raise Busy(f"Another worker is synchronizing this artifact ({key}); trying again shortly.")
+            taken.append(key)
+        yield
+    finally:
+        if taken:
+            _unlock(taken, holder)

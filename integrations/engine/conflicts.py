@@ -1,0 +1,119 @@
+"""Field-by-field comparison of both sides with the pair's last synchronized values, and the
+conflict decision by strategy. Pure functions: the processor gives model values, gets a plan.
+
+A field is *changed* on a side when its current model value differs from that side's snapshot.
+Changed on the source only and flowing source → target: write it. Changed on both sides to
+different values: a conflict, decided by the strategy (a side wins) or surfaced as CCRRTT-50002E.
+Changed on the target only: nothing here — the target's own activity carries it the other way, so
+the target's snapshot keeps its old value for that field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+A_TO_B, B_TO_A, BOTH, NONE = "a_to_b", "b_to_a", "both", "none"
+
+
+class ConflictFailed(Exception):
+    """CCRRTT-50002E with both values of each conflicting field shown."""
+
+    code = "CCRRTT-50002E"
+
+    def __init__(self, conflicts: Mapping[str, tuple[Any, Any]], source: str):
+        self.conflicts = dict(conflicts)
+        target = "B" if source == "A" else "A"
+        detail = "; ".join(
+            f"“{key}”: {source} has {mine!r}, {target} has {theirs!r}"
+            for key, (mine, theirs) in conflicts.items()
+        )
+        super().__init__(
+            "Changed on both sides since the last synchronization, and the strategy is Error upon "
+            f"conflict: {detail}"
+        )
+
+
+def flows(flow: str, source: str) -> bool:
+    """Whether a field with this flow moves from ``source`` ("A" or "B") to the other side."""
+    return flow == BOTH or flow == (A_TO_B if source == "A" else B_TO_A)
+
+
+@dataclass
+class Plan:
+    write: dict[str, Any] = field(default_factory=dict)  # model key → source value to write to target
+    write_back: dict[str, Any] = field(default_factory=dict)  # conflict won by the target: to source
+    conflicts: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # key → (source, target)
+
+    @property
+    def empty(self) -> bool:
+        return not self.write and not self.write_back
+
+
+def plan_update(
+    *,
+    source: str,
+    source_model: Mapping[str, Any],
+    source_snapshot: Mapping[str, Any],
+    target_model: Mapping[str, Any],
+    target_snapshot: Mapping[str, Any],
+    field_flows: Mapping[str, str],
+    strategy: str,
+    equivalent=lambda key, source_value, target_value: source_value == target_value,
+) -> Plan:
+    """What to write for an activity whose source side is ``source``.
+
+    ``equivalent`` says whether a source value and a target value mean the same (person and
+    relationship ids differ per repository; the processor translates them). Raises ConflictFailed
+    when the strategy is ``error`` (or not set) and some field conflicts.
+    """
+    plan = Plan()
+    target = "B" if source == "A" else "A"
+    for key, flow in field_flows.items():
+        if key not in source_model:
+            continue
+        source_value, target_value = source_model.get(key), target_model.get(key)
+        source_changed = source_value != source_snapshot.get(key, _MISSING)
+        target_changed = target_value != target_snapshot.get(key, _MISSING)
+        if not source_changed or not flows(flow, source):
+            continue
+        if equivalent(key, source_value, target_value):
+            continue  # already the same: nothing to write (and no conflict)
+        if not target_changed or not flows(flow, target):
+            plan.write[key] = source_value
+            continue
+        winner = {"a_wins": "A", "b_wins": "B"}.get(strategy)
+        if winner == source:
+            plan.write[key] = source_value
+        elif winner == target:
+            plan.write_back[key] = target_value
+        else:
+            plan.conflicts[key] = (source_value, target_value)
+    if plan.conflicts:
+        raise ConflictFailed(plan.conflicts, source)
+    return plan
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "<missing>"
+
+
+_MISSING = _Missing()
+
+
+def normalized_flows(field_flows: Mapping[str, Any], model: Mapping[str, Any]) -> dict[str, str]:
+    """Field flows as ``{key: flow}``, a conditional flow counting only when its condition holds for
+    the source's model values (``{"flow": …, "condition": {field, operator, value}}``)."""
+    from integrations.engine.routing import condition_holds
+
+    result = {}
+    for key, value in (field_flows or {}).items():
+        if isinstance(value, dict):
+            condition = value.get("condition")
+            if condition and not condition_holds(condition, model):
+                continue
+            value = value.get("flow", NONE)
+        result[key] = value or NONE
+    return result

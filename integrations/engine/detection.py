@@ -1,0 +1,122 @@
+"""Change detection: ask each side's connector what changed since the side's watermark (minus an
+overlap), turn each artifact into one waiting activity, and move the watermark only after those
+rows are committed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+
+from activity.models import ArtifactActivity, ArtifactPair
+from integrations.engine.context import REVISION, IntegrationContext, may_work, other
+from integrations.models import ChangeWatermark, Integration
+
+logger = logging.getLogger("hub.engine")
+OVERLAP = dt.timedelta(seconds=10)
+PAGE_SIZE = 500
+
+
+def _seen_revisions(integration_id: int, side: str, ids: list[str]) -> dict[str, str]:
+    """Revisions Hub last synchronized, per artifact: a change it wrote itself is skipped here."""
+    column = f"{side.lower()}_artifact_id"
+    snapshot = f"{side.lower()}_snapshot"
+    rows = ArtifactPair.objects.filter(integration_id=integration_id, **{f"{column}__in": ids}).values_list(
+        column, snapshot
+    )
+    return {artifact: (snap or {}).get(REVISION, "") for artifact, snap in rows}
+
+
+def record_changes(context: IntegrationContext, side: str, project: str, items) -> int:
+    """Upsert one waiting activity per changed artifact; returns how many are new or refreshed."""
+    integration = context.integration
+    ids = [item.id for item in items]
+    seen = _seen_revisions(integration.pk, side, ids)
+    items = [item for item in items if not item.revision or seen.get(item.id) != item.revision]
+    if not items:
+        return 0
+    keys = {item.id: ArtifactActivity.make_waiting_key(integration.pk, side, item.id) for item in items}
+    now = timezone.now()
+    with transaction.atomic():
+        waiting = set(
+            ArtifactActivity.objects.filter(waiting_key__in=keys.values()).values_list(
+                "waiting_key", flat=True
+            )
+        )
+        ArtifactActivity.objects.filter(
+            waiting_key__in=waiting, status=ArtifactActivity.Status.PENDING
+        ).update(updated=now)
+        source, target = context.sides[side].collection, context.sides[other(side)].collection
+        fresh = [
+            ArtifactActivity(
+                integration_id=integration.pk,
+                integration_name=integration.name,
+                source_side=side,
+                source_collection_id=source.pk,
+                source_collection_name=source.name,
+                target_collection_id=target.pk,
+                target_collection_name=target.name,
+                source_project=project,
+                artifact_id=item.id,
+                waiting_key=keys[item.id],
+            )
+            for item in items
+            if keys[item.id] not in waiting
+        ]
+        ArtifactActivity.objects.bulk_create(fresh, ignore_conflicts=True)
+    return len(items)
+
+
+def detect_side(context: IntegrationContext, side: str, *, full: bool = False) -> int:
+    """One pass over every project of one side; returns the number of activities recorded."""
+    integration, found = context.integration, 0
+    side_context = context.sides[side]
+    for project in side_context.collection.project_ids():
+        watermark, _ = ChangeWatermark.objects.get_or_create(
+            integration=integration, side=side, project=project
+        )
+        since = None if full else watermark.position
+        cursor, newest, server_time = None, None, None
+        while True:
+            page = side_context.connector.changed_since(
+                project,
+                since,
+                artifact_types=side_context.collection.artifact_types,
+                overlap=OVERLAP,
+                cursor=cursor,
+                page_size=PAGE_SIZE,
+            )
+            server_time = server_time or page.server_time
+            found += record_changes(context, side, project, page.items)
+            if page.items:
+                last = max(item.updated for item in page.items)
+                newest = last if newest is None else max(newest, last)
+            cursor = page.next_cursor
+            if not cursor:
+                break
+        # Everything up to the tool's clock when the scan began is recorded (committed above).
+        position = server_time or newest
+        if position is not None and (watermark.position is None or position > watermark.position):
+            watermark.position = position
+        if full or since is None:
+            watermark.last_full_scan = timezone.now()
+        watermark.save()
+    return found
+
+
+def detect(integration_id: int, *, full: bool = False) -> int:
+    integration = Integration.objects.select_related("collection_a", "collection_b").get(pk=integration_id)
+    allowed, reason = may_work(integration)
+    if not allowed:
+        logger.info("No change detection for %s: %s", integration.name, reason)
+        return 0
+    context = IntegrationContext.load(integration_id)
+    try:
+        found = sum(detect_side(context, side, full=full) for side in ("A", "B"))
+    finally:
+        context.close()
+    Integration.objects.filter(pk=integration_id).update(last_change_detected=timezone.now())
+    return found

@@ -1,0 +1,25 @@
+"""The ``activitiesCanProcess`` health check: whether workers may process now, and none is stuck."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from hub import health
+
+
+@health.register("activitiesCanProcess")
+def activities_can_process() -> health.Result:
+    from activity.models import ArtifactActivity
+    from hub.gates import integration_work_allowed
+    from integrations.engine.claims import STALE
+
+    allowed, reason = integration_work_allowed()
+    if not allowed:
+        return health.Result(health.FAIL, reason)
+    stuck = ArtifactActivity.objects.filter(
+        status=ArtifactActivity.Status.PROCESSING, claimed_at__lt=timezone.now() - STALE
+    ).count()
+    if stuck:
+        return health.Result(health.FAIL, f"{stuck} activities have been processing for too long.")
+    due = ArtifactActivity.objects.filter(status=ArtifactActivity.Status.PENDING).count()
+    return health.Result(health.PASS, f"Workers may process; {due} pending activities.")

@@ -1,0 +1,215 @@
+"""Repository ↔ model through a collection's mapping, applying the transforms that
+``integrations.transforms`` declares.
+
+Values on both ends are JSON values (``integrations.engine.values``): ``to_model`` takes the fields of
+a connector's ``Artifact`` and returns model values; ``to_repository`` takes model values and returns
+the connector's Python values for the fields to write. Person and relationship values stay the ids of
+their own repository here; the processor translates them (persons, pairs) between the two.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from integrations.engine import values as V
+
+
+class MappingFailed(Exception):
+    """A value the mapping cannot convert (CCRRTT-17001E), naming the field."""
+
+    code = "CCRRTT-17001E"
+
+
+@dataclass(frozen=True)
+class Line:
+    """One mapping line as plain data (tests build these directly; ``lines_of`` reads them from the
+    ORM)."""
+
+    repository_fields: Sequence[str]
+    repository_types: Sequence[str]
+    model_fields: Sequence[str]
+    model_types: Sequence[str]
+    transform: str = "copy"
+    params: Mapping[str, Any] = field(default_factory=dict)
+    reads: bool = True
+    writes: bool = True
+
+
+def lines_of(collection) -> list[Line]:
+    model_types = {f.key: f.type for f in collection.model.fields.all()} if collection.model else {}
+    lines = []
+    for mapping in collection.mappings.all():
+        lines.append(
+            Line(
+                repository_fields=list(mapping.repository_fields),
+                repository_types=[
+                    mapping.repository_field_types.get(f, "string") for f in mapping.repository_fields
+                ],
+                model_fields=list(mapping.model_fields),
+                model_types=[
+                    model_types.get(k) or mapping.model_field_types.get(k, "string")
+                    for k in mapping.model_fields
+                ],
+                transform=mapping.transform,
+                params=mapping.params or {},
+                reads=mapping.reads,
+                writes=mapping.writes,
+            )
+        )
+    return lines
+
+
+def model_types(lines: Iterable[Line]) -> dict[str, str]:
+    return {
+        key: kind for line in lines for key, kind in zip(line.model_fields, line.model_types, strict=False)
+    }
+
+
+# --- single-value conversions between types ---------------------------------------------------
+
+NUMBERS = ("long", "double")
+TEXT = ("string", "rich_text")
+YES = ("yes", "true", "1", "y", "on")
+
+
+def _number(value: Any, kind: str, name: str) -> Any:
+    if V.empty(value):
+        return None
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        raise MappingFailed(f"“{name}”: {value!r} is not a number.") from None
+    return int(round(number)) if kind == "long" else number
+
+
+def _convert(value: Any, source: str, target: str, name: str) -> Any:
+    """One value of type ``source`` as type ``target`` (both JSON forms)."""
+    if source == target or (source in TEXT and target in TEXT):
+        return value
+    if source in NUMBERS and target in TEXT:
+        return "" if value is None else str(value)
+    if source in TEXT and target in NUMBERS:
+        return _number(value, target, name)
+    if source in NUMBERS and target in NUMBERS:
+        return _number(value, target, name)
+    if source == "date" and target == "date_time":
+        return None if value is None else f"{value}T00:00:00Z"
+    if source == "date_time" and target == "date":
+        return None if value is None else V.to_json("date", V.from_json("date_time", value))
+    if source in ("date", "date_time") and target in TEXT:
+        return value or ""
+    if source in TEXT and target in ("date", "date_time"):
+        if V.empty(value):
+            return None
+        try:
+            parsed = V.from_json(target, value.strip())
+        except ValueError:
+            raise MappingFailed(f"“{name}”: {value!r} is not an ISO 8601 date.") from None
+        if target == "date_time" and parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=dt.UTC)
+        return V.to_json(target, parsed)
+    if source == "duration" and target in NUMBERS:
+        return None if value is None else _number(value / 60, target, name)
+    if source in NUMBERS and target == "duration":
+        return None if value is None else int(round(float(value) * 60))
+    if source == "boolean" and target in TEXT:
+        return "yes" if value else "no"
+    if source in TEXT and target == "boolean":
+        return str(value or "").strip().lower() in YES
+    if source == "person" and target == "persons" or source == "relationship" and target == "relationships":
+        return [] if V.empty(value) else [value]
+    if source in ("persons", "relationships") and target in ("person", "relationship"):
+        return value[0] if value else None
+    if source == "person" and target in TEXT:
+        return value or ""
+    if source in TEXT and target == "person":
+        return value or None
+    if source == "web_links" and target in TEXT:
+        return "\n".join(link["url"] for link in value or [])
+    if source in TEXT and target == "web_links":
+        return [{"url": line.strip(), "label": ""} for line in (value or "").splitlines() if line.strip()]
+    raise MappingFailed(f"“{name}”: no conversion from {source} to {target}.")
+
+
+def _value_map(value: Any, table: Mapping[str, Any], default: Any) -> Any:
+    def one(item):
+        if V.empty(item):
+            return None
+        key = str(item).lower() if isinstance(item, bool) else str(item)
+        return table.get(key, default if default not in ("", None) else None)
+
+    if isinstance(value, list):
+        return sorted({mapped for mapped in map(one, value) if mapped is not None})
+    return one(value)
+
+
+def _apply(line: Line, values: list[Any], to_model: bool) -> list[Any]:
+    """The transform of one line: ``values`` in the order of the source side's fields."""
+    if to_model:
+        sources, targets, names = line.repository_types, line.model_types, line.model_fields
+    else:
+        sources, targets, names = line.model_types, line.repository_types, line.repository_fields
+    params = line.params or {}
+    name = names[0] if names else "?"
+    if line.transform == "constant":
+        return [params.get("value")] * len(targets)
+    if line.transform == "join":
+        separator = params.get("separator", "\n")
+        if len(sources) > 1:  # many → one
+            return [separator.join(str(v) for v in values if not V.empty(v))]
+        parts = str(values[0] or "").split(separator)
+        return [parts[i] if i < len(parts) else "" for i in range(len(targets))]
+    if line.transform == "split":
+        separator = params.get("separator", "\n")
+        if len(sources) == 1:  # one → many
+            parts = str(values[0] or "").split(separator)
+            return [parts[i] if i < len(parts) else "" for i in range(len(targets))]
+        return [separator.join(str(v) for v in values if not V.empty(v))]
+    if line.transform == "value_map":
+        direction = "to_model" if to_model else "to_repository"
+        mapped = _value_map(values[0], params.get(direction) or {}, params.get(f"{direction}_default"))
+        if sources[0] in ("multi_select",) and targets[0] != "multi_select":
+            mapped = mapped[0] if mapped else None
+        elif targets[0] == "multi_select" and not isinstance(mapped, list):
+            mapped = [] if mapped is None else [mapped]
+        return [mapped]
+    return [_convert(values[0], sources[0], targets[0], name)]
+
+
+def to_model(lines: Iterable[Line], fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Model values read from a repository artifact's fields (connector Python values)."""
+    model: dict[str, Any] = {}
+    for line in lines:
+        if not line.reads or line.transform == "constant" and not line.repository_fields:
+            if line.reads:
+                model.update(dict.fromkeys(line.model_fields, (line.params or {}).get("value")))
+            continue
+        values = [
+            V.to_json(t, fields.get(f))
+            for f, t in zip(line.repository_fields, line.repository_types, strict=False)
+        ]
+        for key, value in zip(line.model_fields, _apply(line, values, to_model=True), strict=False):
+            model[key] = value
+    return model
+
+
+def to_repository(
+    lines: Iterable[Line], model: Mapping[str, Any], only: Iterable[str] | None = None
+) -> dict[str, Any]:
+    """Repository fields (connector Python values) to write for the model values; with ``only``,
+    just the lines that carry one of those model fields."""
+    wanted = None if only is None else set(only)
+    fields: dict[str, Any] = {}
+    for line in lines:
+        if not line.writes or not line.repository_fields:
+            continue
+        if wanted is not None and not wanted.intersection(line.model_fields):
+            continue
+        values = [model.get(k) for k in line.model_fields]
+        converted = _apply(line, values, to_model=False)
+        for name, kind, value in zip(line.repository_fields, line.repository_types, converted, strict=False):
+            fields[name] = V.from_json(kind, value)
+    return fields

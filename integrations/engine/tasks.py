@@ -1,0 +1,48 @@
+"""Celery tasks of the engine: thin shells. The database is the record of work; a task only says
+"look now", so a lost message or a restarted broker loses nothing (the next beat tick looks again)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+BATCH = 50
+MAX_WAKE_UPS = 8
+
+
+def wake_workers(found: int) -> None:
+    """Enough wake-ups for the found work to spread over several workers."""
+    for _ in range(min(MAX_WAKE_UPS, 1 + found // (BATCH * 2))):
+        process.delay()
+
+
+@shared_task(name="integrations.engine.detect", ignore_result=True)
+def detect(integration_id: int) -> int:
+    from integrations.engine import detection
+
+    found = detection.detect(integration_id)
+    if found:
+        wake_workers(found)
+    return found
+
+
+@shared_task(name="integrations.engine.full_scan", ignore_result=True)
+def full_scan(integration_id: int) -> int:
+    from integrations.engine import detection
+
+    found = detection.detect(integration_id, full=True)
+    if found:
+        wake_workers(found)
+    return found
+
+
+@shared_task(name="integrations.engine.process", ignore_result=True)
+def process() -> int:
+    """Work through due activities in batches until none is left (then the next wake-up)."""
+    from integrations.engine import processing
+
+    total = 0
+    while True:
+        claimed = processing.process_batch(limit=BATCH)
+        total += claimed
+        if claimed < BATCH:
+            return total

@@ -1,0 +1,53 @@
+"""Counters the sync engine writes in the same transaction as each completed activity; the Metrics
+screens roll them up."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class DailyCount(models.Model):
+    """Artifacts created and updated per day, integration, repository and model."""
+
+    day = models.DateField()
+    integration_id = models.PositiveBigIntegerField()
+    repository_id = models.PositiveBigIntegerField()
+    model_id = models.PositiveBigIntegerField(null=True, blank=True)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "integration_id", "repository_id", "model_id"], name="daily_count_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} integration {self.integration_id}: +{self.created} ~{self.updated}"
+
+
+class PersonSighting(models.Model):
+    """A person seen in a synchronized person field, once per month and place (for user counting)."""
+
+    month = models.DateField(help_text="The first day of the month.")
+    repository_id = models.PositiveBigIntegerField()
+    person_id = models.CharField(max_length=255)
+    username = models.CharField(max_length=255, blank=True)
+    email = models.CharField(max_length=255, blank=True)
+    integration_id = models.PositiveBigIntegerField()
+    collection_id = models.PositiveBigIntegerField(null=True, blank=True)
+    project = models.CharField(max_length=200, blank=True)
+    field = models.CharField(max_length=100)
+    last_seen = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "repository_id", "person_id", "integration_id", "project", "field"],
+                name="person_sighting_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username or self.person_id} in repository {self.repository_id} ({self.month:%Y-%m})"

@@ -1,0 +1,42 @@
+"""Helpers for engine tests: the two local trackers as a person sees them, and running the engine
+the way the Celery tasks do (detect, then process until nothing is due)."""
+
+from __future__ import annotations
+
+from connectors.local import service
+from connectors.local.models import LocalItem, LocalProject
+from integrations.engine import detection, processing
+
+
+def new_item(tracker: str, project: str, summary: str, **fields) -> LocalItem:
+    of = service.tracker(tracker)
+    return service.create_item(
+        LocalProject.objects.get(tracker=of, key=project),
+        fields.pop("type", "bug"),
+        {"summary": summary, **fields},
+        reporter=service.hub_user(of),
+    )
+
+
+def change(item: LocalItem, **fields) -> None:
+    service.update_item(item.pk, fields)
+
+
+def items(tracker: str, project: str) -> list[LocalItem]:
+    return list(LocalItem.objects.filter(project__tracker__name=tracker, project__key=project).order_by("id"))
+
+
+def revisions(tracker: str) -> int:
+    """The sum of item revisions of a tracker: every remote write raises it by one."""
+    return sum(LocalItem.objects.filter(project__tracker__name=tracker).values_list("revision", flat=True))
+
+
+def run(integration, rounds: int = 5) -> None:
+    """Detect and process until a round finds nothing to do."""
+    for _ in range(rounds):
+        detection.detect(integration.pk)
+        worked = 0
+        while processing.process_batch(limit=100, worker="test"):
+            worked += 1
+        if not worked:
+            return

@@ -1,0 +1,32 @@
+"""Artifact locks: a second holder is refused (CCRRTT-17004W) until the first lets go."""
+
+import pytest
+
+from integrations.engine import claims
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_held_artifact_is_refused_to_another_worker_until_released():
+    from django.db import connection
+
+    key = claims.lock_key(1, "A", "42")
+    with claims.locked([key], "worker-1"):
+        if connection.vendor in ("postgresql", "mysql"):
+            # Advisory locks belong to a connection: the other worker is another connection.
+            from django.db import connections
+
+            other = connections.create_connection("default")
+            with other.cursor() as cursor:
+                if connection.vendor == "postgresql":
+                    cursor.execute("SELECT pg_try_advisory_lock(%s)", [claims._advisory_id(key)])
+                    assert cursor.fetchone()[0] is False
+                else:
+                    cursor.execute("SELECT GET_LOCK(%s, 0)", [claims._lock_name(key)])
+                    assert cursor.fetchone()[0] == 0
+            other.close()
+        else:
+            with pytest.raises(claims.Busy) as busy, claims.locked([key], "worker-2"):
+                pass
+            assert busy.value.code == "CCRRTT-17004W"
+    with claims.locked([key], "worker-2"):
+        pass

@@ -1,0 +1,249 @@
+"""Two-way Work Item Synchronization between two local trackers, end to end on the real database."""
+
+import pytest
+
+from activity.models import ArtifactActivity, ArtifactPair
+from metrics.models import DailyCount
+from tests.engine.sync import change, items, new_item, revisions, run
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def twin_of(item):
+    pair = ArtifactPair.objects.get(a_artifact_id=str(item.pk))
+    from connectors.local.models import LocalItem
+
+    return LocalItem.objects.get(pk=int(pair.b_artifact_id))
+
+
+def test_new_item_gets_one_twin_with_its_values(running):
+    item = new_item("alpha", "DEMO", "Crash on save", priority="high")
+    run(running)
+    [twin] = items("beta", "WEB")
+    assert (twin.summary, twin.priority) == ("Crash on save", "high")
+    activity = ArtifactActivity.objects.get(artifact_id=str(item.pk))
+    assert (activity.status, activity.result) == ("completed", "created")
+    assert activity.changed_fields["title"] == {"original": None, "new": "Crash on save"}
+    assert DailyCount.objects.get(integration_id=running.pk).created == 1
+
+
+def test_update_flows_both_ways_and_hub_does_not_write_back_its_own_write(running):
+    item = new_item("alpha", "DEMO", "First")
+    run(running)
+    twin = twin_of(item)
+    before = revisions("alpha"), revisions("beta")
+    change(item, summary="Second")
+    run(running)
+    twin.refresh_from_db()
+    assert twin.summary == "Second"
+    # One write to beta (the update); none back to alpha although beta's change is detected.
+    assert (revisions("alpha"), revisions("beta")) == (before[0] + 1, before[1] + 1)
+    change(twin, summary="Third")
+    run(running)
+    item.refresh_from_db()
+    assert item.summary == "Third"
+    assert ArtifactActivity.objects.filter(status="completed", result="updated").count() == 2
+
+
+def test_field_flowing_one_way_is_not_written_back(running):
+    item = new_item("alpha", "DEMO", "One way", priority="low")
+    run(running)
+    twin = twin_of(item)
+    change(twin, priority="high")  # priority flows A → B only
+    run(running)
+    item.refresh_from_db()
+    assert item.priority == "low"
+
+
+def conflicting_edits(integration, strategy):
+    """Pair an item, change the title on both sides, synchronize; return both, fresh."""
+    integration.conflict_strategy = strategy
+    integration.save()
+    item = new_item("alpha", "DEMO", "Original")
+    run(integration)
+    twin = twin_of(item)
+    change(item, summary="from alpha")
+    change(twin, summary="from beta")
+    run(integration)
+    item.refresh_from_db()
+    twin.refresh_from_db()
+    return item, twin
+
+
+@pytest.mark.parametrize(("strategy", "winner"), [("a_wins", "from alpha"), ("b_wins", "from beta")])
+def test_conflict_is_resolved_by_the_strategy(running, strategy, winner):
+    item, twin = conflicting_edits(running, strategy)
+    assert item.summary == twin.summary == winner
+
+
+def test_conflict_with_error_strategy_fails_with_50002E_showing_both_values(running):
+    item, twin = conflicting_edits(running, "error")
+    failed = ArtifactActivity.objects.filter(status="failed", code="CCRRTT-50002E")
+    assert failed.count() >= 1
+    assert "from alpha" in failed[0].message and "from beta" in failed[0].message
+    assert failed[0].next_retry_at is not None and failed[0].retry_count == 1
+    assert (item.summary, twin.summary) == ("from alpha", "from beta")  # nothing overwritten
+
+
+def test_comments_flow_once_each(running):
+    from connectors.local import service
+
+    item = new_item("alpha", "DEMO", "With comments")
+    service.add_comment(item.pk, None, "first")
+    run(running)
+    twin = twin_of(item)
+    service.add_comment(twin.pk, None, "reply")
+    service.add_comment(item.pk, None, "private note", private=True)  # internal: skip
+    run(running)
+    run(running)
+    assert sorted(c.body for c in twin.comments.all()) == ["first", "reply"]
+    assert sorted(c.body for c in item.comments.all()) == ["first", "private note", "reply"]
+
+
+def test_target_deleted_fails_with_50001E_and_recreate_makes_a_new_twin(running):
+    from activity.services import recreate_activities
+    from connectors.local import service
+
+    item = new_item("alpha", "DEMO", "Will lose its twin")
+    run(running)
+    service.delete_item(twin_of(item).pk)
+    change(item, summary="Changed after the twin was deleted")
+    run(running)
+    failed = ArtifactActivity.objects.get(status="failed")
+    assert (failed.code, failed.twin_deleted) == ("CCRRTT-50001E", True)
+    recreate_activities(ArtifactActivity.objects.filter(pk=failed.pk))
+    run(running)
+    [twin] = items("beta", "WEB")
+    assert twin.summary == "Changed after the twin was deleted"
+    assert twin_of(item).pk == twin.pk
+
+
+def test_filters_keep_out_of_scope_items_from_being_created(running):
+    running.filters = {
+        "combine": "and",
+        "applies_to": "creation",
+        "conditions": [{"field": "priority", "operator": "equals", "value": "high"}],
+    }
+    running.save()
+    new_item("alpha", "DEMO", "Low one", priority="low")
+    new_item("alpha", "DEMO", "High one", priority="high")
+    run(running)
+    assert [i.summary for i in items("beta", "WEB")] == ["High one"]
+
+
+def test_no_route_fails_with_17019E(running):
+    running.routes.all().delete()
+    running.routes.create(project_a="DEMO", project_b="WEB", direction="b_to_a")
+    new_item("alpha", "DEMO", "Nowhere to go")
+    run(running)
+    assert ArtifactActivity.objects.get().code == "CCRRTT-17019E"
+
+
+def test_one_waiting_activity_per_artifact(running):
+    from integrations.engine import detection
+
+    item = new_item("alpha", "DEMO", "Changed often")
+    detection.detect(running.pk)
+    change(item, summary="again")
+    detection.detect(running.pk)
+    change(item, summary="and again")
+    detection.detect(running.pk, full=True)
+    assert ArtifactActivity.objects.filter(artifact_id=str(item.pk), source_side="A").count() == 1
+
+
+def test_stopped_integration_detects_and_processes_nothing(running):
+    from integrations.services import stop
+
+    stop(running)
+    new_item("alpha", "DEMO", "Not now")
+    run(running)
+    assert ArtifactActivity.objects.count() == 0 and items("beta", "WEB") == []
+
+
+def test_crash_between_remote_create_and_pair_record_leaves_one_twin(running, monkeypatch):
+    from connectors.local.connector import LocalConnector
+
+    original = LocalConnector.create_artifact
+
+    class WorkerDied(BaseException):
+        pass
+
+    def create_then_die(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        raise WorkerDied
+
+    monkeypatch.setattr(LocalConnector, "create_artifact", create_then_die)
+    item = new_item("alpha", "DEMO", "Created once")
+    with pytest.raises(WorkerDied):
+        run(running)
+    assert len(items("beta", "WEB")) == 1 and not ArtifactPair.objects.exists()
+    monkeypatch.setattr(LocalConnector, "create_artifact", original)
+    # The dead worker's claim goes stale; then any worker picks the activity up again.
+    ArtifactActivity.objects.update(claimed_at="2000-01-01T00:00:00Z")
+    from integrations.models import SyncLock
+
+    SyncLock.objects.update(acquired="2000-01-01T00:00:00Z")
+    run(running)
+    [twin] = items("beta", "WEB")
+    assert twin_of(item).pk == twin.pk
+    assert ArtifactActivity.objects.get(source_side="A", status="completed").result == "associated"
+
+
+@pytest.fixture
+def with_people_and_parents(running, model, collections):
+    """Assignee ↔ owner (person) and parent ↔ parent (relationship) mapped on both sides."""
+    from connectors.local import service
+    from connectors.local.models import LocalUser
+    from integrations.models import FieldMapping, ModelField
+
+    ModelField.objects.create(model=model, key="owner", label="Owner", type="person", position=5)
+    ModelField.objects.create(model=model, key="parent", label="Parent", type="relationship", position=6)
+    for collection in collections:
+        for field, key, kind in (("assignee", "owner", "person"), ("parent", "parent", "relationship")):
+            FieldMapping.objects.create(
+                collection=collection,
+                repository_fields=[field],
+                repository_field_types={field: kind},
+                model_fields=[key],
+                model_field_types={key: kind},
+            )
+    running.field_flows = {**running.field_flows, "owner": "both", "parent": "both"}
+    running.save()
+    ann_alpha = LocalUser.objects.create(
+        tracker=service.tracker("alpha"), username="ann", email="ann@example.com"
+    )
+    ann_beta = LocalUser.objects.create(
+        tracker=service.tracker("beta"), username="ann", email="ann@example.com"
+    )
+    return running, ann_alpha, ann_beta
+
+
+def test_person_fields_are_reconciled_and_sighted(with_people_and_parents):
+    from metrics.models import PersonSighting
+
+    running, ann_alpha, ann_beta = with_people_and_parents
+    item = new_item("alpha", "DEMO", "Assigned", assignee=str(ann_alpha.pk))
+    run(running)
+    assert twin_of(item).assignee_id == ann_beta.pk
+    sighting = PersonSighting.objects.get(person_id=str(ann_alpha.pk))
+    assert (sighting.username, sighting.field) == ("ann", "owner")
+
+
+def test_relationship_arriving_before_its_target_fails_with_17014E_then_resolves(with_people_and_parents):
+    from django.utils import timezone
+
+    from integrations.engine import detection, processing
+
+    running = with_people_and_parents[0]
+    parent = new_item("alpha", "DEMO", "Parent")
+    child = new_item("alpha", "DEMO", "Child", parent=str(parent.pk))
+    detection.detect(running.pk)
+    ArtifactActivity.objects.filter(artifact_id=str(parent.pk)).update(priority=-1)  # the child goes first
+    processing.process_batch(limit=1, worker="test")
+    failed = ArtifactActivity.objects.get(artifact_id=str(child.pk))
+    assert (failed.status, failed.code) == ("failed", "CCRRTT-17014E")
+    assert failed.next_retry_at > timezone.now()
+    run(running)  # the parent gets its twin
+    ArtifactActivity.objects.filter(pk=failed.pk).update(next_retry_at=timezone.now())  # its retry comes due
+    run(running)
+    assert twin_of(child).parent_id == twin_of(parent).pk

@@ -1,0 +1,121 @@
+"""Real Celery workers and beat in subprocesses, on the test database, for end-to-end and crash
+tests. Each gets a HUB_HOME of its own that shares this instance's id (so the database lease is
+theirs too), the test's master password file and its trusted license key."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+from hub.instance import instance_id
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def database_url(home: Path) -> str:
+    """The test database for a worker; SQLite is the embedded default at ``HUB_HOME/hub.sqlite3``
+    (linked to the test's file), with its WAL and write-lock settings."""
+    info = connection.settings_dict
+    if connection.vendor == "postgresql":
+        return f"postgres://{info['USER']}@{info['HOST']}:{info['PORT']}/{info['NAME']}"
+    if connection.vendor == "mysql":
+        return f"mysql://{info['USER']}@{info['HOST']}:{info['PORT']}/{info['NAME']}"
+    (home / "hub.sqlite3").symlink_to(Path(info["NAME"]).resolve())
+    return ""
+
+
+class Processes:
+    """Start ``celery worker``/``celery beat`` processes; stop (or kill) them by their own pid."""
+
+    def __init__(self, broker_url: str = ""):
+        instance_id()  # make sure the id file exists before it is copied
+        self.home = Path(tempfile.mkdtemp(prefix="hub-worker-home-"))
+        for name in ("instance-id", "secret.key"):  # the same instance, able to read the password file
+            shutil.copy(Path(settings.HUB_HOME) / name, self.home / name)
+        self.env = {
+            **os.environ,
+            "PYTHONPATH": str(REPO),
+            "HUB_HOME": str(self.home),
+            "HUB_DATABASE_URL": database_url(self.home),
+            "HUB_BROKER_URL": broker_url,
+            "HUB_SECURITY_MASTERPASSWORDFILE": str(settings.HUB_MASTER_KEY_FILE or ""),
+            "HUB_LICENSE_TRUSTEDKEYS": ",".join(settings.HUB_LICENSE_TRUSTED_KEYS),
+        }
+        self.env.pop("HUB_TEST_DATABASE_NAME", None)
+        self.running: dict[str, subprocess.Popen] = {}
+
+    def _start(self, name: str, *arguments: str) -> subprocess.Popen:
+        log = open(self.home / f"{name}.log", "ab")  # noqa: SIM115 - kept open for the process
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "hub", *arguments, "--loglevel", "INFO"],
+            cwd=REPO,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        self.running[name] = process
+        return process
+
+    def worker(self, name: str = "worker", concurrency: int = 1) -> subprocess.Popen:
+        return self._start(
+            name,
+            "worker",
+            "--pool",
+            "solo" if concurrency == 1 else "prefork",
+            "-c",
+            str(concurrency),
+            "-n",
+            f"{name}@%h",
+        )
+
+    def beat(self) -> subprocess.Popen:
+        return self._start(
+            "beat", "beat", "--schedule", str(self.home / "beat-schedule"), "--max-interval", "1"
+        )
+
+    def kill(self, name: str) -> None:
+        """kill -9: no chance to finish anything."""
+        process = self.running.pop(name)
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+
+    def stop(self, name: str) -> None:
+        process = self.running.pop(name)
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+
+    def stop_all(self) -> None:
+        for name in list(self.running):
+            self.stop(name)
+
+    def log(self, name: str) -> str:
+        path = self.home / f"{name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+
+def wait_for(condition, timeout: float, message: str, processes: Processes | None = None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(0.2)
+    logs = ""
+    if processes is not None:
+        logs = "\n".join(
+            f"--- {name} ---\n{processes.log(name)[-3000:]}" for name in ("worker", "worker2", "beat")
+        )
+    raise AssertionError(f"{message} within {timeout} s\n{logs}")
