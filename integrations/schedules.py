@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from hub import schedules
+
 SCHEDULES = (
-    # (name, task, crontab fields)
     ("Validate the configuration", "integrations.validate_configuration", {"minute": "7"}),
     (
         "Purge configuration history older than six months",
@@ -14,17 +15,4 @@ SCHEDULES = (
 
 
 def install(**_kwargs) -> None:
-    from django_celery_beat.models import CrontabSchedule, PeriodicTask
-
-    for name, task, fields in SCHEDULES:
-        schedule, _ = CrontabSchedule.objects.get_or_create(
-            **{
-                "minute": "*",
-                "hour": "*",
-                "day_of_week": "*",
-                "day_of_month": "*",
-                "month_of_year": "*",
-                **fields,
-            }
-        )
-        PeriodicTask.objects.update_or_create(name=name, defaults={"task": task, "crontab": schedule})
+    schedules.install(SCHEDULES)
