@@ -53,19 +53,23 @@ class Processes:
         self.env.pop("HUB_TEST_DATABASE_NAME", None)
         self.running: dict[str, subprocess.Popen] = {}
 
-    def _start(self, name: str, *arguments: str) -> subprocess.Popen:
+    def _start(self, name: str, *arguments: str, env: dict | None = None) -> subprocess.Popen:
         log = open(self.home / f"{name}.log", "ab")  # noqa: SIM115 - kept open for the process
         process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "hub", *arguments, "--loglevel", "INFO"],
             cwd=REPO,
-            env=self.env,
+            env={**self.env, **(env or {})},
             stdout=log,
             stderr=subprocess.STDOUT,
         )
         self.running[name] = process
         return process
 
-    def worker(self, name: str = "worker", concurrency: int = 1) -> subprocess.Popen:
+    def worker(
+        self, name: str = "worker", concurrency: int = 1, include: str = "", env: dict | None = None
+    ) -> subprocess.Popen:
+        """``include``: extra modules the worker imports at start (a test's fault injection, such as
+        ``tests.engine.crash_point``), with ``env`` added to this one process's environment."""
         return self._start(
             name,
             "worker",
@@ -75,6 +79,8 @@ class Processes:
             str(concurrency),
             "-n",
             f"{name}@%h",
+            *(["--include", include] if include else []),
+            env=env,
         )
 
     def beat(self) -> subprocess.Popen:

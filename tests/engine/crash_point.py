@@ -1,0 +1,33 @@
+"""Fault injection for one real worker process: stop it right after the twin was created remotely
+and before the engine records the pair.
+
+Only a test imports this, into its own ``celery -A hub worker`` subprocess, with ``--include
+tests.engine.crash_point`` (see ``Processes.worker(include=...)``); Hub never imports it, and no
+production code path has a hook for it. On import it wraps ``LocalConnector.create_artifact`` of
+that one process: the real create runs and commits (``service.create_item`` is its own
+transaction), then the wrapper writes the new twin's id to the file named by
+``HUB_TEST_CRASH_SENTINEL`` and blocks for good. The test waits for the file, checks the database
+is in the state the crash is about (twin in the target, creation intent, no pair) and kills the
+worker with SIGKILL. A SIGKILL at a random moment rarely lands in this window, which is why the
+random-kill test alone does not prove invariant 2.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+from connectors.local.connector import LocalConnector
+
+SENTINEL = Path(os.environ["HUB_TEST_CRASH_SENTINEL"])
+_real_create = LocalConnector.create_artifact
+
+
+def create_then_hang(self, *args, **kwargs):
+    twin = _real_create(self, *args, **kwargs)
+    SENTINEL.write_text(twin.id)
+    threading.Event().wait()  # never set: the test kills this process here
+
+
+LocalConnector.create_artifact = create_then_hang
