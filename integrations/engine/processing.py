@@ -307,6 +307,15 @@ class Processor:
             twin = self.target.connector.create_artifact(
                 intent.target_project, intent.target_type, fields, marker=marker
             )
+        else:
+            # The twin was made from the source as it was then; a change made to the source since
+            # (while the worker was dead) must reach it now: the pair recorded below makes detection
+            # skip this revision of the source.
+            found = mapping.to_model(self.target.lines, twin.fields)
+            stale = [key for key in flowing if not self.equivalent(key, model.get(key), found.get(key))]
+            if stale:
+                fields = self.fields_for(self.target, self.source, model, stale)
+                twin = self.write(self.target, twin.id, fields) or twin
         pair = ArtifactPair(integration_id=integration.pk, integration_name=integration.name)
         set_side(pair, self.source.name, artifact)
         set_side(pair, self.target.name, twin)

@@ -120,6 +120,8 @@ def test_worker_killed_between_the_remote_create_and_the_pair_record_leaves_one_
     intent = CreationIntent.objects.get()
     assert twin.creation_marker == intent.marker
     assert not ArtifactPair.objects.exists()  # the twin exists, nothing records it yet
+    # A change made while the worker hangs, dies and restarts must arrive too (invariant 1).
+    service.update_item(int(intent.source_artifact_id), {"summary": "Changed during the crash"})
 
     processes.kill("worker")
     processes.worker()
@@ -128,6 +130,7 @@ def test_worker_killed_between_the_remote_create_and_the_pair_record_leaves_one_
     assert_exactly_one_right_twin_each(ids)
     pair = ArtifactPair.objects.get(a_artifact_id=intent.source_artifact_id)
     assert pair.b_artifact_id == str(twin.pk)  # the twin made before the kill, found by its marker
+    assert LocalItem.objects.get(pk=twin.pk).summary == "Changed during the crash"
     # The killed claim went back to the queue, or gave way to a newer row detection made meanwhile
     # (the detection overlap re-reads the item); either way one completion, by the marker.
     rows = ArtifactActivity.objects.filter(source_side="A", artifact_id=intent.source_artifact_id)

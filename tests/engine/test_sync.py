@@ -178,6 +178,7 @@ def test_crash_between_remote_create_and_pair_record_leaves_one_twin(running, mo
         run(running)
     assert len(items("beta", "WEB")) == 1 and not ArtifactPair.objects.exists()
     monkeypatch.setattr(LocalConnector, "create_artifact", original)
+    change(item, summary="Changed while the worker was dead")  # must reach the twin found by marker
     # The dead worker's claim goes stale; then any worker picks the activity up again.
     ArtifactActivity.objects.update(claimed_at="2000-01-01T00:00:00Z")
     from integrations.models import SyncLock
@@ -186,6 +187,7 @@ def test_crash_between_remote_create_and_pair_record_leaves_one_twin(running, mo
     run(running)
     [twin] = items("beta", "WEB")
     assert twin_of(item).pk == twin.pk
+    assert twin.summary == "Changed while the worker was dead"
     assert ArtifactActivity.objects.get(source_side="A", status="completed").result == "associated"
 
 
