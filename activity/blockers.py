@@ -43,13 +43,20 @@ def blocks_all() -> bool:
     return global_blockers().exists()
 
 
+# A failed change detection (integrations/engine/detection.py) is shown as a blocker of its
+# integration, but stops nothing: detection tries again on its own schedule and clears it when it
+# succeeds, which it could not do if the blocker stopped it; processing reads the repositories
+# itself and fails with its own codes.
+DETECTION_PREFIX = "detection:"
+
+
 def blocks_integration(integration_id: int) -> bool:
     if blocks_all():
         return True
     # JSON containment is not portable across SQLite, PostgreSQL and MariaDB; the list is short.
     return any(
         integration_id in ids
-        for ids in Blocker.objects.filter(impact=Blocker.Impact.AFFECTED).values_list(
-            "integration_ids", flat=True
-        )
+        for ids in Blocker.objects.filter(impact=Blocker.Impact.AFFECTED)
+        .exclude(key__startswith=DETECTION_PREFIX)
+        .values_list("integration_ids", flat=True)
     )

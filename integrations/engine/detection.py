@@ -9,9 +9,13 @@ import datetime as dt
 import logging
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
-from activity.models import ArtifactActivity, ArtifactPair
+from activity.blockers import DETECTION_PREFIX, clear_blocker, raise_blocker
+from activity.models import ArtifactActivity, ArtifactPair, Blocker
+from connectors.errors import ConnectorError
+from integrations.engine import schedule
 from integrations.engine.context import REVISION, IntegrationContext, may_work, other
 from integrations.models import ChangeWatermark, Integration
 
@@ -107,6 +111,53 @@ def detect_side(context: IntegrationContext, side: str, *, full: bool = False) -
     return found
 
 
+def failure_key(integration_id: int, side: str) -> str:
+    return f"{DETECTION_PREFIX}{integration_id}:{side}"
+
+
+def report_failure(context: IntegrationContext, side: str, error: Exception) -> None:
+    """A side whose change detection failed: a blocker of its integration on the Activity screen
+    (and the integration's page) with the code, the specific message, the integration and
+    repository, and when it is tried again. It stops nothing (see ``activity.blockers``): the
+    next detection runs as scheduled and clears it once the side is read again."""
+    integration, collection = context.integration, context.sides[side].collection
+    if isinstance(error, ConnectorError):
+        code, message = error.code, error.message
+    else:  # a bug or an unexpected answer: visible, not only in the worker's log
+        logger.exception("Change detection of %s, side %s, failed unexpectedly", integration.name, side)
+        code, message = "CCRRTT-0001E", f"{type(error).__name__}: {error}"
+    raise_blocker(
+        failure_key(integration.pk, side),
+        code,
+        f"Change detection in “{collection.name}” (side {side}) of integration “{integration.name}” "
+        f"failed: {message} It is tried again at the next change detection "
+        f"({schedule.cadence(integration)}); this clears when it succeeds.",
+        impact=Blocker.Impact.AFFECTED,
+        integration_ids=[integration.pk],
+        related=[
+            {
+                "label": f"Integration “{integration.name}”",
+                "url": reverse("integration-edit", args=[integration.pk]),
+            },
+            {
+                "label": f"Repository “{collection.repository.label}”",
+                "url": reverse("repository-edit", args=[collection.repository.pk]),
+            },
+        ],
+    )
+
+
+def detect_and_report(context: IntegrationContext, side: str, *, full: bool) -> int:
+    """One side; a failure is reported and does not keep the other side from being read."""
+    try:
+        found = detect_side(context, side, full=full)
+    except Exception as error:
+        report_failure(context, side, error)
+        return 0
+    clear_blocker(failure_key(context.integration.pk, side))
+    return found
+
+
 def detect(integration_id: int, *, full: bool = False) -> int:
     integration = Integration.objects.select_related("collection_a", "collection_b").get(pk=integration_id)
     allowed, reason = may_work(integration)
@@ -115,7 +166,7 @@ def detect(integration_id: int, *, full: bool = False) -> int:
         return 0
     context = IntegrationContext.load(integration_id)
     try:
-        found = sum(detect_side(context, side, full=full) for side in ("A", "B"))
+        found = sum(detect_and_report(context, side, full=full) for side in ("A", "B"))
     finally:
         context.close()
     Integration.objects.filter(pk=integration_id).update(last_change_detected=timezone.now())

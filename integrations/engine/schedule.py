@@ -77,6 +77,17 @@ def detection_schedule(integration) -> dict:
     return {"interval": _interval_row(default.interval), "crontab": None}
 
 
+def cadence(integration) -> str:
+    """How often change detection runs for this integration, in words (for messages)."""
+    from integrations.models import ChangeDetectionSettings
+
+    default = ChangeDetectionSettings.get()
+    cron = integration.detection_cron or ("" if integration.detection_interval else default.cron)
+    if cron:
+        return describe(cron).lower()
+    return f"every {integration.detection_interval or default.interval} seconds"
+
+
 def sync_integration(integration) -> None:
     """Write (or remove) the beat entries of one integration."""
     from django_celery_beat.models import PeriodicTask
