@@ -79,3 +79,32 @@ def test_changes_made_while_hub_is_stopped_arrive_when_it_starts_again(fast, pro
         processes,
     )
     assert len(items("beta", "WEB")) == 2
+
+
+def test_changes_made_while_the_worker_restarts_arrive(fast, processes):
+    processes.worker()
+    processes.beat()
+    first, other = new_item("alpha", "DEMO", "Before the restart"), new_item("alpha", "DEMO", "Other")
+    wait_for(
+        lambda: twin_summary(first) == "Before the restart" and twin_summary(other) == "Other",
+        60,
+        "no twins before the restart",
+        processes,
+    )
+    processes.kill("worker")  # beat keeps scheduling detection; its messages wait in the broker
+    change(first, summary="Changed in alpha while the worker was down")
+    pair = ArtifactPair.objects.get(a_artifact_id=str(other.pk))
+    change(LocalItem.objects.get(pk=int(pair.b_artifact_id)), summary="Changed in beta while it was down")
+    second = new_item("alpha", "DEMO", "Created while the worker was down")
+    processes.worker()
+    wait_for(
+        lambda: (
+            twin_summary(first) == "Changed in alpha while the worker was down"
+            and twin_summary(second) == "Created while the worker was down"
+            and LocalItem.objects.get(pk=other.pk).summary == "Changed in beta while it was down"
+        ),
+        60,
+        "changes made while the worker restarted did not arrive",
+        processes,
+    )
+    assert len(items("alpha", "DEMO")) == len(items("beta", "WEB")) == 3
