@@ -4,8 +4,10 @@ mapping lines and a connector opened on demand."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 from activity.blockers import blocks_integration
+from hub.fields import MASK
 from integrations.engine import mapping
 from integrations.engine.routing import RouteRow
 from integrations.models import Integration
@@ -81,6 +83,20 @@ class IntegrationContext:
     def close(self) -> None:
         for side in self.sides.values():
             side.close()
+
+    def masked(self, text: str) -> str:
+        """``text`` with both repositories' secrets hidden. Connectors keep secrets out of their
+        messages, but an unexpected error's text (a library quoting a URL with credentials, say) is
+        shown on the Activity screen and logged as it is, and secrets never leave the instance."""
+        try:
+            settings = [side.repository.settings() for side in self.sides.values()]
+        except Exception:  # not unsealable now: then no connector of this process can have used them
+            return text
+        for each in settings:
+            for secret in (each.password, each.token, each.proxy_password):
+                if secret:
+                    text = text.replace(secret, MASK).replace(quote(secret, safe=""), MASK)
+        return text
 
 
 def may_work(integration: Integration) -> tuple[bool, str]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import traceback
 
 from django.db import transaction
 from django.urls import reverse
@@ -122,10 +123,15 @@ def report_failure(context: IntegrationContext, side: str, error: Exception) -> 
     next detection runs as scheduled and clears it once the side is read again."""
     integration, collection = context.integration, context.sides[side].collection
     if isinstance(error, ConnectorError):
-        code, message = error.code, error.message
+        code, message = error.code, context.masked(error.message)
     else:  # a bug or an unexpected answer: visible, not only in the worker's log
-        logger.exception("Change detection of %s, side %s, failed unexpectedly", integration.name, side)
-        code, message = "CCRRTT-0001E", f"{type(error).__name__}: {error}"
+        logger.error(
+            "Change detection of %s, side %s, failed unexpectedly\n%s",
+            integration.name,
+            side,
+            context.masked(traceback.format_exc()),
+        )
+        code, message = "CCRRTT-0001E", context.masked(f"{type(error).__name__}: {error}")
     raise_blocker(
         failure_key(integration.pk, side),
         code,

@@ -9,6 +9,7 @@ import datetime as dt
 import logging
 import os
 import socket
+import traceback
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -113,8 +114,10 @@ def process(context: IntegrationContext, activity: ArtifactActivity, worker: str
             ),
         )
     except Exception as error:  # a bug or an unexpected answer: visible, and retried on the schedule
-        logger.exception("Processing %s failed unexpectedly", activity)
-        fail(activity, Failure(UNEXPECTED, f"{type(error).__name__}: {error}"))
+        logger.error(
+            "Processing %s failed unexpectedly\n%s", activity, context.masked(traceback.format_exc())
+        )
+        fail(activity, Failure(UNEXPECTED, context.masked(f"{type(error).__name__}: {error}")))
     else:
         Integration.objects.filter(pk=activity.integration_id).update(last_artifact_processed=timezone.now())
 

@@ -3,6 +3,7 @@ message, the related elements and its retry schedule — never only in a log."""
 
 import html
 from datetime import timedelta
+from urllib.parse import quote
 
 import pytest
 from django.utils import timezone
@@ -11,6 +12,7 @@ from activity.models import ArtifactActivity, Blocker
 from connectors.errors import Overloaded, Unreachable
 from connectors.local.connector import LocalConnector
 from integrations.engine import detection, mapping, processing
+from integrations.models import Repository
 from tests.engine.sync import items, new_item, run
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -108,3 +110,35 @@ def test_an_unexpected_exception_in_change_detection_is_a_0001E_blocker(running,
         (detection.failure_key(running.pk, "B"), "CCRRTT-0001E"),
     ]
     assert "ValueError: page cursor out of range" in Blocker.objects.first().message
+
+
+def test_an_error_quoting_a_repository_secret_is_shown_and_logged_with_the_secret_masked(
+    running, admin_client, monkeypatch, caplog
+):
+    secret = "s3cret/beta pass"
+    beta = Repository.objects.get(label="Beta")
+    beta.password = secret
+    beta.save()
+    real_changed_since = LocalConnector.changed_since
+
+    def leaky(self, *args, **kwargs):  # a library's message quoting the URL it was given
+        raise RuntimeError(f"POST https://hub:{quote(secret, safe='')}@beta.example/ refused")
+
+    def beta_leaks(self, *args, **kwargs):
+        if self.tracker.name == "beta":
+            leaky(self)
+        return real_changed_since(self, *args, **kwargs)
+
+    monkeypatch.setattr(LocalConnector, "create_artifact", leaky)
+    monkeypatch.setattr(LocalConnector, "changed_since", beta_leaks)
+    new_item("alpha", "DEMO", "Meets a leaky library")
+    with caplog.at_level("ERROR"):
+        run(running)
+
+    failed, page = failed_activity_on_screen(admin_client)
+    assert failed.message == "RuntimeError: POST https://hub:••••••••@beta.example/ refused"
+    blocker = Blocker.objects.get(key=detection.failure_key(running.pk, "B"))
+    assert "https://hub:••••••••@beta.example/" in blocker.message
+    shown = page + screen(admin_client, "/activity/blockers/") + caplog.text
+    assert "https://hub:••••••••@beta.example/" in caplog.text  # the traceback is logged, masked
+    assert secret not in shown and quote(secret, safe="") not in shown
