@@ -74,6 +74,9 @@ def conflicting_edits(integration, strategy):
 def test_conflict_is_resolved_by_the_strategy(running, strategy, winner):
     item, twin = conflicting_edits(running, strategy)
     assert item.summary == twin.summary == winner
+    before = revisions("alpha"), revisions("beta")
+    run(running)
+    assert (revisions("alpha"), revisions("beta")) == before  # the resolution's writes do not bounce
 
 
 def test_conflict_with_error_strategy_fails_with_50002E_showing_both_values(running):
