@@ -120,6 +120,15 @@ def settle(activity: ArtifactActivity, error: BaseException) -> None:
         fail(activity, failure)
 
 
+def written_by_hub(pair: ArtifactPair, side: str, artifact) -> bool:
+    """Whether ``artifact`` is still at the revision Hub last synchronized for this pair: then it has
+    not changed since, and there is nothing to take from it. This is what detection checks too; an
+    artifact detected while Hub was creating it as a twin (its pair not yet recorded) arrives here
+    as such an echo, and costs no further reads."""
+    revision = (getattr(pair, f"{side.lower()}_snapshot") or {}).get(REVISION)
+    return bool(artifact is not None and artifact.revision and revision == artifact.revision)
+
+
 class Batch:
     """The claimed activities of one integration, processed together where that saves round trips
     to the database and the tools: their artifact locks are taken in one statement, the source
@@ -164,20 +173,25 @@ class Batch:
         """Update what is paired; return what is to be created."""
         artifacts = self.read_sources(activities)
         pairs = self.pairs_of(activities)
-        creations = []
+        creations, unchanged = [], []
         for activity in activities:
             processor = Processor(self.context, activity, self.holder, held=held)
             try:
                 pair = pairs.get((activity.source_side, activity.artifact_id))
+                artifact = artifacts.get((activity.source_side, activity.artifact_id))
                 if pair is not None and not activity.recreate:
+                    if written_by_hub(pair, activity.source_side, artifact):
+                        unchanged.append(activity.pk)
+                        continue
                     processor.run()  # re-reads the pair and both artifacts under both locks
                     continue
-                artifact = artifacts.get((activity.source_side, activity.artifact_id))
                 if artifact is None:  # not in the batch read: read it alone (its own error, if any)
                     artifact = processor.read_source()
                 creations.append(processor.prepare_creation(artifact, pair))
             except Exception as error:  # noqa: BLE001 - classified and shown on the Activity screen
                 settle(activity, error)
+        # Nothing happened for these: no rows to show (as for every activity that ends in Done).
+        ArtifactActivity.objects.filter(pk__in=unchanged).delete()
         return creations
 
     def read_sources(self, activities) -> dict[tuple[str, str], Any]:
