@@ -34,7 +34,7 @@ from integrations.models import (
     Route,
 )
 from integrations.services import set_projects
-from tests.connectors.peers import MARKER_FIELD, MEMBER_EMAIL, MEMBER_LOGIN, redmine_peer_server  # noqa: F401
+from tests.connectors.peers import MARKER_FIELD, MEMBER_EMAIL, MEMBER_LOGIN
 from tests.engine.sync import HIGH_PRIORITY_CREATED_ONLY, change, items, new_item, run
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -108,7 +108,7 @@ class Redmine:
 
 
 @pytest.fixture
-def redmine(redmine_peer_server):  # noqa: F811 - the session fixture imported above
+def redmine(redmine_peer_server):
     admin = Redmine(redmine_peer_server)
     yield admin
     admin.rest.close()
