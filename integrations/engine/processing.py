@@ -663,8 +663,11 @@ class Processor:
         twin_after = mapping.to_model(self.target.lines, twin.fields)
         new_target = dict(target_snapshot)
         for key, value in twin_after.items():
-            unchanged_there = twin_model.get(key) == target_snapshot.get(key, object())
-            if key in plan.write or unchanged_there or self.equivalent(key, model.get(key), value):
+            # Only what Hub wrote, or what equals the source anyway, is synchronized now. Any other
+            # field keeps its snapshot value even if the read-back differs: someone may have changed
+            # it between Hub's read and its write (Redmine cannot refuse a write, it has no optimistic
+            # concurrency), and that change must still count as a change of the twin.
+            if key in plan.write or self.equivalent(key, model.get(key), value):
                 new_target[key] = value
         snapshot(pair, self.source.name, model, artifact.revision)
         snapshot(pair, self.target.name, new_target, twin.revision)

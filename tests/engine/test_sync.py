@@ -4,7 +4,15 @@ import pytest
 
 from activity.models import ArtifactActivity, ArtifactPair
 from metrics.models import DailyCount
-from tests.engine.sync import change, hold_as_another_worker, items, new_item, revisions, run
+from tests.engine.sync import (
+    HIGH_PRIORITY_CREATED_ONLY,
+    change,
+    hold_as_another_worker,
+    items,
+    new_item,
+    revisions,
+    run,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -119,11 +127,7 @@ def test_target_deleted_fails_with_50001E_and_recreate_makes_a_new_twin(running)
 
 
 def test_filters_keep_out_of_scope_items_from_being_created(running):
-    running.filters = {
-        "combine": "and",
-        "applies_to": "creation",
-        "conditions": [{"field": "priority", "operator": "equals", "value": "high"}],
-    }
+    running.filters = HIGH_PRIORITY_CREATED_ONLY
     running.save()
     new_item("alpha", "DEMO", "Low one", priority="low")
     new_item("alpha", "DEMO", "High one", priority="high")
