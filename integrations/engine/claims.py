@@ -28,22 +28,35 @@ STALE = dt.timedelta(minutes=10)
 LOCK_STALE = dt.timedelta(minutes=10)
 
 
-def due(now: dt.datetime):
-    return ArtifactActivity.objects.filter(
-        Q(status=Status.PENDING) | Q(status=Status.FAILED, next_retry_at__lte=now)
-    )
+# The order of the activity_claim_order index (status, -priority, created): the scan stops after
+# ``limit`` rows instead of sorting every pending one.
+CLAIM_ORDER = ("-priority", "created")
 
 
 def claim(worker: str, integration_ids: Iterable[int], limit: int = 50) -> list[ArtifactActivity]:
+    """Take up to ``limit`` due activities: highest priority first, then oldest.
+
+    Pending and failed-and-due rows are asked for separately, each through its own index (one
+    query with ``OR`` scans every row of the integration, completed ones included — with the
+    100,000 completed activities the ledger keeps, that is most of a second per claim). Rows locked
+    beyond ``limit`` are let go when the transaction ends."""
     now = timezone.now()
     ids = list(integration_ids)
     if not ids:
         return []
     with transaction.atomic():
-        rows = due(now).filter(integration_id__in=ids).order_by("-priority", "created", "id")
-        if connection.features.has_select_for_update_skip_locked:
-            rows = rows.select_for_update(skip_locked=True)
-        claimed = list(rows[:limit])
+        candidates = []
+        for rows in (
+            ArtifactActivity.objects.filter(status=Status.PENDING, integration_id__in=ids),
+            ArtifactActivity.objects.filter(
+                status=Status.FAILED, next_retry_at__lte=now, integration_id__in=ids
+            ),
+        ):
+            rows = rows.order_by(*CLAIM_ORDER)
+            if connection.features.has_select_for_update_skip_locked:
+                rows = rows.select_for_update(skip_locked=True)
+            candidates += rows[:limit]
+        claimed = sorted(candidates, key=lambda a: (-a.priority, a.created, a.id))[:limit]
         if claimed:
             ArtifactActivity.objects.filter(id__in=[a.id for a in claimed]).update(
                 status=Status.PROCESSING, claimed_by=worker, claimed_at=now, waiting_key=None, updated=now
@@ -119,14 +132,6 @@ def _lock_name(key: str) -> str:
 
 
 def _try_lock(key: str, holder: str) -> bool:
-    vendor = connection.vendor
-    with connection.cursor() as cursor:
-        if vendor == "postgresql":
-            cursor.execute("SELECT pg_try_advisory_lock(%s)", [_advisory_id(key)])
-            return bool(cursor.fetchone()[0])
-        if vendor == "mysql":
-            cursor.execute("SELECT GET_LOCK(%s, 0)", [_lock_name(key)])
-            return cursor.fetchone()[0] == 1
     try:
         with transaction.atomic():
             SyncLock.objects.create(key=key, holder=holder, acquired=timezone.now())
@@ -135,30 +140,61 @@ def _try_lock(key: str, holder: str) -> bool:
     return True
 
 
-def _unlock(keys: list[str], holder: str) -> None:
-    vendor = connection.vendor
+# (PostgreSQL function, MySQL/MariaDB function) of the session advisory locks
+TAKE = ("pg_try_advisory_lock", "GET_LOCK")
+RELEASE = ("pg_advisory_unlock", "RELEASE_LOCK")
+
+
+def _advisory(functions: tuple[str, str], keys: list[str]) -> list[bool] | None:
+    """Call one advisory-lock function for every key in one statement; None where the database has
+    no advisory locks."""
+    postgres, mysql = functions
     with connection.cursor() as cursor:
-        for key in keys:
-            if vendor == "postgresql":
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [_advisory_id(key)])
-            elif vendor == "mysql":
-                cursor.execute("SELECT RELEASE_LOCK(%s)", [_lock_name(key)])
-    if vendor not in ("postgresql", "mysql"):
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"SELECT k, {postgres}(k) FROM unnest(%s::bigint[]) AS k",  # noqa: S608 - our constants
+                [[_advisory_id(key) for key in keys]],
+            )
+            answers = dict(cursor.fetchall())
+            return [bool(answers[_advisory_id(key)]) for key in keys]
+        if connection.vendor == "mysql":
+            wait = ", 0" if mysql == "GET_LOCK" else ""
+            cursor.execute(
+                "SELECT " + ", ".join([f"{mysql}(%s{wait})"] * len(keys)), [_lock_name(k) for k in keys]
+            )
+            return [answer == 1 for answer in cursor.fetchone()]
+    return None
+
+
+def lock_many(keys: Iterable[str], holder: str) -> set[str]:
+    """Take as many of ``keys`` as are free, without waiting; returns the keys now held.
+
+    PostgreSQL and MySQL/MariaDB: session advisory locks, all in one statement — no write, and the
+    server drops them when a killed worker's connection goes. Elsewhere: a ``SyncLock`` row per key
+    (insert-to-acquire), cleaned up when its holder is found dead or stale."""
+    keys = list(dict.fromkeys(keys))
+    if not keys:
+        return set()
+    answers = _advisory(TAKE, keys)
+    if answers is None:
+        return {key for key in keys if _try_lock(key, holder)}
+    return {key for key, taken in zip(keys, answers, strict=True) if taken}
+
+
+def unlock_many(keys: Iterable[str], holder: str) -> None:
+    keys = list(keys)
+    if keys and _advisory(RELEASE, keys) is None:
         SyncLock.objects.filter(key__in=keys, holder=holder).delete()
 
 
 @contextmanager
 def locked(keys: list[str], holder: str):
-    """Hold the locks of ``keys``. PostgreSQL and MySQL/MariaDB: session advisory locks — no write,
-    and the server drops them when a killed worker's connection goes. Elsewhere: a ``SyncLock`` row
-    (insert-to-acquire), cleaned up when its holder is found dead or stale."""
-    taken: list[str] = []
+    """Hold the locks of all ``keys`` for the block, or raise ``Busy`` holding none."""
+    taken = lock_many(keys, holder)
     try:
-        for key in keys:
-            if not _try_lock(key, holder):
-                raise Busy(f"Another worker is synchronizing this artifact ({key}); trying again shortly.")
-            taken.append(key)
+        if len(taken) < len(set(keys)):
+            busy = next(key for key in keys if key not in taken)
+            raise Busy(f"Another worker is synchronizing this artifact ({busy}); trying again shortly.")
         yield
     finally:
-        if taken:
-            _unlock(taken, holder)
+        unlock_many(taken, holder)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
+from django.db import models
+
 from activity.blockers import blocks_integration
 from hub.fields import MASK
 from integrations.engine import mapping
@@ -40,9 +42,9 @@ class SideContext:
 
     @property
     def capabilities(self):
-        from connectors import registry
-
-        return registry.connector_class(self.repository.kind).capabilities
+        # The connector's own, not its class's: some depend on the repository's settings (Redmine
+        # stores a creation marker only when a marker custom field is configured).
+        return self.connector.capabilities
 
     @property
     def artifact_type(self) -> str:
@@ -85,18 +87,35 @@ class IntegrationContext:
             side.close()
 
     def masked(self, text: str) -> str:
-        """``text`` with both repositories' secrets hidden. Connectors keep secrets out of their
-        messages, but an unexpected error's text (a library quoting a URL with credentials, say) is
-        shown on the Activity screen and logged as it is, and secrets never leave the instance."""
-        try:
-            settings = [side.repository.settings() for side in self.sides.values()]
-        except Exception:  # not unsealable now: then no connector of this process can have used them
-            return text
-        for each in settings:
-            for secret in (each.password, each.token, each.proxy_password):
-                if secret:
-                    text = text.replace(secret, MASK).replace(quote(secret, safe=""), MASK)
+        return masked(text, [side.repository for side in self.sides.values()])
+
+
+def masked(text: str, repositories) -> str:
+    """``text`` with these repositories' secrets hidden. Connectors keep secrets out of their
+    messages, but an unexpected error's text (a library quoting a URL with credentials, say) is
+    shown on the Activity screen and logged as it is, and secrets never leave the instance."""
+    try:
+        settings = [repository.settings() for repository in repositories]
+    except Exception:  # not unsealable now: then no connector of this process can have used them
         return text
+    for each in settings:
+        for secret in (each.password, each.token, each.proxy_password):
+            if secret:
+                text = text.replace(secret, MASK).replace(quote(secret, safe=""), MASK)
+    return text
+
+
+def mask_secrets(integration_id: int, text: str) -> str:
+    """``masked`` for the two repositories of an integration (read from the database)."""
+    from integrations.models import Repository
+
+    return masked(
+        text,
+        Repository.objects.filter(
+            models.Q(collections__integrations_as_a=integration_id)
+            | models.Q(collections__integrations_as_b=integration_id)
+        ).distinct(),
+    )
 
 
 def may_work(integration: Integration) -> tuple[bool, str]:

@@ -75,8 +75,10 @@ def record_changes(context: IntegrationContext, side: str, project: str, items) 
     return len(items)
 
 
-def detect_side(context: IntegrationContext, side: str, *, full: bool = False) -> int:
-    """One pass over every project of one side; returns the number of activities recorded."""
+def detect_side(context: IntegrationContext, side: str, *, full: bool = False, on_recorded=None) -> int:
+    """One pass over every project of one side; returns the number of activities recorded.
+    ``on_recorded(n)`` is told of each page's committed activities, so workers can start on them
+    while later pages are still being read."""
     integration, found = context.integration, 0
     side_context = context.sides[side]
     for project in side_context.collection.project_ids():
@@ -95,7 +97,10 @@ def detect_side(context: IntegrationContext, side: str, *, full: bool = False) -
                 page_size=PAGE_SIZE,
             )
             server_time = server_time or page.server_time
-            found += record_changes(context, side, project, page.items)
+            recorded = record_changes(context, side, project, page.items)
+            if recorded and on_recorded is not None:
+                on_recorded(recorded)
+            found += recorded
             if page.items:
                 last = max(item.updated for item in page.items)
                 newest = last if newest is None else max(newest, last)
@@ -153,10 +158,10 @@ def report_failure(context: IntegrationContext, side: str, error: Exception) -> 
     )
 
 
-def detect_and_report(context: IntegrationContext, side: str, *, full: bool) -> int:
+def detect_and_report(context: IntegrationContext, side: str, *, full: bool, on_recorded=None) -> int:
     """One side; a failure is reported and does not keep the other side from being read."""
     try:
-        found = detect_side(context, side, full=full)
+        found = detect_side(context, side, full=full, on_recorded=on_recorded)
     except Exception as error:
         report_failure(context, side, error)
         return 0
@@ -164,7 +169,7 @@ def detect_and_report(context: IntegrationContext, side: str, *, full: bool) -> 
     return found
 
 
-def detect(integration_id: int, *, full: bool = False) -> int:
+def detect(integration_id: int, *, full: bool = False, on_recorded=None) -> int:
     integration = Integration.objects.select_related("collection_a", "collection_b").get(pk=integration_id)
     allowed, reason = may_work(integration)
     if not allowed:
@@ -172,7 +177,9 @@ def detect(integration_id: int, *, full: bool = False) -> int:
         return 0
     context = IntegrationContext.load(integration_id)
     try:
-        found = sum(detect_and_report(context, side, full=full) for side in ("A", "B"))
+        found = sum(
+            detect_and_report(context, side, full=full, on_recorded=on_recorded) for side in ("A", "B")
+        )
     finally:
         context.close()
     Integration.objects.filter(pk=integration_id).update(last_change_detected=timezone.now())

@@ -3,10 +3,11 @@ and before the engine records the pair.
 
 Only a test imports this, into its own ``celery -A hub worker`` subprocess, with ``--include
 tests.engine.crash_point`` (see ``Processes.worker(include=...)``); Hub never imports it, and no
-production code path has a hook for it. On import it wraps ``LocalConnector.create_artifact`` of
-that one process: the real create runs and commits (``service.create_item`` is its own
-transaction), then the wrapper writes the new twin's id to the file named by
-``HUB_TEST_CRASH_SENTINEL`` and blocks for good. The test waits for the file, checks the database
+production code path has a hook for it. On import it wraps ``LocalConnector.create_artifact`` and
+``create_artifacts`` (the engine creates a batch's twins together where the tool can) of that one
+process: the real create runs and commits (the local tracker's service is its own transaction),
+then the wrapper writes the new twins' ids to the file named by ``HUB_TEST_CRASH_SENTINEL`` and
+blocks for good. The test waits for the file, checks the database
 is in the state the crash is about (twin in the target, creation intent, no pair) and kills the
 worker with SIGKILL. A SIGKILL at a random moment rarely lands in this window, which is why the
 random-kill test alone does not prove invariant 2.
@@ -21,13 +22,17 @@ from pathlib import Path
 from connectors.local.connector import LocalConnector
 
 SENTINEL = Path(os.environ["HUB_TEST_CRASH_SENTINEL"])
-_real_create = LocalConnector.create_artifact
 
 
-def create_then_hang(self, *args, **kwargs):
-    twin = _real_create(self, *args, **kwargs)
-    SENTINEL.write_text(twin.id)
-    threading.Event().wait()  # never set: the test kills this process here
+def hang_after(create):
+    def create_then_hang(self, *args, **kwargs):
+        created = create(self, *args, **kwargs)
+        twins = created if isinstance(created, list) else [created]
+        SENTINEL.write_text(",".join(twin.id for twin in twins))
+        threading.Event().wait()  # never set: the test kills this process here
+
+    return create_then_hang
 
 
-LocalConnector.create_artifact = create_then_hang
+for name in ("create_artifact", "create_artifacts"):
+    setattr(LocalConnector, name, hang_after(getattr(LocalConnector, name)))

@@ -60,6 +60,7 @@ def test_a_transient_connector_error_is_shown_with_its_code_and_retried_at_the_s
         raise Overloaded("Beta is under too much load.", retry_after=600)  # the server asked for 10 min
 
     monkeypatch.setattr(LocalConnector, "create_artifact", unreachable)
+    monkeypatch.setattr(LocalConnector, "create_artifacts", unreachable)
     new_item("alpha", "DEMO", "Waits for beta")
     run(running)
 
@@ -130,6 +131,7 @@ def test_an_error_quoting_a_repository_secret_is_shown_and_logged_with_the_secre
         return real_changed_since(self, *args, **kwargs)
 
     monkeypatch.setattr(LocalConnector, "create_artifact", leaky)
+    monkeypatch.setattr(LocalConnector, "create_artifacts", leaky)
     monkeypatch.setattr(LocalConnector, "changed_since", beta_leaks)
     new_item("alpha", "DEMO", "Meets a leaky library")
     with caplog.at_level("ERROR"):

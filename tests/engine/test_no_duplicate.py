@@ -20,15 +20,27 @@ class WorkerDied(BaseException):
     """Stands for the worker process dying: nothing after it runs, not even the failure handling."""
 
 
-def die_after_the_remote_create(monkeypatch):
-    real = LocalConnector.create_artifact
+CREATES = ("create_artifact", "create_artifacts")  # one by one, or a batch's twins together
 
-    def create_then_die(self, *args, **kwargs):
-        real(self, *args, **kwargs)
-        raise WorkerDied
 
-    monkeypatch.setattr(LocalConnector, "create_artifact", create_then_die)
+def die_after_the_remote_create(monkeypatch) -> dict:
+    real = {name: getattr(LocalConnector, name) for name in CREATES}
+
+    def then_die(create):
+        def create_then_die(self, *args, **kwargs):
+            create(self, *args, **kwargs)
+            raise WorkerDied
+
+        return create_then_die
+
+    for name in CREATES:
+        monkeypatch.setattr(LocalConnector, name, then_die(real[name]))
     return real
+
+
+def restore(monkeypatch, real: dict) -> None:
+    for name, create in real.items():
+        monkeypatch.setattr(LocalConnector, name, create)
 
 
 def the_dead_workers_claims_go_stale():
@@ -43,7 +55,7 @@ def test_an_unpaired_twin_seen_from_the_other_side_waits_instead_of_getting_a_tw
     item = new_item("alpha", "DEMO", "Made in alpha")
     with pytest.raises(WorkerDied):
         run(running)
-    monkeypatch.setattr(LocalConnector, "create_artifact", real)
+    restore(monkeypatch, real)
     [twin] = items("beta", "WEB")
     assert CreationIntent.objects.exists() and not ArtifactPair.objects.exists()
 
@@ -68,7 +80,7 @@ def test_without_a_creation_marker_a_possible_earlier_create_stops_with_17016E(r
     new_item("alpha", "DEMO", "Maybe created")
     with pytest.raises(WorkerDied):
         run(running)
-    monkeypatch.setattr(LocalConnector, "create_artifact", real)
+    restore(monkeypatch, real)
 
     the_dead_workers_claims_go_stale()
     run(running)

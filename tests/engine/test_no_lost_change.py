@@ -42,14 +42,19 @@ def test_a_change_made_while_detection_pages_is_detected_next_time(running, monk
 
 def test_a_change_made_while_its_activity_is_processed_arrives(running, monkeypatch):
     item = new_item("alpha", "DEMO", "Being synchronized")
-    real = LocalConnector.create_artifact
 
-    def create_then_someone_edits_the_source(self, *args, **kwargs):
-        twin = real(self, *args, **kwargs)
-        change(item, summary="Edited while Hub wrote the twin")  # after Hub's fresh read
-        return twin
+    def then_someone_edits_the_source(create):
+        def create_then_edit(self, *args, **kwargs):
+            created = create(self, *args, **kwargs)
+            change(item, summary="Edited while Hub wrote the twin")  # after Hub's fresh read
+            return created
 
-    monkeypatch.setattr(LocalConnector, "create_artifact", create_then_someone_edits_the_source)
+        return create_then_edit
+
+    for name in ("create_artifact", "create_artifacts"):  # one by one, or a batch's twins together
+        monkeypatch.setattr(
+            LocalConnector, name, then_someone_edits_the_source(getattr(LocalConnector, name))
+        )
     run(running)
     [twin] = items("beta", "WEB")
     assert twin.summary == "Edited while Hub wrote the twin"
