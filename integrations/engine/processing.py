@@ -693,7 +693,10 @@ class Processor:
             if key in plan.write or self.equivalent(key, model.get(key), value):
                 new_target[key] = value
         snapshot(pair, self.source.name, model, artifact.revision)
-        snapshot(pair, self.target.name, new_target, twin.revision)
+        # A twin that differs from what is synchronized now carries a change Hub did not make: its
+        # revision must not pass for Hub's own write, or detection (and the batch) would skip it.
+        changed_there = any(new_target.get(key) != value for key, value in twin_after.items())
+        snapshot(pair, self.target.name, new_target, "" if changed_there else twin.revision)
         set_side(pair, self.source.name, artifact)
         set_side(pair, self.target.name, twin)
         pair.last_synced_at = timezone.now()
