@@ -100,7 +100,7 @@ def process(context: IntegrationContext, activity: ArtifactActivity, worker: str
         fail(activity, failure)
     except conflicts.ConflictFailed as conflict:
         fail(activity, Failure(conflict.code, str(conflict)))
-    except (mapping.MappingFailed, routing.RouteMissing) as problem:
+    except (mapping.MappingFailed, routing.RoutingFailed) as problem:
         fail(activity, Failure(problem.code, str(problem)))
     except ConnectorError as error:
         fail(
@@ -261,7 +261,9 @@ class Processor:
             raise Done("filtered out")
         if not conflicts.flows(integration.creation_flow, self.source.name) and not activity.recreate:
             raise Done("the creation flow does not go this way")
-        project = routing.target_project(self.context.routes, self.source.name, artifact.project)
+        project = routing.target_project(
+            self.context.routes, self.source.name, artifact.project, model, artifact.formatted_id
+        )
         activity.target_project = project
         if CreationIntent.objects.filter(
             integration=integration,

@@ -105,18 +105,30 @@ class Integration(models.Model):
 
 
 class Route(models.Model):
-    """Which project of collection A pairs with which project of collection B, in which direction."""
+    """Which project of collection A pairs with which project of collection B, in which direction,
+    and for which artifacts.
+
+    ``condition`` is empty (every artifact of the project takes the route) or one condition on a
+    model field, shaped like an artifact filter's: ``{"field": key, "operator": op, "value": …}``.
+    The routes leaving one project are tried in ``position`` order and the first whose condition
+    holds gives the target project (``integrations.engine.routing``)."""
 
     integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="routes")
     project_a = models.CharField("project in A", max_length=200, blank=True)
     project_b = models.CharField("project in B", max_length=200, blank=True)
     direction = models.CharField(max_length=10, choices=Flow.choices, default=Flow.BOTH)
+    condition = models.JSONField(default=dict, blank=True)
+    position = models.PositiveIntegerField(default=0)
 
     class Meta:
-        ordering = ["id"]
+        ordering = ["position", "id"]
         constraints = [
             models.UniqueConstraint(fields=["integration", "project_a", "project_b"], name="route_unique")
         ]
 
     def __str__(self) -> str:
-        return f"{self.project_a or '?'} ↔ {self.project_b or '?'}"
+        from integrations.engine.routing import describe_condition
+
+        arrow = {Flow.A_TO_B: "→", Flow.B_TO_A: "←"}.get(self.direction, "↔")
+        when = f" {describe_condition(self.condition)}" if self.condition else ""
+        return f"{self.project_a or '?'} {arrow} {self.project_b or '?'}{when}"

@@ -30,15 +30,22 @@ def _model_fields(integration: Integration):
     return list(collection.model.fields.all()) if collection and collection.model_id else []
 
 
+def _routes_formset(integration: Integration, data=None):
+    return RouteFormSet(
+        data,
+        instance=integration,
+        prefix="routes",
+        form_kwargs={"integration": integration, "model_fields": _model_fields(integration)},
+    )
+
+
 def _page(request, integration: Integration, **forms):
     context = {
         "integration": integration,
         "state": services.state(integration),
         "blockers": validation.problems_of_integration(integration.pk),
         "general": IntegrationForm(instance=integration),
-        "routes": RouteFormSet(
-            instance=integration, prefix="routes", form_kwargs={"integration": integration}
-        ),
+        "routes": _routes_formset(integration),
         "filter_settings": FilterSettingsForm(
             initial=integration.filters or {"combine": "and", "applies_to": "both"}
         ),
@@ -79,20 +86,18 @@ def integration_edit(request, pk: int):
 @require_POST
 def integration_routes(request, pk: int):
     integration = get_object_or_404(Integration, pk=pk)
-    formset = RouteFormSet(
-        request.POST, instance=integration, prefix="routes", form_kwargs={"integration": integration}
-    )
+    formset = _routes_formset(integration, request.POST)
     if not formset.is_valid():
         return _page(request, integration, routes=formset)
     with change(request, ElementType.INTEGRATION, integration) as rec:
-        for form in formset.forms:
-            if form in formset.deleted_forms:
-                if form.instance.pk:
-                    form.instance.delete()
-            elif form.has_changed() or form.instance.pk:
-                route = form.save(commit=False)
-                route.integration = integration
-                route.save()
+        for form in formset.deleted_forms:
+            if form.instance.pk:
+                form.instance.delete()
+        # The order the administrator gave is the order routes leaving one project are tried in.
+        for position, form in enumerate(formset.ordered_forms):
+            route = form.save(commit=False)
+            route.integration, route.position = integration, position
+            route.save()
         rec.done(integration)
     messages.success(request, "Routes saved.")
     return redirect("integration-edit", pk)
