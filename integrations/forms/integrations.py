@@ -132,7 +132,7 @@ class RouteForm(forms.ModelForm):
     when_operator = forms.ChoiceField(
         label="Operator", choices=OPERATOR_CHOICES, required=False, initial="equals"
     )
-    when_value = forms.CharField(label="Value", required=False, help_text=VALUE_HELP)
+    when_value = forms.CharField(label="Value", required=False)  # the table explains values below it
 
     class Meta:
         model = Route
