@@ -72,6 +72,7 @@ INTEGRATION_FIELDS = (
     "filters",
     "field_flows",
     "conflict_strategy",
+    "unmatched_routing",
     "comment_flow",
     "attachment_flow",
     "detection_interval",
@@ -226,6 +227,11 @@ def apply(element_type: str, data: dict[str, Any], existing=None):
     for name in INTEGRATION_FIELDS:
         if name in data:
             setattr(obj, name, data[name])
+    if obj.unmatched_routing not in Integration.Unmatched.values:
+        raise ValueError(
+            f"unmatched_routing is “{obj.unmatched_routing}”, "
+            f"not one of {', '.join(Integration.Unmatched.values)}"
+        )
     obj.collection_a = _by_name(RepositoryCollection, data.get("collection_a"), "Collection")
     obj.collection_b = _by_name(RepositoryCollection, data.get("collection_b"), "Collection")
     obj.save()

@@ -410,6 +410,7 @@ class IntegrationSerializer(serializers.ModelSerializer):
             "collection_a",
             "collection_b",
             "routes",
+            "unmatched_routing",
             "creation_flow",
             "filters",
             "field_flows",

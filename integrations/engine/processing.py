@@ -262,8 +262,15 @@ class Processor:
         if not conflicts.flows(integration.creation_flow, self.source.name) and not activity.recreate:
             raise Done("the creation flow does not go this way")
         project = routing.target_project(
-            self.context.routes, self.source.name, artifact.project, model, artifact.formatted_id
+            self.context.routes,
+            self.source.name,
+            artifact.project,
+            model,
+            artifact.formatted_id,
+            ignore_unmatched=integration.unmatched_routing == integration.Unmatched.IGNORE,
         )
+        if project is None:
+            raise Done("no route condition holds, and the integration ignores such artifacts")
         activity.target_project = project
         if CreationIntent.objects.filter(
             integration=integration,

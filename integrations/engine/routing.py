@@ -112,17 +112,25 @@ def describe_condition(condition: Mapping[str, Any] | None) -> str:
 
 
 def target_project(
-    routes: Iterable[RouteRow], source: str, project: str, model: Mapping[str, Any], artifact: str = ""
-) -> str:
+    routes: Iterable[RouteRow],
+    source: str,
+    project: str,
+    model: Mapping[str, Any],
+    artifact: str = "",
+    *,
+    ignore_unmatched: bool = False,
+) -> str | None:
     """The other side's project for an artifact of ``project`` on side ``source``: the first route
     leaving that project (in the order the administrator gave) whose condition the artifact's model
-    values meet."""
+    values meet. None when it meets none and the integration ignores such artifacts."""
     tried = [route for route in routes if route.leaves(source, project)]
     if not tried:
         raise RouteMissing(f"No route takes project “{project}” of side {source} to the other side.")
     for route in tried:
         if not route.condition or condition_holds(route.condition, model):
             return route.project_b if source == "A" else route.project_a
+    if ignore_unmatched:
+        return None
     raise NoRouteMatches(
         f"Artifact {artifact or '?'} of project “{project}” (side {source}) meets the condition of none of "
         f"the routes leaving that project; tried in order: {'; '.join(r.describe(source) for r in tried)}."

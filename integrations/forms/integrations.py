@@ -178,6 +178,21 @@ class RouteForm(forms.ModelForm):
         return super().save(commit)
 
 
+class RoutingSettingsForm(forms.ModelForm):
+    """Saved with the routes: what happens to an artifact that meets no route condition."""
+
+    class Meta:
+        model = Integration
+        fields = ["unmatched_routing"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unmatched_routing"].required = False  # not posted: keep what is set
+
+    def clean_unmatched_routing(self):
+        return self.cleaned_data["unmatched_routing"] or self.instance.unmatched_routing
+
+
 RouteFormSet = forms.inlineformset_factory(
     Integration, Route, form=RouteForm, extra=1, can_delete=True, can_order=True
 )

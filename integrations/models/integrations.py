@@ -27,6 +27,14 @@ class ConflictStrategy(models.TextChoices):
     B_WINS = "b_wins", "Collection B wins"
 
 
+class Unmatched(models.TextChoices):
+    """What happens to an artifact that meets none of the conditions of the routes leaving its
+    project (a route without a condition, placed last, is the default route)."""
+
+    ERROR = "error", "Error (CCRRTT-17008E), retried until the routes or the artifact change"
+    IGNORE = "ignore", "Ignore the artifact"
+
+
 class Integration(models.Model):
     """A configuration of an integration style over collections. The engine reads it; it is
     started and stopped through ``integrations.services``.
@@ -46,6 +54,7 @@ class Integration(models.Model):
     Style = Style
     Flow = Flow
     ConflictStrategy = ConflictStrategy
+    Unmatched = Unmatched
 
     name = models.CharField(max_length=200, unique=True)
     style = models.CharField(max_length=30, choices=Style.choices, default=Style.WORK_ITEM_SYNC)
@@ -76,6 +85,12 @@ class Integration(models.Model):
         choices=ConflictStrategy.choices,
         default=ConflictStrategy.UNSET,
         blank=True,
+    )
+    unmatched_routing = models.CharField(
+        "artifacts that meet no route condition",
+        max_length=10,
+        choices=Unmatched.choices,
+        default=Unmatched.ERROR,
     )
     comment_flow = models.JSONField(default=dict, blank=True)
     attachment_flow = models.JSONField(default=dict, blank=True)

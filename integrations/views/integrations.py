@@ -11,6 +11,7 @@ from integrations.forms.integrations import (
     FilterSettingsForm,
     IntegrationForm,
     RouteFormSet,
+    RoutingSettingsForm,
     condition_initial,
 )
 from integrations.models import Integration
@@ -46,6 +47,7 @@ def _page(request, integration: Integration, **forms):
         "blockers": validation.problems_of_integration(integration.pk),
         "general": IntegrationForm(instance=integration),
         "routes": _routes_formset(integration),
+        "routing_settings": RoutingSettingsForm(instance=integration),
         "filter_settings": FilterSettingsForm(
             initial=integration.filters or {"combine": "and", "applies_to": "both"}
         ),
@@ -87,9 +89,12 @@ def integration_edit(request, pk: int):
 def integration_routes(request, pk: int):
     integration = get_object_or_404(Integration, pk=pk)
     formset = _routes_formset(integration, request.POST)
-    if not formset.is_valid():
-        return _page(request, integration, routes=formset)
+    settings_form = RoutingSettingsForm(request.POST, instance=Integration.objects.get(pk=pk))
+    if not (formset.is_valid() and settings_form.is_valid()):
+        return _page(request, integration, routes=formset, routing_settings=settings_form)
     with change(request, ElementType.INTEGRATION, integration) as rec:
+        integration.unmatched_routing = settings_form.cleaned_data["unmatched_routing"]
+        integration.save(update_fields=["unmatched_routing", "updated"])
         for form in formset.deleted_forms:
             if form.instance.pk:
                 form.instance.delete()

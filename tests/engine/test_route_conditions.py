@@ -144,6 +144,17 @@ def test_no_matching_condition_fails_with_17008E_then_syncs_once_the_administrat
     assert (done.status, done.target_project, done.code) == ("completed", "WEB", "")
 
 
+def test_an_integration_that_ignores_unmatched_artifacts_leaves_them_out_without_a_failure(urgent):
+    routes(urgent, ("URG", "a_to_b", HIGH))
+    urgent.unmatched_routing = "ignore"
+    urgent.save()
+    new_item("alpha", "DEMO", "Site down", priority="high")
+    new_item("alpha", "DEMO", "Typo on the home page", priority="low")
+    run(urgent)
+    assert summaries("URG") == ["Site down"] and summaries("WEB") == []
+    assert not ArtifactActivity.objects.filter(status="failed").exists()
+
+
 def test_a_project_without_any_route_still_fails_with_17019E(urgent):
     Route.objects.create(integration=urgent, project_a="OPS", project_b="URG", condition=HIGH)
     new_item("alpha", "DEMO", "Nowhere to go", priority="high")

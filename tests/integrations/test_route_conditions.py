@@ -93,6 +93,25 @@ def test_the_screen_saves_conditions_in_the_order_given_and_shows_them(
     assert codes_and_messages(integration) == []
 
 
+def test_the_screen_saves_what_happens_to_artifacts_that_meet_no_condition(admin_client, integration):
+    default = integration.routes.get()
+    rows = formset_data("routes", [existing(default, 1)], initial=1)
+    response = admin_client.post(
+        reverse("integration-routes", args=[integration.pk]), {**rows, "unmatched_routing": "ignore"}
+    )
+    assert response.status_code == 302, response.content.decode()
+    integration.refresh_from_db()
+    assert integration.unmatched_routing == "ignore"
+    page = admin_client.get(reverse("integration-edit", args=[integration.pk])).content.decode()
+    assert '<option value="ignore" selected>Ignore the artifact</option>' in page
+    response = admin_client.post(
+        reverse("integration-routes", args=[integration.pk]), {**rows, "unmatched_routing": "shrug"}
+    )
+    assert response.status_code == 200 and "Select a valid choice." in response.content.decode()
+    integration.refresh_from_db()
+    assert integration.unmatched_routing == "ignore"
+
+
 def test_a_bad_condition_value_is_refused_on_the_screen_with_1412E_and_nothing_is_lost(
     admin_client, integration
 ):
@@ -181,10 +200,13 @@ def test_the_api_writes_and_reads_conditions_in_order(api):
             "condition": {**HIGH, "value": "low"},
         },
     ]
-    response = api.patch(f"/integrations/{integration['id']}/", {"routes": routes})
+    assert integration["unmatched_routing"] == "error"
+    response = api.patch(
+        f"/integrations/{integration['id']}/", {"routes": routes, "unmatched_routing": "ignore"}
+    )
     assert response.status_code == 200, response.json()
     assert response.json()["routes"] == routes
-    assert response.json()["blockers"] == []
+    assert (response.json()["unmatched_routing"], response.json()["blockers"]) == ("ignore", [])
     response = api.patch(
         f"/integrations/{integration['id']}/",
         {"routes": [{"project_a": "DEMO", "project_b": "WEB", "direction": "both", "condition": None}]},
@@ -244,15 +266,20 @@ def test_the_openapi_schema_describes_a_routes_condition(api):
 def test_export_and_import_keep_conditions_and_order(integration, collections):
     Route.objects.filter(integration=integration).update(position=1)
     urgent_route(integration, collections, position=0)
+    integration.unmatched_routing = "ignore"
+    integration.save()
     before = snapshots.snapshot("integration", integration)
+    assert before["unmatched_routing"] == "ignore"
     assert before["routes"] == [
         {"project_a": "DEMO", "project_b": "URG", "direction": "a_to_b", "condition": HIGH},
         {"project_a": "DEMO", "project_b": "WEB", "direction": "both", "condition": {}},
     ]
     data = transfer.to_zip([transfer.ExportedChange("update", "integration", integration.name, None, before)])
     Route.objects.filter(integration=integration).delete()
+    type(integration).objects.filter(pk=integration.pk).update(unmatched_routing="error")
     result = transfer.apply_changes(transfer.read_zip(data), None)
     assert result.failed is None, result.reason
+    integration.refresh_from_db()
     assert snapshots.snapshot("integration", integration) == before
     assert [r.position for r in integration.routes.all()] == [0, 1]
 
@@ -268,6 +295,19 @@ def test_an_import_with_a_malformed_route_stops_with_17031E_and_keeps_the_routes
         "and an optional condition object)"
     )
     assert route_rows(integration) == [("DEMO", "WEB", "both", {})]
+
+
+def test_an_import_with_an_unknown_handling_of_unmatched_artifacts_stops_with_17031E(integration):
+    after = {**snapshots.snapshot("integration", integration), "unmatched_routing": "shrug"}
+    result = transfer.apply_changes(
+        [transfer.ExportedChange("update", "integration", integration.name, None, after)], None
+    )
+    assert result.reason == (
+        "CCRRTT-17031E: the change does not fit this instance "
+        "(unmatched_routing is “shrug”, not one of error, ignore)"
+    )
+    integration.refresh_from_db()
+    assert integration.unmatched_routing == "error"
 
 
 def test_an_import_with_a_condition_on_an_unknown_field_applies_and_is_reported_with_1412E(integration):
