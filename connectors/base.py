@@ -97,6 +97,18 @@ class Connector(ABC):
         """The artifact with its fields, comments and attachment metadata.
         Raises ArtifactNotFound when it does not exist (any more)."""
 
+    def read_artifacts(self, artifact_ids: Sequence[str]) -> dict[str, Artifact]:
+        """Several artifacts at once, by id; those that do not exist are left out. The engine reads
+        a claimed batch with it: a connector whose tool can answer for many ids in one request (or
+        query) overrides it, the others read one by one."""
+        found = {}
+        for artifact_id in artifact_ids:
+            try:
+                found[artifact_id] = self.read_artifact(artifact_id)
+            except ArtifactNotFound:
+                continue
+        return found
+
     def is_deleted(self, artifact_id: str) -> bool:
         try:
             self.read_artifact(artifact_id)
@@ -110,6 +122,14 @@ class Connector(ABC):
         """Create an artifact. When ``capabilities.creation_marker`` is true, ``marker`` is stored
         with it so that ``find_by_marker`` can find it even if the caller died before recording it."""
         raise CreationUnsupported(f"{self.label} repositories do not support creating artifacts.")
+
+    def create_artifacts(
+        self, project: str, artifact_type: str, items: Sequence[tuple[Mapping[str, Any], str]]
+    ) -> list[Artifact]:
+        """Create several artifacts of one project and type, each from ``(fields, marker)``, in the
+        order given. Only for ``capabilities.bulk_create``: the tool makes all of them or none, so a
+        failure leaves nothing half done and the caller may go on one by one."""
+        raise OperationUnsupported(f"{self.label} repositories do not create several artifacts at once.")
 
     def find_by_marker(self, project: str, artifact_type: str, marker: str) -> Artifact | None:
         raise OperationUnsupported(f"{self.label} repositories do not store creation markers.")

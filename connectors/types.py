@@ -104,6 +104,7 @@ class Capabilities:
     transitions_required: bool = False  # status can change only through a transition
     optimistic_concurrency: bool = False  # update honours expected_revision
     creation_marker: bool = False  # create stores a marker that find_by_marker finds
+    bulk_create: bool = False  # create_artifacts makes several in one request: all of them or none
     search_by_formatted_id: bool = True
     max_page_size: int = 100
 

@@ -92,6 +92,7 @@ class LocalConnector(Connector):
         transitions_required=True,
         optimistic_concurrency=True,
         creation_marker=True,
+        bulk_create=True,
         search_by_formatted_id=True,
         max_page_size=1000,
     )
@@ -110,17 +111,28 @@ class LocalConnector(Connector):
     def __init__(self, settings):
         super().__init__(settings)
         self.tracker = service.tracker(tracker_name(settings.url))
+        # A connector lives for one batch of work: the acting user and the projects it writes to
+        # are read once, not once per created item.
+        self._actor: LocalUser | None = None
+        self._projects: dict[str, LocalProject] = {}
+        # The item page is <tracker>/items/<pk>/: resolved once, not once per artifact read.
+        self._items_url = reverse("local_tracker:item", args=[self.tracker.name, 1]).removesuffix("1/")
 
     # --- connection and structure -------------------------------------------------------------
 
     def actor(self) -> LocalUser:
-        username = self.settings.username.strip()
-        if not username or username == service.HUB_USERNAME:
-            return service.hub_user(self.tracker)
-        found = LocalUser.objects.filter(tracker=self.tracker, username=username).first()
-        if found is None:
-            raise CredentialsRefused(f"The local tracker {self.tracker.name} has no user {username!r}.")
-        return found
+        if self._actor is None:
+            username = self.settings.username.strip()
+            if not username or username == service.HUB_USERNAME:
+                self._actor = service.hub_user(self.tracker)
+            else:
+                found = LocalUser.objects.filter(tracker=self.tracker, username=username).first()
+                if found is None:
+                    raise CredentialsRefused(
+                        f"The local tracker {self.tracker.name} has no user {username!r}."
+                    )
+                self._actor = found
+        return self._actor
 
     def test_connection(self) -> ConnectionInfo:
         return ConnectionInfo(
@@ -130,10 +142,13 @@ class LocalConnector(Connector):
         )
 
     def _project(self, project: str) -> LocalProject:
-        found = LocalProject.objects.filter(tracker=self.tracker, key=project).first()
-        if found is None:
-            raise ProjectNotFound(f"The local tracker {self.tracker.name} has no project {project!r}.")
-        return found
+        if project not in self._projects:
+            found = LocalProject.objects.filter(tracker=self.tracker, key=project).first()
+            if found is None:
+                raise ProjectNotFound(f"The local tracker {self.tracker.name} has no project {project!r}.")
+            found.tracker = self.tracker
+            self._projects[project] = found
+        return self._projects[project]
 
     def list_projects(self) -> list[Project]:
         return [Project(p.key, p.key, p.name) for p in LocalProject.objects.filter(tracker=self.tracker)]
@@ -203,18 +218,24 @@ class LocalConnector(Connector):
 
     # --- artifacts ----------------------------------------------------------------------------
 
-    def _item(self, artifact_id: str) -> LocalItem:
-        found = (
-            LocalItem.objects.filter(project__tracker=self.tracker, pk=_int(artifact_id))
+    def _items(self, artifact_ids: Sequence[str]):
+        return (
+            LocalItem.objects.filter(project__tracker=self.tracker, pk__in=[_int(i) for i in artifact_ids])
             .select_related("project", "assignee", "reporter")
             .prefetch_related("watchers", "related", "comments", "attachments")
-            .first()
+            .order_by()
         )
+
+    def _item(self, artifact_id: str) -> LocalItem:
+        found = self._items([artifact_id]).first()
         if found is None:
             raise ArtifactNotFound(f"The local tracker {self.tracker.name} has no item {artifact_id}.")
         return found
 
-    def _artifact(self, item: LocalItem) -> Artifact:
+    def _artifact(self, item: LocalItem, created_with: Mapping[str, Any] | None = None) -> Artifact:
+        """The item as an artifact. ``created_with``: the values the item was just created with —
+        its lists of persons and items are then those values, and it has no comments or
+        attachments yet, so nothing more needs reading."""
         values: dict[str, Any] = {}
         for field in FIELDS:
             if not field.applies_to(item.type):
@@ -224,7 +245,12 @@ class LocalConnector(Connector):
                     str(getattr(item, f"{field.id}_id")) if getattr(item, f"{field.id}_id") else None
                 )
             elif field.type in (FieldType.PERSONS, FieldType.RELATIONSHIPS):
-                values[field.id] = sorted((str(o.pk) for o in getattr(item, field.id).all()), key=int)
+                ids = (
+                    {str(int(v)) for v in created_with.get(field.id) or []}
+                    if created_with is not None
+                    else {str(o.pk) for o in getattr(item, field.id).all()}
+                )
+                values[field.id] = sorted(ids, key=int)
             elif field.type == FieldType.WEB_LINKS:
                 values[field.id] = [WebLink(link["url"], link.get("label", "")) for link in item.web_links]
             elif field.type == FieldType.SINGLE_SELECT:
@@ -234,18 +260,23 @@ class LocalConnector(Connector):
         return Artifact(
             id=str(item.pk),
             formatted_id=item.formatted_id,
-            url=reverse("local_tracker:item", args=[self.tracker.name, item.pk]),
+            url=self._items_url + f"{item.pk}/",
             project=item.project.key,
             type=item.type,
             fields=values,
             updated=item.updated,
             revision=str(item.revision),
-            comments=[self._comment(c) for c in item.comments.all()],
-            attachments=[self._attachment(a) for a in item.attachments.all()],
+            comments=[] if created_with is not None else [self._comment(c) for c in item.comments.all()],
+            attachments=[]
+            if created_with is not None
+            else [self._attachment(a) for a in item.attachments.all()],
         )
 
     def read_artifact(self, artifact_id: str) -> Artifact:
         return self._artifact(self._item(artifact_id))
+
+    def read_artifacts(self, artifact_ids: Sequence[str]) -> dict[str, Artifact]:
+        return {str(item.pk): self._artifact(item) for item in self._items(artifact_ids)}
 
     def create_artifact(
         self, project: str, artifact_type: str, fields: Mapping[str, Any], *, marker: str = ""
@@ -257,7 +288,20 @@ class LocalConnector(Connector):
         item = service.create_item(
             self._project(project), artifact_type, fields, reporter=self.actor(), marker=marker
         )
-        return self.read_artifact(str(item.pk))
+        return self._artifact(item, created_with=fields)
+
+    def create_artifacts(
+        self, project: str, artifact_type: str, items: Sequence[tuple[Mapping[str, Any], str]]
+    ) -> list[Artifact]:
+        if artifact_type not in ItemType.values:
+            raise ValuesNotAccepted(
+                "Unknown artifact type.", fields={"type": f"{artifact_type!r} is not a type"}
+            )
+        created = service.create_items(self._project(project), artifact_type, items, reporter=self.actor())
+        return [
+            self._artifact(item, created_with=fields)
+            for item, (fields, _) in zip(created, items, strict=True)
+        ]
 
     def find_by_marker(self, project: str, artifact_type: str, marker: str) -> Artifact | None:
         if not marker:

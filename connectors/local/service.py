@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -226,6 +226,46 @@ def create_item(
         for name, targets in many.items():
             getattr(item, name).set(targets)
     return item
+
+
+def create_items(
+    project: LocalProject,
+    item_type: str,
+    items: Sequence[tuple[Mapping[str, Any], str]],
+    *,
+    reporter: LocalUser | None = None,
+) -> list[LocalItem]:
+    """Create several items of one project from ``(values, marker)`` in one transaction: all of them,
+    or none when any value is refused."""
+    if not connection.features.can_return_rows_from_bulk_insert:
+        with transaction.atomic():
+            return [
+                create_item(project, item_type, values, reporter=reporter, marker=marker)
+                for values, marker in items
+            ]
+    with transaction.atomic():
+        LocalProject.objects.filter(pk=project.pk).update(next_number=F("next_number") + len(items))
+        project.refresh_from_db(fields=["next_number"])
+        first = project.next_number - len(items)
+        now = timezone.now()
+        created, many = [], []
+        for offset, (values, marker) in enumerate(items):
+            item = LocalItem(
+                project=project,
+                number=first + offset,
+                type=item_type,
+                reporter=reporter,
+                created=now,
+                updated=now,
+                creation_marker=marker,
+            )
+            many.append(_apply(item, values, creating=True))
+            created.append(item)
+        LocalItem.objects.bulk_create(created)
+        for item, lists in zip(created, many, strict=True):
+            for name, targets in lists.items():
+                getattr(item, name).set(targets)
+    return created
 
 
 def _locked(item_id: int, expected_revision: str | None) -> LocalItem:

@@ -119,14 +119,6 @@ def _lock_name(key: str) -> str:
 
 
 def _try_lock(key: str, holder: str) -> bool:
-    vendor = connection.vendor
-    with connection.cursor() as cursor:
-        if vendor == "postgresql":
-            cursor.execute("SELECT pg_try_advisory_lock(%s)", [_advisory_id(key)])
-            return bool(cursor.fetchone()[0])
-        if vendor == "mysql":
-            cursor.execute("SELECT GET_LOCK(%s, 0)", [_lock_name(key)])
-            return cursor.fetchone()[0] == 1
     try:
         with transaction.atomic():
             SyncLock.objects.create(key=key, holder=holder, acquired=timezone.now())
@@ -135,30 +127,61 @@ def _try_lock(key: str, holder: str) -> bool:
     return True
 
 
-def _unlock(keys: list[str], holder: str) -> None:
-    vendor = connection.vendor
+# (PostgreSQL function, MySQL/MariaDB function) of the session advisory locks
+TAKE = ("pg_try_advisory_lock", "GET_LOCK")
+RELEASE = ("pg_advisory_unlock", "RELEASE_LOCK")
+
+
+def _advisory(functions: tuple[str, str], keys: list[str]) -> list[bool] | None:
+    """Call one advisory-lock function for every key in one statement; None where the database has
+    no advisory locks."""
+    postgres, mysql = functions
     with connection.cursor() as cursor:
-        for key in keys:
-            if vendor == "postgresql":
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [_advisory_id(key)])
-            elif vendor == "mysql":
-                cursor.execute("SELECT RELEASE_LOCK(%s)", [_lock_name(key)])
-    if vendor not in ("postgresql", "mysql"):
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"SELECT k, {postgres}(k) FROM unnest(%s::bigint[]) AS k",  # noqa: S608 - our constants
+                [[_advisory_id(key) for key in keys]],
+            )
+            answers = dict(cursor.fetchall())
+            return [bool(answers[_advisory_id(key)]) for key in keys]
+        if connection.vendor == "mysql":
+            wait = ", 0" if mysql == "GET_LOCK" else ""
+            cursor.execute(
+                "SELECT " + ", ".join([f"{mysql}(%s{wait})"] * len(keys)), [_lock_name(k) for k in keys]
+            )
+            return [answer == 1 for answer in cursor.fetchone()]
+    return None
+
+
+def lock_many(keys: Iterable[str], holder: str) -> set[str]:
+    """Take as many of ``keys`` as are free, without waiting; returns the keys now held.
+
+    PostgreSQL and MySQL/MariaDB: session advisory locks, all in one statement — no write, and the
+    server drops them when a killed worker's connection goes. Elsewhere: a ``SyncLock`` row per key
+    (insert-to-acquire), cleaned up when its holder is found dead or stale."""
+    keys = list(dict.fromkeys(keys))
+    if not keys:
+        return set()
+    answers = _advisory(TAKE, keys)
+    if answers is None:
+        return {key for key in keys if _try_lock(key, holder)}
+    return {key for key, taken in zip(keys, answers, strict=True) if taken}
+
+
+def unlock_many(keys: Iterable[str], holder: str) -> None:
+    keys = list(keys)
+    if keys and _advisory(RELEASE, keys) is None:
         SyncLock.objects.filter(key__in=keys, holder=holder).delete()
 
 
 @contextmanager
 def locked(keys: list[str], holder: str):
-    """Hold the locks of ``keys``. PostgreSQL and MySQL/MariaDB: session advisory locks — no write,
-    and the server drops them when a killed worker's connection goes. Elsewhere: a ``SyncLock`` row
-    (insert-to-acquire), cleaned up when its holder is found dead or stale."""
-    taken: list[str] = []
+    """Hold the locks of all ``keys`` for the block, or raise ``Busy`` holding none."""
+    taken = lock_many(keys, holder)
     try:
-        for key in keys:
-            if not _try_lock(key, holder):
-                raise Busy(f"Another worker is synchronizing this artifact ({key}); trying again shortly.")
-            taken.append(key)
+        if len(taken) < len(set(keys)):
+            busy = next(key for key in keys if key not in taken)
+            raise Busy(f"Another worker is synchronizing this artifact ({busy}); trying again shortly.")
         yield
     finally:
-        if taken:
-            _unlock(taken, holder)
+        unlock_many(taken, holder)

@@ -70,8 +70,10 @@ def record_changes(context: IntegrationContext, side: str, project: str, items) 
     return len(items)
 
 
-def detect_side(context: IntegrationContext, side: str, *, full: bool = False) -> int:
-    """One pass over every project of one side; returns the number of activities recorded."""
+def detect_side(context: IntegrationContext, side: str, *, full: bool = False, on_recorded=None) -> int:
+    """One pass over every project of one side; returns the number of activities recorded.
+    ``on_recorded(n)`` is told of each page's committed activities, so workers can start on them
+    while later pages are still being read."""
     integration, found = context.integration, 0
     side_context = context.sides[side]
     for project in side_context.collection.project_ids():
@@ -90,7 +92,10 @@ def detect_side(context: IntegrationContext, side: str, *, full: bool = False) -
                 page_size=PAGE_SIZE,
             )
             server_time = server_time or page.server_time
-            found += record_changes(context, side, project, page.items)
+            recorded = record_changes(context, side, project, page.items)
+            if recorded and on_recorded is not None:
+                on_recorded(recorded)
+            found += recorded
             if page.items:
                 last = max(item.updated for item in page.items)
                 newest = last if newest is None else max(newest, last)
@@ -107,7 +112,7 @@ def detect_side(context: IntegrationContext, side: str, *, full: bool = False) -
     return found
 
 
-def detect(integration_id: int, *, full: bool = False) -> int:
+def detect(integration_id: int, *, full: bool = False, on_recorded=None) -> int:
     integration = Integration.objects.select_related("collection_a", "collection_b").get(pk=integration_id)
     allowed, reason = may_work(integration)
     if not allowed:
@@ -115,7 +120,7 @@ def detect(integration_id: int, *, full: bool = False) -> int:
         return 0
     context = IntegrationContext.load(integration_id)
     try:
-        found = sum(detect_side(context, side, full=full) for side in ("A", "B"))
+        found = sum(detect_side(context, side, full=full, on_recorded=on_recorded) for side in ("A", "B"))
     finally:
         context.close()
     Integration.objects.filter(pk=integration_id).update(last_change_detected=timezone.now())

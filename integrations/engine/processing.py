@@ -9,11 +9,12 @@ import datetime as dt
 import logging
 import os
 import socket
+import sys
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from activity.models import ArtifactActivity, ArtifactPair
@@ -74,49 +75,317 @@ def process_batch(limit: int = 50, worker: str | None = None) -> int:
     worker = worker or worker_name()
     claims.release_stale()
     activities = claims.claim(worker, runnable_integrations(), limit)
-    contexts: dict[int, IntegrationContext] = {}
-    try:
-        for activity in activities:
-            if activity.integration_id not in contexts:
-                contexts[activity.integration_id] = IntegrationContext.load(activity.integration_id)
-            process(contexts[activity.integration_id], activity, worker)
-    finally:
-        for context in contexts.values():
+    groups: dict[int, list[ArtifactActivity]] = {}
+    for activity in activities:
+        groups.setdefault(activity.integration_id, []).append(activity)
+    for integration_id, group in groups.items():
+        context = IntegrationContext.load(integration_id)
+        try:
+            Batch(context, group, worker).run()
+        finally:
             context.close()
     return len(activities)
 
 
-def process(context: IntegrationContext, activity: ArtifactActivity, worker: str) -> None:
-    holder = f"{worker}:{activity.pk}"
-    try:
-        Processor(context, activity, holder).run()
-    except Done as done:
-        ArtifactActivity.objects.filter(pk=activity.pk).delete()  # nothing happened: no row to show
-        if done.message:
-            logger.debug("%s: %s", activity, done.message)
-    except claims.Busy as busy:
-        fail(activity, Failure(busy.code, str(busy), transient=True, soon=True))
-    except Failure as failure:
-        fail(activity, failure)
-    except conflicts.ConflictFailed as conflict:
-        fail(activity, Failure(conflict.code, str(conflict)))
-    except (mapping.MappingFailed, routing.RoutingFailed) as problem:
-        fail(activity, Failure(problem.code, str(problem)))
-    except ConnectorError as error:
-        fail(
-            activity,
-            Failure(
-                error.code,
-                error.message,
-                transient=error.transient,
-                server_wait=getattr(error, "retry_after", None),
-            ),
+def classify(error: BaseException) -> Failure | None:
+    """The failure an exception of processing stands for; None for ``Done`` (nothing to do)."""
+    if isinstance(error, Done):
+        return None
+    if isinstance(error, Failure):
+        return error
+    if isinstance(error, claims.Busy):
+        return Failure(error.code, str(error), transient=True, soon=True)
+    if isinstance(error, (conflicts.ConflictFailed, mapping.MappingFailed, routing.RoutingFailed)):
+        return Failure(error.code, str(error))
+    if isinstance(error, ConnectorError):
+        return Failure(
+            error.code,
+            error.message,
+            transient=error.transient,
+            server_wait=getattr(error, "retry_after", None),
         )
-    except Exception as error:  # a bug or an unexpected answer: visible, and retried on the schedule
-        logger.exception("Processing %s failed unexpectedly", activity)
-        fail(activity, Failure(UNEXPECTED, f"{type(error).__name__}: {error}"))
+    # A bug or an unexpected answer: visible on the Activity screen, and retried on the schedule.
+    logger.error("Processing failed unexpectedly", exc_info=error)
+    return Failure(UNEXPECTED, f"{type(error).__name__}: {error}")
+
+
+def settle(activity: ArtifactActivity, error: BaseException) -> None:
+    """Record how processing ``activity`` ended when it did not complete."""
+    failure = classify(error)
+    if failure is None:
+        ArtifactActivity.objects.filter(pk=activity.pk).delete()  # nothing happened: no row to show
+        if getattr(error, "message", ""):
+            logger.debug("%s: %s", activity, error.message)
     else:
-        Integration.objects.filter(pk=activity.integration_id).update(last_artifact_processed=timezone.now())
+        fail(activity, failure)
+
+
+class Batch:
+    """The claimed activities of one integration, processed together where that saves round trips
+    to the database and the tools: their artifact locks are taken in one statement, the source
+    artifacts read in one call, and the twins to create are prepared, created and recorded
+    together — the creation intents committed before any remote create, the pairs, completed
+    activities and counters in one transaction after them. Updates of existing pairs go one by
+    one (each reads its pair and both artifacts fresh, under both locks). A failure stays with its
+    own activity."""
+
+    def __init__(self, context: IntegrationContext, activities: list[ArtifactActivity], worker: str):
+        self.context, self.activities, self.worker = context, activities, worker
+        self.holder = f"{worker}:batch"
+
+    def key(self, activity: ArtifactActivity) -> str:
+        return claims.lock_key(self.context.integration.pk, activity.source_side, activity.artifact_id)
+
+    def run(self) -> None:
+        keys = {activity.pk: self.key(activity) for activity in self.activities}
+        held = claims.lock_many(keys.values(), self.holder)
+        try:
+            ready = []
+            for activity in self.activities:
+                if keys[activity.pk] in held:
+                    ready.append(activity)
+                else:
+                    settle(
+                        activity,
+                        claims.Busy(
+                            f"Another worker is synchronizing this artifact "
+                            f"({keys[activity.pk]}); trying again shortly."
+                        ),
+                    )
+            creations = self.process(ready, held)
+            Creations(self.context, creations).run()
+        finally:
+            claims.unlock_many(held, self.holder)
+        Integration.objects.filter(pk=self.context.integration.pk).update(
+            last_artifact_processed=timezone.now()
+        )
+
+    def process(self, activities: list[ArtifactActivity], held: set[str]) -> list[Creation]:
+        """Update what is paired; return what is to be created."""
+        artifacts = self.read_sources(activities)
+        pairs = self.pairs_of(activities)
+        creations = []
+        for activity in activities:
+            processor = Processor(self.context, activity, self.holder, held=held)
+            try:
+                pair = pairs.get((activity.source_side, activity.artifact_id))
+                if pair is not None and not activity.recreate:
+                    processor.run()  # re-reads the pair and both artifacts under both locks
+                    continue
+                artifact = artifacts.get((activity.source_side, activity.artifact_id))
+                if artifact is None:  # not in the batch read: read it alone (its own error, if any)
+                    artifact = processor.read_source()
+                creations.append(processor.prepare_creation(artifact, pair))
+            except Exception as error:  # noqa: BLE001 - classified and shown on the Activity screen
+                settle(activity, error)
+        return creations
+
+    def read_sources(self, activities) -> dict[tuple[str, str], Any]:
+        found = {}
+        for side in ("A", "B"):
+            ids = [a.artifact_id for a in activities if a.source_side == side and not a.recreate]
+            if not ids:
+                continue
+            try:
+                artifacts = self.context.sides[side].connector.read_artifacts(ids)
+            except Exception:  # noqa: BLE001 - each activity then reads alone and gets its own failure
+                logger.debug("Reading a batch of side %s failed; reading one by one", side, exc_info=True)
+                continue
+            found.update({(side, artifact_id): artifact for artifact_id, artifact in artifacts.items()})
+        return found
+
+    def pairs_of(self, activities) -> dict[tuple[str, str], ArtifactPair]:
+        found = {}
+        for side in ("A", "B"):
+            ids = [a.artifact_id for a in activities if a.source_side == side]
+            column = f"{side.lower()}_artifact_id"
+            if ids:
+                for pair in ArtifactPair.objects.filter(
+                    integration_id=self.context.integration.pk, **{f"{column}__in": ids}
+                ):
+                    found[side, getattr(pair, column)] = pair
+        return found
+
+
+@dataclass
+class Creation:
+    """A twin to create: the processor of its activity, the source artifact read fresh and mapped,
+    the target project its route gives, and the pair to replace (Recreate)."""
+
+    processor: Processor
+    artifact: Any
+    model: dict
+    project: str
+    old_pair: ArtifactPair | None
+    intent: CreationIntent | None = None
+    earlier_attempt: bool = False  # the intent was there already: look for the twin by its marker
+    flowing: list[str] = field(default_factory=list)
+    pair: ArtifactPair | None = None
+    result: str = ""
+    changed: dict = field(default_factory=dict)
+
+    @property
+    def activity(self) -> ArtifactActivity:
+        return self.processor.activity
+
+
+class Creations:
+    """Creating the twins of a batch: wait where Hub may be creating the other way, commit the
+    creation intents, create each twin remotely (or find the one an earlier attempt made, by its
+    marker), then record pairs, completed activities and counters in one transaction."""
+
+    def __init__(self, context: IntegrationContext, creations: list[Creation]):
+        self.context, self.creations = context, creations
+        self.integration = context.integration
+
+    def run(self) -> None:
+        if not self.creations:
+            return
+        waiting = self.waiting_for_other_side()
+        ready = []
+        for creation in self.creations:
+            if (creation.processor.target.name, creation.artifact.project) in waiting:
+                # Hub may be creating this very artifact as the twin of one on the other side.
+                settle(
+                    creation.activity,
+                    Failure(
+                        "CCRRTT-50013W",
+                        "Waiting for other artifact creations of this integration to finish.",
+                        soon=True,
+                    ),
+                )
+            else:
+                ready.append(creation)
+        self.write_intents(ready)
+        created, together = [], {}
+        for creation in ready:
+            processor = creation.processor
+            try:
+                if processor.target.capabilities.bulk_create and not creation.earlier_attempt:
+                    fields = processor.twin_fields(creation)
+                    group = (
+                        processor.target.name,
+                        creation.intent.target_project,
+                        creation.intent.target_type,
+                    )
+                    together.setdefault(group, []).append((creation, fields))
+                    continue
+                processor.create_twin(creation)
+                created.append(creation)
+            except Exception as error:  # noqa: BLE001 - classified and shown on the Activity screen
+                settle(creation.activity, error)
+        for (side, project, artifact_type), group in together.items():
+            created += self.create_together(side, project, artifact_type, group)
+        self.record(created)
+
+    def create_together(self, side: str, project: str, artifact_type: str, group) -> list[Creation]:
+        """Twins of one project and type in one request, where the target's tool can; it makes all or
+        none, so when it refuses, each is created alone and gets its own outcome."""
+        connector = self.context.sides[side].connector
+        try:
+            twins = connector.create_artifacts(
+                project, artifact_type, [(fields, c.processor.marker(c)) for c, fields in group]
+            )
+        except Exception:  # noqa: BLE001 - nothing was created; one by one finds the culprit
+            logger.debug("Creating %d twins together failed; creating one by one", len(group), exc_info=True)
+            twins = None
+        staged = []
+        for n, (creation, _) in enumerate(group):
+            try:
+                if twins is None:
+                    creation.processor.create_twin(creation)
+                else:
+                    creation.processor.stage(creation, twins[n], Result.CREATED)
+                staged.append(creation)
+            except Exception as error:  # noqa: BLE001 - classified and shown on the Activity screen
+                settle(creation.activity, error)
+        return staged
+
+    def waiting_for_other_side(self) -> set[tuple[str, str]]:
+        """(side, project) where an open creation intent of this integration creates artifacts."""
+        return set(
+            CreationIntent.objects.filter(
+                integration=self.integration,
+                created__gte=timezone.now() - claims.STALE,  # an abandoned intent blocks nothing for ever
+            ).values_list("source_side", "target_project")
+        )
+
+    def write_intents(self, creations: list[Creation]) -> None:
+        """Committed before any remote create. An intent that is already there means an earlier
+        attempt may have created the twin: ``create_twin`` looks for it by its marker."""
+        for side in ("A", "B"):
+            mine = [c for c in creations if c.processor.source.name == side]
+            if not mine:
+                continue
+            existing = {
+                intent.source_artifact_id: intent
+                for intent in CreationIntent.objects.filter(
+                    integration=self.integration,
+                    source_side=side,
+                    source_artifact_id__in=[c.artifact.id for c in mine],
+                )
+            }
+            new = []
+            for creation in mine:
+                creation.intent = existing.get(creation.artifact.id)
+                creation.earlier_attempt = creation.intent is not None
+                if creation.intent is None:
+                    creation.intent = CreationIntent(
+                        integration=self.integration,
+                        source_side=side,
+                        source_artifact_id=creation.artifact.id,
+                        target_project=creation.project,
+                        target_type=creation.processor.target.artifact_type,
+                        marker=f"hub-{uuid.uuid4().hex}",
+                    )
+                    new.append(creation.intent)
+            with transaction.atomic():
+                CreationIntent.objects.bulk_create(new)
+
+    def record(self, created: list[Creation]) -> None:
+        if not created:
+            return
+        try:
+            with transaction.atomic():
+                self.commit(created)
+        except Exception:  # noqa: BLE001 - one bad row must not cost the others their record
+            if len(created) == 1:
+                settle(created[0].activity, sys.exc_info()[1])
+                return
+            logger.debug("Recording a batch of creations failed; recording one by one", exc_info=True)
+            for creation in created:
+                self.record([creation])
+
+    def commit(self, created: list[Creation]) -> None:
+        now = timezone.now()
+        integration_id = self.integration.pk
+        for creation in created:
+            if creation.old_pair is not None and creation.old_pair.pk:
+                ArtifactPair.objects.filter(pk=creation.old_pair.pk).delete()
+        for side in ("A", "B"):
+            twins = [c.pair.side(side)["artifact_id"] for c in created if c.processor.target.name == side]
+            if twins:
+                # A pair that still names the twin (a Recreate's leftover) gives way to the new one.
+                ArtifactPair.objects.filter(
+                    integration_id=integration_id, **{f"{side.lower()}_artifact_id__in": twins}
+                ).delete()
+            sources = [c.artifact.id for c in created if c.processor.source.name == side]
+            if sources:
+                CreationIntent.objects.filter(
+                    integration_id=integration_id, source_side=side, source_artifact_id__in=sources
+                ).delete()
+        for creation in created:
+            creation.pair.last_synced_at = now
+            creation.pair.created = creation.pair.updated = now
+        ArtifactPair.objects.bulk_create([c.pair for c in created])
+        activities = []
+        for creation in created:
+            activity = creation.activity
+            completed(activity, creation.result, creation.changed)
+            activity.updated = now
+            activities.append(activity)
+        save_completed(activities)
+        counters.record((c.processor, c.result == Result.CREATED) for c in created)
 
 
 def fail(activity: ArtifactActivity, failure: Failure) -> None:
@@ -154,34 +423,48 @@ class Outcome:
 
 
 class Processor:
-    def __init__(self, context: IntegrationContext, activity: ArtifactActivity, holder: str):
+    def __init__(
+        self,
+        context: IntegrationContext,
+        activity: ArtifactActivity,
+        holder: str,
+        held: set[str] = frozenset(),
+    ):
         self.context, self.activity, self.holder = context, activity, holder
+        self.held = held  # lock keys the batch holds already
         self.integration = context.integration
         self.source: SideContext = context.sides[activity.source_side]
         self.target: SideContext = context.sides[other(activity.source_side)]
         self.persons = Reconciler(self.source.connector, self.target.connector)
 
-    # The order of docs/engine.md: lock, read fresh, map, filter and route, then create or update.
+    # The order of docs/engine.md: (the batch has locked the source) read fresh, map, find the
+    # pair; with a pair, lock the twin and update; without one, create through the batch.
     def run(self) -> None:
         activity = self.activity
-        keys = [claims.lock_key(self.integration.pk, self.source.name, activity.artifact_id)]
-        with claims.locked(keys, self.holder):
-            try:
-                artifact = self.source.connector.read_artifact(activity.artifact_id)
-            except ArtifactNotFound:
-                raise Done("the source artifact no longer exists") from None
-            activity.formatted_id, activity.url = artifact.formatted_id, artifact.url[:1000]
-            activity.summary = str(artifact.fields.get("summary") or artifact.formatted_id)[:1000]
-            model = mapping.to_model(self.source.lines, artifact.fields)
-            pair = self.pair_of(artifact.id)
-            if pair is not None and not activity.recreate:
-                twin_key = claims.lock_key(
-                    self.integration.pk, self.target.name, pair_side(pair, self.target.name)["artifact_id"]
-                )
-                with claims.locked([twin_key], self.holder):
-                    self.update(artifact, model, pair)
-            else:
-                self.create(artifact, model, pair)
+        artifact = self.read_source()
+        pair = self.pair_of(artifact.id)
+        if pair is None or activity.recreate:
+            Creations(self.context, [self.prepare_creation(artifact, pair)]).run()
+            return
+        model = mapping.to_model(self.source.lines, artifact.fields)
+        twin_key = claims.lock_key(
+            self.integration.pk, self.target.name, pair_side(pair, self.target.name)["artifact_id"]
+        )
+        with claims.locked([twin_key] if twin_key not in self.held else [], self.holder):
+            self.update(artifact, model, pair)
+
+    def read_source(self):
+        try:
+            artifact = self.source.connector.read_artifact(self.activity.artifact_id)
+        except ArtifactNotFound:
+            raise Done("the source artifact no longer exists") from None
+        self.describe(artifact)
+        return artifact
+
+    def describe(self, artifact) -> None:
+        activity = self.activity
+        activity.formatted_id, activity.url = artifact.formatted_id, artifact.url[:1000]
+        activity.summary = str(artifact.fields.get("summary") or artifact.formatted_id)[:1000]
 
     def pair_of(self, artifact_id: str) -> ArtifactPair | None:
         column = f"{self.source.name.lower()}_artifact_id"
@@ -253,10 +536,12 @@ class Processor:
                 result = side.connector.perform_transition(artifact_id, steps[0].id)
         return result
 
-    # --- no pair yet: create the twin -------------------------------------------------------------
+    # --- no pair yet: create the twin (see Creations for the order) ------------------------------
 
-    def create(self, artifact, model, old_pair: ArtifactPair | None) -> None:
+    def prepare_creation(self, artifact, old_pair: ArtifactPair | None) -> Creation:
         activity, integration = self.activity, self.integration
+        self.describe(artifact)
+        model = mapping.to_model(self.source.lines, artifact.fields)
         if not routing.passes_filters(integration.filters, model, creating=True):
             raise Done("filtered out")
         if not conflicts.flows(integration.creation_flow, self.source.name) and not activity.recreate:
@@ -272,69 +557,59 @@ class Processor:
         if project is None:
             raise Done("no route condition holds, and the integration ignores such artifacts")
         activity.target_project = project
-        if CreationIntent.objects.filter(
-            integration=integration,
-            source_side=self.target.name,
-            target_project=artifact.project,
-            created__gte=timezone.now() - claims.STALE,  # an abandoned intent blocks nothing for ever
-        ).exists():
-            # Hub may be creating this very artifact as the twin of one on the other side.
+        return Creation(self, artifact, model, project, old_pair)
+
+    def earlier_twin(self, creation: Creation):
+        """The twin an earlier attempt created before it died (found by its marker), if any."""
+        if not creation.earlier_attempt:
+            return None
+        if not self.target.capabilities.creation_marker:
             raise Failure(
-                "CCRRTT-50013W",
-                "Waiting for other artifact creations of this integration to finish.",
-                soon=True,
+                "CCRRTT-17016E",
+                f"An earlier attempt to create the twin in “{self.target.collection.name}” may have "
+                "succeeded, and that repository keeps no creation marker to check; Hub does not risk a "
+                "duplicate. Check the repository, then delete the creation intent or pair by hand.",
             )
-        intent, new = CreationIntent.objects.get_or_create(
-            integration=integration,
-            source_side=self.source.name,
-            source_artifact_id=artifact.id,
-            defaults={
-                "target_project": project,
-                "target_type": self.target.artifact_type,
-                "marker": f"hub-{uuid.uuid4().hex}",
-            },
-        )
-        twin, result = None, Result.CREATED
-        if not new:  # an earlier attempt may have created the twin before it died
-            if not self.target.capabilities.creation_marker:
-                raise Failure(
-                    "CCRRTT-17016E",
-                    f"An earlier attempt to create the twin in “{self.target.collection.name}” may have "
-                    "succeeded, and that repository keeps no creation marker to check; Hub does not risk a "
-                    "duplicate. Check the repository, then delete the creation intent or pair by hand.",
-                )
-            twin = self.target.connector.find_by_marker(
-                intent.target_project, intent.target_type, intent.marker
-            )
-            result = Result.ASSOCIATED if twin is not None else Result.CREATED
-        flowing = [
+        intent = creation.intent
+        return self.target.connector.find_by_marker(intent.target_project, intent.target_type, intent.marker)
+
+    def twin_fields(self, creation: Creation) -> dict[str, Any]:
+        """The target's fields for a new twin: every model field that flows this way."""
+        model = creation.model
+        creation.flowing = [
             k for k, f in self.flows(model).items() if conflicts.flows(f, self.source.name) and k in model
         ]
-        if twin is None:
-            fields = self.fields_for(self.target, self.source, model, flowing)
-            marker = intent.marker if self.target.capabilities.creation_marker else ""
-            twin = self.target.connector.create_artifact(
-                intent.target_project, intent.target_type, fields, marker=marker
-            )
-        pair = ArtifactPair(integration_id=integration.pk, integration_name=integration.name)
+        return self.fields_for(self.target, self.source, model, creation.flowing)
+
+    def marker(self, creation: Creation) -> str:
+        return creation.intent.marker if self.target.capabilities.creation_marker else ""
+
+    def create_twin(self, creation: Creation) -> None:
+        """Find the twin an earlier attempt created, or create it remotely; then stage the pair."""
+        twin = self.earlier_twin(creation)
+        fields = self.twin_fields(creation)
+        if twin is not None:
+            self.stage(creation, twin, Result.ASSOCIATED)
+            return
+        intent = creation.intent
+        twin = self.target.connector.create_artifact(
+            intent.target_project, intent.target_type, fields, marker=self.marker(creation)
+        )
+        self.stage(creation, twin, Result.CREATED)
+
+    def stage(self, creation: Creation, twin, result: str) -> None:
+        """Comments and attachments of the new pair, then the pair and the completed activity for the
+        batch's commit."""
+        artifact, model = creation.artifact, creation.model
+        pair = ArtifactPair(integration_id=self.integration.pk, integration_name=self.integration.name)
         set_side(pair, self.source.name, artifact)
         set_side(pair, self.target.name, twin)
-        writes = self.comments_and_attachments(artifact, twin.id, pair)
-        if writes:
+        if self.comments_and_attachments(artifact, twin.id, pair):
             twin = self.target.connector.read_artifact(twin.id)
         snapshot(pair, self.source.name, model, artifact.revision)
         snapshot(pair, self.target.name, mapping.to_model(self.target.lines, twin.fields), twin.revision)
-        changed = {key: {"original": None, "new": model.get(key)} for key in flowing}
-        with transaction.atomic():
-            if old_pair is not None:
-                old_pair.delete()
-            ArtifactPair.objects.filter(
-                integration_id=integration.pk, **{f"{self.target.name.lower()}_artifact_id": twin.id}
-            ).delete()
-            pair.last_synced_at = timezone.now()
-            pair.save()
-            intent.delete()
-            self.complete(result, changed, created=result == Result.CREATED)
+        creation.pair, creation.result = pair, result
+        creation.changed = {key: {"original": None, "new": model.get(key)} for key in creation.flowing}
 
     # --- pair exists: update field by field ----------------------------------------------------------
 
@@ -402,7 +677,9 @@ class Processor:
         }
         with transaction.atomic():
             pair.save()
-            self.complete(Result.UPDATED, changed, created=False)
+            completed(self.activity, Result.UPDATED, changed)
+            self.activity.save()
+            counters.record([(self, False)])
 
     # --- comments and attachments -----------------------------------------------------------------
 
@@ -464,19 +741,58 @@ class Processor:
             )
         return written
 
-    # --- the commit -------------------------------------------------------------------------------------
 
-    def complete(self, result: str, changed: dict, *, created: bool) -> None:
-        """Inside the caller's transaction: the completed activity, counters and person sightings."""
-        activity = self.activity
-        activity.status, activity.result = Status.COMPLETED, result
-        activity.changed_fields = changed
-        activity.code = activity.message = ""
-        activity.next_retry_at = None
-        activity.twin_deleted = activity.recreate = False
-        activity.claimed_at = None  # claimed_by stays: which worker did it
-        activity.save()
-        counters.record(self, created=created)
+COMPLETION_FIELDS = [
+    "status",
+    "result",
+    "changed_fields",
+    "code",
+    "message",
+    "next_retry_at",
+    "twin_deleted",
+    "recreate",
+    "claimed_at",
+    "formatted_id",
+    "url",
+    "summary",
+    "target_project",
+    "updated",
+]
+
+
+def save_completed(activities: list[ArtifactActivity]) -> None:
+    """Save the completion of a batch's activities: one prepared UPDATE run for each row.
+    (``bulk_update`` builds a CASE expression per field and row, which costs far more time in Python
+    than the database spends on the rows.)"""
+    meta = ArtifactActivity._meta
+    fields = [meta.get_field(name) for name in COMPLETION_FIELDS]
+    quote = connection.ops.quote_name
+    # Names from the model's own metadata, quoted; every value is a parameter.
+    assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
+    statement = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608
+    rows = [
+        [f.get_db_prep_save(getattr(activity, f.attname), connection) for f in fields] + [activity.pk]
+        for activity in activities
+    ]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            from psycopg2.extras import execute_batch
+
+            # All statements in one round trip; executemany would make one round trip per row.
+            execute_batch(cursor.cursor, statement, rows, page_size=len(rows))
+        else:
+            cursor.executemany(statement, rows)
+
+
+def completed(activity: ArtifactActivity, result: str, changed: dict) -> None:
+    """Mark ``activity`` completed (the caller saves it, inside the transaction that records the
+    pair and the counters)."""
+    activity.status, activity.result = Status.COMPLETED, result
+    activity.changed_fields = changed
+    activity.code = activity.message = ""
+    activity.next_retry_at = None
+    activity.twin_deleted = activity.recreate = False
+    activity.claimed_at = None  # claimed_by stays: which worker did it
 
 
 def pair_side(pair: ArtifactPair, side: str) -> dict:

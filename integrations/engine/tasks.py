@@ -10,7 +10,8 @@ MAX_WAKE_UPS = 8
 
 
 def wake_workers(found: int) -> None:
-    """Enough wake-ups for the found work to spread over several workers."""
+    """Enough wake-ups for the found work to spread over several workers (sent as each page of
+    detection is committed, so processing starts while detection reads on)."""
     for _ in range(min(MAX_WAKE_UPS, 1 + found // (BATCH * 2))):
         process.delay()
 
@@ -19,20 +20,14 @@ def wake_workers(found: int) -> None:
 def detect(integration_id: int) -> int:
     from integrations.engine import detection
 
-    found = detection.detect(integration_id)
-    if found:
-        wake_workers(found)
-    return found
+    return detection.detect(integration_id, on_recorded=wake_workers)
 
 
 @shared_task(name="integrations.engine.full_scan", ignore_result=True)
 def full_scan(integration_id: int) -> int:
     from integrations.engine import detection
 
-    found = detection.detect(integration_id, full=True)
-    if found:
-        wake_workers(found)
-    return found
+    return detection.detect(integration_id, full=True, on_recorded=wake_workers)
 
 
 @shared_task(name="integrations.engine.process", ignore_result=True)

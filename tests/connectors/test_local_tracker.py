@@ -143,3 +143,24 @@ def test_lists_of_persons_and_items_refuse_blanks_and_self(alpha):
     with pytest.raises(ValuesNotAccepted) as raised:
         alpha.update_artifact(made.id, {"watchers": [None], "related": [made.id], "parent": made.id})
     assert set(raised.value.fields) == {"watchers", "related", "parent"}
+
+
+def test_several_items_are_created_together_or_not_at_all(alpha):
+    ann = LocalUser.objects.create(tracker=alpha.tracker, username="ann", display_name="Ann")
+    made = alpha.create_artifacts(
+        "DEMO", "bug", [({"summary": "one", "watchers": [str(ann.pk)]}, "m-1"), ({"summary": "two"}, "m-2")]
+    )
+    assert [a.formatted_id for a in made] == ["DEMO-1", "DEMO-2"]
+    # What create returns is what a fresh read gives.
+    assert made == [alpha.read_artifact(a.id) for a in made]
+    assert alpha.find_by_marker("DEMO", "bug", "m-2").id == made[1].id
+    with pytest.raises(ValuesNotAccepted):
+        alpha.create_artifacts("DEMO", "bug", [({"summary": "three"}, ""), ({"summary": ""}, "")])
+    assert LocalItem.objects.count() == 2  # the refused batch left nothing behind
+    assert alpha.create_artifact("DEMO", "bug", {"summary": "next"}).formatted_id == "DEMO-3"
+
+
+def test_reading_several_items_leaves_out_the_missing(alpha):
+    first, second = (alpha.create_artifact("DEMO", "bug", {"summary": s}) for s in ("a", "b"))
+    found = alpha.read_artifacts([first.id, "999999", second.id])
+    assert found == {first.id: alpha.read_artifact(first.id), second.id: alpha.read_artifact(second.id)}

@@ -40,3 +40,22 @@ def run(integration, rounds: int = 5) -> None:
             worked += 1
         if not worked:
             return
+
+
+def hold_as_another_worker(key: str):
+    """Hold an artifact lock as another worker would (another connection where locks belong to a
+    connection); returns the release."""
+    from django.db import connection, connections
+
+    from integrations.engine import claims
+
+    if connection.vendor not in ("postgresql", "mysql"):
+        assert claims.lock_many([key], "other:1") == {key}
+        return lambda: claims.unlock_many([key], "other:1")
+    other = connections.create_connection("default")
+    with other.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT pg_advisory_lock(%s)", [claims._advisory_id(key)])
+        else:
+            cursor.execute("SELECT GET_LOCK(%s, 0)", [claims._lock_name(key)])
+    return other.close

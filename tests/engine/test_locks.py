@@ -3,6 +3,7 @@
 import pytest
 
 from integrations.engine import claims
+from tests.engine.sync import hold_as_another_worker
 
 
 @pytest.mark.django_db(transaction=True)
@@ -30,3 +31,16 @@ def test_a_held_artifact_is_refused_to_another_worker_until_released():
             assert busy.value.code == "CCRRTT-17004W"
     with claims.locked([key], "worker-2"):
         pass
+
+
+@pytest.mark.django_db(transaction=True)
+def test_lock_many_takes_the_free_keys_and_leaves_the_held_ones():
+    held, free = claims.lock_key(1, "A", "1"), claims.lock_key(1, "A", "2")
+    release = hold_as_another_worker(held)
+    try:
+        assert claims.lock_many([held, free], "worker-2") == {free}
+        claims.unlock_many([free], "worker-2")
+    finally:
+        release()
+    assert claims.lock_many([held, free], "worker-2") == {held, free}
+    claims.unlock_many([held, free], "worker-2")

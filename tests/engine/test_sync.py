@@ -4,7 +4,7 @@ import pytest
 
 from activity.models import ArtifactActivity, ArtifactPair
 from metrics.models import DailyCount
-from tests.engine.sync import change, items, new_item, revisions, run
+from tests.engine.sync import change, hold_as_another_worker, items, new_item, revisions, run
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -163,21 +163,26 @@ def test_stopped_integration_detects_and_processes_nothing(running):
 def test_crash_between_remote_create_and_pair_record_leaves_one_twin(running, monkeypatch):
     from connectors.local.connector import LocalConnector
 
-    original = LocalConnector.create_artifact
-
     class WorkerDied(BaseException):
         pass
 
-    def create_then_die(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        raise WorkerDied
+    def then_die(create):
+        def create_then_die(self, *args, **kwargs):
+            create(self, *args, **kwargs)
+            raise WorkerDied
 
-    monkeypatch.setattr(LocalConnector, "create_artifact", create_then_die)
+        return create_then_die
+
+    # The engine creates twins together where the tool can (create_artifacts), else one by one.
+    originals = {name: getattr(LocalConnector, name) for name in ("create_artifact", "create_artifacts")}
+    for name, create in originals.items():
+        monkeypatch.setattr(LocalConnector, name, then_die(create))
     item = new_item("alpha", "DEMO", "Created once")
     with pytest.raises(WorkerDied):
         run(running)
     assert len(items("beta", "WEB")) == 1 and not ArtifactPair.objects.exists()
-    monkeypatch.setattr(LocalConnector, "create_artifact", original)
+    for name, create in originals.items():
+        monkeypatch.setattr(LocalConnector, name, create)
     # The dead worker's claim goes stale; then any worker picks the activity up again.
     ArtifactActivity.objects.update(claimed_at="2000-01-01T00:00:00Z")
     from integrations.models import SyncLock
@@ -247,3 +252,71 @@ def test_relationship_arriving_before_its_target_fails_with_17014E_then_resolves
     ArtifactActivity.objects.filter(pk=failed.pk).update(next_retry_at=timezone.now())  # its retry comes due
     run(running)
     assert twin_of(child).parent_id == twin_of(parent).pk
+
+
+# --- a batch of activities ------------------------------------------------------------------------
+
+
+def test_twins_of_a_batch_are_created_in_one_request_to_the_tool(running, monkeypatch):
+    from connectors.local.connector import LocalConnector
+
+    calls = []
+    create_artifacts = LocalConnector.create_artifacts
+
+    def counted(self, project, artifact_type, batch):
+        calls.append(len(batch))
+        return create_artifacts(self, project, artifact_type, batch)
+
+    monkeypatch.setattr(LocalConnector, "create_artifacts", counted)
+    sources = [new_item("alpha", "DEMO", f"Item {n}") for n in range(12)]
+    run(running)
+    assert calls == [12]
+    assert sorted(twin_of(item).summary for item in sources) == sorted(f"Item {n}" for n in range(12))
+    assert ArtifactActivity.objects.filter(status="completed", result="created").count() == 12
+    assert DailyCount.objects.get(integration_id=running.pk).created == 12
+
+
+def test_a_value_the_tool_refuses_fails_only_its_own_activity(running, monkeypatch):
+    """The tool makes a batch all or none; when it refuses, each twin is created alone, so the
+    refused one fails with its code and the others are created."""
+    from integrations.models import CreationIntent
+
+    good = [new_item("alpha", "DEMO", f"Fine {n}") for n in range(3)]
+    bad = new_item("alpha", "DEMO", "Too long for beta")
+    from connectors.local import service
+
+    create_item = service.create_item
+
+    def refuse_one(project, item_type, values, **kwargs):
+        if values.get("summary") == "Too long for beta":
+            raise service.ValuesNotAccepted("WEB refused the values", fields={"summary": "too long"})
+        return create_item(project, item_type, values, **kwargs)
+
+    monkeypatch.setattr(service, "create_item", refuse_one)
+    monkeypatch.setattr(
+        service, "create_items", lambda *args, **kwargs: [refuse_one(*args[:2], v) for v, _ in args[2]]
+    )
+    run(running)
+    assert sorted(twin_of(item).summary for item in good) == ["Fine 0", "Fine 1", "Fine 2"]
+    failed = ArtifactActivity.objects.get(artifact_id=str(bad.pk))
+    assert failed.status == "failed" and failed.code.startswith("CCRRTT-") and "too long" in failed.message
+    assert failed.retry_count == 1 and failed.next_retry_at is not None
+    assert not ArtifactPair.objects.filter(a_artifact_id=str(bad.pk)).exists()
+    # Its intent stays for the retry, which looks for the twin by marker before creating one.
+    assert list(CreationIntent.objects.values_list("source_artifact_id", flat=True)) == [str(bad.pk)]
+
+
+def test_an_artifact_another_worker_holds_waits_while_the_rest_of_the_batch_goes_on(running):
+    from integrations.engine import claims, detection, processing
+
+    held, free = new_item("alpha", "DEMO", "Held"), new_item("alpha", "DEMO", "Free")
+    detection.detect(running.pk)
+    other_worker = hold_as_another_worker(claims.lock_key(running.pk, "A", str(held.pk)))
+    try:
+        processing.process_batch(limit=10, worker="test")
+    finally:
+        other_worker()
+    busy = ArtifactActivity.objects.get(artifact_id=str(held.pk))
+    assert (busy.status, busy.code) == ("failed", "CCRRTT-17004W")
+    assert ArtifactActivity.objects.get(artifact_id=str(free.pk)).status == "completed"
+    assert twin_of(free).summary == "Free" and not ArtifactPair.objects.filter(a_artifact_id=str(held.pk))
