@@ -3,6 +3,9 @@ from django.contrib.auth import get_user_model
 
 from hub.roles import set_role
 
+# The real peer servers, started at most once a test session whichever tests need them.
+from tests.connectors.peers import redmine_peer_server, roundup_peer_server  # noqa: F401 - fixtures
+
 PASSWORD = "correct horse battery staple"
 
 

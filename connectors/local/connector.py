@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -30,7 +30,14 @@ from connectors.errors import (
 )
 from connectors.local import service
 from connectors.local.fields import FIELDS
-from connectors.local.models import ItemType, LocalAttachment, LocalItem, LocalProject, LocalUser
+from connectors.local.models import (
+    ItemType,
+    LocalAttachment,
+    LocalComment,
+    LocalItem,
+    LocalProject,
+    LocalUser,
+)
 from connectors.registry import register
 from connectors.types import (
     Artifact,
@@ -221,8 +228,16 @@ class LocalConnector(Connector):
     def _items(self, artifact_ids: Sequence[str]):
         return (
             LocalItem.objects.filter(project__tracker=self.tracker, pk__in=[_int(i) for i in artifact_ids])
-            .select_related("project", "assignee", "reporter")
-            .prefetch_related("watchers", "related", "comments", "attachments")
+            .select_related("project")
+            .prefetch_related(
+                # Plain lists (to_attr): read per item without a queryset each.
+                Prefetch("watchers", to_attr="listed_watchers"),
+                Prefetch("related", to_attr="listed_related"),
+                Prefetch(
+                    "comments", LocalComment.objects.select_related("author"), to_attr="listed_comments"
+                ),
+                Prefetch("attachments", to_attr="listed_attachments"),
+            )
             .order_by()
         )
 
@@ -248,7 +263,7 @@ class LocalConnector(Connector):
                 ids = (
                     {str(int(v)) for v in created_with.get(field.id) or []}
                     if created_with is not None
-                    else {str(o.pk) for o in getattr(item, field.id).all()}
+                    else {str(o.pk) for o in getattr(item, f"listed_{field.id}")}
                 )
                 values[field.id] = sorted(ids, key=int)
             elif field.type == FieldType.WEB_LINKS:
@@ -266,10 +281,10 @@ class LocalConnector(Connector):
             fields=values,
             updated=item.updated,
             revision=str(item.revision),
-            comments=[] if created_with is not None else [self._comment(c) for c in item.comments.all()],
+            comments=[] if created_with is not None else [self._comment(c) for c in item.listed_comments],
             attachments=[]
             if created_with is not None
-            else [self._attachment(a) for a in item.attachments.all()],
+            else [self._attachment(a) for a in item.listed_attachments],
         )
 
     def read_artifact(self, artifact_id: str) -> Artifact:

@@ -38,9 +38,9 @@ class SideContext:
 
     @property
     def capabilities(self):
-        from connectors import registry
-
-        return registry.connector_class(self.repository.kind).capabilities
+        # The connector's own, not its class's: some depend on the repository's settings (Redmine
+        # stores a creation marker only when a marker custom field is configured).
+        return self.connector.capabilities
 
     @property
     def artifact_type(self) -> str:

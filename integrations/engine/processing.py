@@ -120,6 +120,15 @@ def settle(activity: ArtifactActivity, error: BaseException) -> None:
         fail(activity, failure)
 
 
+def written_by_hub(pair: ArtifactPair, side: str, artifact) -> bool:
+    """Whether ``artifact`` is still at the revision Hub last synchronized for this pair: then it has
+    not changed since, and there is nothing to take from it. This is what detection checks too; an
+    artifact detected while Hub was creating it as a twin (its pair not yet recorded) arrives here
+    as such an echo, and costs no further reads."""
+    revision = (getattr(pair, f"{side.lower()}_snapshot") or {}).get(REVISION)
+    return bool(artifact is not None and artifact.revision and revision == artifact.revision)
+
+
 class Batch:
     """The claimed activities of one integration, processed together where that saves round trips
     to the database and the tools: their artifact locks are taken in one statement, the source
@@ -164,20 +173,25 @@ class Batch:
         """Update what is paired; return what is to be created."""
         artifacts = self.read_sources(activities)
         pairs = self.pairs_of(activities)
-        creations = []
+        creations, unchanged = [], []
         for activity in activities:
             processor = Processor(self.context, activity, self.holder, held=held)
             try:
                 pair = pairs.get((activity.source_side, activity.artifact_id))
+                artifact = artifacts.get((activity.source_side, activity.artifact_id))
                 if pair is not None and not activity.recreate:
+                    if written_by_hub(pair, activity.source_side, artifact):
+                        unchanged.append(activity.pk)
+                        continue
                     processor.run()  # re-reads the pair and both artifacts under both locks
                     continue
-                artifact = artifacts.get((activity.source_side, activity.artifact_id))
                 if artifact is None:  # not in the batch read: read it alone (its own error, if any)
                     artifact = processor.read_source()
                 creations.append(processor.prepare_creation(artifact, pair))
             except Exception as error:  # noqa: BLE001 - classified and shown on the Activity screen
                 settle(activity, error)
+        # Nothing happened for these: no rows to show (as for every activity that ends in Done).
+        ArtifactActivity.objects.filter(pk__in=unchanged).delete()
         return creations
 
     def read_sources(self, activities) -> dict[tuple[str, str], Any]:
@@ -658,8 +672,11 @@ class Processor:
         twin_after = mapping.to_model(self.target.lines, twin.fields)
         new_target = dict(target_snapshot)
         for key, value in twin_after.items():
-            unchanged_there = twin_model.get(key) == target_snapshot.get(key, object())
-            if key in plan.write or unchanged_there or self.equivalent(key, model.get(key), value):
+            # Only what Hub wrote, or what equals the source anyway, is synchronized now. Any other
+            # field keeps its snapshot value even if the read-back differs: someone may have changed
+            # it between Hub's read and its write (Redmine cannot refuse a write, it has no optimistic
+            # concurrency), and that change must still count as a change of the twin.
+            if key in plan.write or self.equivalent(key, model.get(key), value):
                 new_target[key] = value
         snapshot(pair, self.source.name, model, artifact.revision)
         snapshot(pair, self.target.name, new_target, twin.revision)

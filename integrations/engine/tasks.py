@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-BATCH = 50
+BATCH = 100
 MAX_WAKE_UPS = 8
 
 

@@ -4,7 +4,15 @@ import pytest
 
 from activity.models import ArtifactActivity, ArtifactPair
 from metrics.models import DailyCount
-from tests.engine.sync import change, hold_as_another_worker, items, new_item, revisions, run
+from tests.engine.sync import (
+    HIGH_PRIORITY_CREATED_ONLY,
+    change,
+    hold_as_another_worker,
+    items,
+    new_item,
+    revisions,
+    run,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -119,11 +127,7 @@ def test_target_deleted_fails_with_50001E_and_recreate_makes_a_new_twin(running)
 
 
 def test_filters_keep_out_of_scope_items_from_being_created(running):
-    running.filters = {
-        "combine": "and",
-        "applies_to": "creation",
-        "conditions": [{"field": "priority", "operator": "equals", "value": "high"}],
-    }
+    running.filters = HIGH_PRIORITY_CREATED_ONLY
     running.save()
     new_item("alpha", "DEMO", "Low one", priority="low")
     new_item("alpha", "DEMO", "High one", priority="high")
@@ -320,3 +324,24 @@ def test_an_artifact_another_worker_holds_waits_while_the_rest_of_the_batch_goes
     assert (busy.status, busy.code) == ("failed", "CCRRTT-17004W")
     assert ArtifactActivity.objects.get(artifact_id=str(free.pk)).status == "completed"
     assert twin_of(free).summary == "Free" and not ArtifactPair.objects.filter(a_artifact_id=str(held.pk))
+
+
+def test_a_twin_detected_before_its_pair_was_recorded_costs_no_write_and_leaves_no_row(running, monkeypatch):
+    """Detection may see a twin Hub has just created before the pair is committed; processing then
+    finds it at the revision Hub recorded and drops it without reading or writing anything."""
+    from connectors.local.connector import LocalConnector
+    from integrations.engine import processing
+
+    item = new_item("alpha", "DEMO", "Echo")
+    run(running)
+    twin = twin_of(item)
+    before = revisions("alpha"), revisions("beta")
+    ArtifactActivity.objects.create(
+        integration_id=running.pk, source_side="B", artifact_id=str(twin.pk), status="pending"
+    )
+    reads = []
+    monkeypatch.setattr(LocalConnector, "read_artifact", lambda self, artifact_id: reads.append(artifact_id))
+    processing.process_batch(limit=10, worker="test")
+    assert reads == []  # the batch read was enough
+    assert (revisions("alpha"), revisions("beta")) == before
+    assert not ArtifactActivity.objects.filter(source_side="B").exists()

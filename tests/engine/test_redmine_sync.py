@@ -1,0 +1,692 @@
+"""Two-way Work Item Synchronization between a local tracker (A) and a real Redmine 5 (B).
+
+Detection and processing run in-process as in ``test_sync.py``; Redmine is Debian's, on loopback,
+one server per test session (``tests/connectors/peers.py``), and every test works in a Redmine
+project of its own, so that an initial scan sees only that test's issues. Writes to Redmine are
+counted at the HTTP level (every POST, PUT and DELETE the connector sends).
+
+Redmine's quirks the engine has to live with: no optimistic concurrency, no ``Date`` header (the
+watermark is the newest ``updated_on`` seen), and a relation added to an issue changes neither
+issue's ``updated_on`` (only the periodic full scan finds it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+from django.utils import timezone
+
+from activity.models import ArtifactActivity, ArtifactPair
+from connectors.local import service
+from connectors.local.models import LocalItem, LocalUser
+from connectors.redmine.client import RedmineClient
+from connectors.redmine.connector import RedmineConnector
+from integrations.engine import detection, processing
+from integrations.models import (
+    FieldMapping,
+    Integration,
+    Model,
+    ModelField,
+    Repository,
+    RepositoryCollection,
+    Route,
+)
+from integrations.services import set_projects
+from tests.connectors.peers import MARKER_FIELD, MEMBER_EMAIL, MEMBER_LOGIN
+from tests.engine.sync import HIGH_PRIORITY_CREATED_ONLY, change, items, new_item, run
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+BUG = "1"  # Redmine's tracker
+HIGH, LOW = "3", "1"  # Redmine's priority ids (High, Low)
+MB = 1024 * 1024
+
+
+# --- Redmine as an administrator sees it (out of band, not through Hub) ----------------------------
+
+
+class Redmine:
+    def __init__(self, prepared):
+        self.prepared = prepared
+        self.rest = prepared.rest()
+
+    def new_project(self) -> str:
+        identifier = f"sync-{uuid.uuid4().hex[:10]}"
+        body = {"name": identifier, "identifier": identifier, "is_public": True, "tracker_ids": [1, 2, 3]}
+        body["enabled_module_names"] = ["issue_tracking"]
+        response = self.rest.post("/projects.json", json={"project": body})
+        response.raise_for_status()
+        project_id = str(response.json()["project"]["id"])
+        roles = {r["name"]: r["id"] for r in self.rest.get("/roles.json").json()["roles"]}
+        membership = {"user_id": int(self.prepared.member_id), "role_ids": [roles["Developer"]]}
+        self.rest.post(
+            f"/projects/{project_id}/memberships.json", json={"membership": membership}
+        ).raise_for_status()
+        return project_id
+
+    def create(self, project: str, subject: str, **attributes) -> str:
+        body = {"project_id": int(project), "tracker_id": int(BUG), "subject": subject, **attributes}
+        response = self.rest.post("/issues.json", json={"issue": body})
+        response.raise_for_status()
+        return str(response.json()["issue"]["id"])
+
+    def update(self, issue_id: str, **attributes) -> None:
+        self.rest.put(f"/issues/{issue_id}.json", json={"issue": attributes}).raise_for_status()
+
+    def issue(self, issue_id: str) -> dict:
+        response = self.rest.get(f"/issues/{issue_id}.json", params={"include": "journals,attachments"})
+        response.raise_for_status()
+        return response.json()["issue"]
+
+    def issues(self, project: str) -> list[dict]:
+        params = {"project_id": project, "status_id": "*", "sort": "id", "limit": 100}
+        return self.rest.get("/issues.json", params=params).json()["issues"]
+
+    def delete(self, issue_id: str) -> None:
+        self.rest.delete(f"/issues/{issue_id}.json").raise_for_status()
+
+    def attach(self, issue_id: str, filename: str, content: bytes) -> None:
+        upload = self.rest.post(
+            "/uploads.json",
+            params={"filename": filename},
+            content=content,
+            headers={"Content-Type": "application/octet-stream"},
+        )
+        upload.raise_for_status()
+        token = upload.json()["upload"]["token"]
+        self.update(issue_id, uploads=[{"token": token, "filename": filename}])
+
+    def notes(self, issue_id: str) -> list[tuple[str, bool]]:
+        return [(j["notes"], j["private_notes"]) for j in self.issue(issue_id)["journals"] if j.get("notes")]
+
+    def marker(self, issue: dict) -> str:
+        return next(
+            (cf.get("value") or "" for cf in issue["custom_fields"] if cf["name"] == MARKER_FIELD), ""
+        )
+
+
+@pytest.fixture
+def redmine(redmine_peer_server):
+    admin = Redmine(redmine_peer_server)
+    yield admin
+    admin.rest.close()
+
+
+@pytest.fixture
+def writes(monkeypatch):
+    """Every write request Hub's Redmine connector sends: (method, path)."""
+    sent: list[tuple[str, str]] = []
+    original = RedmineClient.call
+
+    def counting(self, method, path, **kwargs):
+        if method != "GET":
+            sent.append((method, path))
+        return original(self, method, path, **kwargs)
+
+    monkeypatch.setattr(RedmineClient, "call", counting)
+    return sent
+
+
+# --- configuration: local alpha (DEMO, OPS) ↔ Redmine, the way an administrator sets it up -----------
+
+
+def line(collection, repository_field, repository_type, model_field, model_type, **options):
+    return FieldMapping.objects.create(
+        collection=collection,
+        repository_fields=[repository_field],
+        repository_field_types={repository_field: repository_type},
+        model_fields=[model_field],
+        model_field_types={model_field: model_type},
+        **options,
+    )
+
+
+MODEL_TYPES = {"title": "string", "priority": "single_select", "owner": "person", "parent": "relationship"}
+
+
+def map_fields(collection, names: dict[str, str], priority_to_model: dict, priority_to_repository: dict):
+    """One mapping line per model field; ``names``: model field → the repository's field."""
+    for key, kind in MODEL_TYPES.items():
+        options = {}
+        if key == "priority":
+            params = {"to_model": priority_to_model, "to_model_default": "low"}
+            options = {
+                "transform": "value_map",
+                "params": {**params, "to_repository": priority_to_repository},
+            }
+        line(collection, names[key], kind, key, kind, **options)
+
+
+@pytest.fixture
+def sync_model(db):
+    model = Model.objects.create(name="Defect")
+    for position, (key, kind) in enumerate(MODEL_TYPES.items()):
+        options = (
+            [{"id": "high", "label": "High"}, {"id": "low", "label": "Low"}] if key == "priority" else []
+        )
+        ModelField.objects.create(
+            model=model, key=key, label=key.title(), type=kind, position=position, options=options
+        )
+    return model
+
+
+def local_collection(model, projects=("DEMO",)):
+    repository = Repository.objects.create(label="Alpha", kind="local", url="local://alpha")
+    collection = RepositoryCollection.objects.create(
+        name="Alpha defects", repository=repository, model=model, artifact_types=["bug"]
+    )
+    set_projects(collection, [{"id": p, "key": p, "name": p} for p in projects])
+    names = {"title": "summary", "priority": "priority", "owner": "assignee", "parent": "parent"}
+    map_fields(collection, names, {"high": "high"}, {"high": "high", "low": "low"})
+    return collection
+
+
+def redmine_collection(model, prepared, projects, *, marker=True):
+    extra = {"marker_field": MARKER_FIELD} if marker else {}
+    repository = Repository.objects.create(
+        label="Redmine",
+        kind="redmine",
+        url=prepared.server.url,
+        auth_method="api_key",
+        token=prepared.server.api_key,
+        extra=extra,
+    )
+    collection = RepositoryCollection.objects.create(
+        name="Redmine bugs", repository=repository, model=model, artifact_types=[BUG]
+    )
+    set_projects(collection, [{"id": p, "key": p, "name": p} for p in projects])
+    names = {"title": "subject", "priority": "priority", "owner": "assigned_to", "parent": "parent"}
+    map_fields(collection, names, {HIGH: "high"}, {"high": HIGH, "low": LOW})
+    return collection
+
+
+def integration_between(local, remote, routes, **settings) -> Integration:
+    integration = Integration.objects.create(
+        name="Alpha ↔ Redmine",
+        collection_a=local,
+        collection_b=remote,
+        creation_flow="both",
+        field_flows=dict.fromkeys(MODEL_TYPES, "both"),
+        conflict_strategy="a_wins",
+        comment_flow={
+            "a_to_b": {"enabled": True, "internal": "keep"},
+            "b_to_a": {"enabled": True, "internal": "keep"},
+        },
+        attachment_flow={
+            "a_to_b": {"enabled": True, "max_size_mb": 1},
+            "b_to_a": {"enabled": True, "max_size_mb": 1},
+        },
+        running=True,
+        **settings,
+    )
+    for project_a, project_b in routes:
+        Route.objects.create(integration=integration, project_a=project_a, project_b=project_b)
+    return integration
+
+
+@pytest.fixture
+def configure(trackers, sync_model, redmine, master_password, licensed):
+    """Build the integration on a fresh Redmine project: configure(marker=…, two_projects=…)."""
+
+    def build(*, marker: bool = True, two_projects: bool = False):
+        projects = [redmine.new_project() for _ in range(2 if two_projects else 1)]
+        local_projects = ("DEMO", "OPS") if two_projects else ("DEMO",)
+        integration = integration_between(
+            local_collection(sync_model, local_projects),
+            redmine_collection(sync_model, redmine.prepared, projects, marker=marker),
+            routes=zip(local_projects, projects, strict=True),
+        )
+        return integration, projects
+
+    return build
+
+
+@pytest.fixture
+def synced(configure):
+    """The integration (local DEMO ↔ a new Redmine project) and that project's id."""
+    integration, [project] = configure()
+    return integration, project
+
+
+def twin_id(item: LocalItem) -> str:
+    return ArtifactPair.objects.get(a_artifact_id=str(item.pk)).b_artifact_id
+
+
+def local_twin(issue_id: str) -> LocalItem:
+    return LocalItem.objects.get(pk=int(ArtifactPair.objects.get(b_artifact_id=issue_id).a_artifact_id))
+
+
+# --- creation both ways, with the creation marker ------------------------------------------------
+
+
+def test_local_item_gets_one_redmine_twin_that_carries_the_creation_marker(synced, redmine):
+    integration, project = synced
+    item = new_item("alpha", "DEMO", "Crash on save", priority="high")
+    run(integration)
+    [issue] = redmine.issues(project)
+    assert (issue["subject"], str(issue["priority"]["id"])) == ("Crash on save", HIGH)
+    assert redmine.marker(issue).startswith("hub-")
+    assert twin_id(item) == str(issue["id"])
+    activity = ArtifactActivity.objects.get(source_side="A", artifact_id=str(item.pk))
+    assert (activity.status, activity.result) == ("completed", "created")
+    run(integration)  # Redmine's side of the new pair is Hub's own write: nothing comes back
+    assert items("alpha", "DEMO") == [item] and len(redmine.issues(project)) == 1
+
+
+def test_redmine_issue_gets_one_local_twin(synced, redmine):
+    integration, project = synced
+    issue_id = redmine.create(project, "Reported in Redmine", priority_id=int(HIGH))
+    run(integration)
+    [item] = items("alpha", "DEMO")
+    assert (item.summary, item.priority) == ("Reported in Redmine", "high")
+    assert local_twin(issue_id).pk == item.pk
+    activity = ArtifactActivity.objects.get(source_side="B", artifact_id=issue_id)
+    assert (activity.status, activity.result) == ("completed", "created")
+    assert len(redmine.issues(project)) == 1
+
+
+class WorkerDied(BaseException):
+    pass
+
+
+def die_after_remote_create(monkeypatch):
+    original = RedmineConnector.create_artifact
+
+    def create_then_die(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        raise WorkerDied
+
+    monkeypatch.setattr(RedmineConnector, "create_artifact", create_then_die)
+    return original
+
+
+def resume_after_death(integration) -> None:
+    """The dead worker's claim and lock go stale; any worker then picks the activity up again."""
+    from integrations.models import SyncLock
+
+    ArtifactActivity.objects.update(claimed_at="2000-01-01T00:00:00Z")
+    SyncLock.objects.update(acquired="2000-01-01T00:00:00Z")
+    run(integration)
+
+
+def test_crash_between_redmine_create_and_pair_record_finds_the_twin_by_its_marker(
+    synced, redmine, monkeypatch
+):
+    integration, project = synced
+    original = die_after_remote_create(monkeypatch)
+    item = new_item("alpha", "DEMO", "Created once in Redmine")
+    with pytest.raises(WorkerDied):
+        run(integration)
+    assert len(redmine.issues(project)) == 1 and not ArtifactPair.objects.exists()
+    monkeypatch.setattr(RedmineConnector, "create_artifact", original)
+    resume_after_death(integration)
+    [issue] = redmine.issues(project)
+    assert twin_id(item) == str(issue["id"])
+    assert ArtifactActivity.objects.get(source_side="A", status="completed").result == "associated"
+
+
+def test_without_a_marker_field_the_retry_stops_with_17016E_instead_of_a_duplicate(
+    configure, redmine, monkeypatch
+):
+    integration, [project] = configure(marker=False)
+    original = die_after_remote_create(monkeypatch)
+    new_item("alpha", "DEMO", "Maybe created")
+    with pytest.raises(WorkerDied):
+        run(integration)
+    monkeypatch.setattr(RedmineConnector, "create_artifact", original)
+    resume_after_death(integration)
+    failed = ArtifactActivity.objects.get(source_side="A", status="failed")
+    assert failed.code == "CCRRTT-17016E"
+    assert "Redmine bugs" in failed.message and failed.next_retry_at is not None
+    assert len(redmine.issues(project)) == 1 and not ArtifactPair.objects.exists()
+    # The unpaired issue in Redmine is not copied back either while the creation is unresolved.
+    waiting = ArtifactActivity.objects.get(source_side="B")
+    assert (waiting.status, waiting.code) == ("failed", "CCRRTT-50013W")
+    assert items("alpha", "DEMO") and len(items("alpha", "DEMO")) == 1
+
+
+# --- updates both ways, and no write-back ---------------------------------------------------------
+
+
+def test_updates_flow_both_ways_and_hub_does_not_write_back_its_own_write(synced, redmine, writes):
+    integration, project = synced
+    item = new_item("alpha", "DEMO", "First")
+    run(integration)
+    issue_id = twin_id(item)
+    revision = LocalItem.objects.get(pk=item.pk).revision
+
+    writes.clear()
+    change(item, summary="Second", priority="high")
+    run(integration)
+    issue = redmine.issue(issue_id)
+    assert (issue["subject"], str(issue["priority"]["id"])) == ("Second", HIGH)
+    # exactly one write to Redmine (the update), and none back although that write is detected
+    assert writes == [("PUT", f"/issues/{issue_id}.json")]
+    assert LocalItem.objects.get(pk=item.pk).revision == revision + 1
+
+    writes.clear()
+    redmine.update(issue_id, subject="Third", priority_id=int(LOW))
+    run(integration)
+    item.refresh_from_db()
+    assert (item.summary, item.priority) == ("Third", "low")
+    assert item.revision == revision + 2  # one write to the local tracker
+    assert writes == []  # and nothing back to Redmine
+    updated = ArtifactActivity.objects.filter(status="completed", result="updated")
+    assert sorted(a.source_side for a in updated) == ["A", "B"]
+
+
+def conflicting_edits(synced, redmine, strategy):
+    integration, project = synced
+    integration.conflict_strategy = strategy
+    integration.save()
+    item = new_item("alpha", "DEMO", "Original")
+    run(integration)
+    issue_id = twin_id(item)
+    change(item, summary="from the local tracker")
+    redmine.update(issue_id, subject="from Redmine")
+    run(integration)
+    item.refresh_from_db()
+    return item.summary, redmine.issue(issue_id)["subject"]
+
+
+@pytest.mark.parametrize(
+    ("strategy", "winner"), [("a_wins", "from the local tracker"), ("b_wins", "from Redmine")]
+)
+def test_conflict_is_resolved_by_the_strategy(synced, redmine, strategy, winner):
+    assert conflicting_edits(synced, redmine, strategy) == (winner, winner)
+
+
+def test_conflict_with_error_strategy_fails_with_50002E_showing_both_values(synced, redmine):
+    local, remote = conflicting_edits(synced, redmine, "error")
+    assert (local, remote) == ("from the local tracker", "from Redmine")  # nothing overwritten
+    failed = ArtifactActivity.objects.filter(status="failed", code="CCRRTT-50002E")
+    assert failed.exists()
+    for activity in failed:
+        assert "from the local tracker" in activity.message and "from Redmine" in activity.message
+        assert activity.retry_count == 1 and activity.next_retry_at is not None
+
+
+# --- comments and attachments ----------------------------------------------------------------------
+
+
+def test_comments_and_private_notes_flow_once_each_way(synced, redmine):
+    integration, project = synced
+    item = new_item("alpha", "DEMO", "With comments")
+    service.add_comment(item.pk, None, "first")
+    service.add_comment(item.pk, None, "local private", private=True)
+    run(integration)
+    issue_id = twin_id(item)
+    assert redmine.notes(issue_id) == [("first", False), ("local private", True)]
+
+    redmine.update(issue_id, notes="reply from Redmine")
+    redmine.update(issue_id, notes="Redmine private note", private_notes=True)
+    run(integration)
+    run(integration)
+    assert redmine.notes(issue_id) == [
+        ("first", False),
+        ("local private", True),
+        ("reply from Redmine", False),
+        ("Redmine private note", True),
+    ]
+    local = sorted((c.body, c.private) for c in LocalItem.objects.get(pk=item.pk).comments.all())
+    assert local == [
+        ("Redmine private note", True),
+        ("first", False),
+        ("local private", True),
+        ("reply from Redmine", False),
+    ]
+
+
+def test_private_notes_are_skipped_where_the_flow_says_so(synced, redmine):
+    integration, project = synced
+    integration.comment_flow = {
+        "a_to_b": {"enabled": True, "internal": "skip"},
+        "b_to_a": {"enabled": True, "internal": "make_public"},
+    }
+    integration.save()
+    item = new_item("alpha", "DEMO", "Private matters")
+    service.add_comment(item.pk, None, "kept here", private=True)
+    run(integration)
+    issue_id = twin_id(item)
+    redmine.update(issue_id, notes="made public there", private_notes=True)
+    run(integration)
+    assert redmine.notes(issue_id) == [("made public there", True)]
+    local = sorted((c.body, c.private) for c in LocalItem.objects.get(pk=item.pk).comments.all())
+    assert local == [("kept here", True), ("made public there", False)]
+
+
+def test_attachments_flow_once_each_way(synced, redmine, writes):
+    integration, project = synced
+    item = new_item("alpha", "DEMO", "With files")
+    service.add_attachment(item.pk, "trace.log", [b"local bytes"], content_type="text/plain")
+    run(integration)
+    issue_id = twin_id(item)
+    redmine.attach(issue_id, "screen.png", b"\x89PNG redmine bytes")
+    run(integration)
+    writes.clear()
+    run(integration)
+    assert writes == []
+    assert sorted(a["filename"] for a in redmine.issue(issue_id)["attachments"]) == [
+        "screen.png",
+        "trace.log",
+    ]
+    local = {a.filename: a for a in LocalItem.objects.get(pk=item.pk).attachments.all()}
+    assert sorted(local) == ["screen.png", "trace.log"]
+    assert service.attachment_path(local["screen.png"]).read_bytes() == b"\x89PNG redmine bytes"
+    download = redmine.rest.get(
+        next(a["content_url"] for a in redmine.issue(issue_id)["attachments"] if a["filename"] == "trace.log")
+    )
+    assert download.content == b"local bytes"
+
+
+def test_attachment_over_the_size_limit_fails_with_17003E_naming_the_file(synced, redmine):
+    integration, project = synced
+    item = new_item("alpha", "DEMO", "Too big")
+    run(integration)
+    issue_id = twin_id(item)
+    redmine.attach(issue_id, "small.txt", b"fits")
+    redmine.attach(issue_id, "huge.bin", b"x" * (MB + 1))  # the flow allows 1 MB
+    run(integration)
+    failed = ArtifactActivity.objects.get(source_side="B", status="failed")
+    assert failed.code == "CCRRTT-17003E" and "huge.bin" in failed.message
+    assert [a.filename for a in LocalItem.objects.get(pk=item.pk).attachments.all()] == ["small.txt"]
+
+
+# --- persons --------------------------------------------------------------------------------------
+
+
+def test_persons_are_reconciled_by_username_both_ways(synced, redmine):
+    from metrics.models import PersonSighting
+
+    integration, project = synced
+    grace = LocalUser.objects.create(
+        pk=900_001, tracker=service.tracker("alpha"), username=MEMBER_LOGIN, email="grace@elsewhere.example"
+    )
+    item = new_item("alpha", "DEMO", "Assigned here", assignee=str(grace.pk))
+    run(integration)
+    assert str(redmine.issue(twin_id(item))["assigned_to"]["id"]) == redmine.prepared.member_id
+    assert PersonSighting.objects.filter(person_id=str(grace.pk), field="owner").exists()
+
+    issue_id = redmine.create(project, "Assigned in Redmine", assigned_to_id=int(redmine.prepared.member_id))
+    run(integration)
+    assert local_twin(issue_id).assignee_id == grace.pk
+
+
+def test_persons_are_reconciled_by_email_when_usernames_differ(synced, redmine):
+    integration, project = synced
+    hopper = LocalUser.objects.create(
+        pk=900_002, tracker=service.tracker("alpha"), username="ghopper", email=MEMBER_EMAIL.upper()
+    )
+    item = new_item("alpha", "DEMO", "Assigned by email", assignee=str(hopper.pk))
+    run(integration)
+    assert str(redmine.issue(twin_id(item))["assigned_to"]["id"]) == redmine.prepared.member_id
+
+
+# --- filters and routes ---------------------------------------------------------------------------
+
+
+def test_routes_send_each_project_to_its_own_and_filters_keep_the_rest_out(configure, redmine):
+    integration, [web, ops] = configure(two_projects=True)
+    integration.filters = HIGH_PRIORITY_CREATED_ONLY
+    integration.save()
+    new_item("alpha", "DEMO", "Demo high", priority="high")
+    new_item("alpha", "OPS", "Ops high", priority="high")
+    new_item("alpha", "DEMO", "Demo low", priority="low")
+    redmine.create(ops, "Redmine ops high", priority_id=int(HIGH))
+    redmine.create(web, "Redmine web low", priority_id=int(LOW))
+    run(integration)
+    assert [i["subject"] for i in redmine.issues(web)] == ["Redmine web low", "Demo high"]
+    assert [i["subject"] for i in redmine.issues(ops)] == ["Redmine ops high", "Ops high"]
+    assert [i.summary for i in items("alpha", "DEMO")] == ["Demo high", "Demo low"]
+    assert [i.summary for i in items("alpha", "OPS")] == ["Ops high", "Redmine ops high"]
+
+
+# --- relationships --------------------------------------------------------------------------------
+
+
+def test_parent_arriving_before_its_target_fails_with_17014E_then_resolves(synced, redmine):
+    integration, project = synced
+    parent = new_item("alpha", "DEMO", "Parent")
+    child = new_item("alpha", "DEMO", "Child", parent=str(parent.pk))
+    detection.detect(integration.pk)
+    ArtifactActivity.objects.filter(artifact_id=str(parent.pk)).update(priority=-1)  # the child goes first
+    processing.process_batch(limit=1, worker="test")
+    failed = ArtifactActivity.objects.get(source_side="A", artifact_id=str(child.pk))
+    assert (failed.status, failed.code) == ("failed", "CCRRTT-17014E")
+    assert failed.next_retry_at > timezone.now()
+    run(integration)  # the parent gets its twin
+    ArtifactActivity.objects.filter(pk=failed.pk).update(next_retry_at=timezone.now())  # its retry is due
+    run(integration)
+    assert str(redmine.issue(twin_id(child))["parent"]["id"]) == twin_id(parent)
+
+
+def test_parent_set_in_redmine_reaches_the_local_tracker(synced, redmine):
+    integration, project = synced
+    parent, child = new_item("alpha", "DEMO", "Parent"), new_item("alpha", "DEMO", "Child")
+    run(integration)
+    redmine.update(twin_id(child), parent_issue_id=int(twin_id(parent)))
+    run(integration)
+    assert LocalItem.objects.get(pk=child.pk).parent_id == parent.pk
+
+
+# --- the twin deleted in Redmine ------------------------------------------------------------------
+
+
+def test_twin_deleted_in_redmine_fails_with_50001E_and_recreate_makes_a_new_twin(synced, redmine):
+    from activity.services import recreate_activities
+
+    integration, project = synced
+    item = new_item("alpha", "DEMO", "Will lose its twin")
+    run(integration)
+    old_marker = redmine.marker(redmine.issue(twin_id(item)))
+    redmine.delete(twin_id(item))
+    change(item, summary="Changed after the twin was deleted")
+    run(integration)
+    failed = ArtifactActivity.objects.get(status="failed")
+    assert (failed.code, failed.twin_deleted) == ("CCRRTT-50001E", True)
+    recreate_activities(ArtifactActivity.objects.filter(pk=failed.pk))
+    run(integration)
+    [issue] = redmine.issues(project)
+    assert issue["subject"] == "Changed after the twin was deleted"
+    assert twin_id(item) == str(issue["id"])
+    assert redmine.marker(issue) != old_marker  # a new twin (Redmine on SQLite may reuse the id)
+    assert items("alpha", "DEMO") == [item]
+
+
+# --- Redmine's clock and relations ----------------------------------------------------------------
+
+
+def test_without_a_server_clock_the_watermark_is_the_newest_change_seen(synced, redmine):
+    from connectors.redmine.fields import parse_time
+    from integrations.models import ChangeWatermark
+
+    integration, project = synced
+    issue_id = redmine.create(project, "First")
+    run(integration)
+    watermark = ChangeWatermark.objects.get(integration=integration, side="B", project=project)
+    assert watermark.position == parse_time(redmine.issue(issue_id)["updated_on"])  # no Date header
+    redmine.update(issue_id, subject="Changed within the same second, maybe")
+    run(integration)
+    assert local_twin(issue_id).summary == "Changed within the same second, maybe"
+
+
+@pytest.fixture
+def with_relations(synced, sync_model):
+    """Related items (local) ↔ "Related to" (Redmine) mapped too, flowing both ways."""
+    integration, project = synced
+    ModelField.objects.create(
+        model=sync_model, key="related", label="Related", type="relationships", position=9
+    )
+    line(integration.collection_a, "related", "relationships", "related", "relationships")
+    line(integration.collection_b, "relation_relates", "relationships", "related", "relationships")
+    integration.field_flows = {**integration.field_flows, "related": "both"}
+    integration.save()
+    return integration, project
+
+
+def related(item: LocalItem) -> list[int]:
+    return sorted(LocalItem.objects.get(pk=item.pk).related.values_list("pk", flat=True))
+
+
+def test_relation_made_in_redmine_is_not_lost_although_it_changes_no_updated_on(with_relations, redmine):
+    from django.db.models import F
+
+    from integrations.models import ChangeWatermark
+
+    integration, project = with_relations
+    first, second = new_item("alpha", "DEMO", "First"), new_item("alpha", "DEMO", "Second")
+    run(integration)
+    # Time passes: the relation is made well after the issues' last change (beyond the detection
+    # overlap, and the second before the one asked for that Redmine's ">=" filter also answers).
+    ChangeWatermark.objects.filter(integration=integration, side="B").update(
+        position=F("position") + detection.OVERLAP + dt.timedelta(seconds=2)
+    )
+    relation = {"issue_to_id": int(twin_id(second)), "relation_type": "relates"}
+    redmine.rest.post(
+        f"/issues/{twin_id(first)}/relations.json", json={"relation": relation}
+    ).raise_for_status()
+    run(integration)
+    # Redmine journals the relation on both issues but moves neither one's updated_on, so polling
+    # by updated_on cannot see it; the periodic full scan re-reads everything in scope.
+    assert related(first) == []
+    detection.detect(integration.pk, full=True)
+    run(integration)
+    assert (related(first), related(second)) == ([second.pk], [first.pk])
+
+
+def test_relation_made_locally_reaches_redmine(with_relations, redmine):
+    integration, project = with_relations
+    first, second = new_item("alpha", "DEMO", "First"), new_item("alpha", "DEMO", "Second")
+    run(integration)
+    change(first, related=[str(second.pk)])
+    run(integration)
+    relations = redmine.rest.get(f"/issues/{twin_id(first)}/relations.json").json()["relations"]
+    assert [(r["issue_id"], r["issue_to_id"], r["relation_type"]) for r in relations] == [
+        (int(twin_id(first)), int(twin_id(second)), "relates")
+    ]
+
+
+def test_change_made_in_redmine_while_hub_writes_the_same_issue_is_not_lost(synced, redmine, monkeypatch):
+    """Redmine has no optimistic concurrency: Hub cannot make its write conditional on the issue
+    being as it read it. Someone changing another field between Hub's read and Hub's write must
+    still see that change reach the other side."""
+    integration, project = synced
+    item = new_item("alpha", "DEMO", "Racing", priority="low")
+    run(integration)
+    issue_id = twin_id(item)
+    original = RedmineConnector.update_artifact
+
+    def someone_edits_first(self, artifact_id, fields, **kwargs):
+        redmine.update(artifact_id, priority_id=int(HIGH))  # after Hub read the issue
+        monkeypatch.setattr(RedmineConnector, "update_artifact", original)
+        return original(self, artifact_id, fields, **kwargs)
+
+    monkeypatch.setattr(RedmineConnector, "update_artifact", someone_edits_first)
+    change(item, summary="Renamed locally")
+    run(integration)
+    item.refresh_from_db()
+    issue = redmine.issue(issue_id)
+    assert (issue["subject"], str(issue["priority"]["id"])) == ("Renamed locally", HIGH)
+    assert (item.summary, item.priority) == ("Renamed locally", "high")
