@@ -18,7 +18,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from activity.models import ArtifactActivity, ArtifactPair
-from connectors.errors import ArtifactNotFound, ConnectorError, OperationUnsupported
+from connectors.errors import ArtifactNotFound, ConnectorError, OperationUnsupported, RevisionConflict
 from integrations.engine import claims, conflicts, counters, mapping, retry, routing
 from integrations.engine.context import REVISION, IntegrationContext, SideContext, may_work, other
 from integrations.engine.persons import Reconciler
@@ -93,7 +93,7 @@ def classify(error: BaseException) -> Failure | None:
         return None
     if isinstance(error, Failure):
         return error
-    if isinstance(error, claims.Busy):
+    if isinstance(error, (claims.Busy, RevisionConflict)):  # read afresh and try again soon
         return Failure(error.code, str(error), transient=True, soon=True)
     if isinstance(error, (conflicts.ConflictFailed, mapping.MappingFailed, routing.RoutingFailed)):
         return Failure(error.code, str(error))
@@ -534,11 +534,19 @@ class Processor:
         translated = {key: self.translate(key, model.get(key), source, target) for key in keys}
         return mapping.to_repository(target.lines, translated, only=keys)
 
-    def write(self, side: SideContext, artifact_id: str, fields: dict[str, Any]):
-        """Update the artifact, moving its status through a transition where the tool requires it."""
+    def write(self, side: SideContext, artifact, fields: dict[str, Any]):
+        """Update ``artifact`` (as read), moving its status through a transition where the tool
+        requires it. Where the tool has optimistic concurrency the write holds only if the artifact
+        is still at the revision read (else RevisionConflict: read afresh and try again soon)."""
+        artifact_id = artifact.id
         fields = dict(fields)
         status = fields.pop("status", None) if side.capabilities.transitions_required else None
-        result = side.connector.update_artifact(artifact_id, fields) if fields else None
+        expected = artifact.revision if side.capabilities.optimistic_concurrency else None
+        result = (
+            side.connector.update_artifact(artifact_id, fields, expected_revision=expected)
+            if fields
+            else None
+        )
         if status is not None:
             current = (result or side.connector.read_artifact(artifact_id)).fields.get("status")
             if current != status:
@@ -656,13 +664,13 @@ class Processor:
         writes = 0
         if plan.write:
             twin = (
-                self.write(self.target, twin.id, self.fields_for(self.target, self.source, model, plan.write))
+                self.write(self.target, twin, self.fields_for(self.target, self.source, model, plan.write))
                 or twin
             )
             writes += 1
         if plan.write_back:
             fields = self.fields_for(self.source, self.target, twin_model, plan.write_back)
-            artifact = self.write(self.source, artifact.id, fields) or artifact
+            artifact = self.write(self.source, artifact, fields) or artifact
             model = mapping.to_model(self.source.lines, artifact.fields)
             writes += 1
         extra = self.comments_and_attachments(artifact, twin.id, pair)
@@ -679,7 +687,10 @@ class Processor:
             if key in plan.write or self.equivalent(key, model.get(key), value):
                 new_target[key] = value
         snapshot(pair, self.source.name, model, artifact.revision)
-        snapshot(pair, self.target.name, new_target, twin.revision)
+        # A twin that differs from what is synchronized now carries a change Hub did not make: its
+        # revision must not pass for Hub's own write, or detection (and the batch) would skip it.
+        changed_there = any(new_target.get(key) != value for key, value in twin_after.items())
+        snapshot(pair, self.target.name, new_target, "" if changed_there else twin.revision)
         set_side(pair, self.source.name, artifact)
         set_side(pair, self.target.name, twin)
         pair.last_synced_at = timezone.now()
