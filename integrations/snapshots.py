@@ -72,6 +72,7 @@ INTEGRATION_FIELDS = (
     "filters",
     "field_flows",
     "conflict_strategy",
+    "unmatched_routing",
     "comment_flow",
     "attachment_flow",
     "detection_interval",
@@ -79,6 +80,10 @@ INTEGRATION_FIELDS = (
     "full_scan_cron",
 )
 PROJECT_FIELDS = ("project_id", "key", "name", "invalid", "replacement_id", "replacement_name")
+
+
+# A route's place in the list is its position: the order routes leaving one project are tried in.
+ROUTE_FIELDS = ("project_a", "project_b", "direction", "condition")
 
 
 def _pick(obj, names) -> dict[str, Any]:
@@ -131,7 +136,7 @@ def snapshot(element_type: str, obj) -> dict[str, Any]:
             **_pick(obj, INTEGRATION_FIELDS),
             "collection_a": obj.collection_a.name if obj.collection_a_id else None,
             "collection_b": obj.collection_b.name if obj.collection_b_id else None,
-            "routes": [_pick(r, ("project_a", "project_b", "direction")) for r in obj.routes.all()],
+            "routes": [_pick(r, ROUTE_FIELDS) for r in obj.routes.all()],
         }
     raise ValueError(f"unknown element type {element_type!r}")
 
@@ -222,12 +227,32 @@ def apply(element_type: str, data: dict[str, Any], existing=None):
     for name in INTEGRATION_FIELDS:
         if name in data:
             setattr(obj, name, data[name])
+    if obj.unmatched_routing not in Integration.Unmatched.values:
+        raise ValueError(
+            f"unmatched_routing is “{obj.unmatched_routing}”, "
+            f"not one of {', '.join(Integration.Unmatched.values)}"
+        )
     obj.collection_a = _by_name(RepositoryCollection, data.get("collection_a"), "Collection")
     obj.collection_b = _by_name(RepositoryCollection, data.get("collection_b"), "Collection")
     obj.save()
     obj.routes.all().delete()
-    Route.objects.bulk_create(Route(integration=obj, **route) for route in data.get("routes", []))
+    Route.objects.bulk_create(_routes(obj, data.get("routes", [])))
     return obj
+
+
+def _routes(integration: Integration, rows) -> list[Route]:
+    """The routes of a snapshot, in order; a malformed one is refused by number rather than guessed.
+    Whether a well-formed condition fits the model is the validator's to say (CCRRTT-1412E)."""
+    routes = []
+    for number, row in enumerate(rows, start=1):
+        if not isinstance(row, dict) or not isinstance(row.get("condition") or {}, dict):
+            raise ValueError(
+                f"route {number} is not a route: projects, a direction and an optional condition object"
+            )
+        values = {k: row[k] for k in ROUTE_FIELDS if k in row}
+        values["condition"] = values.get("condition") or {}
+        routes.append(Route(integration=integration, position=number - 1, **values))
+    return routes
 
 
 def delete(element_type: str, obj) -> None:

@@ -18,6 +18,8 @@ from django.urls import reverse
 from activity.blockers import clear_blocker, raise_blocker
 from activity.models import Blocker
 from integrations import transforms
+from integrations.engine import routing
+from integrations.engine.routing import RouteRow
 from integrations.models import FieldMapping, Integration, Model, Repository, RepositoryCollection
 from integrations.models.modeling import SELECT_TYPES
 
@@ -232,16 +234,37 @@ def _collection_problems(ctx: _Context) -> list[Problem]:
 # --- integrations ---------------------------------------------------------------------------
 
 
-def _condition_problem(condition: dict, model_fields: dict) -> str:
+def _is_date(value) -> bool:
+    import datetime as dt
+
+    try:
+        dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
+def condition_problem(condition, model_fields: dict) -> str:
+    """What is wrong with one condition (of a filter, a field flow or a route) against the model's
+    fields, as the end of a sentence, or "" when nothing is."""
+    if not isinstance(condition, dict):
+        return "is not a condition (an object with field, operator and value)"
     key = condition.get("field", "")
     if key not in model_fields:
         return f"refers to the field “{key}”, which the model does not have"
-    if condition.get("operator") not in FILTER_OPERATORS:
-        return f"uses the unknown operator “{condition.get('operator')}”"
+    operator = condition.get("operator")
+    if operator not in FILTER_OPERATORS:
+        return f"uses the unknown operator “{operator}” (one of {', '.join(FILTER_OPERATORS)})"
+    value = condition.get("value")
+    values = value if isinstance(value, list) else [value]
+    if any(isinstance(v, (dict, list)) for v in values):
+        return f"compares “{key}” with a value that is neither text, a number nor a list of them"
+    if operator == "in" and not [v for v in values if v not in (None, "")]:
+        return f"asks whether “{key}” is in a list of values but gives none"
+    if operator in ("before", "after") and not _is_date(value):
+        return f"compares “{key}” with “{value}”, which is not a date (YYYY-MM-DD) or date and time"
     model_field = model_fields[key]
-    if model_field.type in SELECT_TYPES and condition.get("operator") in ("equals", "in"):
-        values = condition.get("value")
-        values = values if isinstance(values, list) else [values]
+    if model_field.type in SELECT_TYPES and operator in ("equals", "in"):
         unknown = [str(v) for v in values if str(v) not in model_field.option_ids]
         if unknown:
             return f"refers to option(s) {', '.join(unknown)} that the field “{key}” no longer has"
@@ -258,6 +281,35 @@ def _collection_moves(collection: RepositoryCollection, key: str) -> tuple[bool,
     """Whether the collection's mapping reads the model field from, and writes it to, the repository."""
     lines = [m for m in collection.mappings.all() if key in m.model_fields]
     return any(m.reads for m in lines), any(m.writes for m in lines)
+
+
+def _route_condition_problems(routes, model_fields: dict, me: dict) -> list[tuple[str, str, str, list[dict]]]:
+    """CCRRTT-1412E for each conditional route whose condition is invalid, and for each route that
+    can never be chosen because an unconditional route before it takes all its artifacts."""
+    found = []
+    for route in routes:
+        problem = condition_problem(route.condition, model_fields) if route.condition else ""
+        if problem:
+            found.append(
+                (
+                    f"route{route.pk}",
+                    "CCRRTT-1412E",
+                    f"has a conditional route ({route}) whose condition {problem}",
+                    [me],
+                )
+            )
+    for index, shadow in routing.unreachable(RouteRow.of(route) for route in routes):
+        found.append(
+            (
+                f"route{routes[index].pk}:unreachable",
+                "CCRRTT-1412E",
+                f"has a route ({routes[index]}) that is never chosen: the route {routes[shadow]} before "
+                "it has no condition and takes every artifact first; move it below, or give that route "
+                "a condition",
+                [me],
+            )
+        )
+    return found
 
 
 def _work_item_sync_problems(
@@ -322,8 +374,9 @@ def _work_item_sync_problems(
     model_fields = ctx.model_fields(a.model_id if a else None)
     if not model_fields:
         return found
+    found += _route_condition_problems(routes, model_fields, me)
     for condition in (integration.filters or {}).get("conditions", []):
-        problem = _condition_problem(condition, model_fields)
+        problem = condition_problem(condition, model_fields)
         if problem:
             found.append(
                 (f"filter:{condition.get('field', '')}", "CCRRTT-1409E", f"has a filter that {problem}", [me])
@@ -337,7 +390,7 @@ def _work_item_sync_problems(
             )
             continue
         if condition:
-            problem = _condition_problem(condition, model_fields)
+            problem = condition_problem(condition, model_fields)
             if problem:
                 found.append(
                     (

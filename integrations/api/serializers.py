@@ -317,10 +317,63 @@ class SqlCollectionSerializer(serializers.ModelSerializer):
         return attrs
 
 
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string"},
+            {"type": "number"},
+            {"type": "boolean"},
+            {"type": "array", "items": {"type": "string"}},
+        ],
+        "nullable": True,
+        "description": "What the field is compared with: a list for “in”, a date (YYYY-MM-DD) for "
+        "“before”/“after”, nothing for “is_empty”.",
+    }
+)
+class ConditionValueField(serializers.JSONField):
+    pass
+
+
+class RouteConditionSerializer(serializers.Serializer):
+    field = serializers.CharField(help_text="Key of a field of the integration's model.")
+    operator = serializers.ChoiceField(choices=validation.FILTER_OPERATORS)
+    value = ConditionValueField(required=False, allow_null=True, default=None)
+
+
+@extend_schema_field(RouteConditionSerializer)
+class RouteConditionField(serializers.Field):
+    """A route's condition, or null for a route every artifact of its project takes."""
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, allow_null=True, **kwargs)
+
+    def to_representation(self, value):
+        return value or None
+
+    def to_internal_value(self, data):
+        if data in (None, {}):
+            return {}
+        condition = RouteConditionSerializer(data=data)
+        condition.is_valid(raise_exception=True)
+        return dict(condition.validated_data)
+
+    def validate_empty_values(self, data):
+        if data is None:
+            return True, {}
+        return super().validate_empty_values(data)
+
+
 class RouteSerializer(serializers.ModelSerializer):
+    """Routes are tried in the order of the list; the first leaving the artifact's project whose
+    condition holds decides the target project."""
+
+    condition = RouteConditionField(
+        help_text="Only artifacts meeting this condition take the route; null: every artifact."
+    )
+
     class Meta:
         model = Route
-        fields = ["project_a", "project_b", "direction"]
+        fields = ["project_a", "project_b", "direction", "condition"]
 
 
 class BlockerSerializer(serializers.Serializer):
@@ -357,6 +410,7 @@ class IntegrationSerializer(serializers.ModelSerializer):
             "collection_a",
             "collection_b",
             "routes",
+            "unmatched_routing",
             "creation_flow",
             "filters",
             "field_flows",
@@ -408,11 +462,33 @@ class IntegrationSerializer(serializers.ModelSerializer):
         b = attrs.get("collection_b", getattr(self.instance, "collection_b", None))
         if a is not None and a == b:
             raise serializers.ValidationError({"collection_b": "Collection B must differ from collection A."})
+        self._check_route_conditions(attrs.get("routes") or [], a or b)
         return attrs
+
+    def _check_route_conditions(self, routes, collection):
+        """A condition the screen would refuse is refused here, with the same code and words."""
+        model = collection.model if collection is not None else None
+        fields = {f.key: f for f in model.fields.all()} if model is not None else {}
+        for number, route in enumerate(routes, start=1):
+            condition = route.get("condition")
+            if not condition:
+                continue
+            if model is None:
+                raise serializers.ValidationError(
+                    {"routes": f"Route {number}: a condition needs collections mapped to a model first."}
+                )
+            problem = validation.condition_problem(condition, fields)
+            if problem:
+                raise serializers.ValidationError(
+                    {"routes": f"CCRRTT-1412E: route {number}: the condition {problem}."}
+                )
 
     def _save_routes(self, integration, routes):
         integration.routes.all().delete()
-        Route.objects.bulk_create(Route(integration=integration, **route) for route in routes)
+        Route.objects.bulk_create(
+            Route(integration=integration, position=position, **route)
+            for position, route in enumerate(routes)
+        )
 
     def create(self, validated_data):
         routes = validated_data.pop("routes", [])

@@ -63,7 +63,7 @@ class IntegrationContext:
             name: SideContext(name, collection, mapping.lines_of(collection))
             for name, collection in (("A", integration.collection_a), ("B", integration.collection_b))
         }
-        self.routes = [RouteRow(r.project_a, r.project_b, r.direction) for r in integration.routes.all()]
+        self.routes = [RouteRow.of(route) for route in integration.routes.all()]
         self.model_types = mapping.model_types(self.sides["A"].lines) | mapping.model_types(
             self.sides["B"].lines
         )

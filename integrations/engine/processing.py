@@ -19,7 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from activity.models import ArtifactActivity, ArtifactPair
-from connectors.errors import ArtifactNotFound, ConnectorError, OperationUnsupported
+from connectors.errors import ArtifactNotFound, ConnectorError, OperationUnsupported, RevisionConflict
 from integrations.engine import claims, conflicts, counters, mapping, retry, routing
 from integrations.engine.context import (
     REVISION,
@@ -101,9 +101,9 @@ def classify(error: BaseException, integration_id: int) -> Failure | None:
         return None
     if isinstance(error, Failure):
         return error
-    if isinstance(error, claims.Busy):
+    if isinstance(error, (claims.Busy, RevisionConflict)):  # read afresh and try again soon
         return Failure(error.code, str(error), transient=True, soon=True)
-    if isinstance(error, (conflicts.ConflictFailed, mapping.MappingFailed, routing.RouteMissing)):
+    if isinstance(error, (conflicts.ConflictFailed, mapping.MappingFailed, routing.RoutingFailed)):
         return Failure(error.code, str(error))
     if isinstance(error, ConnectorError):
         return Failure(
@@ -544,11 +544,19 @@ class Processor:
         translated = {key: self.translate(key, model.get(key), source, target) for key in keys}
         return mapping.to_repository(target.lines, translated, only=keys)
 
-    def write(self, side: SideContext, artifact_id: str, fields: dict[str, Any]):
-        """Update the artifact, moving its status through a transition where the tool requires it."""
+    def write(self, side: SideContext, artifact, fields: dict[str, Any]):
+        """Update ``artifact`` (as read), moving its status through a transition where the tool
+        requires it. Where the tool has optimistic concurrency the write holds only if the artifact
+        is still at the revision read (else RevisionConflict: read afresh and try again soon)."""
+        artifact_id = artifact.id
         fields = dict(fields)
         status = fields.pop("status", None) if side.capabilities.transitions_required else None
-        result = side.connector.update_artifact(artifact_id, fields) if fields else None
+        expected = artifact.revision if side.capabilities.optimistic_concurrency else None
+        result = (
+            side.connector.update_artifact(artifact_id, fields, expected_revision=expected)
+            if fields
+            else None
+        )
         if status is not None:
             current = (result or side.connector.read_artifact(artifact_id)).fields.get("status")
             if current != status:
@@ -570,7 +578,16 @@ class Processor:
             raise Done("filtered out")
         if not conflicts.flows(integration.creation_flow, self.source.name) and not activity.recreate:
             raise Done("the creation flow does not go this way")
-        project = routing.target_project(self.context.routes, self.source.name, artifact.project)
+        project = routing.target_project(
+            self.context.routes,
+            self.source.name,
+            artifact.project,
+            model,
+            artifact.formatted_id,
+            ignore_unmatched=integration.unmatched_routing == integration.Unmatched.IGNORE,
+        )
+        if project is None:
+            raise Done("no route condition holds, and the integration ignores such artifacts")
         activity.target_project = project
         return Creation(self, artifact, model, project, old_pair)
 
@@ -670,13 +687,13 @@ class Processor:
         writes = 0
         if plan.write:
             twin = (
-                self.write(self.target, twin.id, self.fields_for(self.target, self.source, model, plan.write))
+                self.write(self.target, twin, self.fields_for(self.target, self.source, model, plan.write))
                 or twin
             )
             writes += 1
         if plan.write_back:
             fields = self.fields_for(self.source, self.target, twin_model, plan.write_back)
-            artifact = self.write(self.source, artifact.id, fields) or artifact
+            artifact = self.write(self.source, artifact, fields) or artifact
             model = mapping.to_model(self.source.lines, artifact.fields)
             writes += 1
         extra = self.comments_and_attachments(artifact, twin.id, pair)

@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import time
+
 from celery import shared_task
 
 BATCH = 100
+BUDGET = 5.0  # seconds of processing per task before yielding the worker
 MAX_WAKE_UPS = 8
 
 
@@ -32,12 +35,17 @@ def full_scan(integration_id: int) -> int:
 
 @shared_task(name="integrations.engine.process", ignore_result=True)
 def process() -> int:
-    """Work through due activities in batches until none is left (then the next wake-up)."""
+    """Work through due activities in batches until none is left (then the next wake-up), or until
+    ``BUDGET`` seconds have passed: then a fresh wake-up goes to the back of the queue, so a
+    detection waiting behind this task runs first instead of waiting for the whole backlog."""
     from integrations.engine import processing
 
-    total = 0
+    total, deadline = 0, time.monotonic() + BUDGET
     while True:
         claimed = processing.process_batch(limit=BATCH)
         total += claimed
         if claimed < BATCH:
+            return total
+        if time.monotonic() >= deadline:
+            process.delay()
             return total

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from integrations.models import Integration, RepositoryCollection, Route
-from integrations.validation import FILTER_OPERATORS
+from integrations.validation import FILTER_OPERATORS, condition_problem
 
 Flow = Integration.Flow
 PRIVATE_HANDLING = [
@@ -99,13 +99,48 @@ def _project_choices(collection: RepositoryCollection | None) -> list[tuple[str,
     ]
 
 
+OPERATOR_CHOICES = [(op, op.replace("_", " ")) for op in FILTER_OPERATORS]
+VALUE_HELP = "For “in”: values separated by commas. For “before”/“after”: a date, YYYY-MM-DD."
+
+
+def _field_choices(model_fields, empty_label: str) -> list[tuple[str, str]]:
+    return [("", empty_label)] + [(f.key, f.label) for f in model_fields]
+
+
+def condition_of(field: str, operator: str, value: str) -> dict | None:
+    """The stored form of a condition entered on a screen (one field, one operator, one text value),
+    or None when no field was chosen."""
+    if not field:
+        return None
+    if operator == "in":
+        value = [v.strip() for v in value.split(",") if v.strip()]
+    elif operator == "is_empty":
+        value = None
+    return {"field": field, "operator": operator, "value": value}
+
+
+def condition_initial(condition: dict) -> dict:
+    value = condition.get("value")
+    return {**condition, "value": ", ".join(map(str, value)) if isinstance(value, list) else (value or "")}
+
+
 class RouteForm(forms.ModelForm):
+    """One route: its projects and direction, and an optional condition on a model field that an
+    artifact must meet to take it. Routes leaving the same project are tried in their order."""
+
+    when_field = forms.ChoiceField(label="Condition field", required=False)
+    when_operator = forms.ChoiceField(
+        label="Operator", choices=OPERATOR_CHOICES, required=False, initial="equals"
+    )
+    when_value = forms.CharField(label="Value", required=False)  # the table explains values below it
+
     class Meta:
         model = Route
         fields = ["project_a", "project_b", "direction"]
 
-    def __init__(self, *args, integration: Integration, **kwargs):
+    def __init__(self, *args, integration: Integration, model_fields=(), **kwargs):
         super().__init__(*args, **kwargs)
+        self.model_fields = {f.key: f for f in model_fields}
         self.fields["project_a"] = forms.ChoiceField(
             label="Project in A", choices=_project_choices(integration.collection_a), required=False
         )
@@ -113,9 +148,54 @@ class RouteForm(forms.ModelForm):
             label="Project in B", choices=_project_choices(integration.collection_b), required=False
         )
         self.fields["direction"].choices = [c for c in Flow.choices if c[0] != Flow.NONE]
+        condition = self.instance.condition or {}
+        choices = _field_choices(model_fields, "— every artifact —")
+        if condition.get("field") and condition["field"] not in self.model_fields:
+            # A field the model lost stays visible, so saving the other routes does not drop it silently.
+            choices.append((condition["field"], f"{condition['field']} (not in the model)"))
+        self.fields["when_field"].choices = choices
+        if condition:
+            shown = condition_initial(condition)
+            self.initial.update(
+                when_field=shown.get("field", ""),
+                when_operator=shown.get("operator", ""),
+                when_value=shown["value"],
+            )
+
+    def clean(self):
+        data = super().clean()
+        condition = condition_of(
+            data.get("when_field", ""), data.get("when_operator") or "equals", data.get("when_value", "")
+        )
+        problem = condition_problem(condition, self.model_fields) if condition else ""
+        if problem:
+            self.add_error("when_value", f"CCRRTT-1412E: this condition {problem}.")
+        data["condition"] = condition or {}
+        return data
+
+    def save(self, commit=True):
+        self.instance.condition = self.cleaned_data["condition"]
+        return super().save(commit)
 
 
-RouteFormSet = forms.inlineformset_factory(Integration, Route, form=RouteForm, extra=1, can_delete=True)
+class RoutingSettingsForm(forms.ModelForm):
+    """Saved with the routes: what happens to an artifact that meets no route condition."""
+
+    class Meta:
+        model = Integration
+        fields = ["unmatched_routing"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unmatched_routing"].required = False  # not posted: keep what is set
+
+    def clean_unmatched_routing(self):
+        return self.cleaned_data["unmatched_routing"] or self.instance.unmatched_routing
+
+
+RouteFormSet = forms.inlineformset_factory(
+    Integration, Route, form=RouteForm, extra=1, can_delete=True, can_order=True
+)
 
 
 class FilterSettingsForm(forms.Form):
@@ -127,31 +207,21 @@ class FilterSettingsForm(forms.Form):
 
 class ConditionForm(forms.Form):
     field = forms.ChoiceField(required=False)
-    operator = forms.ChoiceField(choices=[(op, op.replace("_", " ")) for op in FILTER_OPERATORS])
-    value = forms.CharField(required=False, help_text="For “in”: values separated by commas.")
+    operator = forms.ChoiceField(choices=OPERATOR_CHOICES)
+    value = forms.CharField(required=False, help_text=VALUE_HELP)
 
     def __init__(self, *args, model_fields=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["field"].choices = [("", "—")] + [(f.key, f.label) for f in model_fields]
+        self.fields["field"].choices = _field_choices(model_fields, "—")
 
     def condition(self) -> dict | None:
         data = self.cleaned_data
-        if not data.get("field") or data.get("DELETE"):
+        if data.get("DELETE"):
             return None
-        value = data.get("value", "")
-        if data["operator"] == "in":
-            value = [v.strip() for v in value.split(",") if v.strip()]
-        elif data["operator"] == "is_empty":
-            value = None
-        return {"field": data["field"], "operator": data["operator"], "value": value}
+        return condition_of(data.get("field", ""), data["operator"], data.get("value", ""))
 
 
 ConditionFormSet = forms.formset_factory(ConditionForm, extra=2, can_delete=True)
-
-
-def condition_initial(condition: dict) -> dict:
-    value = condition.get("value")
-    return {**condition, "value": ", ".join(value) if isinstance(value, list) else (value or "")}
 
 
 class FieldFlowForm(forms.Form):

@@ -27,6 +27,14 @@ class ConflictStrategy(models.TextChoices):
     B_WINS = "b_wins", "Collection B wins"
 
 
+class Unmatched(models.TextChoices):
+    """What happens to an artifact that meets none of the conditions of the routes leaving its
+    project (a route without a condition, placed last, is the default route)."""
+
+    ERROR = "error", "Error (CCRRTT-17008E), retried until the routes or the artifact change"
+    IGNORE = "ignore", "Ignore the artifact"
+
+
 class Integration(models.Model):
     """A configuration of an integration style over collections. The engine reads it; it is
     started and stopped through ``integrations.services``.
@@ -46,6 +54,7 @@ class Integration(models.Model):
     Style = Style
     Flow = Flow
     ConflictStrategy = ConflictStrategy
+    Unmatched = Unmatched
 
     name = models.CharField(max_length=200, unique=True)
     style = models.CharField(max_length=30, choices=Style.choices, default=Style.WORK_ITEM_SYNC)
@@ -77,6 +86,12 @@ class Integration(models.Model):
         default=ConflictStrategy.UNSET,
         blank=True,
     )
+    unmatched_routing = models.CharField(
+        "artifacts that meet no route condition",
+        max_length=10,
+        choices=Unmatched.choices,
+        default=Unmatched.ERROR,
+    )
     comment_flow = models.JSONField(default=dict, blank=True)
     attachment_flow = models.JSONField(default=dict, blank=True)
     detection_interval = models.PositiveIntegerField(
@@ -105,18 +120,30 @@ class Integration(models.Model):
 
 
 class Route(models.Model):
-    """Which project of collection A pairs with which project of collection B, in which direction."""
+    """Which project of collection A pairs with which project of collection B, in which direction,
+    and for which artifacts.
+
+    ``condition`` is empty (every artifact of the project takes the route) or one condition on a
+    model field, shaped like an artifact filter's: ``{"field": key, "operator": op, "value": …}``.
+    The routes leaving one project are tried in ``position`` order and the first whose condition
+    holds gives the target project (``integrations.engine.routing``)."""
 
     integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="routes")
     project_a = models.CharField("project in A", max_length=200, blank=True)
     project_b = models.CharField("project in B", max_length=200, blank=True)
     direction = models.CharField(max_length=10, choices=Flow.choices, default=Flow.BOTH)
+    condition = models.JSONField(default=dict, blank=True)
+    position = models.PositiveIntegerField(default=0)
 
     class Meta:
-        ordering = ["id"]
+        ordering = ["position", "id"]
         constraints = [
             models.UniqueConstraint(fields=["integration", "project_a", "project_b"], name="route_unique")
         ]
 
     def __str__(self) -> str:
-        return f"{self.project_a or '?'} ↔ {self.project_b or '?'}"
+        from integrations.engine.routing import describe_condition
+
+        arrow = {Flow.A_TO_B: "→", Flow.B_TO_A: "←"}.get(self.direction, "↔")
+        when = f" {describe_condition(self.condition)}" if self.condition else ""
+        return f"{self.project_a or '?'} {arrow} {self.project_b or '?'}{when}"

@@ -11,6 +11,7 @@ from integrations.forms.integrations import (
     FilterSettingsForm,
     IntegrationForm,
     RouteFormSet,
+    RoutingSettingsForm,
     condition_initial,
 )
 from integrations.models import Integration
@@ -30,15 +31,23 @@ def _model_fields(integration: Integration):
     return list(collection.model.fields.all()) if collection and collection.model_id else []
 
 
+def _routes_formset(integration: Integration, data=None):
+    return RouteFormSet(
+        data,
+        instance=integration,
+        prefix="routes",
+        form_kwargs={"integration": integration, "model_fields": _model_fields(integration)},
+    )
+
+
 def _page(request, integration: Integration, **forms):
     context = {
         "integration": integration,
         "state": services.state(integration),
         "blockers": validation.problems_of_integration(integration.pk),
         "general": IntegrationForm(instance=integration),
-        "routes": RouteFormSet(
-            instance=integration, prefix="routes", form_kwargs={"integration": integration}
-        ),
+        "routes": _routes_formset(integration),
+        "routing_settings": RoutingSettingsForm(instance=integration),
         "filter_settings": FilterSettingsForm(
             initial=integration.filters or {"combine": "and", "applies_to": "both"}
         ),
@@ -79,20 +88,21 @@ def integration_edit(request, pk: int):
 @require_POST
 def integration_routes(request, pk: int):
     integration = get_object_or_404(Integration, pk=pk)
-    formset = RouteFormSet(
-        request.POST, instance=integration, prefix="routes", form_kwargs={"integration": integration}
-    )
-    if not formset.is_valid():
-        return _page(request, integration, routes=formset)
+    formset = _routes_formset(integration, request.POST)
+    settings_form = RoutingSettingsForm(request.POST, instance=Integration.objects.get(pk=pk))
+    if not (formset.is_valid() and settings_form.is_valid()):
+        return _page(request, integration, routes=formset, routing_settings=settings_form)
     with change(request, ElementType.INTEGRATION, integration) as rec:
-        for form in formset.forms:
-            if form in formset.deleted_forms:
-                if form.instance.pk:
-                    form.instance.delete()
-            elif form.has_changed() or form.instance.pk:
-                route = form.save(commit=False)
-                route.integration = integration
-                route.save()
+        integration.unmatched_routing = settings_form.cleaned_data["unmatched_routing"]
+        integration.save(update_fields=["unmatched_routing", "updated"])
+        for form in formset.deleted_forms:
+            if form.instance.pk:
+                form.instance.delete()
+        # The order the administrator gave is the order routes leaving one project are tried in.
+        for position, form in enumerate(formset.ordered_forms):
+            route = form.save(commit=False)
+            route.integration, route.position = integration, position
+            route.save()
         rec.done(integration)
     messages.success(request, "Routes saved.")
     return redirect("integration-edit", pk)

@@ -190,7 +190,13 @@ def test_update_against_a_stale_revision_is_refused(peer, connector, created):
                 created.id, {peer.title_field: "late"}, expected_revision=created.revision
             )
         assert raised.value.transient and raised.value.code == "CCRRTT-1112E"
-        assert connector.read_artifact(created.id).fields[peer.title_field] != "late"
+        fresh = connector.read_artifact(created.id)
+        assert fresh.fields[peer.title_field] != "late"
+        # At the revision just read the write holds (the engine sends it with every write).
+        updated = connector.update_artifact(
+            created.id, {peer.title_field: "current"}, expected_revision=fresh.revision
+        )
+        assert updated.fields[peer.title_field] == "current"
     else:
         fresh = connector.read_artifact(created.id)
         assert connector.update_artifact(created.id, {peer.title_field: "late"}).revision != fresh.revision

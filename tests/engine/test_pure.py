@@ -187,12 +187,59 @@ def test_filters_for_creation_and_updates():
 
 def test_routes_choose_the_target_project_or_fail_with_17019E():
     routes = [routing.RouteRow("DEMO", "WEB", "both"), routing.RouteRow("OPS", "SUP", "a_to_b")]
-    assert routing.target_project(routes, "A", "DEMO") == "WEB"
-    assert routing.target_project(routes, "B", "WEB") == "DEMO"
-    assert routing.target_project(routes, "A", "OPS") == "SUP"
+    assert routing.target_project(routes, "A", "DEMO", {}) == "WEB"
+    assert routing.target_project(routes, "B", "WEB", {}) == "DEMO"
+    assert routing.target_project(routes, "A", "OPS", {}) == "SUP"
     with pytest.raises(routing.RouteMissing) as failure:
-        routing.target_project(routes, "B", "SUP")  # that route flows A → B only
+        routing.target_project(routes, "B", "SUP", {})  # that route flows A → B only
     assert failure.value.code == "CCRRTT-17019E"
+
+
+HIGH = {"field": "priority", "operator": "equals", "value": "high"}
+SOON = {"field": "due", "operator": "before", "value": "2026-03-01"}
+
+
+def test_the_first_route_whose_condition_holds_decides_the_target_project():
+    routes = [
+        routing.RouteRow("DEMO", "URGENT", "a_to_b", HIGH),
+        routing.RouteRow("DEMO", "SOON", "a_to_b", SOON),
+        routing.RouteRow("DEMO", "WEB", "both"),  # the default route, tried last
+    ]
+    high_and_soon = {"priority": "high", "due": "2026-02-01"}
+    assert routing.target_project(routes, "A", "DEMO", high_and_soon) == "URGENT"
+    assert routing.target_project(routes, "A", "DEMO", {"priority": "low", "due": "2026-02-01"}) == "SOON"
+    assert routing.target_project(routes, "A", "DEMO", {"priority": "low", "due": None}) == "WEB"
+    assert routing.target_project(list(reversed(routes)), "A", "DEMO", high_and_soon) == "WEB"
+    # B → A: only the two-way route leaves WEB, whatever the artifact holds.
+    assert routing.target_project(routes, "B", "WEB", high_and_soon) == "DEMO"
+
+
+def test_no_route_whose_condition_holds_fails_with_17008E_naming_the_artifact_and_the_routes_tried():
+    routes = [
+        routing.RouteRow("DEMO", "URGENT", "a_to_b", HIGH),
+        routing.RouteRow("DEMO", "SOON", "both", SOON),
+        routing.RouteRow("OPS", "WEB", "a_to_b"),  # leaves another project: not tried
+    ]
+    with pytest.raises(routing.NoRouteMatches) as failure:
+        routing.target_project(routes, "A", "DEMO", {"priority": "low", "due": None}, "DEMO-7")
+    assert failure.value.code == "CCRRTT-17008E"
+    assert str(failure.value) == (
+        "Artifact DEMO-7 of project “DEMO” (side A) meets the condition of none of the routes leaving that "
+        "project; tried in order: DEMO → URGENT when priority equals high; "
+        "DEMO → SOON when due before 2026-03-01."
+    )
+    with pytest.raises(routing.RouteMissing):
+        routing.target_project(routes, "B", "URGENT", {"priority": "high"})  # A → B only
+
+
+def test_a_route_after_an_unconditional_route_from_the_same_project_is_never_chosen():
+    routes = [
+        routing.RouteRow("DEMO", "WEB", "a_to_b"),
+        routing.RouteRow("DEMO", "URGENT", "a_to_b", HIGH),  # shadowed by the first
+        routing.RouteRow("DEMO", "SOON", "both", SOON),  # shadowed A → B, but reachable from SOON
+        routing.RouteRow("OPS", "WEB", "a_to_b", HIGH),
+    ]
+    assert routing.unreachable(routes) == [(1, 0)]
 
 
 def finder(people):

@@ -1,5 +1,7 @@
 """Two-way Work Item Synchronization between two local trackers, end to end on the real database."""
 
+import datetime as dt
+
 import pytest
 
 from activity.models import ArtifactActivity, ArtifactPair
@@ -350,3 +352,41 @@ def test_a_twin_detected_before_its_pair_was_recorded_costs_no_write_and_leaves_
     assert reads == []  # the batch read was enough
     assert (revisions("alpha"), revisions("beta")) == before
     assert not ArtifactActivity.objects.filter(source_side="B").exists()
+
+
+def test_a_twin_changed_between_hubs_read_and_its_write_is_not_silently_overwritten(running, monkeypatch):
+    """The local tracker has optimistic concurrency: Hub's write holds only if the twin is still as
+    read. Someone changing the same field in between makes the write fail (retried soon, reading
+    afresh), and the retry finds the conflict instead of overwriting that change."""
+    from django.utils import timezone
+
+    from connectors.local.connector import LocalConnector
+
+    running.conflict_strategy = "error"
+    running.save()
+    item = new_item("alpha", "DEMO", "Racing")
+    run(running)
+    twin = twin_of(item)
+    update_artifact = LocalConnector.update_artifact
+
+    def someone_edits_first(self, artifact_id, fields, **kwargs):
+        monkeypatch.setattr(LocalConnector, "update_artifact", update_artifact)
+        change(twin, summary="renamed in beta meanwhile")
+        return update_artifact(self, artifact_id, fields, **kwargs)
+
+    monkeypatch.setattr(LocalConnector, "update_artifact", someone_edits_first)
+    change(item, summary="renamed in alpha")
+    run(running, rounds=1)
+    refused = ArtifactActivity.objects.get(artifact_id=str(item.pk), status="failed")
+    assert refused.code == "CCRRTT-1112E"  # the artifact changed meanwhile
+    assert refused.next_retry_at <= timezone.now() + dt.timedelta(seconds=6)  # soon, not in 30 s
+    twin.refresh_from_db()
+    assert twin.summary == "renamed in beta meanwhile"
+    ArtifactActivity.objects.filter(pk=refused.pk).update(next_retry_at=timezone.now())
+    run(running)
+    twin.refresh_from_db()
+    item.refresh_from_db()
+    assert (item.summary, twin.summary) == ("renamed in alpha", "renamed in beta meanwhile")
+    conflict = ArtifactActivity.objects.get(artifact_id=str(item.pk), status="failed")
+    assert conflict.code == "CCRRTT-50002E"
+    assert "renamed in alpha" in conflict.message and "renamed in beta meanwhile" in conflict.message

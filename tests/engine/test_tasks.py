@@ -1,0 +1,33 @@
+"""The engine's Celery tasks: thin shells that say "look now"."""
+
+import pytest
+
+from activity.models import ArtifactActivity
+from integrations.engine import detection, tasks
+from tests.engine.sync import new_item
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def three_detected(running, monkeypatch):
+    """Three detected items, batches of one, and the wake-ups the task sends (recorded, not sent)."""
+    for n in range(3):
+        new_item("alpha", "DEMO", f"Item {n}")
+    detection.detect(running.pk)
+    monkeypatch.setattr(tasks, "BATCH", 1)
+    wake_ups = []
+    monkeypatch.setattr(tasks.process, "delay", lambda: wake_ups.append(1))
+    return wake_ups
+
+
+def test_processing_yields_the_worker_after_its_budget_and_leaves_a_wake_up(three_detected, monkeypatch):
+    monkeypatch.setattr(tasks, "BUDGET", 0)
+    assert tasks.process() == 1  # one batch, then the budget is spent
+    assert three_detected == [1]
+    assert ArtifactActivity.objects.filter(status="pending").count() == 2
+
+
+def test_processing_runs_until_nothing_is_due_within_its_budget(three_detected):
+    assert tasks.process() == 3
+    assert three_detected == [] and not ArtifactActivity.objects.filter(status="pending").exists()
