@@ -638,9 +638,7 @@ class Processor:
         stale = [key for key in creation.flowing if not self.equivalent(key, model.get(key), found.get(key))]
         if not stale:
             return twin
-        return (
-            self.write(self.target, twin.id, self.fields_for(self.target, self.source, model, stale)) or twin
-        )
+        return self.write(self.target, twin, self.fields_for(self.target, self.source, model, stale)) or twin
 
     def stage(self, creation: Creation, twin, result: str) -> None:
         """Comments and attachments of the new pair, then the pair and the completed activity for the
