@@ -187,7 +187,7 @@ class ArtifactActivity(RelatedElements):
 
     @property
     def can_retry(self) -> bool:
-        return self.status == self.Status.FAILED and self.next_retry_at is None
+        return self.status == self.Status.FAILED
 
 
 class ArtifactPair(RelatedElements):

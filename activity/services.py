@@ -74,8 +74,9 @@ def ignore_activities(activities: QuerySet, user=None) -> int:
 
 
 def retry_activities(activities: QuerySet, user=None) -> int:
-    """Failed activities not scheduled for retry become due now (they stay failed until claimed)."""
-    count = activities.filter(status=Status.FAILED, next_retry_at__isnull=True).update(
+    """Failed activities become due now, whether or not a retry was scheduled (they stay failed
+    until a worker claims them)."""
+    count = activities.filter(status=Status.FAILED).update(
         next_retry_at=timezone.now(), updated=timezone.now()
     )
     _record(user, "retried", count, "artifact activities")

@@ -46,16 +46,22 @@ def claim(worker: str, integration_ids: Iterable[int], limit: int = 50) -> list[
         return []
     with transaction.atomic():
         candidates = []
-        for rows in (
-            ArtifactActivity.objects.filter(status=Status.PENDING, integration_id__in=ids),
-            ArtifactActivity.objects.filter(
-                status=Status.FAILED, next_retry_at__lte=now, integration_id__in=ids
+        for status, due in (
+            (Status.PENDING, Q()),
+            (Status.FAILED, Q(next_retry_at__lte=now)),
+            *(
+                [(Status.IGNORED, Q(next_retry_at__isnull=True) | Q(next_retry_at__lte=now))]
+                if retry_ignored()
+                else []
             ),
         ):
-            rows = rows.order_by(*CLAIM_ORDER)
+            rows = ArtifactActivity.objects.filter(due, status=status, integration_id__in=ids).order_by(
+                *CLAIM_ORDER
+            )
             if connection.features.has_select_for_update_skip_locked:
                 rows = rows.select_for_update(skip_locked=True)
-            candidates += rows[:limit]
+            rows = list(rows[:limit])
+            candidates += without_newer_change(rows) if status == Status.IGNORED else rows
         claimed = sorted(candidates, key=lambda a: (-a.priority, a.created, a.id))[:limit]
         if claimed:
             ArtifactActivity.objects.filter(id__in=[a.id for a in claimed]).update(
@@ -65,6 +71,26 @@ def claim(worker: str, integration_ids: Iterable[int], limit: int = 50) -> list[
         activity.status, activity.claimed_by, activity.claimed_at = Status.PROCESSING, worker, now
         activity.waiting_key = None
     return claimed
+
+
+def retry_ignored() -> bool:
+    """The Activity screen's switch: ignored activities are retried like failed ones while it is on."""
+    from activity.models import LedgerSettings
+
+    return LedgerSettings.get().auto_retry_ignored
+
+
+def without_newer_change(ignored: list[ArtifactActivity]) -> list[ArtifactActivity]:
+    """Ignored activities whose artifact has no waiting activity (that one carries a newer change
+    and the same work: one activity per artifact in a batch)."""
+    keys = {
+        a.pk: ArtifactActivity.make_waiting_key(a.integration_id, a.source_side, a.artifact_id)
+        for a in ignored
+    }
+    waiting = set(
+        ArtifactActivity.objects.filter(waiting_key__in=keys.values()).values_list("waiting_key", flat=True)
+    )
+    return [a for a in ignored if keys[a.pk] not in waiting]
 
 
 def dead_here(holder: str) -> bool:

@@ -390,3 +390,36 @@ def test_a_twin_changed_between_hubs_read_and_its_write_is_not_silently_overwrit
     conflict = ArtifactActivity.objects.get(artifact_id=str(item.pk), status="failed")
     assert conflict.code == "CCRRTT-50002E"
     assert "renamed in alpha" in conflict.message and "renamed in beta meanwhile" in conflict.message
+
+
+def test_ignored_activities_are_retried_only_while_the_screens_switch_is_on(running):
+    from activity import services
+    from integrations.engine import detection, processing
+
+    item = new_item("alpha", "DEMO", "Ignored once")
+    detection.detect(running.pk)
+    services.ignore_activities(ArtifactActivity.objects.all())
+    assert processing.process_batch(limit=10, worker="test") == 0
+    assert not items("beta", "WEB")
+    services.set_auto_retry_ignored(True)
+    assert processing.process_batch(limit=10, worker="test") == 1
+    assert twin_of(item).summary == "Ignored once"
+    assert ArtifactActivity.objects.get(artifact_id=str(item.pk)).status == "completed"
+
+
+def test_an_ignored_activity_gives_way_to_a_newer_change_of_its_artifact(running):
+    from activity import services
+    from integrations.engine import detection, processing
+
+    item = new_item("alpha", "DEMO", "First")
+    detection.detect(running.pk)
+    services.ignore_activities(ArtifactActivity.objects.all())
+    change(item, summary="Second")
+    detection.detect(running.pk)  # a new pending activity for the same artifact
+    services.set_auto_retry_ignored(True)
+    assert processing.process_batch(limit=10, worker="test") == 1  # the pending one only
+    assert [t.summary for t in items("beta", "WEB")] == ["Second"]
+    statuses = sorted(
+        ArtifactActivity.objects.filter(artifact_id=str(item.pk)).values_list("status", flat=True)
+    )
+    assert statuses == ["completed", "ignored"]
