@@ -87,7 +87,12 @@ def process_batch(limit: int = 50, worker: str | None = None) -> int:
     for activity in activities:
         groups.setdefault(activity.integration_id, []).append(activity)
     for integration_id, group in groups.items():
-        context = IntegrationContext.load(integration_id)
+        try:
+            context = IntegrationContext.load(integration_id)
+        except Exception as error:  # noqa: BLE001 - e.g. deleted since the claim: shown, not stuck
+            for activity in group:
+                settle(activity, error)
+            continue
         try:
             Batch(context, group, worker).run()
         finally:

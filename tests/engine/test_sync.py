@@ -423,3 +423,21 @@ def test_an_ignored_activity_gives_way_to_a_newer_change_of_its_artifact(running
         ArtifactActivity.objects.filter(artifact_id=str(item.pk)).values_list("status", flat=True)
     )
     assert statuses == ["completed", "ignored"]
+
+
+def test_a_batch_whose_integration_cannot_be_loaded_fails_visibly_instead_of_staying_claimed(
+    running, monkeypatch
+):
+    from integrations.engine import detection, processing
+
+    item = new_item("alpha", "DEMO", "Orphan")
+    detection.detect(running.pk)
+
+    def gone(integration_id):
+        raise RuntimeError("the integration went away between the claim and the load")
+
+    monkeypatch.setattr(processing.IntegrationContext, "load", gone)
+    assert processing.process_batch(limit=10, worker="test") == 1
+    failed = ArtifactActivity.objects.get(artifact_id=str(item.pk))
+    assert (failed.status, failed.code) == ("failed", "CCRRTT-0001E")
+    assert "went away" in failed.message and failed.next_retry_at is not None
