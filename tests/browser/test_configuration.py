@@ -86,7 +86,11 @@ def create_collection(page, hub, name, repository, project, screenshot=False):
     page.fill("input[type=search]", project[:2])
     page.check(f"input[name=projects][value={project}]")
     page.click("text=Save selection")
-    page.check("input[name=artifact_types][value=bug]")
+    # The artifact types come from the tool once the projects are saved (HTMX); on a loaded machine
+    # that answer has taken longer than Playwright's default 30 s.
+    types = page.locator("input[name=artifact_types][value=bug]")
+    expect(types).to_be_visible(timeout=90_000)
+    types.check()
     page.click("button:text-is('Save')")
     expect(page.get_by_test_id("collection-projects")).to_contain_text(project)
     page.click("text=Field mapping")
