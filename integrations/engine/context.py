@@ -125,6 +125,11 @@ def may_work(integration: Integration) -> tuple[bool, str]:
     allowed, reason = integration_work_allowed()
     if not allowed:
         return False, reason
+    return integration_ready(integration)
+
+
+def integration_ready(integration: Integration) -> tuple[bool, str]:
+    """``may_work`` without the instance-wide gates (for a caller that has checked them already)."""
     if not integration.running:
         return False, "The integration is stopped."
     if integration.collection_a is None or integration.collection_b is None:

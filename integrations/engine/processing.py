@@ -25,8 +25,8 @@ from integrations.engine.context import (
     REVISION,
     IntegrationContext,
     SideContext,
+    integration_ready,
     mask_secrets,
-    may_work,
     other,
 )
 from integrations.engine.persons import Reconciler
@@ -65,11 +65,12 @@ def worker_name() -> str:
 
 
 def runnable_integrations() -> list[int]:
+    """Running integrations nothing blocks (the caller has checked the instance-wide gates)."""
     ids = []
     for integration in Integration.objects.filter(running=True).select_related(
         "collection_a", "collection_b"
     ):
-        if may_work(integration)[0]:
+        if integration_ready(integration)[0]:
             ids.append(integration.pk)
     return ids
 
