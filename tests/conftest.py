@@ -6,6 +6,9 @@ from hub.roles import set_role
 # The real peer servers, started at most once a test session whichever tests need them.
 from tests.connectors.peers import redmine_peer_server, roundup_peer_server  # noqa: F401 - fixtures
 
+# One Chromium per test process for every browser test, and a fresh page per test.
+from tests.support.browser import browser, page  # noqa: F401 - fixtures
+
 PASSWORD = "correct horse battery staple"
 
 

@@ -7,14 +7,13 @@ import subprocess
 import sys
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from tests.browser import conftest as shared_browser
+from tests.support.screenshots import screenshot
 from tests.support.server import REPO, start_hub
 
 pytestmark = pytest.mark.browser
 PASSWORD = "a long and unusual password"
-SCREENSHOTS = REPO / "docs" / "screenshots"
 
 SEED = """
 import django
@@ -29,21 +28,6 @@ factories.activities(5, "failed", start=900, integration_id=2, summary="Checkout
 factories.activities(30, "completed", start=1000)
 factories.pairs(12)
 """
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Chromium for this module only: closed before the shared session browser of tests/browser
-    starts, since two Playwright drivers cannot run in one process at once."""
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=shared_browser.CHROMIUM, args=shared_browser.CHROMIUM_ARGS, headless=True
-        )
-        yield chromium
-        chromium.close()
-
-
-page = shared_browser.page  # the shared page fixture, opened in this module's browser
 
 
 @pytest.fixture
@@ -103,8 +87,7 @@ def test_failed_activities_retry_ignore_stop_ignoring_and_delete_a_pair(hub, pag
     expect(page.get_by_test_id("count-activities-ignored")).to_have_text("1 Ignored")
     expect(page.get_by_test_id("result")).to_have_text("Result 1 - 5 of 5")  # the list stays put
 
-    SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "activity.png"), full_page=True)
+    screenshot(page, "activity")
 
     # Stop ignoring it from the Ignored tab.
     page.click(".subtabs >> text=Ignored")

@@ -7,16 +7,16 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
+from tests.support.browser import new_page
+from tests.support.screenshots import screenshot
 from tests.support.server import REPO, start_hub
 
 pytestmark = pytest.mark.browser
 PASSWORD = "a long and unusual password"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 PREPARE = f"""
 from django.contrib.auth import get_user_model
@@ -58,8 +58,7 @@ def sign_in(page, hub, username):
 
 
 def shot(page, name):
-    SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    screenshot(page, name)
 
 
 def create_repository(page, hub, label, url, screenshot=False):
@@ -83,7 +82,11 @@ def create_collection(page, hub, name, repository, project, screenshot=False):
     page.select_option("#id_model", label="Defect")
     page.click("button:text-is('Save')")
     page.click("text=Manage projects")
+    # The search answers with a new list (HTMX, after 300 ms): tick the project only in that one,
+    # or the answer arriving late replaces the ticked box.
+    listed = page.get_by_test_id("project-choices").element_handle()
     page.fill("input[type=search]", project[:2])
+    listed.wait_for_element_state("hidden")  # detached: the search's answer is in
     page.check(f"input[name=projects][value={project}]")
     page.click("text=Save selection")
     # The artifact types come from the tool once the projects are saved (HTMX); on a loaded machine
@@ -106,7 +109,7 @@ def create_collection(page, hub, name, repository, project, screenshot=False):
 
 
 def test_an_administrator_builds_and_starts_an_integration_and_a_viewer_cannot_change_it(hub, browser):
-    admin = browser.new_context(ignore_https_errors=True).new_page()
+    admin = new_page(browser)
     sign_in(admin, hub, "ada")
     # An integration runs only once the master password protects the credentials it uses.
     admin.goto(hub.url + "/settings/general/")
@@ -152,7 +155,7 @@ def test_an_administrator_builds_and_starts_an_integration_and_a_viewer_cannot_c
     admin.goto(hub.url + "/integrations/")
     expect(admin.get_by_test_id("integrations")).to_contain_text("running")
 
-    viewer = browser.new_context(ignore_https_errors=True).new_page()
+    viewer = new_page(browser)
     sign_in(viewer, hub, "victor")
     for path in ("/repositories/", "/models/", "/collections/", "/integrations/", "/history/"):
         viewer.goto(hub.url + path)

@@ -6,11 +6,11 @@ import pytest
 from playwright.sync_api import expect
 
 from hub.context_processors import NAVIGATION
+from tests.support.screenshots import screenshot
 from tests.support.server import start_hub
 
 pytestmark = pytest.mark.browser
 PASSWORD = "a long and unusual password"
-SCREENSHOTS = __import__("pathlib").Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 @pytest.fixture
@@ -43,8 +43,7 @@ def test_first_run_setup_then_sign_in_and_visit_every_screen(hub, page):
     expect(page.get_by_test_id("signed-in-user")).to_have_text("ada")
     # The environment label escapes what the operator typed and is coloured by type.
     expect(page.get_by_test_id("environment-label")).to_contain_text("Testing: Browser <test>")
-    SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "home.png"))
+    screenshot(page, "home", full_page=False)
 
     page.click("text=Sign out")
     expect(page).to_have_url(re.compile(r"/accounts/login/"))

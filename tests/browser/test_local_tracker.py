@@ -6,7 +6,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_console import PASSWORD, SCREENSHOTS, hub  # noqa: F401 - the hub fixture
+from tests.browser.test_console import PASSWORD, hub  # noqa: F401 - the hub fixture
+from tests.support.screenshots import screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -47,6 +48,5 @@ def test_create_an_item_resolve_it_and_comment(hub, page):  # noqa: F811
     expect(page.get_by_test_id("comment")).to_contain_text("Fixed in the nightly build.")
     expect(page.get_by_test_id("comment")).to_contain_text("private")
     expect(page).to_have_url(re.compile(r"/local-tracker/default/items/\d+/$"))  # HTMX: no navigation
-    SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "local-tracker-item.png"), full_page=True)
+    screenshot(page, "local-tracker-item")
     assert page.console_errors == [], page.console_errors

@@ -1,0 +1,46 @@
+"""Playwright driving Debian's Chromium (never a downloaded browser) against the real HTTPS server.
+
+``browser`` is one Chromium per test process (two Playwright drivers cannot run in one process at
+once, so every browser test shares it, wherever it lives); ``page`` is a fresh context per test.
+Registered for the whole suite by ``tests/conftest.py``.
+
+Waits are deadlines, not durations: an action or an ``expect`` returns as soon as the page is
+ready, and fails only after ``DEADLINE_MS`` — generous, because CI shares two cores with
+servers, workers and other suites.
+"""
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+DEADLINE_MS = 90_000
+
+expect.set_options(timeout=DEADLINE_MS)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+def new_page(browser):
+    """A page in a context of its own (its own cookies: another signed-in user), with the deadlines."""
+    context = browser.new_context(ignore_https_errors=True)  # the server's certificate is self-signed
+    context.set_default_timeout(DEADLINE_MS)
+    context.set_default_navigation_timeout(DEADLINE_MS)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.console_errors = errors
+    return page
+
+
+@pytest.fixture
+def page(browser):
+    page = new_page(browser)
+    yield page
+    page.context.close()
