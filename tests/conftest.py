@@ -1,5 +1,8 @@
+import functools
+
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 
 from hub.roles import set_role
 
@@ -11,11 +14,81 @@ from tests.support.browser import browser, page  # noqa: F401 - fixtures
 
 PASSWORD = "correct horse battery staple"
 
+# --- How the suite is split between CI's stages and xdist's workers (docs/operations.md) ---------
+#
+# ``database``: the test's behaviour depends on the database engine (locking, transactions,
+# constraints, collation, bulk work), so the MariaDB stage of .ci/run runs it (``-m database``);
+# SQLite and PostgreSQL run everything. Applied here by location and by fixture, so a new test in
+# these places gets it without anyone remembering; mark others with ``@pytest.mark.database``.
+DATABASE_DEPENDENT = (
+    "tests/engine/",
+    "tests/activity/",
+    "tests/integrations/test_transfer.py",
+    "tests/integrations/test_history.py",
+    "tests/hub/test_lease.py",
+    "tests/hub/test_lease_processes.py",
+    "tests/hub/test_vault.py",
+    "tests/hub/test_secrets_at_rest.py",
+    "tests/hub/test_health.py",
+    "tests/connectors/test_ratelimit.py",
+    "tests/connectors/test_local_tracker.py",
+)
+# Pages and flows that only render what the ORM gives them: twice (SQLite, PostgreSQL) is enough.
+RENDER_ONLY = (
+    "tests/activity/test_browser.py",
+    "tests/activity/test_screen_smoke.py",
+    "tests/activity/test_catalog.py",
+)
+# Session fixtures of real peer servers -> the xdist group whose tests share one server: all tests
+# that use one run on the same worker, so each server starts once a run, not once per worker.
+PEER_GROUPS = {"redmine_peer_server": "redmine", "roundup_peer_server": "roundup"}
+
+
+def _depends_on_the_database(item: pytest.Item, path: str) -> bool:
+    if item.get_closest_marker("database"):
+        return True
+    if item.get_closest_marker("browser") or path.startswith(RENDER_ONLY):
+        return False
+    django_db = item.get_closest_marker("django_db")
+    if django_db and django_db.kwargs.get("transaction"):
+        return True  # real commits: what another connection or process sees
+    return path.startswith(DATABASE_DEPENDENT)
+
+
+def _peer_group(item: pytest.Item) -> str | None:
+    for fixture, group in PEER_GROUPS.items():
+        if fixture in item.fixturenames:
+            return group
+    # the contract kit (tests/connectors/contract.py) takes its peer by name as a parameter
+    callspec = getattr(item, "callspec", None)
+    peer = callspec.params.get("peer") if callspec else None
+    return peer if peer in PEER_GROUPS.values() else None
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        path = item.nodeid.split("::")[0]
+        if _depends_on_the_database(item, path):
+            item.add_marker(pytest.mark.database)
+        group = _peer_group(item)
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
+@functools.cache
+def password_hash(password: str) -> str:
+    """The stored form of ``password``, hashed once a session: Django's hasher takes a second of
+    CPU on purpose, which every test's users would otherwise pay again (the real hash all the same)."""
+    return make_password(password)
+
 
 @pytest.fixture
 def make_user(db):
     def make(username: str, role: str):
-        user = get_user_model().objects.create_user(username=username, password=PASSWORD)
+        user = get_user_model().objects.create_user(username=username)
+        user.password = password_hash(PASSWORD)
+        user.save(update_fields=["password"])
         set_role(user, role)
         return user
 

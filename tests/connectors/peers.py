@@ -45,6 +45,9 @@ REDMINE_CUSTOM_FIELDS = (
     ("Runbook", "link", (), False),
     (MARKER_FIELD, "string", (), False),
 )
+# How long Hub and the tests wait for a peer's answer. A deadline, not a delay: generous because the
+# peers share CI's two cores with the suite's other workers (Redmine has taken over 30 s to answer).
+PEER_TIMEOUT = 120
 MEMBER_LOGIN = "grace"
 MEMBER_PASSWORD = "Grace-Hopper-1906"
 MEMBER_EMAIL = "Grace.Hopper@example.org"
@@ -58,13 +61,19 @@ class PreparedRedmine:
     member_id: str = ""
 
     def settings(self, **overrides) -> RepositorySettings:
-        values = dict(kind="redmine", url=self.server.url, auth_method="api_key", token=self.server.api_key)
+        values = dict(
+            kind="redmine",
+            url=self.server.url,
+            auth_method="api_key",
+            token=self.server.api_key,
+            timeout=PEER_TIMEOUT,
+        )
         values.update(overrides)
         return RepositorySettings(**values)
 
     def rest(self) -> httpx.Client:
         """Out-of-band hands: the administrator acting directly on Redmine, not through Hub."""
-        return httpx.Client(base_url=self.server.url, headers=self.server.api_headers(), timeout=30)
+        return httpx.Client(base_url=self.server.url, headers=self.server.api_headers(), timeout=PEER_TIMEOUT)
 
 
 def _add_redmine_custom_fields(db_file: Path) -> dict[str, int]:
@@ -131,6 +140,7 @@ def roundup_settings(server: PeerServer, **overrides) -> RepositorySettings:
         username=server.admin_user,
         password=server.admin_password,
         extra={"text_properties": ROUNDUP_TEXT_PROPERTY},
+        timeout=PEER_TIMEOUT,
     )
     values.update(overrides)
     return RepositorySettings(**values)
@@ -178,6 +188,11 @@ def roundup_peer_server(tmp_path_factory) -> PeerServer:
     server = prepare_roundup(tmp_path_factory.mktemp("roundup"))
     yield server
     server.stop()
+
+
+def roundup_rest(server: PeerServer) -> httpx.Client:
+    """Out-of-band hands on the Roundup tracker's REST API, as its administrator."""
+    return httpx.Client(base_url=f"{server.url}rest/", headers=server.api_headers(), timeout=PEER_TIMEOUT)
 
 
 def ensure_roundup_user(rest, username: str, timezone: str = "", **attributes) -> str:
@@ -240,13 +255,13 @@ def roundup_peer(request):
     touches = itertools.count(1)
 
     def change(issue_id: str, method: str, body: dict | None) -> None:
-        with httpx.Client(base_url=f"{server.url}rest/", headers=server.api_headers(), timeout=30) as rest:
+        with roundup_rest(server) as rest:
             etag = rest.get(f"data/issue/{issue_id}").headers["ETag"]
             rest.request(
                 method, f"data/issue/{issue_id}", json=body, headers={"If-Match": etag}
             ).raise_for_status()
 
-    with httpx.Client(base_url=f"{server.url}rest/", headers=server.api_headers(), timeout=30) as rest:
+    with roundup_rest(server) as rest:
         ensure_roundup_user(rest, "grace", address="grace@example.org", realname="Grace Hopper")
     yield Peer(
         name="roundup",

@@ -325,7 +325,7 @@ def test_update_within_the_watermark_second_is_seen(peer, connector, created):
     other = connector.create_artifact(
         peer.project, peer.artifact_type, peer.create_fields(unique("same second"))
     )
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 180  # a loaded machine may need many tries to fit two in one second
     while time.monotonic() < deadline:
         watermark = connector.update_artifact(created.id, {peer.text_field: unique("mark")}).updated
         changed = connector.update_artifact(other.id, {peer.text_field: unique("later")})

@@ -1,5 +1,6 @@
 import pytest
 
+from tests.engine.workers import RedisServer
 from tests.hub.security_fixtures import (  # noqa: F401
     isolated_security,
     issue,
@@ -8,6 +9,16 @@ from tests.hub.security_fixtures import (  # noqa: F401
     signing_key,
 )
 from tests.integrations.factories import *  # noqa: F403
+
+
+@pytest.fixture
+def redis_server():
+    """A Redis server of this test's own (tests/engine/workers.py)."""
+    server = RedisServer()
+    server.start()
+    yield server
+    if server.process.poll() is None:
+        server.stop()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ and restarted, two workers sharing one queue: every item ends with exactly one t
 values, and nothing is processed twice."""
 
 import os
-import subprocess
 
 import pytest
 from django.db.models import Count, Sum
@@ -14,7 +13,6 @@ from connectors.local import service
 from connectors.local.models import LocalItem, LocalProject
 from integrations.models import CreationIntent
 from tests.engine.workers import Processes, wait_for
-from tests.support.server import free_port
 
 DATABASE = os.environ.get("HUB_TEST_DB", "sqlite")
 pytestmark = [
@@ -25,42 +23,6 @@ pytestmark = [
 # The issue asks for crash safety on PostgreSQL + Redis; the PostgreSQL stage of .ci/run runs the long
 # ones (about ten minutes together), the MariaDB stage only the short targeted kill.
 long_run = pytest.mark.skipif(DATABASE != "postgres", reason="long crash tests run on PostgreSQL")
-
-
-class RedisServer:
-    """A Redis of this test's own (the shared one is not ours to restart)."""
-
-    def __init__(self):
-        self.port = free_port()
-        self.process = None
-
-    def start(self):
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL,
-        )
-        wait_for(self.answers, 10, "redis-server did not start")
-
-    def answers(self) -> bool:
-        result = subprocess.run(["redis-cli", "-p", str(self.port), "ping"], capture_output=True, text=True)
-        return result.stdout.strip() == "PONG"
-
-    def stop(self):
-        self.process.terminate()
-        self.process.wait(10)
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-
-@pytest.fixture
-def redis_server():
-    server = RedisServer()
-    server.start()
-    yield server
-    if server.process.poll() is None:
-        server.stop()
 
 
 @pytest.fixture

@@ -34,7 +34,7 @@ from integrations.models import (
     Route,
 )
 from integrations.services import set_projects
-from tests.connectors.peers import MARKER_FIELD, MEMBER_EMAIL, MEMBER_LOGIN
+from tests.connectors.peers import MARKER_FIELD, MEMBER_EMAIL, MEMBER_LOGIN, PEER_TIMEOUT
 from tests.engine.sync import HIGH_PRIORITY_CREATED_ONLY, change, items, new_item, run
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -192,6 +192,7 @@ def redmine_collection(model, prepared, projects, *, marker=True):
         auth_method="api_key",
         token=prepared.server.api_key,
         extra=extra,
+        timeout=PEER_TIMEOUT,
     )
     collection = RepositoryCollection.objects.create(
         name="Redmine bugs", repository=repository, model=model, artifact_types=[BUG]

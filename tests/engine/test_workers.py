@@ -18,13 +18,9 @@ pytestmark = [
 ]
 
 
-def broker_url() -> str:
-    return f"redis://127.0.0.1:6379/{1 + os.getpid() % 14}"
-
-
 @pytest.fixture
-def processes():
-    started = Processes(broker_url())
+def processes(redis_server):
+    started = Processes(redis_server.url)
     yield started
     started.stop_all()
 
@@ -50,7 +46,7 @@ def test_change_in_one_tracker_appears_in_the_other_within_a_detection_interval(
     change(twin, summary="Edited in beta")
     wait_for(
         lambda: LocalItem.objects.get(pk=item.pk).summary == "Edited in beta",
-        30,
+        120,
         "the change made in beta did not reach alpha",
         processes,
     )

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import connection
 
 from hub.instance import instance_id
+from tests.support.server import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -125,3 +126,32 @@ def wait_for(condition, timeout: float, message: str, processes: Processes | Non
             f"--- {name} ---\n{processes.log(name)[-3000:]}" for name in ("worker", "worker2", "beat")
         )
     raise AssertionError(f"{message} within {timeout} s\n{logs}")
+
+
+class RedisServer:
+    """A Redis of a test's own on a free port: the shared one is not ours to restart or to fill with
+    queues that another test process's workers would consume."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.process = None
+
+    def start(self):
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
+            + ["--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+        )
+        wait_for(self.answers, 30, "redis-server did not start")
+
+    def answers(self) -> bool:
+        result = subprocess.run(["redis-cli", "-p", str(self.port), "ping"], capture_output=True, text=True)
+        return result.stdout.strip() == "PONG"
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(10)
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"

@@ -111,7 +111,7 @@ class Instance:
             "PYTHONUNBUFFERED": "1",
         }
         self.process: subprocess.Popen | None = None
-        self.client = httpx.Client(base_url=f"https://127.0.0.1:{self.port}", verify=False, timeout=10)  # noqa: S501
+        self.client = httpx.Client(base_url=f"https://127.0.0.1:{self.port}", verify=False, timeout=60)  # noqa: S501
 
     @property
     def instance_id(self) -> str:

@@ -32,7 +32,7 @@ def test_plain_http_redirects_to_the_https_port(hub):
 
     opener = urllib.request.build_opener(NoRedirect)
     with pytest.raises(urllib.error.HTTPError) as answer:
-        opener.open(f"http://127.0.0.1:{hub.redirect_port}/activity/?page=2", timeout=10)
+        opener.open(f"http://127.0.0.1:{hub.redirect_port}/activity/?page=2", timeout=60)
     assert answer.value.code == 301
     assert answer.value.headers["Location"] == f"https://127.0.0.1:{hub.port}/activity/?page=2"
 

@@ -104,7 +104,7 @@ class HubServer:
             handle.seek(self.log_offset)
             return handle.read().decode(errors="replace")
 
-    def get(self, path: str, timeout: float = 10):
+    def get(self, path: str, timeout: float = 60):
         """GET over HTTPS (the self-signed certificate is accepted); returns (status, body)."""
         try:
             with urllib.request.urlopen(

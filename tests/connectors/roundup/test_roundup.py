@@ -25,7 +25,7 @@ from connectors.errors import (
 )
 from connectors.types import FieldType, RepositorySettings
 from tests.connectors.peers import ensure_roundup_user as ensure_user
-from tests.connectors.peers import roundup_settings
+from tests.connectors.peers import roundup_rest, roundup_settings
 from tests.peers.servers import free_port
 
 ISSUE = "issue"
@@ -46,9 +46,7 @@ def tracker(roundup):
 @pytest.fixture
 def rest(roundup_peer_server):
     """Out-of-band hands: the administrator acting on the tracker directly, not through Hub."""
-    with httpx.Client(
-        base_url=f"{roundup_peer_server.url}rest/", headers=roundup_peer_server.api_headers(), timeout=30
-    ) as client:
+    with roundup_rest(roundup_peer_server) as client:
         yield client
 
 
