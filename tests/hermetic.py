@@ -34,6 +34,7 @@ def _allowed_roots() -> tuple[str, ...]:
     )  # the peer servers' prepared templates (tests/peers/servers.py), made by the tests themselves
     roots = {REPO, tempfile.gettempdir(), cache, *MACHINE_ROOTS}
     roots |= {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}  # Python, its packages
+    roots |= {entry for entry in sys.path if entry.rstrip("/").endswith(("site-packages", "dist-packages"))}
     return tuple(sorted(os.path.realpath(root) for root in roots))
 
 
