@@ -9,8 +9,9 @@ STAMP  := $(VENV)/.installed
 run: install
 	$(PY) manage.py runhub $(HUB_ARGS)
 
+# -n auto: as many test processes as tests/bootstrap.py says (HUB_TEST_WORKERS=0: one process).
 test: install test-requirements
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n auto $(PYTEST_ARGS)
 
 install: $(STAMP)
 

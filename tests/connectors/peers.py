@@ -71,6 +71,11 @@ class PreparedRedmine:
         values.update(overrides)
         return RepositorySettings(**values)
 
+    @property
+    def db_file(self) -> Path:
+        """The server's private SQLite database (Redmine reads it afresh on every request)."""
+        return Path(self.server.info["instance_dir"]) / "db" / "redmine.sqlite3"
+
     def rest(self) -> httpx.Client:
         """Out-of-band hands: the administrator acting directly on Redmine, not through Hub."""
         return httpx.Client(base_url=self.server.url, headers=self.server.api_headers(), timeout=PEER_TIMEOUT)
@@ -231,6 +236,15 @@ def redmine_peer(request):
         with prepared.rest() as rest:
             rest.delete(f"/issues/{issue_id}.json").raise_for_status()
 
+    def same_second(first_id: str, second_id: str) -> None:
+        # Redmine keeps microseconds and answers in seconds: the last microsecond of first's second
+        with sqlite3.connect(prepared.db_file) as db:
+            db.execute(
+                "UPDATE issues SET updated_on = (SELECT substr(updated_on, 1, 19) || '.999999'"
+                " FROM issues WHERE id = ?) WHERE id = ?",
+                (int(first_id), int(second_id)),
+            )
+
     yield Peer(
         name="redmine",
         settings=prepared.settings(extra={"marker_field": MARKER_FIELD}),
@@ -244,6 +258,7 @@ def redmine_peer(request):
         touch=touch,
         delete=delete,
         clock_resolution_seconds=1.0,
+        same_second=same_second,
     )
 
 
@@ -261,6 +276,15 @@ def roundup_peer(request):
                 method, f"data/issue/{issue_id}", json=body, headers={"If-Match": etag}
             ).raise_for_status()
 
+    def same_second(first_id: str, second_id: str) -> None:
+        # Roundup keeps "YYYYMMDDHHMMSS.mmm" and answers in seconds: the last millisecond of the second
+        with sqlite3.connect(Path(server.info["tracker_home"]) / "db" / "db") as db:
+            db.execute(
+                "UPDATE _issue SET _activity = (SELECT substr(_activity, 1, 14) || '.999'"
+                " FROM _issue WHERE id = ?) WHERE id = ?",
+                (int(first_id), int(second_id)),
+            )
+
     with roundup_rest(server) as rest:
         ensure_roundup_user(rest, "grace", address="grace@example.org", realname="Grace Hopper")
     yield Peer(
@@ -276,4 +300,5 @@ def roundup_peer(request):
         touch=lambda issue_id: change(issue_id, "PATCH", {ROUNDUP_TEXT_PROPERTY: f"touched {next(touches)}"}),
         delete=lambda issue_id: change(issue_id, "DELETE", None),
         clock_resolution_seconds=1.0,
+        same_second=same_second,
     )
