@@ -1,4 +1,5 @@
 import functools
+import os
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -42,6 +43,12 @@ RENDER_ONLY = (
 # Session fixtures of real peer servers -> the xdist group whose tests share one server: all tests
 # that use one run on the same worker, so each server starts once a run, not once per worker.
 PEER_GROUPS = {"redmine_peer_server": "redmine", "roundup_peer_server": "roundup"}
+# ``slow``: the test starts real servers or processes. With xdist these start first, so that the
+# longest tests do not begin near the end and keep one worker busy after the others are done.
+# Applied by fixture; mark others that start processes with ``@pytest.mark.slow``.
+SLOW_FIXTURES = frozenset(
+    {"server_database", "processes", "redis_server", "browser", "postgres_hub", *PEER_GROUPS}
+)
 
 
 def _depends_on_the_database(item: pytest.Item, path: str) -> bool:
@@ -74,6 +81,10 @@ def pytest_collection_modifyitems(config, items):
         group = _peer_group(item)
         if group:
             item.add_marker(pytest.mark.xdist_group(group))
+        if SLOW_FIXTURES.intersection(item.fixturenames):
+            item.add_marker(pytest.mark.slow)
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # every worker sorts alike; a serial run keeps file order
+        items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @functools.cache
@@ -120,8 +131,6 @@ def viewer_client(client, viewer):
 @pytest.fixture
 def server_database():
     """A database for one real Hub server process, on the engine this suite runs on."""
-    import os
-
     from tests.support.server import ServerDatabase
 
     database = ServerDatabase(os.environ.get("HUB_TEST_DB", "sqlite"))

@@ -1,6 +1,8 @@
 """The completed-activity cap, the banner counts, escaping of tool-supplied text, query-count guards
 and the error help pages."""
 
+import inspect
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -14,20 +16,28 @@ from tests.activity import factories
 pytestmark = pytest.mark.django_db
 
 
-def test_at_most_100000_completed_activities_are_kept_oldest_removed_first():
+def test_the_cap_is_100000_completed_activities():
+    assert inspect.signature(retention.trim_completed).parameters["limit"].default == 100_000
+
+
+def test_at_most_the_cap_of_completed_activities_are_kept_oldest_removed_first(monkeypatch):
+    # A cap of 1000 and batches of 10 take the same path as 100,000 in batches of 10,000 (three
+    # batches here), in a second rather than a minute per database.
+    monkeypatch.setattr(retention, "DELETE_BATCH", 10)
+    cap = 1000
     rows = [
         ArtifactActivity(integration_id=1, source_side="A", artifact_id=str(n), status="completed")
-        for n in range(retention.COMPLETED_LIMIT + 25)
+        for n in range(cap + 25)
     ]
-    ArtifactActivity.objects.bulk_create(rows, batch_size=5000)
+    ArtifactActivity.objects.bulk_create(rows, batch_size=500)
     factories.activities(3, "failed", start=900_000)
     oldest = list(
         ArtifactActivity.objects.filter(status="completed").order_by("id").values_list("id", flat=True)[:26]
     )
 
-    assert retention.trim_completed() == 25
+    assert retention.trim_completed(limit=cap) == 25
 
-    assert ArtifactActivity.objects.filter(status="completed").count() == retention.COMPLETED_LIMIT
+    assert ArtifactActivity.objects.filter(status="completed").count() == cap
     assert not ArtifactActivity.objects.filter(id__in=oldest[:25]).exists()
     assert ArtifactActivity.objects.filter(id=oldest[25]).exists()
     assert ArtifactActivity.objects.filter(status="failed").count() == 3

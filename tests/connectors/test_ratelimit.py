@@ -84,6 +84,7 @@ def _database_environment(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_two_processes_share_one_bucket(tmp_path):
     env = _database_environment(tmp_path)

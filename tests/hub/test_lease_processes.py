@@ -18,6 +18,7 @@ from pathlib import Path
 
 import dj_database_url
 import httpx
+import pytest
 
 from tests.bootstrap import TEST_DATABASE_URLS
 
@@ -202,6 +203,7 @@ def shows_database_in_use(response: httpx.Response) -> bool:
     return response.status_code == 503 and "CCRRTT-30012E" in response.text
 
 
+@pytest.mark.slow
 def test_second_instance_takes_over_only_on_override_and_the_first_stops_within_30_seconds(tmp_path):
     with scratch_database(tmp_path) as url:
         first, second = Instance("first", tmp_path, url), Instance("second", tmp_path, url)

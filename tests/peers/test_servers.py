@@ -58,6 +58,7 @@ def _stop_and_check_closed(server: PeerServer) -> None:
     assert not _port_open(port), f"{server.kind} port {port} still open after stop()"
 
 
+@pytest.mark.slow
 def test_redmine_issue_roundtrip_and_private_database(tmp_path, record_property):
     server = _start(start_redmine, tmp_path / "first")
     try:
@@ -100,6 +101,7 @@ def test_redmine_issue_roundtrip_and_private_database(tmp_path, record_property)
         _stop_and_check_closed(second)
 
 
+@pytest.mark.slow
 def test_roundup_issue_roundtrip(tmp_path, record_property):
     server = _start(start_roundup, tmp_path)
     try:
