@@ -44,6 +44,20 @@ def _positive_int(value: str) -> int:
     return number
 
 
+def _seconds(value: str) -> float:
+    number = float(value)
+    if not 0 < number <= 600:
+        raise ValueError("must be a number of seconds above 0 and at most 600")
+    return number
+
+
+def _megabytes(value: str) -> int:
+    number = int(value)
+    if not 16 <= number <= 8192:
+        raise ValueError("must be a number of megabytes from 16 to 8192")
+    return number
+
+
 def _environment_type(value: str) -> str:
     value = value.strip().lower()
     if value not in ("", "production", "testing", "development"):
@@ -177,6 +191,20 @@ KEYS: tuple[Key, ...] = (
         _public_keys,
         "",
         "Comma-separated base64 Ed25519 public keys whose signed licenses this instance accepts.",
+    ),
+)
+KEYS += (
+    Key(
+        "hub.extensions.timeLimit",
+        _seconds,
+        "2",
+        "Seconds one extension call may run before Hub stops it (CCRRTT-17011E).",
+    ),
+    Key(
+        "hub.extensions.heapLimit",
+        _megabytes,
+        "128",
+        "Megabytes of JavaScript heap an extension call may use before Hub stops it (CCRRTT-17011E).",
     ),
 )
 KEYS_BY_NAME: dict[str, Key] = {key.name: key for key in KEYS}
