@@ -174,7 +174,11 @@ def mapping_problems(mapping: FieldMapping, model_fields: dict) -> list[tuple[st
                     f"the value map uses option(s) {', '.join(removed)} that the model field no longer has",
                 )
             )
-    if not changed:
+    if not changed and mapping.transform == transforms.EXTENSION.name:
+        from extensions.transformations import line_problems
+
+        problems += line_problems(mapping, model_fields)
+    elif not changed:
         repo_types = [mapping.repository_field_types.get(f, "") for f in mapping.repository_fields]
         model_types = [model_fields[k].type for k in mapping.model_fields]
         if not transforms.fits(mapping.transform, repo_types, model_types):

@@ -274,6 +274,9 @@ class FieldMappingSerializer(serializers.ModelSerializer):
             "to_repository_default": params.get("to_repository_default", ""),
             "to_model": "\n".join(f"{k} = {v}" for k, v in (params.get("to_model") or {}).items()),
             "to_repository": "\n".join(f"{k} = {v}" for k, v in (params.get("to_repository") or {}).items()),
+            # Custom data transformations, by name; offered only where their types fit, in order.
+            "to_model_extension": params.get("to_model_extension", ""),
+            "to_repository_extension": params.get("to_repository_extension", ""),
         }
         form = FieldMappingForm(data, schema=schema, model_fields=collection.model.fields.all())
         if not form.is_valid():

@@ -92,7 +92,11 @@ class FieldMappingForm(forms.Form):
     repository_fields = forms.MultipleChoiceField(label="Repository field(s)", required=False)
     model_fields = forms.MultipleChoiceField(label="Model field(s)")
     direction = forms.ChoiceField(choices=FieldMapping.Direction.choices, initial=FieldMapping.Direction.BOTH)
-    transform = forms.ChoiceField(choices=[(t.name, t.label) for t in transforms.BUILT_IN])
+    transform = forms.ChoiceField(
+        choices=[(t.name, t.label) for t in (*transforms.BUILT_IN, transforms.EXTENSION)]
+    )
+    to_model_extension = forms.ChoiceField(label="Extension, repository → model", required=False)
+    to_repository_extension = forms.ChoiceField(label="Extension, model → repository", required=False)
     to_model = forms.CharField(
         label="Value map to the model",
         required=False,
@@ -122,6 +126,30 @@ class FieldMappingForm(forms.Form):
         self.fields["model_fields"].choices = [
             (f.key, f"{f.label} ({f.get_type_display()})") for f in self.model_field_objects.values()
         ]
+        from extensions.transformations import transformations
+
+        names = [("", "—")] + [(e.name, e.name) for e in transformations()]
+        self.fields["to_model_extension"].choices = names
+        self.fields["to_repository_extension"].choices = names
+
+    @property
+    def fitting_extensions(self) -> dict:
+        """Custom data transformations that fit the fields chosen so far, per direction."""
+        from extensions import transformations as ext
+
+        if self.is_bound:
+            repo_ids, model_keys = self.data.getlist("repository_fields"), self.data.getlist("model_fields")
+        else:
+            repo_ids = self.initial.get("repository_fields") or []
+            model_keys = self.initial.get("model_fields") or []
+        repo = [str(self.schema[f].type) for f in repo_ids if f in self.schema]
+        model = [self.model_field_objects[k].type for k in model_keys if k in self.model_field_objects]
+        to_model = ext.fitting(repo, model)
+        return {
+            "to_model": to_model,
+            "to_repository": ext.fitting(model, repo),
+            "lossy": [e.name for e in to_model if ext.is_lossy(e)],
+        }
 
     def types(self):
         data = self.cleaned_data
@@ -138,6 +166,9 @@ class FieldMappingForm(forms.Form):
             self.add_error(
                 "repository_fields", "Choose at least one repository field (or use a constant value)."
             )
+            return data
+        if data["transform"] == transforms.EXTENSION.name:
+            data["params"] = self._extension_params(list(repo_types.values()), list(model_types.values()))
             return data
         fitting = transforms.fitting(list(repo_types.values()), list(model_types.values()))
         if data["transform"] not in [t.name for t in fitting]:
@@ -160,6 +191,35 @@ class FieldMappingForm(forms.Form):
             params["separator"] = data.get("separator") or " "
         data["params"] = params
         return data
+
+    def _extension_params(self, repo_types: list[str], model_types: list[str]) -> dict:
+        """The chosen extension(s) for the directions this line carries, each checked to fit."""
+        from extensions import transformations as ext
+
+        data = self.cleaned_data
+        direction = data["direction"]
+        wanted = []
+        if direction in (FieldMapping.Direction.TO_MODEL, FieldMapping.Direction.BOTH):
+            wanted.append((ext.TO_MODEL, "to_model_extension", repo_types, model_types, "repository → model"))
+        if direction in (FieldMapping.Direction.TO_REPOSITORY, FieldMapping.Direction.BOTH):
+            wanted.append(
+                (ext.TO_REPOSITORY, "to_repository_extension", model_types, repo_types, "model → repository")
+            )
+        params = {ext.TO_MODEL: "", ext.TO_REPOSITORY: ""}
+        for key, field, source, target, label in wanted:
+            name = data.get(field) or ""
+            fitting = ext.fitting(source, target)
+            if name not in [e.name for e in fitting]:
+                offered = ", ".join(e.name for e in fitting) or "none"
+                self.add_error(
+                    field,
+                    f"CCRRTT-17002E: choose an extension for {label} whose declared types are "
+                    f"{'/'.join(source)} → {'/'.join(target)}, in this order. Fitting: {offered}.",
+                )
+            params[key] = name
+        chosen = [self.schema[f] for f in data.get("repository_fields", []) if f in self.schema]
+        params["repository_fields_info"] = ext.schema_info(chosen)
+        return params
 
     def _check_options(self, params):
         for key in self.cleaned_data["model_fields"]:
@@ -204,5 +264,7 @@ def mapping_initial(mapping: FieldMapping) -> dict:
         "to_repository_default": params.get("to_repository_default", ""),
         "value": params.get("value", ""),
         "separator": params.get("separator", ""),
+        "to_model_extension": params.get("to_model_extension", ""),
+        "to_repository_extension": params.get("to_repository_extension", ""),
         "params_json": json.dumps(params),
     }

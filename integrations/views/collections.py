@@ -229,10 +229,16 @@ def mapping_transforms(request, pk: int):
     model_fields = collection.model.fields_by_key() if collection.model_id else {}
     repo = [types[f] for f in request.GET.getlist("repository_fields") if f in types]
     model = [model_fields[k].type for k in request.GET.getlist("model_fields") if k in model_fields]
+    from extensions.views.mapping import extension_choices
+
     return render(
         request,
         "integrations/_transform_choices.html",
-        {"transforms": transforms.fitting(repo, model), "selected": request.GET.get("transform", "")},
+        {
+            "transforms": transforms.offered(repo, model),
+            "selected": request.GET.get("transform", ""),
+            **extension_choices(request, repo, model),
+        },
     )
 
 
