@@ -22,7 +22,7 @@ ALL_FEATURES = {
 
 
 @pytest.fixture
-def extensions_licensed(db, issue):
+def extensions_licensed(db, issue):  # noqa: F811 - the imported fixture, requested
     """A license granting every extension type and key-value stores."""
     from hub import licensing
 

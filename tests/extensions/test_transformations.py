@@ -154,8 +154,10 @@ def test_a_label_that_is_no_option_is_17024E(extensions_licensed, make_extension
 def test_multi_select_is_an_array_of_labels(extensions_licensed, make_extension):
     extension = make_extension("Upper", "var inputTypes='Multi Select'; var outputTypes='String';"
                                "function transform(c, i) { return i.join('+'); }")
-    source = FieldInfo("labels", "Labels", "multi_select", [{"id": "a", "label": "Alpha"}, {"id": "b", "label": "Beta"}])
-    assert mapping.to_model([line(extension, [source], [text("t")])], {"labels": ["b", "a"]}) == {"t": "Alpha+Beta"}
+    options = [{"id": "a", "label": "Alpha"}, {"id": "b", "label": "Beta"}]
+    source = FieldInfo("labels", "Labels", "multi_select", options)
+    model = mapping.to_model([line(extension, [source], [text("t")])], {"labels": ["b", "a"]})
+    assert model == {"t": "Alpha+Beta"}
 
 
 def test_web_links_leave_as_label_and_location(extensions_licensed, make_extension):
@@ -183,7 +185,8 @@ def test_the_context_carries_artifacts_fields_and_direction(extensions_licensed,
     script = """var inputTypes = 'String'; var outputTypes = 'String';
     function transform(context, input) {
       return [context.direction, context.sourceArtifact.other, context.sourceField.id,
-              context.targetField.label, context.targetRepositoryArtifact === undefined ? 'no' : 'yes'].join('|');
+              context.targetField.label,
+              context.targetRepositoryArtifact === undefined ? 'no' : 'yes'].join('|');
     }"""
     extension = make_extension("Context", script)
     model = mapping.to_model([line(extension, [text("x")], [text("y", "Why")])], {"x": "1", "other": "o"})
