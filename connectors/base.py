@@ -109,6 +109,13 @@ class Connector(ABC):
                 continue
         return found
 
+    def read_raw(self, artifact_id: str) -> dict[str, Any]:
+        """The artifact as the tool's own JSON, with internal ids and unmapped fields: what the
+        extension ``artifacts`` API returns. Connectors whose tool has a JSON form override this;
+        the default is the artifact's fields with its identity, in JSON values."""
+        artifact = self.read_artifact(artifact_id)
+        return raw_of(artifact)
+
     def is_deleted(self, artifact_id: str) -> bool:
         try:
             self.read_artifact(artifact_id)
@@ -205,3 +212,29 @@ class Connector(ABC):
         expected_revision: str | None = None,
     ) -> Artifact:
         raise OperationUnsupported(f"{self.label} repositories have no transitions.")
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, dt.timedelta):
+        return int(value.total_seconds())
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [_json(v) for v in value]
+    if hasattr(value, "url") and hasattr(value, "label"):  # WebLink
+        return {"label": value.label, "location": value.url}
+    return value
+
+
+def raw_of(artifact: Artifact) -> dict[str, Any]:
+    """``read_raw``'s default form: identity keys as the guide's examples show them, then fields."""
+    return {
+        **{key: _json(value) for key, value in artifact.fields.items()},
+        "id": artifact.id,
+        "formattedid": artifact.formatted_id,
+        "location": artifact.url,
+        "project": artifact.fields.get("project", artifact.project),
+        "type": artifact.type,
+        "revision": artifact.revision,
+        "updated": artifact.updated.isoformat() if artifact.updated else None,
+    }

@@ -253,6 +253,17 @@ class HttpSession:
             raise self._error_for(response, wait, not_found)
         raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
+    def fetch(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """One request whose response, of any status, is the caller's to judge (the extension
+        ``httpClient``); only a failure to get an answer raises. Credentials and TLS as ``request``."""
+        self._take_event()
+        try:
+            request = self.client.build_request(method, url, **kwargs)
+        except (httpx.InvalidURL, TypeError, ValueError) as error:
+            raise InvalidSettings(f"Hub could not build the request: {error}") from None
+        response = self._send(request, stream=False)
+        return response
+
     def get_json(self, path: str, **kwargs: Any) -> Any:
         response = self.request("GET", path, **kwargs)
         try:

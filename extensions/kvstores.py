@@ -160,9 +160,7 @@ def replace_pairs(store: KeyValueStore, pairs: list[tuple[str, str]], *, merge: 
             store.pairs.all().delete()
         total = len(set(existing) | {k for k, _ in pairs})
         if total > MAX_PAIRS:
-            raise ImportRefused(
-                f"The store would hold {total:,} pairs; a store holds at most {MAX_PAIRS:,}."
-            )
+            raise ImportRefused(f"The store would hold {total:,} pairs; a store holds at most {MAX_PAIRS:,}.")
         for key, value in pairs:
             pair = existing.get(key) or KeyValuePair(store=store, key=key)
             set_value(pair, value)

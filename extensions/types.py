@@ -165,8 +165,12 @@ def from_extension(value: Any, info: FieldInfo, undefined: bool = False) -> Any:
     if kind == FieldType.MULTI_SELECT:
         if empty:
             return []
-        _expect(isinstance(value, list) and all(isinstance(v, str) for v in value), info, value,
-                "an array of option labels (Multi Select)")
+        _expect(
+            isinstance(value, list) and all(isinstance(v, str) for v in value),
+            info,
+            value,
+            "an array of option labels (Multi Select)",
+        )
         return sorted({info.id_for(v) if info.options else v for v in value})
     if kind == FieldType.BOOLEAN:
         _expect(empty or isinstance(value, bool), info, value, "true or false (Boolean)")
@@ -174,21 +178,33 @@ def from_extension(value: Any, info: FieldInfo, undefined: bool = False) -> Any:
     if kind == FieldType.LONG:
         if empty:
             return None
-        _expect(isinstance(value, (int, float)) and not isinstance(value, bool) and float(value).is_integer(),
-                info, value, "a whole number (Long)")
+        _expect(
+            isinstance(value, (int, float)) and not isinstance(value, bool) and float(value).is_integer(),
+            info,
+            value,
+            "a whole number (Long)",
+        )
         return int(value)
     if kind in (FieldType.DOUBLE, FieldType.DURATION):
         if empty:
             return None
-        _expect(isinstance(value, (int, float)) and not isinstance(value, bool), info, value,
-                f"a number ({label_of(kind)})")
+        _expect(
+            isinstance(value, (int, float)) and not isinstance(value, bool),
+            info,
+            value,
+            f"a number ({label_of(kind)})",
+        )
         return int(value) if kind == FieldType.DURATION else float(value)
     if kind in (FieldType.DATE, FieldType.DATE_TIME):
         if empty or value == "":
             return None
         pattern = r"^\d{4}-\d{2}-\d{2}$" if kind == FieldType.DATE else r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}"
-        _expect(isinstance(value, str) and re.match(pattern, value) is not None, info, value,
-                f"an ISO 8601 {'date (2024-05-31)' if kind == FieldType.DATE else 'date time'}")
+        _expect(
+            isinstance(value, str) and re.match(pattern, value) is not None,
+            info,
+            value,
+            f"an ISO 8601 {'date (2024-05-31)' if kind == FieldType.DATE else 'date time'}",
+        )
         return value
     if kind == FieldType.PERSON:
         if empty or value == "":
@@ -206,8 +222,12 @@ def from_extension(value: Any, info: FieldInfo, undefined: bool = False) -> Any:
         _expect(isinstance(value, list), info, value, "an array of web links {label?, location}")
         links = []
         for link in value:
-            _expect(isinstance(link, dict) and isinstance(link.get("location"), str) and link["location"],
-                    info, link, "a web link {label?, location}")
+            _expect(
+                isinstance(link, dict) and isinstance(link.get("location"), str) and link["location"],
+                info,
+                link,
+                "a web link {label?, location}",
+            )
             links.append({"url": link["location"], "label": str(link.get("label") or "")})
         return links
     if kind == FieldType.RELATIONSHIP:
@@ -220,8 +240,12 @@ def from_extension(value: Any, info: FieldInfo, undefined: bool = False) -> Any:
     if kind == FieldType.COMMENTS:
         if empty:
             return []
-        _expect(isinstance(value, list) and all(isinstance(c, dict) for c in value), info, value,
-                "an array of comment objects")
+        _expect(
+            isinstance(value, list) and all(isinstance(c, dict) for c in value),
+            info,
+            value,
+            "an array of comment objects",
+        )
         return value
     return value
 

@@ -28,7 +28,7 @@ urlpatterns = [
     path("activity/", include("activity.urls")),
     path("metrics/", include("metrics.urls")),
     path("settings/", include("settings_app.urls")),
-    path("extensions/", include("extensions.urls")),
+    path("settings/extensions/", include("extensions.urls")),
     path("local-tracker/", include("connectors.local.urls")),
     path("help/", views.help_index, name="help"),
     path("help/errors/", include("activity.help_urls")),

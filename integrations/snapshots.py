@@ -34,6 +34,13 @@ class ElementType(StrEnum):
     GATEWAY_COLLECTION = "gateway collection"
     SQL_COLLECTION = "sql collection"
     INTEGRATION = "integration"
+    # Owned by extensions/ (extensions.snapshots): extensions, stores, per-collection settings.
+    EXTENSION = "extension"
+    KEY_VALUE_STORE = "key-value store"
+    COLLECTION_EXTENSIONS = "collection extensions"
+
+
+EXTENSION_TYPES = ("extension", "key-value store", "collection extensions")
 
 
 class MissingReference(Exception):
@@ -91,7 +98,11 @@ def _pick(obj, names) -> dict[str, Any]:
 
 
 def element_type_of(obj) -> ElementType:
+    from extensions.models import Extension, KeyValueStore
+
     return {
+        Extension: ElementType.EXTENSION,
+        KeyValueStore: ElementType.KEY_VALUE_STORE,
         Repository: ElementType.REPOSITORY,
         Model: ElementType.MODEL,
         RepositoryCollection: ElementType.COLLECTION,
@@ -108,6 +119,10 @@ def name_of(obj) -> str:
 def snapshot(element_type: str, obj) -> dict[str, Any]:
     """The element as a JSON document by names, without secrets. For ``mapping``, ``obj`` is the
     collection whose mapping it is."""
+    if element_type in EXTENSION_TYPES:
+        from extensions import snapshots as extension_snapshots
+
+        return extension_snapshots.snapshot(element_type, obj)
     if element_type == ElementType.REPOSITORY:
         return _pick(obj, REPOSITORY_FIELDS)
     if element_type == ElementType.MODEL:
@@ -152,6 +167,10 @@ def _by_name(model, name: str | None, what: str, field: str = "name"):
 
 def find(element_type: str, name: str):
     """The element of this type with this name, or None. For ``mapping``: the collection."""
+    if element_type in EXTENSION_TYPES:
+        from extensions import snapshots as extension_snapshots
+
+        return extension_snapshots.find(element_type, name)
     model, field = {
         ElementType.REPOSITORY: (Repository, "label"),
         ElementType.MODEL: (Model, "name"),
@@ -169,6 +188,13 @@ def apply(element_type: str, data: dict[str, Any], existing=None):
     """Create (``existing`` None) or update an element from a snapshot; returns it.
     Raises MissingReference when the snapshot names an element this instance lacks."""
     element_type = ElementType(element_type)
+    if element_type in EXTENSION_TYPES:
+        from extensions import snapshots as extension_snapshots
+
+        try:
+            return extension_snapshots.apply(element_type, data, existing)
+        except extension_snapshots.Missing as error:
+            raise MissingReference(str(error)) from None
     if element_type == ElementType.REPOSITORY:
         obj = existing or Repository(needs_new_credentials=True)
         for name in REPOSITORY_FIELDS:
@@ -256,7 +282,11 @@ def _routes(integration: Integration, rows) -> list[Route]:
 
 
 def delete(element_type: str, obj) -> None:
-    if element_type == ElementType.MAPPING:
+    if element_type in EXTENSION_TYPES:
+        from extensions import snapshots as extension_snapshots
+
+        extension_snapshots.delete(element_type, obj)
+    elif element_type == ElementType.MAPPING:
         obj.mappings.all().delete()
     else:
         obj.delete()

@@ -160,7 +160,8 @@ class _CannotApply(Exception):
 def _apply_one(change: ExportedChange, user, request_id: str) -> None:
     existing = snapshots.find(change.element_type, change.element_name)
     kind = change.element_type
-    if change.action == "create" and existing is not None and kind != snapshots.ElementType.MAPPING:
+    shares_a_name = (snapshots.ElementType.MAPPING, snapshots.ElementType.COLLECTION_EXTENSIONS)
+    if change.action == "create" and existing is not None and kind not in shares_a_name:
         raise _CannotApply(f"{kind} “{change.element_name}” already exists here")
     if change.action in ("update", "delete") and existing is None:
         raise _CannotApply(f"{kind} “{change.element_name}” is missing here")

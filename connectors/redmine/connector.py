@@ -284,6 +284,10 @@ class RedmineConnector(Connector):
     def read_artifact(self, artifact_id: str) -> Artifact:
         return self._artifact(self._issue(artifact_id))
 
+    def read_raw(self, artifact_id: str) -> dict[str, Any]:
+        """Redmine's own issue JSON (with journals, relations and allowed statuses)."""
+        return self._issue(artifact_id, "journals,attachments,relations,allowed_statuses")
+
     def _payload(self, fields: Mapping[str, Any]) -> tuple[dict, dict[str, list[str]]]:
         """The issue payload for the given fields, and the relations to set afterwards."""
         payload: dict[str, Any] = {}

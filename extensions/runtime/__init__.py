@@ -95,9 +95,7 @@ class Compiled:
         return cls(digest, rewritten.source, rewritten.notice)
 
     def definition(self, exports: Sequence[str]) -> str:
-        names = ", ".join(
-            f"{json.dumps(n)}: (typeof {n} === 'undefined' ? undefined : {n})" for n in exports
-        )
+        names = ", ".join(f"{json.dumps(n)}: (typeof {n} === 'undefined' ? undefined : {n})" for n in exports)
         return (
             f"__hub.define({json.dumps(self.id)}, function () {{\n{self.source}\n;return {{{names}}};\n}});"
         )

@@ -28,6 +28,9 @@ EDIT_URL = {
     ElementType.GATEWAY_COLLECTION: "gateway-collection-edit",
     ElementType.SQL_COLLECTION: "sql-collection-edit",
     ElementType.INTEGRATION: "integration-edit",
+    ElementType.EXTENSION: "extension-edit",
+    ElementType.KEY_VALUE_STORE: "kv-store-edit",
+    ElementType.COLLECTION_EXTENSIONS: "collection-extensions",
 }
 
 
