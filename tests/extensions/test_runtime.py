@@ -194,7 +194,7 @@ def test_a_script_catching_everything_still_gets_its_host_answer():
 
 def test_html_escape():
     script = "function transform(c, i) { return html.escape(i); }"
-    escaped = invoke(script, "transform", [{}, "<a href=\"x\">&'"]).value
+    escaped = invoke(script, "transform", [{}, '<a href="x">&\'']).value
     assert escaped == "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
 
 

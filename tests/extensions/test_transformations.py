@@ -142,8 +142,11 @@ def test_single_select_arrives_and_leaves_by_label(extensions_licensed, make_ext
 
 
 def test_a_label_that_is_no_option_is_17024E(extensions_licensed, make_extension):
-    extension = make_extension("Bad", "var inputTypes='String'; var outputTypes='Single Select';"
-                               "function transform(c, i) { return 'Critical'; }")
+    extension = make_extension(
+        "Bad",
+        "var inputTypes='String'; var outputTypes='Single Select';"
+        "function transform(c, i) { return 'Critical'; }",
+    )
     target = FieldInfo("priority", "Priority", "single_select", MODEL_PRIORITY)
     with pytest.raises(MappingFailed) as failure:
         mapping.to_model([line(extension, [text("x")], [target])], {"x": "y"})
@@ -152,8 +155,11 @@ def test_a_label_that_is_no_option_is_17024E(extensions_licensed, make_extension
 
 
 def test_multi_select_is_an_array_of_labels(extensions_licensed, make_extension):
-    extension = make_extension("Upper", "var inputTypes='Multi Select'; var outputTypes='String';"
-                               "function transform(c, i) { return i.join('+'); }")
+    extension = make_extension(
+        "Upper",
+        "var inputTypes='Multi Select'; var outputTypes='String';"
+        "function transform(c, i) { return i.join('+'); }",
+    )
     options = [{"id": "a", "label": "Alpha"}, {"id": "b", "label": "Beta"}]
     source = FieldInfo("labels", "Labels", "multi_select", options)
     model = mapping.to_model([line(extension, [source], [text("t")])], {"labels": ["b", "a"]})
@@ -173,8 +179,10 @@ def test_web_links_leave_as_label_and_location(extensions_licensed, make_extensi
 
 
 def test_a_wrong_type_names_the_field_and_the_type(extensions_licensed, make_extension):
-    extension = make_extension("Number", "var inputTypes='String'; var outputTypes='Long';"
-                               "function transform(c, i) { return 'many'; }")
+    extension = make_extension(
+        "Number",
+        "var inputTypes='String'; var outputTypes='Long';function transform(c, i) { return 'many'; }",
+    )
     with pytest.raises(MappingFailed) as failure:
         mapping.to_model([line(extension, [text("x")], [FieldInfo("n", "Count", "long")])], {"x": "y"})
     assert failure.value.code == "CCRRTT-17024E"
@@ -194,15 +202,19 @@ def test_the_context_carries_artifacts_fields_and_direction(extensions_licensed,
 
 
 def test_model_to_repository_uses_its_own_extension(extensions_licensed, make_extension):
-    extension = make_extension("Shout", "var inputTypes='String'; var outputTypes='String';"
-                               "function transform(c, i) { return i.toUpperCase(); }")
+    extension = make_extension(
+        "Shout",
+        "var inputTypes='String'; var outputTypes='String';"
+        "function transform(c, i) { return i.toUpperCase(); }",
+    )
     lines = [line(extension, [text("summary")], [text("title")], to_model=False)]
     assert mapping.to_repository(lines, {"title": "quiet"}) == {"summary": "QUIET"}
 
 
 def test_an_unlicensed_extension_type_is_refused_with_65001E(licensed, make_extension):
-    extension = make_extension("Shout", "var inputTypes='String'; var outputTypes='String';"
-                               "function transform(c, i) { return i; }")
+    extension = make_extension(
+        "Shout", "var inputTypes='String'; var outputTypes='String';function transform(c, i) { return i; }"
+    )
     with pytest.raises(MappingFailed) as failure:
         mapping.to_model([line(extension, [text("a")], [text("b")])], {"a": "x"})
     assert failure.value.code == "CCRRTT-65001E"
