@@ -41,7 +41,10 @@ def test_a_valid_extension_is_compiled_and_saved(admin_client, extensions_licens
 
 
 def test_a_syntax_error_is_shown_with_its_line_and_nothing_is_saved(admin_client, extensions_licensed):
-    broken = "var inputTypes = 'String';\nvar outputTypes = 'String';\nfunction transform(c, i) {\n  return i +;\n}"
+    broken = (
+        "var inputTypes = 'String';\nvar outputTypes = 'String';\n"
+        "function transform(c, i) {\n  return i +;\n}"
+    )
     response = save(admin_client, script=broken)
     page = response.content.decode()
     assert response.status_code == 200
