@@ -113,14 +113,14 @@ class ExtensionReconciler(Reconciler):
             return self._find(str(result.value), self.to_extension.name)
         return self._find_default(model_person["id"], person)
 
-    def _search_fields(self) -> list[str]:
+    def _searchable(self) -> list[str]:
         if self._search_fields is None:
             self._search_fields = list(self.target.person_search_fields())
         return self._search_fields
 
     def _find(self, value: str, extension: str) -> str:
         for field in ("id", "username", "email"):
-            if field not in self._search_fields():
+            if field not in self._searchable():
                 continue
             try:
                 found = self.target.find_persons(field, value)
@@ -139,7 +139,7 @@ class ExtensionReconciler(Reconciler):
             username=model_id,
             email=model_id if "@" in model_id else (person.email if person else ""),
         )
-        found = match(probe, self._search_fields(), self.target.find_persons)
+        found = match(probe, self._searchable(), self.target.find_persons)
         return found.id if found else None
 
 

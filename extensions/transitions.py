@@ -121,6 +121,45 @@ class Mover:
                 f"Transition {transition_id} of {self.artifact_id} failed: {error}", code="CCRRTT-17021E"
             ) from None
 
+    def _labelled(self, model: Mapping[str, Any]) -> dict:
+        """Model values with select options by label, as the guide's examples compare them."""
+        fields = {f.key: f for f in self.collection.model.fields.all()} if self.collection.model_id else {}
+        labelled = {}
+        for key, value in model.items():
+            field = fields.get(key)
+            options = {str(o.get("id")): str(o.get("label")) for o in (field.options or [])} if field else {}
+            if options and isinstance(value, list):
+                labelled[key] = [options.get(str(v), v) for v in value]
+            elif options and value is not None:
+                labelled[key] = options.get(str(value), value)
+            else:
+                labelled[key] = value
+        return labelled
+
+    def _option_ids(self, attributes: dict) -> dict:
+        """Attribute values an extension gives by label (``'Fixed'``) as the tool's option ids."""
+        if not attributes:
+            return attributes
+        artifact = self.connector.read_artifact(self.artifact_id)
+        try:
+            schema = {f.id: f for f in self.connector.field_schema(artifact.project, artifact.type)}
+        except ConnectorError:
+            return attributes
+        converted = {}
+        for name, value in attributes.items():
+            field = schema.get(name)
+            by_label = {o.label: o.id for o in field.options} if field and field.options else {}
+            if by_label and isinstance(value, str) and value in by_label:
+                converted[name] = by_label[value]
+            elif by_label and isinstance(value, str) and value not in by_label.values():
+                raise TransitionFailed(
+                    f"“{value}” is not an option of {field.label} ({', '.join(by_label)}).",
+                    code="CCRRTT-17009E",
+                )
+            else:
+                converted[name] = value
+        return converted
+
     def by_extension(self, source_model: Mapping[str, Any], model_keys: set[str]):
         from extensions import transformations
         from extensions.licensing import require_type
@@ -143,6 +182,7 @@ class Mover:
                 code="CCRRTT-17018E",
             )
         visited: list[str] = [self._status()]
+        source_model = self._labelled(source_model)
         result = None
         for _ in range(MAX_STEPS):
             offered = self.connector.transitions(self.artifact_id)
@@ -169,15 +209,15 @@ class Mover:
                     f"Extension “{extension.name}” returned attributes that are not an object.",
                     code="CCRRTT-17009E",
                 )
-            values = {k: v for k, v in attributes.items() if v is not None}
+            values = self._option_ids({k: v for k, v in attributes.items() if v is not None})
             try:
                 result = self.connector.perform_transition(
                     self.artifact_id, str(chosen["id"]), values or None
                 )
             except ValuesNotAccepted as error:
                 raise TransitionFailed(
-                    f"The tool refused the values of transition “{chosen.get('label')}”: {error}",
-                    code="CCRRTT-17009E",
+                    f"The tool refused transition “{chosen.get('label')}” of {self.artifact_id}: {error}",
+                    code="CCRRTT-17021E",
                 ) from None
             except ConnectorError as error:
                 raise TransitionFailed(

@@ -18,7 +18,7 @@ from django.db.models import Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from connectors.base import DEFAULT_ATTACHMENT_LIMIT, Connector
+from connectors.base import DEFAULT_ATTACHMENT_LIMIT, Connector, raw_of
 from connectors.errors import (
     ArtifactNotFound,
     ConnectorError,
@@ -408,6 +408,19 @@ class LocalConnector(Connector):
             item.pk, filename, content, content_type=content_type, max_bytes=max_bytes
         )
         return self._attachment(stored)
+
+    def read_raw(self, artifact_id: str) -> dict[str, Any]:
+        """The local tracker's own JSON: select fields by their labels, as its pages show them."""
+        raw = raw_of(self.read_artifact(artifact_id))
+        for field in FIELDS:
+            if field.choices is None or field.id not in raw:
+                continue
+            labels = {value: str(label) for value, label in field.choices.choices}
+            value = raw[field.id]
+            raw[field.id] = (
+                [labels.get(v, v) for v in value] if isinstance(value, list) else labels.get(value, value)
+            )
+        return raw
 
     # --- persons ------------------------------------------------------------------------------
 

@@ -628,7 +628,10 @@ class Processor:
         creation.flowing = [
             k for k, f in self.flows(model).items() if conflicts.flows(f, self.source.name) and k in model
         ]
-        return self.fields_for(self.target, self.source, model, creation.flowing)
+        fields = self.fields_for(self.target, self.source, model, creation.flowing)
+        if self.target.capabilities.transitions_required or extension_hooks.moves_status(self.target):
+            fields.pop("status", None)  # a new artifact starts where its workflow starts
+        return fields
 
     def marker(self, creation: Creation) -> str:
         return creation.intent.marker if self.target.capabilities.creation_marker else ""
