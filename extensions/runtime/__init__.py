@@ -127,6 +127,7 @@ class Sandbox:
     it was running fails."""
 
     GRACE = 3.0  # seconds beyond the time limit before an unanswering child is killed
+    STARTUP = 60.0  # seconds a new child may take to start V8 (a loaded machine is slow)
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -141,15 +142,25 @@ class Sandbox:
             return process
         if process is not None and self._owner == os.getpid():
             self._kill()
-        self._process = subprocess.Popen(  # our own module, by the interpreter running Hub
+        process = subprocess.Popen(  # our own module, by the interpreter running Hub
             [sys.executable, "-m", "extensions.runtime.sandbox", str(heap)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,  # V8's own crash report; the failure is reported by us
             cwd=str(Path(__file__).resolve().parents[2]),
         )
-        self._owner, self._heap = os.getpid(), heap
-        return self._process
+        ready, _, _ = select.select([process.stdout], [], [], self.STARTUP)
+        if not ready or not process.stdout.readline():
+            process.kill()
+            process.wait(timeout=10)
+            raise ExtensionFailed("Hub could not start its JavaScript sandbox (see hub.log).")
+        self._process, self._owner, self._heap = process, os.getpid(), heap
+        return process
+
+    def ensure(self, heap: int) -> None:
+        """Start the child now (outside any script's time), if it is not running."""
+        with self._lock:
+            self._start(heap)
 
     def _kill(self) -> None:
         process, self._process = self._process, None
@@ -287,6 +298,7 @@ def invoke(
     compiled = script if isinstance(script, Compiled) else Compiled.of(script)
     answers = {} if answers is None else answers
     result = Result()
+    SANDBOX.ensure(heap)
     started = time.perf_counter()
     deadline = started + time_limit
     args_json = json.dumps(list(args), default=str)

@@ -37,6 +37,8 @@ def serve(heap: int) -> None:
 
     context = Context(heap)
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    stdout.write(b'{"ready": true}\n')  # V8 is up: from here on, time counts against scripts
+    stdout.flush()
     for line in stdin:
         request = json.loads(line)
         try:
