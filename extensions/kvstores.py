@@ -44,11 +44,17 @@ def _revealed(pair: KeyValuePair) -> str | None:
 
 
 def retrieve_value(store_name: str, key: str) -> str:
-    store = _store(store_name)
-    pair = KeyValuePair.objects.filter(store=store, key_digest=digest(key)).first()
+    from extensions.licensing import require_stores
+
+    require_stores()
+    pair = (
+        KeyValuePair.objects.select_related("store")
+        .filter(store__name=store_name, key_digest=digest(key))
+        .first()
+    )
     if pair is None:
+        _store(store_name)  # NotFoundException for the store itself, if that is what is missing
         raise HostError("NotFoundException", f"The key-value store '{store_name}' has no key '{key}'.")
-    pair.store = store
     value = _revealed(pair)
     if value is None:
         raise HostError(

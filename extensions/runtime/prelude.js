@@ -173,6 +173,12 @@
   let connection = null;
 
   const factories = {};
+  // Globals a script made (an assignment without var) are deleted after every call.
+  function cleanGlobals() {
+    const names = Object.getOwnPropertyNames(g);
+    if (names.length === baseline.size) return;
+    for (const name of names) if (!baseline.has(name)) delete g[name];
+  }
   function describe(error) {
     if (error instanceof Error) {
       const stack = String(error.stack || "");
@@ -215,6 +221,7 @@
         }
         out.pending = pending;
         pending = null;
+        cleanGlobals();
         return JSON.stringify(out);
       },
       // Declarations a type needs, without calling anything (checked on save).
@@ -225,12 +232,11 @@
         const instance = factories[id]();
         const found = {};
         for (const name of names) found[name] = instance[name] === undefined ? null : typeof instance[name] === "function" ? "function" : instance[name];
+        cleanGlobals();
         return JSON.stringify(found);
       },
       cleanGlobals: function () {
-        const names = Object.getOwnPropertyNames(g);
-        if (names.length === baseline.size) return;
-        for (const name of names) if (!baseline.has(name)) delete g[name];
+        cleanGlobals();
       },
     }),
   });

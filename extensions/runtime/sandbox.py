@@ -53,7 +53,6 @@ def serve(heap: int) -> None:
                 context.racer.eval(request["definition"], timeout_sec=5)
                 context.loaded.add(request["id"])
             raw = context.racer.eval(request["code"], timeout_sec=request["timeout"])
-            context.racer.eval("__hub.cleanGlobals()", timeout_sec=1)
             reply = {"out": raw}
         except JSParseException as error:
             reply = {"syntax": str(error)}
