@@ -235,3 +235,21 @@ def test_only_extensions_whose_types_fit_in_order_are_offered(make_extension):
 def test_a_lossy_transformation_is_recognised(make_extension):
     assert transformations.is_lossy(make_extension("Concatenate", CONCATENATION))
     assert not transformations.is_lossy(make_extension("Split", SPLIT_AND_TRIM))
+
+
+def test_console_log_lines_go_to_the_extensions_log_naming_where_they_ran(
+    extensions_licensed, make_extension, caplog
+):
+    import logging
+
+    extension = make_extension(
+        "Talk",
+        "var inputTypes='String'; var outputTypes='String';"
+        "function transform(c, i) { console.log('seen ' + i); return i; }",
+    )
+    transformations.enter("Alpha ↔ Beta", "42")
+    with caplog.at_level(logging.INFO, logger="hub.extensions"):
+        mapping.to_model([line(extension, [text("a")], [text("b")])], {"a": "x"})
+    [record] = [r for r in caplog.records if r.name == "hub.extensions"]
+    assert record.getMessage() == "[Talk] [Alpha ↔ Beta] [42] seen x"
+
