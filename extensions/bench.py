@@ -15,6 +15,7 @@ from extensions import runtime
 from extensions.errors import ExtensionError
 from extensions.hosts import HostApis
 from extensions.models import Extension, ExtensionType
+from hub.ids import parse_id
 
 TEMPLATES = {
     ExtensionType.CUSTOM_DATA_TRANSFORMATION: (
@@ -62,12 +63,13 @@ def schema_of(source: str) -> dict:
     from integrations.models import Model, RepositoryCollection
     from integrations.services import field_schema
 
-    kind, _, pk = source.partition(":")
+    kind, _, text = source.partition(":")
     context: dict[str, Any] = {"comment": COMMENT_SHAPE, "source": source, "fields": [], "error": ""}
-    if not pk.isdigit():
+    pk = parse_id(text)
+    if pk is None:
         return {**context, "comment": [], "person": []}
     if kind == "model":
-        model = Model.objects.filter(pk=int(pk)).first()
+        model = Model.objects.filter(pk=pk).first()
         if model is None:
             return {**context, "error": "No such model."}
         context["title"] = f"Model {model.name}"
@@ -82,7 +84,7 @@ def schema_of(source: str) -> dict:
         ]
         context["person"] = MODEL_PERSON_SHAPE
         return context
-    collection = RepositoryCollection.objects.filter(pk=int(pk)).select_related("repository").first()
+    collection = RepositoryCollection.objects.filter(pk=pk).select_related("repository").first()
     if collection is None:
         return {**context, "error": "No such collection."}
     context["title"] = f"Collection {collection.name}"
@@ -166,8 +168,8 @@ def run_bench(
     connector = None
     try:
         collection = None
-        if collection_id and str(collection_id).isdigit():
-            collection = RepositoryCollection.objects.filter(pk=int(collection_id)).first()
+        if parse_id(collection_id) is not None:
+            collection = RepositoryCollection.objects.filter(pk=parse_id(collection_id)).first()
         if collection is not None:
             connector = registry.connect(collection.repository.settings())
         host = HostApis(

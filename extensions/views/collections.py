@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from connectors.errors import ConnectorError
 from extensions import transformations, transitions
 from extensions.models import CollectionExtensions, Extension, ExtensionType
+from hub.ids import parse_id
 from integrations.models import RepositoryCollection
 from integrations.snapshots import ElementType
 from integrations.views.common import change, refuse
@@ -143,9 +144,9 @@ def transition_graph(request, pk: int):
             request, f"{len(offered)} transition(s) from status {current!r} learnt from {artifact_id}."
         )
     elif action == "remove":
-        index = request.POST.get("index", "")
-        if index.isdigit() and int(index) < len(edges):
-            edges.pop(int(index))
+        index = parse_id(request.POST.get("index", ""))
+        if index is not None and index < len(edges):
+            edges.pop(index)
     unique, seen = [], set()
     for edge in edges:
         if (edge["from"], edge["to"]) not in seen:
