@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from activity.blockers import clear_blocker, raise_blocker
 from activity.models import Blocker
-from integrations import transforms
+from integrations import mapping_rules, transforms
 from integrations.engine import routing
 from integrations.engine.routing import RouteRow
 from integrations.models import FieldMapping, Integration, Model, Repository, RepositoryCollection
@@ -132,8 +132,9 @@ def _repository_problems(ctx: _Context) -> list[Problem]:
 # --- collections and mappings ---------------------------------------------------------------
 
 
-def mapping_problems(mapping: FieldMapping, model_fields: dict) -> list[tuple[str, str]]:
-    """(code, message) for each problem of one mapping line against the model's current fields."""
+def mapping_problems(mapping: FieldMapping, model_fields: dict, others=()) -> list[tuple[str, str]]:
+    """(code, message) for each problem of one mapping line against the model's current fields
+    (and, for fields mapped twice, the collection's lines before it: ``others``)."""
     problems = []
     missing = [key for key in mapping.model_fields if key not in model_fields]
     if missing:
@@ -185,6 +186,9 @@ def mapping_problems(mapping: FieldMapping, model_fields: dict) -> list[tuple[st
                     f"→ {'/'.join(model_types)}",
                 )
             )
+        line = mapping_rules.stored_line(mapping, model_fields)
+        others = [mapping_rules.stored_line(m, model_fields) for m in others]
+        problems += [(r.code, r.message) for r in mapping_rules.refusals(line, model_fields, others)]
     return problems
 
 
@@ -217,11 +221,13 @@ def _collection_problems(ctx: _Context) -> list[Problem]:
         model_fields = ctx.model_fields(collection.model_id)
         if collection.model_id is None:
             continue
-        for mapping in collection.mappings.all():
-            for code, message in mapping_problems(mapping, model_fields):
+        lines = list(collection.mappings.all())
+        for index, mapping in enumerate(lines):
+            found = mapping_problems(mapping, model_fields, lines[:index])
+            for number, (code, message) in enumerate(found):
                 problems.append(
                     Problem(
-                        f"collection:{collection.pk}:{code}:{mapping.pk}",
+                        f"collection:{collection.pk}:{code}:{mapping.pk}" + (f":{number}" if number else ""),
                         code,
                         f"Mapping “{mapping}” of collection “{collection.name}”: {message}.",
                         affected,

@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from integrations import services, validation
-from integrations.forms.collections import FieldMappingForm, SqlCollectionForm
+from integrations.forms.collections import FieldMappingForm, SqlCollectionForm, other_lines
 from integrations.forms.repositories import check_proxy, kind_choices
 from integrations.models import (
     FieldMapping,
@@ -275,7 +275,13 @@ class FieldMappingSerializer(serializers.ModelSerializer):
             "to_model": "\n".join(f"{k} = {v}" for k, v in (params.get("to_model") or {}).items()),
             "to_repository": "\n".join(f"{k} = {v}" for k, v in (params.get("to_repository") or {}).items()),
         }
-        form = FieldMappingForm(data, schema=schema, model_fields=collection.model.fields.all())
+        model_fields = list(collection.model.fields.all())
+        form = FieldMappingForm(
+            data,
+            schema=schema,
+            model_fields=model_fields,
+            others=other_lines(collection, model_fields, self.instance),
+        )
         if not form.is_valid():
             raise serializers.ValidationError({k: list(v) for k, v in form.errors.items()})
         self.form = form

@@ -7,7 +7,7 @@ import json
 import dj_database_url
 from django import forms
 
-from integrations import transforms
+from integrations import mapping_rules, transforms
 from integrations.models import FieldMapping, GatewayCollection, RepositoryCollection, SqlCollection
 from integrations.models.modeling import SELECT_TYPES
 
@@ -112,10 +112,11 @@ class FieldMappingForm(forms.Form):
     value = forms.CharField(label="Constant value", required=False)
     separator = forms.CharField(label="Separator", required=False, strip=False)
 
-    def __init__(self, *args, schema=(), model_fields=(), **kwargs):
+    def __init__(self, *args, schema=(), model_fields=(), others=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.schema = {f.id: f for f in schema}
         self.model_field_objects = {f.key: f for f in model_fields}
+        self.others = list(others)  # the collection's other lines (``Line``), for fields mapped twice
         self.fields["repository_fields"].choices = [
             (f.id, f"{f.label} ({f.type})") for f in self.schema.values()
         ]
@@ -159,6 +160,17 @@ class FieldMappingForm(forms.Form):
         elif data["transform"] in ("join", "split"):
             params["separator"] = data.get("separator") or " "
         data["params"] = params
+        line = mapping_rules.line_of(
+            data["repository_fields"],
+            repo_types,
+            data["model_fields"],
+            self.model_field_objects,
+            data["direction"],
+            data["transform"],
+            params,
+        )
+        for refusal in mapping_rules.refusals(line, self.model_field_objects, self.others):
+            self.add_error(refusal.field, str(refusal))
         return data
 
     def _check_options(self, params):
@@ -189,6 +201,16 @@ class FieldMappingForm(forms.Form):
         mapping.params = self.cleaned_data["params"]
         mapping.save()
         return mapping
+
+
+def other_lines(collection, model_fields, editing: FieldMapping | None = None) -> list:
+    """The collection's stored lines other than the one being edited, as the rules read them."""
+    by_key = {f.key: f for f in model_fields}
+    return [
+        mapping_rules.stored_line(m, by_key)
+        for m in collection.mappings.all()
+        if editing is None or m.pk != editing.pk
+    ]
 
 
 def mapping_initial(mapping: FieldMapping) -> dict:

@@ -12,6 +12,7 @@ from integrations.forms.collections import (
     RepositoryCollectionForm,
     SqlCollectionForm,
     mapping_initial,
+    other_lines,
 )
 from integrations.models import (
     CollectionProject,
@@ -183,9 +184,15 @@ def collection_delete(request, pk: int):
 # --- mapping ----------------------------------------------------------------------------------
 
 
-def _mapping_form(request, collection, schema, data=None, initial=None):
+def _mapping_form(request, collection, schema, data=None, initial=None, editing: FieldMapping | None = None):
     model_fields = list(collection.model.fields.all()) if collection.model_id else []
-    return FieldMappingForm(data, initial=initial, schema=schema or [], model_fields=model_fields)
+    return FieldMappingForm(
+        data,
+        initial=initial,
+        schema=schema or [],
+        model_fields=model_fields,
+        others=other_lines(collection, model_fields, editing),
+    )
 
 
 def collection_mapping(request, pk: int):
@@ -205,7 +212,8 @@ def collection_mapping(request, pk: int):
     from integrations.validation import mapping_problems
 
     model_fields = collection.model.fields_by_key() if collection.model_id else {}
-    lines = [(m, mapping_problems(m, model_fields)) for m in collection.mappings.all()]
+    stored = list(collection.mappings.all())
+    lines = [(m, mapping_problems(m, model_fields, stored[:n])) for n, m in enumerate(stored)]
     mapped_model = {k for m in collection.mappings.all() for k in m.model_fields}
     return render(
         request,
@@ -251,7 +259,9 @@ def mapping_edit(request, pk: int, mapping_pk: int):
     collection = get_object_or_404(RepositoryCollection.objects.select_related("model", "repository"), pk=pk)
     mapping = get_object_or_404(FieldMapping, pk=mapping_pk, collection=collection)
     schema, error = _live(services.field_schema, collection)
-    form = _mapping_form(request, collection, schema, request.POST or None, initial=mapping_initial(mapping))
+    form = _mapping_form(
+        request, collection, schema, request.POST or None, initial=mapping_initial(mapping), editing=mapping
+    )
     if request.method == "POST" and form.is_valid():
         with change(request, ElementType.MAPPING, collection) as rec:
             form.save(collection, mapping)
