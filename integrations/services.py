@@ -28,6 +28,15 @@ class ConfigurationRefused(Exception):
         self.message, self.code = message, code
 
 
+class RunRefused(ConfigurationRefused):
+    """Run while problems block the integration: ``blockers`` lists them, each with its code."""
+
+    def __init__(self, integration: Integration, blockers: list):
+        self.blockers = blockers
+        listed = "; ".join(f"{b.code}: {b.message}" for b in blockers)
+        super().__init__(f"“{integration.name}” cannot run while these problems block it: {listed}")
+
+
 # --- integrations: the engine's handle ------------------------------------------------------
 
 
@@ -72,10 +81,27 @@ def state(integration: Integration) -> IntegrationState:
     return states([integration])[integration.pk]
 
 
+def blocking(integration: Integration) -> list:
+    """The blockers that keep the engine from processing the integration: those of the whole
+    instance first, then its own (a failed change detection is shown, but stops nothing)."""
+    from activity.blockers import DETECTION_PREFIX
+    from activity.models import Blocker
+
+    return [
+        blocker
+        for blocker in Blocker.objects.order_by("-impact", "created")  # "all" sorts before "affected"
+        if blocker.impact == Blocker.Impact.ALL
+        or (integration.pk in blocker.integration_ids and not blocker.key.startswith(DETECTION_PREFIX))
+    ]
+
+
 def start(integration: Integration) -> IntegrationState:
-    """Mark the integration running. The engine processes it while it is running and not blocked;
-    a blocked integration may be started and runs as soon as its blockers are fixed."""
+    """Mark the integration running; refused (RunRefused, with the list) while problems block it.
+    A running integration that a problem blocks later stops processing until it is fixed."""
     if not integration.running:
+        found = blocking(integration)
+        if found:
+            raise RunRefused(integration, found)
         integration.running = True
         integration.state_changed = timezone.now()
         integration.save(update_fields=["running", "state_changed", "updated"])

@@ -277,16 +277,10 @@ def condition_problem(condition, model_fields: dict) -> str:
     return ""
 
 
-def _flow_of(value) -> tuple[str, dict | None]:
+def flow_of(value) -> tuple[str, dict | None]:
     if isinstance(value, dict):
         return value.get("flow", Integration.Flow.NONE), value.get("condition")
     return value, None
-
-
-def _collection_moves(collection: RepositoryCollection, key: str) -> tuple[bool, bool]:
-    """Whether the collection's mapping reads the model field from, and writes it to, the repository."""
-    lines = [m for m in collection.mappings.all() if key in m.model_fields]
-    return any(m.reads for m in lines), any(m.writes for m in lines)
 
 
 def _route_condition_problems(routes, model_fields: dict, me: dict) -> list[tuple[str, str, str, list[dict]]]:
@@ -318,6 +312,69 @@ def _route_condition_problems(routes, model_fields: dict, me: dict) -> list[tupl
     return found
 
 
+def collection_pair_problems(a: RepositoryCollection | None, b: RepositoryCollection | None):
+    """(form field, code, the end of a sentence about the integration) for collections A and B
+    that cannot synchronize: one not mapped to a model (CCRRTT-1404E), or the two mapped to
+    different models (CCRRTT-1403E). The integration form refuses them; the validator raises them
+    for an integration whose collections changed since."""
+    found = []
+    for side, collection in (("A", a), ("B", b)):
+        if collection is not None and (collection.model_id is None or not collection.mappings.all()):
+            found.append(
+                (
+                    f"collection_{side.lower()}",
+                    "CCRRTT-1404E",
+                    f"uses collection {side} “{collection.name}”, which is not mapped to a model",
+                )
+            )
+    if a and b and a.model_id and b.model_id and a.model_id != b.model_id:
+        found.append(
+            (
+                "collection_b",
+                "CCRRTT-1403E",
+                f"uses collections mapped to different models (“{a.model}” and “{b.model}”); "
+                "both must be mapped to the same model",
+            )
+        )
+    return found
+
+
+def collection_moves(collection: RepositoryCollection, key: str) -> tuple[bool, bool]:
+    """Whether the collection's mapping reads the model field from, and writes it to, the repository."""
+    lines = [m for m in collection.mappings.all() if key in m.model_fields]
+    return any(m.reads for m in lines), any(m.writes for m in lines)
+
+
+# (A's value reaches B, B's value reaches A) → the field's flow
+FLOW_OF_MOVES = {
+    (True, True): Integration.Flow.BOTH,
+    (True, False): Integration.Flow.A_TO_B,
+    (False, True): Integration.Flow.B_TO_A,
+    (False, False): Integration.Flow.NONE,
+}
+
+
+def mapped_flows(a: RepositoryCollection | None, b: RepositoryCollection | None) -> dict[str, str]:
+    """The field flow the two collections' mappings allow, per model field: A → B where A's
+    mapping reads the field and B's writes it, B → A the other way, both ways when both hold,
+    None otherwise. A new integration starts with this flow."""
+    if a is None or b is None or a.model_id is None:
+        return {}
+    flows = {}
+    for model_field in a.model.fields.all():
+        key = model_field.key
+        a_reads, a_writes = collection_moves(a, key)
+        b_reads, b_writes = collection_moves(b, key)
+        flows[key] = FLOW_OF_MOVES[(a_reads and b_writes, b_reads and a_writes)]
+    return flows
+
+
+def nothing_flows(integration: Integration) -> bool:
+    """Whether a running integration would move no field at all (every flow None, or none set)."""
+    flows = [flow_of(value)[0] for value in (integration.field_flows or {}).values()]
+    return not any(flow and flow != Integration.Flow.NONE for flow in flows)
+
+
 def _work_item_sync_problems(
     integration: Integration, ctx: _Context
 ) -> list[tuple[str, str, str, list[dict]]]:
@@ -330,26 +387,13 @@ def _work_item_sync_problems(
         found.append(("a", "CCRRTT-1405E", "has no collection A to synchronize from", [me]))
     if b is None:
         found.append(("b", "CCRRTT-1406E", "has no collection B to synchronize with", [me]))
-    for side, collection in (("A", a), ("B", b)):
-        if collection is not None and (collection.model_id is None or not collection.mappings.all()):
-            found.append(
-                (
-                    side,
-                    "CCRRTT-1404E",
-                    f"uses collection {side} “{collection.name}”, which is not mapped to a model",
-                    [me, _mapping_link(collection)],
-                )
-            )
-    if a and b and a.model_id and b.model_id and a.model_id != b.model_id:
-        found.append(
-            (
-                "model",
-                "CCRRTT-1403E",
-                f"uses collections mapped to different models (“{a.model}” and “{b.model}”); "
-                "both must be mapped to the same model",
-                [me, _collection_link(a), _collection_link(b)],
-            )
-        )
+    links = {"A": [me, _mapping_link(a)] if a else [me], "B": [me, _mapping_link(b)] if b else [me]}
+    for field_name, code, message in collection_pair_problems(a, b):
+        side = field_name[-1].upper()
+        if code == "CCRRTT-1403E":
+            found.append(("model", code, message, [me, _collection_link(a), _collection_link(b)]))
+        else:
+            found.append((side, code, message, links[side]))
     routes = list(integration.routes.all())
     if not routes:
         found.append(
@@ -389,7 +433,7 @@ def _work_item_sync_problems(
             )
     two_way = []
     for key, value in (integration.field_flows or {}).items():
-        flow, condition = _flow_of(value)
+        flow, condition = flow_of(value)
         if key not in model_fields:
             found.append(
                 (key, "CCRRTT-17005E", f"sets a field flow for “{key}”, which the model does not have", [me])
@@ -416,7 +460,7 @@ def _work_item_sync_problems(
         if flow in (Integration.Flow.B_TO_A, Integration.Flow.BOTH):
             needs += [("B", b, "read from", 0), ("A", a, "written to", 1)]
         for side, collection, verb, index in needs:
-            if not _collection_moves(collection, key)[index]:
+            if not collection_moves(collection, key)[index]:
                 found.append(
                     (
                         f"{key}:{side}:{index}",

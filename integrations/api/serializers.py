@@ -468,6 +468,19 @@ class IntegrationSerializer(serializers.ModelSerializer):
         b = attrs.get("collection_b", getattr(self.instance, "collection_b", None))
         if a is not None and a == b:
             raise serializers.ValidationError({"collection_b": "Collection B must differ from collection A."})
+        if self.instance is None:
+            missing = {
+                n: "Both collections are required."
+                for n, c in (("collection_a", a), ("collection_b", b))
+                if c is None
+            }
+            if missing:
+                raise serializers.ValidationError(missing)
+        refused = {}
+        for name, code, message in validation.collection_pair_problems(a, b):
+            refused.setdefault(name, []).append(f"{code}: this integration {message}.")
+        if refused and ("collection_a" in attrs or "collection_b" in attrs):
+            raise serializers.ValidationError(refused)
         self._check_route_conditions(attrs.get("routes") or [], a or b)
         return attrs
 
@@ -498,6 +511,10 @@ class IntegrationSerializer(serializers.ModelSerializer):
 
     def create(self, validated_data):
         routes = validated_data.pop("routes", [])
+        if "field_flows" not in validated_data:  # as on the screen: what the mappings allow
+            validated_data["field_flows"] = validation.mapped_flows(
+                validated_data.get("collection_a"), validated_data.get("collection_b")
+            )
         integration = Integration.objects.create(**validated_data)
         self._save_routes(integration, routes)
         return integration
@@ -511,6 +528,7 @@ class IntegrationSerializer(serializers.ModelSerializer):
 
 
 class StateSerializer(serializers.Serializer):
+    detail = serializers.CharField(allow_blank=True, help_text="Why Run was refused (409); empty otherwise.")
     state = serializers.CharField()
     reasons = serializers.ListField(child=serializers.CharField())
     blockers = BlockerSerializer(many=True)

@@ -201,13 +201,13 @@ class IntegrationViewSet(RecordedModelViewSet):
     def refuse_delete_when_used(self, obj):
         return ["its running state (stop it first)"] if obj.running else []
 
-    def _state(self, integration) -> Response:
+    def _state(self, integration, refused: str = "") -> Response:
         current = services.state(integration)
         blockers = validation.problems_of_integration(integration.pk)
+        body = {"state": current.state, "reasons": list(current.reasons), "blockers": blockers}
         return Response(
-            s.StateSerializer(
-                {"state": current.state, "reasons": list(current.reasons), "blockers": blockers}
-            ).data
+            s.StateSerializer({**body, "detail": refused}).data,
+            status=status.HTTP_409_CONFLICT if refused else status.HTTP_200_OK,
         )
 
     @extend_schema(request=None, responses={200: s.StateSerializer})
@@ -215,11 +215,15 @@ class IntegrationViewSet(RecordedModelViewSet):
     def state(self, request, pk=None):
         return self._state(self.get_object())
 
-    @extend_schema(request=None, responses={200: s.StateSerializer})
+    @extend_schema(request=None, responses={200: s.StateSerializer, 409: s.StateSerializer})
     @action(detail=True, methods=["post"])
     def run(self, request, pk=None):
+        """Start the integration; 409 with the problems that block it, which must be fixed first."""
         integration = self.get_object()
-        services.start(integration)
+        try:
+            services.start(integration)
+        except services.RunRefused as refused:
+            return self._state(integration, refused=refused.message)
         return self._state(integration)
 
     @extend_schema(request=None, responses={200: s.StateSerializer})

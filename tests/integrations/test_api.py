@@ -142,8 +142,11 @@ def test_the_api_reports_blockers_with_the_screens_codes(api):
     codes = sorted(b["code"] for b in response.json()["blockers"])
     assert codes == ["CCRRTT-1401E", "CCRRTT-17007E"]
     assert blocks_integration(integration["id"])
-    state = api.post(f"/integrations/{integration['id']}/run/").json()
-    assert state["state"] == "blocked" and any("CCRRTT-1401E" in r for r in state["reasons"])
+    refused = api.post(f"/integrations/{integration['id']}/run/")
+    assert refused.status_code == 409
+    state = refused.json()
+    assert state["state"] == "stopped" and "CCRRTT-1401E" in state["detail"]
+    assert sorted(b["code"] for b in state["blockers"]) == ["CCRRTT-1401E", "CCRRTT-17007E"]
 
 
 def test_collections_of_different_models_give_1403E(api):
