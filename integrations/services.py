@@ -146,11 +146,28 @@ def test_connection(repository: Repository, *, save: bool = True) -> TestResult:
 
 
 def remember_test(repository: Repository, result: TestResult) -> None:
+    """Record the outcome as the repository's state. A change between connected and failing
+    re-validates: a failing repository is a blocker of the integrations that use it."""
+    was = repository.last_test_code
     repository.last_test_code, repository.last_test_message = result.code, result.message
     repository.last_test_at = timezone.now()
     Repository.objects.filter(pk=repository.pk).update(
         last_test_code=result.code, last_test_message=result.message, last_test_at=repository.last_test_at
     )
+    if was != result.code:
+        validation.validate()
+
+
+def check_connections(repositories) -> None:
+    """Test each enabled repository's connection and record the outcome when its state changes:
+    a repository that stops connecting becomes failing (a blocker of its integrations), one that
+    connects again is cleared."""
+    for repository in repositories:
+        if not repository.enabled:
+            continue
+        result = test_connection(repository, save=False)
+        if result.code != repository.last_test_code or repository.last_test_at is None:
+            remember_test(repository, result)
 
 
 def users_of_repository(repository: Repository) -> list[str]:

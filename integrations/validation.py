@@ -115,6 +115,18 @@ def _repository_problems(ctx: _Context) -> list[Problem]:
                     [_repository_link(repository)],
                 )
             )
+        if repository.enabled and repository.last_test_code and affected:
+            problems.append(
+                Problem(
+                    f"repository:{repository.pk}:{repository.last_test_code}:connection",
+                    repository.last_test_code,
+                    f"Repository “{repository.label}” cannot connect: {repository.last_test_message} "
+                    "The integrations that use it wait until it connects again: Hub tests it again at each "
+                    "change detection, or test it on the repository's page.",
+                    affected,
+                    [_repository_link(repository)],
+                )
+            )
         if repository.needs_new_credentials:
             problems.append(
                 Problem(

@@ -54,6 +54,12 @@ class RepositorySerializer(serializers.ModelSerializer):
     proxy_password = SecretStatusField(help_text="Write-only; reads say whether one is stored.")
     kind = serializers.ChoiceField(choices=[])
     collections = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
+    state = serializers.ChoiceField(
+        choices=["disabled", "failing", "connected", "not tested"],
+        read_only=True,
+        help_text="failing: the last test, or a running integration's last connection, failed "
+        "(last_test_code says how).",
+    )
 
     class Meta:
         model = Repository
@@ -79,6 +85,7 @@ class RepositorySerializer(serializers.ModelSerializer):
             "last_test_code",
             "last_test_message",
             "last_test_at",
+            "state",
             "collections",
         ]
         read_only_fields = ["needs_new_credentials", "last_test_code", "last_test_message", "last_test_at"]

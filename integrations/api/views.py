@@ -84,6 +84,21 @@ class RepositoryViewSet(RecordedModelViewSet):
     def refuse_delete_when_used(self, obj):
         return services.users_of_repository(obj)
 
+    # As on the screen: saved settings are tested, so the state says whether they connect.
+    def perform_create(self, serializer):
+        super().perform_create(serializer)
+        self._retest(serializer.instance)
+
+    def perform_update(self, serializer):
+        changed = set(serializer.validated_data) - {"label", "events_per_minute"}
+        super().perform_update(serializer)
+        if changed:
+            self._retest(serializer.instance)
+
+    def _retest(self, repository):
+        if repository.enabled:
+            services.test_connection(repository)
+
     @extend_schema(request=None, responses={200: s.ConnectionResultSerializer})
     @action(detail=True, methods=["post"], url_path="test-connection")
     def test_connection(self, request, pk=None):
