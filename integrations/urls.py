@@ -29,6 +29,7 @@ urlpatterns = [
     path("models/<int:pk>/delete/", modeling.model_delete, name="model-delete"),
     path("collections/", collections.collection_list, name="collections"),
     path("collections/new/", collections.collection_edit, name="collection-create"),
+    path("collections/new/choices/", collections.collection_choices, name="collection-choices"),
     path("collections/<int:pk>/", collections.collection_edit, name="collection-edit"),
     path("collections/<int:pk>/delete/", collections.collection_delete, name="collection-delete"),
     path("collections/<int:pk>/projects/", collections.manage_projects, name="collection-projects"),

@@ -6,6 +6,7 @@ import json
 
 import dj_database_url
 from django import forms
+from django.urls import reverse
 
 from integrations import mapping_rules, transforms
 from integrations.models import FieldMapping, GatewayCollection, RepositoryCollection, SqlCollection
@@ -13,17 +14,41 @@ from integrations.models.modeling import SELECT_TYPES
 
 
 class RepositoryCollectionForm(forms.ModelForm):
+    """A new collection takes its projects here too, from the chosen repository's live list (the
+    screen reloads the projects when the repository changes, and the artifact types when projects
+    are ticked); a saved one changes its projects under Manage projects."""
+
+    projects = forms.MultipleChoiceField(
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="From the repository's live list; change them later under Manage projects.",
+    )
     artifact_types = forms.MultipleChoiceField(
-        required=False, widget=forms.CheckboxSelectMultiple, help_text="From the repository's live list."
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="From the repository's live list for the chosen projects.",
     )
 
     class Meta:
         model = RepositoryCollection
-        fields = ["name", "repository", "model", "artifact_types", "query"]
+        fields = ["name", "repository", "model", "projects", "artifact_types", "query"]
         widgets = {"query": forms.Textarea(attrs={"rows": 2})}
 
-    def __init__(self, *args, artifact_type_choices=(), **kwargs):
+    def __init__(self, *args, artifact_type_choices=(), project_choices=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if project_choices is None:  # a saved collection: Manage projects
+            del self.fields["projects"]
+        else:
+            self.fields["projects"].choices = list(project_choices)
+            # Choosing the repository lists its projects; ticking projects lists their types (HTMX).
+            reload = {
+                "hx-get": reverse("collection-choices"),
+                "hx-trigger": "change",
+                "hx-include": "#collection-form",
+                "hx-target": "#collection-choices",
+            }
+            self.fields["repository"].widget.attrs.update(reload)
+            self.fields["projects"].widget.attrs.update(reload)
         known = list(artifact_type_choices)
         known_ids = {choice for choice, _ in known}
         # Keep chosen types the live list no longer shows, so saving loses nothing.

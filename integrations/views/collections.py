@@ -18,6 +18,7 @@ from integrations.models import (
     CollectionProject,
     FieldMapping,
     GatewayCollection,
+    Repository,
     RepositoryCollection,
     SqlCollection,
 )
@@ -49,16 +50,16 @@ def collection_list(request):
     )
 
 
-def _artifact_type_choices(collection: RepositoryCollection):
+def _artifact_type_choices(repository: Repository | None, projects: list[str]):
+    """(choices, error) of the artifact types the repository offers for these projects."""
     from connectors import registry
 
-    choices, error = {}, ""
-    projects = collection.project_ids()
-    if not projects:
+    choices: dict[str, str] = {}
+    if repository is None or not projects:
         return [], ""
 
     def load():
-        with registry.connect(collection.repository.settings()) as connector:
+        with registry.connect(repository.settings()) as connector:
             for project in projects:
                 for artifact_type in connector.artifact_types(project):
                     choices.setdefault(artifact_type.id, artifact_type.name)
@@ -68,17 +69,62 @@ def _artifact_type_choices(collection: RepositoryCollection):
     return list(choices.items()), error
 
 
+def _project_label(project) -> str:
+    return f"{project.name} ({project.key})" if project.key and project.key != project.name else project.name
+
+
+def _new_collection_choices(request):
+    """For a new collection: the chosen repository's live projects, the ticked ones, and the
+    artifact types of those (what the form offers and checks against), and any error."""
+    data = request.POST if request.method == "POST" else request.GET
+    repository = Repository.objects.filter(pk=data.get("repository") or None).first()
+    if repository is None:
+        return [], [], [], ""
+    live, error = _live(services.live_projects, repository)
+    live = live or []
+    chosen = [p for p in data.getlist("projects") if p in {project.id for project in live}]
+    types, types_error = _artifact_type_choices(repository, chosen)
+    return live, chosen, types, error or types_error
+
+
+def collection_choices(request):
+    """HTMX: the project and artifact type choices of the new-collection screen."""
+    live, chosen, types, error = _new_collection_choices(request)
+    form = RepositoryCollectionForm(
+        initial={"projects": chosen, "artifact_types": request.GET.getlist("artifact_types")},
+        artifact_type_choices=types,
+        project_choices=[(p.id, _project_label(p)) for p in live],
+    )
+    return render(request, "integrations/_collection_choices.html", {"form": form, "live_error": error})
+
+
 def collection_edit(request, pk: int | None = None):
     collection = get_object_or_404(RepositoryCollection, pk=pk) if pk else RepositoryCollection()
-    type_choices, error = _artifact_type_choices(collection) if pk else ([], "")
+    live: list = []
+    if pk:
+        type_choices, error = _artifact_type_choices(collection.repository, collection.project_ids())
+        project_choices = None
+    else:
+        live, _, type_choices, error = _new_collection_choices(request)
+        project_choices = [(p.id, _project_label(p)) for p in live]
     form = RepositoryCollectionForm(
-        request.POST or None, instance=collection, artifact_type_choices=type_choices
+        request.POST or None,
+        instance=collection,
+        artifact_type_choices=type_choices,
+        project_choices=project_choices,
     )
     if request.method == "POST" and form.is_valid():
         with change(
             request, ElementType.COLLECTION, RepositoryCollection.objects.filter(pk=pk).first()
         ) as rec:
-            rec.done(form.save())
+            saved = form.save()
+            if not pk:
+                by_id = {p.id: p for p in live}
+                chosen = form.cleaned_data.get("projects", [])
+                services.set_projects(
+                    saved, [{"id": i, "key": by_id[i].key, "name": by_id[i].name} for i in chosen]
+                )
+            rec.done(saved)
         messages.success(request, f"Collection “{rec.obj.name}” saved.")
         return redirect("collection-edit", rec.obj.pk)
     return render(
