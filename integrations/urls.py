@@ -66,6 +66,7 @@ urlpatterns = [
     path("integrations/<int:pk>/filters/", integrations.integration_filters, name="integration-filters"),
     path("integrations/<int:pk>/flows/", integrations.integration_flows, name="integration-flows"),
     path("integrations/<int:pk>/run/", integrations.integration_run, name="integration-run"),
+    path("integrations/<int:pk>/preview/", integrations.integration_preview, name="integration-preview"),
     path("integrations/<int:pk>/stop/", integrations.integration_stop, name="integration-stop"),
     path("integrations/<int:pk>/delete/", integrations.integration_delete, name="integration-delete"),
     path("history/", history.history, name="history"),

@@ -181,3 +181,29 @@ def integration_delete(request, pk: int):
     delete(request, ElementType.INTEGRATION, integration)
     messages.success(request, f"Integration “{integration.name}” deleted.")
     return redirect("integrations")
+
+
+def integration_preview(request, pk: int):
+    """What Run would do, read from both tools and written nowhere (``integrations.engine.preview``)."""
+    from integrations.engine import preview
+
+    integration = get_object_or_404(Integration, pk=pk)
+    try:
+        limit = min(500, max(1, int(request.GET.get("limit", preview.LIMIT))))
+    except ValueError:
+        limit = preview.LIMIT
+    try:
+        result, refused = preview.preview(integration.pk, limit=limit), ""
+    except preview.NotPreviewable as error:
+        result, refused = None, str(error)
+    return render(
+        request,
+        "integrations/integration_preview.html",
+        {
+            "integration": integration,
+            "preview": result,
+            "refused": refused,
+            "limit": limit,
+            "blockers": validation.problems_of_integration(integration.pk),
+        },
+    )
