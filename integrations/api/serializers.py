@@ -538,7 +538,6 @@ class IntegrationSerializer(serializers.ModelSerializer):
 
 
 class StateSerializer(serializers.Serializer):
-    detail = serializers.CharField(allow_blank=True, help_text="Why Run was refused (409); empty otherwise.")
     state = serializers.CharField()
     reasons = serializers.ListField(child=serializers.CharField())
     blockers = BlockerSerializer(many=True)

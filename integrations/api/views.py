@@ -222,13 +222,13 @@ class IntegrationViewSet(RecordedModelViewSet):
     def refuse_delete_when_used(self, obj):
         return ["its running state (stop it first)"] if obj.running else []
 
-    def _state(self, integration, refused: str = "") -> Response:
+    def _state(self, integration) -> Response:
         current = services.state(integration)
         blockers = validation.problems_of_integration(integration.pk)
-        body = {"state": current.state, "reasons": list(current.reasons), "blockers": blockers}
         return Response(
-            s.StateSerializer({**body, "detail": refused}).data,
-            status=status.HTTP_409_CONFLICT if refused else status.HTTP_200_OK,
+            s.StateSerializer(
+                {"state": current.state, "reasons": list(current.reasons), "blockers": blockers}
+            ).data
         )
 
     @extend_schema(request=None, responses={200: s.StateSerializer})
@@ -236,15 +236,20 @@ class IntegrationViewSet(RecordedModelViewSet):
     def state(self, request, pk=None):
         return self._state(self.get_object())
 
-    @extend_schema(request=None, responses={200: s.StateSerializer, 409: s.StateSerializer})
+    @extend_schema(request=None, responses={200: s.StateSerializer})
     @action(detail=True, methods=["post"])
     def run(self, request, pk=None):
-        """Start the integration; 409 with the problems that block it, which must be fixed first."""
+        """Start the integration; 409 while problems block it, each listed under ``errors.blockers``."""
         integration = self.get_object()
         try:
             services.start(integration)
         except services.RunRefused as refused:
-            return self._state(integration, refused=refused.message)
+            raise Conflict(
+                {
+                    "detail": [refused.message],
+                    "blockers": [f"{b.code}: {b.message}" for b in refused.blockers],
+                }
+            ) from None
         return self._state(integration)
 
     @extend_schema(request=None, responses={200: s.StateSerializer})

@@ -19,4 +19,3 @@ def check(integration: Integration) -> None:
 
     if integration.running and integration_work_allowed()[0]:
         services.check_connections([collection.repository for collection in integration.collections()])
-

@@ -144,9 +144,10 @@ def test_the_api_reports_blockers_with_the_screens_codes(api):
     assert blocks_integration(integration["id"])
     refused = api.post(f"/integrations/{integration['id']}/run/")
     assert refused.status_code == 409
-    state = refused.json()
-    assert state["state"] == "stopped" and "CCRRTT-1401E" in state["detail"]
-    assert sorted(b["code"] for b in state["blockers"]) == ["CCRRTT-1401E", "CCRRTT-17007E"]
+    body = refused.json()
+    assert "cannot run" in body["message"] and "CCRRTT-1401E" in body["message"]
+    assert sorted(b.split(":")[0] for b in body["errors"]["blockers"]) == ["CCRRTT-1401E", "CCRRTT-17007E"]
+    assert api.get(f"/integrations/{integration['id']}/state/").json()["state"] == "stopped"
 
 
 def test_collections_of_different_models_give_1403E(api):

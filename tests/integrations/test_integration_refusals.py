@@ -117,7 +117,7 @@ def api(administrator, master_password):
 
 def test_the_api_refuses_an_integration_without_collections(api, collections):
     response = api.post("/integrations/", {"name": "Half"})
-    assert response.status_code == 400 and {"collection_a", "collection_b"} <= set(response.json())
+    assert response.status_code == 400 and {"collection_a", "collection_b"} <= set(response.json()["errors"])
 
 
 def test_the_api_refuses_a_collection_without_a_model_with_1404E(api, collections, repositories):
@@ -125,7 +125,9 @@ def test_the_api_refuses_a_collection_without_a_model_with_1404E(api, collection
     response = api.post(
         "/integrations/", {"name": "Half", "collection_a": "Alpha defects", "collection_b": "Bare"}
     )
-    assert response.status_code == 400 and "CCRRTT-1404E" in " ".join(response.json()["collection_b"])
+    assert response.status_code == 400 and "CCRRTT-1404E" in " ".join(
+        response.json()["errors"]["collection_b"]
+    )
 
 
 def test_the_api_gives_a_new_integration_the_mapped_field_flow(api, collections):

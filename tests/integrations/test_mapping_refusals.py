@@ -166,12 +166,12 @@ def test_the_api_refuses_the_same_lines_with_the_same_code_and_field(administrat
         },
     )
     assert response.status_code == 400
-    assert "CCRRTT-17002E" in " ".join(response.json()["to_model"])
+    assert "CCRRTT-17002E" in " ".join(response.json()["errors"]["to_model"])
     twice = api.post(
         f"/collections/{alpha.pk}/mappings/",
         {"repository_fields": ["description"], "model_fields": ["title"], "transform": "text_format"},
     )
-    assert twice.status_code == 400 and "CCRRTT-17002E" in " ".join(twice.json()["model_fields"])
+    assert twice.status_code == 400 and "CCRRTT-17002E" in " ".join(twice.json()["errors"]["model_fields"])
     assert FieldMapping.objects.filter(collection=alpha).count() == 2
 
 
