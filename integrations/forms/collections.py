@@ -111,6 +111,58 @@ def format_value_map(values: dict) -> str:
     return "\n".join(f"{k} = {v}" for k, v in (values or {}).items())
 
 
+class ValueMapInput(forms.Textarea):
+    """A value map as ``from = to`` lines. The screen offers one choice per option instead where
+    the options are known (each posts one ``from = to`` line, or nothing for "use the default"),
+    so both arrive here as the same text."""
+
+    def value_from_datadict(self, data, files, name):
+        values = data.getlist(name) if hasattr(data, "getlist") else [data.get(name, "")]
+        return "\n".join(v for v in values if v and v.strip())
+
+
+VALUE_MAP_FORMAT = (
+    "One line per value: {source} = {target}, for example “urgent = high”. "
+    "Values without a line get the default below."
+)
+
+
+def value_map_choices(form: FieldMappingForm) -> dict:
+    """What the value map part of the mapping screen offers for the fields chosen on ``form``:
+    the repository field's options and the model field's, with what is mapped now."""
+    data = form.data if form.is_bound else form.initial
+    getlist = data.getlist if hasattr(data, "getlist") else (lambda name: data.get(name) or [])
+    repository = [form.schema[f] for f in getlist("repository_fields") if f in form.schema]
+    model = [form.model_field_objects[k] for k in getlist("model_fields") if k in form.model_field_objects]
+    if len(repository) != 1 or len(model) != 1:
+        return {}
+    repo_options = [(str(o.id), o.label) for o in repository[0].options]
+    model_options = [(str(o["id"]), o.get("label", o["id"])) for o in model[0].options or []]
+    current = {}
+    for name in ("to_model", "to_repository"):
+        try:
+            current[name] = parse_value_map(form[name].value() or "")
+        except forms.ValidationError:
+            current[name] = {}
+    return {
+        "repository_field": repository[0],
+        "model_field": model[0],
+        "repository_options": repo_options,
+        "model_options": model_options,
+        # one row per repository option, its chosen model option ("" = the default)
+        "to_model_rows": [
+            (value, label, current["to_model"].get(value, "")) for value, label in repo_options
+        ],
+        "to_repository_rows": [
+            (value, label, current["to_repository"].get(value, "")) for value, label in model_options
+        ],
+        "to_model_default": form["to_model_default"].value() or "",
+        "to_repository_default": form["to_repository_default"].value() or "",
+        "to_model_format": VALUE_MAP_FORMAT.format(source="repository value", target="model option id"),
+        "to_repository_format": VALUE_MAP_FORMAT.format(source="model option id", target="repository value"),
+    }
+
+
 class FieldMappingForm(forms.Form):
     """One mapping line. Choices come from the collection's live schema and its model."""
 
@@ -121,15 +173,15 @@ class FieldMappingForm(forms.Form):
     to_model = forms.CharField(
         label="Value map to the model",
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Repository option = model option, one a line.",
+        widget=ValueMapInput(attrs={"rows": 3}),
+        help_text="Repository value = model option id, one a line.",
     )
     to_model_default = forms.CharField(label="Default model value for unmapped values", required=False)
     to_repository = forms.CharField(
         label="Value map to the repository",
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Model option = repository option, one a line.",
+        widget=ValueMapInput(attrs={"rows": 3}),
+        help_text="Model option id = repository value, one a line.",
     )
     to_repository_default = forms.CharField(
         label="Default repository value for unmapped values", required=False

@@ -7,12 +7,14 @@ from django.views.decorators.http import require_POST
 
 from integrations import services, transforms
 from integrations.forms.collections import (
+    VALUE_MAP_FORMAT,
     FieldMappingForm,
     GatewayCollectionForm,
     RepositoryCollectionForm,
     SqlCollectionForm,
     mapping_initial,
     other_lines,
+    value_map_choices,
 )
 from integrations.models import (
     CollectionProject,
@@ -241,6 +243,13 @@ def _mapping_form(request, collection, schema, data=None, initial=None, editing:
     )
 
 
+def _value_map_context(form) -> dict:
+    return {
+        "vm": value_map_choices(form),
+        "value_map_format": VALUE_MAP_FORMAT.format(source="from", target="to"),
+    }
+
+
 def collection_mapping(request, pk: int):
     collection = get_object_or_404(RepositoryCollection.objects.select_related("model", "repository"), pk=pk)
     schema, error = _live(services.field_schema, collection)
@@ -271,6 +280,7 @@ def collection_mapping(request, pk: int):
             "live_error": error,
             "lines": lines,
             "unmapped": [f for f in model_fields.values() if f.key not in mapped_model],
+            **_value_map_context(form),
         },
     )
 
@@ -283,10 +293,18 @@ def mapping_transforms(request, pk: int):
     model_fields = collection.model.fields_by_key() if collection.model_id else {}
     repo = [types[f] for f in request.GET.getlist("repository_fields") if f in types]
     model = [model_fields[k].type for k in request.GET.getlist("model_fields") if k in model_fields]
+    # The value map follows the chosen fields too (an out-of-band swap of the same answer).
+    form = _mapping_form(request, collection, schema, request.GET)
     return render(
         request,
         "integrations/_transform_choices.html",
-        {"transforms": transforms.fitting(repo, model), "selected": request.GET.get("transform", "")},
+        {
+            "transforms": transforms.fitting(repo, model),
+            "selected": request.GET.get("transform", ""),
+            "value_map_form": form,
+            "vm": value_map_choices(form),
+            "value_map_format": VALUE_MAP_FORMAT.format(source="from", target="to"),
+        },
     )
 
 
@@ -317,7 +335,13 @@ def mapping_edit(request, pk: int, mapping_pk: int):
     return render(
         request,
         "integrations/mapping_edit.html",
-        {"collection": collection, "form": form, "mapping": mapping, "live_error": error},
+        {
+            "collection": collection,
+            "form": form,
+            "mapping": mapping,
+            "live_error": error,
+            **_value_map_context(form),
+        },
     )
 
 
