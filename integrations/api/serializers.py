@@ -547,3 +547,76 @@ class ConnectionResultSerializer(serializers.Serializer):
     ok = serializers.BooleanField()
     code = serializers.CharField(help_text="Catalog code of the failure; empty when connected.")
     message = serializers.CharField()
+
+
+class PreviewArtifactSerializer(serializers.Serializer):
+    side = serializers.CharField(help_text="A or B: the side the artifact is on.")
+    artifact_id = serializers.CharField()
+    formatted_id = serializers.CharField()
+    summary = serializers.CharField()
+    project = serializers.CharField()
+    outcome = serializers.ChoiceField(
+        choices=["create", "associate", "update", "unchanged", "filtered", "not created", "ignored", "fail"]
+    )
+    target_project = serializers.CharField(help_text="Where its twin would be created (or is).")
+    twin = serializers.CharField(help_text="The twin an update or an association writes to.")
+    code = serializers.CharField(help_text="Catalog code of the failure; empty otherwise.")
+    message = serializers.CharField()
+    writes = serializers.DictField(help_text="Target repository field → the value Run would write.")
+
+
+class PreviewCreationSerializer(serializers.Serializer):
+    side = serializers.CharField()
+    collection = serializers.CharField()
+    project = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class PreviewSideFailureSerializer(serializers.Serializer):
+    side = serializers.CharField()
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class PreviewSerializer(serializers.Serializer):
+    """What Run would do, from reads only (``integrations.engine.preview``)."""
+
+    limit = serializers.IntegerField(help_text="Artifacts read per side at most.")
+    counts = serializers.DictField(child=serializers.IntegerField(), help_text="Artifacts per outcome.")
+    creations = PreviewCreationSerializer(many=True)
+    truncated = serializers.DictField(child=serializers.BooleanField(), help_text="Side → more in scope.")
+    failures = PreviewSideFailureSerializer(many=True, help_text="Sides that could not be listed.")
+    artifacts = PreviewArtifactSerializer(many=True)
+
+    @staticmethod
+    def of(result) -> dict:
+        return {
+            "limit": result.limit,
+            "counts": result.counts,
+            "creations": [
+                {"side": side, "collection": collection, "project": project, "count": n}
+                for side, collection, project, n in result.creations
+            ],
+            "truncated": result.truncated,
+            "failures": result.failures,
+            "artifacts": [
+                {**vars(a), "writes": {k: _json_value(v) for k, v in a.writes.items()}}
+                for a in result.artifacts
+            ],
+        }
+
+
+def _json_value(value):
+    """A connector value as JSON (dates as ISO text, durations in seconds, links as objects)."""
+    import dataclasses
+    import datetime as dt
+
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if dataclasses.is_dataclass(value):
+        return dataclasses.asdict(value)
+    if isinstance(value, list):
+        return [_json_value(v) for v in value]
+    return value

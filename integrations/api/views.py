@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import authentication, renderers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -251,6 +251,27 @@ class IntegrationViewSet(RecordedModelViewSet):
                 }
             ) from None
         return self._state(integration)
+
+    @extend_schema(
+        request=None,
+        responses={200: s.PreviewSerializer},
+        parameters=[OpenApiParameter("limit", int, description="Artifacts read per side (1-500, 50).")],
+    )
+    @action(detail=True, methods=["get"])
+    def preview(self, request, pk=None):
+        """What Run would do, worked out from reads only; 409 while the integration runs."""
+        from integrations.engine import preview
+
+        integration = self.get_object()
+        try:
+            limit = min(500, max(1, int(request.query_params.get("limit", preview.LIMIT))))
+        except ValueError:
+            limit = preview.LIMIT
+        try:
+            result = preview.preview(integration.pk, limit=limit)
+        except preview.NotPreviewable as error:
+            raise Conflict(str(error)) from None
+        return Response(s.PreviewSerializer(s.PreviewSerializer.of(result)).data)
 
     @extend_schema(request=None, responses={200: s.StateSerializer})
     @action(detail=True, methods=["post"])

@@ -150,3 +150,18 @@ def test_the_preview_page_says_what_run_would_do(admin_client, integration, lice
     assert "Crash on save" in page
     link = admin_client.get(reverse("integration-edit", args=[integration.pk])).content.decode()
     assert reverse("integration-preview", args=[integration.pk]) in link
+
+
+def test_the_api_answers_the_preview_and_refuses_it_while_running(administrator, integration, licensed):
+    from hub import api_tokens
+    from tests.integrations.test_api import Api
+
+    api = Api(api_tokens.create_token(administrator, "preview")[1])
+    new_item("alpha", "DEMO", "Crash on save", priority="high")
+    body = api.get(f"/integrations/{integration.pk}/preview/?limit=10").json()
+    assert body["creations"] == [{"side": "B", "collection": "Beta defects", "project": "WEB", "count": 1}]
+    [artifact] = body["artifacts"]
+    assert artifact["outcome"] == "create" and artifact["writes"]["summary"] == "Crash on save"
+    Integration.objects.filter(pk=integration.pk).update(running=True)
+    refused = api.get(f"/integrations/{integration.pk}/preview/")
+    assert refused.status_code == 409 and "stop it first" in refused.json()["message"]
