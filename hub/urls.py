@@ -15,11 +15,7 @@ handler500 = "hub.api.server_error"
 urlpatterns = [
     path("", views.home, name="home"),
     path("setup/", views.first_run, name="first-run"),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(template_name="hub/login.html", redirect_authenticated_user=True),
-        name="login",
-    ),
+    path("accounts/login/", views.SignInView.as_view(), name="login"),
     path("accounts/logout/", any_signed_in_user_may_post(auth_views.LogoutView.as_view()), name="logout"),
     path("api/health", views.api_health, name="api-health"),
     path(

@@ -47,6 +47,15 @@ class MissingReference(Exception):
     """A snapshot names an element this instance does not have (CCRRTT-17031E on import)."""
 
 
+class Refused(Exception):
+    """A snapshot the configuration rules refuse, as the screens and the API would; ``code`` is the
+    catalog code the refusal carries."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(f"{code}: {message}")
+        self.code, self.message = code, message
+
+
 REPOSITORY_FIELDS = (
     "label",
     "kind",
@@ -232,6 +241,7 @@ def apply(element_type: str, data: dict[str, Any], existing=None):
         return obj
     if element_type == ElementType.MAPPING:
         obj = existing or _by_name(RepositoryCollection, data["collection"], "Collection")
+        _check_mapping(obj, data.get("lines", []))
         obj.mappings.all().delete()
         FieldMapping.objects.bulk_create(
             FieldMapping(collection=obj, **{k: line[k] for k in MAPPING_FIELDS if k in line})
@@ -264,6 +274,29 @@ def apply(element_type: str, data: dict[str, Any], existing=None):
     obj.routes.all().delete()
     Route.objects.bulk_create(_routes(obj, data.get("routes", [])))
     return obj
+
+
+def _check_mapping(collection: RepositoryCollection, lines) -> None:
+    """The mapping rules of the screens and the API (``integrations.mapping_rules``)."""
+    from integrations import mapping_rules
+
+    model_fields = collection.model.fields_by_key() if collection.model_id else {}
+    if not isinstance(lines, list) or any(not isinstance(line, dict) for line in lines):
+        raise ValueError("a mapping's lines are a list of objects")
+    parsed = [
+        mapping_rules.line_of(
+            line.get("repository_fields", []),
+            line.get("repository_field_types") or {},
+            line.get("model_fields", []),
+            model_fields,
+            line.get("direction", FieldMapping.Direction.BOTH),
+            line.get("transform", "copy"),
+            line.get("params"),
+        )
+        for line in lines
+    ]
+    for number, refusal in mapping_rules.check_lines(parsed, model_fields):
+        raise Refused(refusal.code, f"mapping of “{collection.name}”, line {number}: {refusal.message}")
 
 
 def _routes(integration: Integration, rows) -> list[Route]:

@@ -189,6 +189,8 @@ def _apply_one(change: ExportedChange, user, request_id: str) -> None:
             )
     except snapshots.MissingReference as error:
         raise _CannotApply(f"CCRRTT-17031E: {error}") from None
+    except snapshots.Refused as error:
+        raise _CannotApply(str(error)) from None
     except (IntegrityError, KeyError, TypeError, ValueError) as error:
         raise _CannotApply(f"CCRRTT-17031E: the change does not fit this instance ({error})") from None
 

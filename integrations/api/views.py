@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import authentication, renderers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -88,6 +88,21 @@ class RepositoryViewSet(RecordedModelViewSet):
 
     def refuse_delete_when_used(self, obj):
         return services.users_of_repository(obj)
+
+    # As on the screen: saved settings are tested, so the state says whether they connect.
+    def perform_create(self, serializer):
+        super().perform_create(serializer)
+        self._retest(serializer.instance)
+
+    def perform_update(self, serializer):
+        changed = set(serializer.validated_data) - {"label", "events_per_minute"}
+        super().perform_update(serializer)
+        if changed:
+            self._retest(serializer.instance)
+
+    def _retest(self, repository):
+        if repository.enabled:
+            services.test_connection(repository)
 
     @extend_schema(request=None, responses={200: s.ConnectionResultSerializer})
     @action(detail=True, methods=["post"], url_path="test-connection")
@@ -224,9 +239,39 @@ class IntegrationViewSet(RecordedModelViewSet):
     @extend_schema(request=None, responses={200: s.StateSerializer})
     @action(detail=True, methods=["post"])
     def run(self, request, pk=None):
+        """Start the integration; 409 while problems block it, each listed under ``errors.blockers``."""
         integration = self.get_object()
-        services.start(integration)
+        try:
+            services.start(integration)
+        except services.RunRefused as refused:
+            raise Conflict(
+                {
+                    "detail": [refused.message],
+                    "blockers": [f"{b.code}: {b.message}" for b in refused.blockers],
+                }
+            ) from None
         return self._state(integration)
+
+    @extend_schema(
+        request=None,
+        responses={200: s.PreviewSerializer},
+        parameters=[OpenApiParameter("limit", int, description="Artifacts read per side (1-500, 50).")],
+    )
+    @action(detail=True, methods=["get"])
+    def preview(self, request, pk=None):
+        """What Run would do, worked out from reads only; 409 while the integration runs."""
+        from integrations.engine import preview
+
+        integration = self.get_object()
+        try:
+            limit = min(500, max(1, int(request.query_params.get("limit", preview.LIMIT))))
+        except ValueError:
+            limit = preview.LIMIT
+        try:
+            result = preview.preview(integration.pk, limit=limit)
+        except preview.NotPreviewable as error:
+            raise Conflict(str(error)) from None
+        return Response(s.PreviewSerializer(s.PreviewSerializer.of(result)).data)
 
     @extend_schema(request=None, responses={200: s.StateSerializer})
     @action(detail=True, methods=["post"])

@@ -16,7 +16,7 @@ from django.utils import timezone
 from activity.blockers import DETECTION_PREFIX, clear_blocker, raise_blocker
 from activity.models import ArtifactActivity, ArtifactPair, Blocker
 from connectors.errors import ConnectorError
-from integrations.engine import schedule
+from integrations.engine import connections, schedule
 from integrations.engine.context import REVISION, IntegrationContext, may_work, other
 from integrations.models import ChangeWatermark, Integration
 
@@ -170,7 +170,10 @@ def detect_and_report(context: IntegrationContext, side: str, *, full: bool, on_
 
 
 def detect(integration_id: int, *, full: bool = False, on_recorded=None) -> int:
-    integration = Integration.objects.select_related("collection_a", "collection_b").get(pk=integration_id)
+    integration = Integration.objects.select_related(
+        "collection_a__repository", "collection_b__repository"
+    ).get(pk=integration_id)
+    connections.check(integration)
     allowed, reason = may_work(integration)
     if not allowed:
         logger.info("No change detection for %s: %s", integration.name, reason)

@@ -48,6 +48,16 @@ class Repository(models.Model):
         return reverse("repository-edit", args=[self.pk])
 
     @property
+    def state(self) -> str:
+        """What the list shows: disabled; failing (the last test, or the last connection of a running
+        integration, failed with ``last_test_code``); connected; or not tested."""
+        if not self.enabled:
+            return "disabled"
+        if self.last_test_code:
+            return "failing"
+        return "connected" if self.last_test_at else "not tested"
+
+    @property
     def rate_limit_key(self) -> str:
         return f"repository:{self.pk}"
 

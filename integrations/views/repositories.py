@@ -28,7 +28,7 @@ def repository_create(request):
     if request.method == "POST" and form.is_valid():
         with change(request, ElementType.REPOSITORY) as recorded:
             recorded.done(form.save())
-        messages.success(request, f"Repository “{recorded.obj.label}” created.")
+        _tested(request, recorded.obj, f"Repository “{recorded.obj.label}” created")
         return redirect("repository-edit", recorded.obj.pk)
     return render(request, "integrations/repository_form.html", {"form": form, "kind": kind})
 
@@ -37,9 +37,13 @@ def repository_edit(request, pk: int):
     repository = get_object_or_404(Repository, pk=pk)
     form = RepositoryForm(request.POST or None, instance=repository, kind=repository.kind)
     if request.method == "POST" and form.is_valid():
+        changed = form.settings_changed()
         with change(request, ElementType.REPOSITORY, Repository.objects.get(pk=pk)) as recorded:
             recorded.done(form.save())
-        messages.success(request, f"Repository “{repository.label}” saved.")
+        if changed:
+            _tested(request, recorded.obj, f"Repository “{repository.label}” saved")
+        else:  # nothing to test again: the state of the last test still holds
+            messages.success(request, f"Repository “{repository.label}” saved.")
         return redirect("repository-edit", pk)
     blockers = Blocker.objects.filter(key__startswith=f"repository:{pk}:")
     return render(
@@ -53,6 +57,22 @@ def repository_edit(request, pk: int):
             "users": services.users_of_repository(repository),
         },
     )
+
+
+def _tested(request, repository: Repository, done: str) -> None:
+    """Test the settings just saved, so the state says whether they connect (saved either way)."""
+    if not repository.enabled:
+        messages.success(request, f"{done}.")
+        return
+    result = services.test_connection(repository)
+    if result.ok:
+        messages.success(request, f"{done}; the connection works. {result.message}")
+    else:
+        messages.warning(
+            request,
+            f"{done}, but it cannot connect: {result.code}: {result.message} It is marked failing, and the "
+            "integrations that use it wait until it connects.",
+        )
 
 
 @require_POST
