@@ -23,6 +23,7 @@ from connectors.types import (
     ChangePage,
     Comment,
     ConnectionInfo,
+    EventHint,
     FieldSchema,
     Person,
     Project,
@@ -40,6 +41,7 @@ class Connector(ABC):
     capabilities: ClassVar[Capabilities] = Capabilities()
     settings_fields: ClassVar[Sequence[SettingField]] = ()
     network: ClassVar[bool] = True  # talks to a server: proxy, TLS and timeout settings apply
+    help: ClassVar[str] = ""  # a paragraph for the repository screen: what is synchronized, what is not
 
     def __init__(self, settings: RepositorySettings):
         self.settings = settings
@@ -205,3 +207,13 @@ class Connector(ABC):
         expected_revision: str | None = None,
     ) -> Artifact:
         raise OperationUnsupported(f"{self.label} repositories have no transitions.")
+
+    # --- event hints (webhooks) ---------------------------------------------------------------
+
+    @classmethod
+    def event_hints_from(cls, headers: Mapping[str, str], body: bytes, secret: str) -> list[EventHint]:
+        """The artifacts a webhook delivery says changed, once its signature (or token) is checked
+        against ``secret``; ``headers`` have lower-case names. Raises CredentialsRefused for a
+        delivery that is not signed with the secret, ValuesNotAccepted for one it cannot read.
+        Only for kinds with ``capabilities.event_hints``; no network, no state."""
+        raise OperationUnsupported(f"{cls.label} repositories send no webhooks Hub can verify.")

@@ -100,10 +100,12 @@ def local_peer(request) -> Iterator[Peer]:
     )
 
 
-from tests.connectors.peers import redmine_peer, roundup_peer  # noqa: E402 - they need Peer above
+from tests.connectors.cloud_peers import github_peer  # noqa: E402 - they need Peer above
+from tests.connectors.peers import redmine_peer, roundup_peer  # noqa: E402
 
 PEER_FACTORIES: dict[str, Callable[[Any], Iterator[Peer]]] = {
     "local": local_peer,
     "redmine": redmine_peer,
     "roundup": roundup_peer,
+    "github": github_peer,
 }

@@ -1,0 +1,40 @@
+"""Peers of the contract kit for tools that cannot run here: each is the tool's fake from
+``tests/fakes/`` (a real HTTP server on loopback following the published contract), one per test,
+with the out-of-band hands acting on the fake's state as another user of the tool would."""
+
+from __future__ import annotations
+
+import itertools
+
+from connectors.types import RepositorySettings
+from tests.fakes.github import GitHubFake
+
+_touches = itertools.count(1)
+
+
+def github_peer(request):
+    from tests.connectors.contract import Peer
+
+    fake = GitHubFake()
+    grace = fake.add_user("grace", "Grace Hopper", "grace@example.org")
+    repo = fake.add_repo("octo/kit")
+    repo.collaborators.append(grace.login)
+
+    def number(artifact_id: str) -> int:
+        return int(artifact_id.rsplit("#", 1)[1])
+
+    yield Peer(
+        name="github",
+        settings=RepositorySettings(kind="github", url=fake.url, token=fake.token),
+        project="octo/kit",
+        artifact_type="issue",
+        title_field="title",
+        text_field="body",
+        person_username="grace",
+        invalid_update={"title": ""},
+        invalid_field="title",
+        touch=lambda artifact_id: fake.touch(repo, number(artifact_id), title=f"touched {next(_touches)}"),
+        delete=lambda artifact_id: fake.delete_issue(repo, number(artifact_id)),
+        clock_resolution_seconds=1.0,
+    )
+    fake.close()
