@@ -15,22 +15,11 @@ from django.utils import timezone
 from activity.models import ArtifactActivity, ArtifactPair, Blocker
 from connectors.local import service
 from connectors.local.models import LocalItem, LocalUser
-from integrations.models import (
-    FieldMapping,
-    Integration,
-    Model,
-    ModelField,
-    Repository,
-    RepositoryCollection,
-    Route,
-)
-from integrations.services import set_projects
-from tests.engine.cloud import GRACE, TOOLS
+from tests.engine.cloud import GRACE, TOOLS, integration_with
 from tests.engine.sync import change, items, new_item, run
 from tests.fakes.harness import Fault
 
 pytestmark = pytest.mark.django_db(transaction=True)
-MODEL_TYPES = {"title": "string", "owner": "person"}
 
 
 @pytest.fixture(params=sorted(TOOLS))
@@ -40,57 +29,9 @@ def tool(request):
     made.close()
 
 
-def line(collection, repository_field, model_field, kind):
-    FieldMapping.objects.create(
-        collection=collection,
-        repository_fields=[repository_field],
-        repository_field_types={repository_field: kind},
-        model_fields=[model_field],
-        model_field_types={model_field: kind},
-    )
-
-
 @pytest.fixture
 def synced(trackers, master_password, licensed, tool):
-    """Local alpha DEMO ↔ the tool's project: title and owner both ways, A wins, comments both
-    ways (private ones kept where the tool has them)."""
-    model = Model.objects.create(name="Defect")
-    for position, (key, kind) in enumerate(MODEL_TYPES.items()):
-        ModelField.objects.create(model=model, key=key, label=key.title(), type=kind, position=position)
-    local = RepositoryCollection.objects.create(
-        name="Alpha defects",
-        repository=Repository.objects.create(label="Alpha", kind="local", url="local://alpha"),
-        model=model,
-        artifact_types=["bug"],
-    )
-    set_projects(local, [{"id": "DEMO", "key": "DEMO", "name": "Demo"}])
-    line(local, "summary", "title", "string")
-    line(local, "assignee", "owner", "person")
-    remote = RepositoryCollection.objects.create(
-        name=f"{tool.name} issues",
-        repository=tool.repository(),
-        model=model,
-        artifact_types=[tool.artifact_type],
-    )
-    set_projects(remote, [{"id": tool.project, "key": tool.project, "name": tool.project}])
-    for key, kind in MODEL_TYPES.items():
-        line(remote, tool.fields[key], key, kind)
-    integration = Integration.objects.create(
-        name=f"Alpha ↔ {tool.name}",
-        collection_a=local,
-        collection_b=remote,
-        creation_flow="both",
-        field_flows=dict.fromkeys(MODEL_TYPES, "both"),
-        conflict_strategy="a_wins",
-        comment_flow={
-            "a_to_b": {"enabled": True, "internal": "keep"},
-            "b_to_a": {"enabled": True, "internal": "keep"},
-        },
-        running=True,
-    )
-    Route.objects.create(integration=integration, project_a="DEMO", project_b=tool.project)
-    LocalUser.objects.create(tracker=service.tracker("alpha"), username=GRACE, email="grace@example.org")
-    return integration
+    return integration_with(tool)
 
 
 def twin_id(item: LocalItem) -> str:
