@@ -42,6 +42,7 @@ class Connector(ABC):
     settings_fields: ClassVar[Sequence[SettingField]] = ()
     network: ClassVar[bool] = True  # talks to a server: proxy, TLS and timeout settings apply
     help: ClassVar[str] = ""  # a paragraph for the repository screen: what is synchronized, what is not
+    event_hint_help: ClassVar[str] = ""  # where in the tool to register Hub's webhook, and with what
 
     def __init__(self, settings: RepositorySettings):
         self.settings = settings

@@ -211,6 +211,7 @@ class EventHint:
 
     project: str
     artifact_id: str
+    artifact_type: str = ""  # when the delivery says; "" = any type of the project
 
 
 @dataclass(frozen=True)

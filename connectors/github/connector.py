@@ -152,6 +152,11 @@ class GitHubConnector(Connector):
         "the end of the description, so an interrupted create is never repeated."
     )
 
+    event_hint_help = (
+        "In the repository's Settings → Webhooks → Add webhook: the URL as payload URL, content type "
+        "application/json, the secret, and the events Issues and Issue comments."
+    )
+
     def __init__(self, settings):
         super().__init__(settings)
         self.api = GitHubClient(settings)

@@ -103,6 +103,7 @@ class GitHubFake(FakeServer):
         self.used: dict[str, int] = {}  # primary-limit requests per token
         self.content: dict[str, list[float]] = {}  # content-creating request times per token
         self.hooks: list[tuple[str, str]] = []  # (url, secret) that receive issues events
+        self.deliveries: list[tuple[int, bytes]] = []  # what the receivers answered
 
     # --- state for tests ----------------------------------------------------------------------
 
@@ -668,9 +669,12 @@ class GitHubFake(FakeServer):
         """Deliveries leave after the answer, as GitHub's do (it does not wait for the receiver)."""
         for url, secret in list(self.hooks):
             body = self.payload(event, action, repo, issue, comment)
-            threading.Thread(
-                target=send_webhook, args=(url, body, webhook_headers(event, body, secret)), daemon=True
-            ).start()
+            threading.Thread(target=self._send, args=(url, body, event, secret), daemon=True).start()
+
+    def _send(self, url: str, body: bytes, event: str, secret: str) -> None:
+        answer = send_webhook(url, body, webhook_headers(event, body, secret))
+        with self.lock:
+            self.deliveries.append(answer)
 
     def payload(
         self, event: str, action: str, repo: Repo, issue: Issue, comment: Comment | None = None

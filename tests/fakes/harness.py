@@ -336,12 +336,15 @@ def link_header(base: str, path: str, query: dict[str, str], page: int, last: in
 
 def send_webhook(url: str, body: bytes, headers: dict[str, str], timeout: float = 10.0) -> tuple[int, bytes]:
     """POST a webhook payload as the tool would; returns (status, body)."""
+    import ssl
     import urllib.error
     import urllib.request
 
     request = urllib.request.Request(url, data=body, method="POST", headers=headers)  # noqa: S310
+    # Hub's test servers have self-signed certificates; only loopback addresses are ever posted to.
+    context = ssl._create_unverified_context() if url.startswith("https:") else None  # noqa: S323
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - loopback
+        with urllib.request.urlopen(request, timeout=timeout, context=context) as response:  # noqa: S310
             return response.status, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()
