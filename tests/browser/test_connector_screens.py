@@ -1,0 +1,84 @@
+"""Per cloud connector, through the real HTTPS server and Debian's Chromium: an administrator
+configures a repository of that kind against the tool's fake on loopback, tests the connection,
+saves it, turns on event hints and registers the URL and secret shown; the fake then delivers its
+documented webhook payloads to the running server, which takes the signed one and refuses a forged
+one."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.test_configuration import hub, sign_in  # noqa: F401 - the running server fixture
+from tests.fakes.github import GitHubFake
+from tests.fakes.harness import send_webhook
+
+pytestmark = pytest.mark.browser
+
+
+def github(fake: GitHubFake) -> dict:
+    fake.add_repo("octo/screens")
+    return {"#id_url": fake.url, "#id_token": fake.token, "#id_repositories": "octo/screens"}
+
+
+CONNECTORS = {"github": (GitHubFake, github)}
+
+
+def wait_until(condition, seconds: float = 30):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError("the condition did not hold in time")
+
+
+@pytest.mark.parametrize("kind", sorted(CONNECTORS))
+def test_an_administrator_configures_a_repository_tests_it_and_receives_its_webhooks(
+    hub,  # noqa: F811
+    browser,
+    kind,
+):
+    fake_class, fill = CONNECTORS[kind]
+    with fake_class() as fake:
+        values = fill(fake)
+        page = browser.new_context(ignore_https_errors=True).new_page()
+        sign_in(page, hub, "ada")
+        page.goto(hub.url + "/settings/general/")  # secrets are stored only under a master password
+        page.fill("#id_new_password", "master password for the browser test")
+        page.fill("#id_new_password_again", "master password for the browser test")
+        page.locator("form:has(#id_new_password) button[type=submit]").click()
+
+        page.goto(hub.url + "/repositories/")
+        page.select_option("#id_kind", kind)
+        page.click("text=Create")
+        expect(page.get_by_test_id("connector-help")).to_be_visible()
+        page.fill("#id_label", f"The {kind} repository")
+        for selector, value in values.items():
+            page.fill(selector, value)
+        page.click("[data-testid=test-connection]")
+        expect(page.get_by_test_id("connection-result")).to_contain_text("Connection succeeded")
+        page.click("button:text-is('Save')")
+        expect(page.locator(".messages")).to_contain_text("created")
+
+        page.click("[data-testid=hints-on]")
+        url = page.get_by_test_id("hook-url").inner_text()
+        secret = page.get_by_test_id("hook-secret").inner_text()
+        assert url.startswith(hub.url + "/hooks/") and len(secret) >= 32
+        page.reload()
+        assert secret not in page.content()  # shown once, not on the page
+
+        fake.hooks.append((url, secret))
+        with httpx.Client(base_url=fake.url, headers={"Authorization": f"Bearer {fake.token}"}) as tool:
+            tool.post("/repos/octo/screens/issues", json={"title": "Hinted"}).raise_for_status()
+        wait_until(lambda: fake.deliveries)
+        [(status, body)] = fake.deliveries
+        assert status == 202, body
+        forged = fake.payload(
+            "issues", "edited", fake.repos["octo/screens"], fake.repos["octo/screens"].issues[1]
+        )
+        status, _ = send_webhook(url, forged, {"X-GitHub-Event": "issues", "X-Hub-Signature-256": "sha256=0"})
+        assert status == 401
