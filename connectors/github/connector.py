@@ -14,6 +14,7 @@ import hmac
 import json
 import re
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from connectors.base import Connector
@@ -59,6 +60,7 @@ STATE_REASONS = (
     Option("duplicate", "Duplicate"),
 )
 PERSON_FIELDS = ["id", "username"]
+PARALLEL = 8  # requests in flight when reading a batch of issues
 
 
 def stamp(when: dt.datetime) -> str:
@@ -247,9 +249,11 @@ class GitHubConnector(Connector):
         issue updated while Hub pages cannot push another out of sight. The first page of a poll is
         the same request every time nothing changed (the watermark is the newest issue seen; there
         is no server clock in the cursor), so GitHub answers it 304 — free of the rate limit."""
-        self._repository(project)
+        if not REPOSITORY.match(str(project)):
+            raise ProjectNotFound(f"GitHub has no repository {project!r} (give it as owner/name).")
         if artifact_types and ISSUE not in artifact_types:
             return ChangePage(items=[], next_cursor=None)
+        missing = ProjectNotFound(f"GitHub has no repository {project} visible to Hub's token.")
         state = Cursor.decode(cursor)
         params: dict[str, Any] = {"state": "all", "sort": "updated", "direction": "asc", "per_page": PER_PAGE}
         if state:
@@ -258,7 +262,8 @@ class GitHubConnector(Connector):
             params["since"] = stamp(since - overlap)
 
         def fetch(batch: int):
-            rows, link = self.api.get(f"/repos/{project}/issues", params={**params, "page": batch + 1})
+            page = {**params, "page": batch + 1}
+            rows, link = self.api.get(f"/repos/{project}/issues", params=page, missing=missing)
             items = [
                 ChangedItem(f"{project}#{row['number']}", parse_time(row["updated_at"]), revision(row))
                 for row in rows
@@ -318,6 +323,23 @@ class GitHubConnector(Connector):
         project, issue = self._issue(artifact_id)
         comments = self._comments(project, issue["number"]) if issue.get("comments") else []
         return self._artifact(project, issue, comments)
+
+    def read_artifacts(self, artifact_ids: Sequence[str]) -> dict[str, Artifact]:
+        """GitHub's REST API reads one issue a request; the engine's batch is read with a few of
+        them in flight at once (GitHub allows 100 concurrent requests; Hub keeps to ``PARALLEL``).
+        With Hub's own event rate limit set, one at a time (that limit is kept in the database)."""
+        if self.settings.events_per_minute > 0 or len(artifact_ids) < 2:
+            return super().read_artifacts(artifact_ids)
+
+        def read(artifact_id: str) -> Artifact | None:
+            try:
+                return self.read_artifact(artifact_id)
+            except ArtifactNotFound:
+                return None
+
+        with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
+            found = dict(zip(artifact_ids, pool.map(read, artifact_ids), strict=True))
+        return {artifact_id: artifact for artifact_id, artifact in found.items() if artifact is not None}
 
     def _login(self, person_id: Any) -> str:
         person_id = str(person_id)
