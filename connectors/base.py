@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
 
 from connectors.errors import ArtifactNotFound, CreationUnsupported, OperationUnsupported
@@ -111,6 +112,23 @@ class Connector(ABC):
             except ArtifactNotFound:
                 continue
         return found
+
+    def read_in_parallel(self, artifact_ids: Sequence[str], workers: int = 8) -> dict[str, Artifact]:
+        """``read_artifacts`` for tools that read one artifact a request (GitHub, GitLab): a few
+        requests in flight at once. One at a time when Hub's own event rate limit is set (it is
+        kept in the database, which these threads do not use)."""
+        if self.settings.events_per_minute > 0 or len(artifact_ids) < 2:
+            return Connector.read_artifacts(self, artifact_ids)
+
+        def read(artifact_id: str) -> Artifact | None:
+            try:
+                return self.read_artifact(artifact_id)
+            except ArtifactNotFound:
+                return None
+
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            found = dict(zip(artifact_ids, pool.map(read, artifact_ids), strict=True))
+        return {key: artifact for key, artifact in found.items() if artifact is not None}
 
     def is_deleted(self, artifact_id: str) -> bool:
         try:

@@ -19,6 +19,7 @@ BUILT_IN = (
     "connectors.redmine.connector",
     "connectors.roundup.connector",
     "connectors.github.connector",
+    "connectors.gitlab.connector",
 )
 
 # Fields every network connector has; the Repositories screen shows them after the kind's own.

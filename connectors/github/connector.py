@@ -14,7 +14,6 @@ import hmac
 import json
 import re
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from connectors.base import Connector
@@ -26,6 +25,7 @@ from connectors.errors import (
     ValuesNotAccepted,
 )
 from connectors.github.client import DEFAULT_URL, PER_PAGE, GitHubClient, NotPermitted
+from connectors.hidden_marker import marker_of, with_marker, without_marker
 from connectors.http import server_time
 from connectors.redmine.keyset import Cursor, next_page
 from connectors.registry import register
@@ -49,8 +49,6 @@ from connectors.types import (
 ISSUE = "issue"
 REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 ARTIFACT_ID = re.compile(r"^\s*([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)#(\d+)\s*$")
-# The creation marker: an HTML comment at the end of the body, which GitHub does not render.
-MARKER = re.compile(r"\s*<!-- hub-marker: ([\w-]+) -->\s*$")
 MARKER_SEARCH_PAGES = 3  # the newest 300 issues: a twin is looked for soon after the worker died
 STATES = (Option("open", "Open"), Option("closed", "Closed"))
 STATE_REASONS = (
@@ -77,19 +75,6 @@ def split_id(artifact_id: str) -> tuple[str, int]:
     if not match:
         raise ValuesNotAccepted("GitHub issue ids look like owner/name#42", fields={"id": repr(artifact_id)})
     return match.group(1), int(match.group(2))
-
-
-def marker_of(body: str | None) -> str:
-    match = MARKER.search(body or "")
-    return match.group(1) if match else ""
-
-
-def without_marker(body: str | None) -> str:
-    return MARKER.sub("", body or "")
-
-
-def with_marker(body: str, marker: str) -> str:
-    return f"{body}\n\n<!-- hub-marker: {marker} -->" if marker else body
 
 
 def revision(issue: Mapping) -> str:
@@ -325,21 +310,8 @@ class GitHubConnector(Connector):
         return self._artifact(project, issue, comments)
 
     def read_artifacts(self, artifact_ids: Sequence[str]) -> dict[str, Artifact]:
-        """GitHub's REST API reads one issue a request; the engine's batch is read with a few of
-        them in flight at once (GitHub allows 100 concurrent requests; Hub keeps to ``PARALLEL``).
-        With Hub's own event rate limit set, one at a time (that limit is kept in the database)."""
-        if self.settings.events_per_minute > 0 or len(artifact_ids) < 2:
-            return super().read_artifacts(artifact_ids)
-
-        def read(artifact_id: str) -> Artifact | None:
-            try:
-                return self.read_artifact(artifact_id)
-            except ArtifactNotFound:
-                return None
-
-        with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
-            found = dict(zip(artifact_ids, pool.map(read, artifact_ids), strict=True))
-        return {artifact_id: artifact for artifact_id, artifact in found.items() if artifact is not None}
+        """One issue a request (no read by many ids): a few in flight at once."""
+        return self.read_in_parallel(artifact_ids, PARALLEL)
 
     def _login(self, person_id: Any) -> str:
         person_id = str(person_id)

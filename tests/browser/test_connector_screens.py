@@ -14,17 +14,48 @@ from playwright.sync_api import expect
 
 from tests.browser.test_configuration import hub, sign_in  # noqa: F401 - the running server fixture
 from tests.fakes.github import GitHubFake
+from tests.fakes.gitlab import GitLabFake
 from tests.fakes.harness import send_webhook
 
 pytestmark = pytest.mark.browser
 
 
-def github(fake: GitHubFake) -> dict:
-    fake.add_repo("octo/screens")
-    return {"#id_url": fake.url, "#id_token": fake.token, "#id_repositories": "octo/screens"}
+class GitHub:
+    fake_class = GitHubFake
+
+    def values(self, fake) -> dict:
+        fake.add_repo("octo/screens")
+        return {"#id_url": fake.url, "#id_token": fake.token, "#id_repositories": "octo/screens"}
+
+    def change_issue(self, fake) -> None:
+        with httpx.Client(base_url=fake.url, headers={"Authorization": f"Bearer {fake.token}"}) as tool:
+            tool.post("/repos/octo/screens/issues", json={"title": "Hinted"}).raise_for_status()
+
+    def forged(self, fake) -> tuple[bytes, dict]:
+        repo = fake.repos["octo/screens"]
+        body = fake.payload("issues", "edited", repo, repo.issues[1])
+        return body, {"X-GitHub-Event": "issues", "X-Hub-Signature-256": "sha256=0"}
 
 
-CONNECTORS = {"github": (GitHubFake, github)}
+class GitLab:
+    fake_class = GitLabFake
+
+    def values(self, fake) -> dict:
+        fake.add_project("group/screens")
+        return {"#id_url": fake.url, "#id_token": fake.token, "#id_projects": "group/screens"}
+
+    def change_issue(self, fake) -> None:
+        project = next(iter(fake.projects.values()))
+        with httpx.Client(base_url=fake.url, headers={"PRIVATE-TOKEN": fake.token}) as tool:
+            tool.post(f"/api/v4/projects/{project.id}/issues", json={"title": "Hinted"}).raise_for_status()
+
+    def forged(self, fake) -> tuple[bytes, dict]:
+        project = next(iter(fake.projects.values()))
+        body = fake.payload("Issue Hook", project, project.issues[1])
+        return body, {"X-Gitlab-Event": "Issue Hook", "X-Gitlab-Token": "guessed"}
+
+
+CONNECTORS = {"github": GitHub(), "gitlab": GitLab()}
 
 
 def wait_until(condition, seconds: float = 30):
@@ -42,9 +73,9 @@ def test_an_administrator_configures_a_repository_tests_it_and_receives_its_webh
     browser,
     kind,
 ):
-    fake_class, fill = CONNECTORS[kind]
-    with fake_class() as fake:
-        values = fill(fake)
+    connector = CONNECTORS[kind]
+    with connector.fake_class() as fake:
+        values = connector.values(fake)
         page = browser.new_context(ignore_https_errors=True).new_page()
         sign_in(page, hub, "ada")
         page.goto(hub.url + "/settings/general/")  # secrets are stored only under a master password
@@ -72,13 +103,9 @@ def test_an_administrator_configures_a_repository_tests_it_and_receives_its_webh
         assert secret not in page.content()  # shown once, not on the page
 
         fake.hooks.append((url, secret))
-        with httpx.Client(base_url=fake.url, headers={"Authorization": f"Bearer {fake.token}"}) as tool:
-            tool.post("/repos/octo/screens/issues", json={"title": "Hinted"}).raise_for_status()
+        connector.change_issue(fake)
         wait_until(lambda: fake.deliveries)
         [(status, body)] = fake.deliveries
         assert status == 202, body
-        forged = fake.payload(
-            "issues", "edited", fake.repos["octo/screens"], fake.repos["octo/screens"].issues[1]
-        )
-        status, _ = send_webhook(url, forged, {"X-GitHub-Event": "issues", "X-Hub-Signature-256": "sha256=0"})
+        status, _ = send_webhook(url, *connector.forged(fake))
         assert status == 401

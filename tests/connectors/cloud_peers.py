@@ -8,6 +8,7 @@ import itertools
 
 from connectors.types import RepositorySettings
 from tests.fakes.github import GitHubFake
+from tests.fakes.gitlab import GitLabFake
 
 _touches = itertools.count(1)
 
@@ -38,3 +39,35 @@ def github_peer(request):
         clock_resolution_seconds=1.0,
     )
     fake.close()
+
+
+def gitlab_peer(request, keyset: bool = True):
+    from tests.connectors.contract import Peer
+
+    fake = GitLabFake(keyset=keyset)
+    fake.add_user("grace", "Grace Hopper", "grace@example.org")
+    project = fake.add_project("group/kit")
+
+    def iid(artifact_id: str) -> int:
+        return int(artifact_id.rsplit("#", 1)[1])
+
+    yield Peer(
+        name="gitlab" if keyset else "gitlab-offset",
+        settings=RepositorySettings(kind="gitlab", url=fake.url, token=fake.token),
+        project=str(project.id),
+        artifact_type="issue",
+        title_field="title",
+        text_field="description",
+        person_username="grace",
+        invalid_update={"title": ""},
+        invalid_field="title",
+        touch=lambda artifact_id: fake.touch(project, iid(artifact_id), title=f"touched {next(_touches)}"),
+        delete=lambda artifact_id: fake.delete_issue(project, iid(artifact_id)),
+        clock_resolution_seconds=0.001,
+    )
+    fake.close()
+
+
+def gitlab_offset_peer(request):
+    """A GitLab that ignores ``pagination=keyset`` on issues (older instances): offset paging."""
+    yield from gitlab_peer(request, keyset=False)

@@ -100,7 +100,11 @@ def local_peer(request) -> Iterator[Peer]:
     )
 
 
-from tests.connectors.cloud_peers import github_peer  # noqa: E402 - they need Peer above
+from tests.connectors.cloud_peers import (  # noqa: E402 - they need Peer above
+    github_peer,
+    gitlab_offset_peer,
+    gitlab_peer,
+)
 from tests.connectors.peers import redmine_peer, roundup_peer  # noqa: E402
 
 PEER_FACTORIES: dict[str, Callable[[Any], Iterator[Peer]]] = {
@@ -108,4 +112,6 @@ PEER_FACTORIES: dict[str, Callable[[Any], Iterator[Peer]]] = {
     "redmine": redmine_peer,
     "roundup": roundup_peer,
     "github": github_peer,
+    "gitlab": gitlab_peer,
+    "gitlab-offset": gitlab_offset_peer,
 }

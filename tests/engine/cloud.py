@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from connectors.github.connector import GitHubConnector
+from connectors.gitlab.connector import GitLabConnector
+from connectors.hidden_marker import marker_of
 from connectors.local import service
 from connectors.local.models import LocalUser
 from integrations.models import (
@@ -21,6 +23,7 @@ from integrations.models import (
 )
 from integrations.services import set_projects
 from tests.fakes.github import GitHubFake
+from tests.fakes.gitlab import GitLabFake
 
 GRACE = "grace"  # a person of both the local tracker and the tool
 MODEL_TYPES = {"title": "string", "owner": "person"}
@@ -40,6 +43,7 @@ class GitHubTool:
     artifact_type = "issue"
     fields = {"title": "title", "owner": "assignee"}  # model field → the tool's field
     private_comments = False
+    update_method = "PATCH"  # how the connector writes an issue (for faults aimed at writes)
 
     def __init__(self):
         self.fake = GitHubFake()
@@ -77,8 +81,6 @@ class GitHubTool:
             return [f"{self.project}#{n}" for n, i in sorted(self.repo.issues.items()) if not i.deleted]
 
     def read(self, artifact_id: str) -> RemoteIssue:
-        from connectors.github.connector import marker_of
-
         with self.fake.lock:
             issue = self.repo.issues[self._number(artifact_id)]
             return RemoteIssue(
@@ -92,7 +94,65 @@ class GitHubTool:
         return [(s.method, s.path) for s in self.fake.requests if s.method not in ("GET", "HEAD")]
 
 
-TOOLS = {"github": GitHubTool}
+class GitLabTool:
+    name = "gitlab"
+    connector_class = GitLabConnector
+    artifact_type = "issue"
+    fields = {"title": "title", "owner": "assignee"}
+    private_comments = True
+    update_method = "PUT"
+
+    def __init__(self):
+        self.fake = GitLabFake()
+        self.grace = self.fake.add_user(GRACE, "Grace Hopper", "grace@example.org")
+        self.gitlab_project = self.fake.add_project("group/sync")
+        self.project = str(self.gitlab_project.id)
+
+    def close(self) -> None:
+        self.fake.close()
+
+    def repository(self, **overrides) -> Repository:
+        values = dict(label="GitLab", kind="gitlab", url=self.fake.url, token=self.fake.token, timeout=5)
+        return Repository.objects.create(**{**values, **overrides})
+
+    @staticmethod
+    def _iid(artifact_id: str) -> int:
+        return int(artifact_id.rsplit("#", 1)[1])
+
+    def create(self, title: str, owner: str = "") -> str:
+        assignees = [self.fake.users[owner]] if owner else []
+        issue = self.fake.new_issue(self.gitlab_project, title, "", author=self.grace, assignees=assignees)
+        return f"{self.project}#{issue.iid}"
+
+    def change(self, artifact_id: str, *, title: str | None = None) -> None:
+        self.fake.touch(self.gitlab_project, self._iid(artifact_id), **({"title": title} if title else {}))
+
+    def comment(self, artifact_id: str, body: str, private: bool = False) -> None:
+        self.fake.note_as(self.gitlab_project, self._iid(artifact_id), body, self.grace, internal=private)
+
+    def delete(self, artifact_id: str) -> None:
+        self.fake.delete_issue(self.gitlab_project, self._iid(artifact_id))
+
+    def ids(self) -> list[str]:
+        with self.fake.lock:
+            issues = sorted(self.gitlab_project.issues.items())
+            return [f"{self.project}#{iid}" for iid, issue in issues if not issue.deleted]
+
+    def read(self, artifact_id: str) -> RemoteIssue:
+        with self.fake.lock:
+            issue = self.gitlab_project.issues[self._iid(artifact_id)]
+            return RemoteIssue(
+                title=issue.title,
+                owner=issue.assignees[0].username if issue.assignees else "",
+                marker=marker_of(issue.description),
+                comments=[(n.body, n.internal) for n in issue.notes if "hub-attachment" not in n.body],
+            )
+
+    def writes(self) -> list[tuple[str, str]]:
+        return [(s.method, s.path) for s in self.fake.requests if s.method not in ("GET", "HEAD")]
+
+
+TOOLS = {"github": GitHubTool, "gitlab": GitLabTool}
 
 
 def line(collection, repository_field, model_field, kind):

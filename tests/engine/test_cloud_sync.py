@@ -7,6 +7,7 @@ behind Hub's. Every fault ends with the change delivered once and nothing lost.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -162,7 +163,7 @@ def test_comments_flow_once_each_way(synced, tool):
 def test_a_short_429_storm_with_retry_after_is_waited_out_inline(synced, tool):
     item = new_item("alpha", "DEMO", "Before the storm")
     run(synced)
-    tool.fake.inject(Fault(status=429, headers={"Retry-After": "1"}, times=2, method="PATCH"))
+    tool.fake.inject(Fault(status=429, headers={"Retry-After": "1"}, times=2, method=tool.update_method))
     change(item, summary="During the storm")
     run(synced)
     assert tool.read(twin_id(item)).title == "During the storm"
@@ -189,7 +190,7 @@ def test_a_write_fault_fails_with_its_code_and_the_retry_delivers_the_change(
 ):
     item = new_item("alpha", "DEMO", "Before")
     run(synced)
-    tool.fake.inject(fault)
+    tool.fake.inject(dataclasses.replace(fault, method=tool.update_method))  # a fresh copy per tool
     change(item, summary="After")
     run(synced, rounds=1)
     failed = ArtifactActivity.objects.get(source_side="A", status="failed")

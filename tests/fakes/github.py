@@ -17,6 +17,7 @@ import itertools
 import json
 import re
 import threading
+import urllib.parse
 from dataclasses import dataclass, field
 
 from tests.fakes.harness import Answer, FakeServer, Request, link_header, route, send_webhook
@@ -241,7 +242,9 @@ class GitHubFake(FakeServer):
             if match and method == "GET":
                 try:
                     with self.lock:
-                        return function(request, **match.groupdict())
+                        return function(
+                            request, **{k: urllib.parse.unquote(v) for k, v in match.groupdict().items()}
+                        )
                 except Answer as raised:
                     return raised
         return Answer(404, {"message": "Not Found"})

@@ -58,7 +58,7 @@ class Headers(dict):
 @dataclass
 class Request:
     method: str
-    path: str  # without the query string, percent-decoded
+    path: str  # without the query string, still percent-encoded (route parts arrive decoded)
     query: dict[str, list[str]]
     headers: Headers
     body: bytes
@@ -258,7 +258,7 @@ class FakeServer:
             body = _read_chunked(handler.rfile)
         request = Request(
             method=handler.command,
-            path=urllib.parse.unquote(parts.path),
+            path=parts.path,  # still percent-encoded: GitLab's "group%2Fname" is one segment
             query=urllib.parse.parse_qs(parts.query, keep_blank_values=True),
             headers=Headers(handler.headers.items()),
             body=body,
@@ -298,8 +298,9 @@ class FakeServer:
             for method, pattern, function in self._routes:
                 match = pattern.match(request.path)
                 if match and method == request.method:
+                    parts = {k: urllib.parse.unquote(v) for k, v in match.groupdict().items()}
                     with self.lock:
-                        answer = function(request, **match.groupdict())
+                        answer = function(request, **parts)
                     break
             else:
                 answer = Answer(404, {"message": "Not Found"})
