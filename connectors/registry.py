@@ -20,6 +20,7 @@ BUILT_IN = (
     "connectors.roundup.connector",
     "connectors.github.connector",
     "connectors.gitlab.connector",
+    "connectors.jira.connector",
 )
 
 # Fields every network connector has; the Repositories screen shows them after the kind's own.

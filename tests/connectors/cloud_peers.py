@@ -9,6 +9,7 @@ import itertools
 from connectors.types import RepositorySettings
 from tests.fakes.github import GitHubFake
 from tests.fakes.gitlab import GitLabFake
+from tests.fakes.jira import JiraFake
 
 _touches = itertools.count(1)
 
@@ -71,3 +72,46 @@ def gitlab_peer(request, keyset: bool = True):
 def gitlab_offset_peer(request):
     """A GitLab that ignores ``pagination=keyset`` on issues (older instances): offset paging."""
     yield from gitlab_peer(request, keyset=False)
+
+
+def jira_peer(request, flavor: str = "cloud"):
+    """Jira Cloud (or Data Center) with the API user in America/Los_Angeles (UTC-8/-7, with DST)."""
+    from tests.connectors.contract import Peer
+
+    fake = JiraFake(flavor=flavor, time_zone="America/Los_Angeles")
+    grace = fake.add_user("grace", "Grace Hopper", "grace@example.org")
+    fake.add_project("KIT", "Contract kit")
+    if flavor == "cloud":
+        settings = RepositorySettings(
+            kind="jira", url=fake.url, auth_method="api_token", username=fake.me.email, token=fake.token
+        )
+        username = grace.email  # Cloud has no user names: people sign in with their e-mail
+    else:
+        settings = RepositorySettings(
+            kind="jira_dc",
+            url=fake.url,
+            auth_method="basic",
+            username=fake.me.name,
+            password=fake.me.password,
+        )
+        username = grace.name
+    yield Peer(
+        name=f"jira-{flavor}",
+        settings=settings,
+        project="KIT",
+        artifact_type="10001",
+        title_field="summary",
+        text_field="description",
+        person_username=username,
+        transition_values={"resolution": "10000"},
+        invalid_update={"summary": ""},
+        invalid_field="summary",
+        touch=lambda key: fake.touch(key, summary=f"touched {next(_touches)}"),
+        delete=fake.delete_issue,
+        clock_resolution_seconds=0.001,
+    )
+    fake.close()
+
+
+def jira_dc_peer(request):
+    yield from jira_peer(request, flavor="dc")

@@ -104,6 +104,8 @@ from tests.connectors.cloud_peers import (  # noqa: E402 - they need Peer above
     github_peer,
     gitlab_offset_peer,
     gitlab_peer,
+    jira_dc_peer,
+    jira_peer,
 )
 from tests.connectors.peers import redmine_peer, roundup_peer  # noqa: E402
 
@@ -114,4 +116,6 @@ PEER_FACTORIES: dict[str, Callable[[Any], Iterator[Peer]]] = {
     "github": github_peer,
     "gitlab": gitlab_peer,
     "gitlab-offset": gitlab_offset_peer,
+    "jira-cloud": jira_peer,
+    "jira-dc": jira_dc_peer,
 }

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from connectors.github.connector import GitHubConnector
 from connectors.gitlab.connector import GitLabConnector
 from connectors.hidden_marker import marker_of
+from connectors.jira.connector import JiraCloudConnector, JiraDataCenterConnector
 from connectors.local import service
 from connectors.local.models import LocalUser
 from integrations.models import (
@@ -24,9 +25,20 @@ from integrations.models import (
 from integrations.services import set_projects
 from tests.fakes.github import GitHubFake
 from tests.fakes.gitlab import GitLabFake
+from tests.fakes.jira import JiraFake, adf_text
 
 GRACE = "grace"  # a person of both the local tracker and the tool
-MODEL_TYPES = {"title": "string", "owner": "person"}
+MODEL_TYPES = {"title": "string", "owner": "person", "due": "date"}
+
+
+class TokenCredentials:
+    """The token expires (or is rotated by its owner) and is later renewed."""
+
+    def expire_credentials(self) -> None:
+        self.fake.revoke(self.fake.token)
+
+    def renew_credentials(self) -> None:
+        self.fake.tokens.add(self.fake.token)
 
 
 @dataclass
@@ -35,9 +47,10 @@ class RemoteIssue:
     owner: str  # username, "" when nobody
     marker: str
     comments: list[tuple[str, bool]]  # (body, private)
+    due: str | None = None  # the calendar day as the tool stores it
 
 
-class GitHubTool:
+class GitHubTool(TokenCredentials):
     name = "github"
     connector_class = GitHubConnector
     artifact_type = "issue"
@@ -94,11 +107,11 @@ class GitHubTool:
         return [(s.method, s.path) for s in self.fake.requests if s.method not in ("GET", "HEAD")]
 
 
-class GitLabTool:
+class GitLabTool(TokenCredentials):
     name = "gitlab"
     connector_class = GitLabConnector
     artifact_type = "issue"
-    fields = {"title": "title", "owner": "assignee"}
+    fields = {"title": "title", "owner": "assignee", "due": "due_date"}
     private_comments = True
     update_method = "PUT"
 
@@ -146,13 +159,97 @@ class GitLabTool:
                 owner=issue.assignees[0].username if issue.assignees else "",
                 marker=marker_of(issue.description),
                 comments=[(n.body, n.internal) for n in issue.notes if "hub-attachment" not in n.body],
+                due=issue.due_date,
             )
+
+    def set_due(self, artifact_id: str, day: str) -> None:
+        self.fake.touch(self.gitlab_project, self._iid(artifact_id), due_date=day)
 
     def writes(self) -> list[tuple[str, str]]:
         return [(s.method, s.path) for s in self.fake.requests if s.method not in ("GET", "HEAD")]
 
 
-TOOLS = {"github": GitHubTool, "gitlab": GitLabTool}
+class JiraTool(TokenCredentials):
+    """Jira Cloud (or Data Center) whose API user lives in America/Los_Angeles (UTC-8, DST)."""
+
+    connector_class = JiraCloudConnector
+    artifact_type = "10001"  # Bug
+    fields = {"title": "summary", "owner": "assignee", "due": "duedate"}
+    private_comments = True
+    update_method = "PUT"
+    flavor = "cloud"
+
+    def __init__(self):
+        self.name = "jira" if self.flavor == "cloud" else "jira_dc"
+        self.fake = JiraFake(flavor=self.flavor, time_zone="America/Los_Angeles")
+        self.grace = self.fake.add_user(GRACE, "Grace Hopper", "grace@example.org")
+        self.fake.add_project("SYNC", "Sync")
+        self.project = "SYNC"
+
+    def close(self) -> None:
+        self.fake.close()
+
+    def repository(self, **overrides) -> Repository:
+        me = self.fake.me
+        if self.flavor == "cloud":
+            credentials = dict(auth_method="api_token", username=me.email, token=self.fake.token)
+        else:
+            credentials = dict(auth_method="basic", username=me.name, password=me.password)
+        values = dict(label="Jira", kind=self.name, url=self.fake.url, timeout=5, **credentials)
+        return Repository.objects.create(**{**values, **overrides})
+
+    def create(self, title: str, owner: str = "") -> str:
+        assignee = next((u for u in self.fake.users.values() if u.name == owner), None) if owner else None
+        return self.fake.new_issue(self.project, title, reporter=self.grace, assignee=assignee).key
+
+    def change(self, artifact_id: str, *, title: str | None = None) -> None:
+        self.fake.touch(artifact_id, **({"summary": title} if title else {}))
+
+    def comment(self, artifact_id: str, body: str, private: bool = False) -> None:
+        visibility = {"type": "role", "value": "Developers"} if private else None
+        self.fake.comment_as(artifact_id, body, self.grace, visibility)
+
+    def delete(self, artifact_id: str) -> None:
+        self.fake.delete_issue(artifact_id)
+
+    def ids(self) -> list[str]:
+        with self.fake.lock:
+            return [key for key, issue in self.fake.issues.items() if not issue.deleted]
+
+    def read(self, artifact_id: str) -> RemoteIssue:
+        with self.fake.lock:
+            issue = self.fake.issues[artifact_id]
+            return RemoteIssue(
+                title=issue.summary,
+                owner=issue.assignee.name if issue.assignee else "",
+                marker=(issue.properties.get("hub") or {}).get("marker", ""),
+                comments=[(adf_text(c.body), bool(c.visibility)) for c in issue.comments],
+                due=issue.duedate,
+            )
+
+    def set_due(self, artifact_id: str, day: str) -> None:
+        self.fake.touch(artifact_id, duedate=day)
+
+    def writes(self) -> list[tuple[str, str]]:
+        return [
+            (s.method, s.path)
+            for s in self.fake.requests
+            if s.method not in ("GET", "HEAD") and "/search" not in s.path
+        ]
+
+
+class JiraDataCenterTool(JiraTool):
+    connector_class = JiraDataCenterConnector
+    flavor = "dc"
+
+    def expire_credentials(self) -> None:  # the password was changed
+        self.saved, self.fake.me.password = self.fake.me.password, "changed-elsewhere"
+
+    def renew_credentials(self) -> None:
+        self.fake.me.password = self.saved
+
+
+TOOLS = {"github": GitHubTool, "gitlab": GitLabTool, "jira": JiraTool, "jira_dc": JiraDataCenterTool}
 
 
 def line(collection, repository_field, model_field, kind):
@@ -180,6 +277,7 @@ def integration_with(tool, **settings) -> Integration:
     set_projects(local, [{"id": "DEMO", "key": "DEMO", "name": "Demo"}])
     line(local, "summary", "title", "string")
     line(local, "assignee", "owner", "person")
+    line(local, "due_date", "due", "date")
     remote = RepositoryCollection.objects.create(
         name=f"{tool.name} issues",
         repository=tool.repository(),
@@ -188,7 +286,8 @@ def integration_with(tool, **settings) -> Integration:
     )
     set_projects(remote, [{"id": tool.project, "key": tool.project, "name": tool.project}])
     for key, kind in MODEL_TYPES.items():
-        line(remote, tool.fields[key], key, kind)
+        if tool.fields.get(key):  # GitHub issues have no date field
+            line(remote, tool.fields[key], key, kind)
     integration = Integration.objects.create(
         name=f"Alpha ↔ {tool.name}",
         collection_a=local,

@@ -210,7 +210,7 @@ def test_an_expired_token_fails_with_61101E_and_nothing_is_lost_once_it_is_renew
     item = new_item("alpha", "DEMO", "Before")
     remote = tool.create("Made in the tool")
     run(synced)
-    tool.fake.revoke(tool.fake.token)
+    tool.expire_credentials()
     change(item, summary="After")
     tool.change(remote, title="Changed in the tool meanwhile")
     run(synced, rounds=1)
@@ -219,7 +219,7 @@ def test_an_expired_token_fails_with_61101E_and_nothing_is_lost_once_it_is_renew
     assert tool.fake.token not in failed.message
     blocker = Blocker.objects.get(key__endswith=f"{synced.pk}:B")  # the tool's detection failed too
     assert blocker.code == "CCRRTT-61101E"
-    tool.fake.tokens.add(tool.fake.token)  # renewed
+    tool.renew_credentials()
     make_retries_due()
     run(synced)
     assert tool.read(twin_id(item)).title == "After"
@@ -251,3 +251,30 @@ def test_a_tool_clock_seven_hours_behind_hubs_loses_no_change(synced, tool):
     tool.change(remote, title="Later by the tool's clock")
     run(synced)
     assert local_twin(remote).summary == "Later by the tool's clock"
+
+
+def test_a_change_in_the_repeated_hour_of_a_dst_change_is_seen(synced, tool):
+    """The tool's clock in the hour US clocks go back (01:00-02:00 happens twice in Los Angeles,
+    where the Jira user lives): a change in the second 01:30 is after one in the first."""
+    tool.fake.clock_offset = dt.datetime(2026, 11, 1, 8, 20, tzinfo=dt.UTC) - dt.datetime.now(dt.UTC)
+    remote = tool.create("Before the change of clocks")  # 01:20 PDT
+    run(synced)
+    tool.fake.clock_offset += dt.timedelta(hours=1)  # 09:20 UTC = 01:20 PST, the same wall time
+    tool.change(remote, title="In the repeated hour")
+    run(synced)
+    assert local_twin(remote).summary == "In the repeated hour"
+
+
+def test_a_day_without_time_stays_the_same_day_both_ways(synced, tool):
+    """A due date is a calendar day: 29 March (when Europe's clocks change) arrives as 29 March on
+    a tool whose user is in UTC-7/-8, never as a midnight shifted into the day before."""
+    if "due" not in tool.fields:
+        assert "due" not in tool.fields  # GitHub issues have no date field: nothing to shift
+        return
+    item = new_item("alpha", "DEMO", "Due on a DST day", due_date=dt.date(2026, 3, 29))
+    run(synced)
+    remote = twin_id(item)
+    assert tool.read(remote).due == "2026-03-29"
+    tool.set_due(remote, "2026-11-01")
+    run(synced)
+    assert LocalItem.objects.get(pk=item.pk).due_date == dt.date(2026, 11, 1)

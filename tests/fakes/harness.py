@@ -282,7 +282,8 @@ class FakeServer:
             answer = self._answer(request)
         answer.headers.setdefault("Date", email.utils.format_datetime(self.now(), usegmt=True))
         seen.status, seen.seconds = answer.status, time.monotonic() - started
-        handler.send_response(answer.status)
+        handler.send_response_only(answer.status)  # the fake's own Date below (its clock may be off)
+        handler.send_header("Server", f"hub-fake-{self.name}")
         for name, value in answer.headers.items():
             handler.send_header(name, value)
         handler.send_header("Content-Length", str(len(answer.content)))
