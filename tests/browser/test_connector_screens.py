@@ -16,6 +16,7 @@ from tests.browser.test_configuration import hub, sign_in  # noqa: F401 - the ru
 from tests.fakes.github import GitHubFake
 from tests.fakes.gitlab import GitLabFake
 from tests.fakes.harness import send_webhook
+from tests.fakes.jira import JiraFake
 
 pytestmark = pytest.mark.browser
 
@@ -55,7 +56,45 @@ class GitLab:
         return body, {"X-Gitlab-Event": "Issue Hook", "X-Gitlab-Token": "guessed"}
 
 
-CONNECTORS = {"github": GitHub(), "gitlab": GitLab()}
+class Jira:
+    fake_class = JiraFake
+    flavor = "cloud"
+
+    def values(self, fake) -> dict:
+        fake.add_project("SCR", "Screens")
+        if self.flavor == "cloud":
+            return {
+                "#id_url": fake.url,
+                "#id_auth_method": "api_token",
+                "#id_username": fake.me.email,
+                "#id_token": fake.token,
+            }
+        return {
+            "#id_url": fake.url,
+            "#id_auth_method": "basic",
+            "#id_username": fake.me.name,
+            "#id_password": fake.me.password,
+        }
+
+    def change_issue(self, fake) -> None:
+        version = "3" if self.flavor == "cloud" else "2"
+        auth = (fake.me.email, fake.token) if self.flavor == "cloud" else (fake.me.name, fake.me.password)
+        with httpx.Client(base_url=fake.url, auth=auth) as tool:
+            body = {"fields": {"project": {"key": "SCR"}, "issuetype": {"id": "10001"}, "summary": "Hinted"}}
+            tool.post(f"/rest/api/{version}/issue", json=body).raise_for_status()
+
+    def forged(self, fake) -> tuple[bytes, dict]:
+        return fake.payload("jira:issue_updated", fake.issues["SCR-1"]), {"X-Hub-Signature": "sha256=00"}
+
+
+class JiraDataCenter(Jira):
+    flavor = "dc"
+
+    def fake_class(self):
+        return JiraFake(flavor="dc")
+
+
+CONNECTORS = {"github": GitHub(), "gitlab": GitLab(), "jira": Jira(), "jira_dc": JiraDataCenter()}
 
 
 def wait_until(condition, seconds: float = 30):
@@ -89,7 +128,10 @@ def test_an_administrator_configures_a_repository_tests_it_and_receives_its_webh
         expect(page.get_by_test_id("connector-help")).to_be_visible()
         page.fill("#id_label", f"The {kind} repository")
         for selector, value in values.items():
-            page.fill(selector, value)
+            if selector == "#id_auth_method":
+                page.select_option(selector, value)
+            else:
+                page.fill(selector, value)
         page.click("[data-testid=test-connection]")
         expect(page.get_by_test_id("connection-result")).to_contain_text("Connection succeeded")
         page.click("button:text-is('Save')")
