@@ -45,6 +45,7 @@ from connectors.errors import (
     attachment_too_large,
 )
 from connectors.types import RepositorySettings
+from hub.ids import is_digits
 
 logger = logging.getLogger("hub.connectors.http")
 # httpx logs every request line with its full URL at INFO, query string (and so API keys) included;
@@ -73,7 +74,7 @@ def retry_after_seconds(value: str | None) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if is_digits(value):
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
@@ -295,7 +296,7 @@ class HttpSession:
         stops as soon as more than that arrives."""
         response = self.request("GET", path, stream=True, not_found=not_found)
         length = response.headers.get("Content-Length")
-        if length and length.isdigit() and int(length) > max_bytes:
+        if length and is_digits(length) and int(length) > max_bytes:
             response.close()
             raise attachment_too_large(filename, max_bytes)
 

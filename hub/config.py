@@ -96,6 +96,18 @@ def _public_keys(value: str) -> tuple[str, ...]:
     return keys
 
 
+_LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+_HOST_NAME = re.compile(rf"(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*")
+
+
+def _host_names(value: str) -> tuple[str, ...]:
+    names = tuple(name.strip().lower() for name in value.split(",") if name.strip())
+    for name in names:
+        if not _HOST_NAME.fullmatch(name):
+            raise ValueError(f"{name!r} is not a host name (letters, digits, '-' and dots)")
+    return names
+
+
 def _log_level(value: str) -> str:
     value = value.strip().lower()
     if value not in ("normal", "troubleshooting"):
@@ -139,6 +151,13 @@ KEYS: tuple[Key, ...] = (
         "Seconds to let web requests and sync work finish on stop before processes are killed.",
     ),
     Key("server.web.workers", _positive_int, "2", "Web worker processes."),
+    Key(
+        "server.hostnames",
+        _host_names,
+        "",
+        "Comma-separated host names the console is reached by; the HTTP port redirects only to these "
+        "(and to this machine's own names). Empty: this machine's names only.",
+    ),
     Key("hub.environment.name", _text, "", "Name shown in the console header, e.g. 'Staging EU'."),
     Key(
         "hub.environment.type",

@@ -8,6 +8,10 @@ from hub.roles import any_signed_in_user_may_post
 admin.site.site_header = "Hub user administration"
 admin.site.site_title = "Hub"
 
+# JSON errors under /api/, the console's pages elsewhere (hub.api).
+handler404 = "hub.api.not_found"
+handler500 = "hub.api.server_error"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("setup/", views.first_run, name="first-run"),

@@ -56,6 +56,7 @@ from connectors.types import (
     Transition,
     WebLink,
 )
+from hub.ids import is_digits
 
 CHUNK = 64 * 1024
 FORMATTED_ID = re.compile(r"^\s*([A-Za-z][A-Za-z0-9]*)-(\d+)\s*$")
@@ -421,7 +422,7 @@ class LocalConnector(Connector):
     def find_persons(self, field: str, value: str) -> list[Person]:
         users = LocalUser.objects.filter(tracker=self.tracker)
         if field == "id":
-            users = users.filter(pk=_int(value)) if str(value).isdigit() else users.none()
+            users = users.filter(pk=_int(value)) if is_digits(str(value)) else users.none()
         elif field == "username":
             users = users.filter(username=value)
         elif field in ("email", "display_name"):

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from connectors.types import ChangedItem, ChangePage
+from hub.ids import is_digits
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ def next_page(
         if fresh or last_batch:
             break
         batch += 1  # a whole batch returned before (many items in one second): look further
-    fresh.sort(key=lambda item: (item.updated, int(item.id) if item.id.isdigit() else 0))
+    fresh.sort(key=lambda item: (item.updated, int(item.id) if is_digits(item.id) else 0))
     page = fresh[:size]
     if not page or (len(fresh) <= size and last_batch):
         return ChangePage(items=page, next_cursor=None, server_time=clock)

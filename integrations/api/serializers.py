@@ -52,7 +52,10 @@ class RepositorySerializer(serializers.ModelSerializer):
     password = SecretStatusField(help_text="Write-only; reads say whether one is stored.")
     token = SecretStatusField(help_text="Write-only; reads say whether one is stored.")
     proxy_password = SecretStatusField(help_text="Write-only; reads say whether one is stored.")
-    kind = serializers.ChoiceField(choices=[])
+    kind = serializers.ChoiceField(
+        choices=[],
+        error_messages={"invalid_choice": "CCRRTT-30003E: there is no connector kind “{input}”."},
+    )
     collections = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
 
     class Meta:

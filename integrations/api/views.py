@@ -6,11 +6,12 @@ from __future__ import annotations
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
-from rest_framework import authentication, parsers, renderers, status, viewsets
+from rest_framework import authentication, renderers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from hub.api import Conflict, JSONParser
+from hub.ids import parse_id
 from integrations import services, validation
 from integrations.api import serializers as s
 from integrations.api.authentication import ApiTokenAuthentication, ViewersReadOnly
@@ -35,8 +36,14 @@ class ApiView:
     authentication_classes = [ApiTokenAuthentication, authentication.SessionAuthentication]
     permission_classes = [ViewersReadOnly]
     renderer_classes = [renderers.JSONRenderer]
-    parser_classes = [parsers.JSONParser]
+    parser_classes = [JSONParser]
     lookup_value_converter = "int"
+
+    def get_success_headers(self, data) -> dict:
+        """Location names the created element's own API URL (never a URL the element holds)."""
+        if isinstance(data, dict) and parse_id(data.get("id")) is not None:
+            return {"Location": f"{self.request.path}{data['id']}/"}
+        return {}
 
 
 class RecordedModelViewSet(ApiView, viewsets.ModelViewSet):
@@ -64,9 +71,7 @@ class RecordedModelViewSet(ApiView, viewsets.ModelViewSet):
     def perform_destroy(self, instance):
         users = self.refuse_delete_when_used(instance)
         if users:
-            raise ValidationError(
-                {"detail": f"“{instance}” is used by {', '.join(users)}; it cannot be deleted."}
-            )
+            raise Conflict(f"“{instance}” is used by {', '.join(users)}; it cannot be deleted.")
         record_delete(
             self.request.user,
             self.element_type,
@@ -184,7 +189,8 @@ class GatewayCollectionViewSet(RecordedModelViewSet):
             token = services.new_gateway_token(collection)
             collection.save()
             rec.done(collection)
-        return Response({**serializer.data, "token": token}, status=status.HTTP_201_CREATED)
+        data = {**serializer.data, "token": token}
+        return Response(data, status=status.HTTP_201_CREATED, headers=self.get_success_headers(data))
 
 
 class SqlCollectionViewSet(RecordedModelViewSet):

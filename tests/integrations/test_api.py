@@ -218,7 +218,7 @@ def test_deleting_a_repository_in_use_is_refused(api):
     build(api)
     repository = api.get("/repositories/").json()[0]
     response = api.delete(f"/repositories/{repository['id']}/")
-    assert response.status_code == 400 and "Alpha defects" in str(response.json())
+    assert response.status_code == 409 and "Alpha defects" in response.json()["message"]
 
 
 def test_test_connection_through_the_api(api):
@@ -240,7 +240,7 @@ def test_unauthenticated_requests_get_401_json_not_a_login_page(db):
     response = Client().get(API + "/integrations/")
     assert response.status_code == 401
     assert response["Content-Type"] == "application/json"
-    assert response.json()["detail"]
+    assert response.json()["message"]
 
 
 def test_a_revoked_token_is_refused(administrator, db):
