@@ -261,6 +261,8 @@ class JiraConnector(Connector):
             clauses.append(f'updated >= "{self._jql_time(since - overlap)}"')
         jql = " AND ".join(clauses) + " ORDER BY updated ASC, key ASC"
         tokens: list[str | None] = [None]
+        # The literal has minute precision; what the minute before ``since`` adds is dropped here.
+        threshold = since - overlap if since is not None and not state else None
 
         def fetch(batch: int):
             issues, token, response = self._search(
@@ -271,6 +273,7 @@ class JiraConnector(Connector):
                 ChangedItem(i["key"], parse_time(i["fields"]["updated"]), revision(i["fields"]))
                 for i in issues
             ]
+            items = [item for item in items if threshold is None or item.updated >= threshold]
             return items, token is None, server_time(response)
 
         return next_page(
