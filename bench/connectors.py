@@ -36,7 +36,7 @@ sys.path.insert(0, str(REPO))
 
 def arguments():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tool", default="github", choices=("github",))
+    parser.add_argument("--tool", default="github", choices=("github", "gitlab", "jira"))
     parser.add_argument("--issues", type=int, default=2000)
     parser.add_argument("--latency", type=float, default=0.05, help="seconds added to every answer")
     parser.add_argument("--hints", type=int, default=30, help="changes measured through event hints")
@@ -116,7 +116,137 @@ class GitHubBench:
         self.fake.close()
 
 
-TOOLS = {"github": GitHubBench}
+class GitLabBench:
+    kind, artifact_type, title_field = "gitlab", "issue", "title"
+
+    def __init__(self, issues: int):
+        from tests.fakes.gitlab import GitLabFake
+
+        self.fake = GitLabFake()
+        self.gitlab_project = self.fake.add_project("group/bench")
+        self.project = str(self.gitlab_project.id)
+        start = self.fake.tick() - dt.timedelta(minutes=issues)
+        for n in range(issues):
+            issue = self.fake.new_issue(self.gitlab_project, f"Issue {n}", "Steps to reproduce " * 5)
+            issue.created = issue.updated = start + dt.timedelta(minutes=n)
+        self.repo = self.gitlab_project  # .issues, for the hint benchmark
+
+    def settings(self) -> dict:
+        return {"url": self.fake.url, "token": self.fake.token}
+
+    def _first_page(self) -> str:
+        return (
+            f"{self.fake.url}/api/v4/projects/{self.project}/issues?order_by=updated_at&sort=asc"
+            "&per_page=100&pagination=keyset"
+        )
+
+    def plain_scan(self) -> int:
+        import httpx
+
+        seen, url = 0, self._first_page()
+        with httpx.Client(headers={"PRIVATE-TOKEN": self.fake.token}) as http:
+            while url:
+                response = http.get(url)
+                seen += len(response.json())
+                url = response.links.get("next", {}).get("url")
+        return seen
+
+    def plain_idle_poll(self) -> float:
+        """GitLab sends no ETag on issue lists: the limit is one request for the first page."""
+        import httpx
+
+        with httpx.Client(headers={"PRIVATE-TOKEN": self.fake.token}) as http:
+            self.fake.reset_requests()
+            started = time.monotonic()
+            newest = self.fake.tick().strftime("%Y-%m-%dT%H:%M:%SZ")
+            http.get(self._first_page() + f"&updated_after={newest}")
+            return time.monotonic() - started
+
+    def change(self, number: int, title: str) -> None:
+        import httpx
+
+        with httpx.Client(base_url=self.fake.url, headers={"PRIVATE-TOKEN": self.fake.token}) as http:
+            http.put(
+                f"/api/v4/projects/{self.project}/issues/{number}", json={"title": title}
+            ).raise_for_status()
+
+    def register(self, url: str, secret: str) -> None:
+        self.fake.hooks.append((url, secret))
+
+    def close(self) -> None:
+        self.fake.close()
+
+
+class JiraBench:
+    kind, artifact_type, title_field, project = "jira", "10001", "summary", "BENCH"
+
+    def __init__(self, issues: int):
+        from tests.fakes.jira import JiraFake
+
+        self.fake = JiraFake(flavor="cloud", time_zone="America/Los_Angeles")
+        self.fake.add_project(self.project)
+        start = self.fake.tick() - dt.timedelta(minutes=issues)
+        for n in range(issues):
+            issue = self.fake.new_issue(self.project, f"Issue {n}")
+            issue.created = issue.updated = start + dt.timedelta(minutes=n)
+
+        self.repo = type("Issues", (), {"issues": list(range(1, issues + 1))})  # numbers, for the hints
+
+    def settings(self) -> dict:
+        return {
+            "url": self.fake.url,
+            "auth_method": "api_token",
+            "username": self.fake.me.email,
+            "token": self.fake.token,
+        }
+
+    def _search(self, http, token=None, jql=None):
+        body = {
+            "jql": jql or f"project = {self.project} ORDER BY updated ASC, key ASC",
+            "maxResults": 100,
+            "fields": ["updated"],
+        }
+        if token:
+            body["nextPageToken"] = token
+        return http.post("/rest/api/3/search/jql", json=body).json()
+
+    def plain_scan(self) -> int:
+        import httpx
+
+        seen, token = 0, None
+        with httpx.Client(base_url=self.fake.url, auth=(self.fake.me.email, self.fake.token)) as http:
+            while True:
+                page = self._search(http, token)
+                seen += len(page["issues"])
+                token = page.get("nextPageToken")
+                if not token:
+                    return seen
+
+    def plain_idle_poll(self) -> float:
+        import httpx
+
+        with httpx.Client(base_url=self.fake.url, auth=(self.fake.me.email, self.fake.token)) as http:
+            self.fake.reset_requests()
+            started = time.monotonic()
+            self._search(http, jql=f'project = {self.project} AND updated >= "2099/01/01 00:00"')
+            return time.monotonic() - started
+
+    def change(self, number: int, title: str) -> None:
+        import httpx
+
+        with httpx.Client(base_url=self.fake.url, auth=(self.fake.me.email, self.fake.token)) as http:
+            http.put(
+                f"/rest/api/3/issue/{self.project}-{number}", json={"fields": {"summary": title}}
+            ).raise_for_status()
+
+    def register(self, url: str, secret: str) -> None:
+        self.fake.hooks.append((url, secret))
+
+    def close(self) -> None:
+        self.fake.close()
+
+
+TOOLS = {"github": GitHubBench, "gitlab": GitLabBench, "jira": JiraBench}
 
 
 def configure(bench) -> int:

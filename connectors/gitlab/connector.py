@@ -227,9 +227,11 @@ class GitLabConnector(Connector):
         its links are followed: a row updated meanwhile moves to the end and hides nothing. An
         instance that ignores keyset pages by offset (its ``next`` link has a page number); then the
         keyset cursor of Redmine restarts each page from the last timestamp returned."""
-        pid = self._project(project)["id"]
+        # A project given by its number needs no look-up first (an unknown one answers 404 below).
+        pid = project if str(project).isdigit() else self._project(project)["id"]
         if artifact_types and ISSUE not in artifact_types:
             return ChangePage(items=[], next_cursor=None)
+        missing = ProjectNotFound(f"GitLab has no project {project} visible to Hub's token.")
         state = json.loads(cursor) if cursor else {}
         if state.get("next"):  # the server's own keyset cursor
             response = self.api.call("GET", state["next"].split("/api/v4/", 1)[1])
@@ -243,7 +245,7 @@ class GitLabConnector(Connector):
             params["updated_after"] = stamp(since - overlap)
         if not offset_cursor:
             response = self.api.call(
-                "GET", f"/projects/{pid}/issues", params={**params, "pagination": "keyset"}
+                "GET", f"/projects/{pid}/issues", params={**params, "pagination": "keyset"}, missing=missing
             )
             next_url = response.links.get("next", {}).get("url", "")
             if "cursor=" in next_url or not next_url:

@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import json
 import re
+import time
 import zoneinfo
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
@@ -62,6 +63,8 @@ PROPERTY = "hub"  # the entity property holding the creation marker
 PAGE = 100  # Cloud caps maxResults at 100
 MARKER_SEARCH_PAGES = 3
 READ_ONLY = ("reporter", "created", "updated", "status", "resolution")
+MYSELF_SECONDS = 300.0
+_MYSELF: dict[tuple[str, str], tuple[float, dict]] = {}
 
 
 def parse_time(text: str | None) -> dt.datetime | None:
@@ -101,8 +104,19 @@ class JiraConnector(Connector):
 
     @property
     def me(self) -> dict:
+        """The API user, remembered by this process for a few minutes per site and credential
+        (every change detection would otherwise ask again for the user's time zone)."""
         if self._me is None:
-            self._me = self.api.get("myself")
+            key = (
+                self.settings.url,
+                hashlib.sha256(f"{self.settings.username}:{self.settings.token}".encode()).hexdigest(),
+            )
+            cached = _MYSELF.get(key)
+            if cached and time.monotonic() - cached[0] < MYSELF_SECONDS:
+                self._me = cached[1]
+            else:
+                self._me = self.api.get("myself")
+                _MYSELF[key] = (time.monotonic(), self._me)
         return self._me
 
     def zone(self) -> zoneinfo.ZoneInfo:
@@ -250,7 +264,8 @@ class JiraConnector(Connector):
         restarts from the last minute returned and drops what that minute already gave (Redmine's
         keyset cursor), so an issue updated while Hub pages hides no other — whatever Jira's page
         tokens do inside."""
-        self._project(project)
+        if not PROJECT_KEY.match(str(project)):  # an unknown project: JQL answers 400 below
+            raise ProjectNotFound(f"Jira has no project {project!r} (give its key, e.g. DEMO).")
         state = Cursor.decode(cursor)
         clauses = [f'project = "{project}"']
         if artifact_types:
@@ -265,9 +280,14 @@ class JiraConnector(Connector):
         threshold = since - overlap if since is not None and not state else None
 
         def fetch(batch: int):
-            issues, token, response = self._search(
-                jql, token=tokens[batch], start=int(tokens[batch] or 0), fields=["updated"]
-            )
+            try:
+                issues, token, response = self._search(
+                    jql, token=tokens[batch], start=int(tokens[batch] or 0), fields=["updated"]
+                )
+            except ValuesNotAccepted as refused:
+                if "project" in str(refused).lower():
+                    raise ProjectNotFound(f"Jira has no project {project} visible to Hub's user.") from None
+                raise
             tokens.append(token)
             items = [
                 ChangedItem(i["key"], parse_time(i["fields"]["updated"]), revision(i["fields"]))

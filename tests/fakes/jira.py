@@ -575,6 +575,12 @@ class JiraFake(FakeServer):
             name, op, value = match.group(1).lower(), match.group(2).lower(), match.group(3).strip()
             literal = value.strip('"')
             if name == "project":
+                if not any(literal in (p["key"], p["id"]) for p in self.projects.values()):
+                    # an unknown project is an error in the query [Jira OpenAPI v3]
+                    raise Answer(
+                        400,
+                        {"errorMessages": [f"The value '{literal}' does not exist for the field 'project'."]},
+                    )
                 rows = [i for i in rows if i.project == literal or self.projects[i.project]["id"] == literal]
             elif name == "issuetype" and op == "in":
                 wanted = {v.strip().strip('"') for v in value.strip("()").split(",")}
