@@ -30,6 +30,7 @@ from connectors import ratelimit
 from connectors.errors import ConnectorError, InvalidSettings, ValuesNotAccepted
 from connectors.http import HttpSession, retry_after_seconds
 from connectors.types import RepositorySettings
+from hub.ids import is_digits
 
 DEFAULT_URL = "https://api.github.com"
 API_VERSION = "2022-11-28"
@@ -61,7 +62,7 @@ def wait_seconds(response: httpx.Response) -> float | None:
     if wait is not None:
         return wait
     reset = response.headers.get("x-ratelimit-reset", "")
-    if response.headers.get("x-ratelimit-remaining") == "0" and reset.isdigit():
+    if response.headers.get("x-ratelimit-remaining") == "0" and is_digits(reset):
         return max(0.0, float(reset) - time.time())
     if response.status_code == 403:
         return SECONDARY_WAIT

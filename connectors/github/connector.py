@@ -45,6 +45,7 @@ from connectors.types import (
     Project,
     SettingField,
 )
+from hub.ids import is_digits
 
 ISSUE = "issue"
 REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
@@ -316,7 +317,7 @@ class GitHubConnector(Connector):
     def _login(self, person_id: Any) -> str:
         person_id = str(person_id)
         if person_id not in self._logins:
-            if not person_id.isdigit():
+            if not is_digits(person_id):
                 raise ValuesNotAccepted(
                     "GitHub person ids are numbers", fields={"assignees": repr(person_id)}
                 )
@@ -465,7 +466,7 @@ class GitHubConnector(Connector):
             raise OperationUnsupported(f"GitHub persons cannot be searched by {field!r}.")
         value = (value or "").strip()
         if field == "id":
-            if not value.isdigit():
+            if not is_digits(value):
                 return []
             try:
                 return [self.read_person(value)]
@@ -481,7 +482,7 @@ class GitHubConnector(Connector):
             return []
 
     def read_person(self, person_id: str) -> Person:
-        if not str(person_id).isdigit():
+        if not is_digits(str(person_id)):
             raise ValuesNotAccepted("GitHub person ids are numbers", fields={"person": repr(person_id)})
         missing = ArtifactNotFound(f"GitHub has no user {person_id}.")
         return self._person(self.api.get(f"/user/{person_id}", missing=missing)[0])

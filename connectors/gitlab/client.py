@@ -15,6 +15,7 @@ import httpx
 from connectors.errors import ConnectorError, InvalidSettings, ValuesNotAccepted
 from connectors.http import HttpSession, retry_after_seconds
 from connectors.types import RepositorySettings
+from hub.ids import is_digits
 
 DEFAULT_URL = "https://gitlab.com"
 PER_PAGE = 100
@@ -29,7 +30,7 @@ def wait_seconds(response: httpx.Response) -> float | None:
     if wait is not None:
         return wait
     reset = response.headers.get("RateLimit-Reset", "")
-    return max(0.0, float(reset) - time.time()) if reset.isdigit() else None
+    return max(0.0, float(reset) - time.time()) if is_digits(reset) else None
 
 
 def refused_fields(response: httpx.Response) -> dict[str, str]:

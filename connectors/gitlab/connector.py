@@ -49,6 +49,7 @@ from connectors.types import (
     Project,
     SettingField,
 )
+from hub.ids import is_digits
 
 ISSUE = "issue"
 ARTIFACT_ID = re.compile(r"^\s*(\d+)#(\d+)\s*$")
@@ -228,7 +229,7 @@ class GitLabConnector(Connector):
         instance that ignores keyset pages by offset (its ``next`` link has a page number); then the
         keyset cursor of Redmine restarts each page from the last timestamp returned."""
         # A project given by its number needs no look-up first (an unknown one answers 404 below).
-        pid = project if str(project).isdigit() else self._project(project)["id"]
+        pid = project if is_digits(str(project)) else self._project(project)["id"]
         if artifact_types and ISSUE not in artifact_types:
             return ChangePage(items=[], next_cursor=None)
         missing = ProjectNotFound(f"GitLab has no project {project} visible to Hub's token.")
@@ -548,7 +549,7 @@ class GitLabConnector(Connector):
             raise OperationUnsupported(f"GitLab persons cannot be searched by {field!r}.")
         value = (value or "").strip()
         if field == "id":
-            if not value.isdigit():
+            if not is_digits(value):
                 return []
             try:
                 return [self.read_person(value)]
@@ -558,7 +559,7 @@ class GitLabConnector(Connector):
         return [self._person(u) for u in rows if u["username"].casefold() == value.casefold()]
 
     def read_person(self, person_id: str) -> Person:
-        if not str(person_id).isdigit():
+        if not is_digits(str(person_id)):
             raise ValuesNotAccepted("GitLab person ids are numbers", fields={"person": repr(person_id)})
         return self._person(
             self.api.get(f"/users/{person_id}", missing=ArtifactNotFound(f"GitLab has no user {person_id}."))

@@ -20,6 +20,7 @@ import threading
 import urllib.parse
 from dataclasses import dataclass, field
 
+from hub.ids import is_digits
 from tests.fakes.harness import Answer, FakeServer, Request, link_header, route, send_webhook
 
 CONTENT_PER_MINUTE = 80  # content-creating requests per minute [GH-rate, secondary limits]
@@ -471,7 +472,7 @@ class GitHubFake(FakeServer):
         return self._paged(request, [self._issue(repo, i) for i in rows])
 
     def issue(self, repo: Repo, number: str) -> Issue:
-        found = repo.issues.get(int(number)) if number.isdigit() else None
+        found = repo.issues.get(int(number)) if is_digits(number) else None
         if found is None:
             raise Answer(404, {"message": "Not Found"})
         if found.deleted:  # a deleted issue answers 410 Gone [GH-issues, "Get an issue"]

@@ -21,6 +21,7 @@ import threading
 import urllib.parse
 from dataclasses import dataclass, field
 
+from hub.ids import is_digits
 from tests.fakes.harness import Answer, FakeServer, Request, route, send_webhook
 
 API = "/api/v4"
@@ -344,7 +345,7 @@ class GitLabFake(FakeServer):
     # --- routes: issues -----------------------------------------------------------------------
 
     def issue(self, project: Project, iid: str) -> Issue:
-        found = project.issues.get(int(iid)) if iid.isdigit() else None
+        found = project.issues.get(int(iid)) if is_digits(iid) else None
         if found is None or found.deleted:  # a deleted issue answers 404 [GL-issues]
             raise Answer(404, {"message": "404 Issue Not Found"})
         return found
