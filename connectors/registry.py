@@ -21,6 +21,7 @@ BUILT_IN = (
     "connectors.github.connector",
     "connectors.gitlab.connector",
     "connectors.jira.connector",
+    "connectors.servicenow.connector",
 )
 
 # Fields every network connector has; the Repositories screen shows them after the kind's own.

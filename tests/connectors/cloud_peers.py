@@ -10,6 +10,7 @@ from connectors.types import RepositorySettings
 from tests.fakes.github import GitHubFake
 from tests.fakes.gitlab import GitLabFake
 from tests.fakes.jira import JiraFake
+from tests.fakes.servicenow import ServiceNowFake
 
 _touches = itertools.count(1)
 
@@ -115,3 +116,27 @@ def jira_peer(request, flavor: str = "cloud"):
 
 def jira_dc_peer(request):
     yield from jira_peer(request, flavor="dc")
+
+
+def servicenow_peer(request):
+    from tests.connectors.contract import Peer
+
+    fake = ServiceNowFake()
+    fake.add_user("grace", "Grace Hopper", "Grace@Example.org")
+    yield Peer(
+        name="servicenow",
+        settings=RepositorySettings(
+            kind="servicenow", url=fake.url, username=fake.me.user_name, password=fake.me.password
+        ),
+        project="incident",
+        artifact_type="incident",
+        title_field="short_description",
+        text_field="description",
+        person_username="grace",
+        invalid_update={"short_description": ""},
+        invalid_field="short_description",
+        touch=lambda sys_id: fake.touch("incident", sys_id, description=f"touched {next(_touches)}"),
+        delete=lambda sys_id: fake.delete_record("incident", sys_id),
+        clock_resolution_seconds=1.0,
+    )
+    fake.close()

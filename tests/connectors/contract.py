@@ -106,6 +106,7 @@ from tests.connectors.cloud_peers import (  # noqa: E402 - they need Peer above
     gitlab_peer,
     jira_dc_peer,
     jira_peer,
+    servicenow_peer,
 )
 from tests.connectors.peers import redmine_peer, roundup_peer  # noqa: E402
 
@@ -118,4 +119,5 @@ PEER_FACTORIES: dict[str, Callable[[Any], Iterator[Peer]]] = {
     "gitlab-offset": gitlab_offset_peer,
     "jira-cloud": jira_peer,
     "jira-dc": jira_dc_peer,
+    "servicenow": servicenow_peer,
 }

@@ -13,6 +13,7 @@ from connectors.hidden_marker import marker_of
 from connectors.jira.connector import JiraCloudConnector, JiraDataCenterConnector
 from connectors.local import service
 from connectors.local.models import LocalUser
+from connectors.servicenow.connector import ServiceNowConnector
 from integrations.models import (
     FieldMapping,
     Integration,
@@ -26,6 +27,7 @@ from integrations.services import set_projects
 from tests.fakes.github import GitHubFake
 from tests.fakes.gitlab import GitLabFake
 from tests.fakes.jira import JiraFake, adf_text
+from tests.fakes.servicenow import ServiceNowFake
 
 GRACE = "grace"  # a person of both the local tracker and the tool
 MODEL_TYPES = {"title": "string", "owner": "person", "due": "date"}
@@ -39,6 +41,9 @@ class TokenCredentials:
 
     def renew_credentials(self) -> None:
         self.fake.tokens.add(self.fake.token)
+
+    def credential(self) -> str:
+        return self.fake.token
 
 
 @dataclass
@@ -248,8 +253,95 @@ class JiraDataCenterTool(JiraTool):
     def renew_credentials(self) -> None:
         self.fake.me.password = self.saved
 
+    def credential(self) -> str:
+        return self.fake.me.password
 
-TOOLS = {"github": GitHubTool, "gitlab": GitLabTool, "jira": JiraTool, "jira_dc": JiraDataCenterTool}
+
+class ServiceNowTool:
+    name = "servicenow"
+    connector_class = ServiceNowConnector
+    artifact_type = "incident"
+    fields = {"title": "short_description", "owner": "assigned_to"}  # due_date there has a time
+    private_comments = True
+    update_method = "PATCH"
+    project = "incident"
+
+    def __init__(self):
+        self.fake = ServiceNowFake()
+        self.grace = self.fake.add_user(GRACE, "Grace Hopper", "grace@example.org")
+
+    def close(self) -> None:
+        self.fake.close()
+
+    def repository(self, **overrides) -> Repository:
+        values = dict(
+            label="ServiceNow",
+            kind="servicenow",
+            url=self.fake.url,
+            timeout=5,
+            username=self.fake.me.user_name,
+            password=self.fake.me.password,
+        )
+        return Repository.objects.create(**{**values, **overrides})
+
+    def create(self, title: str, owner: str = "") -> str:
+        assignee = (
+            next((u.sys_id for u in self.fake.users.values() if u.user_name == owner), "") if owner else ""
+        )
+        return self.fake.new_record(
+            "incident", self.grace, short_description=title, assigned_to=assignee
+        ).sys_id
+
+    def change(self, artifact_id: str, *, title: str | None = None) -> None:
+        self.fake.touch("incident", artifact_id, **({"short_description": title} if title else {}))
+
+    def comment(self, artifact_id: str, body: str, private: bool = False) -> None:
+        self.fake.add_journal(
+            "incident", artifact_id, "work_notes" if private else "comments", body, self.grace
+        )
+
+    def delete(self, artifact_id: str) -> None:
+        self.fake.delete_record("incident", artifact_id)
+
+    def ids(self) -> list[str]:
+        with self.fake.lock:
+            return [sys_id for sys_id, r in self.fake.tables.records["incident"].items() if not r.deleted]
+
+    def read(self, artifact_id: str) -> RemoteIssue:
+        with self.fake.lock:
+            record = self.fake.tables.records["incident"][artifact_id]
+            owner = self.fake.users.get(record.values.get("assigned_to") or "")
+            return RemoteIssue(
+                title=record.values.get("short_description", ""),
+                owner=owner.user_name if owner else "",
+                marker=record.values.get("correlation_id", ""),
+                comments=[
+                    (j.value, j.element == "work_notes")
+                    for j in self.fake.journal
+                    if j.element_id == artifact_id
+                ],
+            )
+
+    def expire_credentials(self) -> None:
+        self.saved, self.fake.me.password = self.fake.me.password, "changed-elsewhere"
+
+    def renew_credentials(self) -> None:
+        self.fake.me.password = self.saved
+
+    def credential(self) -> str:
+        return self.fake.me.password
+
+    def writes(self) -> list[tuple[str, str]]:
+        return [(s.method, s.path) for s in self.fake.requests if s.method not in ("GET", "HEAD")]
+
+
+TOOLS = {
+    "github": GitHubTool,
+    "gitlab": GitLabTool,
+    "jira": JiraTool,
+    "jira_dc": JiraDataCenterTool,
+    "servicenow": ServiceNowTool,
+}
 
 
 def line(collection, repository_field, model_field, kind):
