@@ -231,7 +231,7 @@ def test_an_expired_token_fails_with_61101E_and_nothing_is_lost_once_it_is_renew
 def test_detection_through_a_5xx_storm_loses_nothing(synced, tool):
     remote = tool.create("Before the storm")
     run(synced)
-    tool.fake.inject(Fault(status=500, times=1000, method="GET"))
+    tool.fake.inject(Fault(status=500, times=1000))  # every request: reads and searches alike
     tool.change(remote, title="Changed during the storm")
     run(synced, rounds=1)
     assert Blocker.objects.get(key__endswith=f"{synced.pk}:B").code == "CCRRTT-30013E"
