@@ -17,6 +17,7 @@ from tests.fakes.github import GitHubFake
 from tests.fakes.gitlab import GitLabFake
 from tests.fakes.harness import send_webhook
 from tests.fakes.jira import JiraFake
+from tests.fakes.servicenow import ServiceNowFake
 
 pytestmark = pytest.mark.browser
 
@@ -94,7 +95,33 @@ class JiraDataCenter(Jira):
         return JiraFake(flavor="dc")
 
 
-CONNECTORS = {"github": GitHub(), "gitlab": GitLab(), "jira": Jira(), "jira_dc": JiraDataCenter()}
+class ServiceNow:
+    fake_class = ServiceNowFake
+
+    def values(self, fake) -> dict:
+        return {
+            "#id_url": fake.url,
+            "#id_username": fake.me.user_name,
+            "#id_password": fake.me.password,
+            "#id_table": "incident",
+        }
+
+    def change_issue(self, fake) -> None:
+        with httpx.Client(base_url=fake.url, auth=(fake.me.user_name, fake.me.password)) as tool:
+            tool.post("/api/now/table/incident", json={"short_description": "Hinted"}).raise_for_status()
+
+    def forged(self, fake) -> tuple[bytes, dict]:
+        record = next(iter(fake.tables.records["incident"].values()))
+        return fake.payload("incident", record), {"Authorization": "Basic aHViOmd1ZXNzZWQ="}
+
+
+CONNECTORS = {
+    "github": GitHub(),
+    "gitlab": GitLab(),
+    "jira": Jira(),
+    "jira_dc": JiraDataCenter(),
+    "servicenow": ServiceNow(),
+}
 
 
 def wait_until(condition, seconds: float = 30):
