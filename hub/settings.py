@@ -220,6 +220,9 @@ else:
         "processed_folder": str(BROKER_DIR / "processed"),
         "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
+        # kombu polls the folder (1 s by default); a wake-up — an event hint's above all — should
+        # reach an idle worker within a fraction of a second. A listing of a small folder is cheap.
+        "polling_interval": 0.2,
     }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True

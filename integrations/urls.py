@@ -3,6 +3,7 @@ from django.urls import include, path
 from integrations.views import (
     change_detection,
     collections,
+    event_hints,
     history,
     integrations,
     modeling,
@@ -23,6 +24,12 @@ urlpatterns = [
     path("repositories/<int:pk>/test/", repositories.repository_test, name="repository-test"),
     path("repositories/<int:pk>/toggle/", repositories.repository_toggle, name="repository-toggle"),
     path("repositories/<int:pk>/delete/", repositories.repository_delete, name="repository-delete"),
+    path(
+        "repositories/<int:pk>/event-hints/",
+        event_hints.repository_event_hints,
+        name="repository-event-hints",
+    ),
+    path("hooks/<int:pk>/", event_hints.receive, name="event-hint"),
     path("models/", modeling.model_list, name="models"),
     path("models/new/", modeling.model_edit, name="model-create"),
     path("models/<int:pk>/", modeling.model_edit, name="model-edit"),

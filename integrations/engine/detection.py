@@ -43,6 +43,12 @@ def record_changes(context: IntegrationContext, side: str, project: str, items) 
     items = [item for item in items if not item.revision or seen.get(item.id) != item.revision]
     if not items:
         return 0
+    source, target = context.sides[side].collection, context.sides[other(side)].collection
+    return record_waiting(integration, side, source, target, project, items)
+
+
+def record_waiting(integration, side: str, source, target, project: str, items) -> int:
+    """Upsert one waiting activity per item (detection's, or an event hint's); returns how many."""
     keys = {item.id: ArtifactActivity.make_waiting_key(integration.pk, side, item.id) for item in items}
     now = timezone.now()
     with transaction.atomic():
@@ -54,7 +60,6 @@ def record_changes(context: IntegrationContext, side: str, project: str, items) 
         ArtifactActivity.objects.filter(
             waiting_key__in=waiting, status=ArtifactActivity.Status.PENDING
         ).update(updated=now)
-        source, target = context.sides[side].collection, context.sides[other(side)].collection
         fresh = [
             ArtifactActivity(
                 integration_id=integration.pk,

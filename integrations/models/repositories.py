@@ -28,6 +28,10 @@ class Repository(models.Model):
     )
     extra = models.JSONField(default=dict, blank=True, help_text="The connector's own non-secret settings.")
     enabled = models.BooleanField(default=True)
+    event_hints = models.BooleanField(
+        default=False, help_text="Webhooks from the tool make Hub detect a change at once (polling goes on)."
+    )
+    event_hint_secret = SecretField()  # what the tool signs its webhooks with (or sends as a token)
     needs_new_credentials = models.BooleanField(default=False)
     last_test_code = models.CharField(max_length=20, blank=True)
     last_test_message = models.TextField(blank=True)
@@ -35,7 +39,7 @@ class Repository(models.Model):
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
-    SECRET_FIELDS = ("password", "token", "proxy_password")
+    SECRET_FIELDS = ("password", "token", "proxy_password")  # the form's; event_hint_secret is Hub's own
 
     class Meta:
         ordering = ["label"]

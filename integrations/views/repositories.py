@@ -11,6 +11,7 @@ from integrations.forms.repositories import RepositoryForm, kind_choices
 from integrations.models import Repository
 from integrations.snapshots import ElementType
 from integrations.views.common import change, delete_unless_used
+from integrations.views.event_hints import hook_url
 
 
 def repository_list(request):
@@ -30,7 +31,19 @@ def repository_create(request):
             recorded.done(form.save())
         _tested(request, recorded.obj, f"Repository “{recorded.obj.label}” created")
         return redirect("repository-edit", recorded.obj.pk)
-    return render(request, "integrations/repository_form.html", {"form": form, "kind": kind})
+    return render(request, "integrations/repository_form.html", {"form": form, "kind": kind, **about(kind)})
+
+
+def about(kind: str) -> dict:
+    """What the screen says about a kind: its help, and whether it can take event hints."""
+    from connectors import registry
+
+    connector = registry.connector_class(kind)
+    return {
+        "connector_help": connector.help,
+        "hints_possible": connector.capabilities.event_hints,
+        "hint_help": connector.event_hint_help,
+    }
 
 
 def repository_edit(request, pk: int):
@@ -55,6 +68,8 @@ def repository_edit(request, pk: int):
             "repository": repository,
             "blockers": blockers,
             "users": services.users_of_repository(repository),
+            "hook_url": hook_url(request, repository),
+            **about(repository.kind),
         },
     )
 
