@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET, require_POST
 from activity import services
 from activity.lists import LISTS, ListDefinition, Tab
 from activity.models import ArtifactActivity, ArtifactPair, BackgroundJob, Blocker, LedgerSettings
+from hub.ids import parse_ids
 
 logger = logging.getLogger("hub.activity")
 
@@ -266,7 +267,7 @@ def act(request, list_key: str, action: str, tab: str | None = None):
         targets = filtered
         ids: list[int] = []
     else:
-        ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+        ids = parse_ids(request.POST.getlist("ids"))
         if not ids:
             return HttpResponseBadRequest("Select at least one row.")
         targets = definition.model.objects.filter(pk__in=ids)

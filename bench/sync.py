@@ -35,6 +35,11 @@ def arguments():
     parser.add_argument("--database", choices=("postgres", "sqlite"), default="postgres")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/15")
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument(
+        "--extension",
+        action="store_true",
+        help="map both fields of the Beta collection through custom data transformations (extensions)",
+    )
     return parser.parse_args()
 
 
@@ -96,12 +101,17 @@ def configure(args) -> int:
         )
         set_projects(collection, [{"id": project, "key": project, "name": project}])
         for field, key, kind in (("summary", "title", "string"), ("description", "details", "rich_text")):
+            extension = bench_extension(kind) if args.extension and label == "Beta" else None
             FieldMapping.objects.create(
                 collection=collection,
                 repository_fields=[field],
                 repository_field_types={field: kind},
                 model_fields=[key],
                 model_field_types={key: kind},
+                transform="extension" if extension else "copy",
+                params={"to_model_extension": extension, "to_repository_extension": extension}
+                if extension
+                else {},
             )
         collections.append(collection)
     integration = Integration.objects.create(
@@ -124,6 +134,23 @@ def configure(args) -> int:
         )
     print(f"created {args.items} items in alpha in {time.monotonic() - started:.1f} s", flush=True)
     return integration.pk
+
+
+def bench_extension(kind: str) -> str:
+    """A custom data transformation of one field type (a trim, which keeps the value as it is)."""
+    from extensions.models import Extension
+
+    label = {"string": "String", "rich_text": "Rich Text"}[kind]
+    name = f"Trim {label}"
+    Extension.objects.get_or_create(
+        name=name,
+        defaults={
+            "type": "custom_data_transformation",
+            "script": f"var inputTypes = '{label}';\nvar outputTypes = '{label}';\n"
+            "function transform(context, input) { return input ? input.trim() : input; }\n",
+        },
+    )
+    return name
 
 
 def start(env, home: Path, *arguments: str, name: str) -> subprocess.Popen:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
 
 from connectors.errors import ArtifactNotFound, CreationUnsupported, OperationUnsupported
@@ -23,6 +24,7 @@ from connectors.types import (
     ChangePage,
     Comment,
     ConnectionInfo,
+    EventHint,
     FieldSchema,
     Person,
     Project,
@@ -40,6 +42,8 @@ class Connector(ABC):
     capabilities: ClassVar[Capabilities] = Capabilities()
     settings_fields: ClassVar[Sequence[SettingField]] = ()
     network: ClassVar[bool] = True  # talks to a server: proxy, TLS and timeout settings apply
+    help: ClassVar[str] = ""  # a paragraph for the repository screen: what is synchronized, what is not
+    event_hint_help: ClassVar[str] = ""  # where in the tool to register Hub's webhook, and with what
 
     def __init__(self, settings: RepositorySettings):
         self.settings = settings
@@ -108,6 +112,30 @@ class Connector(ABC):
             except ArtifactNotFound:
                 continue
         return found
+
+    def read_raw(self, artifact_id: str) -> dict[str, Any]:
+        """The artifact as the tool's own JSON, with internal ids and unmapped fields: what the
+        extension ``artifacts`` API returns. Connectors whose tool has a JSON form override this;
+        the default is the artifact's fields with its identity, in JSON values."""
+        artifact = self.read_artifact(artifact_id)
+        return raw_of(artifact)
+
+    def read_in_parallel(self, artifact_ids: Sequence[str], workers: int = 8) -> dict[str, Artifact]:
+        """``read_artifacts`` for tools that read one artifact a request (GitHub, GitLab): a few
+        requests in flight at once. One at a time when Hub's own event rate limit is set (it is
+        kept in the database, which these threads do not use)."""
+        if self.settings.events_per_minute > 0 or len(artifact_ids) < 2:
+            return Connector.read_artifacts(self, artifact_ids)
+
+        def read(artifact_id: str) -> Artifact | None:
+            try:
+                return self.read_artifact(artifact_id)
+            except ArtifactNotFound:
+                return None
+
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            found = dict(zip(artifact_ids, pool.map(read, artifact_ids), strict=True))
+        return {key: artifact for key, artifact in found.items() if artifact is not None}
 
     def is_deleted(self, artifact_id: str) -> bool:
         try:
@@ -205,3 +233,39 @@ class Connector(ABC):
         expected_revision: str | None = None,
     ) -> Artifact:
         raise OperationUnsupported(f"{self.label} repositories have no transitions.")
+
+    # --- event hints (webhooks) ---------------------------------------------------------------
+
+    @classmethod
+    def event_hints_from(cls, headers: Mapping[str, str], body: bytes, secret: str) -> list[EventHint]:
+        """The artifacts a webhook delivery says changed, once its signature (or token) is checked
+        against ``secret``; ``headers`` have lower-case names. Raises CredentialsRefused for a
+        delivery that is not signed with the secret, ValuesNotAccepted for one it cannot read.
+        Only for kinds with ``capabilities.event_hints``; no network, no state."""
+        raise OperationUnsupported(f"{cls.label} repositories send no webhooks Hub can verify.")
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, dt.timedelta):
+        return int(value.total_seconds())
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [_json(v) for v in value]
+    if hasattr(value, "url") and hasattr(value, "label"):  # WebLink
+        return {"label": value.label, "location": value.url}
+    return value
+
+
+def raw_of(artifact: Artifact) -> dict[str, Any]:
+    """``read_raw``'s default form: identity keys as the guide's examples show them, then fields."""
+    return {
+        **{key: _json(value) for key, value in artifact.fields.items()},
+        "id": artifact.id,
+        "formattedid": artifact.formatted_id,
+        "location": artifact.url,
+        "project": artifact.fields.get("project", artifact.project),
+        "type": artifact.type,
+        "revision": artifact.revision,
+        "updated": artifact.updated.isoformat() if artifact.updated else None,
+    }

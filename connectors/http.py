@@ -45,6 +45,7 @@ from connectors.errors import (
     attachment_too_large,
 )
 from connectors.types import RepositorySettings
+from hub.ids import is_digits
 
 logger = logging.getLogger("hub.connectors.http")
 # httpx logs every request line with its full URL at INFO, query string (and so API keys) included;
@@ -73,7 +74,7 @@ def retry_after_seconds(value: str | None) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if is_digits(value):
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
@@ -119,12 +120,20 @@ class HttpSession:
         headers: Mapping[str, str] | None = None,
         max_inline_wait: float = 5.0,
         refusal_fields: Callable[[httpx.Response], dict[str, str]] = default_refusal_fields,
+        retry_after: Callable[[httpx.Response], float | None] | None = None,
+        rate_limited: Callable[[httpx.Response], bool] | None = None,
     ):
         if not settings.url.lower().startswith(("http://", "https://")):
             raise InvalidSettings("The repository URL must start with http:// or https://.")
         self.settings = settings
         self.max_inline_wait = max_inline_wait
         self.refusal_fields = refusal_fields
+        # Tools that say "wait" in headers of their own (GitHub's x-ratelimit-reset, Jira's ISO
+        # X-RateLimit-Reset) or limit with another status (GitHub's 403 secondary limit) plug in here.
+        self.retry_after = retry_after or (
+            lambda response: retry_after_seconds(response.headers.get("Retry-After"))
+        )
+        self.rate_limited = rate_limited or (lambda response: response.status_code == 429)
         proxy = None
         if settings.proxy_url:
             if not settings.proxy_url.lower().startswith(("http://", "https://")):
@@ -237,21 +246,44 @@ class HttpSession:
             except (httpx.InvalidURL, TypeError, ValueError) as error:
                 raise InvalidSettings(f"Hub could not build the request: {error}") from None
             response = self._send(request, stream=stream)
-            if response.status_code < 300:
-                return response
+            if response.status_code < 300 or (response.status_code == 304 and _conditional(request)):
+                return response  # 304: "as you have it", the answer to a conditional request
             if stream:
                 response.read()
                 response.close()
-            if errors and response.status_code in errors:
-                raise errors[response.status_code](response)
-            wait = retry_after_seconds(response.headers.get("Retry-After"))
+            limited = self.rate_limited(response)
+            wait = self.retry_after(response) if limited or response.status_code == 503 else None
             waits_briefly = wait is not None and wait <= self.max_inline_wait
-            if response.status_code in (429, 503) and waits_briefly and replayable and attempt < MAX_ATTEMPTS:
+            if (
+                (limited or response.status_code == 503)
+                and waits_briefly
+                and replayable
+                and attempt < MAX_ATTEMPTS
+            ):
                 logger.info("Repository asked to retry after %.1f s (HTTP %s).", wait, response.status_code)
                 time.sleep(wait)
                 continue
+            if limited:
+                raise RateLimited(
+                    f"The repository's rate limit was exceeded (HTTP {response.status_code} for "
+                    f"{response.request.method} {redact_url(response.request.url)}).",
+                    retry_after=wait,
+                )
+            if errors and response.status_code in errors:
+                raise errors[response.status_code](response)
             raise self._error_for(response, wait, not_found)
         raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+    def fetch(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """One request whose response, of any status, is the caller's to judge (the extension
+        ``httpClient``); only a failure to get an answer raises. Credentials and TLS as ``request``."""
+        self._take_event()
+        try:
+            request = self.client.build_request(method, url, **kwargs)
+        except (httpx.InvalidURL, TypeError, ValueError) as error:
+            raise InvalidSettings(f"Hub could not build the request: {error}") from None
+        response = self._send(request, stream=False)
+        return response
 
     def get_json(self, path: str, **kwargs: Any) -> Any:
         response = self.request("GET", path, **kwargs)
@@ -275,7 +307,7 @@ class HttpSession:
         stops as soon as more than that arrives."""
         response = self.request("GET", path, stream=True, not_found=not_found)
         length = response.headers.get("Content-Length")
-        if length and length.isdigit() and int(length) > max_bytes:
+        if length and is_digits(length) and int(length) > max_bytes:
             response.close()
             raise attachment_too_large(filename, max_bytes)
 
@@ -338,6 +370,10 @@ def server_time(response: httpx.Response) -> dt.datetime | None:
         return email.utils.parsedate_to_datetime(response.headers["Date"]).astimezone(dt.UTC)
     except (KeyError, TypeError, ValueError):
         return None
+
+
+def _conditional(request: httpx.Request) -> bool:
+    return "If-None-Match" in request.headers or "If-Modified-Since" in request.headers
 
 
 def _reason(error: Exception) -> str:

@@ -25,14 +25,15 @@ def _capacity(events_per_minute: int) -> float:
     return max(1.0, events_per_minute * BURST_SECONDS / 60.0)
 
 
-def try_acquire(key: str, events_per_minute: int) -> float:
-    """Take one token if there is one and return 0; otherwise return the seconds until there is."""
+def try_acquire(key: str, events_per_minute: float, capacity: float | None = None) -> float:
+    """Take one token if there is one and return 0; otherwise return the seconds until there is.
+    ``capacity`` (the burst) defaults to ten seconds' worth."""
     from connectors.models import EventRateBucket
 
     if events_per_minute <= 0:
         return 0.0
     rate = events_per_minute / 60.0
-    capacity = _capacity(events_per_minute)
+    capacity = capacity or _capacity(events_per_minute)
     for _ in range(2):  # a second round only when another worker created the row first
         try:
             with transaction.atomic():
@@ -54,17 +55,17 @@ def try_acquire(key: str, events_per_minute: int) -> float:
     return 1.0 / rate
 
 
-def acquire(key: str, events_per_minute: int, *, max_wait: float) -> None:
+def acquire(key: str, events_per_minute: float, *, max_wait: float, capacity: float | None = None) -> None:
     """Take one token, waiting up to ``max_wait`` seconds for it; past that raise EventRateLimited
     (transient, with the wait) so the engine retries the work later instead of holding a worker."""
     deadline = time.monotonic() + max_wait
     while True:
-        wait = try_acquire(key, events_per_minute)
+        wait = try_acquire(key, events_per_minute, capacity)
         if wait <= 0:
             return
         if time.monotonic() + wait > deadline:
             raise EventRateLimited(
-                f"The repository's event rate limit ({events_per_minute} per minute) is used up; "
+                f"The repository's event rate limit ({events_per_minute:g} per minute) is used up; "
                 "events will be processed later.",
                 retry_after=wait,
             )

@@ -14,7 +14,15 @@ from connectors.base import Connector
 from connectors.errors import InvalidSettings
 from connectors.types import RepositorySettings, SettingField
 
-BUILT_IN = ("connectors.local.connector", "connectors.redmine.connector", "connectors.roundup.connector")
+BUILT_IN = (
+    "connectors.local.connector",
+    "connectors.redmine.connector",
+    "connectors.roundup.connector",
+    "connectors.github.connector",
+    "connectors.gitlab.connector",
+    "connectors.jira.connector",
+    "connectors.servicenow.connector",
+)
 
 # Fields every network connector has; the Repositories screen shows them after the kind's own.
 NETWORK_SETTINGS_FIELDS = (

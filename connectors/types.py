@@ -107,6 +107,7 @@ class Capabilities:
     bulk_create: bool = False  # create_artifacts makes several in one request: all of them or none
     search_by_formatted_id: bool = True
     max_page_size: int = 100
+    event_hints: bool = False  # the tool sends webhooks Hub can verify (``Connector.event_hints_from``)
 
 
 @dataclass(frozen=True)
@@ -201,6 +202,16 @@ class Artifact:
     revision: str  # changes with every change; the value to pass back as expected_revision
     comments: list[Comment] | None = None  # None: not read (see read_artifact)
     attachments: list[AttachmentMeta] | None = None
+
+
+@dataclass(frozen=True)
+class EventHint:
+    """A verified webhook delivery says this artifact changed: detect it now rather than at the next
+    poll. Only a hint — the artifact is read afresh from the tool, and polling stays the record."""
+
+    project: str
+    artifact_id: str
+    artifact_type: str = ""  # when the delivery says; "" = any type of the project
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ DEBIAN_PACKAGES=(
     chromium          # tests/browser, tests/activity/test_browser.py: Playwright drives Debian's Chromium
     redis-server      # tests/engine/test_crash.py starts Redis servers of its own
     redis-tools       # ... and asks them with redis-cli
+    slapd             # tests/extensions/test_host_apis.py starts a real OpenLDAP for the ldap API
+    ldap-utils        # ... (slappasswd and the schemas it loads come with slapd; ldapsearch to look by hand)
 )
 
 installed=" $({ dpkg-query -W -f='${db:Status-Status} ${Package}\n' "${DEBIAN_PACKAGES[@]}" 2>/dev/null || true; } \

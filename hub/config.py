@@ -44,6 +44,20 @@ def _positive_int(value: str) -> int:
     return number
 
 
+def _seconds(value: str) -> float:
+    number = float(value)
+    if not 0 < number <= 600:
+        raise ValueError("must be a number of seconds above 0 and at most 600")
+    return number
+
+
+def _megabytes(value: str) -> int:
+    number = int(value)
+    if not 16 <= number <= 8192:
+        raise ValueError("must be a number of megabytes from 16 to 8192")
+    return number
+
+
 def _environment_type(value: str) -> str:
     value = value.strip().lower()
     if value not in ("", "production", "testing", "development"):
@@ -96,6 +110,18 @@ def _public_keys(value: str) -> tuple[str, ...]:
     return keys
 
 
+_LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+_HOST_NAME = re.compile(rf"(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*")
+
+
+def _host_names(value: str) -> tuple[str, ...]:
+    names = tuple(name.strip().lower() for name in value.split(",") if name.strip())
+    for name in names:
+        if not _HOST_NAME.fullmatch(name):
+            raise ValueError(f"{name!r} is not a host name (letters, digits, '-' and dots)")
+    return names
+
+
 def _log_level(value: str) -> str:
     value = value.strip().lower()
     if value not in ("normal", "troubleshooting"):
@@ -139,6 +165,13 @@ KEYS: tuple[Key, ...] = (
         "Seconds to let web requests and sync work finish on stop before processes are killed.",
     ),
     Key("server.web.workers", _positive_int, "2", "Web worker processes."),
+    Key(
+        "server.hostnames",
+        _host_names,
+        "",
+        "Comma-separated host names the console is reached by; the HTTP port redirects only to these "
+        "(and to this machine's own names). Empty: this machine's names only.",
+    ),
     Key("hub.environment.name", _text, "", "Name shown in the console header, e.g. 'Staging EU'."),
     Key(
         "hub.environment.type",
@@ -177,6 +210,20 @@ KEYS: tuple[Key, ...] = (
         _public_keys,
         "",
         "Comma-separated base64 Ed25519 public keys whose signed licenses this instance accepts.",
+    ),
+)
+KEYS += (
+    Key(
+        "hub.extensions.timeLimit",
+        _seconds,
+        "2",
+        "Seconds one extension call may run before Hub stops it (CCRRTT-17011E).",
+    ),
+    Key(
+        "hub.extensions.heapLimit",
+        _megabytes,
+        "128",
+        "Megabytes of JavaScript heap an extension call may use before Hub stops it (CCRRTT-17011E).",
     ),
 )
 KEYS_BY_NAME: dict[str, Key] = {key.name: key for key in KEYS}

@@ -160,4 +160,11 @@ class DatabaseInUseMiddleware:
             return self.get_response(request)
         if other is None:
             return self.get_response(request)
+        from hub import api
+
+        if api.is_api(request):
+            where = f" on {other.host}" if getattr(other, "host", "") else ""
+            return api.error_response(
+                503, f"{CODE}: another Hub instance{where} holds the operational database.", code=CODE
+            )
         return render(request, "hub/database_in_use.html", {"code": CODE, "other": other}, status=503)

@@ -9,11 +9,15 @@ are ``@login_not_required`` and protect themselves.
 from __future__ import annotations
 
 from django.contrib.auth.models import Group
-from django.http import HttpResponseForbidden
+from django.http import HttpResponseForbidden, HttpResponseNotAllowed
 
 ADMINISTRATORS = "Administrators"
 VIEWERS = "Viewers"
-SAFE_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE")
+# Only these read; everything else changes something and needs an administrator.
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+# The methods Hub's views answer. Any other (TRACE, CONNECT, PROPFIND, …) is refused with 405
+# before a view runs, so no view can treat it as a read by accident.
+KNOWN_METHODS = (*SAFE_METHODS, "POST", "PUT", "PATCH", "DELETE")
 
 
 def is_administrator(user) -> bool:
@@ -59,6 +63,23 @@ def set_role(user, role: str) -> None:
 def any_signed_in_user_may_post(view):
     view.any_signed_in_user_may_post = True
     return view
+
+
+class KnownMethodsMiddleware:
+    """405 for a method outside ``KNOWN_METHODS``, on every path (JSON under /api/)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method in KNOWN_METHODS:
+            return self.get_response(request)
+        from hub import api
+
+        allow = ", ".join(KNOWN_METHODS)
+        if api.is_api(request):
+            return api.error_response(405, f"Hub does not answer {request.method}.", headers={"Allow": allow})
+        return HttpResponseNotAllowed(KNOWN_METHODS)
 
 
 class AdministratorRequiredMiddleware:

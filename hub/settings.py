@@ -57,6 +57,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "hub.roles.KnownMethodsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -219,6 +220,9 @@ else:
         "processed_folder": str(BROKER_DIR / "processed"),
         "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
+        # kombu polls the folder (1 s by default); a wake-up — an event hint's above all — should
+        # reach an idle worker within a fraction of a second. A listing of a small folder is cheap.
+        "polling_interval": 0.2,
     }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
@@ -237,7 +241,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["integrations.api.authentication.ViewersReadOnly"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["hub.api.JSONParser"],  # size and depth limits
+    # One error shape for every API error, and its description on every operation (hub.api).
+    "EXCEPTION_HANDLER": "hub.api.exception_handler",
+    # DRF puts this field of a created object into Location; no model has it, so a model's own
+    # ``url`` (a repository's address) can never become the Location header.
+    "URL_FIELD_NAME": "api_url",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
 }
@@ -249,6 +258,7 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_INCLUDE_SCHEMA": False,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "hub.api.document_errors"],
     "ENUM_NAME_OVERRIDES": {
         "FlowEnum": "integrations.models.integrations.Flow",
         "MappingDirectionEnum": "integrations.models.collections.FieldMapping.Direction",

@@ -19,7 +19,7 @@ from django.db import transaction
 from hub.roles import set_role
 
 
-def _token_path() -> Path:
+def token_path() -> Path:
     return Path(settings.HUB_HOME) / "setup-token"
 
 
@@ -29,7 +29,7 @@ def first_run_open() -> bool:
 
 def ensure_setup_token() -> str | None:
     """Return the setup token while no user exists (making one if needed), else ``None``."""
-    path = _token_path()
+    path = token_path()
     if not first_run_open():
         path.unlink(missing_ok=True)
         return None
@@ -43,7 +43,7 @@ def ensure_setup_token() -> str | None:
 
 
 def token_matches(candidate: str) -> bool:
-    path = _token_path()
+    path = token_path()
     if not path.exists():
         return False
     return hmac.compare_digest(path.read_text().strip().encode(), candidate.strip().encode())
@@ -53,5 +53,5 @@ def create_first_administrator(username: str, email: str, password: str):
     with transaction.atomic():
         user = get_user_model().objects.create_superuser(username=username, email=email, password=password)
         set_role(user, "administrator")
-    _token_path().unlink(missing_ok=True)
+    token_path().unlink(missing_ok=True)
     return user

@@ -8,14 +8,14 @@ from hub.roles import any_signed_in_user_may_post
 admin.site.site_header = "Hub user administration"
 admin.site.site_title = "Hub"
 
+# JSON errors under /api/, the console's pages elsewhere (hub.api).
+handler404 = "hub.api.not_found"
+handler500 = "hub.api.server_error"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("setup/", views.first_run, name="first-run"),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(template_name="hub/login.html", redirect_authenticated_user=True),
-        name="login",
-    ),
+    path("accounts/login/", views.SignInView.as_view(), name="login"),
     path("accounts/logout/", any_signed_in_user_may_post(auth_views.LogoutView.as_view()), name="logout"),
     path("api/health", views.api_health, name="api-health"),
     path(
@@ -28,7 +28,7 @@ urlpatterns = [
     path("activity/", include("activity.urls")),
     path("metrics/", include("metrics.urls")),
     path("settings/", include("settings_app.urls")),
-    path("extensions/", include("extensions.urls")),
+    path("settings/extensions/", include("extensions.urls")),
     path("local-tracker/", include("connectors.local.urls")),
     path("help/", views.help_index, name="help"),
     path("help/errors/", include("activity.help_urls")),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
@@ -16,6 +17,24 @@ from hub.forms import FirstAdministratorForm
 
 def home(request):
     return render(request, "hub/home.html")
+
+
+class SignInView(auth_views.LoginView):
+    """Sign-in (where / leads anyone not signed in); before the first administrator exists it
+    points to /setup/ and says where the setup token is."""
+
+    template_name = "hub/login.html"
+    redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), **setup_hint()}
+
+
+def setup_hint() -> dict:
+    """What the sign-in and setup pages say while nobody can sign in yet: where the token is."""
+    if not setup.first_run_open():
+        return {}
+    return {"first_run": True, "token_file": str(setup.token_path())}
 
 
 @login_not_required
@@ -32,7 +51,7 @@ def first_run(request):
             request, "Welcome to Hub. You are its first administrator. Now set the master password."
         )
         return redirect("settings-general")
-    return render(request, "hub/first_run.html", {"form": form})
+    return render(request, "hub/first_run.html", {"form": form, **setup_hint()})
 
 
 @login_not_required

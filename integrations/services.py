@@ -28,6 +28,15 @@ class ConfigurationRefused(Exception):
         self.message, self.code = message, code
 
 
+class RunRefused(ConfigurationRefused):
+    """Run while problems block the integration: ``blockers`` lists them, each with its code."""
+
+    def __init__(self, integration: Integration, blockers: list):
+        self.blockers = blockers
+        listed = "; ".join(f"{b.code}: {b.message}" for b in blockers)
+        super().__init__(f"“{integration.name}” cannot run while these problems block it: {listed}")
+
+
 # --- integrations: the engine's handle ------------------------------------------------------
 
 
@@ -72,10 +81,27 @@ def state(integration: Integration) -> IntegrationState:
     return states([integration])[integration.pk]
 
 
+def blocking(integration: Integration) -> list:
+    """The blockers that keep the engine from processing the integration: those of the whole
+    instance first, then its own (a failed change detection is shown, but stops nothing)."""
+    from activity.blockers import DETECTION_PREFIX
+    from activity.models import Blocker
+
+    return [
+        blocker
+        for blocker in Blocker.objects.order_by("-impact", "created")  # "all" sorts before "affected"
+        if blocker.impact == Blocker.Impact.ALL
+        or (integration.pk in blocker.integration_ids and not blocker.key.startswith(DETECTION_PREFIX))
+    ]
+
+
 def start(integration: Integration) -> IntegrationState:
-    """Mark the integration running. The engine processes it while it is running and not blocked;
-    a blocked integration may be started and runs as soon as its blockers are fixed."""
+    """Mark the integration running; refused (RunRefused, with the list) while problems block it.
+    A running integration that a problem blocks later stops processing until it is fixed."""
     if not integration.running:
+        found = blocking(integration)
+        if found:
+            raise RunRefused(integration, found)
         integration.running = True
         integration.state_changed = timezone.now()
         integration.save(update_fields=["running", "state_changed", "updated"])
@@ -120,11 +146,28 @@ def test_connection(repository: Repository, *, save: bool = True) -> TestResult:
 
 
 def remember_test(repository: Repository, result: TestResult) -> None:
+    """Record the outcome as the repository's state. A change between connected and failing
+    re-validates: a failing repository is a blocker of the integrations that use it."""
+    was = repository.last_test_code
     repository.last_test_code, repository.last_test_message = result.code, result.message
     repository.last_test_at = timezone.now()
     Repository.objects.filter(pk=repository.pk).update(
         last_test_code=result.code, last_test_message=result.message, last_test_at=repository.last_test_at
     )
+    if was != result.code:
+        validation.validate()
+
+
+def check_connections(repositories) -> None:
+    """Test each enabled repository's connection and record the outcome when its state changes:
+    a repository that stops connecting becomes failing (a blocker of its integrations), one that
+    connects again is cleared."""
+    for repository in repositories:
+        if not repository.enabled:
+            continue
+        result = test_connection(repository, save=False)
+        if result.code != repository.last_test_code or repository.last_test_at is None:
+            remember_test(repository, result)
 
 
 def users_of_repository(repository: Repository) -> list[str]:

@@ -34,10 +34,26 @@ class ElementType(StrEnum):
     GATEWAY_COLLECTION = "gateway collection"
     SQL_COLLECTION = "sql collection"
     INTEGRATION = "integration"
+    # Owned by extensions/ (extensions.snapshots): extensions, stores, per-collection settings.
+    EXTENSION = "extension"
+    KEY_VALUE_STORE = "key-value store"
+    COLLECTION_EXTENSIONS = "collection extensions"
+
+
+EXTENSION_TYPES = ("extension", "key-value store", "collection extensions")
 
 
 class MissingReference(Exception):
     """A snapshot names an element this instance does not have (CCRRTT-17031E on import)."""
+
+
+class Refused(Exception):
+    """A snapshot the configuration rules refuse, as the screens and the API would; ``code`` is the
+    catalog code the refusal carries."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(f"{code}: {message}")
+        self.code, self.message = code, message
 
 
 REPOSITORY_FIELDS = (
@@ -54,6 +70,7 @@ REPOSITORY_FIELDS = (
     "events_per_minute",
     "extra",
     "enabled",
+    "event_hints",  # its secret is Hub's own: never exported (a new one is made after an import)
 )
 MODEL_FIELD_FIELDS = ("key", "label", "type", "required", "options")
 MAPPING_FIELDS = (
@@ -91,7 +108,11 @@ def _pick(obj, names) -> dict[str, Any]:
 
 
 def element_type_of(obj) -> ElementType:
+    from extensions.models import Extension, KeyValueStore
+
     return {
+        Extension: ElementType.EXTENSION,
+        KeyValueStore: ElementType.KEY_VALUE_STORE,
         Repository: ElementType.REPOSITORY,
         Model: ElementType.MODEL,
         RepositoryCollection: ElementType.COLLECTION,
@@ -108,6 +129,10 @@ def name_of(obj) -> str:
 def snapshot(element_type: str, obj) -> dict[str, Any]:
     """The element as a JSON document by names, without secrets. For ``mapping``, ``obj`` is the
     collection whose mapping it is."""
+    if element_type in EXTENSION_TYPES:
+        from extensions import snapshots as extension_snapshots
+
+        return extension_snapshots.snapshot(element_type, obj)
     if element_type == ElementType.REPOSITORY:
         return _pick(obj, REPOSITORY_FIELDS)
     if element_type == ElementType.MODEL:
@@ -152,6 +177,10 @@ def _by_name(model, name: str | None, what: str, field: str = "name"):
 
 def find(element_type: str, name: str):
     """The element of this type with this name, or None. For ``mapping``: the collection."""
+    if element_type in EXTENSION_TYPES:
+        from extensions import snapshots as extension_snapshots
+
+        return extension_snapshots.find(element_type, name)
     model, field = {
         ElementType.REPOSITORY: (Repository, "label"),
         ElementType.MODEL: (Model, "name"),
@@ -169,6 +198,13 @@ def apply(element_type: str, data: dict[str, Any], existing=None):
     """Create (``existing`` None) or update an element from a snapshot; returns it.
     Raises MissingReference when the snapshot names an element this instance lacks."""
     element_type = ElementType(element_type)
+    if element_type in EXTENSION_TYPES:
+        from extensions import snapshots as extension_snapshots
+
+        try:
+            return extension_snapshots.apply(element_type, data, existing)
+        except extension_snapshots.Missing as error:
+            raise MissingReference(str(error)) from None
     if element_type == ElementType.REPOSITORY:
         obj = existing or Repository(needs_new_credentials=True)
         for name in REPOSITORY_FIELDS:
@@ -206,6 +242,7 @@ def apply(element_type: str, data: dict[str, Any], existing=None):
         return obj
     if element_type == ElementType.MAPPING:
         obj = existing or _by_name(RepositoryCollection, data["collection"], "Collection")
+        _check_mapping(obj, data.get("lines", []))
         obj.mappings.all().delete()
         FieldMapping.objects.bulk_create(
             FieldMapping(collection=obj, **{k: line[k] for k in MAPPING_FIELDS if k in line})
@@ -240,6 +277,29 @@ def apply(element_type: str, data: dict[str, Any], existing=None):
     return obj
 
 
+def _check_mapping(collection: RepositoryCollection, lines) -> None:
+    """The mapping rules of the screens and the API (``integrations.mapping_rules``)."""
+    from integrations import mapping_rules
+
+    model_fields = collection.model.fields_by_key() if collection.model_id else {}
+    if not isinstance(lines, list) or any(not isinstance(line, dict) for line in lines):
+        raise ValueError("a mapping's lines are a list of objects")
+    parsed = [
+        mapping_rules.line_of(
+            line.get("repository_fields", []),
+            line.get("repository_field_types") or {},
+            line.get("model_fields", []),
+            model_fields,
+            line.get("direction", FieldMapping.Direction.BOTH),
+            line.get("transform", "copy"),
+            line.get("params"),
+        )
+        for line in lines
+    ]
+    for number, refusal in mapping_rules.check_lines(parsed, model_fields):
+        raise Refused(refusal.code, f"mapping of “{collection.name}”, line {number}: {refusal.message}")
+
+
 def _routes(integration: Integration, rows) -> list[Route]:
     """The routes of a snapshot, in order; a malformed one is refused by number rather than guessed.
     Whether a well-formed condition fits the model is the validator's to say (CCRRTT-1412E)."""
@@ -256,7 +316,11 @@ def _routes(integration: Integration, rows) -> list[Route]:
 
 
 def delete(element_type: str, obj) -> None:
-    if element_type == ElementType.MAPPING:
+    if element_type in EXTENSION_TYPES:
+        from extensions import snapshots as extension_snapshots
+
+        extension_snapshots.delete(element_type, obj)
+    elif element_type == ElementType.MAPPING:
         obj.mappings.all().delete()
     else:
         obj.delete()

@@ -160,7 +160,8 @@ class _CannotApply(Exception):
 def _apply_one(change: ExportedChange, user, request_id: str) -> None:
     existing = snapshots.find(change.element_type, change.element_name)
     kind = change.element_type
-    if change.action == "create" and existing is not None and kind != snapshots.ElementType.MAPPING:
+    shares_a_name = (snapshots.ElementType.MAPPING, snapshots.ElementType.COLLECTION_EXTENSIONS)
+    if change.action == "create" and existing is not None and kind not in shares_a_name:
         raise _CannotApply(f"{kind} “{change.element_name}” already exists here")
     if change.action in ("update", "delete") and existing is None:
         raise _CannotApply(f"{kind} “{change.element_name}” is missing here")
@@ -188,6 +189,8 @@ def _apply_one(change: ExportedChange, user, request_id: str) -> None:
             )
     except snapshots.MissingReference as error:
         raise _CannotApply(f"CCRRTT-17031E: {error}") from None
+    except snapshots.Refused as error:
+        raise _CannotApply(str(error)) from None
     except (IntegrityError, KeyError, TypeError, ValueError) as error:
         raise _CannotApply(f"CCRRTT-17031E: the change does not fit this instance ({error})") from None
 

@@ -101,3 +101,23 @@ def fitting(repository_types: Sequence[str], model_types: Sequence[str]) -> list
 def fits(name: str, repository_types: Sequence[str], model_types: Sequence[str]) -> bool:
     transform = BY_NAME.get(name)
     return transform is not None and transform.fits(list(repository_types), list(model_types))
+
+
+EXTENSION = Transform(
+    "extension",
+    "Custom data transformation (extension)",
+    lambda repo, model: False,  # offered by ``offered`` when a transformation's declared types fit
+)
+
+
+def offered(repository_types: Sequence[str], model_types: Sequence[str]) -> list[Transform]:
+    """What the mapping screen and the API offer: the fitting built-ins, then custom data
+    transformations when one fits in either direction (types in order)."""
+    from extensions import transformations
+
+    found = fitting(repository_types, model_types)
+    if transformations.fitting(repository_types, model_types) or transformations.fitting(
+        model_types, repository_types
+    ):
+        found.append(EXTENSION)
+    return found

@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from activity.blockers import clear_blocker, raise_blocker
 from activity.models import Blocker
-from integrations import transforms
+from integrations import mapping_rules, transforms
 from integrations.engine import routing
 from integrations.engine.routing import RouteRow
 from integrations.models import FieldMapping, Integration, Model, Repository, RepositoryCollection
@@ -115,6 +115,18 @@ def _repository_problems(ctx: _Context) -> list[Problem]:
                     [_repository_link(repository)],
                 )
             )
+        if repository.enabled and repository.last_test_code and affected:
+            problems.append(
+                Problem(
+                    f"repository:{repository.pk}:{repository.last_test_code}:connection",
+                    repository.last_test_code,
+                    f"Repository “{repository.label}” cannot connect: {repository.last_test_message} "
+                    "The integrations that use it wait until it connects again: Hub tests it again at each "
+                    "change detection, or test it on the repository's page.",
+                    affected,
+                    [_repository_link(repository)],
+                )
+            )
         if repository.needs_new_credentials:
             problems.append(
                 Problem(
@@ -132,8 +144,9 @@ def _repository_problems(ctx: _Context) -> list[Problem]:
 # --- collections and mappings ---------------------------------------------------------------
 
 
-def mapping_problems(mapping: FieldMapping, model_fields: dict) -> list[tuple[str, str]]:
-    """(code, message) for each problem of one mapping line against the model's current fields."""
+def mapping_problems(mapping: FieldMapping, model_fields: dict, others=()) -> list[tuple[str, str]]:
+    """(code, message) for each problem of one mapping line against the model's current fields
+    (and, for fields mapped twice, the collection's lines before it: ``others``)."""
     problems = []
     missing = [key for key in mapping.model_fields if key not in model_fields]
     if missing:
@@ -174,7 +187,11 @@ def mapping_problems(mapping: FieldMapping, model_fields: dict) -> list[tuple[st
                     f"the value map uses option(s) {', '.join(removed)} that the model field no longer has",
                 )
             )
-    if not changed:
+    if not changed and mapping.transform == transforms.EXTENSION.name:
+        from extensions.transformations import line_problems
+
+        problems += line_problems(mapping, model_fields)
+    elif not changed:
         repo_types = [mapping.repository_field_types.get(f, "") for f in mapping.repository_fields]
         model_types = [model_fields[k].type for k in mapping.model_fields]
         if not transforms.fits(mapping.transform, repo_types, model_types):
@@ -185,6 +202,9 @@ def mapping_problems(mapping: FieldMapping, model_fields: dict) -> list[tuple[st
                     f"→ {'/'.join(model_types)}",
                 )
             )
+        line = mapping_rules.stored_line(mapping, model_fields)
+        others = [mapping_rules.stored_line(m, model_fields) for m in others]
+        problems += [(r.code, r.message) for r in mapping_rules.refusals(line, model_fields, others)]
     return problems
 
 
@@ -217,11 +237,13 @@ def _collection_problems(ctx: _Context) -> list[Problem]:
         model_fields = ctx.model_fields(collection.model_id)
         if collection.model_id is None:
             continue
-        for mapping in collection.mappings.all():
-            for code, message in mapping_problems(mapping, model_fields):
+        lines = list(collection.mappings.all())
+        for index, mapping in enumerate(lines):
+            found = mapping_problems(mapping, model_fields, lines[:index])
+            for number, (code, message) in enumerate(found):
                 problems.append(
                     Problem(
-                        f"collection:{collection.pk}:{code}:{mapping.pk}",
+                        f"collection:{collection.pk}:{code}:{mapping.pk}" + (f":{number}" if number else ""),
                         code,
                         f"Mapping “{mapping}” of collection “{collection.name}”: {message}.",
                         affected,
@@ -271,16 +293,10 @@ def condition_problem(condition, model_fields: dict) -> str:
     return ""
 
 
-def _flow_of(value) -> tuple[str, dict | None]:
+def flow_of(value) -> tuple[str, dict | None]:
     if isinstance(value, dict):
         return value.get("flow", Integration.Flow.NONE), value.get("condition")
     return value, None
-
-
-def _collection_moves(collection: RepositoryCollection, key: str) -> tuple[bool, bool]:
-    """Whether the collection's mapping reads the model field from, and writes it to, the repository."""
-    lines = [m for m in collection.mappings.all() if key in m.model_fields]
-    return any(m.reads for m in lines), any(m.writes for m in lines)
 
 
 def _route_condition_problems(routes, model_fields: dict, me: dict) -> list[tuple[str, str, str, list[dict]]]:
@@ -312,6 +328,69 @@ def _route_condition_problems(routes, model_fields: dict, me: dict) -> list[tupl
     return found
 
 
+def collection_pair_problems(a: RepositoryCollection | None, b: RepositoryCollection | None):
+    """(form field, code, the end of a sentence about the integration) for collections A and B
+    that cannot synchronize: one not mapped to a model (CCRRTT-1404E), or the two mapped to
+    different models (CCRRTT-1403E). The integration form refuses them; the validator raises them
+    for an integration whose collections changed since."""
+    found = []
+    for side, collection in (("A", a), ("B", b)):
+        if collection is not None and (collection.model_id is None or not collection.mappings.all()):
+            found.append(
+                (
+                    f"collection_{side.lower()}",
+                    "CCRRTT-1404E",
+                    f"uses collection {side} “{collection.name}”, which is not mapped to a model",
+                )
+            )
+    if a and b and a.model_id and b.model_id and a.model_id != b.model_id:
+        found.append(
+            (
+                "collection_b",
+                "CCRRTT-1403E",
+                f"uses collections mapped to different models (“{a.model}” and “{b.model}”); "
+                "both must be mapped to the same model",
+            )
+        )
+    return found
+
+
+def collection_moves(collection: RepositoryCollection, key: str) -> tuple[bool, bool]:
+    """Whether the collection's mapping reads the model field from, and writes it to, the repository."""
+    lines = [m for m in collection.mappings.all() if key in m.model_fields]
+    return any(m.reads for m in lines), any(m.writes for m in lines)
+
+
+# (A's value reaches B, B's value reaches A) → the field's flow
+FLOW_OF_MOVES = {
+    (True, True): Integration.Flow.BOTH,
+    (True, False): Integration.Flow.A_TO_B,
+    (False, True): Integration.Flow.B_TO_A,
+    (False, False): Integration.Flow.NONE,
+}
+
+
+def mapped_flows(a: RepositoryCollection | None, b: RepositoryCollection | None) -> dict[str, str]:
+    """The field flow the two collections' mappings allow, per model field: A → B where A's
+    mapping reads the field and B's writes it, B → A the other way, both ways when both hold,
+    None otherwise. A new integration starts with this flow."""
+    if a is None or b is None or a.model_id is None:
+        return {}
+    flows = {}
+    for model_field in a.model.fields.all():
+        key = model_field.key
+        a_reads, a_writes = collection_moves(a, key)
+        b_reads, b_writes = collection_moves(b, key)
+        flows[key] = FLOW_OF_MOVES[(a_reads and b_writes, b_reads and a_writes)]
+    return flows
+
+
+def nothing_flows(integration: Integration) -> bool:
+    """Whether a running integration would move no field at all (every flow None, or none set)."""
+    flows = [flow_of(value)[0] for value in (integration.field_flows or {}).values()]
+    return not any(flow and flow != Integration.Flow.NONE for flow in flows)
+
+
 def _work_item_sync_problems(
     integration: Integration, ctx: _Context
 ) -> list[tuple[str, str, str, list[dict]]]:
@@ -324,26 +403,13 @@ def _work_item_sync_problems(
         found.append(("a", "CCRRTT-1405E", "has no collection A to synchronize from", [me]))
     if b is None:
         found.append(("b", "CCRRTT-1406E", "has no collection B to synchronize with", [me]))
-    for side, collection in (("A", a), ("B", b)):
-        if collection is not None and (collection.model_id is None or not collection.mappings.all()):
-            found.append(
-                (
-                    side,
-                    "CCRRTT-1404E",
-                    f"uses collection {side} “{collection.name}”, which is not mapped to a model",
-                    [me, _mapping_link(collection)],
-                )
-            )
-    if a and b and a.model_id and b.model_id and a.model_id != b.model_id:
-        found.append(
-            (
-                "model",
-                "CCRRTT-1403E",
-                f"uses collections mapped to different models (“{a.model}” and “{b.model}”); "
-                "both must be mapped to the same model",
-                [me, _collection_link(a), _collection_link(b)],
-            )
-        )
+    links = {"A": [me, _mapping_link(a)] if a else [me], "B": [me, _mapping_link(b)] if b else [me]}
+    for field_name, code, message in collection_pair_problems(a, b):
+        side = field_name[-1].upper()
+        if code == "CCRRTT-1403E":
+            found.append(("model", code, message, [me, _collection_link(a), _collection_link(b)]))
+        else:
+            found.append((side, code, message, links[side]))
     routes = list(integration.routes.all())
     if not routes:
         found.append(
@@ -383,7 +449,7 @@ def _work_item_sync_problems(
             )
     two_way = []
     for key, value in (integration.field_flows or {}).items():
-        flow, condition = _flow_of(value)
+        flow, condition = flow_of(value)
         if key not in model_fields:
             found.append(
                 (key, "CCRRTT-17005E", f"sets a field flow for “{key}”, which the model does not have", [me])
@@ -410,7 +476,7 @@ def _work_item_sync_problems(
         if flow in (Integration.Flow.B_TO_A, Integration.Flow.BOTH):
             needs += [("B", b, "read from", 0), ("A", a, "written to", 1)]
         for side, collection, verb, index in needs:
-            if not _collection_moves(collection, key)[index]:
+            if not collection_moves(collection, key)[index]:
                 found.append(
                     (
                         f"{key}:{side}:{index}",

@@ -2,8 +2,8 @@
 
 A fresh clone on a fresh machine has the repository, temporary directories and what the machine
 installs (``deploy/test-requirements.sh``) — nothing else. Python's audit hook sees every file
-the test process opens or lists; an existing path anywhere else (``../shared/...``, someone's
-home) fails the test that used it, naming the path. Subprocesses are not watched: the clean-clone stage of
+the test process opens or lists; a path anywhere else (``../shared/...``, someone's home) fails
+the test that used it, naming the path. Subprocesses are not watched: the clean-clone stage of
 ``.ci/run`` covers them.
 
 If a test needs another installed location, add it to ``MACHINE_ROOTS`` with the reason.
@@ -53,16 +53,18 @@ def _audit(event: str, args: tuple) -> None:
         return  # an open file descriptor, or a listing of the working directory
     try:
         path = os.fsdecode(args[0])
-        # A path that does not exist cannot lend the test anything (tests of "file missing" use them)
-        if outside_repository(path) and os.path.lexists(path):
+        if outside_repository(path):
             _seen.append(path)
     except Exception:  # noqa: S110 - an audit hook must never break the call it watches
         pass
 
 
 def take_seen() -> list[str]:
-    """The outside paths used since the last call (and forget them)."""
-    found = sorted(set(_seen))
+    """The outside paths used since the last call that exist (and forget them all).
+
+    A path that does not exist after the test has read nothing and written nothing: tests of
+    error messages name such paths on purpose (``/nonexistent/pw``)."""
+    found = sorted(path for path in set(_seen) if os.path.lexists(path))
     _seen.clear()
     return found
 

@@ -18,7 +18,7 @@ from django.db.models import Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from connectors.base import DEFAULT_ATTACHMENT_LIMIT, Connector
+from connectors.base import DEFAULT_ATTACHMENT_LIMIT, Connector, raw_of
 from connectors.errors import (
     ArtifactNotFound,
     ConnectorError,
@@ -56,6 +56,7 @@ from connectors.types import (
     Transition,
     WebLink,
 )
+from hub.ids import is_digits
 
 CHUNK = 64 * 1024
 FORMATTED_ID = re.compile(r"^\s*([A-Za-z][A-Za-z0-9]*)-(\d+)\s*$")
@@ -409,6 +410,19 @@ class LocalConnector(Connector):
         )
         return self._attachment(stored)
 
+    def read_raw(self, artifact_id: str) -> dict[str, Any]:
+        """The local tracker's own JSON: select fields by their labels, as its pages show them."""
+        raw = raw_of(self.read_artifact(artifact_id))
+        for field in FIELDS:
+            if field.choices is None or field.id not in raw:
+                continue
+            labels = {value: str(label) for value, label in field.choices.choices}
+            value = raw[field.id]
+            raw[field.id] = (
+                [labels.get(v, v) for v in value] if isinstance(value, list) else labels.get(value, value)
+            )
+        return raw
+
     # --- persons ------------------------------------------------------------------------------
 
     @staticmethod
@@ -421,7 +435,7 @@ class LocalConnector(Connector):
     def find_persons(self, field: str, value: str) -> list[Person]:
         users = LocalUser.objects.filter(tracker=self.tracker)
         if field == "id":
-            users = users.filter(pk=_int(value)) if str(value).isdigit() else users.none()
+            users = users.filter(pk=_int(value)) if is_digits(str(value)) else users.none()
         elif field == "username":
             users = users.filter(username=value)
         elif field in ("email", "display_name"):

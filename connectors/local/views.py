@@ -25,8 +25,15 @@ def _add_refusal(form, error: ValuesNotAccepted) -> None:
         form.add_error(None, str(error))
 
 
+# The trackers the README's walk-through uses: offered (to create their first project) before
+# they exist, since a tracker comes into being when first used.
+OFFERED = ("alpha", "beta")
+
+
 def index(request: HttpRequest) -> HttpResponse:
-    trackers = LocalTracker.objects.prefetch_related("projects")
+    trackers = list(LocalTracker.objects.prefetch_related("projects"))
+    used = {tracker.name for tracker in trackers}
+    trackers += [LocalTracker(name=name) for name in OFFERED if name not in used]
     return render(request, "connectors/local/index.html", {"trackers": trackers, "form": ProjectForm()})
 
 

@@ -55,6 +55,7 @@ from connectors.types import (
     SettingField,
     Transition,
 )
+from hub.ids import is_digits
 
 FORMATTED_ID = re.compile(r"^\s*#?(\d+)\s*$")
 PERSON_FIELDS = ["id", "username", "email", "display_name"]
@@ -62,7 +63,7 @@ TEXT_FORMATS = (("textile", "Textile"), ("markdown", "Markdown"), ("plain", "Pla
 
 
 def _id(artifact_id: str) -> str:
-    if not str(artifact_id).isdigit():
+    if not is_digits(str(artifact_id)):
         raise ValuesNotAccepted("Redmine issue ids are numbers", fields={"id": repr(artifact_id)})
     return str(artifact_id)
 
@@ -284,6 +285,10 @@ class RedmineConnector(Connector):
     def read_artifact(self, artifact_id: str) -> Artifact:
         return self._artifact(self._issue(artifact_id))
 
+    def read_raw(self, artifact_id: str) -> dict[str, Any]:
+        """Redmine's own issue JSON (with journals, relations and allowed statuses)."""
+        return self._issue(artifact_id, "journals,attachments,relations,allowed_statuses")
+
     def _payload(self, fields: Mapping[str, Any]) -> tuple[dict, dict[str, list[str]]]:
         """The issue payload for the given fields, and the relations to set afterwards."""
         payload: dict[str, Any] = {}
@@ -295,7 +300,7 @@ class RedmineConnector(Connector):
                 if not field.param:
                     raise ValuesNotAccepted("Redmine sets this field itself", fields={field_id: "read only"})
                 payload[field.param] = rf.standard_param(field, value)
-            elif field_id.startswith("cf_") and field_id[3:].isdigit():
+            elif field_id.startswith("cf_") and is_digits(field_id[3:]):
                 cf_id = int(field_id[3:])
                 multiple = isinstance(value, list | tuple) and not isinstance(value, str)
                 field_type = self._custom_type(cf_id, multiple)
@@ -548,7 +553,7 @@ class RedmineConnector(Connector):
         if field not in PERSON_FIELDS:
             raise OperationUnsupported(f"Redmine persons cannot be searched by {field!r}.")
         if field == "id":
-            if not str(value).isdigit():
+            if not is_digits(str(value)):
                 return []
             try:
                 return [self.read_person(value)]
@@ -583,7 +588,7 @@ class RedmineConnector(Connector):
         return list(found.values())
 
     def read_person(self, person_id: str) -> Person:
-        if not str(person_id).isdigit():
+        if not is_digits(str(person_id)):
             raise ValuesNotAccepted("Redmine user ids are numbers", fields={"person": repr(person_id)})
         missing = ArtifactNotFound(f"Redmine has no user {person_id} visible to Hub's user.")
         return self._person(self.api.get(f"/users/{person_id}.json", missing=missing)["user"])

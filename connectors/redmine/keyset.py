@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from connectors.types import ChangedItem, ChangePage
+from hub.ids import is_digits
 
 
 @dataclass(frozen=True)
@@ -40,36 +41,42 @@ class Cursor:
         state = {"stamp": self.stamp, "updated": self.updated.isoformat(), "seen": sorted(self.seen)}
         return json.dumps({**state, "clock": clock})
 
-    def returned(self, item: ChangedItem) -> bool:
+    def returned(self, item: ChangedItem, stamp: Stamp = lambda item: item.revision) -> bool:
         """Earlier seconds came on earlier pages. (Redmine's ``>=`` filter also answers the second
         before the one asked for, so they do come again.)"""
-        return item.updated < self.updated or (item.revision == self.stamp and item.id in self.seen)
+        return item.updated < self.updated or (stamp(item) == self.stamp and item.id in self.seen)
 
+
+# The tool's timestamp text of an item: by default its revision (Redmine, Roundup); connectors whose
+# revision is something else (GitHub's content digest) say where the timestamp is.
+Stamp = Callable[[ChangedItem], str]
 
 # fetch(n) → (items of the n-th batch in the tool's order, whether it was the last, server clock)
 Fetch = Callable[[int], tuple[list[ChangedItem], bool, dt.datetime | None]]
 
 
-def next_page(fetch: Fetch, cursor: Cursor | None, size: int) -> ChangePage:
-    """One page of at most ``size`` items that ``cursor`` has not returned. ``ChangedItem.revision``
-    must carry the tool's timestamp text (the value the next query filters on)."""
+def next_page(
+    fetch: Fetch, cursor: Cursor | None, size: int, stamp: Stamp = lambda item: item.revision
+) -> ChangePage:
+    """One page of at most ``size`` items that ``cursor`` has not returned. ``stamp(item)`` is the
+    tool's timestamp text (the value the next query filters on): the revision unless said."""
     clock = cursor.clock if cursor else None
     batch = 0
     while True:
         items, last_batch, batch_clock = fetch(batch)
         clock = clock or batch_clock
-        fresh = [item for item in items if not (cursor and cursor.returned(item))]
+        fresh = [item for item in items if not (cursor and cursor.returned(item, stamp))]
         if fresh or last_batch:
             break
         batch += 1  # a whole batch returned before (many items in one second): look further
-    fresh.sort(key=lambda item: (item.updated, int(item.id) if item.id.isdigit() else 0))
+    fresh.sort(key=lambda item: (item.updated, int(item.id) if is_digits(item.id) else 0))
     page = fresh[:size]
     if not page or (len(fresh) <= size and last_batch):
         return ChangePage(items=page, next_cursor=None, server_time=clock)
-    stamp, updated = page[-1].revision, page[-1].updated
-    seen = {item.id for item in page if item.revision == stamp}
-    if cursor and cursor.stamp == stamp:
+    last, updated = stamp(page[-1]), page[-1].updated
+    seen = {item.id for item in page if stamp(item) == last}
+    if cursor and cursor.stamp == last:
         seen |= cursor.seen
     return ChangePage(
-        items=page, next_cursor=Cursor(stamp, updated, frozenset(seen), clock).encode(), server_time=clock
+        items=page, next_cursor=Cursor(last, updated, frozenset(seen), clock).encode(), server_time=clock
     )

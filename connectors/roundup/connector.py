@@ -56,6 +56,7 @@ from connectors.types import (
     Project,
     SettingField,
 )
+from hub.ids import is_digits
 
 ISSUE = "issue"
 FORMATTED_ID = re.compile(r"^\s*issue(\d+)\s*$")
@@ -82,7 +83,7 @@ ORDERED = {"status", "priority"}
 
 
 def _id(artifact_id: str) -> str:
-    if not str(artifact_id).isdigit():
+    if not is_digits(str(artifact_id)):
         raise ValuesNotAccepted("Roundup issue ids are numbers", fields={"id": repr(artifact_id)})
     return str(artifact_id)
 
@@ -93,7 +94,7 @@ def _link(value: Any) -> str | None:
 
 def _value(field_type: FieldType, value: Any) -> Any:
     if field_type in MULTI:
-        return sorted((_link(v) for v in value or []), key=lambda v: int(v) if v.isdigit() else 0)
+        return sorted((_link(v) for v in value or []), key=lambda v: int(v) if is_digits(v) else 0)
     if field_type == FieldType.DATE_TIME:
         return parse_date(value)
     if field_type == FieldType.STRING:
@@ -503,7 +504,7 @@ class RoundupConnector(Connector):
             raise OperationUnsupported(f"Roundup persons cannot be searched by {field!r}.")
         if field == "id":
             try:
-                return [self.read_person(value)] if str(value).isdigit() else []
+                return [self.read_person(value)] if is_digits(str(value)) else []
             except ArtifactNotFound:
                 return []
         wanted = value.strip()
@@ -517,7 +518,7 @@ class RoundupConnector(Connector):
         return [self._person(r) for r in rows if (r.get(prop) or "").casefold() == wanted.casefold()]
 
     def read_person(self, person_id: str) -> Person:
-        if not str(person_id).isdigit():
+        if not is_digits(str(person_id)):
             raise ValuesNotAccepted("Roundup user ids are numbers", fields={"person": repr(person_id)})
         missing = ArtifactNotFound(f"Roundup has no user {person_id}.")
         data = self.api.get(

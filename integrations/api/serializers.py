@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from integrations import services, validation
-from integrations.forms.collections import FieldMappingForm, SqlCollectionForm
+from integrations.forms.collections import FieldMappingForm, SqlCollectionForm, other_lines
 from integrations.forms.repositories import check_proxy, kind_choices
 from integrations.models import (
     FieldMapping,
@@ -52,8 +52,17 @@ class RepositorySerializer(serializers.ModelSerializer):
     password = SecretStatusField(help_text="Write-only; reads say whether one is stored.")
     token = SecretStatusField(help_text="Write-only; reads say whether one is stored.")
     proxy_password = SecretStatusField(help_text="Write-only; reads say whether one is stored.")
-    kind = serializers.ChoiceField(choices=[])
+    kind = serializers.ChoiceField(
+        choices=[],
+        error_messages={"invalid_choice": "CCRRTT-30003E: there is no connector kind “{input}”."},
+    )
     collections = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
+    state = serializers.ChoiceField(
+        choices=["disabled", "failing", "connected", "not tested"],
+        read_only=True,
+        help_text="failing: the last test, or a running integration's last connection, failed "
+        "(last_test_code says how).",
+    )
 
     class Meta:
         model = Repository
@@ -79,6 +88,7 @@ class RepositorySerializer(serializers.ModelSerializer):
             "last_test_code",
             "last_test_message",
             "last_test_at",
+            "state",
             "collections",
         ]
         read_only_fields = ["needs_new_credentials", "last_test_code", "last_test_message", "last_test_at"]
@@ -274,8 +284,17 @@ class FieldMappingSerializer(serializers.ModelSerializer):
             "to_repository_default": params.get("to_repository_default", ""),
             "to_model": "\n".join(f"{k} = {v}" for k, v in (params.get("to_model") or {}).items()),
             "to_repository": "\n".join(f"{k} = {v}" for k, v in (params.get("to_repository") or {}).items()),
+            # Custom data transformations, by name; offered only where their types fit, in order.
+            "to_model_extension": params.get("to_model_extension", ""),
+            "to_repository_extension": params.get("to_repository_extension", ""),
         }
-        form = FieldMappingForm(data, schema=schema, model_fields=collection.model.fields.all())
+        model_fields = list(collection.model.fields.all())
+        form = FieldMappingForm(
+            data,
+            schema=schema,
+            model_fields=model_fields,
+            others=other_lines(collection, model_fields, self.instance),
+        )
         if not form.is_valid():
             raise serializers.ValidationError({k: list(v) for k, v in form.errors.items()})
         self.form = form
@@ -462,6 +481,19 @@ class IntegrationSerializer(serializers.ModelSerializer):
         b = attrs.get("collection_b", getattr(self.instance, "collection_b", None))
         if a is not None and a == b:
             raise serializers.ValidationError({"collection_b": "Collection B must differ from collection A."})
+        if self.instance is None:
+            missing = {
+                n: "Both collections are required."
+                for n, c in (("collection_a", a), ("collection_b", b))
+                if c is None
+            }
+            if missing:
+                raise serializers.ValidationError(missing)
+        refused = {}
+        for name, code, message in validation.collection_pair_problems(a, b):
+            refused.setdefault(name, []).append(f"{code}: this integration {message}.")
+        if refused and ("collection_a" in attrs or "collection_b" in attrs):
+            raise serializers.ValidationError(refused)
         self._check_route_conditions(attrs.get("routes") or [], a or b)
         return attrs
 
@@ -492,6 +524,10 @@ class IntegrationSerializer(serializers.ModelSerializer):
 
     def create(self, validated_data):
         routes = validated_data.pop("routes", [])
+        if "field_flows" not in validated_data:  # as on the screen: what the mappings allow
+            validated_data["field_flows"] = validation.mapped_flows(
+                validated_data.get("collection_a"), validated_data.get("collection_b")
+            )
         integration = Integration.objects.create(**validated_data)
         self._save_routes(integration, routes)
         return integration
@@ -514,3 +550,76 @@ class ConnectionResultSerializer(serializers.Serializer):
     ok = serializers.BooleanField()
     code = serializers.CharField(help_text="Catalog code of the failure; empty when connected.")
     message = serializers.CharField()
+
+
+class PreviewArtifactSerializer(serializers.Serializer):
+    side = serializers.CharField(help_text="A or B: the side the artifact is on.")
+    artifact_id = serializers.CharField()
+    formatted_id = serializers.CharField()
+    summary = serializers.CharField()
+    project = serializers.CharField()
+    outcome = serializers.ChoiceField(
+        choices=["create", "associate", "update", "unchanged", "filtered", "not created", "ignored", "fail"]
+    )
+    target_project = serializers.CharField(help_text="Where its twin would be created (or is).")
+    twin = serializers.CharField(help_text="The twin an update or an association writes to.")
+    code = serializers.CharField(help_text="Catalog code of the failure; empty otherwise.")
+    message = serializers.CharField()
+    writes = serializers.DictField(help_text="Target repository field → the value Run would write.")
+
+
+class PreviewCreationSerializer(serializers.Serializer):
+    side = serializers.CharField()
+    collection = serializers.CharField()
+    project = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class PreviewSideFailureSerializer(serializers.Serializer):
+    side = serializers.CharField()
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class PreviewSerializer(serializers.Serializer):
+    """What Run would do, from reads only (``integrations.engine.preview``)."""
+
+    limit = serializers.IntegerField(help_text="Artifacts read per side at most.")
+    counts = serializers.DictField(child=serializers.IntegerField(), help_text="Artifacts per outcome.")
+    creations = PreviewCreationSerializer(many=True)
+    truncated = serializers.DictField(child=serializers.BooleanField(), help_text="Side → more in scope.")
+    failures = PreviewSideFailureSerializer(many=True, help_text="Sides that could not be listed.")
+    artifacts = PreviewArtifactSerializer(many=True)
+
+    @staticmethod
+    def of(result) -> dict:
+        return {
+            "limit": result.limit,
+            "counts": result.counts,
+            "creations": [
+                {"side": side, "collection": collection, "project": project, "count": n}
+                for side, collection, project, n in result.creations
+            ],
+            "truncated": result.truncated,
+            "failures": result.failures,
+            "artifacts": [
+                {**vars(a), "writes": {k: _json_value(v) for k, v in a.writes.items()}}
+                for a in result.artifacts
+            ],
+        }
+
+
+def _json_value(value):
+    """A connector value as JSON (dates as ISO text, durations in seconds, links as objects)."""
+    import dataclasses
+    import datetime as dt
+
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if dataclasses.is_dataclass(value):
+        return dataclasses.asdict(value)
+    if isinstance(value, list):
+        return [_json_value(v) for v in value]
+    return value

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
-from rest_framework import authentication, parsers, renderers, status, viewsets
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import authentication, renderers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from hub.api import Conflict, JSONParser
+from hub.ids import parse_id
 from integrations import services, validation
 from integrations.api import serializers as s
 from integrations.api.authentication import ApiTokenAuthentication, ViewersReadOnly
@@ -35,8 +36,14 @@ class ApiView:
     authentication_classes = [ApiTokenAuthentication, authentication.SessionAuthentication]
     permission_classes = [ViewersReadOnly]
     renderer_classes = [renderers.JSONRenderer]
-    parser_classes = [parsers.JSONParser]
+    parser_classes = [JSONParser]
     lookup_value_converter = "int"
+
+    def get_success_headers(self, data) -> dict:
+        """Location names the created element's own API URL (never a URL the element holds)."""
+        if isinstance(data, dict) and parse_id(data.get("id")) is not None:
+            return {"Location": f"{self.request.path}{data['id']}/"}
+        return {}
 
 
 class RecordedModelViewSet(ApiView, viewsets.ModelViewSet):
@@ -64,9 +71,7 @@ class RecordedModelViewSet(ApiView, viewsets.ModelViewSet):
     def perform_destroy(self, instance):
         users = self.refuse_delete_when_used(instance)
         if users:
-            raise ValidationError(
-                {"detail": f"“{instance}” is used by {', '.join(users)}; it cannot be deleted."}
-            )
+            raise Conflict(f"“{instance}” is used by {', '.join(users)}; it cannot be deleted.")
         record_delete(
             self.request.user,
             self.element_type,
@@ -83,6 +88,21 @@ class RepositoryViewSet(RecordedModelViewSet):
 
     def refuse_delete_when_used(self, obj):
         return services.users_of_repository(obj)
+
+    # As on the screen: saved settings are tested, so the state says whether they connect.
+    def perform_create(self, serializer):
+        super().perform_create(serializer)
+        self._retest(serializer.instance)
+
+    def perform_update(self, serializer):
+        changed = set(serializer.validated_data) - {"label", "events_per_minute"}
+        super().perform_update(serializer)
+        if changed:
+            self._retest(serializer.instance)
+
+    def _retest(self, repository):
+        if repository.enabled:
+            services.test_connection(repository)
 
     @extend_schema(request=None, responses={200: s.ConnectionResultSerializer})
     @action(detail=True, methods=["post"], url_path="test-connection")
@@ -184,7 +204,8 @@ class GatewayCollectionViewSet(RecordedModelViewSet):
             token = services.new_gateway_token(collection)
             collection.save()
             rec.done(collection)
-        return Response({**serializer.data, "token": token}, status=status.HTTP_201_CREATED)
+        data = {**serializer.data, "token": token}
+        return Response(data, status=status.HTTP_201_CREATED, headers=self.get_success_headers(data))
 
 
 class SqlCollectionViewSet(RecordedModelViewSet):
@@ -218,9 +239,39 @@ class IntegrationViewSet(RecordedModelViewSet):
     @extend_schema(request=None, responses={200: s.StateSerializer})
     @action(detail=True, methods=["post"])
     def run(self, request, pk=None):
+        """Start the integration; 409 while problems block it, each listed under ``errors.blockers``."""
         integration = self.get_object()
-        services.start(integration)
+        try:
+            services.start(integration)
+        except services.RunRefused as refused:
+            raise Conflict(
+                {
+                    "detail": [refused.message],
+                    "blockers": [f"{b.code}: {b.message}" for b in refused.blockers],
+                }
+            ) from None
         return self._state(integration)
+
+    @extend_schema(
+        request=None,
+        responses={200: s.PreviewSerializer},
+        parameters=[OpenApiParameter("limit", int, description="Artifacts read per side (1-500, 50).")],
+    )
+    @action(detail=True, methods=["get"])
+    def preview(self, request, pk=None):
+        """What Run would do, worked out from reads only; 409 while the integration runs."""
+        from integrations.engine import preview
+
+        integration = self.get_object()
+        try:
+            limit = min(500, max(1, int(request.query_params.get("limit", preview.LIMIT))))
+        except ValueError:
+            limit = preview.LIMIT
+        try:
+            result = preview.preview(integration.pk, limit=limit)
+        except preview.NotPreviewable as error:
+            raise Conflict(str(error)) from None
+        return Response(s.PreviewSerializer(s.PreviewSerializer.of(result)).data)
 
     @extend_schema(request=None, responses={200: s.StateSerializer})
     @action(detail=True, methods=["post"])

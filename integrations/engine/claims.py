@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from activity.models import ArtifactActivity
+from hub.ids import is_digits
 from integrations.models import SyncLock
 
 Status = ArtifactActivity.Status
@@ -97,7 +98,7 @@ def dead_here(holder: str) -> bool:
     """Whether ``holder`` ("host:pid[:…]") is a process of this machine that no longer runs."""
     host, _, rest = holder.partition(":")
     pid = rest.split(":")[0]
-    if host != socket.gethostname() or not pid.isdigit():
+    if host != socket.gethostname() or not is_digits(pid):
         return False
     try:
         os.kill(int(pid), 0)

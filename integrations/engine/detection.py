@@ -16,7 +16,7 @@ from django.utils import timezone
 from activity.blockers import DETECTION_PREFIX, clear_blocker, raise_blocker
 from activity.models import ArtifactActivity, ArtifactPair, Blocker
 from connectors.errors import ConnectorError
-from integrations.engine import schedule
+from integrations.engine import connections, schedule
 from integrations.engine.context import REVISION, IntegrationContext, may_work, other
 from integrations.models import ChangeWatermark, Integration
 
@@ -43,6 +43,12 @@ def record_changes(context: IntegrationContext, side: str, project: str, items) 
     items = [item for item in items if not item.revision or seen.get(item.id) != item.revision]
     if not items:
         return 0
+    source, target = context.sides[side].collection, context.sides[other(side)].collection
+    return record_waiting(integration, side, source, target, project, items)
+
+
+def record_waiting(integration, side: str, source, target, project: str, items) -> int:
+    """Upsert one waiting activity per item (detection's, or an event hint's); returns how many."""
     keys = {item.id: ArtifactActivity.make_waiting_key(integration.pk, side, item.id) for item in items}
     now = timezone.now()
     with transaction.atomic():
@@ -54,7 +60,6 @@ def record_changes(context: IntegrationContext, side: str, project: str, items) 
         ArtifactActivity.objects.filter(
             waiting_key__in=waiting, status=ArtifactActivity.Status.PENDING
         ).update(updated=now)
-        source, target = context.sides[side].collection, context.sides[other(side)].collection
         fresh = [
             ArtifactActivity(
                 integration_id=integration.pk,
@@ -170,7 +175,10 @@ def detect_and_report(context: IntegrationContext, side: str, *, full: bool, on_
 
 
 def detect(integration_id: int, *, full: bool = False, on_recorded=None) -> int:
-    integration = Integration.objects.select_related("collection_a", "collection_b").get(pk=integration_id)
+    integration = Integration.objects.select_related(
+        "collection_a__repository", "collection_b__repository"
+    ).get(pk=integration_id)
+    connections.check(integration)
     allowed, reason = may_work(integration)
     if not allowed:
         logger.info("No change detection for %s: %s", integration.name, reason)

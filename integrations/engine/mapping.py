@@ -36,10 +36,16 @@ class Line:
     params: Mapping[str, Any] = field(default_factory=dict)
     reads: bool = True
     writes: bool = True
+    # A custom data transformation (``extensions.transformations.LineExtensions``) when the
+    # transform is "extension": called with the values, the direction and both artifacts.
+    extension: Any = None
 
 
 def lines_of(collection) -> list[Line]:
-    model_types = {f.key: f.type for f in collection.model.fields.all()} if collection.model else {}
+    from extensions.transformations import line_extensions
+
+    model_fields = {f.key: f for f in collection.model.fields.all()} if collection.model else {}
+    model_types = {key: f.type for key, f in model_fields.items()}
     lines = []
     for mapping in collection.mappings.all():
         lines.append(
@@ -57,6 +63,7 @@ def lines_of(collection) -> list[Line]:
                 params=mapping.params or {},
                 reads=mapping.reads,
                 writes=mapping.writes,
+                extension=line_extensions(mapping, model_fields),
             )
         )
     return lines
@@ -146,8 +153,28 @@ def _value_map(value: Any, table: Mapping[str, Any], default: Any) -> Any:
     return one(value)
 
 
-def _apply(line: Line, values: list[Any], to_model: bool) -> list[Any]:
-    """The transform of one line: ``values`` in the order of the source side's fields."""
+def _extension(line: Line, values: list[Any], to_model: bool, source, target) -> list[Any]:
+    from extensions.errors import ExtensionError
+
+    try:
+        return line.extension(values, to_model, source, target)
+    except ExtensionError as error:
+        failure = MappingFailed(str(error))
+        failure.code = error.code  # 17011E, 17024E, 65001E: the extension's own code
+        raise failure from None
+
+
+def _apply(
+    line: Line,
+    values: list[Any],
+    to_model: bool,
+    source: Mapping | None = None,
+    target: Mapping | None = None,
+) -> list[Any]:
+    """The transform of one line: ``values`` in the order of the source side's fields; ``source``
+    and ``target`` are the artifacts an extension sees (the target as far as it is mapped yet)."""
+    if line.transform == "extension" and line.extension is not None:
+        return _extension(line, values, to_model, source or {}, target or {})
     if to_model:
         sources, targets, names = line.repository_types, line.model_types, line.model_fields
     else:
@@ -191,7 +218,8 @@ def to_model(lines: Iterable[Line], fields: Mapping[str, Any]) -> dict[str, Any]
             V.to_json(t, fields.get(f))
             for f, t in zip(line.repository_fields, line.repository_types, strict=False)
         ]
-        for key, value in zip(line.model_fields, _apply(line, values, to_model=True), strict=False):
+        converted = _apply(line, values, True, fields, model)
+        for key, value in zip(line.model_fields, converted, strict=False):
             model[key] = value
     return model
 
@@ -209,7 +237,7 @@ def to_repository(
         if wanted is not None and not wanted.intersection(line.model_fields):
             continue
         values = [model.get(k) for k in line.model_fields]
-        converted = _apply(line, values, to_model=False)
+        converted = _apply(line, values, False, model, fields)
         for name, kind, value in zip(line.repository_fields, line.repository_types, converted, strict=False):
             fields[name] = V.from_json(kind, value)
     return fields

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from activity.models import ArtifactActivity, ArtifactPair
 from connectors.errors import ArtifactNotFound, ConnectorError, OperationUnsupported, RevisionConflict
+from extensions import engine as extension_hooks
 from integrations.engine import claims, conflicts, counters, mapping, retry, routing
 from integrations.engine.context import (
     REVISION,
@@ -29,7 +30,6 @@ from integrations.engine.context import (
     mask_secrets,
     other,
 )
-from integrations.engine.persons import Reconciler
 from integrations.models import CreationIntent, Integration
 
 logger = logging.getLogger("hub.engine")
@@ -111,6 +111,8 @@ def classify(error: BaseException, integration_id: int) -> Failure | None:
         return Failure(error.code, str(error), transient=True, soon=True)
     if isinstance(error, (conflicts.ConflictFailed, mapping.MappingFailed, routing.RoutingFailed)):
         return Failure(error.code, str(error))
+    if extension_hooks.failure_of(error):  # an extension threw, returned nonsense, or a host failed
+        return Failure(*extension_hooks.failure_of(error))
     if isinstance(error, ConnectorError):
         return Failure(
             error.code,
@@ -465,7 +467,8 @@ class Processor:
         self.integration = context.integration
         self.source: SideContext = context.sides[activity.source_side]
         self.target: SideContext = context.sides[other(activity.source_side)]
-        self.persons = Reconciler(self.source.connector, self.target.connector)
+        self.persons = extension_hooks.reconciler(self.source, self.target)
+        extension_hooks.enter(self.integration.name, activity.artifact_id)
 
     # The order of docs/engine.md: (the batch has locked the source) read fresh, map, find the
     # pair; with a pair, lock the twin and update; without one, create through the batch.
@@ -512,9 +515,7 @@ class Processor:
         are ids of their own repository)."""
         kind = self.context.model_types.get(key, "string")
         if kind in ("person", "persons"):
-            reconciler = (
-                self.persons if source is self.source else Reconciler(source.connector, target.connector)
-            )
+            reconciler = self.persons if source is self.source else extension_hooks.reconciler(source, target)
             if kind == "person":
                 return reconciler.target_id(value, key)
             return sorted(filter(None, (reconciler.target_id(v, key) for v in value or [])))
@@ -547,6 +548,8 @@ class Processor:
             return False
 
     def fields_for(self, target: SideContext, source: SideContext, model, keys) -> dict[str, Any]:
+        extension_hooks.note_source(self.persons, model)
+        self.written_model = model  # what a state transition extension sees as the source artifact
         translated = {key: self.translate(key, model.get(key), source, target) for key in keys}
         return mapping.to_repository(target.lines, translated, only=keys)
 
@@ -556,14 +559,22 @@ class Processor:
         is still at the revision read (else RevisionConflict: read afresh and try again soon)."""
         artifact_id = artifact.id
         fields = dict(fields)
-        status = fields.pop("status", None) if side.capabilities.transitions_required else None
+        moves_itself = extension_hooks.moves_status(side)  # a transition graph or extension
+        pops_status = side.capabilities.transitions_required or moves_itself
+        status = fields.pop("status", None) if pops_status else None
         expected = artifact.revision if side.capabilities.optimistic_concurrency else None
         result = (
             side.connector.update_artifact(artifact_id, fields, expected_revision=expected)
             if fields
             else None
         )
-        if status is not None:
+        if moves_itself:
+            moved = extension_hooks.move_status(
+                side, artifact_id, status, fields, getattr(self, "written_model", {}),
+                self.context.model_types, result,
+            )
+            result = moved or result
+        elif status is not None:
             current = (result or side.connector.read_artifact(artifact_id)).fields.get("status")
             if current != status:
                 steps = [t for t in side.connector.transitions(artifact_id) if t.to_status == status]
@@ -617,7 +628,10 @@ class Processor:
         creation.flowing = [
             k for k, f in self.flows(model).items() if conflicts.flows(f, self.source.name) and k in model
         ]
-        return self.fields_for(self.target, self.source, model, creation.flowing)
+        fields = self.fields_for(self.target, self.source, model, creation.flowing)
+        if self.target.capabilities.transitions_required or extension_hooks.moves_status(self.target):
+            fields.pop("status", None)  # a new artifact starts where its workflow starts
+        return fields
 
     def marker(self, creation: Creation) -> str:
         return creation.intent.marker if self.target.capabilities.creation_marker else ""
@@ -760,10 +774,15 @@ class Processor:
                 if internal == "skip" or internal == "keep" and not self.target.capabilities.private_comments:
                     continue
                 private = internal == "keep"
-            copy = self.target.connector.add_comment(twin_id, comment.body, private=private)
-            comment_map[key] = f"{self.target.name}:{copy.id}"
-            comment_map[f"{self.target.name}:{copy.id}"] = key
-            written += 1
+            copies = extension_hooks.comment_copies(
+                self.source, self.target, comment, private, artifact.fields
+            )
+            comment_map[key] = ""  # left out by a comment extension: not looked at again
+            for body, private_copy in copies:  # one, or what comment extensions made of it
+                copy = self.target.connector.add_comment(twin_id, body, private=private_copy)
+                comment_map[key] = comment_map[key] or f"{self.target.name}:{copy.id}"
+                comment_map[f"{self.target.name}:{copy.id}"] = key
+                written += 1
         return written
 
     def attachments(self, artifact, twin_id: str, pair: ArtifactPair) -> int:

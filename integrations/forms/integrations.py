@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from integrations import validation
 from integrations.models import Integration, RepositoryCollection, Route
 from integrations.validation import FILTER_OPERATORS, condition_problem
 
@@ -39,7 +40,8 @@ class IntegrationForm(forms.ModelForm):
             (Integration.Style.WORK_ITEM_SYNC, Integration.Style.WORK_ITEM_SYNC.label)
         ]
         for name in ("collection_a", "collection_b"):
-            self.fields[name].queryset = RepositoryCollection.objects.select_related("repository")
+            self.fields[name].queryset = RepositoryCollection.objects.select_related("repository", "model")
+            self.fields[name].required = True  # nothing synchronizes without both
         for direction, label in DIRECTIONS:
             comments = (self.instance.comment_flow or {}).get(direction, {})
             attachments = (self.instance.attachment_flow or {}).get(direction, {})
@@ -69,12 +71,33 @@ class IntegrationForm(forms.ModelForm):
                 self.add_error(
                     name, "A cron schedule has five fields: minute hour day-of-month month day-of-week."
                 )
-        if data.get("collection_a") and data.get("collection_a") == data.get("collection_b"):
+        a, b = data.get("collection_a"), data.get("collection_b")
+        if a and a == b:
             self.add_error("collection_b", "Collection B must differ from collection A.")
+            return data
+        for name, code, message in validation.collection_pair_problems(a, b):
+            self.add_error(name, f"{code}: this integration {message}.")
+        two_way = sorted(
+            key for key, value in self.field_flows(a, b).items() if validation.flow_of(value)[0] == Flow.BOTH
+        )
+        if two_way and not data.get("conflict_strategy") and "conflict_strategy" in self.fields:
+            self.add_error(
+                "conflict_strategy",
+                f"CCRRTT-17007E: {', '.join(two_way)} flow both ways, so a change made on both sides at "
+                "once needs a rule: choose which collection wins, or Error upon conflict.",
+            )
         return data
+
+    def field_flows(self, a, b) -> dict:
+        """The flows the integration will have: those set already, or for a new integration (or one
+        with none set) the directions the collections' mappings allow."""
+        if self.instance.field_flows:
+            return self.instance.field_flows
+        return validation.mapped_flows(a, b)
 
     def save(self, commit=True):
         integration = super().save(commit=False)
+        integration.field_flows = self.field_flows(integration.collection_a, integration.collection_b)
         integration.comment_flow = {
             d: {"enabled": self.cleaned_data[f"comments_{d}"], "internal": self.cleaned_data[f"private_{d}"]}
             for d, _ in DIRECTIONS

@@ -28,6 +28,10 @@ class Repository(models.Model):
     )
     extra = models.JSONField(default=dict, blank=True, help_text="The connector's own non-secret settings.")
     enabled = models.BooleanField(default=True)
+    event_hints = models.BooleanField(
+        default=False, help_text="Webhooks from the tool make Hub detect a change at once (polling goes on)."
+    )
+    event_hint_secret = SecretField()  # what the tool signs its webhooks with (or sends as a token)
     needs_new_credentials = models.BooleanField(default=False)
     last_test_code = models.CharField(max_length=20, blank=True)
     last_test_message = models.TextField(blank=True)
@@ -35,7 +39,7 @@ class Repository(models.Model):
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
-    SECRET_FIELDS = ("password", "token", "proxy_password")
+    SECRET_FIELDS = ("password", "token", "proxy_password")  # the form's; event_hint_secret is Hub's own
 
     class Meta:
         ordering = ["label"]
@@ -46,6 +50,16 @@ class Repository(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("repository-edit", args=[self.pk])
+
+    @property
+    def state(self) -> str:
+        """What the list shows: disabled; failing (the last test, or the last connection of a running
+        integration, failed with ``last_test_code``); connected; or not tested."""
+        if not self.enabled:
+            return "disabled"
+        if self.last_test_code:
+            return "failing"
+        return "connected" if self.last_test_at else "not tested"
 
     @property
     def rate_limit_key(self) -> str:

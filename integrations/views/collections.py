@@ -7,16 +7,20 @@ from django.views.decorators.http import require_POST
 
 from integrations import services, transforms
 from integrations.forms.collections import (
+    VALUE_MAP_FORMAT,
     FieldMappingForm,
     GatewayCollectionForm,
     RepositoryCollectionForm,
     SqlCollectionForm,
     mapping_initial,
+    other_lines,
+    value_map_choices,
 )
 from integrations.models import (
     CollectionProject,
     FieldMapping,
     GatewayCollection,
+    Repository,
     RepositoryCollection,
     SqlCollection,
 )
@@ -48,16 +52,16 @@ def collection_list(request):
     )
 
 
-def _artifact_type_choices(collection: RepositoryCollection):
+def _artifact_type_choices(repository: Repository | None, projects: list[str]):
+    """(choices, error) of the artifact types the repository offers for these projects."""
     from connectors import registry
 
-    choices, error = {}, ""
-    projects = collection.project_ids()
-    if not projects:
+    choices: dict[str, str] = {}
+    if repository is None or not projects:
         return [], ""
 
     def load():
-        with registry.connect(collection.repository.settings()) as connector:
+        with registry.connect(repository.settings()) as connector:
             for project in projects:
                 for artifact_type in connector.artifact_types(project):
                     choices.setdefault(artifact_type.id, artifact_type.name)
@@ -67,17 +71,62 @@ def _artifact_type_choices(collection: RepositoryCollection):
     return list(choices.items()), error
 
 
+def _project_label(project) -> str:
+    return f"{project.name} ({project.key})" if project.key and project.key != project.name else project.name
+
+
+def _new_collection_choices(request):
+    """For a new collection: the chosen repository's live projects, the ticked ones, and the
+    artifact types of those (what the form offers and checks against), and any error."""
+    data = request.POST if request.method == "POST" else request.GET
+    repository = Repository.objects.filter(pk=data.get("repository") or None).first()
+    if repository is None:
+        return [], [], [], ""
+    live, error = _live(services.live_projects, repository)
+    live = live or []
+    chosen = [p for p in data.getlist("projects") if p in {project.id for project in live}]
+    types, types_error = _artifact_type_choices(repository, chosen)
+    return live, chosen, types, error or types_error
+
+
+def collection_choices(request):
+    """HTMX: the project and artifact type choices of the new-collection screen."""
+    live, chosen, types, error = _new_collection_choices(request)
+    form = RepositoryCollectionForm(
+        initial={"projects": chosen, "artifact_types": request.GET.getlist("artifact_types")},
+        artifact_type_choices=types,
+        project_choices=[(p.id, _project_label(p)) for p in live],
+    )
+    return render(request, "integrations/_collection_choices.html", {"form": form, "live_error": error})
+
+
 def collection_edit(request, pk: int | None = None):
     collection = get_object_or_404(RepositoryCollection, pk=pk) if pk else RepositoryCollection()
-    type_choices, error = _artifact_type_choices(collection) if pk else ([], "")
+    live: list = []
+    if pk:
+        type_choices, error = _artifact_type_choices(collection.repository, collection.project_ids())
+        project_choices = None
+    else:
+        live, _, type_choices, error = _new_collection_choices(request)
+        project_choices = [(p.id, _project_label(p)) for p in live]
     form = RepositoryCollectionForm(
-        request.POST or None, instance=collection, artifact_type_choices=type_choices
+        request.POST or None,
+        instance=collection,
+        artifact_type_choices=type_choices,
+        project_choices=project_choices,
     )
     if request.method == "POST" and form.is_valid():
         with change(
             request, ElementType.COLLECTION, RepositoryCollection.objects.filter(pk=pk).first()
         ) as rec:
-            rec.done(form.save())
+            saved = form.save()
+            if not pk:
+                by_id = {p.id: p for p in live}
+                chosen = form.cleaned_data.get("projects", [])
+                services.set_projects(
+                    saved, [{"id": i, "key": by_id[i].key, "name": by_id[i].name} for i in chosen]
+                )
+            rec.done(saved)
         messages.success(request, f"Collection “{rec.obj.name}” saved.")
         return redirect("collection-edit", rec.obj.pk)
     return render(
@@ -183,9 +232,22 @@ def collection_delete(request, pk: int):
 # --- mapping ----------------------------------------------------------------------------------
 
 
-def _mapping_form(request, collection, schema, data=None, initial=None):
+def _mapping_form(request, collection, schema, data=None, initial=None, editing: FieldMapping | None = None):
     model_fields = list(collection.model.fields.all()) if collection.model_id else []
-    return FieldMappingForm(data, initial=initial, schema=schema or [], model_fields=model_fields)
+    return FieldMappingForm(
+        data,
+        initial=initial,
+        schema=schema or [],
+        model_fields=model_fields,
+        others=other_lines(collection, model_fields, editing),
+    )
+
+
+def _value_map_context(form) -> dict:
+    return {
+        "vm": value_map_choices(form),
+        "value_map_format": VALUE_MAP_FORMAT.format(source="from", target="to"),
+    }
 
 
 def collection_mapping(request, pk: int):
@@ -205,7 +267,8 @@ def collection_mapping(request, pk: int):
     from integrations.validation import mapping_problems
 
     model_fields = collection.model.fields_by_key() if collection.model_id else {}
-    lines = [(m, mapping_problems(m, model_fields)) for m in collection.mappings.all()]
+    stored = list(collection.mappings.all())
+    lines = [(m, mapping_problems(m, model_fields, stored[:n])) for n, m in enumerate(stored)]
     mapped_model = {k for m in collection.mappings.all() for k in m.model_fields}
     return render(
         request,
@@ -217,6 +280,7 @@ def collection_mapping(request, pk: int):
             "live_error": error,
             "lines": lines,
             "unmapped": [f for f in model_fields.values() if f.key not in mapped_model],
+            **_value_map_context(form),
         },
     )
 
@@ -229,10 +293,21 @@ def mapping_transforms(request, pk: int):
     model_fields = collection.model.fields_by_key() if collection.model_id else {}
     repo = [types[f] for f in request.GET.getlist("repository_fields") if f in types]
     model = [model_fields[k].type for k in request.GET.getlist("model_fields") if k in model_fields]
+    from extensions.views.mapping import extension_choices
+
+    # The value map follows the chosen fields too (an out-of-band swap of the same answer).
+    form = _mapping_form(request, collection, schema, request.GET)
     return render(
         request,
         "integrations/_transform_choices.html",
-        {"transforms": transforms.fitting(repo, model), "selected": request.GET.get("transform", "")},
+        {
+            "transforms": transforms.offered(repo, model),
+            "selected": request.GET.get("transform", ""),
+            **extension_choices(request, repo, model),
+            "value_map_form": form,
+            "vm": value_map_choices(form),
+            "value_map_format": VALUE_MAP_FORMAT.format(source="from", target="to"),
+        },
     )
 
 
@@ -251,7 +326,9 @@ def mapping_edit(request, pk: int, mapping_pk: int):
     collection = get_object_or_404(RepositoryCollection.objects.select_related("model", "repository"), pk=pk)
     mapping = get_object_or_404(FieldMapping, pk=mapping_pk, collection=collection)
     schema, error = _live(services.field_schema, collection)
-    form = _mapping_form(request, collection, schema, request.POST or None, initial=mapping_initial(mapping))
+    form = _mapping_form(
+        request, collection, schema, request.POST or None, initial=mapping_initial(mapping), editing=mapping
+    )
     if request.method == "POST" and form.is_valid():
         with change(request, ElementType.MAPPING, collection) as rec:
             form.save(collection, mapping)
@@ -261,7 +338,13 @@ def mapping_edit(request, pk: int, mapping_pk: int):
     return render(
         request,
         "integrations/mapping_edit.html",
-        {"collection": collection, "form": form, "mapping": mapping, "live_error": error},
+        {
+            "collection": collection,
+            "form": form,
+            "mapping": mapping,
+            "live_error": error,
+            **_value_map_context(form),
+        },
     )
 
 

@@ -16,6 +16,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from hub.ids import parse_ids
 from integrations import transfer
 from integrations.snapshots import ElementType
 from integrations.views.common import request_id
@@ -28,6 +29,9 @@ EDIT_URL = {
     ElementType.GATEWAY_COLLECTION: "gateway-collection-edit",
     ElementType.SQL_COLLECTION: "sql-collection-edit",
     ElementType.INTEGRATION: "integration-edit",
+    ElementType.EXTENSION: "extension-edit",
+    ElementType.KEY_VALUE_STORE: "kv-store-edit",
+    ElementType.COLLECTION_EXTENSIONS: "collection-extensions",
 }
 
 
@@ -104,7 +108,7 @@ def history_export(request):
     form = HistoryFilter(request.POST)
     changes = form.filter(_changes())
     if "selected" in request.POST:
-        ids = [int(i) for i in request.POST.getlist("change") if i.isdigit()]
+        ids = parse_ids(request.POST.getlist("change"))
         if not ids:
             messages.error(request, "Select the changes to export, or use Export all.")
             return redirect("history")

@@ -18,6 +18,11 @@ from integrations.models import Integration
 from integrations.snapshots import ElementType
 from integrations.views.common import change, delete
 
+NOTHING_FLOWS = (
+    "No field flows between the collections (every field flow is None): Run finds and pairs "
+    "artifacts, but moves no value. Choose the direction of each field under Field flow."
+)
+
 
 def integration_list(request):
     integrations = list(Integration.objects.select_related("collection_a", "collection_b"))
@@ -57,6 +62,9 @@ def _page(request, integration: Integration, **forms):
             form_kwargs={"model_fields": _model_fields(integration)},
         ),
         "flows": FieldFlowForm(model_fields=_model_fields(integration), flows=integration.field_flows),
+        "nothing_flows": NOTHING_FLOWS
+        if integration.collection_a_id and validation.nothing_flows(integration)
+        else "",
     }
     context.update(forms)
     return render(request, "integrations/integration_form.html", context)
@@ -145,13 +153,14 @@ def integration_flows(request, pk: int):
 @require_POST
 def integration_run(request, pk: int):
     integration = get_object_or_404(Integration, pk=pk)
-    state = services.start(integration)
-    if state.state == services.State.BLOCKED:
-        messages.warning(
-            request, "Integration started, but blocked until these are fixed: " + "; ".join(state.reasons)
-        )
-    else:
-        messages.success(request, f"Integration “{integration.name}” is running.")
+    try:
+        services.start(integration)
+    except services.RunRefused as refused:
+        messages.error(request, refused.message)
+        return redirect("integration-edit", pk)
+    messages.success(request, f"Integration “{integration.name}” is running.")
+    if validation.nothing_flows(integration):
+        messages.warning(request, NOTHING_FLOWS)
     return redirect("integration-edit", pk)
 
 
@@ -172,3 +181,29 @@ def integration_delete(request, pk: int):
     delete(request, ElementType.INTEGRATION, integration)
     messages.success(request, f"Integration “{integration.name}” deleted.")
     return redirect("integrations")
+
+
+def integration_preview(request, pk: int):
+    """What Run would do, read from both tools and written nowhere (``integrations.engine.preview``)."""
+    from integrations.engine import preview
+
+    integration = get_object_or_404(Integration, pk=pk)
+    try:
+        limit = min(500, max(1, int(request.GET.get("limit", preview.LIMIT))))
+    except ValueError:
+        limit = preview.LIMIT
+    try:
+        result, refused = preview.preview(integration.pk, limit=limit), ""
+    except preview.NotPreviewable as error:
+        result, refused = None, str(error)
+    return render(
+        request,
+        "integrations/integration_preview.html",
+        {
+            "integration": integration,
+            "preview": result,
+            "refused": refused,
+            "limit": limit,
+            "blockers": validation.problems_of_integration(integration.pk),
+        },
+    )

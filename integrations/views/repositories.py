@@ -11,6 +11,7 @@ from integrations.forms.repositories import RepositoryForm, kind_choices
 from integrations.models import Repository
 from integrations.snapshots import ElementType
 from integrations.views.common import change, delete_unless_used
+from integrations.views.event_hints import hook_url
 
 
 def repository_list(request):
@@ -28,18 +29,34 @@ def repository_create(request):
     if request.method == "POST" and form.is_valid():
         with change(request, ElementType.REPOSITORY) as recorded:
             recorded.done(form.save())
-        messages.success(request, f"Repository “{recorded.obj.label}” created.")
+        _tested(request, recorded.obj, f"Repository “{recorded.obj.label}” created")
         return redirect("repository-edit", recorded.obj.pk)
-    return render(request, "integrations/repository_form.html", {"form": form, "kind": kind})
+    return render(request, "integrations/repository_form.html", {"form": form, "kind": kind, **about(kind)})
+
+
+def about(kind: str) -> dict:
+    """What the screen says about a kind: its help, and whether it can take event hints."""
+    from connectors import registry
+
+    connector = registry.connector_class(kind)
+    return {
+        "connector_help": connector.help,
+        "hints_possible": connector.capabilities.event_hints,
+        "hint_help": connector.event_hint_help,
+    }
 
 
 def repository_edit(request, pk: int):
     repository = get_object_or_404(Repository, pk=pk)
     form = RepositoryForm(request.POST or None, instance=repository, kind=repository.kind)
     if request.method == "POST" and form.is_valid():
+        changed = form.settings_changed()
         with change(request, ElementType.REPOSITORY, Repository.objects.get(pk=pk)) as recorded:
             recorded.done(form.save())
-        messages.success(request, f"Repository “{repository.label}” saved.")
+        if changed:
+            _tested(request, recorded.obj, f"Repository “{repository.label}” saved")
+        else:  # nothing to test again: the state of the last test still holds
+            messages.success(request, f"Repository “{repository.label}” saved.")
         return redirect("repository-edit", pk)
     blockers = Blocker.objects.filter(key__startswith=f"repository:{pk}:")
     return render(
@@ -51,8 +68,26 @@ def repository_edit(request, pk: int):
             "repository": repository,
             "blockers": blockers,
             "users": services.users_of_repository(repository),
+            "hook_url": hook_url(request, repository),
+            **about(repository.kind),
         },
     )
+
+
+def _tested(request, repository: Repository, done: str) -> None:
+    """Test the settings just saved, so the state says whether they connect (saved either way)."""
+    if not repository.enabled:
+        messages.success(request, f"{done}.")
+        return
+    result = services.test_connection(repository)
+    if result.ok:
+        messages.success(request, f"{done}; the connection works. {result.message}")
+    else:
+        messages.warning(
+            request,
+            f"{done}, but it cannot connect: {result.code}: {result.message} It is marked failing, and the "
+            "integrations that use it wait until it connects.",
+        )
 
 
 @require_POST

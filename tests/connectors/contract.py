@@ -104,10 +104,24 @@ def local_peer(request) -> Iterator[Peer]:
     )
 
 
-from tests.connectors.peers import redmine_peer, roundup_peer  # noqa: E402 - they need Peer above
+from tests.connectors.cloud_peers import (  # noqa: E402 - they need Peer above
+    github_peer,
+    gitlab_offset_peer,
+    gitlab_peer,
+    jira_dc_peer,
+    jira_peer,
+    servicenow_peer,
+)
+from tests.connectors.peers import redmine_peer, roundup_peer  # noqa: E402
 
 PEER_FACTORIES: dict[str, Callable[[Any], Iterator[Peer]]] = {
     "local": local_peer,
     "redmine": redmine_peer,
     "roundup": roundup_peer,
+    "github": github_peer,
+    "gitlab": gitlab_peer,
+    "gitlab-offset": gitlab_offset_peer,
+    "jira-cloud": jira_peer,
+    "jira-dc": jira_dc_peer,
+    "servicenow": servicenow_peer,
 }

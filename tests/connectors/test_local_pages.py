@@ -119,6 +119,15 @@ def test_administrator_creates_a_project(admin_client, db):
     assert "already has a project" in again.content.decode()
 
 
+def test_the_walk_through_trackers_are_offered_before_they_are_used(admin_client, db):
+    from connectors.local.models import LocalTracker
+
+    html = admin_client.get(reverse("local_tracker:index")).content.decode()
+    for name in ("alpha", "beta"):
+        assert reverse("local_tracker:project-new", args=[name]) in html
+    assert not LocalTracker.objects.exists()  # offering them creates nothing
+
+
 def test_item_list_queries_do_not_grow_with_items(admin_client, demo):
     project, _ = demo
     grace = project.tracker.users.create(username="grace")

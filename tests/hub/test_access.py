@@ -109,3 +109,24 @@ def test_responses_carry_the_security_headers(admin_client):
     assert response["X-Frame-Options"] == "DENY"
     assert response["Strict-Transport-Security"].startswith("max-age=")
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("method", ["TRACE", "CONNECT", "PROPFIND", "FOO"])
+@pytest.mark.parametrize("path", ["/settings/troubleshooting/", "/repositories/", "/accounts/login/"])
+def test_methods_hub_does_not_answer_are_405_not_a_read(viewer_client, method, path):
+    response = viewer_client.generic(method, path)
+    assert response.status_code == 405
+    assert "TRACE" not in response["Allow"] and "POST" in response["Allow"]
+
+
+@pytest.mark.django_db
+def test_an_odd_method_on_the_api_is_a_json_405(admin_client):
+    response = admin_client.generic("TRACE", "/api/v1/models/")
+    assert response.status_code == 405 and response.json()["message"] == "Hub does not answer TRACE."
+
+
+def test_only_get_head_and_options_count_as_reads():
+    from hub.roles import SAFE_METHODS
+
+    assert set(SAFE_METHODS) == {"GET", "HEAD", "OPTIONS"}

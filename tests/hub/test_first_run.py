@@ -72,3 +72,17 @@ def test_user_text_in_the_layout_is_escaped(client, make_user, settings):
     body = client.get("/").content.decode()
     assert "<script>alert(1)</script>" not in body and "&lt;script&gt;alert(1)&lt;/script&gt;" in body
     assert "<img src=x" not in body and "&lt;img src=x onerror=alert(2)&gt;" in body
+
+
+def test_before_the_first_administrator_the_home_page_points_to_setup_and_the_token(
+    client, token, settings
+):
+    page = client.get("/", follow=True).content.decode()
+    assert 'data-testid="first-run-hint"' in page and 'href="/setup/"' in page
+    assert str(settings.HUB_HOME / "setup-token") in page
+
+
+def test_once_an_administrator_exists_the_sign_in_page_says_nothing_of_setup(client, administrator):
+    page = client.get("/", follow=True).content.decode()
+    assert "Sign in to Hub" in page
+    assert "/setup/" not in page and "setup-token" not in page

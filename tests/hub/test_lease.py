@@ -74,6 +74,14 @@ def test_the_console_of_an_instance_without_the_lease_shows_30012e_with_the_over
 
 
 @pytest.mark.django_db
+def test_the_api_of_an_instance_without_the_lease_answers_30012e_as_json(admin_client):
+    other_instance_holds()
+    response = admin_client.get("/api/v1/models/")
+    assert response.status_code == 503
+    assert response.json()["code"] == "CCRRTT-30012E" and "other-host" in response.json()["message"]
+
+
+@pytest.mark.django_db
 def test_a_viewer_sees_the_error_but_cannot_override(viewer_client):
     other_instance_holds()
     html = viewer_client.get("/").content.decode()

@@ -142,8 +142,12 @@ def test_the_api_reports_blockers_with_the_screens_codes(api):
     codes = sorted(b["code"] for b in response.json()["blockers"])
     assert codes == ["CCRRTT-1401E", "CCRRTT-17007E"]
     assert blocks_integration(integration["id"])
-    state = api.post(f"/integrations/{integration['id']}/run/").json()
-    assert state["state"] == "blocked" and any("CCRRTT-1401E" in r for r in state["reasons"])
+    refused = api.post(f"/integrations/{integration['id']}/run/")
+    assert refused.status_code == 409
+    body = refused.json()
+    assert "cannot run" in body["message"] and "CCRRTT-1401E" in body["message"]
+    assert sorted(b.split(":")[0] for b in body["errors"]["blockers"]) == ["CCRRTT-1401E", "CCRRTT-17007E"]
+    assert api.get(f"/integrations/{integration['id']}/state/").json()["state"] == "stopped"
 
 
 def test_collections_of_different_models_give_1403E(api):
@@ -218,7 +222,7 @@ def test_deleting_a_repository_in_use_is_refused(api):
     build(api)
     repository = api.get("/repositories/").json()[0]
     response = api.delete(f"/repositories/{repository['id']}/")
-    assert response.status_code == 400 and "Alpha defects" in str(response.json())
+    assert response.status_code == 409 and "Alpha defects" in response.json()["message"]
 
 
 def test_test_connection_through_the_api(api):
@@ -240,7 +244,7 @@ def test_unauthenticated_requests_get_401_json_not_a_login_page(db):
     response = Client().get(API + "/integrations/")
     assert response.status_code == 401
     assert response["Content-Type"] == "application/json"
-    assert response.json()["detail"]
+    assert response.json()["message"]
 
 
 def test_a_revoked_token_is_refused(administrator, db):

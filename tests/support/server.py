@@ -20,6 +20,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hub.ids import is_digits
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -180,7 +182,7 @@ def processes_of(home: Path) -> list[int]:
     marker = f"HUB_HOME={home}".encode()
     pids = []
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
+        if not is_digits(entry.name):
             continue
         try:
             environ = (entry / "environ").read_bytes().split(b"\0")

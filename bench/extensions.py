@@ -1,0 +1,139 @@
+"""Extension runtime benchmark: the time of one custom data transformation call with a warm
+sandbox (median and p95), the same call with one ``store.retrieveValue`` host call, and — with
+``--sync N`` — bench/sync.py's initial sync of N items run twice in this run, without and with
+custom transformations on both mapped fields, and the ratio of the two rates.
+
+    PYTHONPATH=. python bench/extensions.py --calls 5000
+    PYTHONPATH=. python bench/extensions.py --calls 5000 --sync 2000 --database sqlite
+
+Not a test: it prints figures, it asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SCRIPT = """var inputTypes = ['String', 'String'];
+var outputTypes = 'String';
+function transform(context, input) {
+  return 'ID: ' + input[0] + ' :: ' + input[1];
+}
+"""
+WITH_STORE = """var inputTypes = 'String';
+var outputTypes = 'String';
+function transform(context, input) {
+  return store.retrieveValue('Products', input) || input;
+}
+"""
+
+
+def arguments():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=5000)
+    parser.add_argument("--sync", type=int, default=0, help="items for the initial sync comparison (0: skip)")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--database", choices=("postgres", "sqlite"), default="sqlite")
+    return parser.parse_args()
+
+
+def timed(call, count: int) -> tuple[float, float]:
+    samples = []
+    for _ in range(count):
+        started = time.perf_counter()
+        call()
+        samples.append(time.perf_counter() - started)
+    samples.sort()
+    return statistics.median(samples) * 1000, samples[int(len(samples) * 0.95)] * 1000
+
+
+def calls(count: int) -> None:
+    home = tempfile.mkdtemp(prefix="hub-bench-ext-")
+    os.environ.update(
+        {
+            "HUB_HOME": home,
+            "HUB_DATABASE_URL": "",
+            "HUB_BROKER_URL": "",
+            "DJANGO_SETTINGS_MODULE": "hub.settings",
+        }
+    )
+    sys.path.insert(0, str(REPO))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from extensions import kvstores
+    from extensions.hosts import HostApis
+    from extensions.models import KeyValueStore
+    from extensions.runtime import Compiled, invoke
+    from hub import licensing, vault
+
+    vault.set_master_password("benchmark master password")
+    licensing.ensure_evaluation_license()
+    kvstores.replace_pairs(KeyValueStore.objects.create(name="Products"), [("WEB", "Website")])
+    plain, with_store = Compiled.of(SCRIPT), Compiled.of(WITH_STORE)
+    context = {"sourceArtifact": {"formattedid": "US42", "name": "Login"}, "targetArtifact": {}}
+    invoke(plain, "transform", [context, ["US42", "Login"]])  # warm: sandbox up, script compiled
+    median, p95 = timed(lambda: invoke(plain, "transform", [context, ["US42", "Login"]]), count)
+    print(f"transform call, warm: median {median:.3f} ms, p95 {p95:.3f} ms ({count} calls)")
+    host = HostApis()
+    invoke(with_store, "transform", [context, "WEB"], host)
+    median, p95 = timed(lambda: invoke(with_store, "transform", [context, "WEB"], HostApis()), count)
+    print(f"transform call with one store.retrieveValue: median {median:.3f} ms, p95 {p95:.3f} ms")
+
+
+def sync_rate(args, extension: bool) -> float:
+    command = [
+        sys.executable,
+        str(REPO / "bench" / "sync.py"),
+        "--items",
+        str(args.sync),
+        "--updates",
+        "1",
+        "--workers",
+        str(args.workers),
+        "--database",
+        args.database,
+    ]
+    if extension:
+        command.append("--extension")
+    output = subprocess.run(
+        command,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    print("  " + "\n  ".join(line for line in output.splitlines() if line.startswith(("initial", "failed"))))
+    match = re.search(r"= (\d+) artifacts/s", output)
+    return float(match.group(1)) if match else 0.0
+
+
+def main() -> None:
+    args = arguments()
+    if args.sync:
+        print(
+            f"initial sync of {args.sync} items ({args.database}, {args.workers} workers), "
+            "without extensions:"
+        )
+        without = sync_rate(args, extension=False)
+        print("with custom data transformations on both fields:")
+        with_extension = sync_rate(args, extension=True)
+        if without:
+            print(f"rate with extensions: {with_extension / without * 100:.0f} % of the rate without")
+    calls(args.calls)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""GitHub issues (REST API)."""

@@ -1,0 +1,1 @@
+"""GitLab issues (REST API v4)."""

@@ -1,0 +1,48 @@
+"""The license gates of extensions (CCRRTT-65001E): each extension type, and key-value stores."""
+
+from __future__ import annotations
+
+import time
+
+from extensions.errors import LicenseRefused
+from hub import licensing
+
+# The engine asks for every call of an extension; reading and verifying the license each time
+# would cost more than the call. A new license takes effect within this many seconds.
+TTL = 10.0
+_answers: dict[tuple[str, str], tuple[float, object]] = {}
+
+
+def _refusal(feature, value: str | None):
+    key = (str(feature), value or "")
+    now = time.monotonic()
+    cached = _answers.get(key)
+    if cached is not None and now - cached[0] < TTL:
+        return cached[1]
+    answer = licensing.refusal(feature, value)
+    _answers[key] = (now, answer)
+    return answer
+
+
+def forget() -> None:
+    _answers.clear()
+
+
+def refusal_of_type(extension_type: str):
+    return _refusal(licensing.Feature.EXTENSION_TYPE, extension_type)
+
+
+def require_type(extension_type: str) -> None:
+    refused = refusal_of_type(extension_type)
+    if refused is not None:
+        raise LicenseRefused(f"Extension cannot be used: {refused.message}", code=refused.code)
+
+
+def refusal_of_stores():
+    return _refusal(licensing.Feature.KEY_VALUE_STORES, None)
+
+
+def require_stores() -> None:
+    refused = refusal_of_stores()
+    if refused is not None:
+        raise LicenseRefused(f"Key-value stores cannot be used: {refused.message}", code=refused.code)

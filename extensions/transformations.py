@@ -1,0 +1,244 @@
+"""Custom data transformations in field mappings: which extensions fit a mapping line (types in
+order), and running one for a line in the engine.
+
+A mapping line that uses extensions has ``transform = "extension"`` and names them in its params
+by name (so exports and imports carry them): ``to_model_extension`` for repository → model and
+``to_repository_extension`` for model → repository, plus ``repository_fields_info`` — labels,
+options and text formats of the repository fields as the live schema gave them when mapped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from extensions import runtime, types
+from extensions.errors import ExtensionError, ExtensionFailed
+from extensions.models import Extension, ExtensionType
+
+logger = logging.getLogger("hub.extensions")
+TRANSFORM = "extension"
+TO_MODEL, TO_REPOSITORY = "to_model_extension", "to_repository_extension"
+_declared: dict[str, tuple[list[str], list[str]] | None] = {}
+
+
+def declared_types(script: str) -> tuple[list[str], list[str]] | None:
+    """(input types, output types) a transformation declares; None when it cannot be read."""
+    compiled = runtime.Compiled.of(script)
+    if compiled.id not in _declared:
+        try:
+            _, found = runtime.compile_check(script, ("inputTypes", "outputTypes", "transform"))
+            _declared[compiled.id] = (
+                types.parse_declared(found.get("inputTypes"), "inputTypes"),
+                types.parse_declared(found.get("outputTypes"), "outputTypes"),
+            )
+        except (ExtensionError, types.UnknownType):
+            _declared[compiled.id] = None
+    return _declared[compiled.id]
+
+
+def transformations() -> list[Extension]:
+    return list(Extension.objects.filter(type=ExtensionType.CUSTOM_DATA_TRANSFORMATION))
+
+
+def fits(extension: Extension, source_types: Sequence[str], target_types: Sequence[str]) -> bool:
+    declared = declared_types(extension.script)
+    return declared is not None and declared == (
+        [str(t) for t in source_types],
+        [str(t) for t in target_types],
+    )
+
+
+def fitting(source_types: Sequence[str], target_types: Sequence[str]) -> list[Extension]:
+    """The transformations whose declared input and output types are these, in this order."""
+    if not source_types or not target_types:
+        return []
+    return [e for e in transformations() if fits(e, source_types, target_types)]
+
+
+def is_lossy(extension: Extension) -> bool:
+    """A transformation from collection to model that gives fewer values than it takes, or a single
+    value for a list, loses information the model needs for change detection."""
+    declared = declared_types(extension.script)
+    if declared is None:
+        return False
+    inputs, outputs = declared
+    lists = ("multi_select", "persons", "relationships", "web_links", "comments")
+    narrowed = any(i in lists for i in inputs) and not any(o in lists for o in outputs)
+    return len(outputs) < len(inputs) or narrowed
+
+
+def line_problems(mapping, model_fields: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(code, message) for a mapping line's extensions that are gone or no longer fit (the
+    validator turns them into blockers, like any mapping problem)."""
+    params = mapping.params or {}
+    repo_types = [(mapping.repository_field_types or {}).get(f, "") for f in mapping.repository_fields]
+    model_types = [model_fields[k].type for k in mapping.model_fields if k in model_fields]
+    wanted = []
+    if mapping.reads:
+        wanted.append((params.get(TO_MODEL), repo_types, model_types, "repository → model"))
+    if mapping.writes:
+        wanted.append((params.get(TO_REPOSITORY), model_types, repo_types, "model → repository"))
+    problems = []
+    for name, source, target, label in wanted:
+        extension = Extension.objects.filter(
+            name=name or "", type=ExtensionType.CUSTOM_DATA_TRANSFORMATION
+        ).first()
+        if extension is None:
+            problems.append(("CCRRTT-17002E", f"no custom data transformation named “{name}” for {label}"))
+        elif not fits(extension, source, target):
+            problems.append(
+                (
+                    "CCRRTT-17002E",
+                    f"the extension “{name}” does not declare {'/'.join(source)} → {'/'.join(target)} "
+                    f"for {label}",
+                )
+            )
+    return problems
+
+
+def _jsonable(value: Any) -> Any:
+    """Connector values (dates, durations, web links) as the JSON an extension can read."""
+    import dataclasses
+    import datetime as dt
+
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dt.timedelta):
+        return int(value.total_seconds())
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        data = dataclasses.asdict(value)
+        if "url" in data and "label" in data:
+            return {"label": data["label"], "location": data["url"]}
+        return _jsonable(data)
+    return value
+
+
+# --- the engine side ---------------------------------------------------------------------------
+
+
+@dataclass
+class LineExtensions:
+    """What one mapping line needs to run its extension(s); ``mapping._apply`` calls it."""
+
+    to_model: Extension | None
+    to_repository: Extension | None
+    repository_fields: list[types.FieldInfo]
+    model_fields: list[types.FieldInfo]
+
+    def __call__(
+        self,
+        values: list[Any],
+        to_model: bool,
+        source_artifact: Mapping[str, Any],
+        target_artifact: Mapping[str, Any],
+    ) -> list[Any]:
+        extension = self.to_model if to_model else self.to_repository
+        sources = self.repository_fields if to_model else self.model_fields
+        targets = self.model_fields if to_model else self.repository_fields
+        if extension is None:
+            raise ExtensionFailed(
+                "This mapping line has no extension for the "
+                f"{'repository → model' if to_model else 'model → repository'} direction."
+            )
+        from extensions.licensing import require_type
+
+        require_type(extension.type)
+        inputs = [types.to_extension(v, info) for v, info in zip(values, sources, strict=False)]
+        context = transformation_context(
+            source_artifact, target_artifact, sources, targets, to_model=to_model
+        )
+        result = run(extension, "transform", [context, inputs[0] if len(inputs) == 1 else inputs])
+        return types.outputs(result.value, result.undefined, targets)
+
+
+def transformation_context(source_artifact, target_artifact, sources, targets, *, to_model: bool) -> dict:
+    context = {
+        "sourceArtifact": _jsonable(dict(source_artifact or {})),
+        "targetArtifact": _jsonable(dict(target_artifact or {})),
+        "direction": "repository-to-model" if to_model else "model-to-repository",
+        "sourceFields": [f.as_context() for f in sources],
+        "targetFields": [f.as_context() for f in targets],
+    }
+    context["targetRepositoryArtifact"] = context["targetArtifact"]
+    context["sourceField"] = context["sourceFields"][0] if len(sources) == 1 else None
+    context["targetField"] = context["targetFields"][0] if len(targets) == 1 else None
+    return context
+
+
+class Scope:
+    """Where an engine call runs (integration, artifact) for the lines of logs/extensions.log;
+    set by the processor of each activity."""
+
+    integration = ""
+    artifact = ""
+
+
+def enter(integration: str, artifact: str) -> None:
+    Scope.integration, Scope.artifact = integration, artifact
+
+
+def run(extension: Extension, entry: str, args: list, host=None) -> runtime.Result:
+    """Invoke an extension for the engine, logging its console output with where it ran."""
+    result = None
+    try:
+        result = runtime.invoke(extension.script, entry, args, host)
+        return result
+    except ExtensionError as error:
+        error.message = f"Extension “{extension.name}”: {error.message}"
+        raise
+    finally:
+        if result is not None:
+            runtime.log_lines(
+                result, extension=extension.name, integration=Scope.integration, artifact=Scope.artifact
+            )
+
+
+def line_extensions(mapping, model_fields: Mapping[str, Any]) -> LineExtensions | None:
+    """For ``mapping.lines_of``: the extensions of a line whose transform is ``extension``."""
+    if mapping.transform != TRANSFORM:
+        return None
+    params = mapping.params or {}
+    names = [params.get(TO_MODEL) or "", params.get(TO_REPOSITORY) or ""]
+    found = {e.name: e for e in Extension.objects.filter(name__in=[n for n in names if n])}
+    info = params.get("repository_fields_info") or {}
+    repository = [
+        types.FieldInfo(
+            id=f,
+            label=(info.get(f) or {}).get("label", f),
+            type=(mapping.repository_field_types or {}).get(f, "string"),
+            options=(info.get(f) or {}).get("options", ()),
+            text_format=(info.get(f) or {}).get("text_format") or "html",
+        )
+        for f in mapping.repository_fields
+    ]
+    model = []
+    for key in mapping.model_fields:
+        field = model_fields.get(key)
+        model.append(
+            types.FieldInfo(
+                id=key,
+                label=field.label if field else key,
+                type=field.type if field else (mapping.model_field_types or {}).get(key, "string"),
+                options=list(field.options or []) if field else (),
+            )
+        )
+    return LineExtensions(found.get(names[0]), found.get(names[1]), repository, model)
+
+
+def schema_info(schema_fields: Sequence[Any]) -> dict[str, dict]:
+    """``repository_fields_info`` for the params, from the connector's FieldSchema objects."""
+    return {
+        f.id: {
+            "label": f.label,
+            "options": [{"id": o.id, "label": o.label} for o in f.options],
+            "text_format": f.text_format or "html",
+        }
+        for f in schema_fields
+    }

@@ -1,0 +1,67 @@
+"""Synchronization end to end through custom data transformations (local ↔ local)."""
+
+from __future__ import annotations
+
+import pytest
+
+from activity.models import ArtifactActivity
+from extensions.models import Extension
+from integrations.models import FieldMapping
+from tests.engine.sync import change, items, new_item, revisions, run
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ALL = {
+    "integration_styles": ["*"],
+    "connector_kinds": ["*"],
+    "extension_types": ["*"],
+    "key_value_stores": True,
+}
+TAG = """var inputTypes = 'String'; var outputTypes = 'String';
+function transform(context, input) { return input ? '[alpha] ' + input : input; }"""
+UNTAG = """var inputTypes = 'String'; var outputTypes = 'String';
+function transform(context, input) { return input ? input.replace(/^\\[alpha\\] /, '') : input; }"""
+
+
+@pytest.fixture
+def tagged(running, issue):
+    """Beta's title line goes through two extensions: '[alpha] ' added on the way to Beta, taken
+    off on the way back to the model."""
+    from hub import licensing
+
+    licensing.apply(issue(features=ALL))
+    Extension.objects.create(name="Tag", type="custom_data_transformation", script=TAG)
+    Extension.objects.create(name="Untag", type="custom_data_transformation", script=UNTAG)
+    line = FieldMapping.objects.get(collection=running.collection_b, model_fields=["title"])
+    line.transform = "extension"
+    line.params = {"to_model_extension": "Untag", "to_repository_extension": "Tag"}
+    line.save()
+    return running
+
+
+def test_a_custom_transformation_shapes_the_twin_and_reads_it_back_without_ping_pong(tagged):
+    item = new_item("alpha", "DEMO", "Crash on save")
+    run(tagged)
+    [twin] = items("beta", "WEB")
+    assert twin.summary == "[alpha] Crash on save"
+    before = revisions("alpha"), revisions("beta")
+    run(tagged)  # detecting the twin again changes nothing: it reads back as the model value
+    assert (revisions("alpha"), revisions("beta")) == before
+    change(twin, summary="[alpha] Crash on load")
+    run(tagged)
+    item.refresh_from_db()
+    assert item.summary == "Crash on load"
+
+
+def test_a_failing_transformation_fails_the_activity_with_17011E(tagged):
+    Extension.objects.filter(name="Tag").update(
+        script="var inputTypes='String'; var outputTypes='String';"
+        "function transform(c, i) { throw 'no tags today: ' + i; }"
+    )
+    item = new_item("alpha", "DEMO", "Crash")
+    run(tagged, rounds=1)
+    activity = ArtifactActivity.objects.get(artifact_id=str(item.pk), source_side="A")
+    assert activity.status == "failed"
+    assert activity.code == "CCRRTT-17011E"
+    assert "no tags today: Crash" in activity.message
+    assert items("beta", "WEB") == []

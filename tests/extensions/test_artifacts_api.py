@@ -1,0 +1,82 @@
+"""``artifacts.*`` over the local tracker: raw artifacts behind relationships, the formatted-id and
+summary searches, containers, and twins through the integration's pairs."""
+
+from __future__ import annotations
+
+import pytest
+
+from activity.models import ArtifactPair
+from connectors import registry
+from extensions.errors import ExtensionFailed
+from extensions.hosts import HostApis
+from extensions.hosts.artifacts import ArtifactsApi
+from extensions.runtime import invoke
+from tests.engine.sync import new_item
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def api(collections):
+    alpha = collections[0]
+    with registry.connect(alpha.repository.settings()) as connector:
+        yield HostApis(artifacts=ArtifactsApi(connector, alpha))
+
+
+def run(api, body: str, *args):
+    return invoke(f"function transform(context, input) {{ {body} }}", "transform", [{}, *args], api).value
+
+
+def test_retrieve_artifact_gives_the_raw_artifact_with_labels(api):
+    parent = new_item("alpha", "DEMO", "Parent", priority="high")
+    child = new_item("alpha", "DEMO", "Child", parent=parent.pk)
+    raw = run(
+        api,
+        "var parent = artifacts.retrieveArtifact(input); return [parent.summary, parent.priority];",
+        {"id": str(child.parent_id)},
+    )
+    assert raw == ["Parent", "High"]
+
+
+def test_the_documented_formatted_id_search(api):
+    item = new_item("alpha", "DEMO", "Findable")
+    script = """var searchDefinition = artifacts.getFormattedIdSearchDefinition();
+      searchDefinition['formatted-id'] = input;
+      var results = artifacts.searchByFormattedId(searchDefinition);
+      if (results[0]) { return results[0]; }
+      return null;"""
+    assert run(api, script, item.formatted_id) == {"id": str(item.pk)}
+    assert run(api, script, "DEMO-99999") is None
+
+
+def test_a_custom_search_by_summary(api):
+    wanted = new_item("alpha", "DEMO", "Login page broken")
+    new_item("alpha", "DEMO", "Unrelated")
+    script = """var types = artifacts.listSearchTypes();
+      var definition = artifacts.getSearchDefinition(types[1]);
+      definition['summary'] = 'login';
+      return artifacts.search(types[1], definition);"""
+    assert run(api, script) == [{"id": str(wanted.pk)}]
+
+
+def test_containers_carry_the_summary(api):
+    item = new_item("alpha", "DEMO", "Folder")
+    script = """var c = artifacts.toContainer(input); var named = artifacts.toContainer(input, 'Other');
+      return [c.summary, named.summary, artifacts.toRelationship(c).id];"""
+    assert run(api, script, {"id": str(item.pk)}) == ["Folder", "Other", str(item.pk)]
+
+
+def test_a_missing_artifact_throws_not_found_exception(api):
+    assert run(api, "try { artifacts.retrieveArtifact({id: '999999'}); } catch (e) { return e.name; }") == (
+        "NotFoundException"
+    )
+
+
+def test_the_associated_relationship_is_the_twin_through_the_pairs(api, integration):
+    item = new_item("alpha", "DEMO", "Paired")
+    ArtifactPair.objects.create(integration_id=integration.pk, a_artifact_id=str(item.pk), b_artifact_id="77")
+    assert run(api, "return artifacts.getAssociatedRelationship(input);", {"id": str(item.pk)}) == {
+        "id": "77"
+    }
+    with pytest.raises(ExtensionFailed, match="NotFoundException"):
+        run(api, "return artifacts.getAssociatedRelationship({id: '5555'});")

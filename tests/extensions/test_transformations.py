@@ -1,0 +1,255 @@
+"""Custom data transformations in mapping lines: the documented examples, the value conventions
+(select labels, rich text as HTML, web links), output checks (17024E) and the license (65001E)."""
+
+from __future__ import annotations
+
+import pytest
+
+from extensions import transformations
+from extensions.transformations import LineExtensions
+from extensions.types import FieldInfo
+from integrations.engine import mapping
+from integrations.engine.mapping import Line, MappingFailed
+
+pytestmark = pytest.mark.django_db
+
+SPLIT_AND_TRIM = """
+var inputTypes = 'String';
+var outputTypes = ['String', 'String'];
+
+function transform(context, input) {
+  if (input) {
+    var values = input.split('/');
+    if (values.length != 2) {
+      throw 'Unexpected value ' + input;
+    }
+    return values.map(function(s) {
+      return s.trim();
+    });
+  }
+}
+"""
+CONCATENATION = """
+var inputTypes = ['String', 'String'];
+var outputTypes = 'String';
+
+
+function transform(context, input) {
+  // returns the result of the transformation
+  return 'ID: ' + input[0] + ' :: '+input[1];
+}
+"""
+RICH_TEXT = """
+var inputTypes = 'String';
+var outputTypes = 'Rich Text';
+
+function transform(context, input) {
+  if (input) {
+    return '<pre>' + html.escape(input) + '</pre>';
+  }
+}
+"""
+SELECT_LABEL = """
+var inputTypes = 'Single Select';
+var outputTypes = 'Single Select';
+
+function transform(context, input) {
+  if (input === 'Urgent') { return 'High'; }
+  if (context.targetField.options.indexOf(input) >= 0) { return input; }
+  return undefined;
+}
+"""
+WEB_LINKS = """
+var inputTypes = 'String';
+var outputTypes = 'Web Links';
+
+function transform(context, input) {
+  return [
+    {
+      label: 'Tasktop',
+      location: 'http://www.tasktop.com'
+    },
+    {
+      location: 'http://www.alt-tasktop.com'
+    }
+  ];
+}
+"""
+
+
+def line(extension, repo_fields, model_fields, *, to_model=True) -> Line:
+    runner = LineExtensions(
+        extension if to_model else None,
+        None if to_model else extension,
+        list(repo_fields),
+        list(model_fields),
+    )
+    return Line(
+        repository_fields=[f.id for f in repo_fields],
+        repository_types=[f.type for f in repo_fields],
+        model_fields=[f.id for f in model_fields],
+        model_types=[f.type for f in model_fields],
+        transform="extension",
+        extension=runner,
+    )
+
+
+def text(id_, label=None):
+    return FieldInfo(id_, label or id_.title(), "string")
+
+
+PRIORITY_OPTIONS = [{"id": "1", "label": "Low"}, {"id": "2", "label": "High"}, {"id": "9", "label": "Urgent"}]
+MODEL_PRIORITY = [{"id": "low", "label": "Low"}, {"id": "high", "label": "High"}]
+
+
+def test_split_and_trim_gives_two_fields(extensions_licensed, make_extension):
+    extension = make_extension("Split", SPLIT_AND_TRIM)
+    lines = [line(extension, [text("component")], [text("area"), text("part")])]
+    assert mapping.to_model(lines, {"component": " Web / Login "}) == {"area": "Web", "part": "Login"}
+
+
+def test_split_and_trim_refuses_an_unexpected_value_with_17011E(extensions_licensed, make_extension):
+    extension = make_extension("Split", SPLIT_AND_TRIM)
+    lines = [line(extension, [text("component")], [text("area"), text("part")])]
+    with pytest.raises(MappingFailed) as failure:
+        mapping.to_model(lines, {"component": "a/b/c"})
+    assert failure.value.code == "CCRRTT-17011E"
+    assert "Unexpected value a/b/c" in str(failure.value)
+    assert "Split" in str(failure.value)
+
+
+def test_formatted_id_and_name_concatenate_into_summary(extensions_licensed, make_extension):
+    extension = make_extension("Concatenate", CONCATENATION)
+    lines = [line(extension, [text("formatted_id"), text("name")], [text("summary")])]
+    model = mapping.to_model(lines, {"formatted_id": "US42", "name": "Login page"})
+    assert model == {"summary": "ID: US42 :: Login page"}
+
+
+def test_string_to_rich_text_escapes_html(extensions_licensed, make_extension):
+    extension = make_extension("Pre", RICH_TEXT)
+    lines = [line(extension, [text("log")], [FieldInfo("details", "Details", "rich_text")])]
+    assert mapping.to_model(lines, {"log": "a < b & c"}) == {"details": "<pre>a &lt; b &amp; c</pre>"}
+
+
+def test_single_select_arrives_and_leaves_by_label(extensions_licensed, make_extension):
+    extension = make_extension("Priority", SELECT_LABEL)
+    source = FieldInfo("priority", "Priority", "single_select", PRIORITY_OPTIONS)
+    target = FieldInfo("priority", "Priority", "single_select", MODEL_PRIORITY)
+    lines = [line(extension, [source], [target])]
+    assert mapping.to_model(lines, {"priority": "9"}) == {"priority": "high"}  # Urgent → High
+    assert mapping.to_model(lines, {"priority": "1"}) == {"priority": "low"}
+    assert mapping.to_model(lines, {"priority": None}) == {"priority": None}  # undefined: empty
+
+
+def test_a_label_that_is_no_option_is_17024E(extensions_licensed, make_extension):
+    extension = make_extension(
+        "Bad",
+        "var inputTypes='String'; var outputTypes='Single Select';"
+        "function transform(c, i) { return 'Critical'; }",
+    )
+    target = FieldInfo("priority", "Priority", "single_select", MODEL_PRIORITY)
+    with pytest.raises(MappingFailed) as failure:
+        mapping.to_model([line(extension, [text("x")], [target])], {"x": "y"})
+    assert failure.value.code == "CCRRTT-17024E"
+    assert "Critical" in str(failure.value) and "Priority" in str(failure.value)
+
+
+def test_multi_select_is_an_array_of_labels(extensions_licensed, make_extension):
+    extension = make_extension(
+        "Upper",
+        "var inputTypes='Multi Select'; var outputTypes='String';"
+        "function transform(c, i) { return i.join('+'); }",
+    )
+    options = [{"id": "a", "label": "Alpha"}, {"id": "b", "label": "Beta"}]
+    source = FieldInfo("labels", "Labels", "multi_select", options)
+    model = mapping.to_model([line(extension, [source], [text("t")])], {"labels": ["b", "a"]})
+    assert model == {"t": "Alpha+Beta"}
+
+
+def test_web_links_leave_as_label_and_location(extensions_licensed, make_extension):
+    extension = make_extension("Links", WEB_LINKS)
+    target = FieldInfo("links", "Links", "web_links")
+    model = mapping.to_model([line(extension, [text("x")], [target])], {"x": "y"})
+    assert model == {
+        "links": [
+            {"url": "http://www.tasktop.com", "label": "Tasktop"},
+            {"url": "http://www.alt-tasktop.com", "label": ""},
+        ]
+    }
+
+
+def test_a_wrong_type_names_the_field_and_the_type(extensions_licensed, make_extension):
+    extension = make_extension(
+        "Number",
+        "var inputTypes='String'; var outputTypes='Long';function transform(c, i) { return 'many'; }",
+    )
+    with pytest.raises(MappingFailed) as failure:
+        mapping.to_model([line(extension, [text("x")], [FieldInfo("n", "Count", "long")])], {"x": "y"})
+    assert failure.value.code == "CCRRTT-17024E"
+    assert "Count" in str(failure.value) and "whole number" in str(failure.value)
+
+
+def test_the_context_carries_artifacts_fields_and_direction(extensions_licensed, make_extension):
+    script = """var inputTypes = 'String'; var outputTypes = 'String';
+    function transform(context, input) {
+      return [context.direction, context.sourceArtifact.other, context.sourceField.id,
+              context.targetField.label,
+              context.targetRepositoryArtifact === undefined ? 'no' : 'yes'].join('|');
+    }"""
+    extension = make_extension("Context", script)
+    model = mapping.to_model([line(extension, [text("x")], [text("y", "Why")])], {"x": "1", "other": "o"})
+    assert model == {"y": "repository-to-model|o|x|Why|yes"}
+
+
+def test_model_to_repository_uses_its_own_extension(extensions_licensed, make_extension):
+    extension = make_extension(
+        "Shout",
+        "var inputTypes='String'; var outputTypes='String';"
+        "function transform(c, i) { return i.toUpperCase(); }",
+    )
+    lines = [line(extension, [text("summary")], [text("title")], to_model=False)]
+    assert mapping.to_repository(lines, {"title": "quiet"}) == {"summary": "QUIET"}
+
+
+def test_an_unlicensed_extension_type_is_refused_with_65001E(licensed, make_extension):
+    extension = make_extension(
+        "Shout", "var inputTypes='String'; var outputTypes='String';function transform(c, i) { return i; }"
+    )
+    with pytest.raises(MappingFailed) as failure:
+        mapping.to_model([line(extension, [text("a")], [text("b")])], {"a": "x"})
+    assert failure.value.code == "CCRRTT-65001E"
+
+
+def test_only_extensions_whose_types_fit_in_order_are_offered(make_extension):
+    make_extension("Concatenate", CONCATENATION)
+    make_extension("Split", SPLIT_AND_TRIM)
+    make_extension("Pre", RICH_TEXT)
+    names = lambda found: [e.name for e in found]  # noqa: E731
+    assert names(transformations.fitting(["string", "string"], ["string"])) == ["Concatenate"]
+    assert names(transformations.fitting(["string"], ["string", "string"])) == ["Split"]
+    assert names(transformations.fitting(["string"], ["rich_text"])) == ["Pre"]
+    assert names(transformations.fitting(["rich_text"], ["string"])) == []
+    assert names(transformations.fitting(["long", "string"], ["string"])) == []
+
+
+def test_a_lossy_transformation_is_recognised(make_extension):
+    assert transformations.is_lossy(make_extension("Concatenate", CONCATENATION))
+    assert not transformations.is_lossy(make_extension("Split", SPLIT_AND_TRIM))
+
+
+def test_console_log_lines_go_to_the_extensions_log_naming_where_they_ran(
+    extensions_licensed, make_extension, caplog
+):
+    import logging
+
+    extension = make_extension(
+        "Talk",
+        "var inputTypes='String'; var outputTypes='String';"
+        "function transform(c, i) { console.log('seen ' + i); return i; }",
+    )
+    transformations.enter("Alpha ↔ Beta", "42")
+    with caplog.at_level(logging.INFO, logger="hub.extensions"):
+        mapping.to_model([line(extension, [text("a")], [text("b")])], {"a": "x"})
+    [record] = [r for r in caplog.records if r.name == "hub.extensions"]
+    assert record.getMessage() == "[Talk] [Alpha ↔ Beta] [42] seen x"
+
