@@ -40,14 +40,19 @@ RENDER_ONLY = (
     "tests/activity/test_screen_smoke.py",
     "tests/activity/test_catalog.py",
 )
-# Session fixtures of real peer servers -> the xdist group whose tests share one server: all tests
-# that use one run on the same worker, so each server starts once a run, not once per worker.
-PEER_GROUPS = {"redmine_peer_server": "redmine", "roundup_peer_server": "roundup"}
+# Session- or module-scoped fixtures of real servers -> the xdist group whose tests share one
+# server: all tests that use it run on the same worker, so it starts once a run, not once per
+# worker. A new shared server joins with a line here.
+SERVER_GROUPS = {
+    "redmine_peer_server": "redmine",
+    "roundup_peer_server": "roundup",
+    "directory": "slapd",  # tests/extensions/test_host_apis.py: Debian's OpenLDAP
+}
 # ``slow``: the test starts real servers or processes. With xdist these start first, so that the
 # longest tests do not begin near the end and keep one worker busy after the others are done.
 # Applied by fixture; mark others that start processes with ``@pytest.mark.slow``.
 SLOW_FIXTURES = frozenset(
-    {"server_database", "processes", "redis_server", "browser", "postgres_hub", *PEER_GROUPS}
+    {"server_database", "processes", "redis_server", "browser", "postgres_hub", *SERVER_GROUPS}
 )
 
 
@@ -62,14 +67,14 @@ def _depends_on_the_database(item: pytest.Item, path: str) -> bool:
     return path.startswith(DATABASE_DEPENDENT)
 
 
-def _peer_group(item: pytest.Item) -> str | None:
-    for fixture, group in PEER_GROUPS.items():
+def _server_group(item: pytest.Item) -> str | None:
+    for fixture, group in SERVER_GROUPS.items():
         if fixture in item.fixturenames:
             return group
     # the contract kit (tests/connectors/contract.py) takes its peer by name as a parameter
     callspec = getattr(item, "callspec", None)
     peer = callspec.params.get("peer") if callspec else None
-    return peer if peer in PEER_GROUPS.values() else None
+    return peer if peer in ("redmine", "roundup") else None
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
@@ -78,7 +83,7 @@ def pytest_collection_modifyitems(config, items):
         path = item.nodeid.split("::")[0]
         if _depends_on_the_database(item, path):
             item.add_marker(pytest.mark.database)
-        group = _peer_group(item)
+        group = _server_group(item)
         if group:
             item.add_marker(pytest.mark.xdist_group(group))
         if SLOW_FIXTURES.intersection(item.fixturenames):
