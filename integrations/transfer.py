@@ -14,6 +14,7 @@ import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -188,8 +189,19 @@ def _apply_one(change: ExportedChange, user, request_id: str) -> None:
             )
     except snapshots.MissingReference as error:
         raise _CannotApply(f"CCRRTT-17031E: {error}") from None
-    except (IntegrityError, KeyError, TypeError, ValueError) as error:
+    except ValidationError as error:
+        raise _CannotApply(f"CCRRTT-30002E: the change is not valid: {_described(error)}") from None
+    except (IntegrityError, AttributeError, KeyError, TypeError, ValueError) as error:
         raise _CannotApply(f"CCRRTT-17031E: the change does not fit this instance ({error})") from None
+
+
+def _described(error: ValidationError) -> str:
+    if hasattr(error, "error_dict"):
+        return "; ".join(
+            f"{name}: {' '.join(messages)}" if name != NON_FIELD_ERRORS else " ".join(messages)
+            for name, messages in error.message_dict.items()
+        )
+    return " ".join(error.messages)
 
 
 def apply_changes(changes: list[ExportedChange], user, request_id: str = "") -> ImportResult:
