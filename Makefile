@@ -4,20 +4,25 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install lint system-packages clean
+.PHONY: run test install lint system-packages test-requirements clean
 
 run: install
 	$(PY) manage.py runhub $(HUB_ARGS)
 
-test: install
+test: install test-requirements
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 install: $(STAMP)
 
 # mysqlclient builds against the MariaDB client headers; it is the one system
-# package Hub cannot do without. Browser tests also want Debian's Chromium.
+# package Hub cannot do without.
 system-packages:
 	@./deploy/system-packages.sh
+
+# What the tests need from the machine (Chromium, the peer servers, ...): checked in
+# milliseconds, installed when missing (as root). The list is in the script.
+test-requirements:
+	@./deploy/test-requirements.sh
 
 $(STAMP): pyproject.toml
 	@$(MAKE) --no-print-directory system-packages

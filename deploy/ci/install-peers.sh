@@ -7,6 +7,8 @@
 #     The default instance is never served or touched by the tests.
 #   * Roundup from PyPI into its own venv, /opt/hub-peers/roundup-venv (Debian's python3).
 # Idempotent: when everything is in place it only checks and prints (well under a second).
+# `install-peers.sh --check` only checks, silently: exit 0 when everything is in place
+# (deploy/test-requirements.sh asks it so on every `make test`).
 # Needs root for apt-get. Environment overrides:
 #   HUB_PEERS_ROOT (default /opt/hub-peers), HUB_ROUNDUP_VERSION (default 2.6.0),
 #   HUB_PEERS_PYTHON (default /usr/bin/python3 when present).
@@ -25,10 +27,23 @@ pkg_installed() {
     [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true)" = "install ok installed" ]
 }
 
-redmine_ready() {
-    pkg_installed redmine && pkg_installed redmine-sqlite && pkg_installed thin \
+redmine_ready() {  # one dpkg-query for the three packages
+    [ "$(dpkg-query -W -f='${db:Status-Status} ' redmine redmine-sqlite thin 2>/dev/null || true)" \
+        = "installed installed installed " ] \
         && [ -f "$LOCK" ] && grep -qE '^    sqlite3 ' "$LOCK" && grep -qE '^    thin ' "$LOCK"
 }
+
+# Files only, no Python started: this runs on every `make test`.
+venv_ok() {
+    [ -x "$VENV/bin/roundup-server" ] && [ -x "$VENV/bin/roundup-admin" ] \
+        && [ "$(readlink -f "$VENV/bin/python3")" = "$(readlink -f "$PY")" ] \
+        && compgen -G "$VENV/lib/python3*/site-packages/roundup-$ROUNDUP_VERSION.dist-info" >/dev/null
+}
+
+if [ "${1:-}" = "--check" ]; then
+    redmine_ready && venv_ok
+    exit
+fi
 
 venv_tool_ready() {
     [ -x "$PY" ] && "$PY" -c 'import ensurepip, venv' >/dev/null 2>&1
@@ -77,11 +92,6 @@ fi
 say "redmine $(dpkg-query -W -f='${Version}' redmine) + thin $(dpkg-query -W -f='${Version}' thin): ready"
 
 # ---------------------------------------------------------------- Roundup venv
-venv_ok() {
-    [ -x "$VENV/bin/roundup-server" ] && [ -x "$VENV/bin/roundup-admin" ] \
-        && [ "$(readlink -f "$VENV/bin/python3")" = "$(readlink -f "$PY")" ] \
-        && [ "$("$VENV/bin/python" -c 'import roundup; print(roundup.__version__)' 2>/dev/null)" = "$ROUNDUP_VERSION" ]
-}
 if venv_ok; then
     say "roundup $ROUNDUP_VERSION in $VENV: ready"
 else

@@ -1,6 +1,7 @@
-"""The error catalog against the product documentation's error message appendix, and against the
-code: every code the appendix lists is in the catalog with the same title, and every code literal
-in Hub's apps is one the catalog knows."""
+"""The error catalog against the product documentation's error message appendix (its codes and
+titles, kept in ``appendix.txt`` beside this file), and against the code: every code the appendix
+lists is in the catalog with the same title, and every code literal in Hub's apps is one the
+catalog knows."""
 
 import re
 from pathlib import Path
@@ -19,13 +20,9 @@ from activity.catalog import (
 )
 
 REPO = Path(__file__).resolve().parents[2]
-SEED = "shared/seed/000_9ec19ae06fc80dc5.txt"
-# The product documentation sits in shared/ beside the checkout (CI, /work/main) or beside a folder
-# of worktrees further up; the nearest one wins, and a missing one fails with the path expected.
-DOC = next(
-    (parent / SEED for parent in Path(__file__).resolve().parents[2:] if (parent / SEED).exists()),
-    Path(__file__).resolve().parents[3] / SEED,
-)
+# The appendix's codes and titles, kept in the repository (the documentation is not part of a
+# checkout); tests/activity/make_appendix.py regenerates it from the documentation.
+APPENDIX = Path(__file__).with_name("appendix.txt")
 APP_FOLDERS = (
     "hub",
     "integrations",
@@ -37,35 +34,26 @@ APP_FOLDERS = (
     "templates",
 )
 HEADING = re.compile(r"^(CCRRTT-\S+) – (.+)$")
-PRODUCT_NAME = re.compile(r"Tasktop Integration Hub|Tasktop Hub|Tasktop")
 # Deliberately looser than CODE_PATTERN, so a malformed code in the apps is reported too.
 CODE_LITERAL = re.compile(r"CCRRTT-\d+[A-Za-z]?")
-
-
-def appendix_lines() -> list[str]:
-    assert DOC.is_file(), f"the product documentation is missing: expected it at {DOC}"
-    lines = DOC.read_text(encoding="utf-8").splitlines()
-    assert "Error Message Appendix" in lines, f"no 'Error Message Appendix' heading in {DOC}"
-    start = lines.index("Error Message Appendix")
-    assert "Metrics" in lines[start:], f"no 'Metrics' heading after the appendix in {DOC}"
-    end = lines.index("Metrics", start)
-    return lines[start:end]
 
 
 def appendix_titles() -> dict[str, str]:
     """Code -> title as the appendix headings give them, with the product renamed to Hub."""
     titles: dict[str, str] = {}
-    for line in appendix_lines():
+    for line in APPENDIX.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#"):
+            continue
         match = HEADING.match(line)
-        if match:
-            code, title = match.groups()
-            assert code not in titles, f"the appendix lists {code} twice"
-            titles[code] = PRODUCT_NAME.sub("Hub", title.strip())
+        assert match, f"not a 'code – title' line in {APPENDIX.name}: {line!r}"
+        code, title = match.groups()
+        assert code not in titles, f"the appendix lists {code} twice"
+        titles[code] = title
     return titles
 
 
 def test_catalog_has_every_code_in_the_appendix_and_no_other():
-    appendix_codes = set(CODE_PATTERN.findall("\n".join(appendix_lines())))
+    appendix_codes = set(appendix_titles())
     assert len(CATALOG) == len(appendix_codes)
     assert set(CATALOG) == appendix_codes
     assert len(ENTRIES) == len(CATALOG)
