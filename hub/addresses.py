@@ -117,3 +117,30 @@ def check_host_name(value: object, *, credentials_field: str) -> None:
         )
     if not (_is_host_name(value) or _is_ip_literal(value)):
         raise ValidationError(f"“{value}” is not a host name.", code="host")
+
+
+class RedactCredentialsMiddleware:
+    """The last guard on the way out: a page or JSON answer never carries ``user:password@`` in a
+    URL, whatever put it there (a value stored before URLs were checked, a tool's own data)."""
+
+    TEXT_TYPES = ("text/html", "application/json", "text/plain")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.streaming or not response.get("Content-Type", "").startswith(self.TEXT_TYPES):
+            return response
+        charset = response.charset or "utf-8"
+        try:
+            text = response.content.decode(charset)
+        except UnicodeDecodeError:
+            return response
+        if "@" in text:
+            cleaned = redact(text)
+            if cleaned != text:
+                response.content = cleaned.encode(charset)
+                if response.has_header("Content-Length"):
+                    response["Content-Length"] = str(len(response.content))
+        return response

@@ -420,7 +420,7 @@ def ensure_evaluation_license() -> License | None:
         return None
     private_key = Ed25519PrivateKey.generate()
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         return None  # another process of this instance is issuing it
     with os.fdopen(fd, "w") as handle:
