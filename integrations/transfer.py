@@ -62,8 +62,10 @@ class ExportedChange:
 
 
 def exportable(changes):
-    """Settings changes stay on their instance."""
-    return changes.exclude(action="settings")
+    """Configuration elements only: settings, users and API tokens stay on their instance (and an
+    import could not apply them)."""
+    elements = [element_type.value for element_type in snapshots.ElementType]
+    return changes.exclude(action="settings").filter(element_type__in=elements)
 
 
 def to_zip(changes: Iterable[ExportedChange]) -> bytes:
