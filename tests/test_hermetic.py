@@ -1,7 +1,9 @@
 """The guard of ``tests/hermetic.py``: a test that uses a file outside the repository fails."""
 
+import shutil
 import sys
 import tempfile
+import uuid
 from pathlib import Path
 
 import pytest
@@ -37,13 +39,29 @@ def test_a_relative_path_is_taken_from_the_working_directory(monkeypatch):
     assert hermetic.outside_repository("../" * len(REPO.parts) + ELSEWHERE.relative_to("/").as_posix())
 
 
-def test_opening_a_file_outside_is_seen_even_when_it_does_not_exist():
+@pytest.fixture
+def outside_folder():
+    """A real folder outside the repository (in the home directory), removed afterwards."""
+    folder = Path.home() / f".hub-hermetic-probe-{uuid.uuid4().hex}"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("outside")
+    hermetic.take_seen()  # making it is the fixture's business, not the test's
+    yield folder
+    shutil.rmtree(folder)
+    hermetic.take_seen()
+
+
+def test_opening_a_file_outside_is_seen(outside_folder):
+    (outside_folder / "notes.txt").read_text()
+    assert hermetic.take_seen() == [str(outside_folder / "notes.txt")]  # taken, so this test itself passes
+
+
+def test_listing_a_folder_outside_is_seen(outside_folder):
+    list(outside_folder.iterdir())
+    assert hermetic.take_seen() == [str(outside_folder)]
+
+
+def test_a_path_outside_that_does_not_exist_reads_nothing_and_is_not_counted():
     with pytest.raises(FileNotFoundError):
         ELSEWHERE.read_text()
-    assert hermetic.take_seen() == [str(ELSEWHERE)]  # taken, so this test itself passes
-
-
-def test_listing_a_folder_outside_is_seen():
-    with pytest.raises(FileNotFoundError):
-        list(ELSEWHERE.parent.iterdir())
-    assert hermetic.take_seen() == [str(ELSEWHERE.parent)]
+    assert hermetic.take_seen() == []
