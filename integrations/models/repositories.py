@@ -9,6 +9,8 @@ from django.urls import reverse
 from hub import addresses
 from integrations.secrets import SecretField, unseal
 
+MAX_TIMEOUT = 600  # seconds; longer only ties up a worker (or a request testing the connection)
+
 
 class Repository(models.Model):
     """One configured connection to a tool. Secrets are sealed; ``settings()`` unseals them only
@@ -75,6 +77,8 @@ class Repository(models.Model):
                 "http://proxy.example.com:3128 (open a .pac script to find it).",
                 code="CCRRTT-61103E",
             )
+        if not isinstance(self.timeout, int) or not 1 <= self.timeout <= MAX_TIMEOUT:
+            errors["timeout"] = f"The connection timeout is from 1 to {MAX_TIMEOUT} seconds."
         if not isinstance(self.extra, dict) or not all(
             isinstance(key, str) and (value is None or isinstance(value, str | int | float | bool))
             for key, value in self.extra.items()

@@ -245,3 +245,11 @@ def test_import_stops_at_the_first_refusal_and_applies_nothing_after_it(administ
     result = _import(good, bad, later, user=administrator)
     assert result.failed is bad and result.remaining == [bad, later]
     assert list(Model.objects.values_list("name", flat=True)) == ["A"]
+
+
+@pytest.mark.parametrize("timeout", [0, 601, 2**31])
+def test_a_connection_timeout_is_from_1_to_600_seconds(api, timeout):
+    response = api.post(
+        "/repositories/", {"label": "R", "kind": "local", "url": "local://alpha", "timeout": timeout}
+    )
+    refused(response, "timeout")
