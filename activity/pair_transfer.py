@@ -13,7 +13,8 @@ from __future__ import annotations
 import json
 import time
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
@@ -24,6 +25,7 @@ from django.utils.dateparse import parse_datetime
 from activity import services
 from activity.jobs import JobFailed, JobRunner, register
 from activity.models import ArtifactActivity, ArtifactPair, BackgroundJob
+from hub import uploads
 
 FORMAT = "hub-artifact-pairs"
 VERSION = 1
@@ -110,29 +112,89 @@ class ImportFileError(ValueError):
     """The uploaded file is not an artifact-pair export; the message says what is wrong."""
 
 
-def read_export(path: Path) -> dict:
-    """The export's content from a .json file or the .zip export holds it in."""
+MAX_UPLOAD_BYTES = 512 * 1024 * 1024  # the file as uploaded (zip or JSON)
+MAX_JSON_BYTES = 4 * 1024**3  # the JSON inflated: about a million pairs with their snapshots
+MAX_PAIR_BYTES = 1024 * 1024  # one pair record
+ZIP_LIMITS = uploads.ZipLimits(
+    compressed=MAX_UPLOAD_BYTES, uncompressed=MAX_JSON_BYTES, member=MAX_JSON_BYTES, members=16
+)
+_TEXT_LIMITS = {name: ArtifactPair._meta.get_field(f"a_{name}").max_length for name in SIDE_FIELDS[:-1]}
+
+
+@contextmanager
+def opened_export(path: Path) -> Iterator[Iterator[dict]]:
+    """The checked pair records of an export (.json, or the .zip holding it), streamed: memory stays
+    bounded whatever the file's size. Raises ImportFileError, also while the records are read."""
     try:
         if zipfile.is_zipfile(path):
-            with zipfile.ZipFile(path) as archive:
-                names = [n for n in archive.namelist() if n.endswith(".json")]
+            with uploads.BoundedZip(path, ZIP_LIMITS, what="The zip file") as archive:
+                names = [n for n in archive.names() if n.endswith(".json")]
                 if len(names) != 1:
                     raise ImportFileError("The zip file must hold exactly one .json file of artifact pairs.")
-                data = json.loads(archive.read(names[0]))
+                with archive.open(names[0]) as raw:
+                    yield _records(raw)
         else:
-            data = json.loads(path.read_bytes())
-    except (OSError, ValueError, zipfile.BadZipFile) as error:
-        if isinstance(error, ImportFileError):
-            raise
-        raise ImportFileError(f"The file is not a readable artifact pair export: {error}") from error
-    if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("pairs"), list):
+            if path.stat().st_size > MAX_UPLOAD_BYTES:
+                raise ImportFileError(f"The file is larger than {uploads.size_text(MAX_UPLOAD_BYTES)}.")
+            with path.open("rb") as raw:
+                yield _records(raw)
+    except uploads.UploadRefused as error:
+        raise ImportFileError(str(error)) from None
+    except OSError as error:
+        raise ImportFileError(f"The file cannot be read: {error.strerror or error}") from None
+
+
+def _records(raw) -> Iterator[dict]:
+    export = uploads.stream_json(
+        raw, "pairs", total=MAX_JSON_BYTES, per_item=MAX_PAIR_BYTES, what="The file"
+    )
+    if export.header.get("format") != FORMAT or not isinstance(export.header.get("pairs"), list):
         raise ImportFileError("The file is not an artifact pair export made by Hub.")
-    if data.get("version") != VERSION:
-        raise ImportFileError(f"Export format version {data.get('version')!r} is not supported.")
-    for number, record in enumerate(data["pairs"], start=1):
-        if not all(isinstance(record.get(s), dict) and record[s].get("artifact_id") for s in ("a", "b")):
-            raise ImportFileError(f"Pair {number} lacks the artifact id of side A or B.")
-    return data
+    if export.header.get("version") != VERSION:
+        raise ImportFileError(f"Export format version {export.header.get('version')!r} is not supported.")
+    return (_record(item, number) for number, item in enumerate(export.items, start=1))
+
+
+def _record(item, number: int) -> dict:
+    """One pair as the import writes it, or ImportFileError naming the pair and what is wrong."""
+    if not isinstance(item, dict):
+        raise ImportFileError(f"Pair {number} is not an object.")
+    record: dict = {}
+    for side in ("a", "b"):
+        values = item.get(side)
+        if not isinstance(values, dict) or values.get("artifact_id") in (None, "") or isinstance(
+            values.get("artifact_id"), bool | dict | list
+        ):
+            raise ImportFileError(f"Pair {number} lacks the artifact id of side {side.upper()}.")
+        for name, limit in _TEXT_LIMITS.items():
+            value = values.get(name)
+            value = "" if value is None else value
+            if isinstance(value, bool | dict | list) or len(str(value)) > limit:
+                raise ImportFileError(f"Pair {number}: {side.upper()} {name} is not text of at most {limit}.")
+            record[f"{side}_{name}"] = str(value)
+        snapshot = values.get("snapshot") or {}
+        if not isinstance(snapshot, dict):
+            raise ImportFileError(f"Pair {number}: the snapshot of side {side.upper()} is not an object.")
+        record[f"{side}_snapshot"] = snapshot
+    for name in PAIR_FIELDS:
+        value = item.get(name) or {}
+        if not isinstance(value, dict):
+            raise ImportFileError(f"Pair {number}: {name} is not an object.")
+        record[name] = value
+    synced = item.get("last_synced_at")
+    try:
+        record["last_synced_at"] = parse_datetime(synced) if synced else None
+    except (TypeError, ValueError):
+        record["last_synced_at"] = None
+    if synced and record["last_synced_at"] is None:
+        raise ImportFileError(f"Pair {number}: last_synced_at is not a date and time.")
+    return record
+
+
+def read_export(path: Path) -> int:
+    """Check the whole export (every pair) without importing it; the number of pairs."""
+    with opened_export(path) as records:
+        return sum(1 for _ in records)
 
 
 def require_running(integration_id: int) -> None:
@@ -149,63 +211,54 @@ class ImportPairs(JobRunner):
     exclusive = True
 
     def run(self, integration_id: int, file: str, **_) -> dict:
-        require_running(integration_id)
         path = transfer_dir("import") / Path(file).name
         try:
-            data = read_export(path)
+            require_running(integration_id)
+            return self._import(integration_id, path)
         except ImportFileError as error:
             raise JobFailed("CCRRTT-30002E", str(error)) from error
+        finally:
+            path.unlink(missing_ok=True)  # applied or not, an upload is not kept
+
+    def _import(self, integration_id: int, path: Path) -> dict:
         name = services.known_integrations().get(integration_id, "")
-        records = data["pairs"]
         existing_a = dict(
             ArtifactPair.objects.filter(integration_id=integration_id).values_list(
                 "a_artifact_id", "b_artifact_id"
             )
         )
         existing_b = {b: a for a, b in existing_a.items()}
-        conflicts, new = [], []
-        for record in records:
-            a_id, b_id = str(record["a"]["artifact_id"]), str(record["b"]["artifact_id"])
-            if existing_a.get(a_id) == b_id:
-                continue  # already associated the same way: importing twice changes nothing
-            if a_id in existing_a or b_id in existing_b:
-                conflicts.append(
-                    f"{record['a'].get('formatted_id') or a_id} ↔ {record['b'].get('formatted_id') or b_id}"
+        conflicts: list[str] = []
+        batch: list[ArtifactPair] = []
+        imported = total = 0
+        # One transaction: a conflict found late rolls back what was written before it.
+        with transaction.atomic(), opened_export(path) as records:
+            for record in records:
+                total += 1
+                a_id, b_id = record["a_artifact_id"], record["b_artifact_id"]
+                if existing_a.get(a_id) == b_id:
+                    continue  # already associated the same way: importing twice changes nothing
+                if a_id in existing_a or b_id in existing_b:
+                    shown = f"{record['a_formatted_id'] or a_id} ↔ {record['b_formatted_id'] or b_id}"
+                    conflicts.append(shown)
+                    continue
+                existing_a[a_id], existing_b[b_id] = b_id, a_id
+                if not conflicts:
+                    batch.append(ArtifactPair(integration_id=integration_id, integration_name=name, **record))
+                if len(batch) >= 2000:
+                    ArtifactPair.objects.bulk_create(batch)
+                    imported += len(batch)
+                    batch = []
+            if conflicts:
+                shown = ", ".join(conflicts[:10]) + (
+                    f" and {len(conflicts) - 10} more" if len(conflicts) > 10 else ""
                 )
-                continue
-            existing_a[a_id], existing_b[b_id] = b_id, a_id
-            new.append(self._pair(record, integration_id, name))
-        if conflicts:
-            shown = ", ".join(conflicts[:10]) + (
-                f" and {len(conflicts) - 10} more" if len(conflicts) > 10 else ""
-            )
-            raise JobFailed(
-                "CCRRTT-0005E",
-                f"{len(conflicts)} pairs conflict with associations the integration already has: {shown}. "
-                "Nothing was imported.",
-            )
-        with transaction.atomic():
-            for start in range(0, len(new), 2000):
-                ArtifactPair.objects.bulk_create(new[start : start + 2000])
-                self.set_progress((start + 2000) * 100 // max(len(new), 1))
-        self.log(f"Imported {len(new)} pairs; {len(records) - len(new)} were there already.")
-        return {"imported": len(new), "unchanged": len(records) - len(new)}
-
-    @staticmethod
-    def _pair(record: dict, integration_id: int, name: str) -> ArtifactPair:
-        values = {
-            f"{side}_{field}": record[side].get(field) or ({} if field == "snapshot" else "")
-            for side in ("a", "b")
-            for field in SIDE_FIELDS
-        }
-        values["a_artifact_id"] = str(values["a_artifact_id"])
-        values["b_artifact_id"] = str(values["b_artifact_id"])
-        synced = record.get("last_synced_at")
-        return ArtifactPair(
-            integration_id=integration_id,
-            integration_name=name,
-            comment_map=record.get("comment_map") or {},
-            attachment_map=record.get("attachment_map") or {},
-            last_synced_at=parse_datetime(synced) if synced else None,
-            **values,
-        )
+                raise JobFailed(
+                    "CCRRTT-0005E",
+                    f"{len(conflicts)} pairs conflict with associations the integration already has: "
+                    f"{shown}. Nothing was imported.",
+                )
+            ArtifactPair.objects.bulk_create(batch)
+            imported += len(batch)
+        self.log(f"Imported {imported} pairs; {total - imported} were there already.")
+        return {"imported": imported, "unchanged": total - imported}

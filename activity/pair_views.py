@@ -14,9 +14,9 @@ from django.views.decorators.http import require_GET
 from activity import pair_transfer, services
 from activity.jobs import JobFailed
 from activity.models import ArtifactPair, BackgroundJob
+from hub import uploads
 
 logger = logging.getLogger("hub.activity")
-MAX_IMPORT_BYTES = 512 * 1024 * 1024
 
 
 def field_rows(pair: ArtifactPair, search: str = "") -> list[dict]:
@@ -83,8 +83,9 @@ class ImportForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if upload.size > MAX_IMPORT_BYTES:
-            raise forms.ValidationError("CCRRTT-30002E: the file is larger than 512 MB.")
+        limit = pair_transfer.MAX_UPLOAD_BYTES
+        if upload.size > limit:
+            raise forms.ValidationError(f"CCRRTT-30002E: the file is larger than {uploads.size_text(limit)}.")
         return upload
 
 
@@ -118,38 +119,55 @@ def export_pairs(request):
 def import_pairs(request):
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
         stored = pair_transfer.transfer_dir("import") / f"{uuid.uuid4().hex}-upload"
-        with stored.open("wb") as out:
-            for chunk in upload.chunks():
-                out.write(chunk)
+        job = None
         try:
-            pair_transfer.read_export(stored)
-        except pair_transfer.ImportFileError as error:
-            stored.unlink(missing_ok=True)
-            form.add_error("file", f"CCRRTT-30002E: {error}")
-        else:
-            integration_id = form.cleaned_data["integration"]
-            try:
-                job = pair_transfer.ImportPairs.enqueue(
-                    name=f"Import artifact pairs into {services.known_integrations().get(integration_id)}",
-                    parameters={"integration_id": integration_id, "file": stored.name},
-                    requested_by=request.user.get_username(),
-                    integration_id=integration_id,
-                )
-            except JobFailed as failure:
-                stored.unlink(missing_ok=True)
-                form.add_error(None, f"{failure.code}: {failure.message}")
-            else:
-                logger.info(
-                    "%s: started an import of artifact pairs into integration %s (job %s)",
-                    request.user.get_username(),
-                    integration_id,
-                    job.pk,
-                )
-                messages.success(request, f"Import started as background job {job.pk}.")
-                return redirect("activity-list", list_key="jobs", tab="processing")
+            job = _store_and_enqueue(request, form, stored)
+        finally:
+            if job is None:
+                stored.unlink(missing_ok=True)  # an upload that is not imported is not kept
+        if job is not None:
+            messages.success(request, f"Import started as background job {job.pk}.")
+            return redirect("activity-list", list_key="jobs", tab="processing")
     return render(request, "activity/pairs_import.html", {"form": form})
+
+
+def _store_and_enqueue(request, form: ImportForm, stored) -> BackgroundJob | None:
+    """Write the upload to the import folder, read it through once, and queue its import."""
+    try:
+        with stored.open("wb") as out:
+            for chunk in form.cleaned_data["file"].chunks():
+                out.write(chunk)
+    except OSError as error:
+        form.add_error(
+            "file",
+            f"CCRRTT-30007E: Hub could not store the file ({error.strerror or error}); check the free "
+            f"space and permissions of {stored.parent}.",
+        )
+        return None
+    try:
+        pair_transfer.read_export(stored)
+    except pair_transfer.ImportFileError as error:
+        form.add_error("file", f"CCRRTT-30002E: {error}")
+        return None
+    integration_id = form.cleaned_data["integration"]
+    try:
+        job = pair_transfer.ImportPairs.enqueue(
+            name=f"Import artifact pairs into {services.known_integrations().get(integration_id)}",
+            parameters={"integration_id": integration_id, "file": stored.name},
+            requested_by=request.user.get_username(),
+            integration_id=integration_id,
+        )
+    except JobFailed as failure:
+        form.add_error(None, f"{failure.code}: {failure.message}")
+        return None
+    logger.info(
+        "%s: started an import of artifact pairs into integration %s (job %s)",
+        request.user.get_username(),
+        integration_id,
+        job.pk,
+    )
+    return job
 
 
 @require_GET

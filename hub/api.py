@@ -17,16 +17,17 @@ endpoint added by any app answers and documents its errors this way without doin
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError, IntegrityError
 from django.http import JsonResponse
-from rest_framework import exceptions, parsers, status
+from rest_framework import exceptions, parsers, serializers, status
 from rest_framework.response import Response
 
 from hub import jsonload
@@ -195,6 +196,39 @@ def server_error(request):
     from django.views.defaults import server_error as page
 
     return page(request)
+
+
+class CleanModelSerializer(serializers.ModelSerializer):
+    """A model serializer that also runs the model's own ``full_clean`` — its field validators and
+    ``clean()`` — on what is written, so the API refuses exactly what the screens (model forms) and
+    the configuration import refuse. Fields the request leaves out are not re-validated; secret
+    fields are the vault's to check."""
+
+    def validate(self, attrs):
+        from hub.fields import SecretField
+
+        attrs = super().validate(attrs)
+        model = self.Meta.model
+        concrete = {field.name: field for field in model._meta.concrete_fields}
+        values = {name: value for name, value in attrs.items() if name in concrete}
+        instance = self.instance if isinstance(self.instance, model) else None
+        probe = copy.copy(instance) if instance is not None else model()
+        for name, value in values.items():
+            setattr(probe, name, value)
+        exclude = [
+            name for name, field in concrete.items() if name not in values or isinstance(field, SecretField)
+        ]
+        try:
+            probe.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+        except DjangoValidationError as error:
+            names = {field.source: name for name, field in self.fields.items()}
+            raise serializers.ValidationError(
+                {
+                    "non_field_errors" if key == NON_FIELD_ERRORS else names.get(key, key): messages
+                    for key, messages in error.message_dict.items()
+                }
+            ) from None
+        return attrs
 
 
 # --- the OpenAPI document ---------------------------------------------------------------------

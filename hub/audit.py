@@ -8,6 +8,7 @@ import json
 import logging
 from typing import Any
 
+from hub.addresses import redact as redact_credentials
 from hub.fields import MASK, Secret
 from hub.models import ConfigurationChange
 
@@ -32,9 +33,11 @@ def redact(value: Any) -> Any:
         }
     if isinstance(value, list | tuple):
         return [redact(item) for item in value]
-    if value is None or isinstance(value, str | int | float | bool):
+    if isinstance(value, str):
+        return redact_credentials(value)
+    if value is None or isinstance(value, int | float | bool):
         return value
-    return str(value)
+    return redact_credentials(str(value))
 
 
 def record_change(

@@ -30,6 +30,11 @@ class ConfigError(Exception):
     """The configuration cannot be used; the message says what to fix, without a traceback."""
 
 
+class StartupError(ConfigError):
+    """Hub cannot start as configured (the database cannot be reached, a port is taken): one
+    message and exit code 2 from manage.py, like a configuration mistake."""
+
+
 def _port(value: str) -> int:
     port = int(value)
     if not 1 <= port <= 65535:
@@ -94,6 +99,21 @@ def _text(value: str) -> str:
     return value.strip()
 
 
+def _listen_address(value: str) -> str:
+    """An IP address (v4 or v6) or a host name to listen on."""
+    import ipaddress
+
+    value = value.strip()
+    try:
+        ipaddress.ip_address(value)
+        return value
+    except ValueError:
+        pass
+    if re.fullmatch(r"[0-9.]+", value) or not _HOST_NAME.fullmatch(value.lower()):
+        raise ValueError("must be an IP address such as 0.0.0.0 or 127.0.0.1, or a host name of this machine")
+    return value
+
+
 def _public_keys(value: str) -> tuple[str, ...]:
     """Base64 of raw 32-byte Ed25519 public keys, comma-separated; checked here, used by licensing."""
     import base64
@@ -147,7 +167,7 @@ KEYS: tuple[Key, ...] = (
     Key("server.redirect.port", _port, "8080", "Plain HTTP port that redirects to the HTTPS port."),
     Key(
         "server.address",
-        _text,
+        _listen_address,
         "0.0.0.0",  # noqa: S104 — a server is reached from other hosts
         "Address the web server listens on.",
     ),
@@ -189,7 +209,15 @@ KEYS: tuple[Key, ...] = (
         "hub.database.url",
         _url(_DATABASE_SCHEMES),
         "",
-        "Operational database URL (postgres://, mysql://, oracle://, mssql://). Empty: SQLite in HUB_HOME.",
+        "Operational database URL (postgres://, mysql://, oracle://, mssql://), without the password "
+        "(see hub.database.passwordFile). Empty: SQLite in HUB_HOME.",
+    ),
+    Key(
+        "hub.database.passwordFile",
+        _text,
+        "",
+        "File holding the operational database's password (first line; owner-readable only). The "
+        "environment variable HUB_DATABASE_PASSWORD is the other way to give it.",
     ),
     Key(
         "hub.broker.url",
@@ -228,12 +256,24 @@ KEYS += (
 )
 KEYS_BY_NAME: dict[str, Key] = {key.name: key for key in KEYS}
 
+# Variables Hub reads that are not keys of hub.properties (environment only), and why.
+ENVIRONMENT_ONLY = {
+    "HUB_HOME": "the data directory",
+    "HUB_DATABASE_PASSWORD": "the operational database's password, never written to a file",
+    "HUB_SAFE_MODE": "1: start without integration work (what --safe-mode sets for the processes)",
+    "HUB_DEBUG": "1: Django's debug pages, for development only",
+    "HUB_TEST_DATABASE_NAME": "the test suite's database name",
+}
+TEST_PREFIX = "HUB_TEST_"  # variables of the test suite, read by tests/ only
+
 
 @dataclass(frozen=True)
 class HubConfig:
     home: Path
     values: Mapping[str, Any] = field(default_factory=dict)
     sources: Mapping[str, str] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+    database_password: str = field(default="", repr=False)
 
     def __getitem__(self, name: str) -> Any:
         return self.values[name]
@@ -296,9 +336,79 @@ def load(environ: Mapping[str, str] | None = None) -> HubConfig:
     cert, cert_key = values.get("server.ssl.certificate"), values.get("server.ssl.certificate-key")
     if bool(cert) != bool(cert_key):
         problems.append("server.ssl.certificate and server.ssl.certificate-key must be given together")
+    port = values.get("server.port")
+    if port is not None and port == values.get("server.redirect.port"):
+        problems.append(
+            f"server.port and server.redirect.port are both {values['server.port']}; "
+            "the HTTPS console and the HTTP redirect need a port each"
+        )
+    password, password_problems = _database_password(values, environ)
+    problems += password_problems
     if problems:
         raise ConfigError("Hub cannot start; fix its configuration:\n  - " + "\n  - ".join(problems))
-    return HubConfig(home=home, values=values, sources=sources)
+    warnings = [*unknown_variables(environ), *_password_warnings(values, sources, properties_path)]
+    return HubConfig(
+        home=home, values=values, sources=sources, warnings=tuple(warnings), database_password=password
+    )
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """A warning for each HUB_* variable Hub does not read: a misspelt one is otherwise silently
+    ignored (HUB_LICENSE_TRUSTED_KEYS for HUB_LICENSE_TRUSTEDKEYS)."""
+    import difflib
+
+    known = {key.env_name for key in KEYS} | set(ENVIRONMENT_ONLY)
+    warnings = []
+    for name in sorted(environ):
+        if not name.startswith("HUB_") or name in known or name.startswith(TEST_PREFIX):
+            continue
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        warnings.append(f"The environment variable {name} is not one Hub reads; it is ignored{hint}.")
+    return warnings
+
+
+def _database_password(values, environ) -> tuple[str, list[str]]:
+    """The operational database's password from hub.database.passwordFile or HUB_DATABASE_PASSWORD."""
+    path_text = values.get("hub.database.passwordFile") or ""
+    from_environment = environ.get("HUB_DATABASE_PASSWORD", "")
+    if path_text and from_environment:
+        both = "give the database password in hub.database.passwordFile or HUB_DATABASE_PASSWORD, not both"
+        return "", [both]
+    if not path_text:
+        return from_environment, []
+    path = Path(path_text).expanduser()
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        return "", [f"hub.database.passwordFile: {path} cannot be read ({getattr(error, 'strerror', error)})"]
+    return (lines[0] if lines else ""), []
+
+
+def _password_warnings(values, sources, properties_path: Path) -> list[str]:
+    from urllib.parse import urlsplit
+
+    warnings = []
+    url = values.get("hub.database.url") or ""
+    try:
+        has_password = bool(urlsplit(url).password)
+    except ValueError:
+        has_password = False
+    if has_password and sources.get("hub.database.url") == str(properties_path):
+        warnings.append(
+            f"{properties_path}: hub.database.url carries the database password in clear. Take it out of "
+            "the URL and put it in a file named by hub.database.passwordFile (readable by Hub's user "
+            "only) or in the environment variable HUB_DATABASE_PASSWORD."
+        )
+    path_text = values.get("hub.database.passwordFile") or ""
+    if path_text:
+        path = Path(path_text).expanduser()
+        try:
+            if path.stat().st_mode & 0o077:
+                warnings.append(f"hub.database.passwordFile: {path} is open to other users; make it 0600.")
+        except OSError:
+            pass
+    return warnings
 
 
 def path_prefix_pattern(paths: tuple[str, ...]) -> str:

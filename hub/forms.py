@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 from hub import setup
 
@@ -40,3 +41,22 @@ class FirstAdministratorForm(forms.Form):
             except forms.ValidationError as error:
                 self.add_error("password", error)
         return cleaned
+
+
+class CleanModelForm(forms.ModelForm):
+    """A model form whose model's ``clean()`` may refuse fields the form does not show (a model
+    validates everything it stores, whichever path stores it): those errors are shown with the
+    form field named in ``error_fields`` or, failing that, above the form."""
+
+    error_fields: dict[str, str] = {}
+
+    def _update_errors(self, errors: ValidationError) -> None:
+        if hasattr(errors, "error_dict"):
+            remapped: dict[str, list] = {}
+            for name, messages in errors.error_dict.items():
+                target = self.error_fields.get(name, name)
+                if target not in self.fields:
+                    target = NON_FIELD_ERRORS
+                remapped.setdefault(target, []).extend(messages)
+            errors = ValidationError(remapped)
+        super()._update_errors(errors)

@@ -36,6 +36,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from hub import jsonload
 from hub.instance import instance_id
 from hub.models import AppliedLicense
 
@@ -301,8 +302,8 @@ def verify(text: str) -> License:
     if len(text.encode("utf-8", "replace")) > MAX_DOCUMENT_BYTES:
         raise LicenseError("This is too large to be a Hub license.")
     try:
-        document = json.loads(text)
-    except ValueError:
+        document = jsonload.loads(text)
+    except jsonload.JsonRefused:
         raise LicenseError("This is not a Hub license: it is not a JSON document.") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise LicenseError(f"This is not a Hub license: its format is not {FORMAT}.")
@@ -419,7 +420,7 @@ def ensure_evaluation_license() -> License | None:
         return None
     private_key = Ed25519PrivateKey.generate()
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         return None  # another process of this instance is issuing it
     with os.fdopen(fd, "w") as handle:

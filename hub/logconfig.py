@@ -54,8 +54,11 @@ def logging_dict(logs_dir: Path, initial_level: str) -> dict:
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {
-            "standard": {"format": "%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s"},
-            "plain": {"format": "%(asctime)s %(message)s"},
+            "standard": {
+                "()": "hub.logconfig.RedactingFormatter",
+                "format": "%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s",
+            },
+            "plain": {"()": "hub.logconfig.RedactingFormatter", "format": "%(asctime)s %(message)s"},
         },
         "filters": {"health_answers": {"()": "hub.logconfig.SkipHealthAnswers"}},
         "handlers": handlers,
@@ -144,3 +147,13 @@ class SkipHealthAnswers(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         request = getattr(record, "request", None)
         return not (request is not None and request.path == "/api/health")
+
+
+class RedactingFormatter(logging.Formatter):
+    """Every log line, traceback included, with any ``scheme://user:password@`` masked: a URL
+    that carries a credential (a tool's redirect, an error message) never reaches a log file."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        from hub.addresses import redact
+
+        return redact(super().format(record))

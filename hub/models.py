@@ -4,6 +4,7 @@ tokens and configuration history."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 
 
@@ -109,3 +110,19 @@ class ConfigurationChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.element_type} {self.element_name}"
+
+
+class HashedSession(AbstractBaseSession):
+    """A console session; ``session_key`` is the SHA-256 of the key in the cookie (hub.sessions)."""
+
+    session_key = models.CharField("hash of the session key", max_length=64, primary_key=True)
+
+    class Meta:
+        db_table = "hub_session"
+        verbose_name = "session"
+
+    @classmethod
+    def get_session_store_class(cls):
+        from hub.sessions import SessionStore
+
+        return SessionStore

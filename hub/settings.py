@@ -9,8 +9,11 @@ from pathlib import Path
 import dj_database_url
 
 from hub import config as hub_config
+from hub import filemodes
 from hub.logconfig import logging_dict
 
+# Whatever this process writes is its user's only (hub.filemodes): set before anything is created.
+filemodes.restrict_umask()
 HUB = hub_config.load()
 HUB_HOME: Path = HUB.home
 BASE_DIR = hub_config.REPO_ROOT
@@ -58,6 +61,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "hub.roles.KnownMethodsMiddleware",
+    "hub.addresses.RedactCredentialsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -113,6 +117,8 @@ def _database(url: str) -> dict:
             },
         }
     database = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    if HUB.database_password and not database.get("PASSWORD"):
+        database["PASSWORD"] = HUB.database_password  # hub.database.passwordFile or HUB_DATABASE_PASSWORD
     engine = database["ENGINE"]
     options = database.setdefault("OPTIONS", {})
     if engine.endswith("postgresql"):
@@ -156,6 +162,8 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True  # tests and a fresh checkout serve static files without collectstatic
 
 # Security baseline: the console is served over HTTPS only.
+# Sessions in the database under the hash of their key (hub.sessions; docs/security.md).
+SESSION_ENGINE = "hub.sessions"
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True

@@ -24,6 +24,7 @@ from integrations.models import (
     Route,
     SqlCollection,
 )
+from integrations.models.integrations import repeated_route
 
 
 class ElementType(StrEnum):
@@ -193,11 +194,33 @@ def find(element_type: str, name: str):
     return model.objects.filter(**{field: name}).first()
 
 
+def _cleaned(obj, exclude: tuple[str, ...] = ()):
+    """Run the model's own validators — the ones the screens and the API run — then save."""
+    obj.full_clean(exclude=list(exclude), validate_unique=False, validate_constraints=False)
+    obj.save()
+    return obj
+
+
+def _document(data, what: str) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise ValueError(f"{what} is not an object")
+    return data
+
+
+def _rows(data: dict, name: str) -> list[dict[str, Any]]:
+    rows = data.get(name, [])
+    if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+        raise ValueError(f"“{name}” is not a list of objects")
+    return rows
+
+
 @transaction.atomic
 def apply(element_type: str, data: dict[str, Any], existing=None):
-    """Create (``existing`` None) or update an element from a snapshot; returns it.
+    """Create (``existing`` None) or update an element from a snapshot; returns it. Every object
+    goes through the model's ``full_clean`` (Django's ValidationError when refused).
     Raises MissingReference when the snapshot names an element this instance lacks."""
     element_type = ElementType(element_type)
+    data = _document(data, "the snapshot")
     if element_type in EXTENSION_TYPES:
         from extensions import snapshots as extension_snapshots
 
@@ -209,21 +232,24 @@ def apply(element_type: str, data: dict[str, Any], existing=None):
         obj = existing or Repository(needs_new_credentials=True)
         for name in REPOSITORY_FIELDS:
             setattr(obj, name, data.get(name, getattr(obj, name)))
-        obj.full_clean(validate_unique=False)
-        obj.save()
-        return obj
+        return _cleaned(obj)
     if element_type == ElementType.MODEL:
         obj = existing or Model()
         obj.name, obj.description = data["name"], data.get("description", "")
-        obj.save()
+        _cleaned(obj)
+        rows = _rows(data, "fields")
+        current = {field.key: field for field in obj.fields.all()}
         keep = []
-        for position, values in enumerate(data.get("fields", [])):
-            field, _ = ModelField.objects.update_or_create(
-                model=obj,
-                key=values["key"],
-                defaults={**{k: values[k] for k in MODEL_FIELD_FIELDS if k in values}, "position": position},
-            )
-            keep.append(field.pk)
+        for position, values in enumerate(rows):
+            field = current.get(values.get("key")) or ModelField(model=obj)
+            for name in MODEL_FIELD_FIELDS:
+                if name in values:
+                    setattr(field, name, values[name])
+            field.position = position
+            keep.append(_cleaned(field).pk)
+        keys = [values.get("key") for values in rows]
+        if len(keys) != len(set(keys)):
+            raise ValueError("two fields of the model have the same id")
         obj.fields.exclude(pk__in=keep).delete()
         return obj
     if element_type == ElementType.COLLECTION:
@@ -233,47 +259,37 @@ def apply(element_type: str, data: dict[str, Any], existing=None):
         obj.model = _by_name(Model, data.get("model"), "Model")
         obj.artifact_types = data.get("artifact_types", [])
         obj.query = data.get("query", "")
-        obj.save()
+        _cleaned(obj)
         obj.projects.all().delete()
-        CollectionProject.objects.bulk_create(
-            CollectionProject(collection=obj, **{k: p[k] for k in PROJECT_FIELDS if k in p})
-            for p in data.get("projects", [])
-        )
+        for row in _rows(data, "projects"):
+            _cleaned(CollectionProject(collection=obj, **{k: row[k] for k in PROJECT_FIELDS if k in row}))
         return obj
     if element_type == ElementType.MAPPING:
         obj = existing or _by_name(RepositoryCollection, data["collection"], "Collection")
         _check_mapping(obj, data.get("lines", []))
         obj.mappings.all().delete()
-        FieldMapping.objects.bulk_create(
-            FieldMapping(collection=obj, **{k: line[k] for k in MAPPING_FIELDS if k in line})
-            for line in data.get("lines", [])
-        )
+        for line in _rows(data, "lines"):
+            _cleaned(FieldMapping(collection=obj, **{k: line[k] for k in MAPPING_FIELDS if k in line}))
         return obj
     if element_type == ElementType.GATEWAY_COLLECTION:
         obj = existing or GatewayCollection()
         obj.name = data["name"]
         obj.model = _by_name(Model, data["model"], "Model")
-        obj.save()
-        return obj
+        return _cleaned(obj)
     if element_type == ElementType.SQL_COLLECTION:
         obj = existing or SqlCollection()
         obj.name, obj.database_url, obj.table = data["name"], data["database_url"], data["table"]
-        obj.save()
-        return obj
+        return _cleaned(obj)
     obj = existing or Integration()
     for name in INTEGRATION_FIELDS:
         if name in data:
             setattr(obj, name, data[name])
-    if obj.unmatched_routing not in Integration.Unmatched.values:
-        raise ValueError(
-            f"unmatched_routing is “{obj.unmatched_routing}”, "
-            f"not one of {', '.join(Integration.Unmatched.values)}"
-        )
     obj.collection_a = _by_name(RepositoryCollection, data.get("collection_a"), "Collection")
     obj.collection_b = _by_name(RepositoryCollection, data.get("collection_b"), "Collection")
-    obj.save()
+    _cleaned(obj)
     obj.routes.all().delete()
-    Route.objects.bulk_create(_routes(obj, data.get("routes", [])))
+    for route in _routes(obj, data.get("routes", [])):
+        _cleaned(route)
     return obj
 
 
@@ -303,6 +319,8 @@ def _check_mapping(collection: RepositoryCollection, lines) -> None:
 def _routes(integration: Integration, rows) -> list[Route]:
     """The routes of a snapshot, in order; a malformed one is refused by number rather than guessed.
     Whether a well-formed condition fits the model is the validator's to say (CCRRTT-1412E)."""
+    if not isinstance(rows, list):
+        raise ValueError("“routes” is not a list")
     routes = []
     for number, row in enumerate(rows, start=1):
         if not isinstance(row, dict) or not isinstance(row.get("condition") or {}, dict):
@@ -312,6 +330,9 @@ def _routes(integration: Integration, rows) -> list[Route]:
         values = {k: row[k] for k in ROUTE_FIELDS if k in row}
         values["condition"] = values.get("condition") or {}
         routes.append(Route(integration=integration, position=number - 1, **values))
+    repeated = repeated_route(routes)
+    if repeated:
+        raise ValueError(repeated)
     return routes
 
 

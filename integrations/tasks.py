@@ -26,6 +26,17 @@ def purge_history(now: dt.datetime | None = None) -> int:
     return deleted
 
 
+def purge_stale_imports() -> int:
+    """Uploads of configuration changes nobody imported, and remainders nobody downloaded."""
+    from django.conf import settings
+
+    from hub import uploads
+    from integrations import transfer
+
+    return uploads.remove_stale(settings.HUB_HOME / "imports", transfer.STALE_UPLOAD_SECONDS)
+
+
 @shared_task(name="integrations.purge_history")
 def purge_history_task() -> int:
+    purge_stale_imports()
     return purge_history()

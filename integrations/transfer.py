@@ -14,9 +14,11 @@ import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from hub import uploads
 from integrations import snapshots, validation
 from integrations.history import Source, record
 
@@ -25,6 +27,15 @@ VERSION = 1
 MAX_ZIP_BYTES = 20 * 1024 * 1024
 MAX_CHANGES = 10_000
 MAX_MEMBER_BYTES = 5 * 1024 * 1024
+# An export of 10,000 changes unpacks to a few tens of MB; a zip bomb stops at these limits while
+# it is read (hub.uploads), long before it could fill the web worker's memory.
+ZIP_LIMITS = uploads.ZipLimits(
+    compressed=MAX_ZIP_BYTES,
+    uncompressed=32 * 1024 * 1024,
+    member=MAX_MEMBER_BYTES,
+    members=MAX_CHANGES + 1,
+)
+STALE_UPLOAD_SECONDS = 24 * 3600  # an upload nobody imported within a day is removed
 ACTIONS = ("create", "update", "delete")
 
 
@@ -51,8 +62,10 @@ class ExportedChange:
 
 
 def exportable(changes):
-    """Settings changes stay on their instance."""
-    return changes.exclude(action="settings")
+    """Configuration elements only: settings, users and API tokens stay on their instance (and an
+    import could not apply them)."""
+    elements = [element_type.value for element_type in snapshots.ElementType]
+    return changes.exclude(action="settings").filter(element_type__in=elements)
 
 
 def to_zip(changes: Iterable[ExportedChange]) -> bytes:
@@ -96,28 +109,18 @@ def export(changes) -> bytes:
 
 def read_zip(data: bytes) -> list[ExportedChange]:
     """The changes in an uploaded zip, or ImportRefused saying exactly what is wrong with it."""
-    if len(data) > MAX_ZIP_BYTES:
-        raise ImportRefused(
-            f"The file is larger than {MAX_ZIP_BYTES // (1024 * 1024)} MB; an export is far smaller."
-        )
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        raise ImportRefused("The file is not a zip file (or it is damaged).") from None
-    with archive:
-        names = archive.namelist()
-        if "manifest.json" not in names:
-            raise ImportRefused(
-                "The zip is not an export of Hub configuration changes (it has no manifest.json)."
-            )
-        members = sorted(n for n in names if n.startswith("changes/") and n.endswith(".json"))
-        if len(members) > MAX_CHANGES or any(i.file_size > MAX_MEMBER_BYTES for i in archive.infolist()):
-            raise ImportRefused("The zip is too large to be an export of configuration changes.")
-        try:
-            manifest = json.loads(archive.read("manifest.json"))
-            raw = [json.loads(archive.read(name)) for name in members]
-        except (ValueError, zipfile.BadZipFile, RuntimeError) as error:
-            raise ImportRefused(f"The zip is damaged: {error}.") from None
+        with uploads.BoundedZip(data, ZIP_LIMITS, what="The file") as archive:
+            names = archive.names()
+            if "manifest.json" not in names:
+                raise ImportRefused(
+                    "The zip is not an export of Hub configuration changes (it has no manifest.json)."
+                )
+            members = sorted(n for n in names if n.startswith("changes/") and n.endswith(".json"))
+            manifest = archive.read_json("manifest.json")
+            raw = [archive.read_json(name) for name in members]
+    except uploads.UploadRefused as error:
+        raise ImportRefused(str(error)) from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise ImportRefused("The zip is not an export of Hub configuration changes.")
     if manifest.get("version") != VERSION:
@@ -133,8 +136,11 @@ def read_zip(data: bytes) -> list[ExportedChange]:
                 username=str(item.get("username", "")),
             )
             snapshots.ElementType(change.element_type)
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, AttributeError):
             raise ImportRefused(f"{name} is not a configuration change Hub can read.") from None
+        documents = (change.before, change.after)
+        if not isinstance(change.element_name, str) or not all(isinstance(d, dict | None) for d in documents):
+            raise ImportRefused(f"{name} is not a configuration change Hub can read.")
         if change.action not in ACTIONS:
             raise ImportRefused(f"{name} has the action “{change.action}”, which cannot be imported.")
         changes.append(change)
@@ -191,8 +197,19 @@ def _apply_one(change: ExportedChange, user, request_id: str) -> None:
         raise _CannotApply(f"CCRRTT-17031E: {error}") from None
     except snapshots.Refused as error:
         raise _CannotApply(str(error)) from None
-    except (IntegrityError, KeyError, TypeError, ValueError) as error:
+    except ValidationError as error:
+        raise _CannotApply(f"CCRRTT-30002E: the change is not valid: {_described(error)}") from None
+    except (IntegrityError, AttributeError, KeyError, TypeError, ValueError) as error:
         raise _CannotApply(f"CCRRTT-17031E: the change does not fit this instance ({error})") from None
+
+
+def _described(error: ValidationError) -> str:
+    if hasattr(error, "error_dict"):
+        return "; ".join(
+            f"{name}: {' '.join(messages)}" if name != NON_FIELD_ERRORS else " ".join(messages)
+            for name, messages in error.message_dict.items()
+        )
+    return " ".join(error.messages)
 
 
 def apply_changes(changes: list[ExportedChange], user, request_id: str = "") -> ImportResult:

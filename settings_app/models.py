@@ -1,7 +1,9 @@
 """Settings stored in the operational database."""
 
+from django.core.exceptions import ValidationError
 from django.db import models
 
+from hub import addresses
 from hub.fields import SecretField
 
 
@@ -27,3 +29,10 @@ class SmtpSettings(models.Model):
 
     def __str__(self) -> str:
         return self.host or "email server"
+
+    def clean(self) -> None:
+        if self.host:
+            try:
+                addresses.check_host_name(self.host, credentials_field="the user name and password fields")
+            except ValidationError as error:
+                raise ValidationError({"host": error}) from None

@@ -3,13 +3,13 @@ the screens, so a request refused by the console is refused here with the same c
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from hub.api import CleanModelSerializer
 from integrations import services, validation
-from integrations.forms.collections import FieldMappingForm, SqlCollectionForm, other_lines
-from integrations.forms.repositories import check_proxy, kind_choices
+from integrations.forms.collections import FieldMappingForm, other_lines
+from integrations.forms.repositories import kind_choices
 from integrations.models import (
     FieldMapping,
     GatewayCollection,
@@ -21,7 +21,7 @@ from integrations.models import (
     Route,
     SqlCollection,
 )
-from integrations.models.modeling import SELECT_TYPES
+from integrations.models.integrations import repeated_route
 from integrations.secrets import is_set
 
 
@@ -48,7 +48,7 @@ class SecretStatusField(serializers.Field):
         return data
 
 
-class RepositorySerializer(serializers.ModelSerializer):
+class RepositorySerializer(CleanModelSerializer):
     password = SecretStatusField(help_text="Write-only; reads say whether one is stored.")
     token = SecretStatusField(help_text="Write-only; reads say whether one is stored.")
     proxy_password = SecretStatusField(help_text="Write-only; reads say whether one is stored.")
@@ -104,12 +104,7 @@ class RepositorySerializer(serializers.ModelSerializer):
             self.fields["kind"].read_only = True
 
     def validate(self, attrs):
-        use_proxy = attrs.get("use_proxy", getattr(self.instance, "use_proxy", False))
-        proxy_url = attrs.get("proxy_url", getattr(self.instance, "proxy_url", ""))
-        try:
-            check_proxy(use_proxy, proxy_url)
-        except DjangoValidationError as error:
-            raise serializers.ValidationError({"proxy_url": error.messages}) from None
+        attrs = super().validate(attrs)
         for name in Repository.SECRET_FIELDS:
             if attrs.get(name) in (None, ""):
                 attrs.pop(name, None)  # absent or empty keeps the stored secret, as on the screen
@@ -118,7 +113,7 @@ class RepositorySerializer(serializers.ModelSerializer):
         return attrs
 
 
-class ModelFieldSerializer(serializers.ModelSerializer):
+class ModelFieldSerializer(CleanModelSerializer):
     id = serializers.CharField(source="key")
 
     class Meta:
@@ -126,15 +121,18 @@ class ModelFieldSerializer(serializers.ModelSerializer):
         fields = ["id", "label", "type", "required", "options"]
 
     def validate(self, attrs):
-        options = attrs.get("options") or []
-        if not isinstance(options, list) or any(not isinstance(o, dict) or "id" not in o for o in options):
-            raise serializers.ValidationError({"options": 'Options are a list of {"id": …, "label": …}.'})
-        if attrs.get("type") in SELECT_TYPES and not options:
-            raise serializers.ValidationError({"options": "A select field needs at least one option."})
-        return attrs
+        # Under PATCH nested fields are optional, but a field of the list is always written whole.
+        required = ("id", "label")
+        missing = {name: ["This field is required."] for name in required if self._source(name) not in attrs}
+        if missing:
+            raise serializers.ValidationError(missing)
+        return super().validate(attrs)
+
+    def _source(self, name: str) -> str:
+        return self.fields[name].source
 
 
-class ModelSerializer(serializers.ModelSerializer):
+class ModelSerializer(CleanModelSerializer):
     model_fields = ModelFieldSerializer(source="fields", many=True, required=False)
     collections = serializers.SlugRelatedField(
         source="repository_collections", many=True, read_only=True, slug_field="name"
@@ -182,7 +180,7 @@ class ProjectSerializer(serializers.Serializer):
     replacement_name = serializers.CharField(read_only=True)
 
 
-class RepositoryCollectionSerializer(serializers.ModelSerializer):
+class RepositoryCollectionSerializer(CleanModelSerializer):
     projects = ProjectSerializer(
         many=True, required=False, help_text="Chosen from the repository's live list."
     )
@@ -196,6 +194,7 @@ class RepositoryCollectionSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "repository", "model", "projects", "artifact_types", "query"]
 
     def validate(self, attrs):
+        attrs = super().validate(attrs)
         if (
             self.instance is not None
             and "repository" in attrs
@@ -212,6 +211,9 @@ class RepositoryCollectionSerializer(serializers.ModelSerializer):
                 live = {p.id: p for p in services.live_projects(repository)}
             except ConnectorError as error:
                 raise serializers.ValidationError({"projects": str(error)}) from None
+            chosen = [p["project_id"] for p in projects]
+            if len(chosen) != len(set(chosen)):
+                raise serializers.ValidationError({"projects": "Each project is chosen once."})
             unknown = [
                 p["project_id"]
                 for p in projects
@@ -227,8 +229,6 @@ class RepositoryCollectionSerializer(serializers.ModelSerializer):
                 else {"id": p["project_id"], "key": p.get("key", ""), "name": p.get("name", "")}
                 for p in projects
             ]
-        if not isinstance(attrs.get("artifact_types", []), list):
-            raise serializers.ValidationError({"artifact_types": "A list of artifact type ids."})
         return attrs
 
     def create(self, validated_data):
@@ -245,7 +245,7 @@ class RepositoryCollectionSerializer(serializers.ModelSerializer):
         return instance
 
 
-class FieldMappingSerializer(serializers.ModelSerializer):
+class FieldMappingSerializer(CleanModelSerializer):
     """Validated by the mapping screen's form against the live schema and the model."""
 
     class Meta:
@@ -265,6 +265,7 @@ class FieldMappingSerializer(serializers.ModelSerializer):
     def validate(self, attrs):
         from connectors.errors import ConnectorError
 
+        attrs = super().validate(attrs)  # the shapes (FieldMapping.clean) before the form reads them
         collection = self.context["collection"]
         if collection.model_id is None:
             raise serializers.ValidationError("CCRRTT-1404E: the collection is not mapped to a model yet.")
@@ -272,18 +273,23 @@ class FieldMappingSerializer(serializers.ModelSerializer):
             schema = services.field_schema(collection)
         except ConnectorError as error:
             raise serializers.ValidationError(str(error)) from None
-        params = attrs.get("params", {}) or {}
+        current = self.instance if isinstance(self.instance, FieldMapping) else None
+
+        def given(name, default):
+            return attrs.get(name, getattr(current, name) if current is not None else default)
+
+        params = given("params", {}) or {}
+        maps = {name: params.get(name) or {} for name in ("to_model", "to_repository")}
+        if any(not isinstance(value, dict) for value in maps.values()):
+            raise serializers.ValidationError({"params": "Value maps are objects: value → value."})
         data = {
-            "repository_fields": attrs.get("repository_fields", []),
-            "model_fields": attrs.get("model_fields", []),
-            "direction": attrs.get("direction", FieldMapping.Direction.BOTH),
-            "transform": attrs.get("transform", "copy"),
-            "value": params.get("value", ""),
-            "separator": params.get("separator", ""),
-            "to_model_default": params.get("to_model_default", ""),
-            "to_repository_default": params.get("to_repository_default", ""),
-            "to_model": "\n".join(f"{k} = {v}" for k, v in (params.get("to_model") or {}).items()),
-            "to_repository": "\n".join(f"{k} = {v}" for k, v in (params.get("to_repository") or {}).items()),
+            "repository_fields": given("repository_fields", []),
+            "model_fields": given("model_fields", []),
+            "direction": given("direction", FieldMapping.Direction.BOTH),
+            "transform": given("transform", "copy"),
+            **{name: params.get(name, "") for name in ("value", "separator")},
+            **{name: params.get(name, "") for name in ("to_model_default", "to_repository_default")},
+            **{name: "\n".join(f"{k} = {v}" for k, v in value.items()) for name, value in maps.items()},
             # Custom data transformations, by name; offered only where their types fit, in order.
             "to_model_extension": params.get("to_model_extension", ""),
             "to_repository_extension": params.get("to_repository_extension", ""),
@@ -307,7 +313,7 @@ class FieldMappingSerializer(serializers.ModelSerializer):
         return self.form.save(self.context["collection"], instance)
 
 
-class GatewayCollectionSerializer(serializers.ModelSerializer):
+class GatewayCollectionSerializer(CleanModelSerializer):
     model = serializers.SlugRelatedField(slug_field="name", queryset=Model.objects.all())
 
     class Meta:
@@ -315,7 +321,7 @@ class GatewayCollectionSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "model"]
 
 
-class SqlCollectionSerializer(serializers.ModelSerializer):
+class SqlCollectionSerializer(CleanModelSerializer):
     password = SecretStatusField(help_text="Write-only; reads say whether one is stored.")
 
     class Meta:
@@ -323,14 +329,7 @@ class SqlCollectionSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "database_url", "password", "table"]
 
     def validate(self, attrs):
-        merged = {
-            "name": attrs.get("name", getattr(self.instance, "name", "")),
-            "database_url": attrs.get("database_url", getattr(self.instance, "database_url", "")),
-            "table": attrs.get("table", getattr(self.instance, "table", "")),
-        }
-        form = SqlCollectionForm(merged, instance=self.instance)
-        if not form.is_valid():
-            raise serializers.ValidationError({k: list(v) for k, v in form.errors.items()})
+        attrs = super().validate(attrs)
         if attrs.get("password") in (None, ""):
             attrs.pop("password", None)
         return attrs
@@ -382,7 +381,7 @@ class RouteConditionField(serializers.Field):
         return super().validate_empty_values(data)
 
 
-class RouteSerializer(serializers.ModelSerializer):
+class RouteSerializer(CleanModelSerializer):
     """Routes are tried in the order of the list; the first leaving the artifact's project whose
     condition holds decides the target project."""
 
@@ -401,15 +400,7 @@ class BlockerSerializer(serializers.Serializer):
     related = serializers.JSONField()
 
 
-def _check_flow_map(value: dict, name: str):
-    if not isinstance(value, dict):
-        raise serializers.ValidationError({name: "An object keyed by direction (a_to_b, b_to_a)."})
-    unknown = set(value) - {"a_to_b", "b_to_a"}
-    if unknown:
-        raise serializers.ValidationError({name: f"Unknown direction(s): {', '.join(sorted(unknown))}."})
-
-
-class IntegrationSerializer(serializers.ModelSerializer):
+class IntegrationSerializer(CleanModelSerializer):
     collection_a = serializers.SlugRelatedField(
         slug_field="name", queryset=RepositoryCollection.objects.all(), allow_null=True, required=False
     )
@@ -454,29 +445,7 @@ class IntegrationSerializer(serializers.ModelSerializer):
         return BlockerSerializer(validation.problems_of_integration(obj.pk), many=True).data
 
     def validate(self, attrs):
-        filters = attrs.get("filters")
-        if filters is not None:
-            if not isinstance(filters, dict) or not isinstance(filters.get("conditions", []), list):
-                raise serializers.ValidationError(
-                    {"filters": '{"combine", "applies_to", "conditions": [...]}.'}
-                )
-            if filters.get("combine", "and") not in ("and", "or"):
-                raise serializers.ValidationError({"filters": "combine is “and” or “or”."})
-            if filters.get("applies_to", "both") not in ("creation", "updates", "both"):
-                raise serializers.ValidationError({"filters": "applies_to is creation, updates or both."})
-        flows = attrs.get("field_flows")
-        if flows is not None:
-            if not isinstance(flows, dict):
-                raise serializers.ValidationError({"field_flows": "An object: model field id → flow."})
-            for key, value in flows.items():
-                flow = value.get("flow") if isinstance(value, dict) else value
-                if flow not in Integration.Flow.values:
-                    raise serializers.ValidationError(
-                        {"field_flows": f"“{key}”: the flow is one of {Integration.Flow.values}."}
-                    )
-        for name in ("comment_flow", "attachment_flow"):
-            if name in attrs:
-                _check_flow_map(attrs[name], name)
+        attrs = super().validate(attrs)  # Integration.clean: schedules, filters, flows, collections
         a = attrs.get("collection_a", getattr(self.instance, "collection_a", None))
         b = attrs.get("collection_b", getattr(self.instance, "collection_b", None))
         if a is not None and a == b:
@@ -494,7 +463,11 @@ class IntegrationSerializer(serializers.ModelSerializer):
             refused.setdefault(name, []).append(f"{code}: this integration {message}.")
         if refused and ("collection_a" in attrs or "collection_b" in attrs):
             raise serializers.ValidationError(refused)
-        self._check_route_conditions(attrs.get("routes") or [], a or b)
+        routes = attrs.get("routes") or []
+        repeated = repeated_route(routes)
+        if repeated:
+            raise serializers.ValidationError({"routes": repeated})
+        self._check_route_conditions(routes, a or b)
         return attrs
 
     def _check_route_conditions(self, routes, collection):

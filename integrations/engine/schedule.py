@@ -6,6 +6,7 @@ default changes."""
 from __future__ import annotations
 
 import json
+import logging
 
 from celery.schedules import crontab
 from cron_descriptor import get_description
@@ -14,6 +15,7 @@ DETECT_TASK = "integrations.engine.detect"
 FULL_SCAN_TASK = "integrations.engine.full_scan"
 PROCESS_TASK = "integrations.engine.process"
 PREFIX = "Hub engine:"
+log = logging.getLogger("hub.engine")
 
 
 class InvalidCron(ValueError):
@@ -92,12 +94,25 @@ def sync_integration(integration) -> None:
     """Write (or remove) the beat entries of one integration."""
     from django_celery_beat.models import PeriodicTask
 
-    from integrations.models import ChangeDetectionSettings
 
     names = (f"{PREFIX} detect {integration.pk}", f"{PREFIX} full scan {integration.pk}")
     if not integration.running:
         PeriodicTask.objects.filter(name__in=names).delete()
         return
+    try:
+        _write_entries(integration, names)
+    except InvalidCron as error:
+        # Stored before schedules were validated on every path: no entries rather than a failing
+        # save, which would leave the integration impossible to rename, stop or delete.
+        PeriodicTask.objects.filter(name__in=names).delete()
+        log.warning("Integration %s has no change detection: %s", integration.pk, error)
+
+
+def _write_entries(integration, names: tuple[str, str]) -> None:
+    from django_celery_beat.models import PeriodicTask
+
+    from integrations.models import ChangeDetectionSettings
+
     arguments = json.dumps([integration.pk])
     PeriodicTask.objects.update_or_create(
         name=names[0],

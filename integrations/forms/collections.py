@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import json
 
-import dj_database_url
 from django import forms
 from django.urls import reverse
 
+from hub.forms import CleanModelForm
 from integrations import mapping_rules, transforms
 from integrations.models import FieldMapping, GatewayCollection, RepositoryCollection, SqlCollection
 from integrations.models.modeling import SELECT_TYPES
 
 
-class RepositoryCollectionForm(forms.ModelForm):
+class RepositoryCollectionForm(CleanModelForm):
     """A new collection takes its projects here too, from the chosen repository's live list (the
     screen reloads the projects when the repository changes, and the artifact types when projects
     are ticked); a saved one changes its projects under Manage projects."""
@@ -62,36 +62,16 @@ class RepositoryCollectionForm(forms.ModelForm):
             self.fields["repository"].disabled = True  # changing it would invalidate every project
 
 
-class GatewayCollectionForm(forms.ModelForm):
+class GatewayCollectionForm(CleanModelForm):
     class Meta:
         model = GatewayCollection
         fields = ["name", "model"]
 
 
-class SqlCollectionForm(forms.ModelForm):
+class SqlCollectionForm(CleanModelForm):
     class Meta:
         model = SqlCollection
         fields = ["name", "database_url", "password", "table"]
-
-    def clean_database_url(self):
-        url = self.cleaned_data["database_url"]
-        try:
-            parsed = dj_database_url.parse(url)
-        except ValueError as error:
-            raise forms.ValidationError(f"Not a database URL Hub understands: {error}") from None
-        if parsed.get("PASSWORD"):
-            raise forms.ValidationError(
-                "Leave the password out of the URL and enter it in the password field."
-            )
-        return url
-
-    def clean_table(self):
-        table = self.cleaned_data["table"]
-        if not table.replace("_", "").replace(".", "").isalnum():
-            raise forms.ValidationError(
-                "A table name has letters, digits, underscores and at most a schema dot."
-            )
-        return table
 
 
 def parse_value_map(text: str) -> dict[str, str]:

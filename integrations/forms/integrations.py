@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from hub.forms import CleanModelForm
 from integrations import validation
 from integrations.models import Integration, RepositoryCollection, Route
 from integrations.validation import FILTER_OPERATORS, condition_problem
@@ -17,7 +18,7 @@ PRIVATE_HANDLING = [
 DIRECTIONS = (("a_to_b", "A → B"), ("b_to_a", "B → A"))
 
 
-class IntegrationForm(forms.ModelForm):
+class IntegrationForm(CleanModelForm):
     """Collections, creation flow, conflict strategy, comment and attachment flow, schedules."""
 
     class Meta:
@@ -65,12 +66,6 @@ class IntegrationForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        for name in ("detection_cron", "full_scan_cron"):
-            value = data.get(name, "")
-            if value and len(value.split()) != 5:
-                self.add_error(
-                    name, "A cron schedule has five fields: minute hour day-of-month month day-of-week."
-                )
         a, b = data.get("collection_a"), data.get("collection_b")
         if a and a == b:
             self.add_error("collection_b", "Collection B must differ from collection A.")
@@ -147,7 +142,7 @@ def condition_initial(condition: dict) -> dict:
     return {**condition, "value": ", ".join(map(str, value)) if isinstance(value, list) else (value or "")}
 
 
-class RouteForm(forms.ModelForm):
+class RouteForm(CleanModelForm):
     """One route: its projects and direction, and an optional condition on a model field that an
     artifact must meet to take it. Routes leaving the same project are tried in their order."""
 
@@ -201,7 +196,7 @@ class RouteForm(forms.ModelForm):
         return super().save(commit)
 
 
-class RoutingSettingsForm(forms.ModelForm):
+class RoutingSettingsForm(CleanModelForm):
     """Saved with the routes: what happens to an artifact that meets no route condition."""
 
     class Meta:

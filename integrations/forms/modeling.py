@@ -5,11 +5,12 @@ from __future__ import annotations
 from django import forms
 from django.utils.text import slugify
 
+from hub.forms import CleanModelForm
 from integrations.models import Model, ModelField
 from integrations.models.modeling import SELECT_TYPES
 
 
-class ModelForm(forms.ModelForm):
+class ModelForm(CleanModelForm):
     class Meta:
         model = Model
         fields = ["name", "description"]
@@ -36,7 +37,8 @@ def format_options(options: list[dict]) -> str:
     return "\n".join(f"{o['id']}: {o['label']}" for o in options or [])
 
 
-class ModelFieldForm(forms.ModelForm):
+class ModelFieldForm(CleanModelForm):
+    error_fields = {"options": "options_text"}
     options_text = forms.CharField(
         label="Options",
         required=False,
@@ -55,8 +57,6 @@ class ModelFieldForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         options = parse_options(data.get("options_text", ""))
-        if data.get("type") in SELECT_TYPES and not options:
-            self.add_error("options_text", "A select field needs at least one option.")
         self.instance.options = options if data.get("type") in SELECT_TYPES else []
         return data
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from django import forms
-from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
 
+from hub.forms import CleanModelForm
 from integrations.models import Repository
 
 # Form fields every repository has, whatever its kind.
@@ -23,7 +22,6 @@ MODEL_SETTINGS = {
     "timeout",
     "events_per_minute",
 }
-PROXY_URL = URLValidator(schemes=["http", "https", "socks5"])
 
 
 def kind_choices() -> list[tuple[str, str]]:
@@ -45,21 +43,7 @@ def _extra_field(setting) -> forms.Field:
     return forms.CharField(**common)
 
 
-def check_proxy(use_proxy: bool, proxy_url: str) -> None:
-    """The proxy location must be a URL (a .pac script is not one)."""
-    if not use_proxy:
-        return
-    try:
-        PROXY_URL(proxy_url or "")
-    except ValidationError:
-        raise ValidationError(
-            "CCRRTT-61103E: the proxy location must be a URL such as http://proxy.example.com:3128 "
-            "(open a .pac script to find it).",
-            code="CCRRTT-61103E",
-        ) from None
-
-
-class RepositoryForm(forms.ModelForm):
+class RepositoryForm(CleanModelForm):
     """Label, the kind's own settings (in its order), then proxy, TLS, timeout and rate limit."""
 
     class Meta:
@@ -118,15 +102,6 @@ class RepositoryForm(forms.ModelForm):
         if "proxy_url" not in names:
             self.fields.pop("use_proxy", None)
         self.order_fields(["label", *[s.name for s in declared], "enabled"])
-
-    def clean(self):
-        data = super().clean()
-        if "use_proxy" in self.fields:
-            try:
-                check_proxy(data.get("use_proxy"), data.get("proxy_url"))
-            except ValidationError as error:
-                self.add_error("proxy_url", error)
-        return data
 
     def settings_changed(self) -> bool:
         """Whether the form differs from what is stored; an empty secret input keeps the secret."""

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 
+from hub import addresses
 from integrations.models.modeling import Model
 from integrations.models.repositories import Repository
 from integrations.secrets import SecretField
@@ -30,6 +32,10 @@ class RepositoryCollection(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("collection-edit", args=[self.pk])
+
+    def clean(self) -> None:
+        if not _texts(self.artifact_types):
+            raise ValidationError({"artifact_types": "A list of artifact type ids."})
 
     def project_ids(self) -> list[str]:
         return [project.project_id for project in self.projects.all()]
@@ -90,6 +96,20 @@ class FieldMapping(models.Model):
     def __str__(self) -> str:
         return f"{', '.join(self.repository_fields)} ↔ {', '.join(self.model_fields)}"
 
+    def clean(self) -> None:
+        errors = {}
+        for name in ("repository_fields", "model_fields"):
+            if not _texts(getattr(self, name)):
+                errors[name] = "A list of field ids."
+        for name in ("repository_field_types", "model_field_types"):
+            value = getattr(self, name)
+            if not isinstance(value, dict) or not _texts(list(value.values())):
+                errors[name] = "An object: field id → type."
+        if not isinstance(self.params, dict):
+            errors["params"] = "Transform parameters are an object (value maps, a constant, a separator)."
+        if errors:
+            raise ValidationError(errors)
+
     @property
     def reads(self) -> bool:
         return self.direction in (self.Direction.TO_MODEL, self.Direction.BOTH)
@@ -145,3 +165,21 @@ class SqlCollection(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("sql-collection-edit", args=[self.pk])
+
+    def clean(self) -> None:
+        errors = {}
+        try:
+            addresses.check_database_url(self.database_url)
+        except ValidationError as error:
+            errors["database_url"] = error
+        if not isinstance(self.table, str) or not self.table.replace("_", "").replace(".", "").isalnum():
+            errors["table"] = "A table name has letters, digits, underscores and at most a schema dot."
+        elif not self.table.isascii():
+            errors["table"] = "A table name has ASCII letters, digits and underscores."
+        if errors:
+            raise ValidationError(errors)
+
+
+def _texts(value) -> bool:
+    """Whether ``value`` is a list of strings."""
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)

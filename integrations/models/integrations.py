@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 
@@ -118,6 +119,64 @@ class Integration(models.Model):
     def collections(self) -> list[RepositoryCollection]:
         return [c for c in (self.collection_a, self.collection_b) if c is not None]
 
+    def clean(self) -> None:
+        """The shape of every setting, checked the same way on the screens, the API and import.
+        Whether the settings fit the collections and model is ``integrations.validation``'s to say."""
+        errors = {name: message for name, message in _setting_problems(self) if message}
+        if self.collection_a_id is not None and self.collection_a_id == self.collection_b_id:
+            errors["collection_b"] = "Collection B must differ from collection A."
+        if errors:
+            raise ValidationError(errors)
+
+
+def _setting_problems(integration: Integration):
+    from integrations.engine.schedule import InvalidCron, parse_cron
+
+    for name in ("detection_cron", "full_scan_cron"):
+        value = getattr(integration, name)
+        if value:
+            try:
+                parse_cron(value)
+            except InvalidCron as error:
+                yield name, str(error)
+    filters = integration.filters
+    if not isinstance(filters, dict) or not isinstance(filters.get("conditions", []), list):
+        yield "filters", '{"combine", "applies_to", "conditions": [...]}.'
+    elif filters.get("combine", "and") not in ("and", "or"):
+        yield "filters", "combine is “and” or “or”."
+    elif filters.get("applies_to", "both") not in ("creation", "updates", "both"):
+        yield "filters", "applies_to is creation, updates or both."
+    elif not all(isinstance(condition, dict) for condition in filters.get("conditions", [])):
+        yield "filters", 'Each condition is {"field", "operator", "value"}.'
+    flows = integration.field_flows
+    if not isinstance(flows, dict):
+        yield "field_flows", "An object: model field id → flow."
+    else:
+        for key, value in flows.items():
+            flow = value.get("flow") if isinstance(value, dict) else value
+            if flow not in Flow.values:
+                yield "field_flows", f"“{key}”: the flow is one of {', '.join(Flow.values)}."
+                break
+    for name in ("comment_flow", "attachment_flow"):
+        value = getattr(integration, name)
+        if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+            yield name, "An object keyed by direction (a_to_b, b_to_a), each an object of settings."
+        elif set(value) - {"a_to_b", "b_to_a"}:
+            yield name, f"Unknown direction(s): {', '.join(sorted(set(value) - {'a_to_b', 'b_to_a'}))}."
+
+
+def repeated_route(routes) -> str:
+    """Why a list of routes (dicts or Routes, in order) cannot be stored: "" when it can. Two routes
+    between the same two projects would break the uniqueness of routes."""
+    seen: dict[tuple[str, str], int] = {}
+    for number, route in enumerate(routes, start=1):
+        get = route.get if isinstance(route, dict) else lambda name, r=route: getattr(r, name)
+        pair = (str(get("project_a") or ""), str(get("project_b") or ""))
+        if pair in seen:
+            return f"Route {number} joins the same projects as route {seen[pair]} ({pair[0]} ↔ {pair[1]})."
+        seen[pair] = number
+    return ""
+
 
 class Route(models.Model):
     """Which project of collection A pairs with which project of collection B, in which direction,
@@ -147,3 +206,9 @@ class Route(models.Model):
         arrow = {Flow.A_TO_B: "→", Flow.B_TO_A: "←"}.get(self.direction, "↔")
         when = f" {describe_condition(self.condition)}" if self.condition else ""
         return f"{self.project_a or '?'} {arrow} {self.project_b or '?'}{when}"
+
+    def clean(self) -> None:
+        if self.condition in (None, ""):
+            self.condition = {}
+        if not isinstance(self.condition, dict):
+            raise ValidationError({"condition": 'A condition is null or {"field", "operator", "value"}.'})

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.urls import reverse
@@ -75,6 +76,25 @@ class ModelField(models.Model):
 
     def __str__(self) -> str:
         return f"{self.label} ({self.get_type_display()})"
+
+    def clean(self) -> None:
+        """Options are a list of {"id", "label"} texts with distinct ids (select types need one)."""
+        options = self.options
+        if options in (None, ""):
+            options = self.options = []
+        if not isinstance(options, list) or not all(
+            isinstance(option, dict)
+            and isinstance(option.get("id"), str)
+            and option["id"].strip()
+            and isinstance(option.get("label", ""), str)
+            for option in options
+        ):
+            raise ValidationError({"options": 'Options are a list of {"id": text, "label": text}.'})
+        ids = [option["id"] for option in options]
+        if len(ids) != len(set(ids)):
+            raise ValidationError({"options": "Option ids must be unique within a field."})
+        if self.type in SELECT_TYPES and not options:
+            raise ValidationError({"options": "A select field needs at least one option."})
 
     @property
     def option_ids(self) -> list[str]:

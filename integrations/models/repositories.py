@@ -1,9 +1,15 @@
 from __future__ import annotations
 
+from typing import Any
+
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 
+from hub import addresses
 from integrations.secrets import SecretField, unseal
+
+MAX_TIMEOUT = 600  # seconds; longer only ties up a worker (or a request testing the connection)
 
 
 class Repository(models.Model):
@@ -50,6 +56,40 @@ class Repository(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("repository-edit", args=[self.pk])
+
+    def clean(self) -> None:
+        """The rules every path that stores a repository runs: screen, API and import."""
+        from connectors import registry
+
+        errors: dict[str, Any] = {}
+        if self.kind not in registry.kinds():
+            errors["kind"] = f"CCRRTT-30003E: there is no connector kind “{self.kind}”."
+        checks = [("url", addresses.REPOSITORY_SCHEMES, "the user name and password (or token) fields")]
+        if self.use_proxy or self.proxy_url:
+            checks.append(("proxy_url", addresses.PROXY_SCHEMES, "the proxy user and proxy password fields"))
+        for name, schemes, credentials_field in checks:
+            value = getattr(self, name)
+            if not value and name == "url":
+                continue
+            try:
+                addresses.check_url(value, schemes=schemes, credentials_field=credentials_field)
+            except ValidationError as error:
+                errors[name] = error
+        if "proxy_url" in errors and errors["proxy_url"].code != "credentials":
+            errors["proxy_url"] = ValidationError(
+                "CCRRTT-61103E: the proxy location must be a URL such as "
+                "http://proxy.example.com:3128 (open a .pac script to find it).",
+                code="CCRRTT-61103E",
+            )
+        if not isinstance(self.timeout, int) or not 1 <= self.timeout <= MAX_TIMEOUT:
+            errors["timeout"] = f"The connection timeout is from 1 to {MAX_TIMEOUT} seconds."
+        if not isinstance(self.extra, dict) or not all(
+            isinstance(key, str) and (value is None or isinstance(value, str | int | float | bool))
+            for key, value in self.extra.items()
+        ):
+            errors["extra"] = "The connector's own settings are an object of names and plain values."
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def state(self) -> str:

@@ -139,20 +139,29 @@ class ImportForm(forms.Form):
 
 def import_upload(request):
     """Step 1: upload the zip; it is read completely before anything is shown or changed."""
+    from hub import uploads
+
+    uploads.remove_stale(_imports_dir(), transfer.STALE_UPLOAD_SECONDS)
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         if upload.size > transfer.MAX_ZIP_BYTES:
-            form.add_error("file", f"The file is larger than {transfer.MAX_ZIP_BYTES // (1024 * 1024)} MB.")
+            form.add_error("file", f"The file is larger than {uploads.size_text(transfer.MAX_ZIP_BYTES)}.")
         else:
             data = upload.read()
             try:
                 transfer.read_zip(data)
-            except transfer.ImportRefused as error:
-                form.add_error("file", str(error))
-            else:
                 name = uuid.uuid4().hex
                 _stored(name).write_bytes(data)
+            except transfer.ImportRefused as error:
+                form.add_error("file", str(error))
+            except OSError as error:
+                form.add_error(
+                    "file",
+                    f"CCRRTT-30007E: Hub could not store the file ({error.strerror or error}); check the "
+                    f"free space and permissions of {_imports_dir()}.",
+                )
+            else:
                 return redirect("history-import-review", name)
     return render(request, "integrations/import_upload.html", {"form": form})
 
@@ -162,10 +171,16 @@ def import_review(request, name: str):
     path = _stored(name)
     if not path.exists():
         raise Http404("No such import.")
-    changes = transfer.read_zip(path.read_bytes())
+    try:
+        changes = transfer.read_zip(path.read_bytes())
+    except transfer.ImportRefused:
+        path.unlink(missing_ok=True)
+        raise Http404("This upload can no longer be read; upload the file again.") from None
     if request.method == "POST":
-        result = transfer.apply_changes(changes, request.user, request_id(request))
-        path.unlink()
+        try:
+            result = transfer.apply_changes(changes, request.user, request_id(request))
+        finally:
+            path.unlink(missing_ok=True)
         remaining = ""
         if result.failed is not None:
             remaining = uuid.uuid4().hex

@@ -162,7 +162,8 @@ def test_test_connection_refuses_an_untrusted_certificate_without_allow_insecure
 
 
 def test_test_connection_reports_missing_connector_requirements_as_61001E(admin_client, master_password):
-    data = {"kind": "needs_library", "label": "X", "url": "x", "timeout": "5", "events_per_minute": "0"}
+    data = {"kind": "needs_library", "label": "X", "url": "http://x", "timeout": "5"}
+    data["events_per_minute"] = "0"
     assert "CCRRTT-61001E" in _test(admin_client, data)
 
 

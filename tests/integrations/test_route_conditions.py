@@ -297,15 +297,14 @@ def test_an_import_with_a_malformed_route_stops_with_17031E_and_keeps_the_routes
     assert route_rows(integration) == [("DEMO", "WEB", "both", {})]
 
 
-def test_an_import_with_an_unknown_handling_of_unmatched_artifacts_stops_with_17031E(integration):
+def test_an_import_with_an_unknown_handling_of_unmatched_artifacts_is_refused(integration):
     after = {**snapshots.snapshot("integration", integration), "unmatched_routing": "shrug"}
     result = transfer.apply_changes(
         [transfer.ExportedChange("update", "integration", integration.name, None, after)], None
     )
-    assert result.reason == (
-        "CCRRTT-17031E: the change does not fit this instance "
-        "(unmatched_routing is “shrug”, not one of error, ignore)"
-    )
+    # The model's own validators refuse it, as the screens and the API do.
+    assert result.reason.startswith("CCRRTT-30002E: the change is not valid: unmatched_routing:")
+    assert "shrug" in result.reason
     integration.refresh_from_db()
     assert integration.unmatched_routing == "error"
 

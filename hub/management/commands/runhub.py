@@ -12,6 +12,7 @@ import ctypes
 import logging
 import os
 import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -23,7 +24,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from hub import gates, lease, licensing, lifecycle, logconfig, setup, tls
+from hub import filemodes, gates, lease, licensing, lifecycle, logconfig, setup, tls
+from hub.config import StartupError
 
 log = logging.getLogger("hub.server")
 _PR_SET_PDEATHSIG = 1
@@ -142,6 +144,42 @@ def planned_processes(cert: str, key: str, safe_mode: bool) -> list[Process]:
     return processes
 
 
+def check_ports(hub) -> None:
+    """Both ports must be free to listen on at ``server.address``; say which is not, and why."""
+    address = hub["server.address"]
+    for key in ("server.port", "server.redirect.port"):
+        try:
+            family = socket.AF_INET6 if ":" in address else socket.AF_INET
+            with socket.socket(family, socket.SOCK_STREAM) as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                probe.bind((address, hub[key]))
+        except OSError as error:
+            raise StartupError(
+                f"Hub cannot start: it cannot listen on {address} port {hub[key]} ({key}): "
+                f"{error.strerror or error}. Choose another {key} or server.address in "
+                f"{hub.home / 'hub.properties'}, or stop what uses the port."
+            ) from None
+
+
+def check_database() -> None:
+    """Reach the operational database before anything else uses it; one clear message if not."""
+    from django.db import connection
+
+    from hub.addresses import redact
+
+    try:
+        connection.ensure_connection()
+    except Exception as error:  # noqa: BLE001 - every driver has its own errors; all mean "not reachable"
+        detail = redact(str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__)
+        where = settings.HUB["hub.database.url"] or str(settings.DATABASES["default"]["NAME"])
+        raise StartupError(
+            f"Hub cannot start: the operational database ({redact(where)}) cannot be reached: {detail}. "
+            "Check hub.database.url, that the database exists and that its server runs."
+        ) from None
+    finally:
+        connection.close()
+
+
 class Command(BaseCommand):
     help = "Start Hub: the HTTPS console, the HTTP redirect, a sync worker and beat."
 
@@ -165,8 +203,14 @@ class Command(BaseCommand):
                 "WARNING: Hub is running as root. Run it as an ordinary user that owns HUB_HOME.",
                 logging.WARNING,
             )
-        lifecycle.write_state(lifecycle.STARTING)
         self._say(f"Hub home: {hub.home}")
+        for message, level in filemodes.report(*filemodes.secure_home(hub.home)):
+            self._say(message, level)
+        for warning in hub.warnings:
+            self._say(f"WARNING: {warning}", logging.WARNING)
+        check_ports(hub)
+        check_database()
+        lifecycle.write_state(lifecycle.STARTING)
         call_command("migrate", interactive=False, verbosity=0)
         if troubleshooting:
             state = logconfig.set_level(logconfig.TROUBLESHOOTING)
