@@ -30,6 +30,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --no-deps 'pysnow==0.7.17'  # see the note at its dependencies in pyproject.toml
 	touch $(STAMP)
 
 lint: install
