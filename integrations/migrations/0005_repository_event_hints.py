@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integrations', '0003_route_conditions'),
+        ('integrations', '0004_no_credentials_in_urls'),
     ]
 
     operations = [
