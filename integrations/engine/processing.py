@@ -96,9 +96,26 @@ def process_batch(limit: int = 50, worker: str | None = None) -> int:
             continue
         try:
             Batch(context, group, worker).run()
+        except Exception as error:  # noqa: BLE001 - a bug of the batch: its unsettled rows fail visibly
+            unsettled(group, worker, error)
         finally:
             context.close()
     return len(activities)
+
+
+def unsettled(group: list[ArtifactActivity], worker: str, error: BaseException) -> None:
+    """Whatever escapes a batch fails the activities it left *processing*, each on its own schedule
+    (instead of leaving them claimed until the worker is found dead) — and no other integration's."""
+    still = ArtifactActivity.objects.filter(
+        pk__in=[a.pk for a in group], status=Status.PROCESSING, claimed_by=worker
+    ).values_list("pk", flat=True)
+    left = set(still)
+    for activity in group:
+        if activity.pk in left:
+            try:
+                settle(activity, error)
+            except Exception:  # noqa: BLE001 - the next release of dead claims takes this one
+                logger.exception("Recording the failure of %s failed", activity)
 
 
 def classify(error: BaseException, integration_id: int) -> Failure | None:
