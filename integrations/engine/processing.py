@@ -7,21 +7,19 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
-import socket
 import sys
 import traceback
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from activity.models import ArtifactActivity, ArtifactPair
 from connectors.errors import ArtifactNotFound, ConnectorError, OperationUnsupported, RevisionConflict
 from extensions import engine as extension_hooks
-from integrations.engine import claims, conflicts, counters, mapping, retry, routing
+from integrations.engine import claims, conflicts, counters, heartbeat, mapping, retry, routing
 from integrations.engine.context import (
     REVISION,
     IntegrationContext,
@@ -58,7 +56,7 @@ class Done(Exception):
 
 
 def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    return heartbeat.worker_name()
 
 
 # --- the batch ---------------------------------------------------------------------------------
@@ -82,7 +80,11 @@ def process_batch(limit: int = 50, worker: str | None = None) -> int:
     if not integration_work_allowed()[0]:
         return 0
     worker = worker or worker_name()
-    claims.release_stale()
+    heartbeat.beat(worker)  # alive while it works, also where no heartbeat thread runs
+    try:
+        claims.release_stale()
+    except DatabaseError:  # e.g. a deadlock with a detection: the next round releases them
+        logger.warning("Releasing dead workers' claims failed; trying again next round", exc_info=True)
     activities = claims.claim(worker, runnable_integrations(), limit)
     groups: dict[int, list[ArtifactActivity]] = {}
     for activity in activities:
