@@ -112,3 +112,13 @@ def test_the_redirect_unit_listens_on_the_redirect_port_of_hub_properties(tmp_pa
     finally:
         os.killpg(redirect.pid, signal.SIGTERM)
         redirect.wait(timeout=60)
+
+
+def test_the_worker_unit_names_each_worker_in_a_form_celery_expands():
+    from celery.utils.nodenames import gethostname, host_format
+
+    from tests.acceptance.stack import exec_start
+
+    argv = exec_start("hub-worker@.service", "2")  # with systemd's specifiers expanded (%i, %%)
+    hostname = argv[argv.index("--hostname") + 1]
+    assert host_format(hostname) == f"hub-worker-2@{gethostname()}"  # %H would stop the worker
