@@ -3,8 +3,9 @@ the form's faults, wait for quiet, verify from Redmine's REST API and the ledger
 
 Every issue the driver writes carries a tag in its subject (``[A0007]``), and every comment a token
 (``c-…``), so the verification finds each original, its twins and its comments on both sides by
-text, whatever Hub recorded. Hub writes to Redmine as its own user (``grace``), the driver as the
-administrator, so journals tell who wrote what.
+text, whatever Hub recorded. Hub writes to Redmine as its administrator (it needs an administrator's
+key to read the creation marker field), the driver as a project member (``grace``), so journals
+tell who wrote what.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from tests.connectors.peers import (
 )
 
 BUG = 1
-ADMIN_ID = 1  # the driver writes as Redmine's administrator; Hub as its own user
+HUB_USER_ID = 1  # Redmine's administrator: Hub's credentials; the driver is a project member
 PRIORITIES = {"low": 1, "normal": 2, "high": 3}  # Redmine's default priority ids
 TAG = re.compile(r"\[([AB]\d{4})\]")
 
@@ -52,7 +53,7 @@ class Form:
 
 
 FORMS = {
-    "smoke": Form(6, 4, 3, 3, 0, 0, 0, quiet_window=15, deadline=90),
+    "smoke": Form(6, 4, 3, 3, 0, 0, 0, quiet_window=15, deadline=180),
     "bounded": Form(100, 40, 30, 20, 2, 1, 1, quiet_window=45, deadline=300),
     "long": Form(300, 100, 100, 60, 4, 1, 1, quiet_window=180, deadline=1800),
 }
@@ -66,7 +67,10 @@ class Side:
 
     def __post_init__(self):
         self.rest = httpx.Client(
-            base_url=self.redmine.server.url, headers=self.redmine.server.api_headers(), timeout=120
+            base_url=self.redmine.server.url,
+            auth=(MEMBER_LOGIN, MEMBER_PASSWORD),
+            headers={"Accept": "application/json"},
+            timeout=120,
         )
 
     @property
@@ -135,9 +139,8 @@ def configure(api: httpx.Client, a: Side, b: Side, interval: int) -> int:
                     "label": f"Redmine {side.name}",
                     "kind": "redmine",
                     "url": side.redmine.server.url,
-                    "auth_method": "basic",
-                    "username": MEMBER_LOGIN,
-                    "password": MEMBER_PASSWORD,
+                    "auth_method": "api_key",
+                    "token": side.redmine.server.api_key,
                     "extra": {"marker_field": MARKER_FIELD},
                     "timeout": 120,
                 },
@@ -393,7 +396,7 @@ def verify(state: dict[str, list[dict]], ledger: Ledger, api: httpx.Client) -> d
                 seen = sum(token in note for note in notes)
                 lost += seen == 0
                 doubled += max(0, seen - 1)
-            hub_journals = [j for j in issue.get("journals", []) if j["user"]["id"] != ADMIN_ID]
+            hub_journals = [j for j in issue.get("journals", []) if j["user"]["id"] == HUB_USER_ID]
             other = "B" if side == "A" else "A"
             allowed = driver_writes.get((tag, other), 0)
             extra_journals += max(0, len(hub_journals) - allowed)
@@ -413,7 +416,14 @@ def verify(state: dict[str, list[dict]], ledger: Ledger, api: httpx.Client) -> d
         figures["latency p95 s"] = round(latencies[int(0.95 * (len(latencies) - 1))], 1)
         figures["latency samples"] = len(latencies)
     for status in ("pending", "processing", "failed"):
-        figures[f"activities {status}"] = api.get("/activities/", params={"status": status}).json()["count"]
+        page = api.get("/activities/", params={"status": status, "page_size": 500}).json()
+        figures[f"activities {status}"] = page["count"]
+        reasons: dict[str, int] = {}
+        for row in page["results"]:
+            reason = f"{row['code']} {row['message'][:120]}".strip() or f"claimed by {row['claimed_by']}"
+            reasons[reason] = reasons.get(reason, 0) + 1
+        if reasons:
+            figures[f"activities {status} why"] = reasons
     return figures
 
 
