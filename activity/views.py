@@ -9,6 +9,7 @@ refresh through the ``activity-changed`` event. Without HTMX they redirect back 
 from __future__ import annotations
 
 import csv
+import json
 import logging
 from collections.abc import Iterator
 
@@ -220,6 +221,8 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 def _cell(value) -> str:
     if value is None:
         return ""
+    if isinstance(value, (list, dict)):  # JSON columns (conflict decisions): JSON text, not Python's repr
+        value = json.dumps(value, ensure_ascii=False, default=str)
     text = str(value)
     return "'" + text if text.startswith(FORMULA_START) else text
 
