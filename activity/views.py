@@ -93,7 +93,12 @@ def banner_counts() -> dict:
 
     The Blockers part also counts configuration data migrations by state, because a migration that
     is processing or has failed is what keeps migration blockers up."""
-    blockers = Blocker.objects.aggregate(total=Count("id"), blocking=Count("id", filter=Q(impact="all")))
+    # Blocking (all integrations) + affecting some = the total: every blocker has one impact.
+    blockers = Blocker.objects.aggregate(
+        total=Count("id"),
+        blocking=Count("id", filter=Q(impact=Blocker.Impact.ALL)),
+        affecting=Count("id", filter=Q(impact=Blocker.Impact.AFFECTED)),
+    )
     jobs = {J.PENDING: 0, J.PROCESSING: 0, J.FAILED: 0, J.COMPLETED: 0}
     migrations = dict(jobs)
     for kind, status, n in (

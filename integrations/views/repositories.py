@@ -40,6 +40,7 @@ def about(kind: str) -> dict:
 
     connector = registry.connector_class(kind)
     return {
+        "kind_label": connector.label,
         "connector_help": connector.help,
         "hints_possible": connector.capabilities.event_hints,
         "hint_help": connector.event_hint_help,
