@@ -80,3 +80,13 @@ def test_viewers_cannot_delete(client, viewer, integration):
     client.force_login(viewer)
     client.post(f"/integrations/{integration.pk}/delete/")
     assert Integration.objects.filter(pk=integration.pk).exists()
+
+
+def test_deleting_through_the_api_removes_the_pairs_and_activities_too(with_ledger, administrator):
+    from hub import api_tokens
+    from tests.integrations.test_api import Api
+
+    api = Api(api_tokens.create_token(administrator, "delete")[1])
+    assert api.delete(f"/integrations/{with_ledger.pk}/").status_code == 204
+    assert not ArtifactPair.objects.filter(integration_id=with_ledger.pk).exists()
+    assert not ArtifactActivity.objects.filter(integration_id=with_ledger.pk).exists()
