@@ -37,6 +37,7 @@ Status = ArtifactActivity.Status
 Result = ArtifactActivity.Result
 SOON = dt.timedelta(seconds=5)
 UNEXPECTED = "CCRRTT-0001E"
+OUT_OF_MEMORY = "CCRRTT-0003E"
 
 
 class Failure(Exception):
@@ -119,6 +120,14 @@ def classify(error: BaseException, integration_id: int) -> Failure | None:
             error.message,
             transient=error.transient,
             server_wait=getattr(error, "retry_after", None),
+        )
+    if isinstance(error, MemoryError):  # not a bug of this change: tried again later, not at once
+        logger.error("Processing ran out of memory (activity of integration %s)", integration_id)
+        return Failure(
+            OUT_OF_MEMORY,
+            "Hub ran out of memory while processing this change; it is tried again later. If this "
+            "keeps happening, give Hub more memory (or lower the batch size) and restart it.",
+            transient=True,
         )
     # A bug or an unexpected answer: visible on the Activity screen, and retried on the schedule.
     # Its text and traceback are shown and logged with the repositories' secrets masked.
@@ -570,8 +579,13 @@ class Processor:
         )
         if moves_itself:
             moved = extension_hooks.move_status(
-                side, artifact_id, status, fields, getattr(self, "written_model", {}),
-                self.context.model_types, result,
+                side,
+                artifact_id,
+                status,
+                fields,
+                getattr(self, "written_model", {}),
+                self.context.model_types,
+                result,
             )
             result = moved or result
         elif status is not None:
