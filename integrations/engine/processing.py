@@ -530,6 +530,16 @@ class Processor:
             return sorted(filter(None, (reconciler.target_id(v, key) for v in value or [])))
         if kind in ("relationship", "relationships"):
             ids = [value] if kind == "relationship" else list(value or [])
+            for linked in filter(None, ids):
+                copies = self.copies_in(target, source.name, linked)
+                if len(copies) > 1:
+                    raise Failure(
+                        "CCRRTT-17015E",
+                        f"“{key}” links to {linked}, which has {len(copies)} twins in "
+                        f"“{target.repository.label}” ({', '.join(sorted(copies))}) made by different "
+                        "integrations, so Hub cannot tell which one to link to. Remove the link, or "
+                        "delete the outdated pairs on the Activity screen's Artifact pairs tab.",
+                    )
             twins = [self.twin_of(source.name, v) for v in ids if v]
             missing = [v for v, t in zip(ids, twins, strict=False) if t is None]
             if missing:
@@ -541,6 +551,22 @@ class Processor:
                 )
             return (twins[0] if twins else None) if kind == "relationship" else sorted(twins)
         return value
+
+    def copies_in(self, target: SideContext, side: str, artifact_id: str) -> set[str]:
+        """The twins of ``artifact_id`` (of side ``side``) in the target's repository, made by any
+        integration between the same two repositories, this one included."""
+        source_repository, target_repository = self.context.sides[side].repository.pk, target.repository.pk
+        copies: set[str] = set()
+        pairs = Integration.objects.values_list("pk", "collection_a__repository", "collection_b__repository")
+        for integration_id, a, b in pairs:
+            for mine, theirs, ends in (("a", "b", (a, b)), ("b", "a", (b, a))):
+                if ends == (source_repository, target_repository):
+                    copies.update(
+                        ArtifactPair.objects.filter(
+                            integration_id=integration_id, **{f"{mine}_artifact_id": artifact_id}
+                        ).values_list(f"{theirs}_artifact_id", flat=True)
+                    )
+        return copies
 
     def twin_of(self, side: str, artifact_id: str) -> str | None:
         mine, theirs = f"{side.lower()}_artifact_id", f"{other(side).lower()}_artifact_id"

@@ -265,6 +265,27 @@ def test_relationship_arriving_before_its_target_fails_with_17014E_then_resolves
     assert twin_of(child).parent_id == twin_of(parent).pk
 
 
+def test_a_link_to_an_artifact_with_twins_from_two_integrations_fails_with_17015E(with_people_and_parents):
+    from activity.models import ArtifactPair
+    from integrations.models import Integration
+
+    running = with_people_and_parents[0]
+    parent = new_item("alpha", "DEMO", "Parent")
+    run(running)
+    other_copy = new_item("beta", "WEB", "Parent, copied by another integration")
+    another = Integration.objects.create(
+        name="Another", collection_a=running.collection_a, collection_b=running.collection_b
+    )
+    ArtifactPair.objects.create(
+        integration_id=another.pk, a_artifact_id=str(parent.pk), b_artifact_id=str(other_copy.pk)
+    )
+    child = new_item("alpha", "DEMO", "Child", parent=str(parent.pk))
+    run(running)
+    failed = ArtifactActivity.objects.get(artifact_id=str(child.pk))
+    assert (failed.status, failed.code) == ("failed", "CCRRTT-17015E")
+    assert f"{parent.pk}, which has 2 twins" in failed.message and str(other_copy.pk) in failed.message
+
+
 # --- a batch of activities ------------------------------------------------------------------------
 
 
