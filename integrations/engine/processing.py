@@ -336,7 +336,7 @@ class Creations:
                 if twins is None:
                     creation.processor.create_twin(creation)
                 else:
-                    creation.processor.stage(creation, twins[n], Result.CREATED)
+                    creation.processor.stage_created(creation, twins[n])
                 staged.append(creation)
             except Exception as error:  # noqa: BLE001 - classified and shown on the Activity screen
                 settle(creation.activity, error)
@@ -687,7 +687,22 @@ class Processor:
         twin = self.target.connector.create_artifact(
             intent.target_project, intent.target_type, fields, marker=self.marker(creation)
         )
-        self.stage(creation, twin, Result.CREATED)
+        self.stage_created(creation, twin)
+
+    def stage_created(self, creation: Creation, twin) -> None:
+        """Stage a twin the tool has just created. What fails from here on leaves that twin in the
+        tool without some of its values (its comments, its attachments): 17006E says so."""
+        try:
+            self.stage(creation, twin, Result.CREATED)
+        except Exception as error:
+            cause = classify(error, self.integration.pk)
+            raise Failure(
+                "CCRRTT-17006E",
+                f"The twin {twin.formatted_id or twin.id} was created in “{self.target.collection.name}”, "
+                f"but not all of its values could be set ({cause.code}: {cause.message}). Retry to finish "
+                "it, or check the twin in the tool and correct it by hand.",
+                transient=cause.transient,
+            ) from error
 
     def brought_up_to_date(self, creation: Creation, twin):
         """The twin an earlier attempt made has the source's values of then; a change made to the

@@ -113,6 +113,31 @@ def test_comments_flow_once_each(running):
     assert sorted(c.body for c in item.comments.all()) == ["first", "private note", "reply"]
 
 
+def test_a_twin_created_without_its_comments_fails_with_17006E_and_retry_finishes_it(running, monkeypatch):
+    from django.utils import timezone
+
+    from connectors.errors import Unreachable
+    from connectors.local import service
+    from connectors.local.connector import LocalConnector
+
+    def unreachable(self, *args, **kwargs):
+        raise Unreachable("beta stopped answering")
+
+    item = new_item("alpha", "DEMO", "Created, then the tool went away")
+    service.add_comment(item.pk, None, "first")
+    with monkeypatch.context() as patched:
+        patched.setattr(LocalConnector, "add_comment", unreachable)
+        run(running)
+    failed = ArtifactActivity.objects.get(status="failed")
+    [twin] = items("beta", "WEB")
+    assert failed.code == "CCRRTT-17006E" and "CCRRTT-1000E: beta stopped answering" in failed.message
+    assert (twin.formatted_id or str(twin.pk)) in failed.message
+    ArtifactActivity.objects.filter(pk=failed.pk).update(next_retry_at=timezone.now())
+    run(running)
+    assert [t.pk for t in items("beta", "WEB")] == [twin.pk]  # the same twin, finished
+    assert [c.body for c in twin_of(item).comments.all()] == ["first"]
+
+
 def test_target_deleted_fails_with_50001E_and_recreate_makes_a_new_twin(running):
     from activity.services import recreate_activities
     from connectors.local import service
