@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hmac
-import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
@@ -51,6 +50,7 @@ from connectors.types import (
     Project,
     SettingField,
 )
+from hub import jsonload
 from hub.ids import is_digits
 
 SYS_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -566,7 +566,7 @@ class ServiceNowConnector(Connector):
         if not secret or not hmac.compare_digest(password, secret):
             raise CredentialsRefused("The delivery's Basic credentials do not match the secret.")
         try:
-            payload = json.loads(body)
+            payload = jsonload.loads(body)  # a webhook body: bounded nesting
             table, sys_id = str(payload["table"]), str(payload["sys_id"])
         except (ValueError, KeyError, TypeError):
             raise ValuesNotAccepted(
