@@ -8,6 +8,7 @@ from integrations.models.collections import (
     SqlCollection,
 )
 from integrations.models.engine import ChangeDetectionSettings, ChangeWatermark, CreationIntent, SyncLock
+from integrations.models.gateway import GatewayPayload
 from integrations.models.integrations import Integration, Route
 from integrations.models.modeling import FieldType, Model, ModelField
 from integrations.models.repositories import Repository
@@ -20,6 +21,7 @@ __all__ = [
     "FieldMapping",
     "FieldType",
     "GatewayCollection",
+    "GatewayPayload",
     "Integration",
     "Model",
     "ModelField",
