@@ -33,6 +33,7 @@ def receive(request, pk: int):
             # refused (413) without holding more of it in memory.
             request.read(intake.size_limit() + 1),
             parameters={name: request.GET.getlist(name) for name in request.GET},
-            headers={name: [value] for name, value in request.headers.items() if name not in PRIVATE},
+            # Lower-case names, as HTTP/2 sends them: one spelling for extensions to look up.
+            headers={name.lower(): [value] for name, value in request.headers.items() if name not in PRIVATE},
         )
     return JsonResponse(answer.body, status=answer.status, headers=answer.headers)

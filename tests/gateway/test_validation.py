@@ -65,3 +65,24 @@ def test_no_source_or_target_collection_is_1405E_and_1406E(gateway):
     gateway.integration.gateway_collection = gateway.integration.collection_b = None
     gateway.integration.save()
     assert {"CCRRTT-1405E", "CCRRTT-1406E"} <= codes()
+
+
+def test_activities_can_process_judges_only_work_item_styles(gateway):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from activity.models import ArtifactActivity
+    from hub import health
+    from integrations.engine.health import activities_can_process
+    from integrations.gateway import shapes
+
+    long_ago = timezone.now() - dt.timedelta(hours=1)
+    ArtifactActivity.objects.create(
+        **shapes.related(gateway.integration, gateway.collection),
+        artifact_id="1.1",
+        status="processing",
+        claimed_at=long_ago,
+    )
+    result = activities_can_process()
+    assert result.status == health.PASS and "0 pending" in result.reason
