@@ -114,7 +114,9 @@ def receive(
     try:
         text = body.decode("utf-8")
         payload = json.loads(text)
-    except (UnicodeDecodeError, ValueError) as error:
+        # JSON allows escaped lone surrogates ("\ud800"), which no database column can hold.
+        json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    except (UnicodeError, ValueError) as error:
         message = f"The payload is not valid JSON: {error}."
         refuse(collection, body, INVALID_JSON, message)
         return Answer(400, {"code": INVALID_JSON, "message": message})

@@ -63,23 +63,28 @@ def transform_one(payload_id: int) -> int:
     with transaction.atomic():
         rows = GatewayPayload.objects.filter(pk=payload_id, status=GatewayPayload.Status.RECEIVED)
         if connection.features.has_select_for_update_skip_locked:
-            rows = rows.select_for_update(skip_locked=True)
+            rows = rows.select_for_update(skip_locked=True, of=("self",))
         payload = rows.select_related("collection__model", "collection__extension").first()
         if payload is None:
             return 0
         try:
             artifacts = transformed(payload)
-        except Refused as refusal:
+            with transaction.atomic():  # a savepoint: a failure below leaves the payload to refuse
+                payload.artifacts = artifacts
+                queue(payload)
+        except Exception as error:  # noqa: BLE001 - a payload that cannot be processed is refused, visibly
+            refusal = (
+                error if isinstance(error, Refused) else Refused(processing.UNEXPECTED, repr(error)[:500])
+            )
             payload.status, payload.code, payload.message = (
                 GatewayPayload.Status.REFUSED,
                 refusal.code,
                 refusal.message,
             )
+            payload.artifacts = []
             record_refusal(payload)
         else:
-            payload.artifacts = artifacts
             payload.status = GatewayPayload.Status.TRANSFORMED if artifacts else GatewayPayload.Status.IGNORED
-            queue(payload)
         payload.processed = timezone.now()
         payload.save(update_fields=["status", "code", "message", "artifacts", "processed"])
     return 1

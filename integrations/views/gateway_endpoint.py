@@ -9,6 +9,7 @@ the same bare 401. The checks and the storing are ``integrations.gateway.intake`
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_not_required
+from django.db import OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -22,6 +23,19 @@ PRIVATE = ("Authorization", "Cookie")  # never stored nor handed to an extension
 @login_not_required  # nor a session: see the module's docstring
 @require_POST
 def receive(request, pk: int):
+    try:
+        return _receive(request, pk)
+    except OperationalError:
+        # The database is busy (SQLite's single writer) or unreachable: nothing was stored, so the
+        # sender is asked to come back rather than told its payload failed.
+        return JsonResponse(
+            {"code": intake.STOPPED, "message": "Hub cannot store the payload now; retry shortly."},
+            status=503,
+            headers={"Retry-After": "1"},
+        )
+
+
+def _receive(request, pk: int):
     collection = intake.authenticated(pk, request.headers.get("Authorization", ""))
     if collection is None:
         return HttpResponse(status=401, headers={"WWW-Authenticate": "Bearer"})
