@@ -250,6 +250,13 @@ def pair_export(live: LiveHub, planted: Planted) -> Found:
         yield from _expanded(f"pair export {path.name}", path.read_bytes())
 
 
+def support_report(live: LiveHub, planted: Planted) -> Found:
+    """The Support and Usage Report of Help → System Information, every member unpacked."""
+    report = live.post_form("/help/support-report/", {"days": "14"})
+    assert report.status_code == 200, report.status_code
+    yield from _expanded("support and usage report", report.content)
+
+
 SURFACES: list[Surface] = [
     Surface("data directory (database, WAL, logs, broker, uploads)", data_directory),
     Surface("database rows", database_rows),
@@ -258,6 +265,7 @@ SURFACES: list[Surface] = [
     Surface("answers to refused input", refused_answers),
     Surface("exports and CSV downloads", exports),
     Surface("pair export zips", pair_export),
+    Surface("support and usage report", support_report),
 ]
 
 
