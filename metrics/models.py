@@ -29,6 +29,27 @@ class DailyCount(models.Model):
         return f"{self.day} integration {self.integration_id}: +{self.created} ~{self.updated}"
 
 
+class CountTotal(models.Model):
+    """Running totals of ``DailyCount`` per integration, repository and model, written with it: the
+    cumulative tables read these few rows instead of summing years of days."""
+
+    integration_id = models.PositiveBigIntegerField()
+    repository_id = models.PositiveBigIntegerField()
+    model_id = models.PositiveBigIntegerField(null=True, blank=True)
+    created = models.PositiveBigIntegerField(default=0)
+    updated = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["integration_id", "repository_id", "model_id"], name="count_total_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"integration {self.integration_id}: +{self.created} ~{self.updated} in all"
+
+
 class PersonSighting(models.Model):
     """A person seen in a synchronized person field, once per month and place (for user counting)."""
 
@@ -50,6 +71,11 @@ class PersonSighting(models.Model):
                 fields=["month", "repository_id", "person_id", "integration_id", "project", "field"],
                 name="person_sighting_unique",
             )
+        ]
+        # The distinct people per integration and per repository of the cumulative tables.
+        indexes = [
+            models.Index(fields=["integration_id", "person_id"], name="sighting_integration_person"),
+            models.Index(fields=["repository_id", "person_id"], name="sighting_repository_person"),
         ]
 
     def __str__(self) -> str:

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from django.db.models import F
 from django.utils import timezone
 
-from metrics.models import DailyCount, PersonSighting, RepositoryPerson
+from metrics.models import CountTotal, DailyCount, PersonSighting, RepositoryPerson
 
 
 def record(completed: Iterable[tuple[object, bool]]) -> None:
@@ -30,9 +30,14 @@ def record(completed: Iterable[tuple[object, bool]]) -> None:
             "repository_id": repository_id,
             "model_id": model_id,
         }
-        if not DailyCount.objects.filter(**key).update(**{column: F(column) + number}):
-            row, _ = DailyCount.objects.get_or_create(**key)  # the day's first; another may race us
-            DailyCount.objects.filter(pk=row.pk).update(**{column: F(column) + number})
+        add(DailyCount, key, column, number)
+        add(CountTotal, {k: v for k, v in key.items() if k != "day"}, column, number)
+
+
+def add(counter, key: dict, column: str, number: int) -> None:
+    if not counter.objects.filter(**key).update(**{column: F(column) + number}):
+        row, _ = counter.objects.get_or_create(**key)  # the first of its key; another may race us
+        counter.objects.filter(pk=row.pk).update(**{column: F(column) + number})
 
 
 def sight_persons(processor, today) -> None:
