@@ -80,18 +80,10 @@ def configuration() -> dict:
         (ElementType.COLLECTION_EXTENSIONS, RepositoryCollection.objects.all()),
     ]
     document = {str(kind): [snapshots.snapshot(kind, obj) for obj in rows] for kind, rows in kinds}
-    document["notifications"] = notification_settings()
+    from settings_app import notifications
+
+    document["notifications"] = notifications.snapshot(notifications.current())
     return document
-
-
-def notification_settings() -> dict | None:
-    from settings_app.models import SmtpSettings
-
-    smtp = SmtpSettings.objects.first()
-    if smtp is None:
-        return None
-    fields = [f.name for f in SmtpSettings._meta.concrete_fields if f.name not in ("id", "password")]
-    return {name: getattr(smtp, name) for name in fields} | {"password_set": bool(smtp.password)}
 
 
 def version() -> str:

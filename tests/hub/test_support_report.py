@@ -237,5 +237,5 @@ def test_no_secret_is_in_the_zip(admin_client, configured):
     ]
     assert found == []
     configuration = json.loads(archive.read("configuration/configuration.json"))
-    assert configuration["notifications"]["password_set"] is True
+    assert configuration["notifications"]["login"] == "stored"
     assert configuration["key-value store"][0]["keys"] == ["api"]
