@@ -459,6 +459,7 @@ class Creations:
                         target_project=creation.project,
                         target_type=creation.processor.target.artifact_type,
                         marker=f"hub-{uuid.uuid4().hex}",
+                        source_values=creation.model,
                     )
                     new.append(creation.intent)
             with transaction.atomic():
@@ -745,15 +746,55 @@ class Processor:
         self.stage(creation, twin, Result.CREATED)
 
     def brought_up_to_date(self, creation: Creation, twin):
-        """The twin an earlier attempt made has the source's values of then; a change made to the
-        source since (while the worker was dead) must reach it now, because the pair recorded next
-        makes detection skip this revision of the source."""
+        """The twin an earlier attempt made has the source's values of then (kept with the intent);
+        both may have changed since, while the worker was dead. Compared with those values like an
+        update with the pair's snapshots: a field changed on the source only is written to the twin
+        (the pair recorded next makes detection skip this revision of the source); one changed on
+        the twin only is brought back to the source where it flows that way, never overwritten; one
+        changed on both is a conflict for the integration's strategy."""
         found = mapping.to_model(self.target.lines, twin.fields)
-        model = creation.model
-        stale = [key for key in creation.flowing if not self.equivalent(key, model.get(key), found.get(key))]
-        if not stale:
-            return twin
-        return self.write(self.target, twin, self.fields_for(self.target, self.source, model, stale)) or twin
+        model, written = creation.model, creation.intent.source_values or {}
+        if not written:  # an intent of an older version, without the values: the source's win
+            stale = [
+                key for key in creation.flowing if not self.equivalent(key, model.get(key), found.get(key))
+            ]
+            if not stale:
+                return twin
+            return (
+                self.write(self.target, twin, self.fields_for(self.target, self.source, model, stale)) or twin
+            )
+        # The twin's value counts as unchanged where it still means what was written.
+        unchanged = {
+            key: value for key, value in found.items() if self.equivalent(key, written.get(key), value)
+        }
+        plan = conflicts.plan_update(
+            source=self.source.name,
+            source_model=model,
+            source_snapshot=written,
+            target_model=found,
+            target_snapshot=unchanged,
+            field_flows=self.flows(model),
+            strategy=self.integration.conflict_strategy,
+            equivalent=self.equivalent,
+        )
+        if plan.write:
+            twin = (
+                self.write(self.target, twin, self.fields_for(self.target, self.source, model, plan.write))
+                or twin
+            )
+        back = {
+            key: value
+            for key, value in found.items()
+            if key not in unchanged
+            and key not in plan.write
+            and conflicts.flows(self.flows(model).get(key, conflicts.NONE), self.target.name)
+            and model.get(key) == written.get(key, model.get(key))
+        } | plan.write_back
+        if back:
+            fields = self.fields_for(self.source, self.target, found, list(back))
+            creation.artifact = self.write(self.source, creation.artifact, fields) or creation.artifact
+            creation.model = mapping.to_model(self.source.lines, creation.artifact.fields)
+        return twin
 
     def stage(self, creation: Creation, twin, result: str) -> None:
         """Comments and attachments of the new pair, then the pair and the completed activity for the

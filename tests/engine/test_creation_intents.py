@@ -147,3 +147,53 @@ def test_a_pair_recorded_after_the_batch_read_the_pairs_makes_an_update_not_a_du
     assert ArtifactPair.objects.count() == 1
     # Found paired with nothing to write (no row kept), instead of CCRRTT-0001E on pair_unique.
     assert not ArtifactActivity.objects.filter(status="failed").exists()
+
+
+def created_then_died(running, monkeypatch, summary: str):
+    """The twin is created in beta, then the worker dies before the pair is recorded."""
+    from tests.engine.test_no_duplicate import WorkerDied, die_after_the_remote_create, restore
+
+    real = die_after_the_remote_create(monkeypatch)
+    source = new_item("alpha", "DEMO", summary)
+    with pytest.raises(WorkerDied):
+        run(running)
+    restore(monkeypatch, real)
+    [twin] = items("beta", "WEB")
+    return source, twin
+
+
+def test_a_change_made_on_the_twin_while_the_worker_was_dead_is_brought_back_not_overwritten(
+    running, monkeypatch
+):
+    """Issue #20, cause 5: re-pairing after an interrupted create compares with the values the
+    twin was created from, instead of writing every field that differs from the source."""
+    from tests.engine.sync import change, the_worker_died
+
+    source, twin = created_then_died(running, monkeypatch, "As created")
+    change(twin, summary="Changed by a person on the twin")
+    the_worker_died()
+
+    run(running)
+
+    assert [i.summary for i in items("beta", "WEB")] == ["Changed by a person on the twin"]
+    assert [i.summary for i in items("alpha", "DEMO")] == ["Changed by a person on the twin"]
+    assert ArtifactPair.objects.get().b_artifact_id == str(twin.pk)
+
+
+def test_a_field_changed_on_both_while_the_worker_was_dead_is_a_conflict_for_the_strategy(
+    running, monkeypatch
+):
+    from tests.engine.sync import change, the_worker_died
+
+    running.conflict_strategy = "error"
+    running.save()
+    source, twin = created_then_died(running, monkeypatch, "As created")
+    change(twin, summary="from beta")
+    change(source, summary="from alpha")
+    the_worker_died()
+
+    run(running)
+
+    failed = ArtifactActivity.objects.get(source_side="A", status="failed")
+    assert failed.code == "CCRRTT-50002E" and "from alpha" in failed.message and "from beta" in failed.message
+    assert [i.summary for i in items("beta", "WEB")] == ["from beta"]  # nothing overwritten
