@@ -293,6 +293,7 @@ def update_and_comment(sides: dict[str, Side], form: Form, ledger: Ledger, twins
 class Faults:
     hub: ProductionHub
     api: httpx.Client
+    limit: float = 300  # how long to watch one fault's held activities before calling them stuck
     recoveries: list[dict] = field(default_factory=list)
 
     def processing_ids(self) -> set[int]:
@@ -300,7 +301,7 @@ class Faults:
         return {row["id"] for row in page["results"]}
 
     def _recovered(self, kind: str, held: set[int], started: float) -> None:
-        deadline = started + 900
+        deadline = started + self.limit
         while held and time.monotonic() < deadline:
             held &= self.processing_ids()
             if held:
@@ -513,7 +514,7 @@ def run(form_name: str, workdir: Path, *, faults: bool = True) -> dict:
         with hub.api() as api:
             configure(api, sides["A"], sides["B"], form.interval)
             ledger = Ledger()
-            broken = Faults(hub, api)
+            broken = Faults(hub, api, limit=form.deadline / 2)
             stop = threading.Event()
             load_started = time.monotonic()
             spacing = max(5.0, form.deadline / 10)
