@@ -71,6 +71,7 @@ class RepositorySettings:
     events_per_minute: int = 0
     rate_limit_key: str = ""
     extra: Mapping[str, str] = field(default_factory=dict)
+    enabled: bool = True  # False: registry.connect refuses with CCRRTT-61106E
 
     def __repr__(self) -> str:  # never show secrets, even in a traceback
         return f"RepositorySettings(kind={self.kind!r}, url={self.url!r})"

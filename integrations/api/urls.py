@@ -7,6 +7,7 @@ from drf_spectacular.renderers import OpenApiJsonRenderer, OpenApiYamlRenderer
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
+from activity import api as ledger
 from integrations.api import root, views
 
 router = SimpleRouter(use_regex_path=False)
@@ -17,6 +18,11 @@ router.register("collections/<int:collection_pk>/mappings", views.FieldMappingVi
 router.register("gateway-collections", views.GatewayCollectionViewSet, basename="api-gateway-collection")
 router.register("sql-collections", views.SqlCollectionViewSet, basename="api-sql-collection")
 router.register("integrations", views.IntegrationViewSet, basename="api-integration")
+# The ledger (activity.api): read-only lists with the Activity screen's filters, and its actions.
+router.register("activities", ledger.ActivityViewSet, basename="api-activity")
+router.register("pairs", ledger.PairViewSet, basename="api-pair")
+router.register("blockers", ledger.BlockerViewSet, basename="api-blocker")
+router.register("jobs", ledger.JobViewSet, basename="api-job")
 
 
 class SchemaView(SpectacularAPIView):
