@@ -109,6 +109,7 @@ class Capabilities:
     search_by_formatted_id: bool = True
     max_page_size: int = 100
     event_hints: bool = False  # the tool sends webhooks Hub can verify (``Connector.event_hints_from``)
+    comment_author: bool = False  # add_comment takes ``author`` (a person id of this repository)
 
 
 @dataclass(frozen=True)

@@ -18,3 +18,14 @@ def _follow_log_level(**_kwargs):
     from hub.logconfig import apply_current_level
 
     apply_current_level()
+
+
+@task_prerun.connect
+def _beat_while_working(task=None, **_kwargs):
+    """Every process that runs tasks — a prefork pool child, or the solo pool's worker — beats
+    (``integrations.engine.heartbeat``), so its claims are released soon after it dies, whatever
+    killed it. Not for a task run eagerly inside another program (a test, a command)."""
+    if task is not None and not task.request.is_eager:
+        from integrations.engine import heartbeat
+
+        heartbeat.start()

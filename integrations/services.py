@@ -172,6 +172,14 @@ def check_connections(repositories) -> None:
             remember_test(repository, result)
 
 
+def what_goes_with(integration: Integration) -> list[str]:
+    """What deleting an integration removes, counted, in the deletion page's words."""
+    from activity.services import ledger_of
+
+    counted = [f"{rows.count()} {name}" for name, rows in ledger_of(integration.pk).items()]
+    return [f"the integration “{integration.name}”, its routes, field flow and schedule", *counted]
+
+
 def users_of_repository(repository: Repository) -> list[str]:
     """What stops the repository from being deleted, in words a person can act on."""
     return [f"collection “{c.name}”" for c in repository.collections.all()]
