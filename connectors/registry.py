@@ -22,6 +22,7 @@ BUILT_IN = (
     "connectors.gitlab.connector",
     "connectors.jira.connector",
     "connectors.servicenow.connector",
+    "connectors.azure_devops.connector",
 )
 
 # Fields every network connector has; the Repositories screen shows them after the kind's own.

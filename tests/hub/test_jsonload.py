@@ -23,6 +23,7 @@ OWN_JSON = {
     "hub/logconfig.py": "",
     "hub/vault.py": "",
     "connectors/gitlab/connector.py": "json.loads(cursor)",
+    "connectors/azure_devops/connector.py": "json.loads(cursor)",
     "connectors/redmine/keyset.py": "",
 }
 
