@@ -153,3 +153,19 @@ def test_comments_count_as_revisions_and_cannot_be_private(connector):
     read = connector.read_artifact(made.id)
     assert [c.body for c in read.comments] == ["<p>First</p>"] and read.revision == "2"
     assert read.updated > made.updated - dt.timedelta(seconds=1)
+
+
+@pytest.mark.parametrize(("reporting", "requests"), [(True, 1), (False, 2)], ids=["feed", "wiql"])
+def test_an_idle_poll_costs_one_request_and_an_unknown_project_is_named(fake, connector, reporting, requests):
+    """The feed: one request from the watermark. WIQL by day: the query, and one batch reading the
+    exact times of what that day changed."""
+    from connectors.errors import ProjectNotFound
+
+    fake.reporting = reporting
+    made = connector.create_artifact("Fabrikam", "Bug", {"System.Title": "Seen"})
+    scan(connector, made.updated)
+    fake.reset_requests()
+    assert scan(connector, made.updated + dt.timedelta(seconds=5)) == []
+    assert len(fake.requests) == requests
+    with pytest.raises(ProjectNotFound):
+        connector.changed_since("Nowhere", None)
