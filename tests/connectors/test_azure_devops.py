@@ -113,6 +113,7 @@ def test_a_stale_revision_is_refused_whole(fake, connector):
 def test_the_servers_delay_spaces_the_next_request_and_a_short_429_is_waited_out(fake, connector):
     fake.throttle(delay_after=0, blocked=1, delay=0.3)
     connector.list_projects()  # delayed, and the answer says by how much
+    assert connector._pause == pytest.approx(0.3)  # the gap Hub leaves before its next request
     connector.list_projects()  # Hub waits that long first; then blocked once, Retry-After 1 s
     seen = fake.seen("GET", "/_apis/projects")
     assert [s.status for s in seen] == [200, 429, 200]
