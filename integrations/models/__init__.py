@@ -7,7 +7,13 @@ from integrations.models.collections import (
     RepositoryCollection,
     SqlCollection,
 )
-from integrations.models.engine import ChangeDetectionSettings, ChangeWatermark, CreationIntent, SyncLock
+from integrations.models.engine import (
+    ChangeDetectionSettings,
+    ChangeWatermark,
+    CreationIntent,
+    SyncLock,
+    WorkerHeartbeat,
+)
 from integrations.models.gateway import GatewayPayload
 from integrations.models.integrations import Integration, Route
 from integrations.models.modeling import FieldType, Model, ModelField
@@ -30,4 +36,5 @@ __all__ = [
     "Route",
     "SqlCollection",
     "SyncLock",
+    "WorkerHeartbeat",
 ]

@@ -96,6 +96,12 @@ class FieldMapping(models.Model):
     def __str__(self) -> str:
         return f"{', '.join(self.repository_fields)} ↔ {', '.join(self.model_fields)}"
 
+    @property
+    def transform_label(self) -> str:
+        from integrations.transforms import label_of
+
+        return label_of(self.transform)
+
     def clean(self) -> None:
         errors = {}
         for name in ("repository_fields", "model_fields"):

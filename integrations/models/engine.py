@@ -66,6 +66,19 @@ class SyncLock(models.Model):
         return f"{self.key} ({self.holder})"
 
 
+class WorkerHeartbeat(models.Model):
+    """A worker process's sign of life (``integrations.engine.heartbeat``): the claims and locks of a
+    process whose beat is older than the timeout are released by the next claim round. One row per
+    process incarnation, so a pid the system hands out again never passes for the dead one."""
+
+    worker = models.CharField(max_length=200, unique=True, help_text="host:pid:nonce")
+    started = models.DateTimeField()
+    beat_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.worker} @ {self.beat_at}"
+
+
 class ChangeDetectionSettings(models.Model):
     """Settings → General → Change Detection: the default schedule of every integration that sets
     none of its own. One row (``get``)."""

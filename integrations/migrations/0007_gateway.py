@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('extensions', '0001_initial'),
-        ('integrations', '0005_repository_event_hints'),
+        ('integrations', '0006_worker_heartbeat'),
     ]
 
     operations = [
