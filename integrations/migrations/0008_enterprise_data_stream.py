@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integrations', '0006_gateway'),
+        ('integrations', '0007_gateway'),
     ]
 
     operations = [
