@@ -149,6 +149,19 @@ def _host_names(value: str) -> tuple[str, ...]:
     return names
 
 
+def _networks(value: str) -> tuple[str, ...]:
+    """Comma-separated IP addresses or networks (10.0.0.0/8, ::1)."""
+    import ipaddress
+
+    networks = tuple(n.strip() for n in value.split(",") if n.strip())
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise ValueError(f"{network!r} is not an IP address or network such as 10.0.0.0/8") from None
+    return networks
+
+
 def _log_level(value: str) -> str:
     value = value.strip().lower()
     if value not in ("normal", "troubleshooting"):
@@ -273,6 +286,20 @@ KEYS += (
         _positive_int,
         "1000",
         "Payloads per second one gateway collection accepts; beyond that senders get 429 and Retry-After.",
+    ),
+    Key(
+        "hub.metrics.tokenFile",
+        _text,
+        "",
+        "File holding the bearer token Prometheus sends to /metrics (first line; owner-readable only). "
+        "Empty, and no hub.metrics.allowedAddresses: /metrics answers nobody.",
+    ),
+    Key(
+        "hub.metrics.allowedAddresses",
+        _networks,
+        "",
+        "Comma-separated addresses or networks allowed to read /metrics without the token, e.g. 10.1.2.3,"
+        "192.168.0.0/24.",
     ),
 )
 KEYS_BY_NAME: dict[str, Key] = {key.name: key for key in KEYS}
