@@ -162,6 +162,13 @@ def _networks(value: str) -> tuple[str, ...]:
     return networks
 
 
+def _log_format(value: str) -> str:
+    value = value.strip().lower()
+    if value not in ("text", "json"):
+        raise ValueError("must be text or json")
+    return value
+
+
 def _log_level(value: str) -> str:
     value = value.strip().lower()
     if value not in ("normal", "troubleshooting"):
@@ -247,6 +254,12 @@ KEYS: tuple[Key, ...] = (
     ),
     Key("hub.workers", _positive_int, "0", "Sync worker processes started by 'make run'. 0: automatic."),
     Key("hub.log.level", _log_level, "normal", "Initial logging level: normal or troubleshooting."),
+    Key(
+        "hub.log.format",
+        _log_format,
+        "text",
+        "Log lines as text, or json: one JSON object a line in every log.",
+    ),
     Key(
         "hub.security.masterPasswordFile",
         _text,
