@@ -1,0 +1,25 @@
+// Console behaviour shared by every screen. A file, not inline: the CSP allows scripts from 'self'
+// only. htmx.onLoad runs for the page and again for every fragment HTMX swaps in.
+(function () {
+  "use strict";
+  htmx.onLoad(function (root) {
+    // Multi-selects become searchable (Tom Select); the <select> stays the form's field.
+    root.querySelectorAll("select[multiple]:not(.tomselected):not([data-plain])").forEach(function (select) {
+      new TomSelect(select, { plugins: ["remove_button"], maxOptions: null, hidePlaceholder: true });
+    });
+  });
+  // A long-running action (Test connection) clears its previous answer the moment it starts, so an
+  // old result is never read as the new one: data-clears names the element to empty.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var selector = event.detail.elt.dataset && event.detail.elt.dataset.clears;
+    var target = selector && document.querySelector(selector);
+    if (target) target.replaceChildren();
+  });
+  // Destructive actions ask first; the question names what goes (data-confirm on the button or form).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var button = event.submitter;
+    var question = (button && button.dataset.confirm) || form.dataset.confirm;
+    if (question && !window.confirm(question)) event.preventDefault();
+  }, true);
+})();
