@@ -48,6 +48,12 @@ class CredentialsRefused(ConnectorError):
     code = "CCRRTT-61101E"
 
 
+class RepositoryDisabled(ConnectorError):
+    """The repository is disabled: nothing connects to it until a person enables it again."""
+
+    code = "CCRRTT-61106E"
+
+
 class ProxyCredentialsRefused(ConnectorError):
     code = "CCRRTT-61102E"
 

@@ -83,6 +83,15 @@ def retry_after_seconds(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+def retry_after_or_reset(response: httpx.Response) -> float | None:
+    """``Retry-After``, else ``X-RateLimit-Reset`` as a Unix time (ServiceNow, Azure DevOps)."""
+    wait = retry_after_seconds(response.headers.get("Retry-After"))
+    if wait is not None:
+        return wait
+    reset = response.headers.get("X-RateLimit-Reset", "")
+    return max(0.0, float(reset) - time.time()) if is_digits(reset) else None
+
+
 def limited(chunks: Iterable[bytes], max_bytes: int, filename: str) -> Iterator[bytes]:
     """Pass chunks through, raising ValuesNotAccepted (naming the file) once more than
     ``max_bytes`` have gone by. For streamed uploads and downloads."""

@@ -63,6 +63,13 @@ def _megabytes(value: str) -> int:
     return number
 
 
+def _payload_megabytes(value: str) -> int:
+    number = int(value)
+    if not 1 <= number <= 100:
+        raise ValueError("must be a number of megabytes from 1 to 100")
+    return number
+
+
 def _environment_type(value: str) -> str:
     value = value.strip().lower()
     if value not in ("", "production", "testing", "development"):
@@ -252,6 +259,20 @@ KEYS += (
         _megabytes,
         "128",
         "Megabytes of JavaScript heap an extension call may use before Hub stops it (CCRRTT-17011E).",
+    ),
+)
+KEYS += (
+    Key(
+        "hub.gateway.maxPayloadSize",
+        _payload_megabytes,
+        "1",
+        "Megabytes a payload posted to a gateway collection may have; a larger one is refused with 413.",
+    ),
+    Key(
+        "hub.gateway.rateLimit",
+        _positive_int,
+        "1000",
+        "Payloads per second one gateway collection accepts; beyond that senders get 429 and Retry-After.",
     ),
 )
 KEYS_BY_NAME: dict[str, Key] = {key.name: key for key in KEYS}

@@ -67,10 +67,6 @@ def section(request, title: str, description: str):
     return render(request, "hub/section.html", {"title": title, "description": description})
 
 
-def help_index(request):
-    return render(request, "hub/help.html")
-
-
 def csrf_failure(request, reason=""):
     return render(request, "hub/csrf_failure.html", status=403)
 

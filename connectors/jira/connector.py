@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import json
 import re
 import time
 import zoneinfo
@@ -56,6 +55,7 @@ from connectors.types import (
     SettingField,
     Transition,
 )
+from hub import jsonload
 
 KEY = re.compile(r"^\s*([A-Z][A-Z0-9_]+)-(\d+)\s*$")
 PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]+$")
@@ -666,7 +666,7 @@ class JiraConnector(Connector):
         if not secret or not hmac.compare_digest(headers.get("x-hub-signature", ""), expected):
             raise CredentialsRefused("The delivery's X-Hub-Signature does not match the secret.")
         try:
-            payload = json.loads(body)
+            payload = jsonload.loads(body)  # a webhook body: bounded nesting
             issue = payload.get("issue")
             if not issue:
                 return []

@@ -51,6 +51,8 @@ def record_waiting(integration, side: str, source, target, project: str, items) 
     """Upsert one waiting activity per item (detection's, or an event hint's); returns how many."""
     keys = {item.id: ArtifactActivity.make_waiting_key(integration.pk, side, item.id) for item in items}
     now = timezone.now()
+    a, b = (source, target) if side == "A" else (target, source)
+    collection_pair = f"{a.name} ↔ {b.name}"[:300]
     with transaction.atomic():
         waiting = set(
             ArtifactActivity.objects.filter(waiting_key__in=keys.values()).values_list(
@@ -70,6 +72,7 @@ def record_waiting(integration, side: str, source, target, project: str, items) 
                 target_collection_id=target.pk,
                 target_collection_name=target.name,
                 source_project=project,
+                collection_pair_name=collection_pair,
                 artifact_id=item.id,
                 waiting_key=keys[item.id],
             )

@@ -8,13 +8,6 @@
       new TomSelect(select, { plugins: ["remove_button"], maxOptions: null, hidePlaceholder: true });
     });
   });
-  // A long-running action (Test connection) clears its previous answer the moment it starts, so an
-  // old result is never read as the new one: data-clears names the element to empty.
-  document.addEventListener("htmx:beforeRequest", function (event) {
-    var selector = event.detail.elt.dataset && event.detail.elt.dataset.clears;
-    var target = selector && document.querySelector(selector);
-    if (target) target.replaceChildren();
-  });
   // Destructive actions ask first; the question names what goes (data-confirm on the button or form).
   document.addEventListener("submit", function (event) {
     var form = event.target;

@@ -60,7 +60,12 @@ def test_every_page_needs_a_sign_in(client, path):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    "path", [p for p in ALL_URLS if not p.startswith("/admin/") and p not in PUBLIC | VIEWER_MAY_POST | SIGNED_BY_THE_SENDER]
+    "path",
+    [
+        p
+        for p in ALL_URLS
+        if not p.startswith("/admin/") and p not in PUBLIC | VIEWER_MAY_POST | SIGNED_BY_THE_SENDER
+    ],
 )
 def test_a_viewer_cannot_post_anywhere(viewer_client, path):
     response = viewer_client.post(path, {"level": "troubleshooting"})
