@@ -5,6 +5,11 @@
   htmx.onLoad(function (root) {
     // Multi-selects become searchable (Tom Select); the <select> stays the form's field.
     root.querySelectorAll("select[multiple]:not(.tomselected):not([data-plain])").forEach(function (select) {
+      // Tom Select points the field's <label> at its own input; the <select> keeps the label's text.
+      var label = select.labels && select.labels[0];
+      if (label && !select.hasAttribute("aria-label")) {
+        select.setAttribute("aria-label", label.textContent.replace(/:\s*$/, "").trim());
+      }
       new TomSelect(select, { plugins: ["remove_button"], maxOptions: null, hidePlaceholder: true });
     });
   });

@@ -64,6 +64,8 @@ SCREENS = {
     "settings-change-detection": "/settings/general/change-detection/",
     "settings-license": "/settings/license/",
     "settings-troubleshooting": "/settings/troubleshooting/",
+    "settings-notifications": "/settings/notifications/",
+    "api-docs": "/api/v1/docs/",
     "extensions": "/settings/extensions/",
     "extension-new": "/settings/extensions/new/",
     "kv-stores": "/settings/extensions/stores/",
@@ -77,7 +79,7 @@ SCREENS = {
 }
 # (screen, link text on the list) -> the detail screen and its sub-screens
 FOUND = {
-    "repository": ("/repositories/", "Alpha", ("",)),
+    "repository": ("/repositories/", "Alpha", ("", "delete/")),
     "model": ("/models/", "Defect", ("",)),
     "collection": ("/collections/", "Alpha defects", ("", "projects/", "mapping/")),
     "integration": ("/integrations/", "Alpha and Beta", ("", "preview/")),
