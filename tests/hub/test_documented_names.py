@@ -25,9 +25,12 @@ TOOLING = {
     "HUB_PEERS_ROOT": "deploy/ci/install-peers.sh",
     "HUB_PEERS_PYTHON": "deploy/ci/install-peers.sh",
     "HUB_ROUNDUP_VERSION": "deploy/ci/install-peers.sh",
+    "HUB_SCREENSHOTS": "tests/support/screenshots.py",
+    "HUB_ACCEPTANCE": "tests/acceptance/test_production_shape.py",
 }
-# Names of Hub's own files that look like keys: the configuration file, the database, logs.
-FILE_NAMES = {"hub.properties", "hub.properties.default", "hub.sqlite3", "hub.log", "hub.default"}
+# Names of Hub's own files that look like keys: the configuration file, the database, logs, the
+# console's style sheet.
+FILE_NAMES = {"hub.properties", "hub.properties.default", "hub.sqlite3", "hub.log", "hub.default", "hub.css"}
 VARIABLE = re.compile(r"\bHUB_[A-Z0-9_]*[A-Z0-9]\b")
 QUOTED_NAME = re.compile(r"`((?:server|hub)\.[A-Za-z0-9._-]*[A-Za-z0-9])`")
 PROPERTY_LINE = re.compile(r"^#?((?:server|hub)\.[A-Za-z0-9.-]+)=", re.MULTILINE)
