@@ -1,14 +1,9 @@
 #!/bin/sh
-# Serves the console over HTTPS with the certificate named in hub.properties or the environment.
-# Used by deploy/systemd/hub-web.service; `make run` does the same through `manage.py runhub`.
+# Serves the console over HTTPS where hub.properties says (server.address, server.port,
+# server.ssl.certificate/-key, server.web.workers), like `manage.py runhub` does; HUB_* variables
+# (/etc/default/hub) override the file. Without a certificate Hub makes a self-signed one.
+# Used by deploy/systemd/hub-web.service, after hub-prepare.service ran `manage.py prepare_hub`.
 set -eu
 umask 077  # the data directory is for the user running Hub only (hub.filemodes)
 cd "$(dirname "$0")/.."
-: "${HUB_SERVER_PORT:=8443}"
-: "${HUB_SERVER_SSL_CERTIFICATE:?set HUB_SERVER_SSL_CERTIFICATE (PEM) in /etc/default/hub}"
-: "${HUB_SERVER_SSL_CERTIFICATE_KEY:?set HUB_SERVER_SSL_CERTIFICATE_KEY (PEM) in /etc/default/hub}"
-exec .venv/bin/python -m gunicorn hub.wsgi:application \
-    --bind "0.0.0.0:${HUB_SERVER_PORT}" \
-    --certfile "$HUB_SERVER_SSL_CERTIFICATE" --keyfile "$HUB_SERVER_SSL_CERTIFICATE_KEY" \
-    --workers "${HUB_SERVER_WEB_WORKERS:-4}" --threads 4 --graceful-timeout 30 \
-    --access-logfile "${HUB_HOME:-/var/lib/hub}/logs/access.log"
+exec .venv/bin/python manage.py serve web

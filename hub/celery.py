@@ -4,7 +4,7 @@ work and the broker only carries wake-up signals, so losing the broker loses no 
 import os
 
 from celery import Celery
-from celery.signals import task_prerun
+from celery.signals import task_prerun, worker_process_init, worker_process_shutdown, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
 
@@ -29,3 +29,24 @@ def _beat_while_working(task=None, **_kwargs):
         from integrations.engine import heartbeat
 
         heartbeat.start()
+
+
+@worker_ready.connect
+def _start_heartbeat(sender=None, **_kwargs):
+    from hub import workers
+
+    workers.start_heartbeat(getattr(sender, "hostname", "") or f"worker-{os.getpid()}")
+
+
+@worker_process_init.connect
+def _enable_crash_reports(**_kwargs):
+    from hub import workers
+
+    workers.enable_crash_reports()
+
+
+@worker_process_shutdown.connect
+def _tidy_crash_reports(**_kwargs):
+    from hub import workers
+
+    workers.remove_empty_crash_report()

@@ -7,7 +7,8 @@ from drf_spectacular.renderers import OpenApiJsonRenderer, OpenApiYamlRenderer
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
-from integrations.api import views
+from activity import api as ledger
+from integrations.api import root, views
 
 router = SimpleRouter(use_regex_path=False)
 router.register("repositories", views.RepositoryViewSet, basename="api-repository")
@@ -17,6 +18,11 @@ router.register("collections/<int:collection_pk>/mappings", views.FieldMappingVi
 router.register("gateway-collections", views.GatewayCollectionViewSet, basename="api-gateway-collection")
 router.register("sql-collections", views.SqlCollectionViewSet, basename="api-sql-collection")
 router.register("integrations", views.IntegrationViewSet, basename="api-integration")
+# The ledger (activity.api): read-only lists with the Activity screen's filters, and its actions.
+router.register("activities", ledger.ActivityViewSet, basename="api-activity")
+router.register("pairs", ledger.PairViewSet, basename="api-pair")
+router.register("blockers", ledger.BlockerViewSet, basename="api-blocker")
+router.register("jobs", ledger.JobViewSet, basename="api-job")
 
 
 class SchemaView(SpectacularAPIView):
@@ -33,5 +39,8 @@ def _public(pattern):
 
 
 urlpatterns = [_public(p) for p in router.urls] + [
+    path("", login_not_required(root.ApiRoot.as_view()), name="api-root"),
     path("schema/", login_not_required(SchemaView.as_view()), name="api-schema"),
+    # A console page (session sign-in), the OpenAPI document rendered.
+    path("docs/", root.api_docs, name="api-docs"),
 ]

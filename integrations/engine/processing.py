@@ -19,6 +19,7 @@ from django.utils import timezone
 from activity.models import ArtifactActivity, ArtifactPair
 from connectors.errors import ArtifactNotFound, ConnectorError, OperationUnsupported, RevisionConflict
 from extensions import engine as extension_hooks
+from hub import prometheus
 from integrations.engine import claims, conflicts, counters, heartbeat, mapping, retry, routing
 from integrations.engine.context import (
     REVISION,
@@ -35,6 +36,7 @@ Status = ArtifactActivity.Status
 Result = ArtifactActivity.Result
 SOON = dt.timedelta(seconds=5)
 UNEXPECTED = "CCRRTT-0001E"
+OUT_OF_MEMORY = "CCRRTT-0003E"
 
 
 class Failure(Exception):
@@ -97,7 +99,8 @@ def process_batch(limit: int = 50, worker: str | None = None) -> int:
                 settle(activity, error)
             continue
         try:
-            Batch(context, group, worker).run()
+            with prometheus.timed(prometheus.PROCESSING, integration_id, share=len(group)):
+                Batch(context, group, worker).run()
         except Exception as error:  # noqa: BLE001 - a bug of the batch: its unsettled rows fail visibly
             unsettled(group, worker, error)
         finally:
@@ -138,6 +141,14 @@ def classify(error: BaseException, integration_id: int) -> Failure | None:
             error.message,
             transient=error.transient,
             server_wait=getattr(error, "retry_after", None),
+        )
+    if isinstance(error, MemoryError):  # not a bug of this change: tried again later, not at once
+        logger.error("Processing ran out of memory (activity of integration %s)", integration_id)
+        return Failure(
+            OUT_OF_MEMORY,
+            "Hub ran out of memory while processing this change; it is tried again later. If this "
+            "keeps happening, give Hub more memory (or lower the batch size) and restart it.",
+            transient=True,
         )
     # A bug or an unexpected answer: visible on the Activity screen, and retried on the schedule.
     # Its text and traceback are shown and logged with the repositories' secrets masked.
@@ -366,7 +377,7 @@ class Creations:
                 if twins is None:
                     creation.processor.create_twin(creation)
                 else:
-                    creation.processor.stage(creation, twins[n], Result.CREATED)
+                    creation.processor.stage_created(creation, twins[n])
                 staged.append(creation)
             except Exception as error:  # noqa: BLE001 - classified and shown on the Activity screen
                 settle(creation.activity, error)
@@ -644,6 +655,16 @@ class Processor:
             return sorted(filter(None, (reconciler.target_id(v, key) for v in value or [])))
         if kind in ("relationship", "relationships"):
             ids = [value] if kind == "relationship" else list(value or [])
+            for linked in filter(None, ids):
+                copies = self.copies_in(target, source.name, linked)
+                if len(copies) > 1:
+                    raise Failure(
+                        "CCRRTT-17015E",
+                        f"“{key}” links to {linked}, which has {len(copies)} twins in "
+                        f"“{target.repository.label}” ({', '.join(sorted(copies))}) made by different "
+                        "integrations, so Hub cannot tell which one to link to. Remove the link, or "
+                        "delete the outdated pairs on the Activity screen's Artifact pairs tab.",
+                    )
             twins = [self.twin_of(source.name, v) for v in ids if v]
             missing = [v for v, t in zip(ids, twins, strict=False) if t is None]
             if missing:
@@ -655,6 +676,22 @@ class Processor:
                 )
             return (twins[0] if twins else None) if kind == "relationship" else sorted(twins)
         return value
+
+    def copies_in(self, target: SideContext, side: str, artifact_id: str) -> set[str]:
+        """The twins of ``artifact_id`` (of side ``side``) in the target's repository, made by any
+        integration between the same two repositories, this one included."""
+        source_repository, target_repository = self.context.sides[side].repository.pk, target.repository.pk
+        copies: set[str] = set()
+        pairs = Integration.objects.values_list("pk", "collection_a__repository", "collection_b__repository")
+        for integration_id, a, b in pairs:
+            for mine, theirs, ends in (("a", "b", (a, b)), ("b", "a", (b, a))):
+                if ends == (source_repository, target_repository):
+                    copies.update(
+                        ArtifactPair.objects.filter(
+                            integration_id=integration_id, **{f"{mine}_artifact_id": artifact_id}
+                        ).values_list(f"{theirs}_artifact_id", flat=True)
+                    )
+        return copies
 
     def twin_of(self, side: str, artifact_id: str) -> str | None:
         mine, theirs = f"{side.lower()}_artifact_id", f"{other(side).lower()}_artifact_id"
@@ -775,7 +812,22 @@ class Processor:
         twin = self.target.connector.create_artifact(
             intent.target_project, intent.target_type, fields, marker=self.marker(creation)
         )
-        self.stage(creation, twin, Result.CREATED)
+        self.stage_created(creation, twin)
+
+    def stage_created(self, creation: Creation, twin) -> None:
+        """Stage a twin the tool has just created. What fails from here on leaves that twin in the
+        tool without some of its values (its comments, its attachments): 17006E says so."""
+        try:
+            self.stage(creation, twin, Result.CREATED)
+        except Exception as error:
+            cause = classify(error, self.integration.pk)
+            raise Failure(
+                "CCRRTT-17006E",
+                f"The twin {twin.formatted_id or twin.id} was created in “{self.target.collection.name}”, "
+                f"but not all of its values could be set ({cause.code}: {cause.message}). Retry to finish "
+                "it, or check the twin in the tool and correct it by hand.",
+                transient=cause.transient,
+            ) from error
 
     def brought_up_to_date(self, creation: Creation, twin):
         """The twin an earlier attempt made has the source's values of then (kept with the intent);
@@ -848,6 +900,7 @@ class Processor:
         if not routing.passes_filters(self.integration.filters, model, creating=False):
             raise Done("filtered out")
         twin_id = pair_side(pair, self.target.name)["artifact_id"]
+        self.activity.target_project = pair_side(pair, self.target.name)["project"]
         try:
             twin = self.target.connector.read_artifact(twin_id)
         except ArtifactNotFound:
@@ -860,16 +913,23 @@ class Processor:
         twin_model = mapping.to_model(self.target.lines, twin.fields)
         source_snapshot = snapshot_of(pair, self.source.name)
         target_snapshot = snapshot_of(pair, self.target.name)
-        plan = conflicts.plan_update(
-            source=self.source.name,
-            source_model=model,
-            source_snapshot=source_snapshot,
-            target_model=twin_model,
-            target_snapshot=target_snapshot,
-            field_flows=self.flows(model),
-            strategy=self.integration.conflict_strategy,
-            equivalent=self.equivalent,
-        )
+        strategy = self.integration.conflict_strategy
+        try:
+            plan = conflicts.plan_update(
+                source=self.source.name,
+                source_model=model,
+                source_snapshot=source_snapshot,
+                target_model=twin_model,
+                target_snapshot=target_snapshot,
+                field_flows=self.flows(model),
+                strategy=strategy,
+                equivalent=self.equivalent,
+            )
+        except conflicts.ConflictFailed as failed:
+            undecided = {key: (mine, theirs, "") for key, (mine, theirs) in failed.conflicts.items()}
+            conflicts.record(self.activity, self.source.name, strategy, undecided)
+            raise
+        conflicts.record(self.activity, self.source.name, strategy, plan.decided)
         writes = 0
         if plan.write:
             twin = (
@@ -947,11 +1007,22 @@ class Processor:
             )
             comment_map[key] = ""  # left out by a comment extension: not looked at again
             for body, private_copy in copies:  # one, or what comment extensions made of it
-                copy = self.target.connector.add_comment(twin_id, body, private=private_copy)
+                copy = self.add_authored_comment(twin_id, comment, body, private_copy)
                 comment_map[key] = comment_map[key] or f"{self.target.name}:{copy.id}"
                 comment_map[f"{self.target.name}:{copy.id}"] = key
                 written += 1
         return written
+
+    def add_authored_comment(self, twin_id: str, comment, body: str, private: bool):
+        """Write a copy of ``comment`` that names its original author: in the target's own author
+        field when the target lets Hub set one and has that person, else as a first line."""
+        author = comment.author and self.persons.target_id(comment.author, "comments")
+        if author and self.target.capabilities.comment_author:
+            return self.target.connector.add_comment(twin_id, body, private=private, author=author)
+        name = author_name(self.persons, comment.author)
+        if name:
+            body = f"{name} wrote:\n\n{body}"
+        return self.target.connector.add_comment(twin_id, body, private=private)
 
     def attachments(self, artifact, twin_id: str, pair: ArtifactPair) -> int:
         flow = (self.integration.attachment_flow or {}).get(self.direction()) or {}
@@ -1035,6 +1106,17 @@ def completed(activity: ArtifactActivity, result: str, changed: dict) -> None:
     activity.next_retry_at = None
     activity.twin_deleted = activity.recreate = False
     activity.claimed_at = None  # claimed_by stays: which worker did it
+
+
+def author_name(persons, person_id: str) -> str:
+    """How a comment's author is named in its copy: display name, else username, else id; "" for
+    none. The reconciler has read the person (target_id) and remembers it."""
+    if not person_id:
+        return ""
+    person = getattr(persons, "seen", {}).get(person_id)
+    if person is None:
+        return person_id
+    return person.display_name or person.username or person.id
 
 
 def pair_side(pair: ArtifactPair, side: str) -> dict:

@@ -14,6 +14,7 @@ from integrations.models.engine import (
     SyncLock,
     WorkerHeartbeat,
 )
+from integrations.models.gateway import GatewayPayload
 from integrations.models.integrations import Integration, Route
 from integrations.models.modeling import FieldType, Model, ModelField
 from integrations.models.repositories import Repository
@@ -26,6 +27,7 @@ __all__ = [
     "FieldMapping",
     "FieldType",
     "GatewayCollection",
+    "GatewayPayload",
     "Integration",
     "Model",
     "ModelField",

@@ -99,8 +99,8 @@ def _add_redmine_custom_fields(db_file: Path) -> dict[str, int]:
     return made
 
 
-def prepare_redmine(workdir: Path) -> PreparedRedmine:
-    server = start_redmine(workdir)
+def prepare_redmine(workdir: Path, timeout: float = 120) -> PreparedRedmine:
+    server = start_redmine(workdir, timeout=timeout)
     try:
         db_file = Path(server.info["instance_dir"]) / "db" / "redmine.sqlite3"
         made = _add_redmine_custom_fields(db_file)

@@ -12,7 +12,6 @@ import ctypes
 import logging
 import os
 import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -21,11 +20,9 @@ import urllib.request
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from hub import filemodes, gates, lease, licensing, lifecycle, logconfig, setup, tls
-from hub.config import StartupError
+from hub import firststart, gates, lease, lifecycle, logconfig, prometheus, serving
 
 log = logging.getLogger("hub.server")
 _PR_SET_PDEATHSIG = 1
@@ -54,56 +51,7 @@ def worker_concurrency() -> int:
 def planned_processes(cert: str, key: str, safe_mode: bool) -> list[Process]:
     hub = settings.HUB
     python = sys.executable
-    address = hub["server.address"]
-    timeout = str(hub["server.shutdown.timeout"])
-    processes = [
-        Process(
-            "web",
-            [
-                python,
-                "-m",
-                "gunicorn",
-                "hub.wsgi:application",
-                "--bind",
-                f"{address}:{hub['server.port']}",
-                "--certfile",
-                cert,
-                "--keyfile",
-                key,
-                "--workers",
-                str(hub["server.web.workers"] or 2),
-                "--threads",
-                "4",
-                "--graceful-timeout",
-                timeout,
-                "--timeout",
-                "120",
-                "--access-logfile",
-                str(hub.logs_dir / "access.log"),
-                "--error-logfile",
-                "-",
-                "--log-level",
-                "warning",
-            ],
-        ),
-        Process(
-            "redirect",
-            [
-                python,
-                "-m",
-                "gunicorn",
-                "hub.redirect:application",
-                "--bind",
-                f"{address}:{hub['server.redirect.port']}",
-                "--workers",
-                "1",
-                "--error-logfile",
-                "-",
-                "--log-level",
-                "warning",
-            ],
-        ),
-    ]
+    processes = [Process("web", serving.web_argv(cert, key)), Process("redirect", serving.redirect_argv())]
     if not safe_mode:
         processes += [
             Process(
@@ -144,42 +92,6 @@ def planned_processes(cert: str, key: str, safe_mode: bool) -> list[Process]:
     return processes
 
 
-def check_ports(hub) -> None:
-    """Both ports must be free to listen on at ``server.address``; say which is not, and why."""
-    address = hub["server.address"]
-    for key in ("server.port", "server.redirect.port"):
-        try:
-            family = socket.AF_INET6 if ":" in address else socket.AF_INET
-            with socket.socket(family, socket.SOCK_STREAM) as probe:
-                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                probe.bind((address, hub[key]))
-        except OSError as error:
-            raise StartupError(
-                f"Hub cannot start: it cannot listen on {address} port {hub[key]} ({key}): "
-                f"{error.strerror or error}. Choose another {key} or server.address in "
-                f"{hub.home / 'hub.properties'}, or stop what uses the port."
-            ) from None
-
-
-def check_database() -> None:
-    """Reach the operational database before anything else uses it; one clear message if not."""
-    from django.db import connection
-
-    from hub.addresses import redact
-
-    try:
-        connection.ensure_connection()
-    except Exception as error:  # noqa: BLE001 - every driver has its own errors; all mean "not reachable"
-        detail = redact(str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__)
-        where = settings.HUB["hub.database.url"] or str(settings.DATABASES["default"]["NAME"])
-        raise StartupError(
-            f"Hub cannot start: the operational database ({redact(where)}) cannot be reached: {detail}. "
-            "Check hub.database.url, that the database exists and that its server runs."
-        ) from None
-    finally:
-        connection.close()
-
-
 class Command(BaseCommand):
     help = "Start Hub: the HTTPS console, the HTTP redirect, a sync worker and beat."
 
@@ -203,45 +115,21 @@ class Command(BaseCommand):
                 "WARNING: Hub is running as root. Run it as an ordinary user that owns HUB_HOME.",
                 logging.WARNING,
             )
-        self._say(f"Hub home: {hub.home}")
-        for message, level in filemodes.report(*filemodes.secure_home(hub.home)):
-            self._say(message, level)
-        for warning in hub.warnings:
-            self._say(f"WARNING: {warning}", logging.WARNING)
-        check_ports(hub)
-        check_database()
+        firststart.secure_home(self._say)
+        firststart.check_ports(hub)
+        firststart.check_database()
         lifecycle.write_state(lifecycle.STARTING)
-        call_command("migrate", interactive=False, verbosity=0)
+        firststart.migrate()
         if troubleshooting:
             state = logconfig.set_level(logconfig.TROUBLESHOOTING)
             self._say(f"Troubleshooting mode: verbose logging until {state['until']} (UTC).")
-
-        cert, key, self_signed = tls.certificate_paths(hub)
-        if self_signed:
-            self._say(
-                f"WARNING: HTTPS uses a self-signed certificate ({cert}); browsers will call it insecure. "
-                "Replace it by setting server.ssl.certificate and server.ssl.certificate-key (PEM files) "
-                f"in {hub.home / 'hub.properties'}.",
-                logging.WARNING,
-            )
-        evaluation = licensing.ensure_evaluation_license()
-        if evaluation:
-            self._say(
-                f"Issued a {licensing.EVALUATION_DAYS}-day evaluation license for this instance "
-                f"(valid until {evaluation.expires:%Y-%m-%d}); see Settings → License."
-            )
+        cert, key = firststart.certificate(self._say)
+        firststart.issue_license(self._say)
         keeper = lease.LeaseKeeper(self._say)
         keeper.start()
         if keeper.held:
-            gates.refresh_global_blockers()
-            if gates.security_problem():
-                self._say("Integrations wait for the master password: set it in Settings → General.")
-        token = setup.ensure_setup_token()
-        if token:
-            self._say(
-                f"First start: open https://localhost:{hub['server.port']}/setup/ and enter the "
-                f"setup token {token} (also in {hub.home / 'setup-token'})."
-            )
+            firststart.refresh_blockers(self._say)
+        firststart.setup_token(self._say)
         if safe_mode:
             self._say(
                 "Safe mode: integrations will not run (no change detection, no synchronization).",
@@ -253,6 +141,8 @@ class Command(BaseCommand):
             "HUB_HOME": str(hub.home),
             "HUB_SERVER_PORT": str(hub["server.port"]),
             "DJANGO_SETTINGS_MODULE": "hub.settings",
+            # Every process writes its /metrics observations here; the scrape merges them.
+            prometheus.MULTIPROCESS_ENV: str(prometheus.fresh_multiprocess_dir(hub.run_dir)),
         }
         if safe_mode:
             env["HUB_SAFE_MODE"] = "1"
@@ -285,7 +175,10 @@ class Command(BaseCommand):
             lifecycle.clear_state()
         self._say("Hub stopped.")
         if exit_code:
-            raise CommandError("a Hub process ended unexpectedly; see the messages above and logs/hub.log")
+            raise CommandError(
+                f"{lifecycle.STOPPED_CODE}: a Hub process ended unexpectedly; see the messages above and "
+                "logs/hub.log"
+            )
 
     def _wait_until_serving(self, children, stopping, deadline_seconds: float = 60) -> None:
         url = f"https://127.0.0.1:{settings.HUB['server.port']}/api/health"
@@ -303,16 +196,16 @@ class Command(BaseCommand):
                 return  # it answered; 503 only means a check fails, which health reports itself
             except OSError:
                 time.sleep(0.2)
+        if stopping["signal"] is None:
+            message = lifecycle.slow_start_message(deadline_seconds)
+            self._say(f"{lifecycle.SLOW_START_CODE}: {message}", logging.WARNING)
 
     def _supervise(self, children, stopping, keeper: lease.LeaseKeeper) -> int:
         while stopping["signal"] is None:
             keeper.tick(on_held=gates.refresh_global_blockers)
             for name, child in children.items():
                 if child.poll() is not None:
-                    self._say(
-                        f"The {name} process ended (exit code {child.returncode}); stopping Hub.",
-                        logging.ERROR,
-                    )
+                    self._say(lifecycle.stopped_message(name, child.returncode), logging.ERROR)
                     return 1
             time.sleep(0.5)
         self._say("Stopping Hub …")

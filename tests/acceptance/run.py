@@ -1,0 +1,594 @@
+"""One acceptance run: configure Hub through /api/v1/, drive the load through Redmine's REST API with
+the form's faults, wait for quiet, verify from Redmine's REST API and the ledger API, report figures.
+
+Every issue the driver writes carries a tag in its subject (``[A0007]``), and every comment a token
+(``c-…``), so the verification finds each original, its twins and its comments on both sides by
+text, whatever Hub recorded. Hub writes to Redmine as its administrator (it needs an administrator's
+key to read the creation marker field), the driver as a project member (``grace``), so journals
+tell who wrote what.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import statistics
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+from tests.acceptance.stack import ProductionHub
+from tests.connectors.peers import (
+    MARKER_FIELD,
+    MEMBER_LOGIN,
+    MEMBER_PASSWORD,
+    PreparedRedmine,
+    prepare_redmine,
+)
+
+BUG = 1
+HUB_USER_ID = 1  # Redmine's administrator: Hub's credentials; the driver is a project member
+PRIORITIES = {"low": 1, "normal": 2, "high": 3}  # Redmine's default priority ids
+TAG = re.compile(r"\[([AB]\d{4})\]")
+
+
+@dataclass(frozen=True)
+class Form:
+    issues_a: int
+    issues_b: int
+    updates: int  # per side
+    comments: int  # per side
+    worker_kills: int  # SIGKILL a worker's process group, restart it
+    child_kills: int  # SIGKILL one pool child
+    redis_restarts: int
+    quiet_window: int  # seconds without journal growth at the end
+    deadline: int  # seconds to reach quiet
+    interval: int = 10  # change detection interval
+
+
+FORMS = {
+    "smoke": Form(6, 4, 3, 3, 0, 0, 0, quiet_window=15, deadline=180),
+    "bounded": Form(100, 40, 30, 20, 2, 1, 1, quiet_window=45, deadline=300),
+    "long": Form(300, 100, 100, 60, 4, 1, 1, quiet_window=180, deadline=1800),
+}
+
+
+@dataclass
+class Side:
+    name: str
+    redmine: PreparedRedmine
+    rest: httpx.Client = field(init=False)
+
+    def __post_init__(self):
+        self.rest = httpx.Client(
+            base_url=self.redmine.server.url,
+            auth=(MEMBER_LOGIN, MEMBER_PASSWORD),
+            headers={"Accept": "application/json"},
+            timeout=120,
+        )
+
+    @property
+    def project(self) -> int:
+        return int(self.redmine.project_id)
+
+    def issues(self) -> list[dict]:
+        found, offset = [], 0
+        while True:
+            params = {
+                "project_id": self.project,
+                "status_id": "*",
+                "sort": "id",
+                "limit": 100,
+                "offset": offset,
+            }
+            page = self.rest.get("/issues.json", params=params).json()
+            found += page["issues"]
+            offset += 100
+            if offset >= page["total_count"]:
+                return found
+
+    def write(self, method: str, path: str, body: dict, done=None) -> httpx.Response:
+        """A write as a user makes it: on a server error (Redmine on SQLite answers 500 when its
+        database is busy) try again, unless ``done()`` finds the first attempt took effect."""
+        for attempt in range(6):
+            answer = self.rest.request(method, path, json=body)
+            if answer.status_code < 500:
+                answer.raise_for_status()
+                return answer
+            if done is not None and (found := done()) is not None:
+                return found
+            time.sleep(2 * (attempt + 1))  # back-off before the next attempt, not a synchronisation
+        answer.raise_for_status()
+        return answer
+
+    def find(self, text: str) -> dict | None:
+        params = {"project_id": self.project, "status_id": "*", "subject": f"~{text}"}
+        found = self.rest.get("/issues.json", params=params).json()["issues"]
+        return found[0] if found else None
+
+    def issue(self, issue_id: int) -> dict:
+        answer = self.rest.get(f"/issues/{issue_id}.json", params={"include": "journals"})
+        answer.raise_for_status()
+        return answer.json()["issue"]
+
+
+@dataclass
+class Write:
+    side: str
+    tag: str
+    at: float  # wall clock, seconds
+    subject: str | None = None
+    priority: str | None = None
+    comment: str | None = None
+
+
+@dataclass
+class Ledger:
+    """What the driver wrote: per tag its side of origin, its issue there, and every write."""
+
+    origin: dict[str, tuple[str, int]] = field(default_factory=dict)
+    writes: list[Write] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, write: Write) -> None:
+        with self.lock:
+            self.writes.append(write)
+
+
+def _as_answer(found) -> httpx.Response | None:
+    """What a write that took effect would have answered (the driver only reads the issue id)."""
+    if found is None:
+        return None
+    return httpx.Response(200, json={"issue": found if isinstance(found, dict) else {}})
+
+
+def configure(api: httpx.Client, a: Side, b: Side, interval: int) -> int:
+    """Everything through /api/v1/: repositories, model, collections, mappings, integration, Run."""
+
+    def ok(answer: httpx.Response) -> dict:
+        assert answer.status_code in (200, 201), (
+            f"{answer.request.method} {answer.request.url}: {answer.text}"
+        )
+        return answer.json()
+
+    for side in (a, b):
+        ok(
+            api.post(
+                "/repositories/",
+                json={
+                    "label": f"Redmine {side.name}",
+                    "kind": "redmine",
+                    "url": side.redmine.server.url,
+                    "auth_method": "api_key",
+                    "token": side.redmine.server.api_key,
+                    "extra": {"marker_field": MARKER_FIELD},
+                    "timeout": 120,
+                },
+            )
+        )
+    options = [{"id": key, "label": key.title()} for key in PRIORITIES]
+    fields = [
+        {"id": "title", "label": "Title", "type": "string", "required": True},
+        {"id": "priority", "label": "Priority", "type": "single_select", "options": options},
+    ]
+    ok(api.post("/models/", json={"name": "Issue", "model_fields": fields}))
+    to_model = {str(v): k for k, v in PRIORITIES.items()}
+    to_repository = {k: str(v) for k, v in PRIORITIES.items()}
+    for side in (a, b):
+        collection = ok(
+            api.post(
+                "/collections/",
+                json={
+                    "name": f"Bugs {side.name}",
+                    "repository": f"Redmine {side.name}",
+                    "model": "Issue",
+                    "projects": [{"id": str(side.project)}],
+                    "artifact_types": [str(BUG)],
+                },
+            )
+        )
+        for line in (
+            {"repository_fields": ["subject"], "model_fields": ["title"], "transform": "copy"},
+            {
+                "repository_fields": ["priority"],
+                "model_fields": ["priority"],
+                "transform": "value_map",
+                "params": {
+                    "to_model": to_model,
+                    "to_model_default": "normal",
+                    "to_repository": to_repository,
+                },
+            },
+        ):
+            ok(api.post(f"/collections/{collection['id']}/mappings/", json={**line, "direction": "both"}))
+    both = {"enabled": True, "internal": "keep"}
+    integration = ok(
+        api.post(
+            "/integrations/",
+            json={
+                "name": "A ↔ B",
+                "collection_a": "Bugs A",
+                "collection_b": "Bugs B",
+                "routes": [{"project_a": str(a.project), "project_b": str(b.project)}],
+                "creation_flow": "both",
+                "field_flows": {"title": "both", "priority": "both"},
+                "conflict_strategy": "a_wins",
+                "comment_flow": {"a_to_b": both, "b_to_a": both},
+                "detection_interval": interval,
+            },
+        )
+    )
+    ok(api.post(f"/integrations/{integration['id']}/run/"))
+    return integration["id"]
+
+
+# --- load --------------------------------------------------------------------------------------------
+
+
+def create_issues(side: Side, count: int, ledger: Ledger, pool: ThreadPoolExecutor) -> None:
+    def one(n: int) -> None:
+        tag = f"{side.name}{n:04d}"
+        subject = f"[{tag}] created on {side.name}"
+        priority = random.choice(list(PRIORITIES))
+        body = {
+            "project_id": side.project,
+            "tracker_id": BUG,
+            "subject": subject,
+            "priority_id": PRIORITIES[priority],
+        }
+        answer = side.write(
+            "POST", "/issues.json", {"issue": body}, done=lambda: _as_answer(side.find(f"[{tag}]"))
+        )
+        with ledger.lock:
+            ledger.origin[tag] = (side.name, answer.json()["issue"]["id"])
+        ledger.add(Write(side.name, tag, time.time(), subject=subject, priority=priority))
+
+    list(pool.map(one, range(count)))
+
+
+def update_and_comment(sides: dict[str, Side], form: Form, ledger: Ledger, twins, pool) -> None:
+    """Updates and comments on either twin of random issues, as users of both sides would."""
+    jobs = []
+    for side in sides.values():
+        jobs += [("update", side.name, n) for n in range(form.updates)]
+        jobs += [("comment", side.name, n) for n in range(form.comments)]
+    random.shuffle(jobs)
+    tags = sorted(ledger.origin)
+
+    def one(job) -> None:
+        kind, side_name, n = job
+        tag = random.choice(tags)
+        issue_id = twins(tag, side_name)
+        if issue_id is None:
+            return  # its twin is not there yet: a user of this side cannot see it either
+        side = sides[side_name]
+        if kind == "update":
+            subject = f"[{tag}] edited on {side_name} #{n} {uuid.uuid4().hex[:6]}"
+            priority = random.choice(list(PRIORITIES))
+            body = {"subject": subject, "priority_id": PRIORITIES[priority]}
+            side.write("PUT", f"/issues/{issue_id}.json", {"issue": body})
+            ledger.add(Write(side_name, tag, time.time(), subject=subject, priority=priority))
+        else:
+            token = f"c-{uuid.uuid4().hex[:12]}"
+            body = {"notes": f"Comment {token} on {side_name}"}
+            written = lambda: _as_answer(  # noqa: E731
+                any(token in (j.get("notes") or "") for j in side.issue(issue_id)["journals"]) or None
+            )
+            side.write("PUT", f"/issues/{issue_id}.json", {"issue": body}, done=written)
+            ledger.add(Write(side_name, tag, time.time(), comment=token))
+
+    list(pool.map(one, jobs))
+
+
+# --- faults ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Faults:
+    hub: ProductionHub
+    api: httpx.Client
+    limit: float = 300  # how long to watch one fault's held activities before calling them stuck
+    recoveries: list[dict] = field(default_factory=list)
+
+    def processing_ids(self) -> set[int]:
+        page = self.api.get("/activities/", params={"status": "processing", "page_size": 500}).json()
+        return {row["id"] for row in page["results"]}
+
+    def _recovered(self, kind: str, held: set[int], started: float) -> None:
+        deadline = started + self.limit
+        while held and time.monotonic() < deadline:
+            held &= self.processing_ids()
+            if held:
+                time.sleep(1)
+        self.recoveries.append(
+            {
+                "fault": kind,
+                "held": len(held),
+                "seconds": round(time.monotonic() - started, 1),
+                "stuck": len(held),
+            }
+        )
+
+    def kill_worker(self, unit) -> None:
+        held = self.processing_ids()
+        started = time.monotonic()
+        unit.kill_group()
+        self.hub.restart(unit)
+        count = len(held)
+        self._recovered("worker process group", held, started)
+        self.recoveries[-1]["held"] = count
+
+    def kill_child(self, unit) -> None:
+        children = unit.children()
+        if not children:
+            return
+        held = self.processing_ids()
+        count, started = len(held), time.monotonic()
+        import os
+        import signal
+
+        os.kill(random.choice(children), signal.SIGKILL)
+        self._recovered("pool child", held, started)
+        self.recoveries[-1]["held"] = count
+
+    def restart_redis(self) -> None:
+        started = time.monotonic()
+        self.hub.redis.restart()
+        self.recoveries.append(
+            {"fault": "redis restart", "held": 0, "seconds": round(time.monotonic() - started, 1), "stuck": 0}
+        )
+
+
+def inject(faults: Faults, form: Form, stop: threading.Event, spacing: float) -> threading.Thread:
+    plan = ["worker"] * form.worker_kills + ["child"] * form.child_kills + ["redis"] * form.redis_restarts
+    random.shuffle(plan)
+
+    def run() -> None:
+        workers = faults.hub.workers_units()
+        for n, fault in enumerate(plan):
+            if stop.wait(spacing):
+                return
+            unit = workers[n % len(workers)]
+            if fault == "worker":
+                faults.kill_worker(unit)
+            elif fault == "child":
+                faults.kill_child(unit)
+            else:
+                faults.restart_redis()
+
+    thread = threading.Thread(target=run, name="faults", daemon=True)
+    thread.start()
+    return thread
+
+
+# --- verification ------------------------------------------------------------------------------------
+
+
+def snapshot(sides: dict[str, Side]) -> dict[str, list[dict]]:
+    """Every issue of both projects with its journals."""
+    found = {}
+    for name, side in sides.items():
+        ids = [issue["id"] for issue in side.issues()]
+        with ThreadPoolExecutor(4) as pool:
+            found[name] = list(pool.map(side.issue, ids))
+    return found
+
+
+def journal_count(state: dict[str, list[dict]]) -> int:
+    return sum(len(issue.get("journals", [])) for issues in state.values() for issue in issues)
+
+
+def _when(text: str) -> float:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC).timestamp()
+
+
+def verify(state: dict[str, list[dict]], ledger: Ledger, api: httpx.Client) -> dict:
+    by_tag: dict[str, dict[str, list[dict]]] = {}
+    for side, issues in state.items():
+        for issue in issues:
+            found = TAG.search(issue["subject"])
+            if found:
+                by_tag.setdefault(found.group(1), {"A": [], "B": []})[side].append(issue)
+    figures = {"issues A": len(state["A"]), "issues B": len(state["B"]), "written": len(ledger.origin)}
+    duplicates = sum(max(0, len(copies) - 1) for t in by_tag.values() for copies in t.values())
+    missing = sum(1 for tag in ledger.origin for side in "AB" if not by_tag.get(tag, {}).get(side))
+    last: dict[str, Write] = {}
+    comments: dict[str, list[str]] = {}
+    driver_writes: dict[tuple[str, str], int] = {}
+    for write in sorted(ledger.writes, key=lambda w: w.at):
+        driver_writes[(write.tag, write.side)] = driver_writes.get((write.tag, write.side), 0) + 1
+        if write.subject:
+            last[write.tag] = write
+        if write.comment:
+            comments.setdefault(write.tag, []).append(write.comment)
+    wrong_values = lost = doubled = extra_journals = 0
+    latencies: list[float] = []
+    for tag, sides in by_tag.items():
+        if tag not in ledger.origin:
+            continue
+        for side, copies in sides.items():
+            if len(copies) != 1:
+                continue
+            issue = copies[0]
+            expected = last[tag]
+            if (issue["subject"], issue["priority"]["id"]) != (
+                expected.subject,
+                PRIORITIES[expected.priority],
+            ):
+                wrong_values += 1
+            notes = [j.get("notes") or "" for j in issue.get("journals", [])]
+            for token in comments.get(tag, []):
+                seen = sum(token in note for note in notes)
+                lost += seen == 0
+                doubled += max(0, seen - 1)
+            hub_journals = [j for j in issue.get("journals", []) if j["user"]["id"] == HUB_USER_ID]
+            other = "B" if side == "A" else "A"
+            allowed = driver_writes.get((tag, other), 0)
+            extra_journals += max(0, len(hub_journals) - allowed)
+            latencies += _latencies(issue, side, tag, ledger)
+    figures.update(
+        duplicates=duplicates,
+        missing=missing,
+        wrong_values=wrong_values,
+        comments_written=sum(len(c) for c in comments.values()),
+        comments_lost=lost,
+        comments_duplicated=doubled,
+        extra_hub_journals=extra_journals,
+    )
+    if latencies:
+        latencies.sort()
+        figures["latency p50 s"] = round(statistics.median(latencies), 1)
+        figures["latency p95 s"] = round(latencies[int(0.95 * (len(latencies) - 1))], 1)
+        figures["latency samples"] = len(latencies)
+    for status in ("pending", "processing", "failed"):
+        page = api.get("/activities/", params={"status": status, "page_size": 500}).json()
+        figures[f"activities {status}"] = page["count"]
+        reasons: dict[str, int] = {}
+        for row in page["results"]:
+            reason = f"{row['code']} {row['message'][:120]}".strip() or f"claimed by {row['claimed_by']}"
+            reasons[reason] = reasons.get(reason, 0) + 1
+        if reasons:
+            figures[f"activities {status} why"] = reasons
+    return figures
+
+
+def _latencies(issue: dict, side: str, tag: str, ledger: Ledger) -> list[float]:
+    """Seconds from a write on the other side to the moment this twin showed it (Redmine's own
+    timestamps: the twin's creation, or the journal that set the subject)."""
+    other = [w for w in ledger.writes if w.tag == tag and w.side != side and w.subject]
+    if not other:
+        return []
+    found = []
+    origin_side, _ = ledger.origin[tag]
+    if origin_side != side:
+        found.append(max(0.0, _when(issue["created_on"]) - other[0].at))
+    for write in other[1:] if origin_side != side else other:
+        for journal in issue.get("journals", []):
+            if any(
+                d.get("name") == "subject" and d.get("new_value") == write.subject for d in journal["details"]
+            ):
+                found.append(max(0.0, _when(journal["created_on"]) - write.at))
+                break
+    return found
+
+
+# --- the run -------------------------------------------------------------------------------------------
+
+
+def wait_for_quiet(api: httpx.Client, sides, form: Form, started: float) -> tuple[bool, float]:
+    """Quiet: nothing pending or processing in the ledger and no journal growth for two polls."""
+    deadline = started + form.deadline
+    previous = None
+    while time.monotonic() < deadline:
+        busy = sum(
+            api.get("/activities/", params={"status": status}).json()["count"]
+            for status in ("pending", "processing")
+        )
+        count = sum(len(side.issues()) for side in sides.values())
+        if busy == 0 and count == previous:
+            return True, time.monotonic() - started
+        previous = count if busy == 0 else None
+        time.sleep(max(5, form.interval))
+    return False, time.monotonic() - started
+
+
+def run(form_name: str, workdir: Path, *, faults: bool = True) -> dict:
+    form = FORMS[form_name]
+    if not faults:
+        form = Form(**{**form.__dict__, "worker_kills": 0, "child_kills": 0, "redis_restarts": 0})
+    workdir.mkdir(parents=True, exist_ok=True)
+    t0 = time.monotonic()
+    # the first start on a machine builds Redmine's template database: minutes on a busy machine
+    redmines = [prepare_redmine(workdir / f"redmine-{name}", timeout=900) for name in "AB"]
+    hub = ProductionHub(workdir / "hub")
+    try:
+        hub.start()
+        sides = {name: Side(name, redmine) for name, redmine in zip("AB", redmines, strict=True)}
+        figures: dict = {"form": form_name, "faults": faults, "setup s": round(time.monotonic() - t0, 1)}
+        with hub.api() as api:
+            configure(api, sides["A"], sides["B"], form.interval)
+            ledger = Ledger()
+            broken = Faults(hub, api, limit=form.deadline / 2)
+            stop = threading.Event()
+            load_started = time.monotonic()
+            spacing = max(5.0, form.deadline / 10)
+            injector = inject(broken, form, stop, spacing)
+            with ThreadPoolExecutor(4) as pool:
+                for name, count in (("A", form.issues_a), ("B", form.issues_b)):
+                    create_issues(sides[name], count, ledger, pool)
+                figures["driver create s"] = round(time.monotonic() - load_started, 1)
+                paired = wait_until_paired(api, len(ledger.origin), load_started, form.deadline)
+                figures["initial sync s"] = paired
+                twins = twin_finder(api, sides, ledger)
+                update_and_comment(sides, form, ledger, twins, pool)
+            injector.join(timeout=form.deadline)
+            stop.set()
+            quiet, waited = wait_for_quiet(api, sides, form, load_started)
+            figures.update(quiet=quiet, **{"until quiet s": round(waited, 1)})
+            before = snapshot(sides)
+            time.sleep(form.quiet_window)  # the window itself is what is measured: growth over it
+            after = snapshot(sides)
+            figures["journal growth in quiet window"] = journal_count(after) - journal_count(before)
+            figures["quiet window s"] = form.quiet_window
+            figures.update(verify(after, ledger, api))
+            figures["recoveries"] = broken.recoveries
+        figures["total s"] = round(time.monotonic() - t0, 1)
+        return figures
+    finally:
+        hub.stop()
+        for redmine in redmines:
+            redmine.server.stop()
+
+
+def wait_until_paired(api: httpx.Client, expected: int, started: float, deadline: int) -> float | None:
+    while time.monotonic() < started + deadline:
+        if api.get("/pairs/", params={"page_size": 1}).json()["count"] >= expected:
+            return round(time.monotonic() - started, 1)
+        time.sleep(2)
+    return None
+
+
+def twin_finder(api: httpx.Client, sides, ledger: Ledger):
+    """tag, side → that side's issue id (the original, or its twin as Hub paired it)."""
+    pairs: dict[tuple[str, int], int] = {}
+    page = 1
+    while True:
+        answer = api.get("/pairs/", params={"page": page, "page_size": 500}).json()
+        for pair in answer["results"]:
+            a, b = int(pair["a_artifact_id"]), int(pair["b_artifact_id"])
+            pairs[("A", a)], pairs[("B", b)] = b, a
+        if not answer["next"]:
+            break
+        page += 1
+
+    def find(tag: str, side: str) -> int | None:
+        origin, issue_id = ledger.origin[tag]
+        return issue_id if origin == side else pairs.get((origin, issue_id))
+
+    return find
+
+
+INVARIANTS = (
+    ("duplicates", "a twin made more than once"),
+    ("missing", "an issue without its twin"),
+    ("wrong_values", "a field not as last written"),
+    ("comments_lost", "a comment that never reached the twin"),
+    ("comments_duplicated", "a comment written more than once"),
+    ("extra_hub_journals", "more Hub journals than changes on the other side"),
+    ("journal growth in quiet window", "journals still growing when nobody writes"),
+    ("activities processing", "activities left processing"),
+    ("activities pending", "activities left pending"),
+)
+
+
+def broken_invariants(figures: dict) -> list[str]:
+    broken = [f"{figures[key]} × {what} ({key})" for key, what in INVARIANTS if figures.get(key)]
+    if not figures.get("quiet"):
+        broken.append(f"not quiet within the form's deadline ({figures.get('until quiet s')} s)")
+    return broken
