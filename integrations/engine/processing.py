@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from activity.models import ArtifactActivity, ArtifactPair
@@ -168,13 +168,39 @@ def settle(activity: ArtifactActivity, error: BaseException) -> None:
         fail(activity, failure)
 
 
-def written_by_hub(pair: ArtifactPair, side: str, artifact) -> bool:
-    """Whether ``artifact`` is still at the revision Hub last synchronized for this pair: then it has
-    not changed since, and there is nothing to take from it. This is what detection checks too; an
-    artifact detected while Hub was creating it as a twin (its pair not yet recorded) arrives here
-    as such an echo, and costs no further reads."""
+def written_by_hub(pair: ArtifactPair, side: str, artifact, integration: Integration | None = None) -> bool:
+    """Whether ``artifact`` is still at the revision Hub last synchronized for this pair, with no
+    comment or attachment Hub has not copied yet: then there is nothing to take from it. This is
+    what detection checks too; an artifact detected while Hub was creating it as a twin (its pair
+    not yet recorded) arrives here as such an echo, and costs no further reads.
+
+    The revision alone is not enough: when Hub writes to an artifact right after someone commented
+    on it, the revision Hub records after its write already includes that comment (Redmine's
+    journals), so the comment's own activity would pass for Hub's echo and the comment be lost."""
     revision = (getattr(pair, f"{side.lower()}_snapshot") or {}).get(REVISION)
-    return bool(artifact is not None and artifact.revision and revision == artifact.revision)
+    if not (artifact is not None and artifact.revision and revision == artifact.revision):
+        return False
+    return integration is None or not uncopied(pair, side, artifact, integration)
+
+
+def uncopied(pair: ArtifactPair, side: str, artifact, integration: Integration) -> bool:
+    """Whether ``artifact`` has a comment or attachment that flows and is in neither map of the pair
+    (not read with it: cannot tell, so yes)."""
+    direction = "a_to_b" if side == "A" else "b_to_a"
+    comment_flow = (integration.comment_flow or {}).get(direction) or {}
+    if comment_flow.get("enabled"):
+        if artifact.comments is None:
+            return True
+        skip_private = comment_flow.get("internal", "skip") == "skip"
+        known = pair.comment_map or {}
+        if any(f"{side}:{c.id}" not in known for c in artifact.comments if not (c.private and skip_private)):
+            return True
+    if ((integration.attachment_flow or {}).get(direction) or {}).get("enabled"):
+        if artifact.attachments is None:
+            return True
+        known = pair.attachment_map or {}
+        return any(f"{side}:{a.id}" not in known for a in artifact.attachments)
+    return False
 
 
 class Batch:
@@ -228,7 +254,7 @@ class Batch:
                 pair = pairs.get((activity.source_side, activity.artifact_id))
                 artifact = artifacts.get((activity.source_side, activity.artifact_id))
                 if pair is not None and not activity.recreate:
-                    if written_by_hub(pair, activity.source_side, artifact):
+                    if written_by_hub(pair, activity.source_side, artifact, self.context.integration):
                         unchanged.append(activity.pk)
                         continue
                     processor.run()  # re-reads the pair and both artifacts under both locks
@@ -539,11 +565,17 @@ def fail(activity: ArtifactActivity, failure: Failure) -> None:
     key = ArtifactActivity.make_waiting_key(
         activity.integration_id, activity.source_side, activity.artifact_id
     )
-    with transaction.atomic():
-        # A change detected meanwhile made a pending row; this one reads fresh on retry, so it
-        # carries that change too.
-        ArtifactActivity.objects.filter(waiting_key=key).exclude(pk=activity.pk).delete()
-        activity.save()
+    for _ in range(3):
+        try:
+            with transaction.atomic():
+                # A change detected meanwhile made a pending row; this one reads fresh on retry, so
+                # it carries that change too.
+                ArtifactActivity.objects.filter(waiting_key=key).exclude(pk=activity.pk).delete()
+                activity.save()
+            return
+        except IntegrityError:  # detection made that row between the delete and the save: again
+            continue
+    raise RuntimeError(f"Could not record the failure of {activity}: its artifact keeps changing")
 
 
 # --- one activity -------------------------------------------------------------------------------

@@ -453,6 +453,29 @@ def test_comments_and_private_notes_flow_once_each_way(synced, redmine):
     ]
 
 
+def test_a_redmine_comment_is_not_lost_when_hub_writes_the_issue_before_the_comment_is_processed(
+    synced, redmine
+):
+    """Issue #20, cause 7: the revision Hub records after its write already includes the comment
+    made just before; the comment's own activity must not pass for Hub's echo."""
+    integration, project = synced
+    item = new_item("alpha", "DEMO", "Commented on both sides")
+    run(integration)
+    issue_id = twin_id(item)
+    redmine.update(issue_id, notes="made in Redmine a second before Hub's write")
+    change(item, summary="changed locally")
+    detection.detect(integration.pk)
+    ArtifactActivity.objects.filter(source_side="B").delete()  # its detection comes after the write
+    processing.process_batch(limit=100, worker="test")
+    assert redmine.issue(issue_id)["subject"] == "changed locally"
+
+    run(integration)
+
+    assert [c.body for c in LocalItem.objects.get(pk=item.pk).comments.all()] == [
+        "made in Redmine a second before Hub's write"
+    ]
+
+
 def test_private_notes_are_skipped_where_the_flow_says_so(synced, redmine):
     integration, project = synced
     integration.comment_flow = {
