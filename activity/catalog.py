@@ -99,8 +99,8 @@ ENTRIES: tuple[CatalogEntry, ...] = (
         "CCRRTT-0006E",
         "Migration cannot be completed as there are errors related to disabled repositories.",
         "A migration cannot finish while there are errors tied to repositories that are disabled.",
-        "On the Activity page, delete every error for the named repository, or enable that repository on "
-        "the Repositories page.",
+        "Under Activity → Artifact activities → Failed, remove the activities of the named repository, or "
+        "enable that repository on its page under Repositories.",
     ),
     CatalogEntry(
         "CCRRTT-1000E",
@@ -393,7 +393,7 @@ ENTRIES: tuple[CatalogEntry, ...] = (
         "CCRRTT-16001E",
         "Services cannot be started until Hub security has been initialized.",
         "Hub cannot start its integration services until secure password storage is set up and initialized.",
-        "On the Settings page, set the master password under Secure Password Storage.",
+        "Under Settings → General, set the master password.",
     ),
     CatalogEntry(
         "CCRRTT-16002W",
@@ -459,10 +459,11 @@ ENTRIES: tuple[CatalogEntry, ...] = (
         "CCRRTT-17008E",
         "Artifact could not be processed as it did not meet any of the configured conditions on the "
         "Conditional Artifact Routing page.",
-        "The artifact matched none of the conditions set on the Conditional Artifact Routing page, so it "
-        "could not be processed.",
-        "Extend the conditions to cover the artifact's field value, change the artifact so it meets a "
-        "condition, or have unmatched artifacts handled with Ignore or Default Route rather than Error.",
+        "The artifact matched none of the conditions of the routes leaving its project (on the "
+        "integration's page, under Routes), so it could not be processed.",
+        "Extend the route conditions to cover the artifact's field value, add a route without a condition "
+        "last (the default route), change the artifact so it meets a condition, or set \"Artifacts that "
+        "meet no route condition\" to Ignore the artifact.",
     ),
     CatalogEntry(
         "CCRRTT-17009E",
@@ -491,9 +492,9 @@ ENTRIES: tuple[CatalogEntry, ...] = (
         "CCRRTT-17013E",
         "The state transition requires the selection of model fields.",
         "A collection has a state transition extension configured but no model fields selected for it.",
-        "Open the collection's state transitions through Configure State Transition, then either add the "
-        "model fields the transition needs under State Transition Fields, or select None for State "
-        "Transition to turn it off.",
+        "Open the collection under Collections, then \"Comments, persons, state transitions\": either tick "
+        "the model fields the transition needs under State Transition, or choose no state transition "
+        "extension to turn it off.",
     ),
     CatalogEntry(
         "CCRRTT-17014E",
@@ -510,8 +511,8 @@ ENTRIES: tuple[CatalogEntry, ...] = (
         "Some relationship links could not be resolved during a synchronization, typically because the "
         "linked-to artifact has more than one copy in the target repository, for example because several "
         "synchronization integrations copied it there.",
-        "Remove the link, delete invalid or outdated associations of the linked artifact on the Artifact "
-        "Pairs tab of the Activity page, or remove synchronization integrations that copy it needlessly.",
+        "Remove the link, delete invalid or outdated pairs of the linked artifact under Activity → "
+        "Artifact pairs, or delete integrations that copy it needlessly.",
     ),
     CatalogEntry(
         "CCRRTT-17016E",
@@ -538,10 +539,9 @@ ENTRIES: tuple[CatalogEntry, ...] = (
         "CCRRTT-17019E",
         "Target collection partition could not be resolved during synchronization.",
         "A missing or invalid route prevented the work item from being synchronized.",
-        "Make sure the artifact's container, or one of its ancestors, belongs to a mirrored container "
-        "structure, or that the work item integration has a route for that container. If the target "
-        "container was deleted, recreate it from its error on the Errors screen; changing the surviving "
-        "container on the other side makes that error appear.",
+        "Make sure the integration has a route for the artifact's project (on the integration's page, "
+        "under Routes), and that the target project still exists in its repository; then retry the "
+        "activity under Activity → Artifact activities → Failed.",
     ),
     CatalogEntry(
         "CCRRTT-17020E",
@@ -555,8 +555,8 @@ ENTRIES: tuple[CatalogEntry, ...] = (
         "A state transition was attempted on an artifact and failed, which may have left the artifact in "
         "the wrong state.",
         "Fix the cause given in the specific message and check the target artifact's state, correcting "
-        "values by hand if needed. Otherwise adjust or turn off the collection's state transitions through "
-        "Configure state transition.",
+        "values by hand if needed. Otherwise adjust or turn off the collection's state transitions under "
+        "its \"Comments, persons, state transitions\" page.",
     ),
     CatalogEntry(
         "CCRRTT-17022E",
@@ -582,9 +582,8 @@ ENTRIES: tuple[CatalogEntry, ...] = (
         "CCRRTT-17025E",
         "Field value configuration required.",
         "The type of a field in the integration has changed, so its field values have to be mapped again.",
-        "On the Field Mapping screen of the linked collection, click Configure beside each field flagged "
-        "with a warning icon, map its values and save. Then remove this issue so the integration is "
-        "enabled again.",
+        "Under Collections, open the linked collection's Field mapping, choose Edit on each line flagged "
+        "with this code, map its values again and save. The problem clears when no line is flagged.",
     ),
     CatalogEntry(
         "CCRRTT-17026E",
@@ -836,7 +835,7 @@ ENTRIES: tuple[CatalogEntry, ...] = (
         "CCRRTT-30022W",
         "Repository Connection disabled.",
         "The repository connection is disabled and stays that way until someone enables it again.",
-        "Either enable the connection again on the Repository Connection page, or keep it disabled and "
+        "Either enable the repository again (Repositories, open it, Enable), or keep it disabled and "
         "disregard this warning.",
     ),
     CatalogEntry(
@@ -940,10 +939,10 @@ ENTRIES: tuple[CatalogEntry, ...] = (
         "CCRRTT-50016E",
         "Artifact could not be processed as it did not meet any of the configured conditions on the Shared "
         "Container Mirroring page.",
-        "The artifact matched none of the conditions on the Shared Container Mirroring page, so it could "
-        "not be processed.",
-        "Extend the conditions to cover the artifact's field value, change the artifact so it meets a "
-        "condition, or have unmatched artifacts handled with Ignore or Default Type instead of Error.",
+        "The artifact matched none of the conditions of the container mirroring, so it could not be "
+        "processed. (Hub builds Work Item Synchronization; this code belongs to container mirroring.)",
+        "Extend the conditions to cover the artifact's field value, or change the artifact so it meets "
+        "one.",
     ),
     CatalogEntry(
         "CCRRTT-50017E",
@@ -988,9 +987,9 @@ ENTRIES: tuple[CatalogEntry, ...] = (
         "CCRRTT-61001E",
         "Connector is missing requirements.",
         "The connector's requirements are not satisfied.",
-        "The connector's own message says what is missing. To supply third-party parts such as a library "
-        "or SDK, open the Repositories screen, select the repository and provide the files on its "
-        "connection screen.",
+        "The connector's own message says what is missing: install it on the machine that runs Hub (see "
+        "the connector's section of the documentation), then use Test connection on the repository's "
+        "page under Repositories.",
     ),
     CatalogEntry(
         "CCRRTT-61101E",
@@ -1034,7 +1033,7 @@ ENTRIES: tuple[CatalogEntry, ...] = (
         "CCRRTT-61106E",
         "Repository Connection disabled.",
         "The repository connection is disabled and stays that way until someone enables it again.",
-        "Either enable the connection again on the Repository Connection page, or keep it disabled and "
+        "Either enable the repository again (Repositories, open it, Enable), or keep it disabled and "
         "disregard this warning.",
     ),
     CatalogEntry(

@@ -127,6 +127,10 @@ def execute(job_id: int) -> BackgroundJob:
         details = runner.run(**job.parameters)
     except JobFailed as failure:
         _finish_failed(job, failure.code, failure.message, transient=failure.transient)
+    except MemoryError:
+        logger.error("Background job %s (%s) ran out of memory", job.pk, job.name)
+        message = "Hub ran out of memory running this job; it is tried again later. Give Hub more memory."
+        _finish_failed(job, "CCRRTT-0003E", message, transient=True)
     except Exception as error:  # noqa: BLE001 - recorded on the job and in the log, never lost
         logger.exception("Background job %s (%s) failed", job.pk, job.name)
         _finish_failed(job, "CCRRTT-0001E", f"Unexpected error: {error}", transient=False)

@@ -90,6 +90,12 @@ class ActivityFilter(_SearchMixin, django_filters.FilterSet):
     last_days = django_filters.NumberFilter(
         method="in_last_days", label="Or in the last … days", min_value=1, max_value=3650
     )
+    conflict = django_filters.ChoiceFilter(
+        method="by_conflict",
+        label="Conflicts",
+        choices=[("any", "With a conflict"), *ArtifactActivity.ConflictOutcome.choices[1:]],
+        empty_label="With or without",
+    )
 
     class Meta:
         model = ArtifactActivity
@@ -104,6 +110,11 @@ class ActivityFilter(_SearchMixin, django_filters.FilterSet):
 
     def in_last_days(self, queryset, name, value):
         return queryset.filter(created__gte=timezone.now() - timedelta(days=int(value)))
+
+    def by_conflict(self, queryset, name, value):
+        if value == "any":
+            return queryset.exclude(conflict="")
+        return queryset.filter(conflict=value)
 
 
 class PairFilter(_SearchMixin, django_filters.FilterSet):
@@ -228,6 +239,7 @@ ACTIVITIES = ListDefinition(
         ("source_project", "Source project"),
         ("target_project", "Target project"),
         ("collection_pair_name", "Collection pair"),
+        ("conflicts", "Conflict decisions"),
         ("created", "Created"),
         ("updated", "Updated"),
     ),
@@ -255,6 +267,7 @@ ACTIVITIES = ListDefinition(
         "recreate",
         "twin_deleted",
         "changed_fields",
+        "conflicts",
         "created",
         "updated",
     ),

@@ -104,6 +104,12 @@ class ArtifactActivity(RelatedElements):
         UPDATED = "updated", "Updated"
         ASSOCIATED = "associated", "Associated"
 
+    class ConflictOutcome(models.TextChoices):
+        NONE = "", "No conflict"
+        A = "A", "A won"
+        B = "B", "B won"
+        SURFACED = "none", "No side won"
+
     WAITING = (Status.PENDING, Status.FAILED)
 
     source_side = models.CharField(max_length=1, choices=Side.choices)
@@ -137,6 +143,17 @@ class ArtifactActivity(RelatedElements):
     claimed_at = models.DateTimeField(null=True, blank=True)
     changed_fields = models.JSONField(
         default=dict, blank=True, help_text="Completed: {field: {'original': …, 'new': …}}"
+    )
+    conflicts = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Conflict decisions: [{'field', 'a', 'b', 'winner': 'A'|'B'|'' (none), 'strategy'}]",
+    )
+    conflict = models.CharField(
+        max_length=4,
+        choices=ConflictOutcome.choices,
+        blank=True,
+        help_text="Which side won the conflicts of this activity (one strategy decides them all).",
     )
     waiting_key = models.CharField(max_length=320, null=True, blank=True, unique=True, editable=False)
     search_text = searchable("formatted_id", "artifact_id", "code", "summary", "message")

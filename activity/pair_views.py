@@ -7,14 +7,17 @@ import uuid
 
 from django import forms
 from django.contrib import messages
+from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
 from activity import pair_transfer, services
 from activity.jobs import JobFailed
-from activity.models import ArtifactPair, BackgroundJob
+from activity.models import ArtifactActivity, ArtifactPair, BackgroundJob
 from hub import uploads
+
+REVISION = "__revision__"  # the snapshot's revision key (integrations.engine.context.REVISION)
 
 logger = logging.getLogger("hub.activity")
 
@@ -25,6 +28,7 @@ def field_rows(pair: ArtifactPair, search: str = "") -> list[dict]:
     the screen can grey it out."""
     flows = services.hooks.field_flows(pair.integration_id) if pair.integration_id else {}
     names = sorted(set(flows) | set(pair.a_snapshot) | set(pair.b_snapshot), key=str.lower)
+    names = [name for name in names if name != REVISION]  # Hub's bookkeeping, not a field
     if search:
         names = [name for name in names if search.lower() in name.lower()]
     one_way_from = {"a_to_b": "A", "b_to_a": "B"}
@@ -39,11 +43,36 @@ def field_rows(pair: ArtifactPair, search: str = "") -> list[dict]:
     ]
 
 
+def activities_of(pair: ArtifactPair):
+    """The activities of either artifact of the pair in its integration, newest first."""
+    return ArtifactActivity.objects.filter(integration_id=pair.integration_id).filter(
+        Q(source_side="A", artifact_id=pair.a_artifact_id)
+        | Q(source_side="B", artifact_id=pair.b_artifact_id)
+    )
+
+
+def related(pair: ArtifactPair) -> dict:
+    """What the pair details show beside the values: the projects of both sides, the collection pair
+    (known from its latest activity that names one), and the latest conflict decisions."""
+    activities = activities_of(pair)
+    latest = (
+        activities.exclude(collection_pair_name="").values_list("collection_pair_name", flat=True).first()
+    )
+    return {
+        "collection_pair": latest or "",
+        "conflicted": activities.exclude(conflict="").only(
+            "id", "source_side", "conflict", "conflicts", "created"
+        )[:10],
+    }
+
+
 @require_GET
 def pair_details(request, pk: int):
     pair = get_object_or_404(ArtifactPair, pk=pk)
     search = request.GET.get("field", "").strip()
     context = {"pair": pair, "rows": field_rows(pair, search), "search": search}
+    if not (request.htmx and request.htmx.target == f"pair-{pk}-fields"):
+        context.update(related(pair))
     if request.htmx and request.htmx.target == f"pair-{pk}-fields":
         return render(request, "activity/_pair_fields.html", context)
     template = "activity/_pair_details.html" if request.htmx else "activity/pair_details.html"

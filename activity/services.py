@@ -237,6 +237,25 @@ def delete_pairs(pairs: QuerySet, user=None) -> int:
     return deleted
 
 
+def ledger_of(integration_id: int) -> dict[str, QuerySet]:
+    """What the ledger holds for one integration, by what the deletion screen calls it."""
+    return {
+        "artifact pairs": ArtifactPair.objects.filter(integration_id=integration_id),
+        "artifact activities (its synchronization history)": ArtifactActivity.objects.filter(
+            integration_id=integration_id
+        ),
+    }
+
+
+def forget_integration(integration_id: int, user=None) -> None:
+    """A deleted integration's pairs (logged, as any deleted pair) and activities go with it: kept,
+    they would list an integration that no longer exists and no action could work on them."""
+    ledger = ledger_of(integration_id)
+    delete_pairs(ledger.pop("artifact pairs"), user)
+    for rows in ledger.values():
+        rows.delete()
+
+
 # Blockers --------------------------------------------------------------------------------------
 
 # Parts of Hub that can re-run what raised a blocker (a configuration migration) register here by

@@ -9,6 +9,7 @@ refresh through the ``activity-changed`` event. Without HTMX they redirect back 
 from __future__ import annotations
 
 import csv
+import json
 import logging
 from collections.abc import Iterator
 
@@ -92,7 +93,12 @@ def banner_counts() -> dict:
 
     The Blockers part also counts configuration data migrations by state, because a migration that
     is processing or has failed is what keeps migration blockers up."""
-    blockers = Blocker.objects.aggregate(total=Count("id"), blocking=Count("id", filter=Q(impact="all")))
+    # Blocking (all integrations) + affecting some = the total: every blocker has one impact.
+    blockers = Blocker.objects.aggregate(
+        total=Count("id"),
+        blocking=Count("id", filter=Q(impact=Blocker.Impact.ALL)),
+        affecting=Count("id", filter=Q(impact=Blocker.Impact.AFFECTED)),
+    )
     jobs = {J.PENDING: 0, J.PROCESSING: 0, J.FAILED: 0, J.COMPLETED: 0}
     migrations = dict(jobs)
     for kind, status, n in (
@@ -220,6 +226,8 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 def _cell(value) -> str:
     if value is None:
         return ""
+    if isinstance(value, (list, dict)):  # JSON columns (conflict decisions): JSON text, not Python's repr
+        value = json.dumps(value, ensure_ascii=False, default=str)
     text = str(value)
     return "'" + text if text.startswith(FORMULA_START) else text
 

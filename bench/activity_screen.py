@@ -23,6 +23,10 @@ import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import ensure_database  # noqa: E402
 
 
 def parse() -> argparse.Namespace:
@@ -35,19 +39,6 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--pairs", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=20)
     return parser.parse_args()
-
-
-def ensure_database(url: str) -> None:
-    import psycopg2
-
-    name = url.rsplit("/", 1)[1]
-    admin = psycopg2.connect(url.rsplit("/", 1)[0] + "/postgres")
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if not cursor.fetchone():
-            cursor.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
 
 
 INTEGRATIONS = {1: "Jira Bugs ↔ Redmine Defects", 2: "GitLab Issues ↔ Jira Stories", 3: "ServiceNow ↔ Azure"}

@@ -178,7 +178,9 @@ class Connector(ABC):
     def comments(self, artifact_id: str) -> list[Comment]:
         raise OperationUnsupported(f"{self.label} repositories have no comments.")
 
-    def add_comment(self, artifact_id: str, body: str, *, private: bool = False) -> Comment:
+    def add_comment(self, artifact_id: str, body: str, *, private: bool = False, **author) -> Comment:
+        """Add a comment as the user Hub acts as; a connector with ``capabilities.comment_author``
+        also takes ``author=<person id>`` and records the comment as that person's."""
         raise OperationUnsupported(f"{self.label} repositories have no comments.")
 
     # --- attachments --------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import importlib
 import threading
 
 from connectors.base import Connector
-from connectors.errors import InvalidSettings
+from connectors.errors import InvalidSettings, RepositoryDisabled
 from connectors.types import RepositorySettings, SettingField
 
 BUILT_IN = (
@@ -22,6 +22,7 @@ BUILT_IN = (
     "connectors.gitlab.connector",
     "connectors.jira.connector",
     "connectors.servicenow.connector",
+    "connectors.azure_devops.connector",
 )
 
 # Fields every network connector has; the Repositories screen shows them after the kind's own.
@@ -95,5 +96,10 @@ def settings_fields(kind: str) -> tuple[SettingField, ...]:
 
 
 def connect(settings: RepositorySettings) -> Connector:
-    """A connector for these settings. Use it as a context manager so its session is closed."""
+    """A connector for these settings. Use it as a context manager so its session is closed.
+    Every use of a repository comes through here, so a disabled one is refused here, once."""
+    if not settings.enabled:
+        raise RepositoryDisabled(
+            "The repository is disabled: Hub does not connect to it until it is enabled again on its page."
+        )
     return connector_class(settings.kind)(settings)

@@ -71,6 +71,7 @@ class RepositorySettings:
     events_per_minute: int = 0
     rate_limit_key: str = ""
     extra: Mapping[str, str] = field(default_factory=dict)
+    enabled: bool = True  # False: registry.connect refuses with CCRRTT-61106E
 
     def __repr__(self) -> str:  # never show secrets, even in a traceback
         return f"RepositorySettings(kind={self.kind!r}, url={self.url!r})"
@@ -108,6 +109,7 @@ class Capabilities:
     search_by_formatted_id: bool = True
     max_page_size: int = 100
     event_hints: bool = False  # the tool sends webhooks Hub can verify (``Connector.event_hints_from``)
+    comment_author: bool = False  # add_comment takes ``author`` (a person id of this repository)
 
 
 @dataclass(frozen=True)
@@ -202,6 +204,7 @@ class Artifact:
     revision: str  # changes with every change; the value to pass back as expected_revision
     comments: list[Comment] | None = None  # None: not read (see read_artifact)
     attachments: list[AttachmentMeta] | None = None
+    marker: str = ""  # the creation marker Hub stored with it, where the tool keeps one
 
 
 @dataclass(frozen=True)

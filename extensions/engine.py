@@ -59,6 +59,9 @@ class ExtensionReconciler(Reconciler):
             self._by_field[key] = self._reconcile(person_id, field)
         return self._by_field[key]
 
+    def matched(self, person_id: str) -> str | None:
+        return next((found for (pid, _), found in self._by_field.items() if pid == person_id and found), None)
+
     def _context(self, field: str) -> dict:
         return {
             "sourceArtifact": dict(self.source_artifact),

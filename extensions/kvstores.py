@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from dataclasses import dataclass
 
 from django.db import transaction
 
 from extensions.models import MAX_PAIRS, KeyValuePair, KeyValueStore, digest
 from extensions.runtime import HostError
+from hub import jsonload
 
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
 MAX_KEY = 500
@@ -127,9 +127,9 @@ def _parse_json(text: str) -> list[tuple[str, str]]:
         return items  # a list of (key, value): duplicates stay visible
 
     try:
-        document = json.loads(text, object_pairs_hook=keep_order)
-    except json.JSONDecodeError as error:
-        raise ImportRefused(f"The file is not valid JSON (line {error.lineno}: {error.msg}).") from None
+        document = jsonload.loads(text, object_pairs_hook=keep_order)
+    except jsonload.JsonRefused as error:
+        raise ImportRefused(f"The file is {error}.") from None
     if not isinstance(document, list) or (document and not isinstance(document[0], tuple)):
         raise ImportRefused('The JSON file must hold one object, e.g. {"key": "value", …}.')
     pairs = []

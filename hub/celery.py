@@ -4,7 +4,7 @@ work and the broker only carries wake-up signals, so losing the broker loses no 
 import os
 
 from celery import Celery
-from celery.signals import task_prerun
+from celery.signals import task_prerun, worker_process_init, worker_process_shutdown, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
 
@@ -18,3 +18,35 @@ def _follow_log_level(**_kwargs):
     from hub.logconfig import apply_current_level
 
     apply_current_level()
+
+
+@task_prerun.connect
+def _beat_while_working(task=None, **_kwargs):
+    """Every process that runs tasks — a prefork pool child, or the solo pool's worker — beats
+    (``integrations.engine.heartbeat``), so its claims are released soon after it dies, whatever
+    killed it. Not for a task run eagerly inside another program (a test, a command)."""
+    if task is not None and not task.request.is_eager:
+        from integrations.engine import heartbeat
+
+        heartbeat.start()
+
+
+@worker_ready.connect
+def _start_heartbeat(sender=None, **_kwargs):
+    from hub import workers
+
+    workers.start_heartbeat(getattr(sender, "hostname", "") or f"worker-{os.getpid()}")
+
+
+@worker_process_init.connect
+def _enable_crash_reports(**_kwargs):
+    from hub import workers
+
+    workers.enable_crash_reports()
+
+
+@worker_process_shutdown.connect
+def _tidy_crash_reports(**_kwargs):
+    from hub import workers
+
+    workers.remove_empty_crash_report()

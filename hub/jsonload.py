@@ -26,10 +26,11 @@ def _refuse_constant(name: str):
     raise ValueError(f"{name} is not a JSON number")
 
 
-def loads(data: bytes | str, *, max_depth: int = MAX_DEPTH) -> Any:
-    """Parse ``data`` (UTF-8 bytes or text); raise ``JsonRefused`` instead of any other error."""
+def loads(data: bytes | str, *, max_depth: int = MAX_DEPTH, object_pairs_hook=None) -> Any:
+    """Parse ``data`` (UTF-8 bytes or text); raise ``JsonRefused`` instead of any other error.
+    ``object_pairs_hook`` is json's: e.g. to keep repeated keys of an object visible."""
     try:
-        value = json.loads(data, parse_constant=_refuse_constant)
+        value = json.loads(data, parse_constant=_refuse_constant, object_pairs_hook=object_pairs_hook)
     except RecursionError:
         raise too_deep(max_depth) from None
     except (ValueError, TypeError) as error:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
@@ -49,12 +50,12 @@ def depth(value: Any) -> int:
         item, level = stack.pop()
         if isinstance(item, dict):
             children = item.values()
-        elif isinstance(item, list):
+        elif isinstance(item, list | tuple):  # a tuple: what an object_pairs_hook may make
             children = item
         else:
             continue
         deepest = max(deepest, level)
-        stack.extend((child, level + 1) for child in children if isinstance(child, dict | list))
+        stack.extend((child, level + 1) for child in children if isinstance(child, dict | list | tuple))
     return deepest
 
 

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from hub import security_views, views
+from hub import security_views, support_views, views
 from hub.roles import any_signed_in_user_may_post
 
 admin.site.site_header = "Hub user administration"
@@ -18,6 +18,7 @@ urlpatterns = [
     path("accounts/login/", views.SignInView.as_view(), name="login"),
     path("accounts/logout/", any_signed_in_user_may_post(auth_views.LogoutView.as_view()), name="logout"),
     path("api/health", views.api_health, name="api-health"),
+    path("metrics", views.prometheus_metrics, name="prometheus-metrics"),
     path(
         "database-in-use/override/",
         security_views.override_database_access,
@@ -30,6 +31,7 @@ urlpatterns = [
     path("settings/", include("settings_app.urls")),
     path("settings/extensions/", include("extensions.urls")),
     path("local-tracker/", include("connectors.local.urls")),
-    path("help/", views.help_index, name="help"),
+    path("help/", support_views.help_index, name="help"),
+    path("help/support-report/", support_views.download_support_report, name="support-report"),
     path("help/errors/", include("activity.help_urls")),
 ]

@@ -4,7 +4,7 @@ Views stay thin; everything that changes more than one row or talks to a connect
 from __future__ import annotations
 
 import secrets as stdlib_secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db import transaction
 from django.utils import timezone
@@ -132,7 +132,9 @@ def test_connection(repository: Repository, *, save: bool = True) -> TestResult:
     from connectors.errors import ConnectorError
 
     try:
-        with registry.connect(repository.settings()) as connector:
+        # An administrator's explicit test reaches a disabled repository too: it is how they check
+        # it before enabling it again.
+        with registry.connect(replace(repository.settings(), enabled=True)) as connector:
             info = connector.test_connection()
         result = TestResult(True, "", f"Connected to {info.server} as {info.user}.")
     except ConnectorError as error:
@@ -168,6 +170,14 @@ def check_connections(repositories) -> None:
         result = test_connection(repository, save=False)
         if result.code != repository.last_test_code or repository.last_test_at is None:
             remember_test(repository, result)
+
+
+def what_goes_with(integration: Integration) -> list[str]:
+    """What deleting an integration removes, counted, in the deletion page's words."""
+    from activity.services import ledger_of
+
+    counted = [f"{rows.count()} {name}" for name, rows in ledger_of(integration.pk).items()]
+    return [f"the integration “{integration.name}”, its routes, field flow and schedule", *counted]
 
 
 def users_of_repository(repository: Repository) -> list[str]:

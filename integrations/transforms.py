@@ -93,6 +93,12 @@ BUILT_IN: tuple[Transform, ...] = (
 BY_NAME = {transform.name: transform for transform in BUILT_IN}
 
 
+def label_of(name: str) -> str:
+    """What the screens call a transform (its id, e.g. ``value_map``, stays internal)."""
+    known = BY_NAME.get(name) or (EXTENSION if name == EXTENSION.name else None)
+    return known.label if known else name
+
+
 def fitting(repository_types: Sequence[str], model_types: Sequence[str]) -> list[Transform]:
     """The transforms offered for these types, the most natural first."""
     return [t for t in BUILT_IN if t.fits(list(repository_types), list(model_types))]

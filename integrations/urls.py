@@ -4,6 +4,7 @@ from integrations.views import (
     change_detection,
     collections,
     event_hints,
+    gateway_endpoint,
     history,
     integrations,
     modeling,
@@ -83,5 +84,6 @@ urlpatterns = [
     path("history/import/<str:name>/remaining/", history.import_remaining, name="history-import-remaining"),
     path("account/api-tokens/", tokens.token_list, name="api-tokens"),
     path("account/api-tokens/<int:pk>/revoke/", tokens.api_token_revoke, name="api-token-revoke"),
+    path("api/v1/gateway/<int:pk>/artifacts", gateway_endpoint.receive, name="gateway-endpoint"),
     path("api/v1/", include("integrations.api.urls")),
 ]

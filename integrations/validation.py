@@ -69,7 +69,11 @@ class _Context:
             )
         }
         self.models = {m.pk: m for m in Model.objects.prefetch_related("fields")}
-        self.integrations = list(Integration.objects.prefetch_related("routes"))
+        self.integrations = list(
+            Integration.objects.select_related(
+                "gateway_collection__model", "sql_collection"
+            ).prefetch_related("routes")
+        )
         self.users_of_collection: dict[int, list[int]] = defaultdict(list)
         for integration in self.integrations:
             for cid in {integration.collection_a_id, integration.collection_b_id} - {None}:
@@ -538,10 +542,21 @@ def _work_item_sync_problems(
 
 def _integration_problems(ctx: _Context) -> list[Problem]:
     problems = []
+    from integrations.gateway.checks import integration_problems as gateway_problems
+
     for integration in ctx.integrations:
-        if integration.style != Integration.Style.WORK_ITEM_SYNC:
+        if integration.style == Integration.Style.GATEWAY:
+            found = gateway_problems(integration, ctx.collections)
+        elif integration.style == Integration.Style.WORK_ITEM_SYNC:
+            found = _work_item_sync_problems(integration, ctx)
+        elif integration.style == Integration.Style.ENTERPRISE_DATA_STREAM:
+            from integrations import eds
+
+            me = [_integration_link(integration)]
+            found = [(detail, code, message, me) for detail, code, message in eds.problems(integration)]
+        else:
             continue
-        for detail, code, message, links in _work_item_sync_problems(integration, ctx):
+        for detail, code, message, links in found:
             problems.append(
                 Problem(
                     f"integration:{integration.pk}:{code}:{detail}",

@@ -1,4 +1,13 @@
+"""Counters of synchronized artifacts and seen persons, their daily rollups, user counting for
+the license, and the Metrics dashboard."""
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+# Housekeeping on beat: person data is kept for the two years the usage reports cover.
+SCHEDULES = (
+    ("Forget person sightings older than two years", "metrics.purge_people", {"minute": "17", "hour": "3"}),
+)
 
 
 class MetricsConfig(AppConfig):
@@ -7,3 +16,12 @@ class MetricsConfig(AppConfig):
 
     name = "metrics"
     verbose_name = "Metrics"
+
+    def ready(self):
+        post_migrate.connect(_install_schedules, sender=self)
+
+
+def _install_schedules(**_kwargs) -> None:
+    from hub import schedules
+
+    schedules.install(SCHEDULES)

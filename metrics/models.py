@@ -3,6 +3,8 @@ screens roll them up."""
 
 from __future__ import annotations
 
+import uuid
+
 from django.db import models
 
 
@@ -27,6 +29,27 @@ class DailyCount(models.Model):
         return f"{self.day} integration {self.integration_id}: +{self.created} ~{self.updated}"
 
 
+class CountTotal(models.Model):
+    """Running totals of ``DailyCount`` per integration, repository and model, written with it: the
+    cumulative tables read these few rows instead of summing years of days."""
+
+    integration_id = models.PositiveBigIntegerField()
+    repository_id = models.PositiveBigIntegerField()
+    model_id = models.PositiveBigIntegerField(null=True, blank=True)
+    created = models.PositiveBigIntegerField(default=0)
+    updated = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["integration_id", "repository_id", "model_id"], name="count_total_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"integration {self.integration_id}: +{self.created} ~{self.updated} in all"
+
+
 class PersonSighting(models.Model):
     """A person seen in a synchronized person field, once per month and place (for user counting)."""
 
@@ -39,6 +62,7 @@ class PersonSighting(models.Model):
     collection_id = models.PositiveBigIntegerField(null=True, blank=True)
     project = models.CharField(max_length=200, blank=True)
     field = models.CharField(max_length=100)
+    count = models.PositiveIntegerField(default=1, help_text="Times seen in this month and place.")
     last_seen = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -48,6 +72,47 @@ class PersonSighting(models.Model):
                 name="person_sighting_unique",
             )
         ]
+        # The distinct people per integration and per repository of the cumulative tables.
+        indexes = [
+            models.Index(fields=["integration_id", "person_id"], name="sighting_integration_person"),
+            models.Index(fields=["repository_id", "person_id"], name="sighting_repository_person"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.username or self.person_id} in repository {self.repository_id} ({self.month:%Y-%m})"
+
+
+class RepositoryPerson(models.Model):
+    """One distinct person of one repository, under identifiers Hub generates: the usage reports name
+    people by these, never by their names. ``person_uid`` is shared by the people of different
+    repositories that person reconciliation matched; empty while the person never flowed."""
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    person_uid = models.UUIDField(null=True, blank=True, db_index=True)
+    repository_id = models.PositiveBigIntegerField()
+    person_id = models.CharField(max_length=255, help_text="The repository's own id of the person.")
+    username = models.CharField(max_length=255, blank=True)
+    email = models.CharField(max_length=255, blank=True)
+    display_name = models.CharField(max_length=255, blank=True)
+    first_seen = models.DateTimeField(auto_now_add=True)
+    refreshed = models.DateTimeField(null=True, blank=True, help_text="Personal details last read.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["repository_id", "person_id"], name="repository_person_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.uid} in repository {self.repository_id}"
+
+
+class WorkerHeartbeat(models.Model):
+    """A sync worker that said it is alive; System Information and ``/metrics`` show the recent ones."""
+
+    name = models.CharField(max_length=255, unique=True, help_text="Celery's name of the worker.")
+    pid = models.PositiveIntegerField(default=0)
+    started = models.DateTimeField()
+    seen = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} (seen {self.seen:%H:%M:%S})"

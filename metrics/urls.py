@@ -1,15 +1,7 @@
 from django.urls import path
 
-from hub.views import section
+from metrics import views
 
 urlpatterns = [
-    path(
-        "",
-        section,
-        {
-            "title": "Metrics",
-            "description": "Artifacts created and updated, and people seen, per integration and repository.",
-        },
-        name="metrics",
-    ),
+    path("", views.metrics_page, name="metrics"),
 ]

@@ -1,4 +1,8 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+# Beat asks every minute; the frequency setting decides whether an email goes out.
+SCHEDULES = (("Email what is new on the Activity screen", "settings_app.send_notifications", {}),)
 
 
 class SettingsAppConfig(AppConfig):
@@ -9,10 +13,19 @@ class SettingsAppConfig(AppConfig):
     verbose_name = "Settings"
 
     def ready(self):
-        from hub import vault
+        from hub import health, vault
+        from settings_app import notifications
 
         vault.on_reset("settings_app.SmtpSettings")(_smtp_password_needed)
+        health.register("notificationSettingsValid")(notifications.health)
+        post_migrate.connect(_install_schedules, sender=self)
 
 
 def _smtp_password_needed(queryset) -> None:
     queryset.update(needs_password=True)
+
+
+def _install_schedules(**_kwargs) -> None:
+    from hub import schedules
+
+    schedules.install(SCHEDULES)

@@ -1,6 +1,7 @@
 from django import forms
 
 from hub import licensing, logconfig, vault
+from settings_app.models import SmtpSettings
 
 
 class LoggingLevelForm(forms.Form):
@@ -78,4 +79,54 @@ class ApplyLicenseForm(forms.Form):
         if not text:
             raise forms.ValidationError("Paste the license text or choose its file.")
         cleaned["license_text"] = text
+        return cleaned
+
+
+class NotificationSettingsForm(forms.ModelForm):
+    """The email server and who gets notified; Test Connection and Send Test Email use what is typed
+    without saving it."""
+
+    class Meta:
+        model = SmtpSettings
+        fields = [
+            "recipients",
+            "sender",
+            "subject_prefix",
+            "server_url",
+            "frequency",
+            "username",
+            "password",
+            "host",
+            "port",
+            "timeout",
+            "protocol",
+        ]
+        widgets = {"recipients": forms.TextInput(attrs={"size": 60})}
+        help_texts = {
+            "protocol": "SMTP_STARTTLS suits most providers, Google mail among them; SMTPS usually uses "
+            "port 465, SMTP and SMTP_STARTTLS 25 or 587.",
+        }
+
+    def clean_recipients(self):
+        from django.core.validators import validate_email
+
+        from settings_app.notifications import recipients
+
+        value = self.cleaned_data["recipients"]
+        addresses = recipients(value)
+        if not addresses:
+            raise forms.ValidationError("Give at least one email address to notify.")
+        for address in addresses:
+            try:
+                validate_email(address)
+            except forms.ValidationError:
+                raise forms.ValidationError(f"“{address}” is not an email address.") from None
+        return ", ".join(addresses)
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("host"):
+            self.add_error("host", "Give the SMTP server's host name.")
+        if cleaned.get("timeout") == 0:
+            self.add_error("timeout", "The connection timeout must be at least one second.")
         return cleaned

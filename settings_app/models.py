@@ -13,14 +13,52 @@ class SmtpSettings(models.Model):
     Its password is a secret: a master password reset erases it and sets ``needs_password``.
     """
 
-    host = models.CharField(max_length=255, blank=True)
-    port = models.PositiveIntegerField(default=587)
+    class Protocol(models.TextChoices):
+        SMTP = "smtp", "SMTP (plain)"
+        SMTPS = "smtps", "SMTPS (TLS from the start, certificate checked)"
+        SMTP_STARTTLS = "smtp_starttls", "SMTP_STARTTLS (STARTTLS when the server offers it)"
+
+    class Frequency(models.IntegerChoices):
+        FIVE_MINUTES = 5, "At most every 5 minutes"
+        FIFTEEN_MINUTES = 15, "At most every 15 minutes"
+        HOUR = 60, "At most every hour"
+        DAY = 1440, "At most once a day"
+
+    recipients = models.TextField(
+        "to email addresses", blank=True, default="", help_text="One or more, separated by commas."
+    )
+    sender = models.EmailField(
+        "from email address", blank=True, help_text="Replies go here; it may be a no-reply address."
+    )
+    subject_prefix = models.CharField(max_length=100, blank=True, default="[Hub]")
+    server_url = models.URLField(
+        "server URL", max_length=500, blank=True, help_text="Where users reach Hub: the links in the email."
+    )
+    frequency = models.PositiveIntegerField(
+        "notification frequency", choices=Frequency.choices, default=Frequency.FIFTEEN_MINUTES
+    )
+    host = models.CharField("SMTP server", max_length=255, blank=True)
+    port = models.PositiveIntegerField("SMTP port", default=587)
     username = models.CharField(max_length=255, blank=True)
     password = SecretField()
-    sender = models.EmailField(blank=True)
+    timeout = models.PositiveIntegerField("connection timeout (seconds)", default=60)
+    protocol = models.CharField(max_length=20, choices=Protocol.choices, default=Protocol.SMTP_STARTTLS)
+    enabled = models.BooleanField("notifications on", default=False)
     needs_password = models.BooleanField(
         default=False,
         help_text="The password was erased by a master password reset and must be entered again.",
+    )
+    last_check_ok = models.BooleanField(null=True, blank=True, help_text="Last test connection or send.")
+    last_check_message = models.TextField(blank=True)
+    last_check_at = models.DateTimeField(null=True, blank=True)
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+    reported_until = models.DateTimeField(
+        null=True, blank=True, help_text="Problems up to this instant are in an email already."
+    )
+    reported_failures = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Failed activities an email named that were still failed at the last one.",
     )
 
     class Meta:

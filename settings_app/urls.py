@@ -1,6 +1,6 @@
 from django.urls import path
 
-from settings_app import general, license, views
+from settings_app import general, license, notification_views, views
 
 urlpatterns = [
     path("", views.settings_index, name="settings"),
@@ -11,5 +11,10 @@ urlpatterns = [
     path("general/master-password/reset/", general.reset, name="settings-master-password-reset"),
     path("license/", license.license_page, name="settings-license"),
     path("license/apply/", license.apply_license, name="settings-license-apply"),
+    path("notifications/", notification_views.notifications_page, name="settings-notifications"),
+    path("notifications/check/<str:what>/", notification_views.check, name="settings-notifications-check"),
+    path("notifications/on/", notification_views.turn, {"on": True}, name="settings-notifications-on"),
+    path("notifications/off/", notification_views.turn, {"on": False}, name="settings-notifications-off"),
+    path("notifications/delete/", notification_views.delete, name="settings-notifications-delete"),
     path("troubleshooting/", views.troubleshooting, name="settings-troubleshooting"),
 ]

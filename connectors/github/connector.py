@@ -45,6 +45,7 @@ from connectors.types import (
     Project,
     SettingField,
 )
+from hub import jsonload
 from hub.ids import is_digits
 
 ISSUE = "issue"
@@ -502,7 +503,7 @@ class GitHubConnector(Connector):
         if event not in ("issues", "issue_comment"):
             return []
         try:
-            payload = json.loads(body)
+            payload = jsonload.loads(body)  # a webhook body: bounded nesting
             project = payload["repository"]["full_name"]
             issue = payload["issue"]
         except (ValueError, KeyError, TypeError):

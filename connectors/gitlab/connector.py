@@ -49,6 +49,7 @@ from connectors.types import (
     Project,
     SettingField,
 )
+from hub import jsonload
 from hub.ids import is_digits
 
 ISSUE = "issue"
@@ -573,7 +574,7 @@ class GitLabConnector(Connector):
         if not secret or not hmac.compare_digest(headers.get("x-gitlab-token", ""), secret):
             raise CredentialsRefused("The delivery's X-Gitlab-Token does not match the secret.")
         try:
-            payload = json.loads(body)
+            payload = jsonload.loads(body)  # a webhook body: bounded nesting
             kind = payload.get("object_kind")
             project = str(payload["project"]["id"])
             if kind == "issue":

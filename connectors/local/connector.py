@@ -103,6 +103,7 @@ class LocalConnector(Connector):
         bulk_create=True,
         search_by_formatted_id=True,
         max_page_size=1000,
+        comment_author=True,
     )
     settings_fields = (
         SettingField(
@@ -286,6 +287,7 @@ class LocalConnector(Connector):
             attachments=[]
             if created_with is not None
             else [self._attachment(a) for a in item.listed_attachments],
+            marker=item.creation_marker or "",
         )
 
     def read_artifact(self, artifact_id: str) -> Artifact:
@@ -358,9 +360,18 @@ class LocalConnector(Connector):
     def comments(self, artifact_id: str) -> list[Comment]:
         return [self._comment(c) for c in self._item(artifact_id).comments.select_related("author")]
 
-    def add_comment(self, artifact_id: str, body: str, *, private: bool = False) -> Comment:
+    def add_comment(
+        self, artifact_id: str, body: str, *, private: bool = False, author: str | None = None
+    ) -> Comment:
+        """``author``: the tracker user to record as the comment's author (the original author of a
+        synchronized comment); Hub's own user when not given or not in this tracker."""
         item = self._item(artifact_id)
-        return self._comment(service.add_comment(item.pk, self.actor(), body, private=private))
+        writer = (
+            LocalUser.objects.filter(tracker=self.tracker, pk=_int(author)).first()
+            if author and is_digits(author)
+            else None
+        )
+        return self._comment(service.add_comment(item.pk, writer or self.actor(), body, private=private))
 
     # --- attachments --------------------------------------------------------------------------
 

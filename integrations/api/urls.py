@@ -8,7 +8,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
 from activity import api as ledger
-from integrations.api import views
+from integrations.api import root, views
 
 router = SimpleRouter(use_regex_path=False)
 router.register("repositories", views.RepositoryViewSet, basename="api-repository")
@@ -39,5 +39,8 @@ def _public(pattern):
 
 
 urlpatterns = [_public(p) for p in router.urls] + [
+    path("", login_not_required(root.ApiRoot.as_view()), name="api-root"),
     path("schema/", login_not_required(SchemaView.as_view()), name="api-schema"),
+    # A console page (session sign-in), the OpenAPI document rendered.
+    path("docs/", root.api_docs, name="api-docs"),
 ]

@@ -222,6 +222,14 @@ class IntegrationViewSet(RecordedModelViewSet):
     def refuse_delete_when_used(self, obj):
         return ["its running state (stop it first)"] if obj.running else []
 
+    def perform_destroy(self, instance):
+        """Its pairs and activities go with it, as on the console (``forget_integration``)."""
+        from activity.services import forget_integration
+
+        integration_id = instance.pk
+        super().perform_destroy(instance)
+        forget_integration(integration_id, self.request.user)
+
     def _state(self, integration) -> Response:
         current = services.state(integration)
         blockers = validation.problems_of_integration(integration.pk)

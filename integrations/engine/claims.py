@@ -4,15 +4,14 @@ Workers claim with ``SELECT … FOR UPDATE SKIP LOCKED`` where the database has 
 MySQL/MariaDB, Oracle), so any number of workers share the queue without taking a row twice; SQLite
 serializes writers and runs a single worker. A claimed row leaves the waiting state (its
 ``waiting_key`` is cleared), so a change detected while it is processed becomes a new pending row.
-A worker that dies leaves its rows *processing*; they return to the queue after ``STALE``.
+A worker that dies leaves its rows *processing*; they return to the queue once its heartbeat has
+stopped for ``heartbeat.TIMEOUT`` (``release_stale``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
-import socket
 from collections.abc import Iterable
 from contextlib import contextmanager
 
@@ -21,12 +20,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from activity.models import ArtifactActivity
-from hub.ids import is_digits
+from integrations.engine import heartbeat
 from integrations.models import SyncLock
 
 Status = ArtifactActivity.Status
 STALE = dt.timedelta(minutes=10)
-LOCK_STALE = dt.timedelta(minutes=10)
 
 
 # The order of the activity_claim_order index (status, -priority, created): the scan stops after
@@ -94,48 +92,88 @@ def without_newer_change(ignored: list[ArtifactActivity]) -> list[ArtifactActivi
     return [a for a in ignored if keys[a.pk] not in waiting]
 
 
-def dead_here(holder: str) -> bool:
-    """Whether ``holder`` ("host:pid[:…]") is a process of this machine that no longer runs."""
-    host, _, rest = holder.partition(":")
-    pid = rest.split(":")[0]
-    if host != socket.gethostname() or not is_digits(pid):
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
-
-
 def release_stale(now: dt.datetime | None = None) -> int:
-    """Rows a dead worker left *processing* go back to the queue (or give way to a newer pending row
-    for the same artifact, which carries the same work). A worker of this machine that is gone is
-    noticed at once; one of another machine after ``STALE``."""
+    """Rows and locks of workers that stopped beating (``heartbeat.TIMEOUT``) go back to the queue.
+
+    Run by every worker at each claim round, so several may release the same rows at the same
+    moment. Each caller locks the rows it releases (``SKIP LOCKED``: the rows another caller is
+    releasing are that one's) and writes them with a condition — still *processing* — instead of
+    saving what it read earlier, so each row is released once. A released row waits again under its
+    artifact's waiting key; where a *different* row already waits for that artifact (a change
+    detected meanwhile, which carries the same work), the released one is cancelled instead.
+    Returns how many rows this caller released."""
     now = now or timezone.now()
-    released = 0
     processing = ArtifactActivity.objects.filter(status=Status.PROCESSING)
     holders = set(processing.values_list("claimed_by", flat=True).distinct())
-    dead = [holder for holder in holders if dead_here(holder)]
-    for activity in processing.filter(Q(claimed_at__lt=now - STALE) | Q(claimed_by__in=dead)):
-        key = ArtifactActivity.make_waiting_key(
-            activity.integration_id, activity.source_side, activity.artifact_id
-        )
-        with transaction.atomic():
-            if ArtifactActivity.objects.filter(waiting_key=key).exists():
-                activity.status = Status.CANCELLED
-                activity.message = "Replaced by a newer change of the same artifact."
-            else:
-                activity.status = Status.PENDING
-            activity.claimed_by, activity.claimed_at = "", None
-            activity.save()
-        released += 1
-    SyncLock.objects.filter(acquired__lt=now - LOCK_STALE).delete()
-    for holder in set(SyncLock.objects.values_list("holder", flat=True)):
-        if dead_here(holder):
-            SyncLock.objects.filter(holder=holder).delete()
+    dead = holders - heartbeat.alive(holders, now)
+    released = release_rows(dead, now) if dead else 0
+    locks = set(SyncLock.objects.values_list("holder", flat=True).distinct())
+    gone = locks - heartbeat.alive(locks, now)
+    if gone:
+        SyncLock.objects.filter(holder__in=gone, acquired__lt=now - heartbeat.TIMEOUT).delete()
+    heartbeat.forget_dead(now)
     return released
+
+
+REPLACED = "Replaced by a newer change of the same artifact."
+
+
+def release_rows(dead: set[str], now: dt.datetime) -> int:
+    # A claim younger than the timeout is kept even without a beat: a worker beats before it claims,
+    # so only a process that never beats (an older version, say) gets here that fast.
+    rows = ArtifactActivity.objects.filter(
+        Q(claimed_at__lt=now - heartbeat.TIMEOUT) | Q(claimed_at__isnull=True),
+        status=Status.PROCESSING,
+        claimed_by__in=dead,
+    ).order_by("pk")
+    with transaction.atomic():
+        if connection.features.has_select_for_update_skip_locked:
+            rows = rows.select_for_update(skip_locked=True)
+        found = {
+            pk: (holder, ArtifactActivity.make_waiting_key(integration_id, side, artifact_id))
+            for pk, integration_id, side, artifact_id, holder in rows.values_list(
+                "pk", "integration_id", "source_side", "artifact_id", "claimed_by"
+            )
+        }
+        if not found:
+            return 0
+        # Keys another row waits under; a row this release put back before (another caller's, or
+        # this row itself) is not a newer change of its own artifact.
+        newer = set(
+            ArtifactActivity.objects.filter(waiting_key__in=[key for _, key in found.values()])
+            .exclude(pk__in=found)
+            .values_list("waiting_key", flat=True)
+        )
+        cancel = [pk for pk, (_, key) in found.items() if key in newer]
+        back = [pk for pk in found if pk not in set(cancel)]
+        mine = ArtifactActivity.objects.filter(status=Status.PROCESSING, claimed_by__in=dead)
+        released = {"claimed_by": "", "claimed_at": None, "updated": now}
+        count = mine.filter(pk__in=cancel).update(
+            status=Status.CANCELLED, message=REPLACED, waiting_key=None, **released
+        )
+        try:
+            with transaction.atomic():
+                count += mine.filter(pk__in=back).update(
+                    status=Status.PENDING, waiting_key=ArtifactActivity.waiting_key_expression(), **released
+                )
+        except IntegrityError:  # a change detected in between waits already: row by row
+            count += sum(requeue(pk, *found[pk], now) for pk in back)
+    return count
+
+
+def requeue(pk: int, holder: str, key: str, now: dt.datetime) -> int:
+    """Release one row a dead ``holder`` left; 0 when another caller released it first."""
+    mine = ArtifactActivity.objects.filter(pk=pk, status=Status.PROCESSING, claimed_by=holder)
+    released = {"claimed_by": "", "claimed_at": None, "updated": now}
+    cancel = {"status": Status.CANCELLED, "message": REPLACED, "waiting_key": None, **released}
+    with transaction.atomic():
+        if ArtifactActivity.objects.filter(waiting_key=key).exclude(pk=pk).exists():
+            return mine.update(**cancel)
+        try:
+            with transaction.atomic():
+                return mine.update(status=Status.PENDING, waiting_key=key, **released)
+        except IntegrityError:  # a newer change was detected in between: it waits already
+            return mine.update(**cancel)
 
 
 class Busy(Exception):

@@ -45,6 +45,7 @@ class Plan:
     write: dict[str, Any] = field(default_factory=dict)  # model key → source value to write to target
     write_back: dict[str, Any] = field(default_factory=dict)  # conflict won by the target: to source
     conflicts: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # key → (source, target)
+    decided: dict[str, tuple[Any, Any, str]] = field(default_factory=dict)  # key → (source, target, winner)
 
     @property
     def empty(self) -> bool:
@@ -86,13 +87,34 @@ def plan_update(
         winner = {"a_wins": "A", "b_wins": "B"}.get(strategy)
         if winner == source:
             plan.write[key] = source_value
+            plan.decided[key] = (source_value, target_value, winner)
         elif winner == target:
             plan.write_back[key] = target_value
+            plan.decided[key] = (source_value, target_value, winner)
         else:
             plan.conflicts[key] = (source_value, target_value)
     if plan.conflicts:
         raise ConflictFailed(plan.conflicts, source)
     return plan
+
+
+def record(activity, source: str, strategy: str, decided: Mapping[str, tuple[Any, Any, str]]) -> None:
+    """Put the conflict decisions of this activity on it (the caller saves it): for each field both
+    values, by side, and the side that won — "" when none did and the activity fails with
+    CCRRTT-50002E. Called wherever a conflict is decided, so that "A wins" overwriting a change
+    made on B leaves a trace the Activity screen can filter on and pair details show."""
+    activity.conflicts = [
+        {
+            "field": key,
+            "a": source_value if source == "A" else target_value,
+            "b": target_value if source == "A" else source_value,
+            "winner": winner,
+            "strategy": strategy,
+        }
+        for key, (source_value, target_value, winner) in decided.items()
+    ]
+    winners = {winner for _, _, winner in decided.values()}
+    activity.conflict = (winners.pop() or "none") if winners else ""
 
 
 class _Missing:

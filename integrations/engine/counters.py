@@ -3,13 +3,14 @@ that completes the activities of a batch."""
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from collections.abc import Iterable
 
 from django.db.models import F
 from django.utils import timezone
 
-from metrics.models import DailyCount, PersonSighting
+from metrics.models import CountTotal, DailyCount, PersonSighting, RepositoryPerson
 
 
 def record(completed: Iterable[tuple[object, bool]]) -> None:
@@ -29,26 +30,69 @@ def record(completed: Iterable[tuple[object, bool]]) -> None:
             "repository_id": repository_id,
             "model_id": model_id,
         }
-        if not DailyCount.objects.filter(**key).update(**{column: F(column) + number}):
-            row, _ = DailyCount.objects.get_or_create(**key)  # the day's first; another may race us
-            DailyCount.objects.filter(pk=row.pk).update(**{column: F(column) + number})
+        add(DailyCount, key, column, number)
+        add(CountTotal, {k: v for k, v in key.items() if k != "day"}, column, number)
+
+
+def add(counter, key: dict, column: str, number: int) -> None:
+    if not counter.objects.filter(**key).update(**{column: F(column) + number}):
+        row, _ = counter.objects.get_or_create(**key)  # the first of its key; another may race us
+        counter.objects.filter(pk=row.pk).update(**{column: F(column) + number})
 
 
 def sight_persons(processor, today) -> None:
+    """Each person of the batch once per month and place, counted, under the repository person
+    Hub generated for them; a person reconciliation matched on the other side shares one person
+    identifier with its match."""
     month = today.replace(day=1)
     persons = processor.persons
+    source_repository = processor.source.repository.pk
+    target_repository = processor.target.repository.pk
     for key, person_id in sorted(persons.fields):
         person = persons.seen.get(person_id)
-        PersonSighting.objects.get_or_create(
-            month=month,
-            repository_id=processor.source.repository.pk,
-            person_id=person_id,
-            integration_id=processor.integration.pk,
-            project=processor.activity.source_project,
-            field=key,
-            defaults={
-                "username": getattr(person, "username", ""),
-                "email": getattr(person, "email", ""),
-                "collection_id": processor.source.collection.pk,
-            },
-        )
+        identified = identify(source_repository, person_id, person)
+        matched = persons.matched(person_id)
+        if matched:
+            share_person(identified, identify(target_repository, matched, None))
+        sighting = {
+            "month": month,
+            "repository_id": source_repository,
+            "person_id": person_id,
+            "integration_id": processor.integration.pk,
+            "project": processor.activity.source_project,
+            "field": key,
+        }
+        if not PersonSighting.objects.filter(**sighting).update(count=F("count") + 1):
+            PersonSighting.objects.get_or_create(
+                **sighting,
+                defaults={
+                    "username": getattr(person, "username", ""),
+                    "email": getattr(person, "email", ""),
+                    "collection_id": processor.source.collection.pk,
+                },
+            )
+
+
+def identify(repository_id: int, person_id: str, person) -> RepositoryPerson:
+    details = {
+        "username": getattr(person, "username", ""),
+        "email": getattr(person, "email", ""),
+        "display_name": getattr(person, "display_name", ""),
+    }
+    found, created = RepositoryPerson.objects.get_or_create(
+        repository_id=repository_id,
+        person_id=person_id,
+        defaults={**details, "refreshed": timezone.now() if person else None},
+    )
+    if not created and person and any(details.values()) and found.refreshed is None:
+        RepositoryPerson.objects.filter(pk=found.pk).update(**details, refreshed=timezone.now())
+    return found
+
+
+def share_person(one: RepositoryPerson, other: RepositoryPerson) -> None:
+    """Give both the same generated person identifier (the one either has already, or a new one)."""
+    shared = one.person_uid or other.person_uid or uuid.uuid4()
+    RepositoryPerson.objects.filter(pk__in=[one.pk, other.pk]).exclude(person_uid=shared).update(
+        person_uid=shared
+    )
+    one.person_uid = other.person_uid = shared

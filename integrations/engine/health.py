@@ -16,10 +16,18 @@ def activities_can_process() -> health.Result:
     allowed, reason = integration_work_allowed()
     if not allowed:
         return health.Result(health.FAIL, reason)
-    stuck = ArtifactActivity.objects.filter(
+    from integrations.models import Integration
+
+    # The documentation has it judge only Work Item styles: Gateway and Enterprise Data Stream
+    # activities are left out.
+    others = Integration.objects.exclude(
+        style__in=[Integration.Style.WORK_ITEM_SYNC, Integration.Style.CONTAINER_WORK_ITEM]
+    ).values("pk")
+    work_items = ArtifactActivity.objects.exclude(integration_id__in=others)
+    stuck = work_items.filter(
         status=ArtifactActivity.Status.PROCESSING, claimed_at__lt=timezone.now() - STALE
     ).count()
     if stuck:
         return health.Result(health.FAIL, f"{stuck} activities have been processing for too long.")
-    due = ArtifactActivity.objects.filter(status=ArtifactActivity.Status.PENDING).count()
+    due = work_items.filter(status=ArtifactActivity.Status.PENDING).count()
     return health.Result(health.PASS, f"Workers may process; {due} pending activities.")

@@ -47,6 +47,10 @@ class Reconciler:
             self._cache[person_id] = self._resolve(person_id)
         return self._cache[person_id]
 
+    def matched(self, person_id: str) -> str | None:
+        """The other side's person this run matched ``person_id`` with, if any."""
+        return self._cache.get(person_id)
+
     def _resolve(self, person_id: str) -> str | None:
         try:
             person = self.source.read_person(person_id)

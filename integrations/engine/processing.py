@@ -7,21 +7,20 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
-import socket
 import sys
 import traceback
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from activity.models import ArtifactActivity, ArtifactPair
 from connectors.errors import ArtifactNotFound, ConnectorError, OperationUnsupported, RevisionConflict
 from extensions import engine as extension_hooks
-from integrations.engine import claims, conflicts, counters, mapping, retry, routing
+from hub import prometheus
+from integrations.engine import claims, conflicts, counters, heartbeat, mapping, retry, routing
 from integrations.engine.context import (
     REVISION,
     IntegrationContext,
@@ -37,6 +36,7 @@ Status = ArtifactActivity.Status
 Result = ArtifactActivity.Result
 SOON = dt.timedelta(seconds=5)
 UNEXPECTED = "CCRRTT-0001E"
+OUT_OF_MEMORY = "CCRRTT-0003E"
 
 
 class Failure(Exception):
@@ -58,7 +58,7 @@ class Done(Exception):
 
 
 def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    return heartbeat.worker_name()
 
 
 # --- the batch ---------------------------------------------------------------------------------
@@ -82,7 +82,11 @@ def process_batch(limit: int = 50, worker: str | None = None) -> int:
     if not integration_work_allowed()[0]:
         return 0
     worker = worker or worker_name()
-    claims.release_stale()
+    heartbeat.beat(worker)  # alive while it works, also where no heartbeat thread runs
+    try:
+        claims.release_stale()
+    except DatabaseError:  # e.g. a deadlock with a detection: the next round releases them
+        logger.warning("Releasing dead workers' claims failed; trying again next round", exc_info=True)
     activities = claims.claim(worker, runnable_integrations(), limit)
     groups: dict[int, list[ArtifactActivity]] = {}
     for activity in activities:
@@ -95,10 +99,28 @@ def process_batch(limit: int = 50, worker: str | None = None) -> int:
                 settle(activity, error)
             continue
         try:
-            Batch(context, group, worker).run()
+            with prometheus.timed(prometheus.PROCESSING, integration_id, share=len(group)):
+                Batch(context, group, worker).run()
+        except Exception as error:  # noqa: BLE001 - a bug of the batch: its unsettled rows fail visibly
+            unsettled(group, worker, error)
         finally:
             context.close()
     return len(activities)
+
+
+def unsettled(group: list[ArtifactActivity], worker: str, error: BaseException) -> None:
+    """Whatever escapes a batch fails the activities it left *processing*, each on its own schedule
+    (instead of leaving them claimed until the worker is found dead) — and no other integration's."""
+    still = ArtifactActivity.objects.filter(
+        pk__in=[a.pk for a in group], status=Status.PROCESSING, claimed_by=worker
+    ).values_list("pk", flat=True)
+    left = set(still)
+    for activity in group:
+        if activity.pk in left:
+            try:
+                settle(activity, error)
+            except Exception:  # noqa: BLE001 - the next release of dead claims takes this one
+                logger.exception("Recording the failure of %s failed", activity)
 
 
 def classify(error: BaseException, integration_id: int) -> Failure | None:
@@ -119,6 +141,14 @@ def classify(error: BaseException, integration_id: int) -> Failure | None:
             error.message,
             transient=error.transient,
             server_wait=getattr(error, "retry_after", None),
+        )
+    if isinstance(error, MemoryError):  # not a bug of this change: tried again later, not at once
+        logger.error("Processing ran out of memory (activity of integration %s)", integration_id)
+        return Failure(
+            OUT_OF_MEMORY,
+            "Hub ran out of memory while processing this change; it is tried again later. If this "
+            "keeps happening, give Hub more memory (or lower the batch size) and restart it.",
+            transient=True,
         )
     # A bug or an unexpected answer: visible on the Activity screen, and retried on the schedule.
     # Its text and traceback are shown and logged with the repositories' secrets masked.
@@ -227,16 +257,19 @@ class Batch:
         return found
 
     def pairs_of(self, activities) -> dict[tuple[str, str], ArtifactPair]:
-        found = {}
-        for side in ("A", "B"):
-            ids = [a.artifact_id for a in activities if a.source_side == side]
-            column = f"{side.lower()}_artifact_id"
-            if ids:
-                for pair in ArtifactPair.objects.filter(
-                    integration_id=self.context.integration.pk, **{f"{column}__in": ids}
-                ):
-                    found[side, getattr(pair, column)] = pair
-        return found
+        return pairs_of(self.context.integration.pk, activities)
+
+
+def pairs_of(integration_id: int, activities) -> dict[tuple[str, str], ArtifactPair]:
+    """The pairs of the activities' source artifacts, by (side, artifact id): one query per side."""
+    found = {}
+    for side in ("A", "B"):
+        ids = [a.artifact_id for a in activities if a.source_side == side]
+        column = f"{side.lower()}_artifact_id"
+        if ids:
+            for pair in ArtifactPair.objects.filter(integration_id=integration_id, **{f"{column}__in": ids}):
+                found[side, getattr(pair, column)] = pair
+    return found
 
 
 @dataclass
@@ -273,21 +306,12 @@ class Creations:
     def run(self) -> None:
         if not self.creations:
             return
-        waiting = self.waiting_for_other_side()
-        ready = []
-        for creation in self.creations:
-            if (creation.processor.target.name, creation.artifact.project) in waiting:
-                # Hub may be creating this very artifact as the twin of one on the other side.
-                settle(
-                    creation.activity,
-                    Failure(
-                        "CCRRTT-50013W",
-                        "Waiting for other artifact creations of this integration to finish.",
-                        soon=True,
-                    ),
-                )
-            else:
-                ready.append(creation)
+        # In this order: the intents first, then the pairs. A creation of the other side commits
+        # its pair and deletes its intent together, so a create not seen as an intent here is seen
+        # as a pair by the re-read after it (the pairs the batch read at its start may be older).
+        ready = self.not_waiting(self.creations)
+        ready = self.still_unpaired(ready)
+        ready = self.not_hubs_twins(ready)
         self.write_intents(ready)
         created, together = [], {}
         for creation in ready:
@@ -327,20 +351,97 @@ class Creations:
                 if twins is None:
                     creation.processor.create_twin(creation)
                 else:
-                    creation.processor.stage(creation, twins[n], Result.CREATED)
+                    creation.processor.stage_created(creation, twins[n])
                 staged.append(creation)
             except Exception as error:  # noqa: BLE001 - classified and shown on the Activity screen
                 settle(creation.activity, error)
         return staged
 
-    def waiting_for_other_side(self) -> set[tuple[str, str]]:
-        """(side, project) where an open creation intent of this integration creates artifacts."""
-        return set(
-            CreationIntent.objects.filter(
-                integration=self.integration,
-                created__gte=timezone.now() - claims.STALE,  # an abandoned intent blocks nothing for ever
-            ).values_list("source_side", "target_project")
+    def not_waiting(self, creations: list[Creation]) -> list[Creation]:
+        """The creations that need not wait (CCRRTT-50013W) for Hub's creations the other way.
+
+        An artifact that carries a marker of an open creation intent is a twin Hub created and has
+        not paired yet: it waits for that pair, and is never copied back as an original. Where the
+        source's tool keeps no marker, Hub cannot tell its twins from originals, so every creation
+        from a project waits while the other side's *live* activities create into it — an intent
+        whose activity failed, was cancelled or whose worker died blocks nothing (its retry still
+        finds the twin by the marker)."""
+        markers = {c.artifact.marker for c in creations if c.artifact.marker}
+        pending_twins = (
+            set(CreationIntent.objects.filter(marker__in=markers).values_list("marker", flat=True))
+            if markers
+            else set()
         )
+        unmarked = [c for c in creations if not c.processor.source.capabilities.creation_marker]
+        busy = self.creating_into() if unmarked else set()
+        ready = []
+        for creation in creations:
+            if creation.artifact.marker in pending_twins:
+                wait = (
+                    f"It is the twin Hub is creating (marker {creation.artifact.marker}); "
+                    "waiting for its pair."
+                )
+            elif creation in unmarked and (creation.processor.target.name, creation.artifact.project) in busy:
+                wait = "Waiting for other artifact creations of this integration to finish."
+            else:
+                ready.append(creation)
+                continue
+            settle(creation.activity, Failure("CCRRTT-50013W", wait, soon=True))
+        return ready
+
+    def creating_into(self) -> set[tuple[str, str]]:
+        """(side, project) into which a live activity of this integration is creating artifacts."""
+        intents = list(
+            CreationIntent.objects.filter(integration=self.integration).values_list(
+                "source_side", "source_artifact_id", "target_project"
+            )
+        )
+        if not intents:
+            return set()
+        owners = list(
+            ArtifactActivity.objects.filter(
+                integration_id=self.integration.pk, status=Status.PROCESSING
+            ).values_list("source_side", "artifact_id", "claimed_by")
+        )
+        alive = heartbeat.alive({holder for _, _, holder in owners})
+        live = {(side, artifact_id) for side, artifact_id, holder in owners if holder in alive}
+        return {(side, project) for side, artifact_id, project in intents if (side, artifact_id) in live}
+
+    def still_unpaired(self, creations: list[Creation]) -> list[Creation]:
+        """Re-read the pairs under the artifact locks, right before creating: one recorded since the
+        batch read them makes this an update, not a second twin."""
+        fresh = pairs_of(self.integration.pk, [c.activity for c in creations])
+        ready = []
+        for creation in creations:
+            key = (creation.processor.source.name, creation.artifact.id)
+            if creation.activity.recreate or key not in fresh:
+                ready.append(creation)
+                continue
+            try:
+                creation.processor.run()  # paired meanwhile: update it like any paired artifact
+            except Exception as error:  # noqa: BLE001 - classified and shown on the Activity screen
+                settle(creation.activity, error)
+        return ready
+
+    def not_hubs_twins(self, creations: list[Creation]) -> list[Creation]:
+        """An artifact with Hub's creation marker, neither paired nor being created, is a twin whose
+        source Hub has lost track of: reported (CCRRTT-17016E), never copied back as an original."""
+        ready = []
+        for creation in creations:
+            if not creation.artifact.marker or creation.activity.recreate:
+                ready.append(creation)
+                continue
+            settle(
+                creation.activity,
+                Failure(
+                    "CCRRTT-17016E",
+                    f"{creation.artifact.formatted_id} carries Hub's creation marker "
+                    f"{creation.artifact.marker}: it is a twin Hub created, and no pair or creation "
+                    "records its source. Hub does not copy it back as a new artifact. Pair it with its "
+                    "source on the Artifact Pairs tab, or clear its marker to synchronize it as an original.",
+                ),
+            )
+        return ready
 
     def write_intents(self, creations: list[Creation]) -> None:
         """Committed before any remote create. An intent that is already there means an earlier
@@ -369,6 +470,7 @@ class Creations:
                         target_project=creation.project,
                         target_type=creation.processor.target.artifact_type,
                         marker=f"hub-{uuid.uuid4().hex}",
+                        source_values=creation.model,
                     )
                     new.append(creation.intent)
             with transaction.atomic():
@@ -521,6 +623,16 @@ class Processor:
             return sorted(filter(None, (reconciler.target_id(v, key) for v in value or [])))
         if kind in ("relationship", "relationships"):
             ids = [value] if kind == "relationship" else list(value or [])
+            for linked in filter(None, ids):
+                copies = self.copies_in(target, source.name, linked)
+                if len(copies) > 1:
+                    raise Failure(
+                        "CCRRTT-17015E",
+                        f"“{key}” links to {linked}, which has {len(copies)} twins in "
+                        f"“{target.repository.label}” ({', '.join(sorted(copies))}) made by different "
+                        "integrations, so Hub cannot tell which one to link to. Remove the link, or "
+                        "delete the outdated pairs on the Activity screen's Artifact pairs tab.",
+                    )
             twins = [self.twin_of(source.name, v) for v in ids if v]
             missing = [v for v, t in zip(ids, twins, strict=False) if t is None]
             if missing:
@@ -532,6 +644,22 @@ class Processor:
                 )
             return (twins[0] if twins else None) if kind == "relationship" else sorted(twins)
         return value
+
+    def copies_in(self, target: SideContext, side: str, artifact_id: str) -> set[str]:
+        """The twins of ``artifact_id`` (of side ``side``) in the target's repository, made by any
+        integration between the same two repositories, this one included."""
+        source_repository, target_repository = self.context.sides[side].repository.pk, target.repository.pk
+        copies: set[str] = set()
+        pairs = Integration.objects.values_list("pk", "collection_a__repository", "collection_b__repository")
+        for integration_id, a, b in pairs:
+            for mine, theirs, ends in (("a", "b", (a, b)), ("b", "a", (b, a))):
+                if ends == (source_repository, target_repository):
+                    copies.update(
+                        ArtifactPair.objects.filter(
+                            integration_id=integration_id, **{f"{mine}_artifact_id": artifact_id}
+                        ).values_list(f"{theirs}_artifact_id", flat=True)
+                    )
+        return copies
 
     def twin_of(self, side: str, artifact_id: str) -> str | None:
         mine, theirs = f"{side.lower()}_artifact_id", f"{other(side).lower()}_artifact_id"
@@ -570,8 +698,13 @@ class Processor:
         )
         if moves_itself:
             moved = extension_hooks.move_status(
-                side, artifact_id, status, fields, getattr(self, "written_model", {}),
-                self.context.model_types, result,
+                side,
+                artifact_id,
+                status,
+                fields,
+                getattr(self, "written_model", {}),
+                self.context.model_types,
+                result,
             )
             result = moved or result
         elif status is not None:
@@ -647,18 +780,73 @@ class Processor:
         twin = self.target.connector.create_artifact(
             intent.target_project, intent.target_type, fields, marker=self.marker(creation)
         )
-        self.stage(creation, twin, Result.CREATED)
+        self.stage_created(creation, twin)
+
+    def stage_created(self, creation: Creation, twin) -> None:
+        """Stage a twin the tool has just created. What fails from here on leaves that twin in the
+        tool without some of its values (its comments, its attachments): 17006E says so."""
+        try:
+            self.stage(creation, twin, Result.CREATED)
+        except Exception as error:
+            cause = classify(error, self.integration.pk)
+            raise Failure(
+                "CCRRTT-17006E",
+                f"The twin {twin.formatted_id or twin.id} was created in “{self.target.collection.name}”, "
+                f"but not all of its values could be set ({cause.code}: {cause.message}). Retry to finish "
+                "it, or check the twin in the tool and correct it by hand.",
+                transient=cause.transient,
+            ) from error
 
     def brought_up_to_date(self, creation: Creation, twin):
-        """The twin an earlier attempt made has the source's values of then; a change made to the
-        source since (while the worker was dead) must reach it now, because the pair recorded next
-        makes detection skip this revision of the source."""
+        """The twin an earlier attempt made has the source's values of then (kept with the intent);
+        both may have changed since, while the worker was dead. Compared with those values like an
+        update with the pair's snapshots: a field changed on the source only is written to the twin
+        (the pair recorded next makes detection skip this revision of the source); one changed on
+        the twin only is brought back to the source where it flows that way, never overwritten; one
+        changed on both is a conflict for the integration's strategy."""
         found = mapping.to_model(self.target.lines, twin.fields)
-        model = creation.model
-        stale = [key for key in creation.flowing if not self.equivalent(key, model.get(key), found.get(key))]
-        if not stale:
-            return twin
-        return self.write(self.target, twin, self.fields_for(self.target, self.source, model, stale)) or twin
+        model, written = creation.model, creation.intent.source_values or {}
+        if not written:  # an intent of an older version, without the values: the source's win
+            stale = [
+                key for key in creation.flowing if not self.equivalent(key, model.get(key), found.get(key))
+            ]
+            if not stale:
+                return twin
+            return (
+                self.write(self.target, twin, self.fields_for(self.target, self.source, model, stale)) or twin
+            )
+        # The twin's value counts as unchanged where it still means what was written.
+        unchanged = {
+            key: value for key, value in found.items() if self.equivalent(key, written.get(key), value)
+        }
+        plan = conflicts.plan_update(
+            source=self.source.name,
+            source_model=model,
+            source_snapshot=written,
+            target_model=found,
+            target_snapshot=unchanged,
+            field_flows=self.flows(model),
+            strategy=self.integration.conflict_strategy,
+            equivalent=self.equivalent,
+        )
+        if plan.write:
+            twin = (
+                self.write(self.target, twin, self.fields_for(self.target, self.source, model, plan.write))
+                or twin
+            )
+        back = {
+            key: value
+            for key, value in found.items()
+            if key not in unchanged
+            and key not in plan.write
+            and conflicts.flows(self.flows(model).get(key, conflicts.NONE), self.target.name)
+            and model.get(key) == written.get(key, model.get(key))
+        } | plan.write_back
+        if back:
+            fields = self.fields_for(self.source, self.target, found, list(back))
+            creation.artifact = self.write(self.source, creation.artifact, fields) or creation.artifact
+            creation.model = mapping.to_model(self.source.lines, creation.artifact.fields)
+        return twin
 
     def stage(self, creation: Creation, twin, result: str) -> None:
         """Comments and attachments of the new pair, then the pair and the completed activity for the
@@ -680,6 +868,7 @@ class Processor:
         if not routing.passes_filters(self.integration.filters, model, creating=False):
             raise Done("filtered out")
         twin_id = pair_side(pair, self.target.name)["artifact_id"]
+        self.activity.target_project = pair_side(pair, self.target.name)["project"]
         try:
             twin = self.target.connector.read_artifact(twin_id)
         except ArtifactNotFound:
@@ -692,16 +881,23 @@ class Processor:
         twin_model = mapping.to_model(self.target.lines, twin.fields)
         source_snapshot = snapshot_of(pair, self.source.name)
         target_snapshot = snapshot_of(pair, self.target.name)
-        plan = conflicts.plan_update(
-            source=self.source.name,
-            source_model=model,
-            source_snapshot=source_snapshot,
-            target_model=twin_model,
-            target_snapshot=target_snapshot,
-            field_flows=self.flows(model),
-            strategy=self.integration.conflict_strategy,
-            equivalent=self.equivalent,
-        )
+        strategy = self.integration.conflict_strategy
+        try:
+            plan = conflicts.plan_update(
+                source=self.source.name,
+                source_model=model,
+                source_snapshot=source_snapshot,
+                target_model=twin_model,
+                target_snapshot=target_snapshot,
+                field_flows=self.flows(model),
+                strategy=strategy,
+                equivalent=self.equivalent,
+            )
+        except conflicts.ConflictFailed as failed:
+            undecided = {key: (mine, theirs, "") for key, (mine, theirs) in failed.conflicts.items()}
+            conflicts.record(self.activity, self.source.name, strategy, undecided)
+            raise
+        conflicts.record(self.activity, self.source.name, strategy, plan.decided)
         writes = 0
         if plan.write:
             twin = (
@@ -779,11 +975,22 @@ class Processor:
             )
             comment_map[key] = ""  # left out by a comment extension: not looked at again
             for body, private_copy in copies:  # one, or what comment extensions made of it
-                copy = self.target.connector.add_comment(twin_id, body, private=private_copy)
+                copy = self.add_authored_comment(twin_id, comment, body, private_copy)
                 comment_map[key] = comment_map[key] or f"{self.target.name}:{copy.id}"
                 comment_map[f"{self.target.name}:{copy.id}"] = key
                 written += 1
         return written
+
+    def add_authored_comment(self, twin_id: str, comment, body: str, private: bool):
+        """Write a copy of ``comment`` that names its original author: in the target's own author
+        field when the target lets Hub set one and has that person, else as a first line."""
+        author = comment.author and self.persons.target_id(comment.author, "comments")
+        if author and self.target.capabilities.comment_author:
+            return self.target.connector.add_comment(twin_id, body, private=private, author=author)
+        name = author_name(self.persons, comment.author)
+        if name:
+            body = f"{name} wrote:\n\n{body}"
+        return self.target.connector.add_comment(twin_id, body, private=private)
 
     def attachments(self, artifact, twin_id: str, pair: ArtifactPair) -> int:
         flow = (self.integration.attachment_flow or {}).get(self.direction()) or {}
@@ -867,6 +1074,17 @@ def completed(activity: ArtifactActivity, result: str, changed: dict) -> None:
     activity.next_retry_at = None
     activity.twin_deleted = activity.recreate = False
     activity.claimed_at = None  # claimed_by stays: which worker did it
+
+
+def author_name(persons, person_id: str) -> str:
+    """How a comment's author is named in its copy: display name, else username, else id; "" for
+    none. The reconciler has read the person (target_id) and remembers it."""
+    if not person_id:
+        return ""
+    person = getattr(persons, "seen", {}).get(person_id)
+    if person is None:
+        return person_id
+    return person.display_name or person.username or person.id
 
 
 def pair_side(pair: ArtifactPair, side: str) -> dict:

@@ -9,11 +9,14 @@ import datetime as dt
 FIRST = dt.timedelta(seconds=30)
 FACTOR = 2
 CAP = dt.timedelta(hours=1)
+MAX_DOUBLINGS = 16  # FIRST × 2**16 is far beyond CAP already
 
 
 def delay(retry_count: int, *, server_wait: float | None = None) -> dt.timedelta:
     """The wait before retry number ``retry_count + 1`` (``retry_count`` failures so far, ≥ 1)."""
-    wait = min(FIRST * FACTOR ** max(0, retry_count - 1), CAP)
+    # The exponent stops growing once the cap is reached: 30 s × 2**44 is past what a timedelta holds.
+    doublings = min(max(0, retry_count - 1), MAX_DOUBLINGS)
+    wait = min(FIRST * FACTOR**doublings, CAP)
     if server_wait:
         wait = max(wait, dt.timedelta(seconds=server_wait))
     return wait

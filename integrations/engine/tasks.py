@@ -39,10 +39,11 @@ def process() -> int:
     ``BUDGET`` seconds have passed: then a fresh wake-up goes to the back of the queue, so a
     detection waiting behind this task runs first instead of waiting for the whole backlog."""
     from integrations.engine import processing
+    from integrations.gateway import work
 
     total, deadline = 0, time.monotonic() + BUDGET
     while True:
-        claimed = processing.process_batch(limit=BATCH)
+        claimed = processing.process_batch(limit=BATCH) + work.process_due(limit=BATCH)
         total += claimed
         if claimed < BATCH:
             return total

@@ -10,7 +10,9 @@ from django.urls import reverse
 from hub.forms import CleanModelForm
 from integrations import mapping_rules, transforms
 from integrations.models import FieldMapping, GatewayCollection, RepositoryCollection, SqlCollection
-from integrations.models.modeling import SELECT_TYPES
+from integrations.models.modeling import SELECT_TYPES, FieldType
+
+TYPE_LABELS = dict(FieldType.choices)  # a repository field's type as the screens name it
 
 
 class RepositoryCollectionForm(CleanModelForm):
@@ -179,7 +181,7 @@ class FieldMappingForm(forms.Form):
         self.model_field_objects = {f.key: f for f in model_fields}
         self.others = list(others)  # the collection's other lines (``Line``), for fields mapped twice
         self.fields["repository_fields"].choices = [
-            (f.id, f"{f.label} ({f.type})") for f in self.schema.values()
+            (f.id, f"{f.label} ({TYPE_LABELS.get(f.type, f.type)})") for f in self.schema.values()
         ]
         self.fields["model_fields"].choices = [
             (f.key, f"{f.label} ({f.get_type_display()})") for f in self.model_field_objects.values()

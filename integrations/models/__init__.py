@@ -7,7 +7,14 @@ from integrations.models.collections import (
     RepositoryCollection,
     SqlCollection,
 )
-from integrations.models.engine import ChangeDetectionSettings, ChangeWatermark, CreationIntent, SyncLock
+from integrations.models.engine import (
+    ChangeDetectionSettings,
+    ChangeWatermark,
+    CreationIntent,
+    SyncLock,
+    WorkerHeartbeat,
+)
+from integrations.models.gateway import GatewayPayload
 from integrations.models.integrations import Integration, Route
 from integrations.models.modeling import FieldType, Model, ModelField
 from integrations.models.repositories import Repository
@@ -20,6 +27,7 @@ __all__ = [
     "FieldMapping",
     "FieldType",
     "GatewayCollection",
+    "GatewayPayload",
     "Integration",
     "Model",
     "ModelField",
@@ -28,4 +36,5 @@ __all__ = [
     "Route",
     "SqlCollection",
     "SyncLock",
+    "WorkerHeartbeat",
 ]

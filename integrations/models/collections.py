@@ -96,6 +96,12 @@ class FieldMapping(models.Model):
     def __str__(self) -> str:
         return f"{', '.join(self.repository_fields)} ↔ {', '.join(self.model_fields)}"
 
+    @property
+    def transform_label(self) -> str:
+        from integrations.transforms import label_of
+
+        return label_of(self.transform)
+
     def clean(self) -> None:
         errors = {}
         for name in ("repository_fields", "model_fields"):
@@ -126,6 +132,20 @@ class GatewayCollection(models.Model):
     model = models.ForeignKey(Model, on_delete=models.PROTECT, related_name="gateway_collections")
     token = SecretField()
     token_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    extension = models.ForeignKey(
+        "extensions.Extension",
+        verbose_name="payload transformation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="gateway_collections",
+        help_text="Empty: a payload must already be shaped like the model.",
+    )
+    relationship_repositories = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Relationship Field Configuration: model field key → id of the repository it points to.",
+    )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -151,7 +171,15 @@ class SqlCollection(models.Model):
         help_text="Without the password, e.g. postgres://hub@db.example/reporting",
     )
     password = SecretField()
-    table = models.CharField(max_length=200)
+    table = models.CharField(max_length=200, help_text="The collection's one project: the table it fills.")
+    model = models.ForeignKey(
+        Model,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sql_collections",
+        help_text="The model reported on: one column per field.",
+    )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 

@@ -41,6 +41,9 @@ class CreationIntent(models.Model):
     target_project = models.CharField(max_length=200)
     target_type = models.CharField(max_length=100)
     marker = models.CharField(max_length=100, unique=True)
+    source_values = models.JSONField(
+        default=dict, blank=True, help_text="The source's model values the twin is created from."
+    )
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -64,6 +67,19 @@ class SyncLock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.holder})"
+
+
+class WorkerHeartbeat(models.Model):
+    """A worker process's sign of life (``integrations.engine.heartbeat``): the claims and locks of a
+    process whose beat is older than the timeout are released by the next claim round. One row per
+    process incarnation, so a pid the system hands out again never passes for the dead one."""
+
+    worker = models.CharField(max_length=200, unique=True, help_text="host:pid:nonce")
+    started = models.DateTimeField()
+    beat_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.worker} @ {self.beat_at}"
 
 
 class ChangeDetectionSettings(models.Model):

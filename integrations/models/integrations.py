@@ -75,6 +75,32 @@ class Integration(models.Model):
         blank=True,
         related_name="integrations_as_b",
     )
+    gateway_collection = models.ForeignKey(
+        "integrations.GatewayCollection",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="integrations",
+        help_text="Gateway style: the source; collection B is the target.",
+    )
+    sql_collection = models.ForeignKey(
+        "integrations.SqlCollection",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="integrations",
+        help_text="Enterprise Data Stream: the target; collection A (and a gateway collection) the sources.",
+    )
+    key_identifier = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="Gateway style: the model field holding the target artifact's formatted id.",
+    )
+    twinless_update = models.BooleanField(
+        "twinless artifact update",
+        default=False,
+        help_text="Gateway style: change the artifact the key identifier names instead of creating one.",
+    )
     creation_flow = models.CharField(
         "artifact creation flow", max_length=10, choices=Flow.choices, default=Flow.A_TO_B
     )

@@ -124,4 +124,5 @@ class Repository(models.Model):
             events_per_minute=self.events_per_minute,
             rate_limit_key=self.rate_limit_key,
             extra={key: str(value) for key, value in (self.extra or {}).items()},
+            enabled=self.enabled,
         )

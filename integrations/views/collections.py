@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from integrations import services, transforms
 from integrations.forms.collections import (
@@ -220,12 +220,21 @@ def manage_invalid_projects(request, pk: int):
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def collection_delete(request, pk: int):
     collection = get_object_or_404(RepositoryCollection, pk=pk)
     users = services.users_of_collection(collection)
     return delete_unless_used(
-        request, ElementType.COLLECTION, collection, users, edit="collection-edit", listing="collections"
+        request,
+        ElementType.COLLECTION,
+        collection,
+        users,
+        edit="collection-edit",
+        listing="collections",
+        goes=[
+            f"its {collection.projects.count()} chosen projects",
+            f"its {collection.mappings.count()} field mappings",
+        ],
     )
 
 

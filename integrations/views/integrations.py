@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
+from activity.services import forget_integration
 from integrations import services, validation
 from integrations.forms.integrations import (
     ConditionFormSet,
@@ -16,7 +17,7 @@ from integrations.forms.integrations import (
 )
 from integrations.models import Integration
 from integrations.snapshots import ElementType
-from integrations.views.common import change, delete
+from integrations.views.common import change, confirm_delete, delete
 
 NOTHING_FLOWS = (
     "No field flows between the collections (every field flow is None): Run finds and pairs "
@@ -172,13 +173,19 @@ def integration_stop(request, pk: int):
     return redirect("integration-edit", pk)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def integration_delete(request, pk: int):
     integration = get_object_or_404(Integration, pk=pk)
     if integration.running:
         messages.error(request, "Stop the integration before deleting it.")
         return redirect("integration-edit", pk)
+    if request.method != "POST":
+        return confirm_delete(
+            request, integration, goes=services.what_goes_with(integration), cancel="integration-edit"
+        )
+    integration_id = integration.pk
     delete(request, ElementType.INTEGRATION, integration)
+    forget_integration(integration_id, request.user)  # its pairs and activities, as the page said
     messages.success(request, f"Integration “{integration.name}” deleted.")
     return redirect("integrations")
 

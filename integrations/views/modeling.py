@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 
 from integrations import services, validation
 from integrations.forms.modeling import ModelFieldFormSet, ModelForm
@@ -64,9 +64,15 @@ def model_edit(request, pk: int | None = None):
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def model_delete(request, pk: int):
     model = get_object_or_404(Model, pk=pk)
     return delete_unless_used(
-        request, ElementType.MODEL, model, services.users_of_model(model), edit="model-edit", listing="models"
+        request,
+        ElementType.MODEL,
+        model,
+        services.users_of_model(model),
+        edit="model-edit",
+        listing="models",
+        goes=[f"its {model.fields.count()} fields"],
     )

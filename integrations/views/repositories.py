@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from activity.models import Blocker
 from integrations import services
@@ -40,6 +40,7 @@ def about(kind: str) -> dict:
 
     connector = registry.connector_class(kind)
     return {
+        "kind_label": connector.label,
         "connector_help": connector.help,
         "hints_possible": connector.capabilities.event_hints,
         "hint_help": connector.event_hint_help,
@@ -126,10 +127,16 @@ def repository_toggle(request, pk: int):
     return redirect("repository-edit", pk)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def repository_delete(request, pk: int):
     repository = get_object_or_404(Repository, pk=pk)
     users = services.users_of_repository(repository)
     return delete_unless_used(
-        request, ElementType.REPOSITORY, repository, users, edit="repository-edit", listing="repositories"
+        request,
+        ElementType.REPOSITORY,
+        repository,
+        users,
+        edit="repository-edit",
+        listing="repositories",
+        goes=["its stored credentials"],
     )

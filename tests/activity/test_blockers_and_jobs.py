@@ -128,6 +128,8 @@ class Counting(JobRunner):
             raise JobFailed("CCRRTT-30009E", "The database is not available.", transient=transient)
         if fail == "unexpected":
             raise RuntimeError("boom")
+        if fail == "memory":
+            raise MemoryError()
         return {"counted": 3}
 
 
@@ -168,6 +170,14 @@ def test_an_unexpected_error_fails_the_job_with_the_catch_all_code(counting):
     job.refresh_from_db()
     assert (job.status, job.code, job.next_retry_at) == ("failed", "CCRRTT-0001E", None)
     assert "boom" in job.message
+
+
+def test_a_job_that_runs_out_of_memory_fails_with_0003E_and_is_retried(counting):
+    job = BackgroundJob.objects.create(kind=counting.kind, name="Count", parameters={"fail": "memory"})
+    jobs.execute(job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.code) == ("failed", "CCRRTT-0003E") and job.next_retry_at is not None
+    assert "out of memory" in job.message
 
 
 def test_enqueue_records_a_pending_job_even_without_a_broker(counting, django_capture_on_commit_callbacks):

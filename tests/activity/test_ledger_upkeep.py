@@ -2,6 +2,7 @@
 and the error help pages."""
 
 import inspect
+import re
 
 import pytest
 from django.db import connection
@@ -80,6 +81,22 @@ def test_banner_counts_every_tab():
     assert (counts["blockers"]["total"], counts["blockers"]["blocking"]) == (2, 1)
     assert counts["blockers"]["migrations"] == {"processing": 1, "failed": 0, "completed": 0}
     assert counts["jobs"] == {"processing": 1, "failed": 1, "completed": 0}
+
+
+def test_the_blockers_card_breakdown_adds_up_to_its_total(admin_client):
+    """Each blocker blocks all integrations or affects some: the two add up to the total, and the
+    configuration migrations are counted apart (they are jobs, not blockers)."""
+    factories.blocker("integration:1:route")
+    factories.job(kind=BackgroundJob.Kind.DATA_MIGRATION)
+    body = admin_client.get("/activity/banner/").content.decode()
+
+    def number(testid):
+        start = body.index(f'data-testid="{testid}">') + len(f'data-testid="{testid}">')
+        return int(re.match(r"\d+", body[start:])[0])
+
+    assert number("count-blockers") == 1
+    assert number("count-blockers-blocking") + number("count-blockers-affecting") == 1
+    assert "Configuration migrations: 1 processing" in body
 
 
 def test_banner_partial_polls_itself_and_follows_actions(admin_client):

@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.test_configuration import hub, sign_in  # noqa: F401 - the running server fixture
+from tests.fakes.azure_devops import AzureDevOpsFake
 from tests.fakes.github import GitHubFake
 from tests.fakes.gitlab import GitLabFake
 from tests.fakes.harness import send_webhook
@@ -115,7 +116,29 @@ class ServiceNow:
         return fake.payload("incident", record), {"Authorization": "Basic aHViOmd1ZXNzZWQ="}
 
 
+class AzureDevOps:
+    fake_class = AzureDevOpsFake
+
+    def values(self, fake) -> dict:
+        fake.add_project("Screens")
+        return {"#id_url": fake.url, "#id_token": fake.token, "#id_projects": "Screens"}
+
+    def change_issue(self, fake) -> None:
+        with httpx.Client(base_url=fake.url, auth=("", fake.token)) as tool:
+            tool.post(
+                "/Screens/_apis/wit/workItems/$Bug",
+                params={"api-version": "7.1"},
+                content=b'[{"op": "add", "path": "/fields/System.Title", "value": "Hinted"}]',
+                headers={"Content-Type": "application/json-patch+json"},
+            ).raise_for_status()
+
+    def forged(self, fake) -> tuple[bytes, dict]:
+        item = next(iter(fake.items.values()))
+        return fake.payload("workitem.updated", item), {"Authorization": "Basic aHViOmd1ZXNzZWQ="}
+
+
 CONNECTORS = {
+    "azure_devops": AzureDevOps(),
     "github": GitHub(),
     "gitlab": GitLab(),
     "jira": Jira(),

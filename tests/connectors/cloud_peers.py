@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 
 from connectors.types import RepositorySettings
+from tests.fakes.azure_devops import AzureDevOpsFake
 from tests.fakes.github import GitHubFake
 from tests.fakes.gitlab import GitLabFake
 from tests.fakes.jira import JiraFake
@@ -140,3 +141,34 @@ def servicenow_peer(request):
         clock_resolution_seconds=1.0,
     )
     fake.close()
+
+
+def azure_devops_peer(request, reporting: bool = True):
+    """An organization with the reporting revisions feed, or (``reporting=False``) a server without
+    it, where detection falls back to WIQL."""
+    from tests.connectors.contract import Peer
+
+    fake = AzureDevOpsFake(reporting=reporting)
+    fake.add_identity("Grace Hopper", "grace@example.org")
+    fake.add_project("Kit")
+    yield Peer(
+        name="azure-devops" if reporting else "azure-devops-wiql",
+        settings=RepositorySettings(kind="azure_devops", url=fake.url, token=fake.token),
+        project="Kit",
+        artifact_type="Bug",
+        title_field="System.Title",
+        text_field="System.Description",
+        person_username="grace@example.org",
+        invalid_update={"System.Title": ""},
+        invalid_field="System.Title",
+        touch=lambda artifact_id: fake.touch(
+            int(artifact_id), **{"System.Description": f"touched {next(_touches)}"}
+        ),
+        delete=lambda artifact_id: fake.delete_item(int(artifact_id)),
+        clock_resolution_seconds=0.001,
+    )
+    fake.close()
+
+
+def azure_devops_wiql_peer(request):
+    yield from azure_devops_peer(request, reporting=False)

@@ -105,6 +105,8 @@ def local_peer(request) -> Iterator[Peer]:
 
 
 from tests.connectors.cloud_peers import (  # noqa: E402 - they need Peer above
+    azure_devops_peer,
+    azure_devops_wiql_peer,
     github_peer,
     gitlab_offset_peer,
     gitlab_peer,
@@ -124,4 +126,6 @@ PEER_FACTORIES: dict[str, Callable[[Any], Iterator[Peer]]] = {
     "jira-cloud": jira_peer,
     "jira-dc": jira_dc_peer,
     "servicenow": servicenow_peer,
+    "azure-devops": azure_devops_peer,
+    "azure-devops-wiql": azure_devops_wiql_peer,
 }

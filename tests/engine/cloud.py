@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from connectors.azure_devops.connector import AzureDevOpsConnector
 from connectors.github.connector import GitHubConnector
 from connectors.gitlab.connector import GitLabConnector
 from connectors.hidden_marker import marker_of
@@ -24,6 +25,7 @@ from integrations.models import (
     Route,
 )
 from integrations.services import set_projects
+from tests.fakes.azure_devops import AzureDevOpsFake
 from tests.fakes.github import GitHubFake
 from tests.fakes.gitlab import GitLabFake
 from tests.fakes.jira import JiraFake, adf_text
@@ -335,7 +337,76 @@ class ServiceNowTool:
         return [(s.method, s.path) for s in self.fake.requests if s.method not in ("GET", "HEAD")]
 
 
+class AzureDevOpsTool(TokenCredentials):
+    """Work items of one team project; people are identities whose sign-in name is an e-mail
+    address, so Hub reconciles them with the local tracker's users by e-mail."""
+
+    name = "azure_devops"
+    connector_class = AzureDevOpsConnector
+    artifact_type = "Bug"
+    fields = {"title": "System.Title", "owner": "System.AssignedTo"}  # its due dates carry a time
+    private_comments = False
+    update_method = "PATCH"
+    project = "Sync"
+
+    def __init__(self):
+        self.fake = AzureDevOpsFake()
+        self.grace = self.fake.add_identity("Grace Hopper", "grace@example.org")
+        self.fake.add_project(self.project)
+
+    def close(self) -> None:
+        self.fake.close()
+
+    def repository(self, **overrides) -> Repository:
+        values = dict(
+            label="Azure DevOps", kind="azure_devops", url=self.fake.url, token=self.fake.token, timeout=5
+        )
+        return Repository.objects.create(**{**values, **overrides})
+
+    def _identity(self, username: str):
+        return next(i for i in self.fake.identities.values() if i.unique_name.partition("@")[0] == username)
+
+    def create(self, title: str, owner: str = "") -> str:
+        fields = {"System.AssignedTo": self._identity(owner).id} if owner else {}
+        return str(self.fake.new_item(self.project, "Bug", title, by=self.grace, **fields).id)
+
+    def change(self, artifact_id: str, *, title: str | None = None) -> None:
+        changes = {"System.Title": title} if title else {"System.Description": "changed"}
+        self.fake.touch(int(artifact_id), by=self.grace, **changes)
+
+    def comment(self, artifact_id: str, body: str, private: bool = False) -> None:
+        assert not private, "Azure DevOps has no private comments"
+        self.fake.comment_as(int(artifact_id), body, self.grace)
+
+    def delete(self, artifact_id: str) -> None:
+        self.fake.delete_item(int(artifact_id))
+
+    def ids(self) -> list[str]:
+        with self.fake.lock:
+            return [str(n) for n, item in sorted(self.fake.items.items()) if not item.deleted]
+
+    def read(self, artifact_id: str) -> RemoteIssue:
+        with self.fake.lock:
+            item = self.fake.items[int(artifact_id)]
+            owner = self.fake.identities.get(item.fields.get("System.AssignedTo") or "")
+            tags = [t.strip() for t in (item.fields.get("System.Tags") or "").split(";")]
+            return RemoteIssue(
+                title=item.fields["System.Title"],
+                owner=owner.unique_name.partition("@")[0] if owner else "",  # the test's user name
+                marker=next((t for t in tags if t.startswith("hub-")), ""),
+                comments=[(c["text"], False) for c in item.comments],
+            )
+
+    def writes(self) -> list[tuple[str, str]]:
+        return [
+            (s.method, s.path)
+            for s in self.fake.requests
+            if s.method not in ("GET", "HEAD") and not s.path.endswith(("/wiql", "/workitemsbatch"))
+        ]
+
+
 TOOLS = {
+    "azure_devops": AzureDevOpsTool,
     "github": GitHubTool,
     "gitlab": GitLabTool,
     "jira": JiraTool,
@@ -356,7 +427,7 @@ def line(collection, repository_field, model_field, kind):
 
 def integration_with(tool, **settings) -> Integration:
     """Local alpha DEMO ↔ the tool's project: title and owner both ways, A wins, comments both
-    ways (private ones kept where the tool has them)."""
+    ways (private ones kept where the tool has them, left out where it has none)."""
     model = Model.objects.create(name="Defect")
     for position, (key, kind) in enumerate(MODEL_TYPES.items()):
         ModelField.objects.create(model=model, key=key, label=key.title(), type=kind, position=position)
@@ -385,10 +456,12 @@ def integration_with(tool, **settings) -> Integration:
         collection_a=local,
         collection_b=remote,
         creation_flow="both",
-        field_flows=dict.fromkeys(MODEL_TYPES, "both"),
+        field_flows=dict.fromkeys(
+            [k for k in MODEL_TYPES if k in tool.fields], "both"
+        ),  # mapped ones only (17005E)
         conflict_strategy="a_wins",
-        comment_flow={
-            "a_to_b": {"enabled": True, "internal": "keep"},
+        comment_flow={  # keeping private comments private where the tool has none is refused (17026E)
+            "a_to_b": {"enabled": True, "internal": "keep" if tool.private_comments else "skip"},
             "b_to_a": {"enabled": True, "internal": "keep"},
         },
         running=True,

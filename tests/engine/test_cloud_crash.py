@@ -13,7 +13,7 @@ from activity.models import ArtifactActivity, ArtifactPair
 from integrations.models import CreationIntent
 from tests.engine.cloud import TOOLS, integration_with
 from tests.engine.sync import new_item
-from tests.engine.test_crash import processes, redis_server, settled  # noqa: F401 - fixtures
+from tests.engine.test_crash import processes, settled  # noqa: F401 - fixtures (redis_server is in conftest)
 from tests.engine.workers import wait_for
 
 DATABASE = os.environ.get("HUB_TEST_DB", "sqlite")

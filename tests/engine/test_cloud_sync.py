@@ -215,17 +215,19 @@ def test_an_expired_token_fails_with_61101E_and_nothing_is_lost_once_it_is_renew
     change(item, summary="After")
     tool.change(remote, title="Changed in the tool meanwhile")
     run(synced, rounds=1)
-    failed = ArtifactActivity.objects.get(source_side="A", status="failed")
-    assert failed.code == "CCRRTT-61101E"
-    assert secret not in failed.message
-    blocker = Blocker.objects.get(key__endswith=f"{synced.pk}:B")  # the tool's detection failed too
-    assert blocker.code == "CCRRTT-61101E"
+    # The connection check before detection finds the refused credentials and blocks the
+    # integration; a write that got as far as the tool failed with the same code.
+    [blocker] = Blocker.objects.filter(code="CCRRTT-61101E")
+    assert secret not in blocker.message
+    for failed in ArtifactActivity.objects.filter(status="failed"):
+        assert failed.code == "CCRRTT-61101E" and secret not in failed.message
+    assert tool.read(twin_id(item)).title == "Before"
     tool.renew_credentials()
     make_retries_due()
     run(synced)
     assert tool.read(twin_id(item)).title == "After"
     assert local_twin(remote).summary == "Changed in the tool meanwhile"
-    assert not Blocker.objects.filter(key__endswith=f"{synced.pk}:B").exists()
+    assert not Blocker.objects.filter(code="CCRRTT-61101E").exists()
 
 
 def test_detection_through_a_5xx_storm_loses_nothing(synced, tool):
@@ -234,7 +236,7 @@ def test_detection_through_a_5xx_storm_loses_nothing(synced, tool):
     tool.fake.inject(Fault(status=500, times=1000))  # every request: reads and searches alike
     tool.change(remote, title="Changed during the storm")
     run(synced, rounds=1)
-    assert Blocker.objects.get(key__endswith=f"{synced.pk}:B").code == "CCRRTT-30013E"
+    assert Blocker.objects.filter(code="CCRRTT-30013E").exists()  # the failing repository, or its detection
     tool.fake.clear_faults()
     run(synced)
     assert local_twin(remote).summary == "Changed during the storm"

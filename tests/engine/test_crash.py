@@ -150,3 +150,49 @@ def test_two_workers_share_5000_activities_without_processing_any_twice(fast, pr
         ids
     )
     assert len(set(completed.values_list("claimed_by", flat=True))) == 2  # both workers took part
+
+
+def killed_processes(rows) -> set[int]:
+    """The pids a set of claims names (``host:pid:nonce``)."""
+    return {int(holder.split(":")[1]) for holder in rows.values_list("claimed_by", flat=True)}
+
+
+@pytest.mark.parametrize("what_dies", ["pool child", "parent and pool child"])
+def test_claims_of_a_killed_prefork_worker_are_recovered_within_30_seconds(
+    fast, processes, tmp_path, what_dies
+):
+    """The production shape (``--pool prefork``): the claims are held by a pool child. Whatever is
+    killed, the claims come back once its heartbeat has stopped for ``heartbeat.TIMEOUT``, and the
+    twins made before the kill are found by their markers."""
+    import signal
+    import time
+
+    ids = make_items(3)
+    sentinel = tmp_path / "twin-created"
+    worker = processes.worker(
+        concurrency=2, include="tests.engine.crash_point", env={"HUB_TEST_CRASH_SENTINEL": str(sentinel)}
+    )
+    processes.beat()
+    wait_for(sentinel.exists, 90, "the worker did not reach the remote create", processes)
+    claimed = ArtifactActivity.objects.filter(status="processing")
+    (child,) = killed_processes(claimed)
+    assert child != worker.pid  # a pool child holds the claims, not the process systemd started
+
+    os.kill(child, signal.SIGKILL)
+    killed_at = time.monotonic()
+    if what_dies == "parent and pool child":
+        processes.kill("worker")
+        processes.worker("worker2", concurrency=2)
+
+    wait_for(
+        lambda: not claimed.filter(claimed_by__contains=f":{child}:").exists(),
+        45,
+        "the killed child's claims were not released",
+        processes,
+    )
+    recovery = time.monotonic() - killed_at
+    print(f"\n{what_dies} killed: claims released after {recovery:.1f} s")  # noqa: T201 - the figure
+    assert recovery <= 30
+    wait_for(lambda: pairs() == len(ids) and settled(), 120, "not every item got its twin", processes)
+    assert_exactly_one_right_twin_each(ids)
+    assert not CreationIntent.objects.exists()

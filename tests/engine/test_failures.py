@@ -53,6 +53,24 @@ def test_an_unexpected_exception_fails_the_activity_with_0001E_on_the_activity_s
     assert "Retried 1 time" in page and failed.next_retry_at.strftime("%Y-%m-%d %H:%M") in page
 
 
+def test_running_out_of_memory_fails_the_activity_with_0003E_and_retries_it_later(
+    running, admin_client, monkeypatch
+):
+    real = mapping.to_model
+
+    def exhausted(lines, fields):
+        if fields.get("summary") == "Too big":
+            raise MemoryError()
+        return real(lines, fields)
+
+    monkeypatch.setattr(processing.mapping, "to_model", exhausted)
+    new_item("alpha", "DEMO", "Too big")
+    run(running)
+    failed, page = failed_activity_on_screen(admin_client)
+    assert failed.code == "CCRRTT-0003E" and "CCRRTT-0003E" in page and "out of memory" in page
+    assert failed.next_retry_at > timezone.now()
+
+
 def test_a_transient_connector_error_is_shown_with_its_code_and_retried_at_the_servers_wait(
     running, admin_client, monkeypatch
 ):

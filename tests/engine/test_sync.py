@@ -14,6 +14,7 @@ from tests.engine.sync import (
     new_item,
     revisions,
     run,
+    the_worker_died,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -113,6 +114,31 @@ def test_comments_flow_once_each(running):
     assert sorted(c.body for c in item.comments.all()) == ["first", "private note", "reply"]
 
 
+def test_a_twin_created_without_its_comments_fails_with_17006E_and_retry_finishes_it(running, monkeypatch):
+    from django.utils import timezone
+
+    from connectors.errors import Unreachable
+    from connectors.local import service
+    from connectors.local.connector import LocalConnector
+
+    def unreachable(self, *args, **kwargs):
+        raise Unreachable("beta stopped answering")
+
+    item = new_item("alpha", "DEMO", "Created, then the tool went away")
+    service.add_comment(item.pk, None, "first")
+    with monkeypatch.context() as patched:
+        patched.setattr(LocalConnector, "add_comment", unreachable)
+        run(running)
+    failed = ArtifactActivity.objects.get(status="failed")
+    [twin] = items("beta", "WEB")
+    assert failed.code == "CCRRTT-17006E" and "CCRRTT-1000E: beta stopped answering" in failed.message
+    assert (twin.formatted_id or str(twin.pk)) in failed.message
+    ArtifactActivity.objects.filter(pk=failed.pk).update(next_retry_at=timezone.now())
+    run(running)
+    assert [t.pk for t in items("beta", "WEB")] == [twin.pk]  # the same twin, finished
+    assert [c.body for c in twin_of(item).comments.all()] == ["first"]
+
+
 def test_target_deleted_fails_with_50001E_and_recreate_makes_a_new_twin(running):
     from activity.services import recreate_activities
     from connectors.local import service
@@ -193,12 +219,9 @@ def test_crash_between_remote_create_and_pair_record_leaves_one_twin(running, mo
     for name, create in originals.items():
         monkeypatch.setattr(LocalConnector, name, create)
     change(item, summary="Changed while the worker was dead")  # must reach the twin found by marker
-    # The dead worker's claim goes stale; then any worker picks the activity up again.
-    ArtifactActivity.objects.update(claimed_at="2000-01-01T00:00:00Z")
-    from integrations.models import SyncLock
-
-    SyncLock.objects.update(acquired="2000-01-01T00:00:00Z")
+    the_worker_died()  # then any worker picks the activity up again
     run(running)
+    assert not ArtifactActivity.objects.filter(status="processing").exists()
     [twin] = items("beta", "WEB")
     assert twin_of(item).pk == twin.pk
     assert twin.summary == "Changed while the worker was dead"
@@ -263,6 +286,27 @@ def test_relationship_arriving_before_its_target_fails_with_17014E_then_resolves
     ArtifactActivity.objects.filter(pk=failed.pk).update(next_retry_at=timezone.now())  # its retry comes due
     run(running)
     assert twin_of(child).parent_id == twin_of(parent).pk
+
+
+def test_a_link_to_an_artifact_with_twins_from_two_integrations_fails_with_17015E(with_people_and_parents):
+    from activity.models import ArtifactPair
+    from integrations.models import Integration
+
+    running = with_people_and_parents[0]
+    parent = new_item("alpha", "DEMO", "Parent")
+    run(running)
+    other_copy = new_item("beta", "WEB", "Parent, copied by another integration")
+    another = Integration.objects.create(
+        name="Another", collection_a=running.collection_a, collection_b=running.collection_b
+    )
+    ArtifactPair.objects.create(
+        integration_id=another.pk, a_artifact_id=str(parent.pk), b_artifact_id=str(other_copy.pk)
+    )
+    child = new_item("alpha", "DEMO", "Child", parent=str(parent.pk))
+    run(running)
+    failed = ArtifactActivity.objects.get(artifact_id=str(child.pk))
+    assert (failed.status, failed.code) == ("failed", "CCRRTT-17015E")
+    assert f"{parent.pk}, which has 2 twins" in failed.message and str(other_copy.pk) in failed.message
 
 
 # --- a batch of activities ------------------------------------------------------------------------

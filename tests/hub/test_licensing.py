@@ -124,7 +124,7 @@ def test_a_license_altered_in_the_database_counts_as_invalid(issue):
         (Feature.INTEGRATION_STYLE, "enterprise-data-stream", "CCRRTT-64001E"),
         (Feature.EXTENSION_TYPE, "state-transition", "CCRRTT-65001E"),
         (Feature.KEY_VALUE_STORES, None, "CCRRTT-65001E"),
-        (Feature.GATEWAY_PAYLOAD_TRANSFORMATION, None, "CCRRTT-65001E"),
+        (Feature.GATEWAY_PAYLOAD_TRANSFORMATION, None, "CCRRTT-20006E"),
         (Feature.ARTIFACT_UNIONS, None, "CCRRTT-15013E"),
         (Feature.USERS, "11", "CCRRTT-30016E"),
     ],

@@ -96,9 +96,9 @@ def test_a_delivery_not_signed_with_the_secret_is_refused_and_writes_nothing(hin
     assert not ArtifactActivity.objects.exists() and hinted.woken == []
 
 
-def test_an_unreadable_signed_delivery_is_a_400(hinted, tool):
+@pytest.mark.parametrize("body", [b"not json", b"[" * 100_000 + b"]" * 100_000], ids=["not-json", "deep"])
+def test_an_unreadable_signed_delivery_is_a_400(hinted, tool, body):
     repository = Repository.objects.get(kind=tool.name)
-    body = b"not json"
     headers = webhook_headers("issues", body, SECRET)
     answer = Client(enforce_csrf_checks=True).post(
         reverse("event-hint", args=[repository.pk]),

@@ -189,6 +189,29 @@ def test_disabling_a_repository_blocks_its_integrations_with_30022W(admin_client
     assert not blocks_integration(integration.pk)
 
 
+def test_nothing_connects_to_a_disabled_repository_it_says_61106E(admin_client, collections):
+    from connectors.errors import RepositoryDisabled
+    from integrations import services
+
+    repository = collections[0].repository
+    admin_client.post(reverse("repository-toggle", args=[repository.pk]))
+    repository.refresh_from_db()
+    with pytest.raises(RepositoryDisabled) as refused:
+        services.live_projects(repository)
+    assert refused.value.code == "CCRRTT-61106E"
+    page = admin_client.get(reverse("collection-create"), {"repository": repository.pk}).content.decode()
+    assert "CCRRTT-61106E" in page and "is disabled" in page
+
+
+def test_an_administrator_may_still_test_a_disabled_repository(admin_client, collections):
+    from integrations import services
+
+    repository = collections[0].repository
+    admin_client.post(reverse("repository-toggle", args=[repository.pk]))
+    repository.refresh_from_db()
+    assert services.test_connection(repository, save=False).ok
+
+
 def test_deleting_a_repository_in_use_is_refused_naming_its_users(admin_client, collections):
     repository = collections[0].repository
     response = admin_client.post(reverse("repository-delete", args=[repository.pk]), follow=True)

@@ -159,7 +159,33 @@ def exercise_files_and_exports(live: LiveHub, planted: Planted) -> None:
     assert upload.status_code == 302, upload.text[:500]
 
 
-PLANTERS: list[Planter] = [plant_repository_secrets, plant_sql_collection_secrets, exercise_files_and_exports]
+def plant_smtp_password(live: LiveHub, planted: Planted) -> None:
+    """The email server's password through Settings → Notifications, and a Test Connection that
+    fails (nothing listens) so its answer and the history entry are on the surfaces too."""
+    form = {
+        "recipients": "ops@example.com",
+        "subject_prefix": "[Hub]",
+        "frequency": "15",
+        "username": "mailer",
+        "password": planted.new("smtp"),
+        "host": "127.0.0.1",
+        "port": "9",
+        "timeout": "2",
+        "protocol": "smtp_starttls",
+    }
+    saved = live.post_form("/settings/notifications/", form)
+    assert saved.status_code == 302, saved.text[:500]
+    planted.answered(
+        "notification test connection", live.post_form("/settings/notifications/check/connection/", form)
+    )
+
+
+PLANTERS: list[Planter] = [
+    plant_repository_secrets,
+    plant_sql_collection_secrets,
+    plant_smtp_password,
+    exercise_files_and_exports,
+]
 
 
 def plant_all(live: LiveHub) -> Planted:
@@ -207,7 +233,8 @@ def database_rows(live: LiveHub, planted: Planted) -> Found:
 CONSOLE_PAGES = (
     "/", "/repositories/", "/models/", "/collections/", "/integrations/", "/history/", "/activity/",
     "/activity/activities/", "/activity/pairs/", "/activity/blockers/", "/activity/jobs/", "/metrics/",
-    "/settings/", "/settings/general/", "/settings/license/", "/help/", "/account/api-tokens/",
+    "/settings/", "/settings/general/", "/settings/license/", "/settings/notifications/", "/help/",
+    "/account/api-tokens/",
     "/api/health", "/admin/auth/user/",
 )  # fmt: skip
 
@@ -250,6 +277,13 @@ def pair_export(live: LiveHub, planted: Planted) -> Found:
         yield from _expanded(f"pair export {path.name}", path.read_bytes())
 
 
+def support_report(live: LiveHub, planted: Planted) -> Found:
+    """The Support and Usage Report of Help → System Information, every member unpacked."""
+    report = live.post_form("/help/support-report/", {"days": "14"})
+    assert report.status_code == 200, report.status_code
+    yield from _expanded("support and usage report", report.content)
+
+
 SURFACES: list[Surface] = [
     Surface("data directory (database, WAL, logs, broker, uploads)", data_directory),
     Surface("database rows", database_rows),
@@ -258,6 +292,7 @@ SURFACES: list[Surface] = [
     Surface("answers to refused input", refused_answers),
     Surface("exports and CSV downloads", exports),
     Surface("pair export zips", pair_export),
+    Surface("support and usage report", support_report),
 ]
 
 

@@ -1,0 +1,121 @@
+"""Times the Metrics dashboard over two years of daily counters for 50 integrations.
+
+    PYTHONPATH=$PWD .venv/bin/python bench/metrics_dashboard.py [--database URL] [--repeat 20]
+
+Without ``--database`` it runs on SQLite in a fresh data directory; with a PostgreSQL URL such as
+postgres://postgres@127.0.0.1:5432/hub_bench_metrics it uses that database (created if missing).
+Fills 50 integrations × 2 target repositories × 730 days of ``DailyCount`` rows (73,000) and
+20,000 person sightings, then requests the dashboard ``--repeat`` times per case through the
+Django test client (the whole middleware stack, no network) and prints the median and the 90th
+percentile. Target (issue 16): ≤ 200 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import setup_django, signed_in_client  # noqa: E402
+
+INTEGRATIONS, DAYS = 50, 730
+
+
+def parse() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--database", default="")
+    parser.add_argument("--repeat", type=int, default=20)
+    return parser.parse_args()
+
+
+def fill() -> None:
+    from django.utils import timezone
+
+    from integrations.models import Integration, Model, Repository
+    from metrics import dashboard
+    from metrics.models import DailyCount, PersonSighting
+
+    if DailyCount.objects.count() >= INTEGRATIONS * 2 * DAYS:
+        return
+    rng = random.Random(16)
+    model = Model.objects.get_or_create(name="Bench model")[0]
+    repositories = [
+        Repository.objects.get_or_create(label=f"Bench repository {n}", defaults={"kind": "local"})[0]
+        for n in range(10)
+    ]
+    integrations = [
+        Integration.objects.get_or_create(name=f"Bench integration {n}")[0] for n in range(INTEGRATIONS)
+    ]
+    today = timezone.localdate()
+    rows = [
+        DailyCount(
+            day=today - timedelta(days=d),
+            integration_id=i.pk,
+            repository_id=repositories[(n + side) % len(repositories)].pk,
+            model_id=model.pk,
+            created=rng.randint(0, 20),
+            updated=rng.randint(0, 80),
+        )
+        for n, i in enumerate(integrations)
+        for side in (0, 1)
+        for d in range(DAYS)
+    ]
+    DailyCount.objects.bulk_create(rows, batch_size=5000)
+    PersonSighting.objects.bulk_create(
+        [
+            PersonSighting(
+                month=(today - timedelta(days=30 * (n % 24))).replace(day=1),
+                repository_id=repositories[n % len(repositories)].pk,
+                person_id=str(n % 3000),
+                integration_id=integrations[n % INTEGRATIONS].pk,
+                project="P",
+                field=f"f{n}",
+            )
+            for n in range(20_000)
+        ],
+        batch_size=5000,
+    )
+    dashboard.rebuild_totals()
+
+
+def main() -> None:
+    args = parse()
+    setup_django(args.database)
+    import django
+    from django.db import connection
+
+    from hub import licensing
+
+    licensing.ensure_evaluation_license()  # Advanced edition: every filter
+    fill()
+    client = signed_in_client("bench", "viewer")
+    start = (django.utils.timezone.localdate() - timedelta(days=729)).isoformat()
+    cases = [
+        ("last 30 days", "/metrics/"),
+        ("last 90 days, by repository", "/metrics/?range=90&chart_by=repository"),
+        ("two years (custom)", f"/metrics/?range=custom&start={start}&end=2100-01-01"),
+        ("two years, 5 integrations", f"/metrics/?range=custom&start={start}&end=2100-01-01"
+                                      "&integration=1&integration=2&integration=3&integration=4&integration=5"),
+    ]  # fmt: skip
+    print(f"Metrics dashboard on {connection.vendor}: {INTEGRATIONS} integrations × {DAYS} days")
+    for name, url in cases:
+        timings = []
+        for _ in range(args.repeat):
+            began = time.perf_counter()
+            response = client.get(url)
+            timings.append((time.perf_counter() - began) * 1000)
+            assert response.status_code == 200, response.status_code
+        timings.sort()
+        p90 = timings[int(len(timings) * 0.9) - 1]
+        print(f"  {name:34} median {statistics.median(timings):7.1f} ms   p90 {p90:7.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

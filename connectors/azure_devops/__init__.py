@@ -1,0 +1,1 @@
+"""Azure DevOps work items (Work Item Tracking REST API 7.1)."""

@@ -1,0 +1,238 @@
+"""The figures of the Metrics dashboard, computed afresh from the engine's counters on every load.
+
+The Basic edition looks at every integration over the last 30 days, split by integration; the
+Advanced edition chooses the range (7, 30, 90 days or its own), filters by integration, repository
+and model, and splits by any of the three. Every query is one aggregate over ``DailyCount`` (whose
+unique constraint leads with ``day``, so a range reads only its days) or ``PersonSighting``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+
+from metrics.models import CountTotal, DailyCount, PersonSighting
+
+MINUTES_SAVED_PER_TRANSACTION = 3
+RANGES = {"7": 7, "30": 30, "90": 90}
+DEFAULT_RANGE = "30"
+CHART_BY = ("integration", "repository", "model")
+MAX_CUSTOM_DAYS = 3 * 366
+
+
+@dataclass
+class Filters:
+    start: date
+    end: date
+    range: str = DEFAULT_RANGE
+    integration_ids: list[int] = field(default_factory=list)
+    repository_ids: list[int] = field(default_factory=list)
+    model_ids: list[int] = field(default_factory=list)
+    chart_by: str = "integration"
+
+    def counts(self):
+        rows = DailyCount.objects.filter(day__gte=self.start, day__lte=self.end)
+        if self.integration_ids:
+            rows = rows.filter(integration_id__in=self.integration_ids)
+        if self.repository_ids:
+            rows = rows.filter(repository_id__in=self.repository_ids)
+        if self.model_ids:
+            rows = rows.filter(model_id__in=self.model_ids)
+        return rows
+
+    def sightings(self):
+        rows = PersonSighting.objects.filter(month__gte=self.start.replace(day=1), month__lte=self.end)
+        if self.integration_ids:
+            rows = rows.filter(integration_id__in=self.integration_ids)
+        if self.repository_ids:
+            rows = rows.filter(repository_id__in=self.repository_ids)
+        if self.model_ids:
+            from integrations.models import RepositoryCollection
+
+            collections = RepositoryCollection.objects.filter(model_id__in=self.model_ids).values("pk")
+            rows = rows.filter(collection_id__in=collections)
+        return rows
+
+
+def _ids(values: list[str]) -> list[int]:
+    return sorted({int(v) for v in values if v.isdigit()})
+
+
+def _date(value: str, what: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"The {what} date must be a date such as 2026-11-30.") from None
+
+
+def filters_from(query, advanced: bool, today: date | None = None) -> tuple[Filters, list[str]]:
+    """The filters a request asks for, and what was wrong with it (the defaults are used instead).
+    The Basic edition ignores every filter."""
+    today = today or timezone.localdate()
+    basic = Filters(start=today - timedelta(days=RANGES[DEFAULT_RANGE] - 1), end=today)
+    if not advanced:
+        return basic, []
+    errors: list[str] = []
+    chosen = query.get("range", DEFAULT_RANGE)
+    filters = Filters(
+        start=basic.start,
+        end=today,
+        integration_ids=_ids(query.getlist("integration")),
+        repository_ids=_ids(query.getlist("repository")),
+        model_ids=_ids(query.getlist("model")),
+        chart_by=query.get("chart_by") if query.get("chart_by") in CHART_BY else "integration",
+    )
+    if chosen in RANGES:
+        filters.range, filters.start = chosen, today - timedelta(days=RANGES[chosen] - 1)
+    elif chosen == "custom":
+        try:
+            start, end = _date(query.get("start", ""), "start"), _date(query.get("end", ""), "end")
+            if start > end:
+                raise ValueError("The start date must not be after the end date.")
+            if (end - start).days > MAX_CUSTOM_DAYS:
+                raise ValueError(f"A custom range covers at most {MAX_CUSTOM_DAYS} days.")
+            filters.range, filters.start, filters.end = "custom", start, end
+        except ValueError as error:
+            errors.append(str(error))
+    else:
+        errors.append("Choose a date range: the last 7, 30 or 90 days, or a custom range.")
+    return filters, errors
+
+
+@dataclass
+class Figures:
+    created: int
+    updated: int
+    users: int
+    distribution: list[tuple[str, int]]
+    daily: list[tuple[date, int, int]]
+
+    @property
+    def transactions(self) -> int:
+        return self.created + self.updated
+
+    @property
+    def hours_saved(self) -> float:
+        return round(self.transactions * MINUTES_SAVED_PER_TRANSACTION / 60, 1)
+
+
+def names() -> dict[str, dict[int, str]]:
+    from integrations.models import Integration, Model, Repository
+
+    return {
+        "integration": dict(Integration.objects.values_list("pk", "name")),
+        "repository": dict(Repository.objects.values_list("pk", "label")),
+        "model": dict(Model.objects.values_list("pk", "name")),
+    }
+
+
+def _name(of: dict[int, str], key: int | None, what: str) -> str:
+    if key is None:
+        return f"(no {what})"
+    return of.get(key, f"(deleted {what} {key})")
+
+
+def figures(filters: Filters) -> Figures:
+    counts = filters.counts()
+    totals = counts.aggregate(created=Sum("created"), updated=Sum("updated"))
+    by = f"{filters.chart_by}_id"
+    labels = names()[filters.chart_by]
+    split = counts.values(by).annotate(n=Sum("created") + Sum("updated")).order_by("-n", by)
+    daily = {
+        row["day"]: (row["created"], row["updated"])
+        for row in counts.values("day").annotate(created=Sum("created"), updated=Sum("updated"))
+    }
+    days = (filters.end - filters.start).days + 1
+    return Figures(
+        created=totals["created"] or 0,
+        updated=totals["updated"] or 0,
+        users=filters.sightings().values("repository_id", "person_id").distinct().count(),
+        distribution=[(_name(labels, row[by], filters.chart_by), row["n"]) for row in split if row["n"]],
+        daily=[
+            (day, *daily.get(day, (0, 0))) for day in (filters.start + timedelta(days=n) for n in range(days))
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class CumulativeRow:
+    name: str
+    style: str
+    created: int
+    updated: int
+    user_ids: int
+
+
+def _user_ids(key: str) -> dict[int, int]:
+    rows = PersonSighting.objects.values(key).annotate(n=Count("person_id", distinct=True))
+    return {row[key]: row["n"] for row in rows}
+
+
+def _people_by_repository() -> dict[int, int]:
+    rows = PersonSighting.objects.values("repository_id").annotate(
+        n=Count("person_id", distinct=True, filter=Q(person_id__gt=""))
+    )
+    return {row["repository_id"]: row["n"] for row in rows}
+
+
+def cumulative_by_integration() -> list[CumulativeRow]:
+    """Every integration with what Hub created and updated for it since counting began."""
+    from integrations.models import Integration
+
+    totals = {
+        row["integration_id"]: row
+        for row in CountTotal.objects.values("integration_id").annotate(c=Sum("created"), u=Sum("updated"))
+    }
+    users = _user_ids("integration_id")
+    out = []
+    for integration in Integration.objects.order_by("name"):
+        row = totals.get(integration.pk, {})
+        out.append(
+            CumulativeRow(
+                integration.name,
+                integration.get_style_display(),
+                row.get("c") or 0,
+                row.get("u") or 0,
+                users.get(integration.pk, 0),
+            )
+        )
+    return out
+
+
+def cumulative_by_repository() -> list[CumulativeRow]:
+    from integrations.models import Repository
+
+    totals = {
+        row["repository_id"]: row
+        for row in CountTotal.objects.values("repository_id").annotate(c=Sum("created"), u=Sum("updated"))
+    }
+    users = _people_by_repository()
+    return [
+        CumulativeRow(
+            r.label,
+            "",
+            (totals.get(r.pk) or {}).get("c") or 0,
+            (totals.get(r.pk) or {}).get("u") or 0,
+            users.get(r.pk, 0),
+        )
+        for r in Repository.objects.order_by("label")
+    ]
+
+
+def rebuild_totals() -> int:
+    """Recompute the running totals from the days (after rows were written around the engine: a
+    bulk load, a repair). The engine keeps them current itself."""
+    keys = ("integration_id", "repository_id", "model_id")
+    rows = DailyCount.objects.values(*keys).annotate(c=Sum("created"), u=Sum("updated")).order_by(*keys)
+    CountTotal.objects.all().delete()
+    made = CountTotal.objects.bulk_create(
+        [
+            CountTotal(**{k: row[k] for k in keys}, created=row["c"] or 0, updated=row["u"] or 0)
+            for row in rows
+        ],
+        batch_size=1000,
+    )
+    return len(made)

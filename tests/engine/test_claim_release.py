@@ -1,0 +1,130 @@
+"""Causes 1 and 8 of issue #20: the claims a dead worker left are released exactly once, by whichever
+worker gets there first, however many release them at the same moment — and a live worker's are
+never touched, as long as its heartbeat goes on.
+
+The concurrent tests run real processes (forked from this one, each with its own database
+connection) on the server database the suite runs on; on SQLite, writers are serialized anyway."""
+
+import datetime as dt
+import multiprocessing
+import os
+
+import pytest
+from django.db import connections
+from django.utils import timezone
+
+from activity.models import ArtifactActivity
+from integrations.engine import claims, heartbeat
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ROWS = 300
+CALLERS = 4
+ROUNDS = 20
+DEAD = "gone.example:4242:deadbeef"  # a worker that stopped beating long ago
+
+
+def left_processing(integration, count: int, holder: str = DEAD, ago=dt.timedelta(minutes=11)):
+    claimed_at = timezone.now() - ago
+    ArtifactActivity.objects.bulk_create(
+        ArtifactActivity(
+            integration_id=integration.pk,
+            source_side="A",
+            artifact_id=str(n),
+            status="processing",
+            claimed_by=holder,
+            claimed_at=claimed_at,
+        )
+        for n in range(count)
+    )
+
+
+def _release_at_once(barrier, results) -> None:
+    """One worker's next claim round, started together with the others'."""
+    connections.close_all()  # the parent's connection is not this process's
+    barrier.wait(timeout=60)
+    results.put(claims.release_stale())
+    connections.close_all()
+
+
+def release_concurrently(callers: int) -> list[int]:
+    context = multiprocessing.get_context("fork")
+    barrier, results = context.Barrier(callers), context.Queue()
+    connections.close_all()
+    processes = [context.Process(target=_release_at_once, args=(barrier, results)) for _ in range(callers)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=120)
+        assert process.exitcode == 0
+    return [results.get(timeout=5) for _ in processes]
+
+
+@pytest.mark.skipif(
+    os.environ.get("HUB_TEST_DB", "sqlite") == "sqlite", reason="concurrent writers need a server database"
+)
+def test_several_workers_releasing_the_same_rows_at_once_requeue_each_once_and_cancel_none(running):
+    for _ in range(ROUNDS):
+        ArtifactActivity.objects.all().delete()
+        left_processing(running, ROWS)
+
+        released = release_concurrently(CALLERS)
+
+        statuses = list(ArtifactActivity.objects.values_list("status", flat=True))
+        assert statuses.count("pending") == ROWS, f"cancelled: {statuses.count('cancelled')}"
+        assert sum(released) == ROWS  # each row released by exactly one of them
+        keys = set(ArtifactActivity.objects.values_list("waiting_key", flat=True))
+        assert len(keys) == ROWS and None not in keys  # waiting again: a new change refreshes the row
+
+
+def test_a_released_row_is_never_its_own_newer_change(running):
+    left_processing(running, 1)
+    assert claims.release_stale() == 1
+    row = ArtifactActivity.objects.get()
+    assert (row.status, row.claimed_by, row.waiting_key) == ("pending", "", f"{running.pk}:A:0")
+
+
+def test_a_released_row_gives_way_only_to_a_different_newer_pending_row_of_its_artifact(running):
+    left_processing(running, 2)
+    newer = ArtifactActivity.objects.create(
+        integration_id=running.pk, source_side="A", artifact_id="1", status="pending"
+    )
+    assert claims.release_stale() == 2
+    assert ArtifactActivity.objects.get(artifact_id="0").status == "pending"
+    replaced = ArtifactActivity.objects.exclude(pk=newer.pk).get(artifact_id="1")
+    assert replaced.status == "cancelled"
+    assert replaced.message == "Replaced by a newer change of the same artifact."
+    assert ArtifactActivity.objects.get(pk=newer.pk).status == "pending"
+
+
+def test_rows_of_a_worker_that_still_beats_are_kept_however_long_it_works(running):
+    heartbeat.beat("busy.example:7:cafe")
+    left_processing(running, 3, holder="busy.example:7:cafe", ago=dt.timedelta(hours=2))
+    assert claims.release_stale() == 0
+    assert set(ArtifactActivity.objects.values_list("status", flat=True)) == {"processing"}
+
+
+def test_rows_of_a_worker_whose_heartbeat_stopped_are_released_after_the_timeout(running):
+    heartbeat.beat("killed.example:7:cafe")
+    left_processing(running, 3, holder="killed.example:7:cafe", ago=dt.timedelta(seconds=1))
+    assert claims.release_stale() == 0
+    assert claims.release_stale(now=timezone.now() + heartbeat.TIMEOUT + dt.timedelta(seconds=1)) == 3
+
+
+def test_a_fresh_claim_of_a_worker_that_never_beat_is_kept_for_the_timeout(running):
+    left_processing(running, 2, holder="old-version.example:9", ago=dt.timedelta(seconds=1))
+    assert claims.release_stale() == 0
+    later = timezone.now() + heartbeat.TIMEOUT + dt.timedelta(seconds=1)
+    assert claims.release_stale(now=later) == 2
+
+
+def test_lock_rows_of_a_dead_worker_are_released_and_a_live_ones_kept(running):
+    # (SQLite's locks are rows; on PostgreSQL and MariaDB the server drops a dead connection's.)
+    from integrations.models import SyncLock
+
+    heartbeat.beat("live.example:1:aa")
+    old = timezone.now() - dt.timedelta(minutes=1)
+    SyncLock.objects.create(key="1:A:1", holder=f"{DEAD}:batch", acquired=old)
+    SyncLock.objects.create(key="1:A:2", holder="live.example:1:aa:batch", acquired=old)
+    claims.release_stale()
+    assert list(SyncLock.objects.values_list("key", flat=True)) == ["1:A:2"]

@@ -1,0 +1,44 @@
+"""The data foundation of user counting, written with the sync: a generated identifier per person
+and repository, one shared across repositories when reconciliation matched the person, and a count
+of sightings per month and place."""
+
+from metrics.models import PersonSighting, RepositoryPerson
+from tests.engine.sync import change, new_item, run
+from tests.engine.test_sync import with_people_and_parents  # noqa: F401 - fixture
+
+
+def test_a_reconciled_person_gets_one_person_identifier_in_both_repositories(with_people_and_parents):  # noqa: F811
+    running, ann_alpha, ann_beta = with_people_and_parents
+    new_item("alpha", "DEMO", "Assigned", assignee=str(ann_alpha.pk))
+    run(running)
+    alpha = RepositoryPerson.objects.get(repository_id=running.collection_a.repository_id)
+    beta = RepositoryPerson.objects.get(repository_id=running.collection_b.repository_id)
+    assert (alpha.person_id, beta.person_id) == (str(ann_alpha.pk), str(ann_beta.pk))
+    assert alpha.uid != beta.uid
+    assert alpha.person_uid is not None and alpha.person_uid == beta.person_uid
+    assert (alpha.username, alpha.email) == ("ann", "ann@example.com")
+
+
+def test_each_sighting_in_a_month_and_place_is_counted(with_people_and_parents):  # noqa: F811
+    running, ann_alpha, _ = with_people_and_parents
+    item = new_item("alpha", "DEMO", "Assigned", assignee=str(ann_alpha.pk))
+    run(running)
+    change(item, summary="Assigned, edited")
+    run(running)
+    sighting = PersonSighting.objects.get(person_id=str(ann_alpha.pk))
+    assert sighting.count == 2
+
+
+def test_sightings_older_than_two_years_are_purged_with_people_no_longer_seen(db):
+    from datetime import date
+
+    from metrics import usage
+
+    for month, person in ((date(2024, 10, 1), "old"), (date(2026, 11, 1), "recent")):
+        PersonSighting.objects.create(
+            month=month, repository_id=1, person_id=person, integration_id=1, field="owner"
+        )
+        RepositoryPerson.objects.create(repository_id=1, person_id=person)
+    assert usage.purge(today=date(2026, 12, 1)) == 2
+    assert list(PersonSighting.objects.values_list("person_id", flat=True)) == ["recent"]
+    assert list(RepositoryPerson.objects.values_list("person_id", flat=True)) == ["recent"]
