@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
+from hub.ids import parse_ids
 from metrics.models import CountTotal, DailyCount, PersonSighting
 
 MINUTES_SAVED_PER_TRANSACTION = 3
@@ -58,7 +59,7 @@ class Filters:
 
 
 def _ids(values: list[str]) -> list[int]:
-    return sorted({int(v) for v in values if v.isdigit()})
+    return sorted(parse_ids(values))  # ASCII digits only: "²" passes str.isdigit, then int() raises
 
 
 def _date(value: str, what: str) -> date:

@@ -37,6 +37,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
+from hub.ids import is_digits
 from tests.fakes.harness import Answer, FakeServer, Request, route, send_webhook
 
 MAX_BATCH = 200  # [ADO-batch]
@@ -350,7 +351,7 @@ class AzureDevOpsFake(FakeServer):
         return found
 
     def item(self, item_id: str | int, project: str | None = None) -> WorkItem:
-        found = self.items.get(int(item_id)) if str(item_id).isdigit() else None
+        found = self.items.get(int(item_id)) if is_digits(str(item_id)) else None
         if found is None or found.deleted or (project and self.project(project).name != found.project):
             raise error(
                 404,
@@ -558,7 +559,7 @@ class AzureDevOpsFake(FakeServer):
                 "WorkItemTrackingQueryResultSizeLimitExceededException",
             )
         top = request.arg("$top")
-        if top and top.isdigit():
+        if top and is_digits(top):
             rows = rows[: int(top)]
         return Answer(
             200,
@@ -944,7 +945,7 @@ class AzureDevOpsFake(FakeServer):
                 "VS403454: startDateTime cannot be used together with continuationToken.",
                 "InvalidArgumentValueException",
             )
-        after = int(token) if token and token.isdigit() else 0
+        after = int(token) if token and is_digits(token) else 0
         since = parse(start) if start else None
         deleted = (request.arg("includeDeleted") or "").lower() == "true"
         latest = (request.arg("includeLatestOnly") or "").lower() == "true"

@@ -163,6 +163,12 @@ def test_the_page_for_a_viewer_shows_figures_charts_and_their_tables(counted, vi
     assert 'data-testid="cumulative-integrations"' in page
 
 
+def test_a_superscript_digit_in_a_filter_is_left_out_not_a_server_error(counted, viewer_client, licensed):
+    response = viewer_client.get("/metrics/", {"integration": "²", "repository": ["1²", "٣"], "range": "90"})
+    assert response.status_code == 200
+    assert 'data-testid="total-created">13<' in response.content.decode()  # as if nothing was chosen
+
+
 def test_the_basic_edition_page_has_no_filters(counted, viewer_client, issue):
     licensing.apply(issue(edition="basic"))
     page = viewer_client.get("/metrics/?range=90").content.decode()
