@@ -61,6 +61,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "hub.roles.KnownMethodsMiddleware",
+    "hub.lifecycle.StartingMiddleware",
     "hub.addresses.RedactCredentialsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
