@@ -197,7 +197,8 @@ def main() -> None:
         print(f"accepted: {accepted} ({accepted / args.seconds:.0f}/s), other answers: {other}")
         print(
             "answer time p50 / p95 / max: "
-            f"{statistics.median(times) * 1000:.1f} / {percentile(times, 0.95) * 1000:.1f} / {max(times) * 1000:.1f} ms"
+            f"{statistics.median(times) * 1000:.1f} / {percentile(times, 0.95) * 1000:.1f} / "
+            f"{max(times) * 1000:.1f} ms"
         )
         e2e = end_to_end(url, token)
         print(

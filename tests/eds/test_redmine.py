@@ -9,7 +9,6 @@ from integrations import eds
 from integrations.models import Integration, SqlCollection
 from tests.engine.test_redmine_sync import (  # noqa: F401 - fixtures
     HIGH,
-    Redmine,
     redmine,
     redmine_collection,
     sync_model,
@@ -28,7 +27,12 @@ def reporting():
 
 
 def test_an_eds_integration_fills_a_postgresql_table_from_redmine(
-    redmine, redmine_peer_server, sync_model, reporting, master_password, licensed  # noqa: F811
+    redmine,  # noqa: F811 - the imported fixture, requested
+    redmine_peer_server,
+    sync_model,  # noqa: F811
+    reporting,
+    master_password,
+    licensed,
 ):
     project = redmine.new_project()
     first = redmine.create(project, "Checkout times out", priority_id=int(HIGH))
@@ -53,7 +57,9 @@ def test_an_eds_integration_fills_a_postgresql_table_from_redmine(
 
     with psycopg2.connect(host="127.0.0.1", user="postgres", dbname=reporting.name) as connection:
         cursor = connection.cursor()
-        cursor.execute("SELECT artifact_id, title, priority, deleted_at FROM redmine_issues ORDER BY artifact_id::int")
+        cursor.execute(
+            "SELECT artifact_id, title, priority, deleted_at FROM redmine_issues ORDER BY artifact_id::int"
+        )
         found = cursor.fetchall()
     connection.close()
     assert found == [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integrations', '0006_worker_heartbeat'),
+        ('integrations', '0008_enterprise_data_stream'),
     ]
 
     operations = [
