@@ -46,6 +46,7 @@ from connectors.errors import (
     attachment_too_large,
 )
 from connectors.types import RepositorySettings
+from hub import prometheus
 from hub.ids import is_digits
 
 logger = logging.getLogger("hub.connectors.http")
@@ -257,6 +258,7 @@ class HttpSession:
             except (httpx.InvalidURL, TypeError, ValueError) as error:
                 raise InvalidSettings(f"Hub could not build the request: {error}") from None
             response = self._send(request, stream=stream)
+            prometheus.CONNECTOR_REQUESTS.labels(self.settings.kind, str(response.status_code)).inc()
             if response.status_code < 300 or (response.status_code == 304 and _conditional(request)):
                 self.authenticated = True
                 return response  # 304: "as you have it", the answer to a conditional request
@@ -273,6 +275,8 @@ class HttpSession:
                 and attempt < MAX_ATTEMPTS
             ):
                 logger.info("Repository asked to retry after %.1f s (HTTP %s).", wait, response.status_code)
+                prometheus.RATE_LIMIT_WAITS.labels(self.settings.kind).inc()
+                prometheus.RATE_LIMIT_WAIT_SECONDS.labels(self.settings.kind).inc(wait)
                 time.sleep(wait)
                 continue
             if limited:

@@ -16,6 +16,7 @@ from django.utils import timezone
 from activity.blockers import DETECTION_PREFIX, clear_blocker, raise_blocker
 from activity.models import ArtifactActivity, ArtifactPair, Blocker
 from connectors.errors import ConnectorError
+from hub import prometheus
 from integrations.engine import connections, schedule
 from integrations.engine.context import REVISION, IntegrationContext, may_work, other
 from integrations.models import ChangeWatermark, Integration
@@ -200,9 +201,10 @@ def detect(integration_id: int, *, full: bool = False, on_recorded=None) -> int:
         return 0
     context = IntegrationContext.load(integration_id)
     try:
-        found = sum(
-            detect_and_report(context, side, full=full, on_recorded=on_recorded) for side in ("A", "B")
-        )
+        with prometheus.timed(prometheus.DETECTION, integration_id):
+            found = sum(
+                detect_and_report(context, side, full=full, on_recorded=on_recorded) for side in ("A", "B")
+            )
     finally:
         context.close()
     Integration.objects.filter(pk=integration_id).update(last_change_detected=timezone.now())

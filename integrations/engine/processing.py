@@ -19,6 +19,7 @@ from django.utils import timezone
 from activity.models import ArtifactActivity, ArtifactPair
 from connectors.errors import ArtifactNotFound, ConnectorError, OperationUnsupported, RevisionConflict
 from extensions import engine as extension_hooks
+from hub import prometheus
 from integrations.engine import claims, conflicts, counters, heartbeat, mapping, retry, routing
 from integrations.engine.context import (
     REVISION,
@@ -98,7 +99,8 @@ def process_batch(limit: int = 50, worker: str | None = None) -> int:
                 settle(activity, error)
             continue
         try:
-            Batch(context, group, worker).run()
+            with prometheus.timed(prometheus.PROCESSING, integration_id, share=len(group)):
+                Batch(context, group, worker).run()
         except Exception as error:  # noqa: BLE001 - a bug of the batch: its unsettled rows fail visibly
             unsettled(group, worker, error)
         finally:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from hub import firststart, gates, lease, lifecycle, logconfig, serving
+from hub import firststart, gates, lease, lifecycle, logconfig, prometheus, serving
 
 log = logging.getLogger("hub.server")
 _PR_SET_PDEATHSIG = 1
@@ -141,6 +141,8 @@ class Command(BaseCommand):
             "HUB_HOME": str(hub.home),
             "HUB_SERVER_PORT": str(hub["server.port"]),
             "DJANGO_SETTINGS_MODULE": "hub.settings",
+            # Every process writes its /metrics observations here; the scrape merges them.
+            prometheus.MULTIPROCESS_ENV: str(prometheus.fresh_multiprocess_dir(hub.run_dir)),
         }
         if safe_mode:
             env["HUB_SAFE_MODE"] = "1"
