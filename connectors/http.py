@@ -31,6 +31,7 @@ import httpx
 from connectors import ratelimit
 from connectors.errors import (
     ArtifactLocked,
+    AuthenticationExpired,
     ConnectorError,
     CredentialsRefused,
     InsecureConnectionRefused,
@@ -136,6 +137,7 @@ class HttpSession:
         if not settings.url.lower().startswith(("http://", "https://")):
             raise InvalidSettings("The repository URL must start with http:// or https://.")
         self.settings = settings
+        self.authenticated = False  # a request succeeded: a later 401 means the state expired
         self.max_inline_wait = max_inline_wait
         self.refusal_fields = refusal_fields
         # Tools that say "wait" in headers of their own (GitHub's x-ratelimit-reset, Jira's ISO
@@ -258,6 +260,7 @@ class HttpSession:
             response = self._send(request, stream=stream)
             prometheus.CONNECTOR_REQUESTS.labels(self.settings.kind, str(response.status_code)).inc()
             if response.status_code < 300 or (response.status_code == 304 and _conditional(request)):
+                self.authenticated = True
                 return response  # 304: "as you have it", the answer to a conditional request
             if stream:
                 response.read()
@@ -351,6 +354,12 @@ class HttpSession:
             return InvalidSettings(
                 f"The repository answered with a redirect to {location or 'another address'} ({what}); "
                 "check the repository URL."
+            )
+        if status == 401 and self.authenticated:
+            return AuthenticationExpired(
+                f"The repository no longer accepts the authentication it accepted earlier ({what}); "
+                "Hub authenticates again when it retries. If this persists, check the repository's "
+                "credentials."
             )
         if status in (401, 403):
             return CredentialsRefused(f"The repository refused Hub's credentials ({what}).")

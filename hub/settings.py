@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.forms",  # the built-in widget templates, for FORM_RENDERER below
     "django_htmx",
     "django_celery_beat",
     "axes",
@@ -61,6 +62,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "hub.roles.KnownMethodsMiddleware",
+    "hub.lifecycle.StartingMiddleware",
     "hub.addresses.RedactCredentialsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -84,6 +86,10 @@ WSGI_APPLICATION = "hub.wsgi.application"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Forms render through the project templates, so templates/django/forms/ gives every form the
+# console's layout (label, widget, help, errors under the field) and Bootstrap's classes at once.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 TEMPLATES = [
     {
@@ -160,6 +166,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True  # tests and a fresh checkout serve static files without collectstatic
+# Files browsers ask for at the site root (/favicon.ico), served by whitenoise before any sign-in.
+WHITENOISE_ROOT = BASE_DIR / "hub" / "webroot"
 
 # Security baseline: the console is served over HTTPS only.
 # Sessions in the database under the hash of their key (hub.sessions; docs/security.md).

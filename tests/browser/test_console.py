@@ -45,7 +45,8 @@ def test_first_run_setup_then_sign_in_and_visit_every_screen(hub, page):
     expect(page.get_by_test_id("environment-label")).to_contain_text("Testing: Browser <test>")
     screenshot(page, "home", full_page=False)
 
-    page.click("text=Sign out")
+    page.get_by_role("button", name="ada").click()  # the user menu
+    page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(re.compile(r"/accounts/login/"))
     page.fill("#id_username", "ada")
     page.fill("#id_password", PASSWORD)

@@ -9,7 +9,8 @@ PUBLIC = {"/accounts/login/", "/setup/", "/api/health", "/admin/login/"}
 VIEWER_MAY_POST = {"/accounts/logout/", "/account/api-tokens/", "/account/api-tokens/1/revoke/"}
 # Webhook receivers: the sending tool proves itself by its signature or secret, not by a session
 # (tests/integrations/test_event_hints.py shows an unsigned or forged request refused).
-SIGNED_BY_THE_SENDER = {"/hooks/1/"}
+# The gateway endpoint likewise: the collection's token (tests/gateway/test_endpoint.py).
+SIGNED_BY_THE_SENDER = {"/hooks/1/", "/api/v1/gateway/1/artifacts"}
 # Prometheus scrapes with a bearer token or from an allowed address, never with a session; with
 # neither it is refused, and it answers GET only (tests/hub/test_prometheus.py).
 SCRAPED = {"/metrics"}

@@ -27,9 +27,11 @@ def browser():
         browser.close()
 
 
-def new_page(browser):
-    """A page in a context of its own (its own cookies: another signed-in user), with the deadlines."""
-    context = browser.new_context(ignore_https_errors=True)  # the server's certificate is self-signed
+def new_page(browser, **context_options):
+    """A page in a context of its own (its own cookies: another signed-in user), with the deadlines.
+    ``context_options`` go to Playwright's ``new_context`` (viewport, color_scheme, storage_state…)."""
+    # The server's certificate is self-signed.
+    context = browser.new_context(ignore_https_errors=True, **context_options)
     context.set_default_timeout(DEADLINE_MS)
     context.set_default_navigation_timeout(DEADLINE_MS)
     page = context.new_page()
