@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
+from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from hub import licensing
-from metrics import charts, dashboard
+from hub.roles import is_administrator
+from metrics import charts, dashboard, usage
 
 RANGE_LABELS = [
     ("7", "Last 7 Days"),
@@ -42,6 +46,15 @@ def metrics_page(request):
             ("custom", "Custom Range"),
         ],
         "minutes": dashboard.MINUTES_SAVED_PER_TRANSACTION,
+        "is_administrator": is_administrator(request.user),
     }
     template = "metrics/_dashboard.html" if request.htmx else "metrics/dashboard.html"
     return render(request, template, context)
+
+
+@require_POST  # a POST: only administrators get personal data (the roles middleware, with CSRF)
+def customer_usage_report(request):
+    response = HttpResponse(usage.report_csv(personal=True), content_type="text/csv; charset=utf-8")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
+    response["Content-Disposition"] = f'attachment; filename="hub-customer-usage-report-{stamp}.csv"'
+    return response

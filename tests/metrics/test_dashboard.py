@@ -188,3 +188,32 @@ def test_an_htmx_request_gets_only_the_figures(counted, viewer_client, licensed)
     partial = viewer_client.get("/metrics/?range=7", HTTP_HX_REQUEST="true").content.decode()
     assert partial.lstrip().startswith('<section id="dashboard"') and "<html" not in partial
     assert date.today().isoformat()[:4] in partial
+
+
+def test_viewers_cannot_download_the_customer_usage_report(counted, viewer_client):
+    assert viewer_client.post("/metrics/customer-usage-report/").status_code == 403
+
+
+def test_the_customer_usage_report_has_personal_details(counted, admin_client):
+    from metrics.models import RepositoryPerson
+
+    a, _ = counted
+    RepositoryPerson.objects.create(
+        repository_id=a.collection_a.repository_id,
+        person_id="1",
+        username="grace",
+        email="grace@example.com",
+        display_name="Grace Hopper",
+    )
+    response = admin_client.post("/metrics/customer-usage-report/")
+    text = response.content.decode()
+    header = text.splitlines()[0].split(",")
+    assert header[-6:] == [
+        "First Name",
+        "Last Name",
+        "Display Name",
+        "Email",
+        "Username",
+        "Repository Person ID",
+    ]
+    assert "Grace,Hopper,Grace Hopper,grace@example.com,grace,1" in text
