@@ -36,7 +36,7 @@ sys.path.insert(0, str(REPO))
 
 def arguments():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tool", default="github", choices=("github", "gitlab", "jira"))
+    parser.add_argument("--tool", default="github", choices=("github", "gitlab", "jira", "azure_devops"))
     parser.add_argument("--issues", type=int, default=2000)
     parser.add_argument("--latency", type=float, default=0.05, help="seconds added to every answer")
     parser.add_argument("--hints", type=int, default=30, help="changes measured through event hints")
@@ -246,7 +246,73 @@ class JiraBench:
         self.fake.close()
 
 
-TOOLS = {"github": GitHubBench, "gitlab": GitLabBench, "jira": JiraBench}
+class AzureDevOpsBench:
+    kind, artifact_type, title_field, project = "azure_devops", "Bug", "System.Title", "Bench"
+
+    def __init__(self, issues: int):
+        from tests.fakes.azure_devops import AzureDevOpsFake
+
+        self.fake = AzureDevOpsFake()
+        self.fake.add_project(self.project)
+        self.fake.clock_offset = -dt.timedelta(minutes=issues)  # one work item a minute until now
+        for n in range(issues):
+            self.fake.new_item(self.project, "Bug", f"Issue {n}", **{"System.Description": "Steps " * 5})
+            self.fake.clock_offset += dt.timedelta(minutes=1)
+        self.fake.clock_offset = dt.timedelta(0)
+        self.repo = type("Items", (), {"issues": self.fake.items})  # .issues, for the hint benchmark
+
+    def settings(self) -> dict:
+        return {"url": self.fake.url, "token": self.fake.token}
+
+    def _feed(self, http, token: str | None = None):
+        params = {"includeLatestOnly": "true", "$maxPageSize": 200, "api-version": "7.1-preview.2"}
+        if token:
+            params["continuationToken"] = token
+        return http.get(f"/{self.project}/_apis/wit/reporting/workItemRevisions", params=params).json()
+
+    def plain_scan(self) -> int:
+        """The reporting feed by a plain httpx loop following its continuation token."""
+        import httpx
+
+        seen, token = 0, None
+        with httpx.Client(base_url=self.fake.url, auth=("", self.fake.token)) as http:
+            while True:
+                page = self._feed(http, token)
+                seen += len(page["values"])
+                token = page["continuationToken"]
+                if page["isLastBatch"]:
+                    return seen
+
+    def plain_idle_poll(self) -> float:
+        """One feed request from the last watermark: the limit is one request."""
+        import httpx
+
+        with httpx.Client(base_url=self.fake.url, auth=("", self.fake.token)) as http:
+            token = self._feed(http)["continuationToken"]
+            self.fake.reset_requests()
+            started = time.monotonic()
+            self._feed(http, token)
+            return time.monotonic() - started
+
+    def change(self, number: int, title: str) -> None:
+        import httpx
+
+        with httpx.Client(base_url=self.fake.url, auth=("", self.fake.token)) as http:
+            http.patch(
+                f"/_apis/wit/workItems/{number}",
+                params={"api-version": "7.1"},
+                json=[{"op": "add", "path": "/fields/System.Title", "value": title}],
+                headers={"Content-Type": "application/json-patch+json"},
+            ).raise_for_status()
+
+    def register(self, url: str, secret: str) -> None:
+        self.fake.hooks.append((url, secret))
+
+    def close(self) -> None:
+        self.fake.close()
+
+
+TOOLS = {"github": GitHubBench, "gitlab": GitLabBench, "jira": JiraBench, "azure_devops": AzureDevOpsBench}
 
 
 def configure(bench) -> int:

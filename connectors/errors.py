@@ -48,6 +48,14 @@ class CredentialsRefused(ConnectorError):
     code = "CCRRTT-61101E"
 
 
+class AuthenticationExpired(ConnectorError):
+    """The repository stopped accepting credentials it accepted earlier in the same session: its
+    authentication state expired. The next attempt authenticates again."""
+
+    code = "CCRRTT-1104W"
+    transient = True
+
+
 class RepositoryDisabled(ConnectorError):
     """The repository is disabled: nothing connects to it until a person enables it again."""
 

@@ -31,6 +31,7 @@ import httpx
 from connectors import ratelimit
 from connectors.errors import (
     ArtifactLocked,
+    AuthenticationExpired,
     ConnectorError,
     CredentialsRefused,
     InsecureConnectionRefused,
@@ -45,6 +46,7 @@ from connectors.errors import (
     attachment_too_large,
 )
 from connectors.types import RepositorySettings
+from hub import prometheus
 from hub.ids import is_digits
 
 logger = logging.getLogger("hub.connectors.http")
@@ -135,6 +137,7 @@ class HttpSession:
         if not settings.url.lower().startswith(("http://", "https://")):
             raise InvalidSettings("The repository URL must start with http:// or https://.")
         self.settings = settings
+        self.authenticated = False  # a request succeeded: a later 401 means the state expired
         self.max_inline_wait = max_inline_wait
         self.refusal_fields = refusal_fields
         # Tools that say "wait" in headers of their own (GitHub's x-ratelimit-reset, Jira's ISO
@@ -255,7 +258,9 @@ class HttpSession:
             except (httpx.InvalidURL, TypeError, ValueError) as error:
                 raise InvalidSettings(f"Hub could not build the request: {error}") from None
             response = self._send(request, stream=stream)
+            prometheus.CONNECTOR_REQUESTS.labels(self.settings.kind, str(response.status_code)).inc()
             if response.status_code < 300 or (response.status_code == 304 and _conditional(request)):
+                self.authenticated = True
                 return response  # 304: "as you have it", the answer to a conditional request
             if stream:
                 response.read()
@@ -270,6 +275,8 @@ class HttpSession:
                 and attempt < MAX_ATTEMPTS
             ):
                 logger.info("Repository asked to retry after %.1f s (HTTP %s).", wait, response.status_code)
+                prometheus.RATE_LIMIT_WAITS.labels(self.settings.kind).inc()
+                prometheus.RATE_LIMIT_WAIT_SECONDS.labels(self.settings.kind).inc(wait)
                 time.sleep(wait)
                 continue
             if limited:
@@ -347,6 +354,12 @@ class HttpSession:
             return InvalidSettings(
                 f"The repository answered with a redirect to {location or 'another address'} ({what}); "
                 "check the repository URL."
+            )
+        if status == 401 and self.authenticated:
+            return AuthenticationExpired(
+                f"The repository no longer accepts the authentication it accepted earlier ({what}); "
+                "Hub authenticates again when it retries. If this persists, check the repository's "
+                "credentials."
             )
         if status in (401, 403):
             return CredentialsRefused(f"The repository refused Hub's credentials ({what}).")

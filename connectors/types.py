@@ -204,6 +204,7 @@ class Artifact:
     revision: str  # changes with every change; the value to pass back as expected_revision
     comments: list[Comment] | None = None  # None: not read (see read_artifact)
     attachments: list[AttachmentMeta] | None = None
+    marker: str = ""  # the creation marker Hub stored with it, where the tool keeps one
 
 
 @dataclass(frozen=True)

@@ -149,6 +149,26 @@ def _host_names(value: str) -> tuple[str, ...]:
     return names
 
 
+def _networks(value: str) -> tuple[str, ...]:
+    """Comma-separated IP addresses or networks (10.0.0.0/8, ::1)."""
+    import ipaddress
+
+    networks = tuple(n.strip() for n in value.split(",") if n.strip())
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise ValueError(f"{network!r} is not an IP address or network such as 10.0.0.0/8") from None
+    return networks
+
+
+def _log_format(value: str) -> str:
+    value = value.strip().lower()
+    if value not in ("text", "json"):
+        raise ValueError("must be text or json")
+    return value
+
+
 def _log_level(value: str) -> str:
     value = value.strip().lower()
     if value not in ("normal", "troubleshooting"):
@@ -235,6 +255,12 @@ KEYS: tuple[Key, ...] = (
     Key("hub.workers", _positive_int, "0", "Sync worker processes started by 'make run'. 0: automatic."),
     Key("hub.log.level", _log_level, "normal", "Initial logging level: normal or troubleshooting."),
     Key(
+        "hub.log.format",
+        _log_format,
+        "text",
+        "Log lines as text, or json: one JSON object a line in every log.",
+    ),
+    Key(
         "hub.security.masterPasswordFile",
         _text,
         "",
@@ -273,6 +299,20 @@ KEYS += (
         _positive_int,
         "1000",
         "Payloads per second one gateway collection accepts; beyond that senders get 429 and Retry-After.",
+    ),
+    Key(
+        "hub.metrics.tokenFile",
+        _text,
+        "",
+        "File holding the bearer token Prometheus sends to /metrics (first line; owner-readable only). "
+        "Empty, and no hub.metrics.allowedAddresses: /metrics answers nobody.",
+    ),
+    Key(
+        "hub.metrics.allowedAddresses",
+        _networks,
+        "",
+        "Comma-separated addresses or networks allowed to read /metrics without the token, e.g. 10.1.2.3,"
+        "192.168.0.0/24.",
     ),
 )
 KEYS_BY_NAME: dict[str, Key] = {key.name: key for key in KEYS}

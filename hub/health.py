@@ -109,8 +109,10 @@ def _hub_is_running() -> Result:
     from hub import lifecycle
 
     state = lifecycle.read_state()
-    if state in (lifecycle.STARTING, lifecycle.STOPPING):
-        return Result(FAIL, f"Hub is {state}.")
+    if state == lifecycle.STARTING:
+        return Result(FAIL, f"{lifecycle.STARTING_CODE}: Hub is starting.")
+    if state == lifecycle.STOPPING:
+        return Result(FAIL, "Hub is stopping.")
     return Result(PASS, "Hub is running.")
 
 

@@ -27,7 +27,9 @@ SEPARATE_LOGS = {
 }
 
 
-def logging_dict(logs_dir: Path, initial_level: str) -> dict:
+def logging_dict(logs_dir: Path, initial_level: str, line_format: str = "text") -> dict:
+    """``line_format`` "json" writes every log, the separate ones too, as JSON lines."""
+
     def daily(filename: str, formatter: str = "standard") -> dict:
         return {
             "class": "logging.handlers.TimedRotatingFileHandler",
@@ -40,14 +42,15 @@ def logging_dict(logs_dir: Path, initial_level: str) -> dict:
             "delay": True,
         }
 
+    main = "json" if line_format == "json" else "standard"
     handlers = {
-        "application": daily("hub.log"),
-        "console": {"class": "logging.StreamHandler", "formatter": "standard"},
+        "application": daily("hub.log", main),
+        "console": {"class": "logging.StreamHandler", "formatter": main},
     }
     loggers = {}
     for name, filename in SEPARATE_LOGS.items():
         handler = name.rsplit(".", 1)[1]
-        handlers[handler] = daily(filename, "plain")
+        handlers[handler] = daily(filename, "json" if line_format == "json" else "plain")
         loggers[name] = {"handlers": [handler], "level": "INFO", "propagate": False}
     level = "DEBUG" if initial_level == TROUBLESHOOTING else "INFO"
     return {
@@ -59,6 +62,7 @@ def logging_dict(logs_dir: Path, initial_level: str) -> dict:
                 "format": "%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s",
             },
             "plain": {"()": "hub.logconfig.RedactingFormatter", "format": "%(asctime)s %(message)s"},
+            "json": {"()": "hub.logconfig.JsonLinesFormatter"},
         },
         "filters": {"health_answers": {"()": "hub.logconfig.SkipHealthAnswers"}},
         "handlers": handlers,
@@ -157,3 +161,21 @@ class RedactingFormatter(logging.Formatter):
         from hub.addresses import redact
 
         return redact(super().format(record))
+
+
+class JsonLinesFormatter(RedactingFormatter):
+    """One JSON object a line (``hub.log.format=json``), for log shippers; redacted like the text."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        from hub.addresses import redact
+
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname,
+            "process": record.process,
+            "logger": record.name,
+            "message": redact(record.getMessage()),
+        }
+        if record.exc_info:
+            entry["exception"] = redact(self.formatException(record.exc_info))
+        return json.dumps(entry, ensure_ascii=False)

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "hub.roles.KnownMethodsMiddleware",
+    "hub.lifecycle.StartingMiddleware",
     "hub.addresses.RedactCredentialsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -246,7 +247,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 
-LOGGING = logging_dict(HUB.logs_dir, HUB["hub.log.level"])
+LOGGING = logging_dict(HUB.logs_dir, HUB["hub.log.level"], HUB["hub.log.format"])
 
 # The JSON API under /api/v1/ (integrations.api): per-user tokens, viewers read-only, OpenAPI.
 REST_FRAMEWORK = {

@@ -18,6 +18,7 @@ urlpatterns = [
     path("accounts/login/", views.SignInView.as_view(), name="login"),
     path("accounts/logout/", any_signed_in_user_may_post(auth_views.LogoutView.as_view()), name="logout"),
     path("api/health", views.api_health, name="api-health"),
+    path("metrics", views.prometheus_metrics, name="prometheus-metrics"),
     path(
         "database-in-use/override/",
         security_views.override_database_access,

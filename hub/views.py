@@ -74,3 +74,27 @@ def csrf_failure(request, reason=""):
 @login_not_required
 def login_redirect_to_setup(request):
     return redirect("first-run") if setup.first_run_open() else redirect("login")
+
+
+@login_not_required  # Prometheus does not sign in: the token or its address decides (hub.prometheus)
+@require_GET
+@never_cache
+def prometheus_metrics(request):
+    from django.conf import settings
+    from django.http import HttpResponse
+
+    from hub import prometheus
+
+    if not prometheus.allowed(
+        prometheus.configured_token(),
+        settings.HUB["hub.metrics.allowedAddresses"],
+        request.headers.get("Authorization", ""),
+        request.META.get("REMOTE_ADDR", ""),
+    ):
+        return HttpResponse(
+            "/metrics needs the token of hub.metrics.tokenFile, or a client address in "
+            "hub.metrics.allowedAddresses.\n",
+            status=403,
+            content_type="text/plain; charset=utf-8",
+        )
+    return HttpResponse(prometheus.exposition(), content_type=prometheus.CONTENT_TYPE)

@@ -70,7 +70,9 @@ class _Context:
         }
         self.models = {m.pk: m for m in Model.objects.prefetch_related("fields")}
         self.integrations = list(
-            Integration.objects.select_related("gateway_collection__model").prefetch_related("routes")
+            Integration.objects.select_related(
+                "gateway_collection__model", "sql_collection"
+            ).prefetch_related("routes")
         )
         self.users_of_collection: dict[int, list[int]] = defaultdict(list)
         for integration in self.integrations:
@@ -547,6 +549,11 @@ def _integration_problems(ctx: _Context) -> list[Problem]:
             found = gateway_problems(integration, ctx.collections)
         elif integration.style == Integration.Style.WORK_ITEM_SYNC:
             found = _work_item_sync_problems(integration, ctx)
+        elif integration.style == Integration.Style.ENTERPRISE_DATA_STREAM:
+            from integrations import eds
+
+            me = [_integration_link(integration)]
+            found = [(detail, code, message, me) for detail, code, message in eds.problems(integration)]
         else:
             continue
         for detail, code, message, links in found:

@@ -352,7 +352,9 @@ class AzureDevOpsConnector(Connector):
         """The reporting revisions feed from ``since - overlap``, paged by its continuation token
         (a watermark: an item changed while Hub pages comes again later, none is skipped); deleted
         work items come too. Where the server has no feed, WIQL on ``System.ChangedDate``."""
-        path = self._project(project) if cursor is None else quote(project)
+        if not project or "/" in project:
+            raise ProjectNotFound(f"Azure DevOps has no project {project!r}.")
+        path = quote(project)  # an unknown project is the feed's (or WIQL's) TF200016: one request a poll
         state = json.loads(cursor) if cursor else {}
         start = since - overlap if since is not None else None
         if state.get("wiql") is not None or (not state and not self._feed):
@@ -431,8 +433,13 @@ class AzureDevOpsConnector(Connector):
             f"SELECT [System.Id] FROM WorkItems WHERE {where} "  # noqa: S608
             "ORDER BY [System.ChangedDate] ASC, [System.Id] ASC"
         )
+        missing = ProjectNotFound(f"Azure DevOps has no project {path!r} visible to the token.")
         response = self.call(
-            "POST", f"{path}/_apis/wit/wiql", json={"query": query}, params={"$top": WIQL_TOP}
+            "POST",
+            f"{path}/_apis/wit/wiql",
+            json={"query": query},
+            params={"$top": WIQL_TOP},
+            missing=missing,
         )
         clock = server_time(response)
         ids = [row["id"] for row in response.json().get("workItems") or ()]

@@ -198,6 +198,18 @@ class JiraConnector(Connector):
             return FieldSchema(field_id, name, FieldType.RICH_TEXT, text_format=self.text_format)
         if field_id in ("project", "issuetype", "reporter", "attachment", "issuelinks"):
             return None
+        if field_id == "components" and options:
+            return FieldSchema(
+                field_id, name, FieldType.MULTI_SELECT, required=required, multi=True, options=options
+            )
+        if field_id == "labels":  # any word is a label; the options are those in use (Cloud lists them)
+            labels = self._labels()
+            if labels:
+                options = [Option(label, label) for label in labels]
+                return FieldSchema(
+                    field_id, name, FieldType.MULTI_SELECT, required=required, multi=True, options=options
+                )
+            return None
         if kind == "string":
             return FieldSchema(field_id, name, FieldType.STRING, required=required)
         if kind in ("priority", "option") and options:
@@ -211,6 +223,20 @@ class JiraConnector(Connector):
         if kind == "number":
             return FieldSchema(field_id, name, FieldType.DOUBLE, required=required)
         return None  # labels, sprints, …: not offered yet
+
+    def _labels(self) -> list[str]:
+        """Every label in use (Cloud's ``GET label``, pages of 1,000). Data Center has no such list:
+        labels are not offered there."""
+        if not self.cloud:
+            return []
+        found, start = [], 0
+        for _ in range(100):
+            page = self.api.get("label", params={"startAt": start, "maxResults": 1000})
+            found += page.get("values") or []
+            start += len(page.get("values") or [])
+            if page.get("isLast", True) or not page.get("values"):
+                break
+        return found
 
     def _kinds(self, project: str, artifact_type: str) -> dict[str, str]:
         return {
@@ -323,6 +349,10 @@ class JiraConnector(Connector):
             return None
         if field_id == "description":
             return adf.to_html(value) if self.cloud else value
+        if field_id == "components":
+            return [str(c["id"]) for c in value]
+        if field_id == "labels":
+            return list(value)
         if kind in ("priority", "option"):
             return str(value["id"])
         if kind == "user":
@@ -394,6 +424,10 @@ class JiraConnector(Connector):
     def _write_value(self, name: str, kind: str, value: Any) -> Any:
         if name == "description":
             return (adf.from_html(value) if value else None) if self.cloud else (value or "")
+        if name == "components":
+            return [{"id": str(v)} for v in value or []]
+        if name == "labels":
+            return list(value or [])
         if value in (None, ""):
             return None
         if kind in ("priority", "option"):

@@ -287,6 +287,7 @@ class LocalConnector(Connector):
             attachments=[]
             if created_with is not None
             else [self._attachment(a) for a in item.listed_attachments],
+            marker=item.creation_marker or "",
         )
 
     def read_artifact(self, artifact_id: str) -> Artifact:

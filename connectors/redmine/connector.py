@@ -280,6 +280,19 @@ class RedmineConnector(Connector):
             revision=f"{issue['updated_on']}/{last_journal}",
             comments=[self._comment(j) for j in journals if j.get("notes")],
             attachments=[self._attachment(a) for a in issue.get("attachments", [])],
+            marker=self._marker_of(issue),
+        )
+
+    def _marker_of(self, issue: dict) -> str:
+        """The creation marker Hub stored in the marker custom field, if one is configured."""
+        if not self.capabilities.creation_marker:
+            return ""
+        try:
+            cf_id = self._marker_cf()
+        except InvalidSettings:  # reported where it matters: by the create that needs the field
+            return ""
+        return next(
+            (str(cf.get("value") or "") for cf in issue.get("custom_fields", []) if cf["id"] == cf_id), ""
         )
 
     def read_artifact(self, artifact_id: str) -> Artifact:

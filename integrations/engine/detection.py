@@ -16,6 +16,7 @@ from django.utils import timezone
 from activity.blockers import DETECTION_PREFIX, clear_blocker, raise_blocker
 from activity.models import ArtifactActivity, ArtifactPair, Blocker
 from connectors.errors import ConnectorError
+from hub import prometheus
 from integrations.engine import connections, schedule
 from integrations.engine.context import REVISION, IntegrationContext, may_work, other
 from integrations.models import ChangeWatermark, Integration
@@ -93,36 +94,44 @@ def detect_side(context: IntegrationContext, side: str, *, full: bool = False, o
         watermark, _ = ChangeWatermark.objects.get_or_create(
             integration=integration, side=side, project=project
         )
-        since = None if full else watermark.position
-        cursor, newest, server_time = None, None, None
-        while True:
-            page = side_context.connector.changed_since(
-                project,
-                since,
-                artifact_types=side_context.collection.artifact_types,
-                overlap=OVERLAP,
-                cursor=cursor,
-                page_size=PAGE_SIZE,
-            )
-            server_time = server_time or page.server_time
+        for page in changed_pages(side_context.connector, side_context.collection, watermark, full=full):
             recorded = record_changes(context, side, project, page.items)
             if recorded and on_recorded is not None:
                 on_recorded(recorded)
             found += recorded
-            if page.items:
-                last = max(item.updated for item in page.items)
-                newest = last if newest is None else max(newest, last)
-            cursor = page.next_cursor
-            if not cursor:
-                break
-        # Everything up to the tool's clock when the scan began is recorded (committed above).
-        position = server_time or newest
-        if position is not None and (watermark.position is None or position > watermark.position):
-            watermark.position = position
-        if full or since is None:
-            watermark.last_full_scan = timezone.now()
-        watermark.save()
     return found
+
+
+def changed_pages(connector, collection, watermark: ChangeWatermark, *, full: bool = False):
+    """The pages of what changed in the watermark's project since it (everything on a full scan).
+    The caller commits what it makes of each page before asking for the next; after the last one
+    the watermark moves (also shared by the Enterprise Data Stream)."""
+    since = None if full else watermark.position
+    cursor, newest, server_time = None, None, None
+    while True:
+        page = connector.changed_since(
+            watermark.project,
+            since,
+            artifact_types=collection.artifact_types,
+            overlap=OVERLAP,
+            cursor=cursor,
+            page_size=PAGE_SIZE,
+        )
+        server_time = server_time or page.server_time
+        yield page
+        if page.items:
+            last = max(item.updated for item in page.items)
+            newest = last if newest is None else max(newest, last)
+        cursor = page.next_cursor
+        if not cursor:
+            break
+    # Everything up to the tool's clock when the scan began is recorded (committed by the caller).
+    position = server_time or newest
+    if position is not None and (watermark.position is None or position > watermark.position):
+        watermark.position = position
+    if full or since is None:
+        watermark.last_full_scan = timezone.now()
+    watermark.save()
 
 
 def failure_key(integration_id: int, side: str) -> str:
@@ -181,6 +190,10 @@ def detect(integration_id: int, *, full: bool = False, on_recorded=None) -> int:
     integration = Integration.objects.select_related(
         "collection_a__repository", "collection_b__repository"
     ).get(pk=integration_id)
+    if integration.style == Integration.Style.ENTERPRISE_DATA_STREAM:
+        from integrations import eds  # rows to a table, not activities
+
+        return eds.stream(integration_id, full=full)
     connections.check(integration)
     allowed, reason = may_work(integration)
     if not allowed:
@@ -188,9 +201,10 @@ def detect(integration_id: int, *, full: bool = False, on_recorded=None) -> int:
         return 0
     context = IntegrationContext.load(integration_id)
     try:
-        found = sum(
-            detect_and_report(context, side, full=full, on_recorded=on_recorded) for side in ("A", "B")
-        )
+        with prometheus.timed(prometheus.DETECTION, integration_id):
+            found = sum(
+                detect_and_report(context, side, full=full, on_recorded=on_recorded) for side in ("A", "B")
+            )
     finally:
         context.close()
     Integration.objects.filter(pk=integration_id).update(last_change_detected=timezone.now())

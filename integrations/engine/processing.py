@@ -19,6 +19,7 @@ from django.utils import timezone
 from activity.models import ArtifactActivity, ArtifactPair
 from connectors.errors import ArtifactNotFound, ConnectorError, OperationUnsupported, RevisionConflict
 from extensions import engine as extension_hooks
+from hub import prometheus
 from integrations.engine import claims, conflicts, counters, heartbeat, mapping, retry, routing
 from integrations.engine.context import (
     REVISION,
@@ -98,7 +99,8 @@ def process_batch(limit: int = 50, worker: str | None = None) -> int:
                 settle(activity, error)
             continue
         try:
-            Batch(context, group, worker).run()
+            with prometheus.timed(prometheus.PROCESSING, integration_id, share=len(group)):
+                Batch(context, group, worker).run()
         except Exception as error:  # noqa: BLE001 - a bug of the batch: its unsettled rows fail visibly
             unsettled(group, worker, error)
         finally:
@@ -255,16 +257,19 @@ class Batch:
         return found
 
     def pairs_of(self, activities) -> dict[tuple[str, str], ArtifactPair]:
-        found = {}
-        for side in ("A", "B"):
-            ids = [a.artifact_id for a in activities if a.source_side == side]
-            column = f"{side.lower()}_artifact_id"
-            if ids:
-                for pair in ArtifactPair.objects.filter(
-                    integration_id=self.context.integration.pk, **{f"{column}__in": ids}
-                ):
-                    found[side, getattr(pair, column)] = pair
-        return found
+        return pairs_of(self.context.integration.pk, activities)
+
+
+def pairs_of(integration_id: int, activities) -> dict[tuple[str, str], ArtifactPair]:
+    """The pairs of the activities' source artifacts, by (side, artifact id): one query per side."""
+    found = {}
+    for side in ("A", "B"):
+        ids = [a.artifact_id for a in activities if a.source_side == side]
+        column = f"{side.lower()}_artifact_id"
+        if ids:
+            for pair in ArtifactPair.objects.filter(integration_id=integration_id, **{f"{column}__in": ids}):
+                found[side, getattr(pair, column)] = pair
+    return found
 
 
 @dataclass
@@ -301,21 +306,12 @@ class Creations:
     def run(self) -> None:
         if not self.creations:
             return
-        waiting = self.waiting_for_other_side()
-        ready = []
-        for creation in self.creations:
-            if (creation.processor.target.name, creation.artifact.project) in waiting:
-                # Hub may be creating this very artifact as the twin of one on the other side.
-                settle(
-                    creation.activity,
-                    Failure(
-                        "CCRRTT-50013W",
-                        "Waiting for other artifact creations of this integration to finish.",
-                        soon=True,
-                    ),
-                )
-            else:
-                ready.append(creation)
+        # In this order: the intents first, then the pairs. A creation of the other side commits
+        # its pair and deletes its intent together, so a create not seen as an intent here is seen
+        # as a pair by the re-read after it (the pairs the batch read at its start may be older).
+        ready = self.not_waiting(self.creations)
+        ready = self.still_unpaired(ready)
+        ready = self.not_hubs_twins(ready)
         self.write_intents(ready)
         created, together = [], {}
         for creation in ready:
@@ -361,14 +357,91 @@ class Creations:
                 settle(creation.activity, error)
         return staged
 
-    def waiting_for_other_side(self) -> set[tuple[str, str]]:
-        """(side, project) where an open creation intent of this integration creates artifacts."""
-        return set(
-            CreationIntent.objects.filter(
-                integration=self.integration,
-                created__gte=timezone.now() - claims.STALE,  # an abandoned intent blocks nothing for ever
-            ).values_list("source_side", "target_project")
+    def not_waiting(self, creations: list[Creation]) -> list[Creation]:
+        """The creations that need not wait (CCRRTT-50013W) for Hub's creations the other way.
+
+        An artifact that carries a marker of an open creation intent is a twin Hub created and has
+        not paired yet: it waits for that pair, and is never copied back as an original. Where the
+        source's tool keeps no marker, Hub cannot tell its twins from originals, so every creation
+        from a project waits while the other side's *live* activities create into it — an intent
+        whose activity failed, was cancelled or whose worker died blocks nothing (its retry still
+        finds the twin by the marker)."""
+        markers = {c.artifact.marker for c in creations if c.artifact.marker}
+        pending_twins = (
+            set(CreationIntent.objects.filter(marker__in=markers).values_list("marker", flat=True))
+            if markers
+            else set()
         )
+        unmarked = [c for c in creations if not c.processor.source.capabilities.creation_marker]
+        busy = self.creating_into() if unmarked else set()
+        ready = []
+        for creation in creations:
+            if creation.artifact.marker in pending_twins:
+                wait = (
+                    f"It is the twin Hub is creating (marker {creation.artifact.marker}); "
+                    "waiting for its pair."
+                )
+            elif creation in unmarked and (creation.processor.target.name, creation.artifact.project) in busy:
+                wait = "Waiting for other artifact creations of this integration to finish."
+            else:
+                ready.append(creation)
+                continue
+            settle(creation.activity, Failure("CCRRTT-50013W", wait, soon=True))
+        return ready
+
+    def creating_into(self) -> set[tuple[str, str]]:
+        """(side, project) into which a live activity of this integration is creating artifacts."""
+        intents = list(
+            CreationIntent.objects.filter(integration=self.integration).values_list(
+                "source_side", "source_artifact_id", "target_project"
+            )
+        )
+        if not intents:
+            return set()
+        owners = list(
+            ArtifactActivity.objects.filter(
+                integration_id=self.integration.pk, status=Status.PROCESSING
+            ).values_list("source_side", "artifact_id", "claimed_by")
+        )
+        alive = heartbeat.alive({holder for _, _, holder in owners})
+        live = {(side, artifact_id) for side, artifact_id, holder in owners if holder in alive}
+        return {(side, project) for side, artifact_id, project in intents if (side, artifact_id) in live}
+
+    def still_unpaired(self, creations: list[Creation]) -> list[Creation]:
+        """Re-read the pairs under the artifact locks, right before creating: one recorded since the
+        batch read them makes this an update, not a second twin."""
+        fresh = pairs_of(self.integration.pk, [c.activity for c in creations])
+        ready = []
+        for creation in creations:
+            key = (creation.processor.source.name, creation.artifact.id)
+            if creation.activity.recreate or key not in fresh:
+                ready.append(creation)
+                continue
+            try:
+                creation.processor.run()  # paired meanwhile: update it like any paired artifact
+            except Exception as error:  # noqa: BLE001 - classified and shown on the Activity screen
+                settle(creation.activity, error)
+        return ready
+
+    def not_hubs_twins(self, creations: list[Creation]) -> list[Creation]:
+        """An artifact with Hub's creation marker, neither paired nor being created, is a twin whose
+        source Hub has lost track of: reported (CCRRTT-17016E), never copied back as an original."""
+        ready = []
+        for creation in creations:
+            if not creation.artifact.marker or creation.activity.recreate:
+                ready.append(creation)
+                continue
+            settle(
+                creation.activity,
+                Failure(
+                    "CCRRTT-17016E",
+                    f"{creation.artifact.formatted_id} carries Hub's creation marker "
+                    f"{creation.artifact.marker}: it is a twin Hub created, and no pair or creation "
+                    "records its source. Hub does not copy it back as a new artifact. Pair it with its "
+                    "source on the Artifact Pairs tab, or clear its marker to synchronize it as an original.",
+                ),
+            )
+        return ready
 
     def write_intents(self, creations: list[Creation]) -> None:
         """Committed before any remote create. An intent that is already there means an earlier
@@ -397,6 +470,7 @@ class Creations:
                         target_project=creation.project,
                         target_type=creation.processor.target.artifact_type,
                         marker=f"hub-{uuid.uuid4().hex}",
+                        source_values=creation.model,
                     )
                     new.append(creation.intent)
             with transaction.atomic():
@@ -724,15 +798,55 @@ class Processor:
             ) from error
 
     def brought_up_to_date(self, creation: Creation, twin):
-        """The twin an earlier attempt made has the source's values of then; a change made to the
-        source since (while the worker was dead) must reach it now, because the pair recorded next
-        makes detection skip this revision of the source."""
+        """The twin an earlier attempt made has the source's values of then (kept with the intent);
+        both may have changed since, while the worker was dead. Compared with those values like an
+        update with the pair's snapshots: a field changed on the source only is written to the twin
+        (the pair recorded next makes detection skip this revision of the source); one changed on
+        the twin only is brought back to the source where it flows that way, never overwritten; one
+        changed on both is a conflict for the integration's strategy."""
         found = mapping.to_model(self.target.lines, twin.fields)
-        model = creation.model
-        stale = [key for key in creation.flowing if not self.equivalent(key, model.get(key), found.get(key))]
-        if not stale:
-            return twin
-        return self.write(self.target, twin, self.fields_for(self.target, self.source, model, stale)) or twin
+        model, written = creation.model, creation.intent.source_values or {}
+        if not written:  # an intent of an older version, without the values: the source's win
+            stale = [
+                key for key in creation.flowing if not self.equivalent(key, model.get(key), found.get(key))
+            ]
+            if not stale:
+                return twin
+            return (
+                self.write(self.target, twin, self.fields_for(self.target, self.source, model, stale)) or twin
+            )
+        # The twin's value counts as unchanged where it still means what was written.
+        unchanged = {
+            key: value for key, value in found.items() if self.equivalent(key, written.get(key), value)
+        }
+        plan = conflicts.plan_update(
+            source=self.source.name,
+            source_model=model,
+            source_snapshot=written,
+            target_model=found,
+            target_snapshot=unchanged,
+            field_flows=self.flows(model),
+            strategy=self.integration.conflict_strategy,
+            equivalent=self.equivalent,
+        )
+        if plan.write:
+            twin = (
+                self.write(self.target, twin, self.fields_for(self.target, self.source, model, plan.write))
+                or twin
+            )
+        back = {
+            key: value
+            for key, value in found.items()
+            if key not in unchanged
+            and key not in plan.write
+            and conflicts.flows(self.flows(model).get(key, conflicts.NONE), self.target.name)
+            and model.get(key) == written.get(key, model.get(key))
+        } | plan.write_back
+        if back:
+            fields = self.fields_for(self.source, self.target, found, list(back))
+            creation.artifact = self.write(self.source, creation.artifact, fields) or creation.artifact
+            creation.model = mapping.to_model(self.source.lines, creation.artifact.fields)
+        return twin
 
     def stage(self, creation: Creation, twin, result: str) -> None:
         """Comments and attachments of the new pair, then the pair and the completed activity for the

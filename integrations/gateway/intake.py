@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from activity.models import ArtifactActivity
+from hub import jsonload
 from integrations.gateway import shapes
 from integrations.models import GatewayCollection, GatewayPayload, Integration
 from integrations.models.integrations import Style
@@ -113,7 +114,7 @@ def receive(
         )
     try:
         text = body.decode("utf-8")
-        payload = json.loads(text)
+        payload = jsonload.loads(text)  # bounded nesting: a RecursionError would be a 500
         # JSON allows escaped lone surrogates ("\ud800"), which no database column can hold.
         json.dumps(payload, ensure_ascii=False).encode("utf-8")
     except (UnicodeError, ValueError) as error:

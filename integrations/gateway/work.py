@@ -4,7 +4,6 @@ Activity screen like any sync (``integrations.engine.processing`` does the bookk
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -15,6 +14,7 @@ from django.utils import timezone
 from activity.models import ArtifactActivity, ArtifactPair
 from connectors.errors import ConnectorError, OperationUnsupported
 from extensions.errors import ExtensionError, LicenseRefused
+from hub import jsonload
 from integrations.engine import claims, mapping, processing
 from integrations.gateway import intake, shapes
 from integrations.models import GatewayPayload, Integration
@@ -97,7 +97,7 @@ def transformed(payload: GatewayPayload) -> list[dict[str, Any]]:
 
     collection = payload.collection
     fields = shapes.infos(collection.model)
-    raw = json.loads(payload.body)
+    raw = jsonload.loads(payload.body)
     if collection.extension is None:
         items = shapes.artifacts_of(raw)
     else:

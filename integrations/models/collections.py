@@ -171,7 +171,15 @@ class SqlCollection(models.Model):
         help_text="Without the password, e.g. postgres://hub@db.example/reporting",
     )
     password = SecretField()
-    table = models.CharField(max_length=200)
+    table = models.CharField(max_length=200, help_text="The collection's one project: the table it fills.")
+    model = models.ForeignKey(
+        Model,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sql_collections",
+        help_text="The model reported on: one column per field.",
+    )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 

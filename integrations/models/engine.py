@@ -41,6 +41,9 @@ class CreationIntent(models.Model):
     target_project = models.CharField(max_length=200)
     target_type = models.CharField(max_length=100)
     marker = models.CharField(max_length=100, unique=True)
+    source_values = models.JSONField(
+        default=dict, blank=True, help_text="The source's model values the twin is created from."
+    )
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -83,6 +83,14 @@ class Integration(models.Model):
         related_name="integrations",
         help_text="Gateway style: the source; collection B is the target.",
     )
+    sql_collection = models.ForeignKey(
+        "integrations.SqlCollection",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="integrations",
+        help_text="Enterprise Data Stream: the target; collection A (and a gateway collection) the sources.",
+    )
     key_identifier = models.CharField(
         max_length=100,
         blank=True,

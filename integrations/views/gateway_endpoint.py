@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_not_required
 from django.db import OperationalError
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
 from integrations.gateway import intake
 
@@ -21,7 +20,6 @@ PRIVATE = ("Authorization", "Cookie")  # never stored nor handed to an extension
 
 @csrf_exempt  # a sender has no CSRF token; the collection's token authenticates it
 @login_not_required  # nor a session: see the module's docstring
-@require_POST
 def receive(request, pk: int):
     try:
         return _receive(request, pk)
@@ -39,6 +37,8 @@ def _receive(request, pk: int):
     collection = intake.authenticated(pk, request.headers.get("Authorization", ""))
     if collection is None:
         return HttpResponse(status=401, headers={"WWW-Authenticate": "Bearer"})
+    if request.method != "POST":  # after the token: a stranger learns nothing, not even the method
+        return HttpResponseNotAllowed(["POST"])
     answer = intake.unavailable(collection)
     if answer is None:
         answer = intake.flooded(collection) or intake.receive(

@@ -93,6 +93,25 @@ class Side:
             if offset >= page["total_count"]:
                 return found
 
+    def write(self, method: str, path: str, body: dict, done=None) -> httpx.Response:
+        """A write as a user makes it: on a server error (Redmine on SQLite answers 500 when its
+        database is busy) try again, unless ``done()`` finds the first attempt took effect."""
+        for attempt in range(6):
+            answer = self.rest.request(method, path, json=body)
+            if answer.status_code < 500:
+                answer.raise_for_status()
+                return answer
+            if done is not None and (found := done()) is not None:
+                return found
+            time.sleep(2 * (attempt + 1))  # back-off before the next attempt, not a synchronisation
+        answer.raise_for_status()
+        return answer
+
+    def find(self, text: str) -> dict | None:
+        params = {"project_id": self.project, "status_id": "*", "subject": f"~{text}"}
+        found = self.rest.get("/issues.json", params=params).json()["issues"]
+        return found[0] if found else None
+
     def issue(self, issue_id: int) -> dict:
         answer = self.rest.get(f"/issues/{issue_id}.json", params={"include": "journals"})
         answer.raise_for_status()
@@ -120,6 +139,13 @@ class Ledger:
     def add(self, write: Write) -> None:
         with self.lock:
             self.writes.append(write)
+
+
+def _as_answer(found) -> httpx.Response | None:
+    """What a write that took effect would have answered (the driver only reads the issue id)."""
+    if found is None:
+        return None
+    return httpx.Response(200, json={"issue": found if isinstance(found, dict) else {}})
 
 
 def configure(api: httpx.Client, a: Side, b: Side, interval: int) -> int:
@@ -216,8 +242,9 @@ def create_issues(side: Side, count: int, ledger: Ledger, pool: ThreadPoolExecut
             "subject": subject,
             "priority_id": PRIORITIES[priority],
         }
-        answer = side.rest.post("/issues.json", json={"issue": body})
-        answer.raise_for_status()
+        answer = side.write(
+            "POST", "/issues.json", {"issue": body}, done=lambda: _as_answer(side.find(f"[{tag}]"))
+        )
         with ledger.lock:
             ledger.origin[tag] = (side.name, answer.json()["issue"]["id"])
         ledger.add(Write(side.name, tag, time.time(), subject=subject, priority=priority))
@@ -245,12 +272,15 @@ def update_and_comment(sides: dict[str, Side], form: Form, ledger: Ledger, twins
             subject = f"[{tag}] edited on {side_name} #{n} {uuid.uuid4().hex[:6]}"
             priority = random.choice(list(PRIORITIES))
             body = {"subject": subject, "priority_id": PRIORITIES[priority]}
-            side.rest.put(f"/issues/{issue_id}.json", json={"issue": body}).raise_for_status()
+            side.write("PUT", f"/issues/{issue_id}.json", {"issue": body})
             ledger.add(Write(side_name, tag, time.time(), subject=subject, priority=priority))
         else:
             token = f"c-{uuid.uuid4().hex[:12]}"
             body = {"notes": f"Comment {token} on {side_name}"}
-            side.rest.put(f"/issues/{issue_id}.json", json={"issue": body}).raise_for_status()
+            written = lambda: _as_answer(  # noqa: E731
+                any(token in (j.get("notes") or "") for j in side.issue(issue_id)["journals"]) or None
+            )
+            side.write("PUT", f"/issues/{issue_id}.json", {"issue": body}, done=written)
             ledger.add(Write(side_name, tag, time.time(), comment=token))
 
     list(pool.map(one, jobs))
@@ -263,6 +293,7 @@ def update_and_comment(sides: dict[str, Side], form: Form, ledger: Ledger, twins
 class Faults:
     hub: ProductionHub
     api: httpx.Client
+    limit: float = 300  # how long to watch one fault's held activities before calling them stuck
     recoveries: list[dict] = field(default_factory=list)
 
     def processing_ids(self) -> set[int]:
@@ -270,7 +301,7 @@ class Faults:
         return {row["id"] for row in page["results"]}
 
     def _recovered(self, kind: str, held: set[int], started: float) -> None:
-        deadline = started + 900
+        deadline = started + self.limit
         while held and time.monotonic() < deadline:
             held &= self.processing_ids()
             if held:
@@ -483,7 +514,7 @@ def run(form_name: str, workdir: Path, *, faults: bool = True) -> dict:
         with hub.api() as api:
             configure(api, sides["A"], sides["B"], form.interval)
             ledger = Ledger()
-            broken = Faults(hub, api)
+            broken = Faults(hub, api, limit=form.deadline / 2)
             stop = threading.Event()
             load_started = time.monotonic()
             spacing = max(5.0, form.deadline / 10)

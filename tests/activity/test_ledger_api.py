@@ -152,3 +152,11 @@ def test_the_openapi_document_names_every_field_the_ledger_answers_with(api):
         assert set(page["results"][0]) == set(components[component]["properties"]), path
     for operation in ("/api/v1/activities/{id}/retry/", "/api/v1/activities/retry/", "/api/v1/pairs/sync/"):
         assert "post" in schema["paths"][operation]
+
+
+def test_an_id_beyond_any_row_answers_404(api):
+    for path in ("/activities/99999999999999999999999/", "/pairs/9223372036854775808/sync/"):
+        answer = api.get(path) if path.count("/") == 3 else api.post(path)
+        assert answer.status_code == 404, (path, answer.content)
+    huge = api.post("/activities/retry/", {"ids": [2**70]})
+    assert huge.status_code == 200 and huge.json()["changed"] == 0

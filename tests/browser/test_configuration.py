@@ -172,3 +172,16 @@ def test_an_administrator_builds_and_starts_an_integration_and_a_viewer_cannot_c
     assert refused.status == 403 and "Only administrators" in refused.text()
     viewer.goto(integration_url)
     expect(viewer.get_by_test_id("integration-state")).to_have_text("running")
+
+    # Delete asks first and names what goes; Cancel keeps the integration, the page's Delete removes it.
+    admin.goto(integration_url)
+    admin.click("button:text-is('Stop')")
+    expect(admin.get_by_test_id("integration-state")).to_have_text("stopped")
+    admin.get_by_test_id("delete").click()
+    expect(admin.get_by_test_id("what-goes")).to_contain_text("artifact pairs")
+    expect(admin.get_by_test_id("what-goes")).to_contain_text("synchronization history")
+    admin.get_by_role("link", name="Cancel").click()
+    expect(admin.get_by_test_id("integration-state")).to_have_text("stopped")
+    admin.get_by_test_id("delete").click()
+    admin.get_by_test_id("confirm-delete").click()
+    expect(admin.locator(".messages")).to_contain_text("Integration “Alpha and Beta” deleted.")

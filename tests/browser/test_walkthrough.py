@@ -17,6 +17,7 @@ from tests.support.server import start_hub
 pytestmark = pytest.mark.browser
 PASSWORD = "a long and unusual password"
 MASTER = "master password of the walk-through"
+TEST_URL = re.compile(r"/repositories/(\d+/)?test/$")  # Test connection, new or saved repository
 SLOW = 90_000  # ms: answers that read a tool, on a loaded two-core machine
 
 
@@ -29,6 +30,41 @@ def hub(tmp_path, server_database):
 
 def saved(page, text: str) -> None:
     expect(page.get_by_text(text).first).to_be_visible(timeout=SLOW)
+
+
+def menu(page, *path: str) -> None:
+    """Follow a README path such as **Models → New model**: the main navigation's entry, then each
+    link on the pages it leads to."""
+    page.get_by_role("navigation", name="Main").get_by_role("link", name=path[0], exact=True).click()
+    for name in path[1:]:
+        page.get_by_role("main").get_by_role("link", name=name, exact=True).first.click()
+
+
+def again_showing_progress(page) -> None:
+    """*Test connection* again (beyond the README, which tests once): while it runs, the result
+    shown before is gone, the button is disabled and the progress shows. The answer is held back
+    (page.route) until that has been checked."""
+    expect(page.get_by_test_id("connection-result")).to_be_visible()
+    held = []
+
+    def hold(route):
+        held.append(route)
+
+    page.route(TEST_URL, hold)
+    button = page.get_by_role("button", name="Test connection")
+    button.click()
+    expect(page.get_by_test_id("connection-progress")).to_be_visible()
+    expect(button).to_be_disabled()
+    expect(page.locator("#connection-result")).to_be_empty()
+    deadline = time.monotonic() + SLOW / 1000
+    while not held:  # the route handler runs while Playwright waits
+        assert time.monotonic() < deadline, "the Test connection request never left the page"
+        page.wait_for_timeout(50)
+    held[0].continue_()
+    page.unroute(TEST_URL, hold)
+    expect(page.get_by_test_id("connection-result")).to_contain_text("Connection succeeded", timeout=SLOW)
+    expect(button).to_be_enabled()
+    expect(page.get_by_test_id("connection-progress")).to_be_hidden()
 
 
 def set_up_and_sign_in(page, hub) -> None:
@@ -47,7 +83,7 @@ def set_up_and_sign_in(page, hub) -> None:
 
 
 def step_1_master_password(page, hub) -> None:
-    page.goto(hub.url + "/settings/general/")
+    menu(page, "Settings", "General")
     page.get_by_label(re.compile(r"^New master password:?$")).fill(MASTER)
     page.get_by_label("New master password (again)").fill(MASTER)
     page.get_by_role("button", name="Set master password").click()
@@ -65,19 +101,20 @@ def step_2_projects(page, hub) -> None:
 
 
 def step_3_repository(page, hub, label: str, url: str) -> None:
-    page.goto(hub.url + "/repositories/")
+    menu(page, "Repositories")
     page.get_by_label("New repository").select_option(label="Local tracker")
     page.get_by_role("button", name="Create").click()
     page.get_by_label("Label").fill(label)
     page.get_by_label("Tracker").fill(url)
     page.get_by_role("button", name="Test connection").click()
     expect(page.get_by_test_id("connection-result")).to_contain_text("Connection succeeded", timeout=SLOW)
+    again_showing_progress(page)
     page.get_by_role("button", name="Save", exact=True).click()
     saved(page, f"Repository “{label}” created; the connection works.")
 
 
 def step_4_model(page, hub) -> None:
-    page.goto(hub.url + "/models/new/")
+    menu(page, "Models", "New model")
     page.get_by_label("Name").fill("Defect")
     page.locator("#id_fields-0-key").fill("title")  # the field rows: one row per field
     page.locator("#id_fields-0-label").fill("Title")
@@ -90,7 +127,7 @@ def step_4_model(page, hub) -> None:
 
 
 def step_5_collection(page, hub, name: str, repository: str, project: str, priorities: dict) -> None:
-    page.goto(hub.url + "/collections/new/")
+    menu(page, "Collections", "New repository collection")
     page.get_by_label("Name").fill(name)
     page.get_by_label(re.compile(r"^Repository:?$")).select_option(label=repository)
     page.get_by_label(re.compile(r"^Model:?$")).select_option(label="Defect")
@@ -104,13 +141,15 @@ def step_5_collection(page, hub, name: str, repository: str, project: str, prior
     page.get_by_label("Repository field(s)").select_option(["summary"])
     page.get_by_label("Model field(s)").select_option(["title"])
     expect(page.locator("#id_transform option[value=copy]")).to_have_count(1, timeout=SLOW)
-    page.get_by_label("Transform").select_option("copy")
+    page.get_by_label("Transform").select_option(label="Copy the value")  # README: copy
     page.get_by_role("button", name="Add mapping").click()
     saved(page, "Mapping added.")
     page.get_by_label("Repository field(s)").select_option(["priority"])
     page.get_by_label("Model field(s)").select_option(["priority"])
     expect(page.get_by_test_id("value-map-to-model")).to_be_visible(timeout=SLOW)
-    page.get_by_label("Transform").select_option("value_map")
+    page.get_by_label("Transform").select_option(
+        label="Map option values (with a default for unmapped values)"
+    )
     # For each value, what it becomes, picked from the options.
     for value, becomes in priorities.items():  # repository option → model option (their ids)
         page.get_by_label(f"{value.title()} becomes", exact=True).select_option(f"{value} = {becomes}")
@@ -123,7 +162,7 @@ def step_5_collection(page, hub, name: str, repository: str, project: str, prior
 
 
 def step_6_integration(page, hub) -> None:
-    page.goto(hub.url + "/integrations/new/")
+    menu(page, "Integrations", "New Work Item Synchronization")
     page.get_by_label("Name").fill("Alpha and Beta")
     page.get_by_label("Collection A").select_option(label="Alpha defects")
     page.get_by_label("Collection B").select_option(label="Beta defects")
@@ -142,9 +181,9 @@ def step_6_integration(page, hub) -> None:
 
 
 def new_item_in_demo(page, hub, summary: str) -> None:
-    page.goto(hub.url + "/local-tracker/")
-    page.get_by_role("link", name="DEMO").click()
+    menu(page, "Local tracker", "DEMO")
     page.get_by_role("link", name="New item").click()
+    page.get_by_label(re.compile(r"^Type:?$")).select_option(label="Bug")  # README: (a Bug)
     page.get_by_label("Summary").fill(summary)
     page.get_by_role("button", name="Create").click()
     saved(page, "created.")

@@ -113,6 +113,7 @@ def test_a_stale_revision_is_refused_whole(fake, connector):
 def test_the_servers_delay_spaces_the_next_request_and_a_short_429_is_waited_out(fake, connector):
     fake.throttle(delay_after=0, blocked=1, delay=0.3)
     connector.list_projects()  # delayed, and the answer says by how much
+    assert connector._pause == pytest.approx(0.3)  # the gap Hub leaves before its next request
     connector.list_projects()  # Hub waits that long first; then blocked once, Retry-After 1 s
     seen = fake.seen("GET", "/_apis/projects")
     assert [s.status for s in seen] == [200, 429, 200]
@@ -153,3 +154,19 @@ def test_comments_count_as_revisions_and_cannot_be_private(connector):
     read = connector.read_artifact(made.id)
     assert [c.body for c in read.comments] == ["<p>First</p>"] and read.revision == "2"
     assert read.updated > made.updated - dt.timedelta(seconds=1)
+
+
+@pytest.mark.parametrize(("reporting", "requests"), [(True, 1), (False, 2)], ids=["feed", "wiql"])
+def test_an_idle_poll_costs_one_request_and_an_unknown_project_is_named(fake, connector, reporting, requests):
+    """The feed: one request from the watermark. WIQL by day: the query, and one batch reading the
+    exact times of what that day changed."""
+    from connectors.errors import ProjectNotFound
+
+    fake.reporting = reporting
+    made = connector.create_artifact("Fabrikam", "Bug", {"System.Title": "Seen"})
+    scan(connector, made.updated)
+    fake.reset_requests()
+    assert scan(connector, made.updated + dt.timedelta(seconds=5)) == []
+    assert len(fake.requests) == requests
+    with pytest.raises(ProjectNotFound):
+        connector.changed_since("Nowhere", None)

@@ -10,6 +10,7 @@ import logging
 import pytest
 
 from connectors.errors import (
+    AuthenticationExpired,
     CredentialsRefused,
     InsecureConnectionRefused,
     InvalidSettings,
@@ -73,6 +74,19 @@ def test_wrong_credentials_are_refused_with_their_code(server):
         http.get_json("projects.json")
     assert raised.value.code == "CCRRTT-61101E" and not raised.value.transient
     assert "wrong" not in str(raised.value)
+
+
+def test_a_401_after_the_credentials_were_accepted_is_an_expired_authentication_1104W():
+    answers = iter([Answer(200, b"{}"), Answer(401, b"{}")])
+    running = ScriptedServer(lambda seen: next(answers))
+    try:
+        http = session(settings(running.url))
+        http.get_json("projects.json")
+        with pytest.raises(AuthenticationExpired) as raised:
+            http.get_json("projects.json")
+        assert raised.value.code == "CCRRTT-1104W" and raised.value.transient
+    finally:
+        running.close()
 
 
 def test_unreachable_host_is_transient():

@@ -56,6 +56,18 @@ def run(integration, rounds: int = 5) -> None:
             return
 
 
+def the_worker_died(integration=None) -> None:
+    """The worker that left the *processing* rows and locks was another process, whose heartbeat
+    stopped long ago: the next claim round releases them."""
+    from integrations.models import SyncLock
+
+    dead = "killed.example:1:0"
+    ArtifactActivity.objects.filter(status="processing").update(
+        claimed_by=dead, claimed_at="2000-01-01T00:00:00Z"
+    )
+    SyncLock.objects.update(holder=f"{dead}:batch", acquired="2000-01-01T00:00:00Z")
+
+
 def hold_as_another_worker(key: str):
     """Hold an artifact lock as another worker would (another connection where locks belong to a
     connection); returns the release."""

@@ -10,8 +10,8 @@ import pytest
 from activity.models import ArtifactActivity, ArtifactPair
 from connectors.local.connector import LocalConnector
 from integrations.engine import detection, processing
-from integrations.models import CreationIntent, SyncLock
-from tests.engine.sync import items, new_item, run
+from integrations.models import CreationIntent
+from tests.engine.sync import items, new_item, run, the_worker_died
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -43,11 +43,6 @@ def restore(monkeypatch, real: dict) -> None:
         monkeypatch.setattr(LocalConnector, name, create)
 
 
-def the_dead_workers_claims_go_stale():
-    ArtifactActivity.objects.filter(status="processing").update(claimed_at="2000-01-01T00:00:00Z")
-    SyncLock.objects.update(acquired="2000-01-01T00:00:00Z")
-
-
 def test_an_unpaired_twin_seen_from_the_other_side_waits_instead_of_getting_a_twin(running, monkeypatch):
     running.creation_flow = "both"
     running.save()
@@ -66,7 +61,7 @@ def test_an_unpaired_twin_seen_from_the_other_side_waits_instead_of_getting_a_tw
     assert (waiting.status, waiting.code) == ("failed", "CCRRTT-50013W")
     assert len(items("alpha", "DEMO")) == 1  # no twin of the twin
 
-    the_dead_workers_claims_go_stale()
+    the_worker_died()
     ArtifactActivity.objects.filter(pk=waiting.pk).update(next_retry_at="2000-01-01T00:00:00Z")
     run(running)
     assert len(items("alpha", "DEMO")) == len(items("beta", "WEB")) == 1
@@ -82,7 +77,7 @@ def test_without_a_creation_marker_a_possible_earlier_create_stops_with_17016E(r
         run(running)
     restore(monkeypatch, real)
 
-    the_dead_workers_claims_go_stale()
+    the_worker_died()
     run(running)
     assert len(items("beta", "WEB")) == 1  # not a second one
     failed = ArtifactActivity.objects.get(status="failed")

@@ -35,7 +35,7 @@ from integrations.models import (
 )
 from integrations.services import set_projects
 from tests.connectors.peers import MARKER_FIELD, MEMBER_EMAIL, MEMBER_LOGIN, PEER_TIMEOUT
-from tests.engine.sync import HIGH_PRIORITY_CREATED_ONLY, change, items, new_item, run
+from tests.engine.sync import HIGH_PRIORITY_CREATED_ONLY, change, items, new_item, run, the_worker_died
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -304,11 +304,8 @@ def die_after_remote_create(monkeypatch):
 
 
 def resume_after_death(integration) -> None:
-    """The dead worker's claim and lock go stale; any worker then picks the activity up again."""
-    from integrations.models import SyncLock
-
-    ArtifactActivity.objects.update(claimed_at="2000-01-01T00:00:00Z")
-    SyncLock.objects.update(acquired="2000-01-01T00:00:00Z")
+    """The dead worker's heartbeat stopped; any worker then picks the activity up again."""
+    the_worker_died()
     run(integration)
 
 
@@ -346,6 +343,22 @@ def test_without_a_marker_field_the_retry_stops_with_17016E_instead_of_a_duplica
     waiting = ArtifactActivity.objects.get(source_side="B")
     assert (waiting.status, waiting.code) == ("failed", "CCRRTT-50013W")
     assert items("alpha", "DEMO") and len(items("alpha", "DEMO")) == 1
+
+
+def test_a_redmine_issue_carrying_hubs_marker_is_never_copied_back_as_an_original(synced, redmine):
+    """Hub's twin whose creation record is gone (say an administrator deleted the pair): reported
+    with CCRRTT-17016E, not given a twin of its own in the local tracker."""
+    integration, project = synced
+    fields = redmine.rest.get("/custom_fields.json").json()["custom_fields"]
+    marker_cf = next(cf["id"] for cf in fields if cf["name"] == MARKER_FIELD)
+    issue_id = redmine.create(
+        project, "Hub made me", custom_fields=[{"id": marker_cf, "value": "hub-0123456789abcdef"}]
+    )
+    run(integration)
+    failed = ArtifactActivity.objects.get(source_side="B", artifact_id=issue_id)
+    assert (failed.status, failed.code) == ("failed", "CCRRTT-17016E")
+    assert "hub-0123456789abcdef" in failed.message
+    assert items("alpha", "DEMO") == []
 
 
 # --- updates both ways, and no write-back ---------------------------------------------------------

@@ -14,6 +14,7 @@ from tests.engine.sync import (
     new_item,
     revisions,
     run,
+    the_worker_died,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -218,12 +219,9 @@ def test_crash_between_remote_create_and_pair_record_leaves_one_twin(running, mo
     for name, create in originals.items():
         monkeypatch.setattr(LocalConnector, name, create)
     change(item, summary="Changed while the worker was dead")  # must reach the twin found by marker
-    # The dead worker's claim goes stale; then any worker picks the activity up again.
-    ArtifactActivity.objects.update(claimed_at="2000-01-01T00:00:00Z")
-    from integrations.models import SyncLock
-
-    SyncLock.objects.update(acquired="2000-01-01T00:00:00Z")
+    the_worker_died()  # then any worker picks the activity up again
     run(running)
+    assert not ArtifactActivity.objects.filter(status="processing").exists()
     [twin] = items("beta", "WEB")
     assert twin_of(item).pk == twin.pk
     assert twin.summary == "Changed while the worker was dead"

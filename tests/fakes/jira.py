@@ -38,6 +38,7 @@ TRANSITIONS = [
 PRIORITIES = {"1": "Highest", "2": "High", "3": "Medium", "4": "Low"}
 RESOLUTIONS = {"10000": "Done", "10001": "Won't Do"}
 SEVERITIES = {"10100": "Minor", "10101": "Major", "10102": "Critical"}
+COMPONENTS = {"10200": "Backend", "10201": "Frontend"}  # every project's components, for the fake
 ISSUE_TYPES = {"10001": "Bug", "10002": "Story"}
 UPLOAD_LIMIT = 10 * 1024 * 1024  # attachment/meta uploadLimit [Jira OpenAPI v3]
 ATTACHMENTS_PER_ISSUE = 2000  # per-issue limit; beyond → 413 [Jira OpenAPI v3]
@@ -90,6 +91,8 @@ class Issue:
     assignee: User | None = None
     resolution: str | None = None
     duedate: str | None = None
+    components: list[str] = field(default_factory=list)  # component ids
+    labels: list[str] = field(default_factory=list)
     custom: dict = field(default_factory=dict)  # customfield_… → value
     comments: list[Comment] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
@@ -136,6 +139,7 @@ class JiraFake(FakeServer):
         self.projects: dict[str, dict] = {}
         self.issues: dict[str, Issue] = {}
         self.hooks: list[tuple[str, str]] = []
+        self.labels: set[str] = {"customer", "regression"}  # labels in use on the site
         self.deliveries: list[tuple[int, bytes]] = []
         self.tokens = {self.token}
 
@@ -329,6 +333,8 @@ class JiraFake(FakeServer):
             if issue.resolution
             else None,
             "duedate": issue.duedate,
+            "components": [{"id": c, "name": COMPONENTS[c]} for c in issue.components],
+            "labels": list(issue.labels),
             "created": self._time(issue.created, request),
             "updated": self._time(issue.updated, request),
             "comment": {
@@ -474,6 +480,21 @@ class JiraFake(FakeServer):
                 "schema": {"type": "date", "system": "duedate"},
             },
             {
+                "fieldId": "components",
+                "key": "components",
+                "name": "Components",
+                "required": False,
+                "schema": {"type": "array", "items": "component", "system": "components"},
+                "allowedValues": [{"id": i, "name": n} for i, n in COMPONENTS.items()],
+            },
+            {  # labels have no allowedValues: any word is a label [Jira OpenAPI v3]
+                "fieldId": "labels",
+                "key": "labels",
+                "name": "Labels",
+                "required": False,
+                "schema": {"type": "array", "items": "string", "system": "labels"},
+            },
+            {
                 "fieldId": "customfield_10010",
                 "key": "customfield_10010",
                 "name": "Story points",
@@ -513,6 +534,26 @@ class JiraFake(FakeServer):
         self.issue(key)
         return Answer(
             200, {"fields": {f["fieldId"]: {**f, "operations": ["set"]} for f in self._field_meta()}}
+        )
+
+    @route("GET", "/rest/api/{version}/label")
+    def all_labels(self, request, version):
+        """Cloud: every label in use, ``PageBeanString`` paged by ``startAt``/``maxResults`` (at most
+        1,000) [Jira OpenAPI v3]; Data Center has no such resource."""
+        if self.flavor != "cloud":
+            raise Answer(404, {"errorMessages": ["null for uri: /rest/api/2/label"]})
+        values = sorted(self.labels)
+        start, size = int(request.arg("startAt") or 0), min(1000, int(request.arg("maxResults") or 1000))
+        page = values[start : start + size]
+        return Answer(
+            200,
+            {
+                "maxResults": size,
+                "startAt": start,
+                "total": len(values),
+                "isLast": start + size >= len(values),
+                "values": page,
+            },
         )
 
     @route("GET", "/rest/api/{version}/status")
@@ -736,6 +777,12 @@ class JiraFake(FakeServer):
             user = next((u for u in self.users.values() if wanted in (u.account_id, u.name)), None)
             if user is None:
                 errors["assignee"] = "Specified user does not exist or you do not have required permissions"
+        for component in fields.get("components") or []:
+            if not isinstance(component, dict) or str(component.get("id")) not in COMPONENTS:
+                errors["components"] = f"Component with id '{component}' does not exist."
+        for label in fields.get("labels") or []:
+            if not isinstance(label, str) or not label or " " in label:
+                errors["labels"] = f"The label '{label}' contains spaces which is invalid."
         if "duedate" in fields and fields["duedate"]:
             try:
                 dt.date.fromisoformat(fields["duedate"])
@@ -754,6 +801,11 @@ class JiraFake(FakeServer):
                 issue.assignee = user
             elif name == "duedate":
                 issue.duedate = value or None
+            elif name == "components":
+                issue.components = [str(c["id"]) for c in value or []]
+            elif name == "labels":
+                issue.labels = list(value or [])
+                self.labels.update(issue.labels)
             elif name == "customfield_10010":
                 issue.custom[name] = value
             elif name == "customfield_10011":

@@ -97,6 +97,15 @@ def test_a_body_that_is_not_json_is_30004E_and_shows_escaped_on_the_activity_scr
     assert not LocalItem.objects.exists()
 
 
+def test_a_body_nested_100000_deep_is_30004E_not_a_server_error(live_server, gateway):
+    answer = post(live_server, gateway, b"[" * 100_000 + b"]" * 100_000)
+    assert answer.status_code == 400
+    refusal = answer.json()
+    assert refusal["code"] == "CCRRTT-30004E" and "nested deeper than 64 levels" in refusal["message"]
+    drain()
+    assert not LocalItem.objects.exists()
+
+
 def test_a_payload_that_does_not_fit_the_model_is_refused_naming_each_field(live_server, gateway):
     answer = post(live_server, gateway, {"title": 42, "colour": "red", "priority": "Urgent"})
     assert answer.status_code == 400

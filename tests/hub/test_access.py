@@ -9,7 +9,11 @@ PUBLIC = {"/accounts/login/", "/setup/", "/api/health", "/admin/login/"}
 VIEWER_MAY_POST = {"/accounts/logout/", "/account/api-tokens/", "/account/api-tokens/1/revoke/"}
 # Webhook receivers: the sending tool proves itself by its signature or secret, not by a session
 # (tests/integrations/test_event_hints.py shows an unsigned or forged request refused).
-SIGNED_BY_THE_SENDER = {"/hooks/1/"}
+# The gateway endpoint likewise: the collection's token (tests/gateway/test_endpoint.py).
+SIGNED_BY_THE_SENDER = {"/hooks/1/", "/api/v1/gateway/1/artifacts"}
+# Prometheus scrapes with a bearer token or from an allowed address, never with a session; with
+# neither it is refused, and it answers GET only (tests/hub/test_prometheus.py).
+SCRAPED = {"/metrics"}
 
 
 def concrete_urls(resolver=None, prefix: str = "") -> list[str]:
@@ -46,7 +50,7 @@ def test_the_url_walk_finds_the_console_screens():
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("path", [p for p in ALL_URLS if p not in PUBLIC])
+@pytest.mark.parametrize("path", [p for p in ALL_URLS if p not in PUBLIC | SCRAPED])
 def test_every_page_needs_a_sign_in(client, path):
     response = client.get(path)
     if path.startswith("/api/v1/"):
@@ -64,7 +68,7 @@ def test_every_page_needs_a_sign_in(client, path):
     [
         p
         for p in ALL_URLS
-        if not p.startswith("/admin/") and p not in PUBLIC | VIEWER_MAY_POST | SIGNED_BY_THE_SENDER
+        if not p.startswith("/admin/") and p not in PUBLIC | VIEWER_MAY_POST | SIGNED_BY_THE_SENDER | SCRAPED
     ],
 )
 def test_a_viewer_cannot_post_anywhere(viewer_client, path):

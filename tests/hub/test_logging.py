@@ -73,3 +73,21 @@ def test_each_log_has_its_file(logger, filename):
 def test_application_log_rotates_daily_and_keeps_fourteen_days():
     handler = logconfig.logging_dict(Path("/tmp"), "normal")["handlers"]["application"]
     assert (handler["when"], handler["backupCount"]) == ("midnight", 14)
+
+
+def test_json_lines_when_hub_log_format_is_json(tmp_path):
+    """Every log, the separate ones too, as one JSON object a line, credentials in URLs masked."""
+    import json
+    import logging.config
+
+    dictionary = logconfig.logging_dict(tmp_path, "normal", "json")
+    assert {h["formatter"] for name, h in dictionary["handlers"].items()} == {"json"}
+    formatter = logging.config.dictConfigClass(dictionary).configure_custom(
+        dict(dictionary["formatters"]["json"])
+    )
+    record = logging.LogRecord(
+        "hub.engine", logging.WARNING, __file__, 1, "fetch %s", ("https://u:pw@x.example/",), None
+    )
+    line = json.loads(formatter.format(record))
+    assert (line["level"], line["logger"]) == ("WARNING", "hub.engine")
+    assert "pw@" not in line["message"] and line["message"].startswith("fetch https://")

@@ -408,7 +408,7 @@ def _make_redmine_instance(instance: Path, db_file: Path) -> None:
         "  adapter: sqlite3\n"
         f"  database: {json.dumps(str(db_file))}\n"
         "  encoding: utf8\n"
-        "  timeout: 5000\n"
+        "  timeout: 30000\n"  # SQLite busy wait: at 5 s a loaded machine got BusyException (500)
     )
     (instance / "config" / "secret_key.txt").write_text(secrets.token_hex(32) + "\n")
 

@@ -6,8 +6,8 @@ credentials in URLs), keys dropped, bytes cut or flipped. Whatever arrives, Hub 
 refusal or apply it — never a 5xx, never half of a change, never an upload left on disk.
 
 The runs are bounded twice, so `make test` stays predictable on a busy machine: a number of
-examples per test (``HUB_FUZZ_EXAMPLES``, default 40) and a time cap per test
-(``HUB_FUZZ_SECONDS``, default 30): once the cap is reached the remaining examples are not run.
+examples per test (``HUB_TEST_FUZZ_EXAMPLES``, default 40) and a time cap per test
+(``HUB_TEST_FUZZ_SECONDS``, default 30): once the cap is reached the remaining examples are not run.
 A failing example is never cut short, so Hypothesis can still shrink it and print it.
 """
 
@@ -24,8 +24,8 @@ from hypothesis import strategies as st
 
 from tests.hub.test_uploads import zipped  # noqa: F401 - the fuzz tests build zips with it
 
-EXAMPLES = int(os.environ.get("HUB_FUZZ_EXAMPLES", "40"))
-SECONDS = float(os.environ.get("HUB_FUZZ_SECONDS", "30"))
+EXAMPLES = int(os.environ.get("HUB_TEST_FUZZ_EXAMPLES", "40"))
+SECONDS = float(os.environ.get("HUB_TEST_FUZZ_SECONDS", "30"))
 
 # The values that broke Hub before (issue #12) or that each validator must know about.
 AWKWARD_TEXT = (

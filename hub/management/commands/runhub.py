@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from hub import firststart, gates, lease, lifecycle, logconfig, serving
+from hub import firststart, gates, lease, lifecycle, logconfig, prometheus, serving
 
 log = logging.getLogger("hub.server")
 _PR_SET_PDEATHSIG = 1
@@ -141,6 +141,8 @@ class Command(BaseCommand):
             "HUB_HOME": str(hub.home),
             "HUB_SERVER_PORT": str(hub["server.port"]),
             "DJANGO_SETTINGS_MODULE": "hub.settings",
+            # Every process writes its /metrics observations here; the scrape merges them.
+            prometheus.MULTIPROCESS_ENV: str(prometheus.fresh_multiprocess_dir(hub.run_dir)),
         }
         if safe_mode:
             env["HUB_SAFE_MODE"] = "1"
@@ -173,7 +175,10 @@ class Command(BaseCommand):
             lifecycle.clear_state()
         self._say("Hub stopped.")
         if exit_code:
-            raise CommandError("a Hub process ended unexpectedly; see the messages above and logs/hub.log")
+            raise CommandError(
+                f"{lifecycle.STOPPED_CODE}: a Hub process ended unexpectedly; see the messages above and "
+                "logs/hub.log"
+            )
 
     def _wait_until_serving(self, children, stopping, deadline_seconds: float = 60) -> None:
         url = f"https://127.0.0.1:{settings.HUB['server.port']}/api/health"
@@ -191,16 +196,16 @@ class Command(BaseCommand):
                 return  # it answered; 503 only means a check fails, which health reports itself
             except OSError:
                 time.sleep(0.2)
+        if stopping["signal"] is None:
+            message = lifecycle.slow_start_message(deadline_seconds)
+            self._say(f"{lifecycle.SLOW_START_CODE}: {message}", logging.WARNING)
 
     def _supervise(self, children, stopping, keeper: lease.LeaseKeeper) -> int:
         while stopping["signal"] is None:
             keeper.tick(on_held=gates.refresh_global_blockers)
             for name, child in children.items():
                 if child.poll() is not None:
-                    self._say(
-                        f"The {name} process ended (exit code {child.returncode}); stopping Hub.",
-                        logging.ERROR,
-                    )
+                    self._say(lifecycle.stopped_message(name, child.returncode), logging.ERROR)
                     return 1
             time.sleep(0.5)
         self._say("Stopping Hub …")

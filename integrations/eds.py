@@ -1,0 +1,166 @@
+"""Enterprise Data Stream: every artifact of the source collection, as one row of the SQL
+collection's table (``connectors.sql.table``), keyed by repository and artifact id.
+
+It runs where change detection runs (the same beat entries: ``detection.detect`` hands EDS
+integrations here). Each pass reads what changed since the watermark of each project and upserts
+those rows; the watermark moves only after the rows are committed in the target database, so what
+changed while Hub was down is read on the first pass after restart, and an artifact changed several
+times in between arrives as one row with its latest values. A full scan rewrites every row and marks
+rows of artifacts the tool no longer has with ``deleted_at``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.utils import timezone
+
+from activity.blockers import clear_blocker, raise_blocker
+from activity.models import Blocker
+from connectors.errors import ConnectorError
+from connectors.sql.table import Column, Table, columns_for
+from integrations.engine import mapping
+from integrations.engine.detection import changed_pages
+from integrations.models import ChangeWatermark, Integration, SqlCollection
+from integrations.secrets import unseal
+
+logger = logging.getLogger("hub.engine")
+NOT_STREAMED = ("comments", "attachments", "time_entries", "container")
+FIELD_CODES = {"sql": "CCRRTT-10004E", "source": "CCRRTT-10005E", "model": "CCRRTT-10006E"}
+
+
+def model_types(model) -> dict[str, str]:
+    return {f.key: f.type for f in model.fields.all() if f.type not in NOT_STREAMED}
+
+
+def columns(collection: SqlCollection) -> list[Column]:
+    return columns_for(model_types(collection.model))
+
+
+def open_table(collection: SqlCollection) -> Table:
+    return Table(collection.database_url, unseal(collection.password) or "", collection.table)
+
+
+def is_operational_database(collection: SqlCollection) -> bool:
+    """Whether the URL names Hub's own operational database (refused: reports must not share it)."""
+    import dj_database_url
+
+    target, own = dj_database_url.parse(collection.database_url), settings.DATABASES["default"]
+    same_engine = target["ENGINE"].rsplit(".", 1)[-1] == own["ENGINE"].rsplit(".", 1)[-1]
+    if "sqlite" in target["ENGINE"]:
+        return same_engine and str(target["NAME"]) == str(own["NAME"])
+    return same_engine and (target["HOST"] or "localhost", str(target["PORT"] or ""), target["NAME"]) == (
+        own.get("HOST") or "localhost",
+        str(own.get("PORT") or ""),
+        own.get("NAME"),
+    )
+
+
+def problems(integration: Integration) -> list[tuple[str, str, str]]:
+    """(detail, code, message) for each problem of an EDS integration's configuration."""
+    found = []
+    target, source = integration.sql_collection, integration.collection_a
+    if target is None:
+        found.append(("sql", "CCRRTT-10004E", "has no target SQL collection"))
+    if source is None and integration.gateway_collection_id is None:
+        found.append(("source", "CCRRTT-10005E", "has no source collection"))
+    if target is None:
+        return found
+    if target.model_id is None:
+        found.append(("model", "CCRRTT-10006E", f"streams to “{target.name}”, which is mapped to no model"))
+    elif source is not None and source.model_id != target.model_id:
+        found.append(("source-model", "CCRRTT-10007E", f"reads “{source.name}”, mapped to another model"))
+    if not target.table:
+        found.append(("table", "CCRRTT-10008E", f"streams to “{target.name}”, which names no table"))
+    if is_operational_database(target):
+        found.append(("database", "CCRRTT-30015E", "streams into Hub's own operational database"))
+    return found
+
+
+def test_table(collection: SqlCollection) -> None:
+    """Credentials, TLS options of the URL and the table's shape; raises ConnectorError (10009E
+    naming the missing columns)."""
+    with open_table(collection) as table:
+        table.check(columns(collection))
+
+
+def proposed_ddl(collection: SqlCollection) -> str:
+    with open_table(collection) as table:
+        return table.proposed_ddl(columns(collection))
+
+
+def create_table(collection: SqlCollection) -> None:
+    with open_table(collection) as table:
+        table.create(columns(collection))
+
+
+def row_of(source, artifact, values: dict, fields: dict) -> dict:
+    """One row: Hub's columns and the model values, selects by their label."""
+    row = {
+        "repository_id": str(source.repository_id),
+        "artifact_id": artifact.id,
+        "formatted_id": artifact.formatted_id,
+        "url": artifact.url,
+        "synced_at": timezone.now().isoformat(),
+        "deleted_at": None,
+    }
+    for key, field in fields.items():
+        value = values.get(key)
+        labels = {str(o.get("id")): o.get("label", o.get("id")) for o in (field.options or [])}
+        if field.type == "single_select" and value is not None:
+            value = labels.get(str(value), value)
+        elif field.type == "multi_select" and value:
+            value = sorted(labels.get(str(v), v) for v in value)
+        row[key] = value
+    return row
+
+
+def stream(integration_id: int, *, full: bool = False) -> int:
+    """One pass of an EDS integration; returns the rows written. A failure becomes a blocker of the
+    integration (the code of the table problem, or the tool's), cleared by the next good pass."""
+    integration = Integration.objects.select_related(
+        "collection_a__repository", "collection_a__model", "sql_collection__model"
+    ).get(pk=integration_id)
+    key = f"integration:{integration.pk}:stream"
+    if not integration.running or problems(integration):
+        return 0
+    try:
+        written = _stream(integration, full)
+    except ConnectorError as error:
+        raise_blocker(
+            key, error.code, f"Integration “{integration.name}”: {error.message}",
+            impact=Blocker.Impact.AFFECTED, integration_ids=[integration.pk],
+        )  # fmt: skip
+        return 0
+    clear_blocker(key)
+    Integration.objects.filter(pk=integration_id).update(last_change_detected=timezone.now())
+    return written
+
+
+def _stream(integration: Integration, full: bool) -> int:
+    from connectors import registry
+
+    source, target = integration.collection_a, integration.sql_collection
+    lines = mapping.lines_of(source)
+    fields = {f.key: f for f in target.model.fields.all() if f.type not in NOT_STREAMED}
+    wanted = columns(target)
+    written, seen = 0, set()
+    with registry.connect(source.repository.settings()) as connector, open_table(target) as table:
+        table.check(wanted)
+        for project in source.project_ids():
+            watermark, _ = ChangeWatermark.objects.get_or_create(
+                integration=integration, side="A", project=project
+            )
+            for page in changed_pages(connector, source, watermark, full=full):
+                ids = list(dict.fromkeys(item.id for item in page.items))
+                artifacts = connector.read_artifacts(ids) if ids else {}
+                rows = [
+                    row_of(source, artifact, mapping.to_model(lines, artifact.fields), fields)
+                    for artifact in artifacts.values()
+                ]
+                written += table.upsert(wanted, rows)
+                seen.update(artifacts)
+        if full:
+            table.mark_deleted(str(source.repository_id), seen, timezone.now())
+    return written
