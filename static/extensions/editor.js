@@ -12,10 +12,6 @@
       line: isNaN(line) ? null : line,
       onSave: function () { if (form.requestSubmit) form.requestSubmit(); else form.submit(); },
     });
-    // The editor's text box takes over from the textarea: it carries the field's label for screen readers.
-    var label = textarea.labels && textarea.labels[0];
-    var content = window.hubEditorView && window.hubEditorView.contentDOM;
-    if (content && label) content.setAttribute("aria-label", label.textContent.replace(/:\s*$/, ""));
   }
   document.addEventListener("keydown", function (event) {
     // Ctrl/Cmd+S anywhere on an extension or store page saves its main form.
