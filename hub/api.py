@@ -65,6 +65,10 @@ DOCUMENTED_ERRORS = {
     429: "Too many failed authentications from this address; retry after `Retry-After` seconds.",
     503: "Hub is starting up, or another instance holds the operational database.",
 }
+# Answers of the web server in front of Hub (gunicorn), before any Hub code runs: plain HTML.
+DOCUMENTED_BY_THE_WEB_SERVER = {
+    414: "The request line (method, path and query) is longer than the web server reads (4094 bytes).",
+}
 
 
 def is_api(request) -> bool:
@@ -267,5 +271,10 @@ def document_errors(result: dict, generator, request, public) -> dict:
                 responses.setdefault(
                     str(status_code),
                     {"description": description, "content": {"application/json": {"schema": reference}}},
+                )
+            for status_code, description in DOCUMENTED_BY_THE_WEB_SERVER.items():
+                responses.setdefault(
+                    str(status_code),
+                    {"description": description, "content": {"text/html": {"schema": {"type": "string"}}}},
                 )
     return result

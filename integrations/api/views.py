@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import authentication, renderers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from hub.api import Conflict, JSONParser
+from hub.api import ERROR_SCHEMA, Conflict, JSONParser, error_body
 from hub.ids import parse_id
 from integrations import services, validation
 from integrations.api import serializers as s
@@ -128,16 +128,27 @@ class RepositoryCollectionViewSet(RecordedModelViewSet):
     def refuse_delete_when_used(self, obj):
         return services.users_of_collection(obj)
 
-    @extend_schema(request=None, responses={200: s.ProjectSerializer(many=True)})
+    @extend_schema(
+        request=None,
+        responses={
+            200: s.ProjectSerializer(many=True),
+            502: OpenApiResponse(
+                response=ERROR_SCHEMA,
+                description="The repository did not answer, or refused Hub; `code` says why.",
+            ),
+        },
+    )
     @action(detail=True, methods=["post"], url_path="refresh-projects")
     def refresh_projects(self, request, pk=None):
-        from connectors.errors import ConnectorError
+        from connectors.errors import ConnectorError, RepositoryDisabled
 
         collection = self.get_object()
         try:
             services.refresh_projects(collection)
+        except RepositoryDisabled as error:  # Hub's own state, not the tool's answer
+            return Response(error_body(error.message, code=error.code), status=status.HTTP_409_CONFLICT)
         except ConnectorError as error:
-            return Response({"code": error.code, "detail": error.message}, status=status.HTTP_502_BAD_GATEWAY)
+            return Response(error_body(error.message, code=error.code), status=status.HTTP_502_BAD_GATEWAY)
         return Response(s.ProjectSerializer(collection.projects.all(), many=True).data)
 
 

@@ -50,10 +50,10 @@ def seed_configuration(live) -> None:
         body = {"name": name, "repository": repository, "model": "Defect", "projects": [{"id": project}]}
         body["artifact_types"] = ["bug"]
         assert live.api.post("/collections/", json=body).status_code == 201
-    collection = live.api.get("/collections/").json()[0]["id"]
     mapping = {"repository_fields": ["summary"], "model_fields": ["title"], "transform": "copy"}
-    created = live.api.post(f"/collections/{collection}/mappings/", json=mapping)
-    assert created.status_code == 201, created.text
+    for collection in live.api.get("/collections/").json():  # both mapped, or 1404E refuses the integration
+        created = live.api.post(f"/collections/{collection['id']}/mappings/", json=mapping)
+        assert created.status_code == 201, created.text
     body = {"name": "Sync", "collection_a": "A", "collection_b": "B"}
     assert live.api.post("/integrations/", json=body).status_code == 201
 

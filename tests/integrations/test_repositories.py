@@ -201,6 +201,9 @@ def test_nothing_connects_to_a_disabled_repository_it_says_61106E(admin_client, 
     assert refused.value.code == "CCRRTT-61106E"
     page = admin_client.get(reverse("collection-create"), {"repository": repository.pk}).content.decode()
     assert "CCRRTT-61106E" in page and "is disabled" in page
+    # The API says it is Hub's state (409), not a failure of the tool (502).
+    answer = admin_client.post(f"/api/v1/collections/{collections[0].pk}/refresh-projects/")
+    assert answer.status_code == 409 and answer.json()["code"] == "CCRRTT-61106E"
 
 
 def test_an_administrator_may_still_test_a_disabled_repository(admin_client, collections):

@@ -139,8 +139,14 @@ def exercise_files_and_exports(live: LiveHub, planted: Planted) -> None:
             "repository": repository,
             "model": "Canary model",
             "projects": [{"id": project}],
+            "artifact_types": ["bug"],
         }
-        assert live.api.post("/collections/", json=collection).status_code == 201
+        created = live.api.post("/collections/", json=collection)
+        assert created.status_code == 201, created.text
+        # An integration needs each collection mapped to the model (CCRRTT-1404E otherwise).
+        mapping = {"repository_fields": ["summary"], "model_fields": ["title"], "transform": "copy"}
+        mapped = live.api.post(f"/collections/{created.json()['id']}/mappings/", json=mapping)
+        assert mapped.status_code == 201, mapped.text
     integration = live.api.post(
         "/integrations/", json={"name": "Canary sync", "collection_a": "A", "collection_b": "B"}
     )
