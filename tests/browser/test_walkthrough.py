@@ -138,14 +138,14 @@ def step_5_collection(page, hub, name: str, repository: str, project: str, prior
     saved(page, f"Collection “{name}” saved.")
     expect(page.get_by_test_id("collection-projects")).to_contain_text(project)
     page.get_by_role("link", name="Field mapping").click()
-    page.get_by_label("Repository field(s)").select_option(["summary"])
-    page.get_by_label("Model field(s)").select_option(["title"])
+    page.locator("#id_repository_fields").select_option(["summary"])
+    page.locator("#id_model_fields").select_option(["title"])
     expect(page.locator("#id_transform option[value=copy]")).to_have_count(1, timeout=SLOW)
     page.get_by_label("Transform").select_option(label="Copy the value")  # README: copy
     page.get_by_role("button", name="Add mapping").click()
     saved(page, "Mapping added.")
-    page.get_by_label("Repository field(s)").select_option(["priority"])
-    page.get_by_label("Model field(s)").select_option(["priority"])
+    page.locator("#id_repository_fields").select_option(["priority"])
+    page.locator("#id_model_fields").select_option(["priority"])
     expect(page.get_by_test_id("value-map-to-model")).to_be_visible(timeout=SLOW)
     page.get_by_label("Transform").select_option(
         label="Map option values (with a default for unmapped values)"

@@ -41,6 +41,7 @@ def test_transient_errors_are_the_ones_worth_retrying():
         "EventRateLimited",
         "ArtifactLocked",
         "RevisionConflict",
+        "AuthenticationExpired",  # 1104W: authenticate again and retry
     }
 
 
