@@ -2,7 +2,7 @@
 
 A fresh clone on a fresh machine has the repository, temporary directories and what the machine
 installs (``deploy/test-requirements.sh``) — nothing else. Python's audit hook sees every file
-the test process opens or lists; a path anywhere else (``../shared/...``, someone's home) fails
+the test process opens or lists; a path anywhere else (a sibling folder of the checkout, someone's home) fails
 the test that used it, naming the path. Subprocesses are not watched: the clean-clone stage of
 ``.ci/run`` covers them.
 
