@@ -63,10 +63,15 @@ def transform_one(payload_id: int) -> int:
     with transaction.atomic():
         rows = GatewayPayload.objects.filter(pk=payload_id, status=GatewayPayload.Status.RECEIVED)
         if connection.features.has_select_for_update_skip_locked:
-            rows = rows.select_for_update(skip_locked=True, of=("self",))
-        payload = rows.select_related("collection__model", "collection__extension").first()
-        if payload is None:
+            # Lock the payload row alone: MariaDB has no FOR UPDATE OF, and locking the joined
+            # collection there would make a second worker skip every payload of that collection.
+            rows = rows.select_for_update(skip_locked=True)
+        locked = rows.values_list("pk", flat=True).first()
+        if locked is None:
             return 0
+        payload = GatewayPayload.objects.select_related(
+            "collection__model", "collection__extension"
+        ).get(pk=locked)
         try:
             artifacts = transformed(payload)
             with transaction.atomic():  # a savepoint: a failure below leaves the payload to refuse

@@ -148,7 +148,13 @@ class Instance:
         return True
 
     def sign_in(self) -> None:
-        self.client.get("/accounts/login/")
+        # /api/health answers while Hub still starts; the login page answers 503 (30019E) until then.
+        wait_for(
+            lambda: self.client.get("/accounts/login/").status_code == 200
+            and "csrftoken" in self.client.cookies,
+            90,
+            "the login page",
+        )
         response = self.client.post(
             "/accounts/login/",
             data={
