@@ -18,9 +18,11 @@ PASSWORD = "correct horse battery staple"
 # --- How the suite is split between CI's stages and xdist's workers (docs/operations.md) ---------
 #
 # ``database``: the test's behaviour depends on the database engine (locking, transactions,
-# constraints, collation, bulk work), so the MariaDB stage of .ci/run runs it (``-m database``);
-# SQLite and PostgreSQL run everything. Applied here by location and by fixture, so a new test in
-# these places gets it without anyone remembering; mark others with ``@pytest.mark.database``.
+# constraints, collation, bulk work, real commits), so the PostgreSQL and MariaDB stages of .ci/run
+# run it (``-m database``); SQLite (``make test``) runs everything. A test whose behaviour cannot
+# depend on the engine gains nothing from running three times, and CI's budget is 40 minutes.
+# Applied here by location and by fixture, so a new test in these places gets it without anyone
+# remembering; mark others with ``@pytest.mark.database``.
 DATABASE_DEPENDENT = (
     "tests/engine/",
     "tests/activity/",
@@ -34,7 +36,7 @@ DATABASE_DEPENDENT = (
     "tests/connectors/test_ratelimit.py",
     "tests/connectors/test_local_tracker.py",
 )
-# Pages and flows that only render what the ORM gives them: twice (SQLite, PostgreSQL) is enough.
+# Pages and flows that only render what the ORM gives them: once (SQLite) is enough.
 RENDER_ONLY = (
     "tests/activity/test_browser.py",
     "tests/activity/test_screen_smoke.py",
