@@ -164,10 +164,7 @@ def check(page, hub, name: str, path: str, suffix: str = "") -> None:
 
 
 # Open accessibility defects, each failing as long as it lasts (strict: fixed means remove it here).
-KNOWN = {
-    "extension-new": "CodeMirror's editable box has no accessible name (axe aria-input-field-name); "
-    "naming it from editor.js after attach hung the page, so it needs the name passed to HubEditor",
-}
+KNOWN: dict[str, str] = {}
 
 
 def screen_names():
