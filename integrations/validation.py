@@ -217,6 +217,17 @@ def _collection_problems(ctx: _Context) -> list[Problem]:
     for collection in ctx.collections.values():
         affected = ctx.users_of_collection[collection.pk]
         for project in collection.projects.all():
+            if not project.invalid and project.problem_code:
+                problems.append(
+                    Problem(
+                        f"collection:{collection.pk}:{project.problem_code}:{project.project_id}",
+                        project.problem_code,
+                        f"Project “{project.name}” of collection “{collection.name}”: {project.problem}. "
+                        "Correct it in the repository and refresh the projects, or remove the project.",
+                        affected,
+                        [_collection_link(collection)],
+                    )
+                )
             if not project.invalid:
                 continue
             if project.replacement_id:

@@ -158,7 +158,11 @@ def manage_projects(request, pk: int):
                     + ", ".join(p.name for p in invalid)
                     + ". Use “Manage invalid projects” to choose replacements.",
                 )
-            elif not error:
+            troubled = collection.projects.exclude(problem_code="") if not error else []
+            for project in troubled:
+                text = f"{project.problem_code}: project “{project.name}”: {project.problem}."
+                messages.warning(request, text)
+            if not (error or invalid or troubled):
                 messages.success(request, "The project list is up to date.")
             return redirect("collection-projects", pk)
         picked = set(request.POST.getlist("projects"))
