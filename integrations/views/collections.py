@@ -5,6 +5,7 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from hub.sorting import Column, Sorting
 from integrations import services, transforms
 from integrations.forms.collections import (
     VALUE_MAP_FORMAT,
@@ -38,14 +39,23 @@ def _live(call, *args):
         return None, str(error)
 
 
+COLLECTION_COLUMNS = (
+    Column("name", "Name", ("name",)),
+    Column("repository", "Repository", ("repository__label", "name")),
+    Column("model", "Model", ("model__name", "name")),
+)
+
+
 def collection_list(request):
+    sorting = Sorting(request.GET, COLLECTION_COLUMNS, default="name")
     return render(
         request,
         "integrations/collection_list.html",
         {
-            "collections": RepositoryCollection.objects.select_related(
-                "repository", "model"
+            "collections": sorting.apply(
+                RepositoryCollection.objects.select_related("repository", "model")
             ).prefetch_related("projects"),
+            "headers": sorting.headers(),
             "gateways": GatewayCollection.objects.select_related("model"),
             "sql_collections": SqlCollection.objects.all(),
         },
