@@ -66,8 +66,11 @@ def test_no_cap_when_the_maximum_is_zero(running, settings):
     assert not Blocker.objects.filter(code="CCRRTT-0002E").exists()
 
 
-def test_the_0002E_blocker_is_shown_on_every_console_page(running, cap_of_two, admin_client):
+def test_the_0002E_blocker_is_shown_on_every_console_page_and_in_the_api(running, cap_of_two, admin_client):
     failed(running, 2)
     error_cap.check()
     page = admin_client.get("/activity/").content.decode()
     assert "CCRRTT-0002E" in page and "change detection is paused" in page
+    answer = admin_client.get("/api/v1/blockers/").json()
+    rows = answer["results"] if isinstance(answer, dict) else answer
+    assert [row["code"] for row in rows] == ["CCRRTT-0002E"]
