@@ -39,8 +39,13 @@ def global_blockers():
     return Blocker.objects.filter(impact=Blocker.Impact.ALL)
 
 
+# Global blockers that pause change detection only (activity/error_cap.py, CCRRTT-0002E): the work
+# already recorded goes on, retries included, since that is what clears them.
+DETECTION_ONLY = ("errors:maximum",)
+
+
 def blocks_all() -> bool:
-    return global_blockers().exists()
+    return global_blockers().exclude(key__in=DETECTION_ONLY).exists()
 
 
 # A failed change detection (integrations/engine/detection.py) is shown as a blocker of its

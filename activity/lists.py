@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from activity import services
 from activity.models import ArtifactActivity, ArtifactPair, BackgroundJob, Blocker
+from hub.sorting import Column
 
 
 def _contains_any(fields: tuple[str, ...], text: str) -> Q:
@@ -144,6 +145,8 @@ class ListDefinition:
     tabs: tuple[Tab, ...] = ()
     row_template: str = ""
     page_fields: tuple[str, ...] = field(default=())  # columns a page needs; the rest stay in the DB
+    # What ?sort= may order the list by (hub.sorting); the first is the default order, newest first.
+    sort_columns: tuple[Column, ...] = (Column("created", "Created", ("created",)),)
 
     def tab(self, key: str | None) -> Tab | None:
         if not self.tabs:
@@ -173,6 +176,7 @@ BLOCKERS = ListDefinition(
     label="Blockers",
     model=Blocker,
     filterset=BlockerFilter,
+    sort_columns=(Column("created", "Created", ("created",)), Column("code", "Code", ("code", "created"))),
     row_template="activity/_blocker_row.html",
     csv_columns=(
         ("code", "Code"),
@@ -188,6 +192,11 @@ JOBS = ListDefinition(
     label="Background jobs",
     model=BackgroundJob,
     filterset=JobFilter,
+    sort_columns=(
+        Column("created", "Created", ("created",)),
+        Column("name", "Name", ("name", "created")),
+        Column("kind", "Type", ("kind", "created")),
+    ),
     row_template="activity/_job_row.html",
     tabs=(
         Tab("processing", "Processing", (Job.PENDING, Job.PROCESSING)),
@@ -213,6 +222,15 @@ ACTIVITIES = ListDefinition(
     label="Artifact activities",
     model=ArtifactActivity,
     filterset=ActivityFilter,
+    sort_columns=(
+        Column("created", "Created", ("created",)),
+        Column("updated", "Updated", ("updated",)),
+        Column("integration", "Integration", ("integration_name", "created")),
+        Column("artifact", "Artifact", ("formatted_id", "created")),
+        Column("code", "Code", ("code", "created")),
+        Column("retries", "Retries", ("retry_count", "created")),
+        Column("next_retry", "Next retry", ("next_retry_at", "created")),
+    ),
     row_template="activity/_activity_row.html",
     tabs=(
         Tab("pending", "Pending", (Activity.PENDING,)),
@@ -277,6 +295,13 @@ PAIRS = ListDefinition(
     label="Artifact pairs",
     model=ArtifactPair,
     filterset=PairFilter,
+    sort_columns=(
+        Column("created", "Created", ("created",)),
+        Column("synchronized", "Last synchronized", ("last_synced_at",)),
+        Column("integration", "Integration", ("integration_name", "created")),
+        Column("artifact_a", "Artifact A", ("a_formatted_id",)),
+        Column("artifact_b", "Artifact B", ("b_formatted_id",)),
+    ),
     row_template="activity/_pair_row.html",
     csv_columns=(
         ("id", "Id"),

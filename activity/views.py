@@ -29,6 +29,7 @@ from activity import services
 from activity.lists import LISTS, ListDefinition, Tab
 from activity.models import ArtifactActivity, ArtifactPair, BackgroundJob, Blocker, LedgerSettings
 from hub.ids import parse_ids
+from hub.sorting import Sorting
 
 logger = logging.getLogger("hub.activity")
 
@@ -173,8 +174,9 @@ def _list_context(request, definition: ListDefinition, tab: Tab | None, data) ->
     filterset, queryset = definition.filtered(data, tab)
     filtered = definition.is_filtered(filterset)
     unfiltered_whole_table = not filtered and not (tab and tab.statuses)
+    sorting = Sorting(data, definition.sort_columns, default=definition.sort_columns[0].key, descending=True)
     paginator = LedgerPaginator(
-        _page_queryset(definition, queryset), PAGE_SIZE, may_estimate=unfiltered_whole_table
+        _page_queryset(definition, sorting.apply(queryset)), PAGE_SIZE, may_estimate=unfiltered_whole_table
     )
     page = paginator.get_page(data.get("page"))
     query = _filters_only(data)
@@ -187,6 +189,7 @@ def _list_context(request, definition: ListDefinition, tab: Tab | None, data) ->
         "query": query.urlencode(),
         "applied": [(name, value) for name, values in query.lists() for value in values if value],
         "list_url": _list_url(definition, tab),
+        "sort_headers": sorting.headers().values(),
         "ledger_settings": LedgerSettings.get() if tab and tab.key == "ignored" else None,
         "now": timezone.now(),
     }

@@ -56,6 +56,14 @@ class AuthenticationExpired(ConnectorError):
     transient = True
 
 
+class AuthenticationFailed(ConnectorError):
+    """Authentication went wrong in a way that is not a refusal of the credentials (that is
+    CredentialsRefused, 61101E): the tool's "who am I" answer is not a user at all — typically the
+    HTML sign-in page of a single sign-on gateway in front of the tool, answered with 200."""
+
+    code = "CCRRTT-1107E"
+
+
 class RepositoryDisabled(ConnectorError):
     """The repository is disabled: nothing connects to it until a person enables it again."""
 

@@ -32,6 +32,7 @@ from connectors import ratelimit
 from connectors.errors import (
     ArtifactLocked,
     AuthenticationExpired,
+    AuthenticationFailed,
     ConnectorError,
     CredentialsRefused,
     InsecureConnectionRefused,
@@ -384,6 +385,24 @@ class HttpSession:
         if status >= 500:
             return Transient(f"The repository failed to answer ({what}).")
         return ConnectorError(f"The repository refused the request ({what}): {response.text[:300]}")
+
+
+def identity(response: httpx.Response, *path: str, required: str = "") -> dict:
+    """The user an authentication check ("who am I") answered with: the JSON object at ``path``
+    in the body, holding ``required``. Anything else is CCRRTT-1107E, naming what came back."""
+    what = response.headers.get("content-type", "no content type").split(";")[0]
+    try:
+        user = response.json()
+        for key in path:
+            user = user[key]
+    except (ValueError, KeyError, TypeError, IndexError):
+        user = None
+    if not isinstance(user, dict) or (required and not user.get(required)):
+        raise AuthenticationFailed(
+            f"Authentication failed: the repository answered {response.request.url.path} with {what} "
+            "that names no user (a single sign-on page or a proxy in front of the tool?)."
+        )
+    return user
 
 
 def server_time(response: httpx.Response) -> dt.datetime | None:

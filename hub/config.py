@@ -315,6 +315,15 @@ KEYS += (
         "192.168.0.0/24.",
     ),
 )
+KEYS += (
+    Key(
+        "hub.activity.maxErrors",
+        _positive_int,
+        "10000",
+        "Failed activities Hub keeps before it pauses change detection of every integration "
+        "(CCRRTT-0002E) until fewer remain. 0: no limit.",
+    ),
+)
 KEYS_BY_NAME: dict[str, Key] = {key.name: key for key in KEYS}
 
 # Variables Hub reads that are not keys of hub.properties (environment only), and why.

@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.urls import reverse
 
-from activity.blockers import clear_blocker, global_blockers, raise_blocker
+from activity.blockers import DETECTION_ONLY, clear_blocker, global_blockers, raise_blocker
 from activity.models import Blocker
 from hub import lease, licensing, vault
 
@@ -50,7 +50,7 @@ def integration_work_allowed() -> tuple[bool, str]:
     status = licensing.current()
     if status.problem:
         return False, f"{status.code}: {status.message}"
-    blocker = global_blockers().exclude(key__in=OWN_BLOCKERS).first()
+    blocker = global_blockers().exclude(key__in=OWN_BLOCKERS + DETECTION_ONLY).first()
     if blocker is not None:
         return False, f"{blocker.code}: {blocker.message}"
     return True, ""

@@ -225,19 +225,63 @@ def set_projects(collection: RepositoryCollection, chosen: list[dict]) -> None:
 
 def refresh_projects(collection: RepositoryCollection) -> list[CollectionProject]:
     """Compare the chosen projects with the repository's live list; mark the missing ones invalid
-    (and the found ones valid again, refreshing their names). Returns the invalid ones."""
-    live = {p.id: p for p in live_projects(collection.repository)}
-    invalid = []
-    for project in collection.projects.all():
-        found = live.get(project.project_id)
-        if found is None:
-            project.invalid = True
-            invalid.append(project)
-        else:
-            project.invalid, project.name, project.key = False, found.name, found.key
-        project.save(update_fields=["invalid", "name", "key"])
+    (and the found ones valid again, refreshing their names), and check each one found against the
+    collection's configuration (``project_problem``). Returns the invalid ones."""
+    from connectors import registry
+
+    with registry.connect(collection.repository.settings()) as connector:
+        live = {p.id: p for p in connector.list_projects()}
+        invalid = []
+        for project in collection.projects.all():
+            found = live.get(project.project_id)
+            if found is None:
+                project.invalid, project.problem_code, project.problem = True, "", ""
+                invalid.append(project)
+            else:
+                project.invalid, project.name, project.key = False, found.name, found.key
+                found_problem = project_problem(connector, collection, project.project_id)
+                project.problem_code, project.problem = found_problem
+            project.save(update_fields=["invalid", "name", "key", "problem_code", "problem"])
     validation.validate()
     return invalid
+
+
+def project_problem(connector, collection: RepositoryCollection, project_id: str) -> tuple[str, str]:
+    """``(code, text)`` of what no longer fits between a project the repository still lists and the
+    collection, or ``("", "")``: CCRRTT-1105E when a chosen artifact type is gone (deleted or
+    renamed) or Hub's user may no longer read the project's types; CCRRTT-1109E when a mapped field
+    is gone from the project or changed type since it was mapped. A transient failure is raised."""
+    from connectors.errors import ConnectorError, ProjectNotFound
+
+    try:
+        offered = {t.id for t in connector.artifact_types(project_id)}
+    except ProjectNotFound:
+        return "", ""  # vanished between the two calls: the next refresh marks it invalid
+    except ConnectorError as error:
+        if error.transient:
+            raise
+        return "CCRRTT-1105E", f"Hub's user can no longer read its artifact types ({error})"
+    gone = [t for t in collection.artifact_types if t not in offered]
+    if gone:
+        return "CCRRTT-1105E", (
+            f"the repository no longer offers the artifact type(s) {', '.join(gone)} in it "
+            "(deleted or renamed?)"
+        )
+    fields: dict[str, str] = {}
+    for artifact_type in collection.artifact_types:
+        for field in connector.field_schema(project_id, artifact_type):
+            fields.setdefault(field.id, str(field.type))
+    outdated = []
+    for mapping in collection.mappings.all():
+        for field_id in mapping.repository_fields:
+            mapped_as = mapping.repository_field_types.get(field_id, "")
+            if field_id not in fields:
+                outdated.append(f"the mapped field {field_id} is gone")
+            elif mapped_as and fields[field_id] != mapped_as:
+                outdated.append(f"the mapped field {field_id} is now {fields[field_id]} (it was {mapped_as})")
+    if outdated:
+        return "CCRRTT-1109E", "its configuration is outdated: " + "; ".join(outdated)
+    return "", ""
 
 
 def replace_project(project: CollectionProject, replacement_id: str, replacement_name: str) -> None:

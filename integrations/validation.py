@@ -212,11 +212,52 @@ def mapping_problems(mapping: FieldMapping, model_fields: dict, others=()) -> li
     return problems
 
 
+def _query_problem(collection: RepositoryCollection) -> str:
+    """Why the collection's repository query cannot be used, or "" (also when it has none)."""
+    from connectors import registry
+    from connectors.errors import ConnectorError
+
+    if not collection.query.strip():
+        return ""
+    try:
+        capabilities = registry.connector_class(collection.repository.kind).capabilities
+    except ConnectorError:
+        return ""  # an unknown kind is a problem of the repository's own
+    if capabilities.repository_queries:
+        return ""
+    return (
+        f"{collection.repository.kind} repositories cannot run a repository query, so change detection "
+        "would read every artifact of the chosen projects instead of the query's; clear the query"
+    )
+
+
 def _collection_problems(ctx: _Context) -> list[Problem]:
     problems = []
     for collection in ctx.collections.values():
         affected = ctx.users_of_collection[collection.pk]
+        query_problem = _query_problem(collection)
+        if query_problem:
+            problems.append(
+                Problem(
+                    f"collection:{collection.pk}:CCRRTT-1413E",
+                    "CCRRTT-1413E",
+                    f"Collection “{collection.name}” has an invalid repository query: {query_problem}.",
+                    affected,
+                    [_collection_link(collection)],
+                )
+            )
         for project in collection.projects.all():
+            if not project.invalid and project.problem_code:
+                problems.append(
+                    Problem(
+                        f"collection:{collection.pk}:{project.problem_code}:{project.project_id}",
+                        project.problem_code,
+                        f"Project “{project.name}” of collection “{collection.name}”: {project.problem}. "
+                        "Correct it in the repository and refresh the projects, or remove the project.",
+                        affected,
+                        [_collection_link(collection)],
+                    )
+                )
             if not project.invalid:
                 continue
             if project.replacement_id:

@@ -34,7 +34,7 @@ from connectors.errors import (
     attachment_too_large,
 )
 from connectors.hooks import require_basic_secret
-from connectors.http import HttpSession, retry_after_or_reset, server_time
+from connectors.http import HttpSession, identity, retry_after_or_reset, server_time
 from connectors.redmine.keyset import Cursor, next_page
 from connectors.redmine.transfer import CHUNK, spooled
 from connectors.registry import register
@@ -253,7 +253,7 @@ class AzureDevOpsConnector(Connector):
 
     def test_connection(self) -> ConnectionInfo:
         response = self.call("GET", "_apis/connectionData", version="7.1-preview.1")
-        user = response.json().get("authenticatedUser") or {}
+        user = identity(response).get("authenticatedUser") or {}
         account = ((user.get("properties") or {}).get("Account") or {}).get("$value", "")
         if not user.get("id"):
             raise CredentialsRefused("Azure DevOps answered as an anonymous user: check the token.")

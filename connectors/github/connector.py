@@ -26,7 +26,7 @@ from connectors.errors import (
 )
 from connectors.github.client import DEFAULT_URL, PER_PAGE, GitHubClient, NotPermitted
 from connectors.hidden_marker import marker_of, with_marker, without_marker
-from connectors.http import server_time
+from connectors.http import identity, server_time
 from connectors.redmine.keyset import Cursor, next_page
 from connectors.registry import register
 from connectors.types import (
@@ -160,7 +160,8 @@ class GitHubConnector(Connector):
         response = self.api.call("GET", "/user")
         version = response.headers.get("x-github-enterprise-version")
         server = f"GitHub Enterprise Server {version}" if version else "GitHub"
-        return ConnectionInfo(server=server, user=response.json()["login"], server_time=server_time(response))
+        user = identity(response, required="login")["login"]
+        return ConnectionInfo(server=server, user=user, server_time=server_time(response))
 
     def _configured(self) -> list[str]:
         text = self.settings.extra.get("repositories") or ""

@@ -28,7 +28,7 @@ from connectors.errors import (
 )
 from connectors.gitlab.client import DEFAULT_URL, PER_PAGE, GitLabClient, NotPermitted
 from connectors.hidden_marker import marker_of, with_marker, without_marker
-from connectors.http import server_time
+from connectors.http import identity, server_time
 from connectors.redmine.keyset import Cursor, next_page
 from connectors.redmine.transfer import spooled
 from connectors.registry import register
@@ -145,7 +145,7 @@ class GitLabConnector(Connector):
 
     def test_connection(self) -> ConnectionInfo:
         response = self.api.call("GET", "/user")
-        user = response.json()["username"]
+        user = identity(response, required="username")["username"]
         try:
             version = self.api.get("/version").get("version", "")
         except NotPermitted:

@@ -31,7 +31,7 @@ from connectors.errors import (
     ValuesNotAccepted,
     attachment_too_large,
 )
-from connectors.http import server_time
+from connectors.http import identity, server_time
 from connectors.jira import adf
 from connectors.jira.client import API_TOKEN, BASIC, OAUTH, PAT, JiraClient, NotPermitted
 from connectors.redmine.keyset import Cursor, next_page
@@ -128,7 +128,7 @@ class JiraConnector(Connector):
 
     def test_connection(self) -> ConnectionInfo:
         response = self.api.call("GET", "myself")
-        self._me = response.json()
+        self._me = identity(response)
         info = self.api.get("serverInfo")
         product = "Jira Cloud" if self.cloud else f"Jira {info.get('version', '')}".strip()
         user = self._me.get("emailAddress") or self._me.get("displayName") or self._me.get("name", "")

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from connectors.errors import ArtifactNotFound, ConnectorError, InvalidSettings, ValuesNotAccepted
-from connectors.http import HttpSession, server_time  # noqa: F401 - server_time re-exported
+from connectors.http import HttpSession, identity, server_time  # noqa: F401 - server_time re-exported
 from connectors.types import RepositorySettings
 
 API_KEY = "api_key"
@@ -49,7 +49,7 @@ class RedmineClient:
         user wherever anonymous may look (public projects and their issues), so every connector
         checks them once before its first request rather than act as someone else."""
         response = self.http.request("GET", "users/current.json")
-        self.user = response.json()["user"]
+        self.user = identity(response, "user", required="login")
         return response
 
     def call(

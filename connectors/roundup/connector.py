@@ -28,7 +28,7 @@ from connectors.errors import (
     ValuesNotAccepted,
     attachment_too_large,
 )
-from connectors.http import CHUNK, limited
+from connectors.http import CHUNK, identity, limited
 from connectors.redmine.keyset import Cursor, next_page
 from connectors.redmine.transfer import spooled
 from connectors.registry import register
@@ -161,7 +161,7 @@ class RoundupConnector(Connector):
             "data/user",
             params={"username:": self.api.username, "@fields": "username,address,realname,timezone"},
         )
-        rows = response.json()["data"]["collection"]
+        rows = identity(response, "data").get("collection") or []
         if not rows:
             raise ConnectorError(f"Roundup has no user {self.api.username!r} visible to itself.")
         return rows[0], response

@@ -178,6 +178,10 @@ class ProjectSerializer(serializers.Serializer):
     invalid = serializers.BooleanField(read_only=True)
     replacement_id = serializers.CharField(read_only=True)
     replacement_name = serializers.CharField(read_only=True)
+    problem_code = serializers.CharField(
+        read_only=True, help_text="CCRRTT-1105E or CCRRTT-1109E from the last refresh; empty: none."
+    )
+    problem = serializers.CharField(read_only=True)
 
 
 class RepositoryCollectionSerializer(CleanModelSerializer):

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from activity import error_cap
 from activity.blockers import DETECTION_PREFIX, clear_blocker, raise_blocker
 from activity.models import ArtifactActivity, ArtifactPair, Blocker
 from connectors.errors import ConnectorError
@@ -198,6 +199,9 @@ def detect(integration_id: int, *, full: bool = False, on_recorded=None) -> int:
     allowed, reason = may_work(integration)
     if not allowed:
         logger.info("No change detection for %s: %s", integration.name, reason)
+        return 0
+    if error_cap.check():
+        logger.info("No change detection for %s: %s", integration.name, error_cap.CODE)
         return 0
     context = IntegrationContext.load(integration_id)
     try:

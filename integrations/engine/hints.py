@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from django.db.models import Q
 from django.utils import timezone
 
+from activity import error_cap
 from connectors import registry
 from connectors.types import ChangedItem, EventHint
 from integrations.engine.detection import record_waiting
@@ -48,6 +49,8 @@ def receive(repository: Repository, headers: Mapping[str, str], body: bytes) -> 
 def queue(repository: Repository, hints: list[EventHint]) -> int:
     """One waiting activity per hinted artifact, for every running integration reading the project
     from this repository (artifacts of other projects or types are not theirs and are left alone)."""
+    if error_cap.check():  # change detection is paused; the scheduled one finds these changes later
+        return 0
     queued, now = 0, timezone.now()
     integrations = Integration.objects.filter(running=True).filter(
         Q(collection_a__repository=repository) | Q(collection_b__repository=repository)

@@ -35,6 +35,10 @@ class RepositoryCollectionForm(CleanModelForm):
         model = RepositoryCollection
         fields = ["name", "repository", "model", "projects", "artifact_types", "query"]
         widgets = {"query": forms.Textarea(attrs={"rows": 2})}
+        help_texts = {
+            "query": "Only for connectors that can run one; none of Hub's connectors can yet, and a query on "
+            "one that cannot blocks the collection's integrations (CCRRTT-1413E). Leave it empty."
+        }
 
     def __init__(self, *args, artifact_type_choices=(), project_choices=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -54,6 +54,11 @@ class CollectionProject(models.Model):
     replacement_id = models.CharField(max_length=200, blank=True)
     replacement_name = models.CharField(max_length=300, blank=True)
     replaced_at = models.DateTimeField(null=True, blank=True)
+    # What the last refresh found wrong with a project it still lists: CCRRTT-1105E (a chosen
+    # artifact type is gone, or Hub's user may no longer read the project) or CCRRTT-1109E (a mapped
+    # field is gone or changed type since it was mapped). Empty: nothing.
+    problem_code = models.CharField(max_length=20, blank=True)
+    problem = models.TextField(blank=True)
 
     class Meta:
         ordering = ["name", "project_id"]

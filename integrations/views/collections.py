@@ -5,6 +5,7 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from hub.sorting import Column, Sorting
 from integrations import services, transforms
 from integrations.forms.collections import (
     VALUE_MAP_FORMAT,
@@ -38,14 +39,23 @@ def _live(call, *args):
         return None, str(error)
 
 
+COLLECTION_COLUMNS = (
+    Column("name", "Name", ("name",)),
+    Column("repository", "Repository", ("repository__label", "name")),
+    Column("model", "Model", ("model__name", "name")),
+)
+
+
 def collection_list(request):
+    sorting = Sorting(request.GET, COLLECTION_COLUMNS, default="name")
     return render(
         request,
         "integrations/collection_list.html",
         {
-            "collections": RepositoryCollection.objects.select_related(
-                "repository", "model"
+            "collections": sorting.apply(
+                RepositoryCollection.objects.select_related("repository", "model")
             ).prefetch_related("projects"),
+            "headers": sorting.headers(),
             "gateways": GatewayCollection.objects.select_related("model"),
             "sql_collections": SqlCollection.objects.all(),
         },
@@ -158,7 +168,11 @@ def manage_projects(request, pk: int):
                     + ", ".join(p.name for p in invalid)
                     + ". Use “Manage invalid projects” to choose replacements.",
                 )
-            elif not error:
+            troubled = collection.projects.exclude(problem_code="") if not error else []
+            for project in troubled:
+                text = f"{project.problem_code}: project “{project.name}”: {project.problem}."
+                messages.warning(request, text)
+            if not (error or invalid or troubled):
                 messages.success(request, "The project list is up to date.")
             return redirect("collection-projects", pk)
         picked = set(request.POST.getlist("projects"))

@@ -5,6 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from activity.services import forget_integration
+from hub.sorting import Column, Sorting
 from integrations import services, validation
 from integrations.forms.integrations import (
     ConditionFormSet,
@@ -25,11 +26,21 @@ NOTHING_FLOWS = (
 )
 
 
+INTEGRATION_COLUMNS = (
+    Column("name", "Name", ("name",)),
+    Column("style", "Style", ("style", "name")),
+    Column("collections", "Collections", ("collection_a__name", "collection_b__name")),
+    Column("detected", "Last change detected", ("last_change_detected",)),
+    Column("processed", "Last artifact processed", ("last_artifact_processed",)),
+)
+
+
 def integration_list(request):
-    integrations = list(Integration.objects.select_related("collection_a", "collection_b"))
+    sorting = Sorting(request.GET, INTEGRATION_COLUMNS, default="name")
+    integrations = list(sorting.apply(Integration.objects.select_related("collection_a", "collection_b")))
     current = services.states(integrations)
     rows = [(i, current[i.pk]) for i in integrations]
-    return render(request, "integrations/integration_list.html", {"rows": rows})
+    return render(request, "integrations/integration_list.html", {"rows": rows, "headers": sorting.headers()})
 
 
 def _model_fields(integration: Integration):

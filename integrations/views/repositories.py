@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from activity.models import Blocker
+from hub.sorting import Column, Sorting
 from integrations import services
 from integrations.forms.repositories import RepositoryForm, kind_choices
 from integrations.models import Repository
@@ -13,11 +14,20 @@ from integrations.snapshots import ElementType
 from integrations.views.common import change, delete_unless_used
 from integrations.views.event_hints import hook_url
 
+REPOSITORY_COLUMNS = (
+    Column("label", "Label", ("label",)),
+    Column("kind", "Connector", ("kind", "label")),
+    Column("url", "URL", ("url",)),
+)
+
 
 def repository_list(request):
-    repositories = Repository.objects.prefetch_related("collections")
+    sorting = Sorting(request.GET, REPOSITORY_COLUMNS, default="label")
+    repositories = sorting.apply(Repository.objects.prefetch_related("collections"))
     return render(
-        request, "integrations/repository_list.html", {"repositories": repositories, "kinds": kind_choices()}
+        request,
+        "integrations/repository_list.html",
+        {"repositories": repositories, "kinds": kind_choices(), "headers": sorting.headers()},
     )
 
 

@@ -7,9 +7,12 @@
     var form = textarea.form;
     var line = parseInt(textarea.getAttribute("data-error-line") || "", 10);
     var nonce = document.body.getAttribute("data-csp-nonce") || textarea.getAttribute("data-nonce") || "";
+    // The editable box is CodeMirror's, not the textarea its <label> names: give it that label.
+    var label = textarea.id && document.querySelector('label[for="' + textarea.id + '"]');
     window.hubEditorView = window.HubEditor.attach(textarea, {
       nonce: nonce,
       line: isNaN(line) ? null : line,
+      label: label ? label.textContent.trim() : "Script",
       onSave: function () { if (form.requestSubmit) form.requestSubmit(); else form.submit(); },
     });
   }

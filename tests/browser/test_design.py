@@ -164,10 +164,7 @@ def check(page, hub, name: str, path: str, suffix: str = "") -> None:
 
 
 # Open accessibility defects, each failing as long as it lasts (strict: fixed means remove it here).
-KNOWN = {
-    "extension-new": "CodeMirror's editable box has no accessible name (axe aria-input-field-name); "
-    "naming it from editor.js after attach hung the page, so it needs the name passed to HubEditor",
-}
+KNOWN: dict[str, str] = {}
 
 
 def screen_names():
@@ -207,4 +204,20 @@ def test_screen_is_readable_at_tablet_width(hub, browser, name):
     check(page, hub, name, SCREENS[name], "-tablet")
     # Nothing wider than the screen: the page does not scroll sideways.
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    page.context.close()
+
+
+def test_a_list_sorts_by_the_header_a_person_clicks(hub, browser):
+    """The repositories list, by label: ascending at first, descending after a click on its header,
+    ordered by the server (the address carries ?sort=) and said to assistive technology (aria-sort)."""
+    page = open_page(browser, hub, viewport=DESKTOP)
+    page.goto(hub.url + "/repositories/")
+    rows = page.get_by_test_id("repositories").locator("tbody tr td:first-child")
+    expect(rows).to_have_text(["Alpha", "Beta"])
+    header = page.locator("th", has=page.get_by_test_id("sort-label"))
+    expect(header).to_have_attribute("aria-sort", "ascending")
+    page.get_by_test_id("sort-label").click()
+    expect(page).to_have_url(hub.url + "/repositories/?sort=-label")
+    expect(rows).to_have_text(["Beta", "Alpha"])
+    expect(header).to_have_attribute("aria-sort", "descending")
     page.context.close()

@@ -11,6 +11,7 @@ import pytest
 
 from connectors.errors import (
     AuthenticationExpired,
+    AuthenticationFailed,
     CredentialsRefused,
     InsecureConnectionRefused,
     InvalidSettings,
@@ -85,6 +86,32 @@ def test_a_401_after_the_credentials_were_accepted_is_an_expired_authentication_
         with pytest.raises(AuthenticationExpired) as raised:
             http.get_json("projects.json")
         assert raised.value.code == "CCRRTT-1104W" and raised.value.transient
+    finally:
+        running.close()
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        Answer(200, b"<html><form action=/sso>Sign in</form></html>", {"Content-Type": "text/html"}),
+        Answer(200, b'{"user": null}'),
+    ],
+    ids=["sign-in page", "no user"],
+)
+def test_an_authentication_check_answered_without_a_user_fails_with_1107E(answer):
+    """A single sign-on gateway in front of the tool answers Redmine's users/current.json with its
+    own sign-in page: not a refusal of the credentials (61101E) but a failed authentication."""
+    from connectors.redmine.connector import RedmineConnector
+
+    running = ScriptedServer(lambda seen: answer)
+    try:
+        redmine = RedmineConnector(settings(running.url, token=API_KEY))
+        with redmine, pytest.raises(AuthenticationFailed) as raised:
+            redmine.test_connection()
+        assert raised.value.code == "CCRRTT-1107E" and not raised.value.transient
+        message = raised.value.message
+        assert "Authentication failed" in message and "/users/current.json" in message
+        assert API_KEY not in str(raised.value)
     finally:
         running.close()
 

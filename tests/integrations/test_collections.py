@@ -4,7 +4,7 @@ gateway and SQL collections."""
 from django.urls import reverse
 
 from activity.models import Blocker
-from integrations.models import CollectionProject, GatewayCollection, SqlCollection
+from integrations.models import CollectionProject, FieldMapping, GatewayCollection, SqlCollection
 from integrations.secrets import fingerprint
 
 
@@ -126,3 +126,45 @@ def test_an_sql_collection_table_name_is_checked(admin_client, master_password):
         {"name": "R", "database_url": "postgres://hub@db/reporting", "table": "items; drop table x"},
     )
     assert "A table name" in response.content.decode()
+
+
+def refresh(admin_client, collection):
+    url = reverse("collection-projects", args=[collection.pk])
+    return admin_client.post(url, {"refresh": "1"}, follow=True)
+
+
+def test_refresh_finds_a_chosen_artifact_type_gone_and_blocks_with_1105E(admin_client, integration):
+    collection = integration.collection_a
+    collection.artifact_types = ["bug", "retired"]  # "retired" was deleted or renamed in the tracker
+    collection.save()
+    page = refresh(admin_client, collection).content.decode()
+    assert "CCRRTT-1105E" in page and "no longer offers the artifact type(s) retired" in page
+    blocker = Blocker.objects.get(code="CCRRTT-1105E")
+    assert blocker.integration_ids == [integration.pk] and "“Alpha defects”" in blocker.message
+    page = admin_client.get(reverse("collection-edit", args=[collection.pk])).content.decode()
+    assert 'data-testid="project-problem"' in page
+
+    collection.artifact_types = ["bug"]
+    collection.save()
+    refresh(admin_client, collection)
+    assert not Blocker.objects.filter(code="CCRRTT-1105E").exists()
+
+
+def test_refresh_finds_a_mapped_field_changed_since_it_was_mapped_with_1109E(admin_client, integration):
+    collection = integration.collection_a
+    [title] = [m for m in collection.mappings.all() if m.repository_fields == ["summary"]]
+    FieldMapping.objects.filter(pk=title.pk).update(repository_field_types={"summary": "rich_text"})
+    page = refresh(admin_client, collection).content.decode()
+    assert "CCRRTT-1109E" in page and "summary is now string (it was rich_text)" in page
+    blocker = Blocker.objects.get(code="CCRRTT-1109E")
+    assert blocker.integration_ids == [integration.pk] and "outdated" in blocker.message
+
+
+def test_the_api_shows_a_projects_problem_after_refresh(admin_client, integration):
+    collection = integration.collection_a
+    collection.artifact_types = ["bug", "retired"]
+    collection.save()
+    answer = admin_client.post(f"/api/v1/collections/{collection.pk}/refresh-projects/")
+    assert answer.status_code == 200, answer.content
+    [project] = answer.json()
+    assert project["problem_code"] == "CCRRTT-1105E" and "retired" in project["problem"]

@@ -183,3 +183,17 @@ def test_validation_leaves_blockers_it_does_not_own_alone(integration):
     raise_blocker("license:missing", "CCRRTT-0001E", "No license", impact=Blocker.Impact.ALL)
     validation.validate()
     assert Blocker.objects.filter(key="license:missing").exists()
+
+
+def test_a_repository_query_no_connector_can_run_blocks_with_1413E(integration):
+    """Change detection would read every artifact of the projects instead of the query's: a
+    collection with a query its connector cannot run blocks its integrations until it is cleared."""
+    collection = integration.collection_a
+    collection.query = "status = open"
+    collection.save()
+    assert "CCRRTT-1413E" in codes_of(integration)
+    blocker = Blocker.objects.get(code="CCRRTT-1413E")
+    assert "“Alpha defects”" in blocker.message and "cannot run a repository query" in blocker.message
+    collection.query = ""
+    collection.save()
+    assert "CCRRTT-1413E" not in codes_of(integration)

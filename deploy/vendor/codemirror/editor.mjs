@@ -20,13 +20,17 @@ const errorLine = StateField.define({
   provide: (f) => EditorView.decorations.from(f),
 });
 
-export function attach(textarea, { nonce, onSave, line } = {}) {
+// ``label`` names the editable box for assistive technology (its aria-label): the textarea's own
+// <label> does not reach CodeMirror's contenteditable element, and setting the attribute after
+// attach fights CodeMirror's own management of the element's attributes.
+export function attach(textarea, { nonce, onSave, line, label } = {}) {
   const view = new EditorView({
     doc: textarea.value,
     extensions: [
       basicSetup,
       javascript(),
       errorLine,
+      label ? EditorView.contentAttributes.of({ "aria-label": label }) : [],
       nonce ? EditorView.cspNonce.of(nonce) : [],
       keymap.of([{ key: "Mod-s", preventDefault: true, run: () => { onSave && onSave(); return true; } }]),
       EditorView.updateListener.of((u) => { if (u.docChanged) textarea.value = u.state.doc.toString(); }),
