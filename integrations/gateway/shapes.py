@@ -61,7 +61,17 @@ def summary_of(values: dict[str, Any]) -> str:
 
 def related(integration, collection) -> dict[str, Any]:
     """The related-element columns of an activity of a Gateway integration (source side A: the
-    gateway collection; target: collection B)."""
+    gateway collection; target: collection B, or the SQL collection of an Enterprise Data Stream)."""
+    if integration.sql_collection_id is not None:
+        return {
+            "integration_id": integration.pk,
+            "integration_name": integration.name,
+            "source_side": "A",
+            "source_collection_id": collection.pk,
+            "source_collection_name": collection.name,
+            "target_collection_id": None,  # the column names repository collections only
+            "target_collection_name": integration.sql_collection.name,
+        }
     target = integration.collection_b
     return {
         "integration_id": integration.pk,

@@ -69,9 +69,9 @@ def transform_one(payload_id: int) -> int:
         locked = rows.values_list("pk", flat=True).first()
         if locked is None:
             return 0
-        payload = GatewayPayload.objects.select_related(
-            "collection__model", "collection__extension"
-        ).get(pk=locked)
+        payload = GatewayPayload.objects.select_related("collection__model", "collection__extension").get(
+            pk=locked
+        )
         try:
             artifacts = transformed(payload)
             with transaction.atomic():  # a savepoint: a failure below leaves the payload to refuse
@@ -162,7 +162,14 @@ def record_refusal(payload: GatewayPayload) -> None:
 
 
 def gateway_integrations() -> list[int]:
-    return list(Integration.objects.filter(style=Style.GATEWAY, running=True).values_list("pk", flat=True))
+    """Running Gateway integrations, and running EDS integrations reading a gateway collection."""
+    return list(
+        Integration.objects.filter(running=True)
+        .filter(
+            Q(style=Style.GATEWAY) | Q(style=Style.ENTERPRISE_DATA_STREAM, gateway_collection__isnull=False)
+        )
+        .values_list("pk", flat=True)
+    )
 
 
 def claim(worker: str, limit: int) -> list[ArtifactActivity]:
@@ -193,15 +200,46 @@ def claim(worker: str, limit: int) -> list[ArtifactActivity]:
 
 def write_due(worker: str, limit: int = 100) -> int:
     activities = claim(worker, limit)
+    integrations = Integration.objects.select_related(
+        "collection_b__repository", "collection_b__model", "sql_collection__model"
+    ).in_bulk({a.integration_id for a in activities})
+    streamed: dict[int, list[ArtifactActivity]] = {}
     for activity in activities:
-        integration = Integration.objects.select_related(
-            "collection_b__repository", "collection_b__model"
-        ).get(pk=activity.integration_id)
+        integration = integrations[activity.integration_id]
+        if integration.style == Style.ENTERPRISE_DATA_STREAM:
+            streamed.setdefault(integration.pk, []).append(activity)
+            continue
         try:
             write(integration, activity)
         except Exception as error:  # noqa: BLE001 - classified and shown on the Activity screen
             processing.settle(activity, error)
+    for integration_id, batch in streamed.items():
+        stream_rows(integrations[integration_id], batch)
     return len(activities)
+
+
+def stream_rows(integration: Integration, activities: list[ArtifactActivity]) -> None:
+    """An EDS integration reading a gateway collection: the batch's artifacts become rows of its
+    table in one upsert. Each activity completes, or all fail with the table's error and are
+    retried like any activity (the payloads stay stored)."""
+    from integrations import eds
+
+    try:
+        artifacts = [(a.artifact_id, values_of(a)) for a in activities]
+        eds.write_gateway_rows(integration, artifacts)
+    except Exception as error:  # noqa: BLE001 - classified and shown on the Activity screen
+        for activity in activities:
+            processing.settle(activity, error)
+        return
+    with transaction.atomic():
+        for activity, (_, values) in zip(activities, artifacts, strict=True):
+            processing.completed(
+                activity,
+                ArtifactActivity.Result.UPDATED,
+                {k: {"original": None, "new": v} for k, v in values.items()},
+            )
+            activity.target_project = integration.sql_collection.table
+            activity.save()
 
 
 def values_of(activity: ArtifactActivity) -> dict[str, Any]:
