@@ -29,7 +29,10 @@ def test_the_create_page_offers_the_gateway_style_and_its_fields(admin_client, g
 def test_a_gateway_integration_is_created_on_its_form(admin_client, gateway):
     gateway.integration.delete()
     response = create(
-        admin_client, name="CI → Beta again", gateway_collection=gateway.collection.pk, collection_b=gateway.target.pk
+        admin_client,
+        name="CI → Beta again",
+        gateway_collection=gateway.collection.pk,
+        collection_b=gateway.target.pk,
     )
     integration = Integration.objects.get(name="CI → Beta again")
     assert response.status_code == 302 and response.url == reverse("integration-edit", args=[integration.pk])
@@ -48,9 +51,12 @@ def test_a_gateway_integration_is_created_on_its_form(admin_client, gateway):
 )
 def test_the_form_refuses_a_twinless_update_without_a_usable_key(admin_client, gateway, chosen, code):
     response = create(
-        admin_client, name="Twinless", gateway_collection=gateway.collection.pk, collection_b=gateway.target.pk,
+        admin_client,
+        name="Twinless",
+        gateway_collection=gateway.collection.pk,
+        collection_b=gateway.target.pk,
         **chosen,
-    )  # fmt: skip
+    )
     assert response.status_code == 200 and code in response.content.decode()
     assert not Integration.objects.filter(name="Twinless").exists()
 
@@ -59,7 +65,9 @@ def test_the_form_refuses_a_target_mapped_to_another_model(admin_client, gateway
     other = Model.objects.create(name="Story")
     ModelField.objects.create(model=other, key="title", label="Title", type="string", position=0)
     elsewhere = mapped_collection("Alpha stories", repositories[0], "DEMO", other)
-    response = create(admin_client, name="Wrong", gateway_collection=gateway.collection.pk, collection_b=elsewhere.pk)
+    response = create(
+        admin_client, name="Wrong", gateway_collection=gateway.collection.pk, collection_b=elsewhere.pk
+    )
     assert "CCRRTT-1403E" in response.content.decode()
 
 
@@ -68,10 +76,14 @@ def test_editing_saves_the_key_identifier_and_keeps_the_style(admin_client, gate
     response = admin_client.post(
         url,
         {
-            "name": gateway.integration.name, "style": "enterprise_data_stream", "twinless_update": "on",
-            "key_identifier": "key", "gateway_collection": gateway.collection.pk, "collection_b": gateway.target.pk,
+            "name": gateway.integration.name,
+            "style": "enterprise_data_stream",
+            "twinless_update": "on",
+            "key_identifier": "key",
+            "gateway_collection": gateway.collection.pk,
+            "collection_b": gateway.target.pk,
         },
-    )  # fmt: skip
+    )
     assert response.status_code == 302
     gateway.integration.refresh_from_db()
     assert gateway.integration.style == "gateway"
@@ -92,7 +104,9 @@ def test_the_relationship_field_configuration_names_a_repository_per_relationshi
     assert "Relationship Field Configuration" in fragment and "“Fixes” points to" in fragment
     refused = admin_client.post(url, {"name": "Commits", "model": linked_model.pk})
     assert "CCRRTT-20004E" in refused.content.decode() and not GatewayCollection.objects.exists()
-    admin_client.post(url, {"name": "Commits", "model": linked_model.pk, "relationship_fixes": repositories[1].pk})
+    admin_client.post(
+        url, {"name": "Commits", "model": linked_model.pk, "relationship_fixes": repositories[1].pk}
+    )
     assert GatewayCollection.objects.get().relationship_repositories == {"fixes": repositories[1].pk}
 
 
@@ -102,12 +116,16 @@ def test_a_gateway_collection_without_a_model_is_refused_with_20005E(admin_clien
 
 
 def test_the_payload_transformation_is_chosen_among_payload_extensions(admin_client, gateway, make_extension):
-    payloads = make_extension("GitHub", "function transformPayload(p) { return []; }", type="payload_transformation")
+    payloads = make_extension(
+        "GitHub", "function transformPayload(p) { return []; }", type="payload_transformation"
+    )
     make_extension("Not this", "function transform(c, i) { return i; }")
     url = reverse("gateway-collection-edit", args=[gateway.collection.pk])
     html = admin_client.get(url).content.decode()
     assert "GitHub" in html and "Not this" not in html
-    admin_client.post(url, {"name": gateway.collection.name, "model": gateway.collection.model_id, "extension": payloads.pk})
+    admin_client.post(
+        url, {"name": gateway.collection.name, "model": gateway.collection.model_id, "extension": payloads.pk}
+    )
     gateway.collection.refresh_from_db()
     assert gateway.collection.extension == payloads
 
@@ -118,7 +136,9 @@ def test_without_the_license_feature_a_payload_transformation_is_refused_with_20
     from hub import licensing
 
     licensing.apply(issue(features={"integration_styles": ["*"], "connector_kinds": ["*"]}))
-    payloads = make_extension("GitHub", "function transformPayload(p) { return []; }", type="payload_transformation")
+    payloads = make_extension(
+        "GitHub", "function transformPayload(p) { return []; }", type="payload_transformation"
+    )
     url = reverse("gateway-collection-edit", args=[gateway.collection.pk])
     response = admin_client.post(
         url, {"name": gateway.collection.name, "model": gateway.collection.model_id, "extension": payloads.pk}
