@@ -92,7 +92,11 @@ def cell(value: Any, field_type: str, vendor: str) -> Any:
         return value if vendor == "sqlite" else instant
     if field_type == "boolean":
         return bool(value)
-    return value if isinstance(value, (int, float, str)) else json.dumps(value, ensure_ascii=False)
+    if isinstance(value, dt.datetime) and vendor == "mysql" and value.tzinfo is not None:
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+    if isinstance(value, (int, float, str, dt.date)):  # datetime is a date too
+        return value
+    return json.dumps(value, ensure_ascii=False)
 
 
 class Table:
