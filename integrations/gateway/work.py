@@ -254,9 +254,15 @@ def write(integration: Integration, activity: ArtifactActivity) -> None:
 
     target = integration.collection_b
     values = values_of(activity)
-    # Only the fields the artifact carries: the tool keeps its defaults (or values) for the others.
-    fields = mapping.to_repository(mapping.lines_of(target), values, only=values)
     with registry.connect(target.repository.settings()) as connector:
+        # Only the fields the artifact carries: the tool keeps its defaults (or values) for the others.
+        # A commit message's formatted ids become the work items the commit links to (11.15).
+        fields = mapping.to_repository(
+            mapping.lines_of(target),
+            values,
+            only=values,
+            resolve=lambda key: linked(integration, connector, key),
+        )
         if integration.twinless_update:
             artifact = located(integration, connector, values)
             written = connector.update_artifact(artifact.id, fields)
@@ -299,6 +305,23 @@ def created(connector, target, fields: dict[str, Any], *, marker: str):
             return existing
         return connector.create_artifact(project, artifact_type, fields, marker=marker)
     return connector.create_artifact(project, artifact_type, fields)
+
+
+def linked(integration: Integration, connector, formatted: str) -> str:
+    """The artifact id of the work item a commit message names (1408E when there is none)."""
+    try:
+        found = connector.search_by_formatted_id(formatted)
+    except ConnectorError as error:
+        if error.transient:
+            raise
+        found = None
+    if found is None:
+        raise processing.Failure(
+            LOOKUP_FAILED,
+            f"The commit names “{formatted}”, which is no artifact of the collection "
+            f"“{integration.collection_b.name}”.",
+        )
+    return found.id
 
 
 def located(integration: Integration, connector, values: dict[str, Any]):
