@@ -201,7 +201,7 @@ def claim(worker: str, limit: int) -> list[ArtifactActivity]:
 def write_due(worker: str, limit: int = 100) -> int:
     activities = claim(worker, limit)
     integrations = Integration.objects.select_related(
-        "collection_b__repository", "collection_b__model", "sql_collection__model"
+        "collection_b__repository", "collection_b__model", "sql_collection__model", "gateway_collection"
     ).in_bulk({a.integration_id for a in activities})
     streamed: dict[int, list[ArtifactActivity]] = {}
     for activity in activities:
@@ -259,7 +259,7 @@ def write(integration: Integration, activity: ArtifactActivity) -> None:
         # A commit message's formatted ids become the work items the commit links to (11.15).
         fields = mapping.to_repository(
             mapping.lines_of(target),
-            values,
+            with_references(integration, connector, values),
             only=values,
             resolve=lambda key: linked(integration, connector, key),
         )
@@ -307,8 +307,27 @@ def created(connector, target, fields: dict[str, Any], *, marker: str):
     return connector.create_artifact(project, artifact_type, fields)
 
 
+def with_references(integration: Integration, connector, values: dict[str, Any]) -> dict[str, Any]:
+    """Relationship(s) values that name a formatted id (``{"id": "WEB-1"}``), looked up in the
+    repository the Relationship Field Configuration names (11.06) when that is the target's; other
+    values, and references into another repository, are written as they came."""
+    configured = integration.gateway_collection.relationship_repositories or {}
+    resolved = dict(values)
+    for key, repository_id in configured.items():
+        value = values.get(key)
+        if value in (None, "", []) or str(repository_id) != str(integration.collection_b.repository_id):
+            continue
+        ids = [
+            linked(integration, connector, v) if mapping.FORMATTED_ID.fullmatch(str(v)) else v
+            for v in (value if isinstance(value, list) else [value])
+        ]
+        resolved[key] = ids if isinstance(value, list) else ids[0]
+    return resolved
+
+
 def linked(integration: Integration, connector, formatted: str) -> str:
-    """The artifact id of the work item a commit message names (1408E when there is none)."""
+    """The artifact id of the work item a commit message or a relationship names (1408E when
+    there is none)."""
     try:
         found = connector.search_by_formatted_id(formatted)
     except ConnectorError as error:
@@ -318,7 +337,7 @@ def linked(integration: Integration, connector, formatted: str) -> str:
     if found is None:
         raise processing.Failure(
             LOOKUP_FAILED,
-            f"The commit names “{formatted}”, which is no artifact of the collection "
+            f"“{formatted}” (in a commit message or a relationship) names no artifact of the collection "
             f"“{integration.collection_b.name}”.",
         )
     return found.id

@@ -1,4 +1,4 @@
-"""Commit artifacts (11.15): with a ``commit_message`` model field, the target collection's mapping
+"""Commit artifacts (11.15) and relationship references (11.06): with a ``commit_message`` model field, the target collection's mapping
 from that String field to a Relationship(s) field (the ``formatted_ids`` transform) decides which
 work items a commit links to: each formatted id the message names is looked up in the target
 repository; one that names nothing fails the activity with 1408E and creates nothing."""
@@ -78,3 +78,30 @@ def test_a_message_naming_no_item_fails_with_1408E_and_creates_nothing(live_serv
     activity = ArtifactActivity.objects.get(integration_id=commits.integration.pk)
     assert activity.status == "failed" and activity.code == "CCRRTT-1408E" and "WEB-999" in activity.message
     assert not LocalItem.objects.filter(summary="Commit 5d6e7f8").exists()
+
+
+def test_a_relationship_naming_a_formatted_id_is_looked_up_in_the_configured_repository(
+    live_server, commits, repositories
+):
+    ModelField.objects.create(
+        model=commits.collection.model, key="fixes", label="Fixes", type="relationship", position=5
+    )
+    commits.collection.relationship_repositories = {"fixes": repositories[1].pk}
+    commits.collection.save()
+    link_commits(commits.target)
+    FieldMapping.objects.create(
+        collection=commits.target,
+        repository_fields=["parent"],
+        repository_field_types={"parent": "relationship"},
+        model_fields=["fixes"],
+        model_field_types={"fixes": "relationship"},
+        direction="to_repository",
+    )
+    body = {
+        "title": "Commit 9f8e7d6",
+        "commit_message": "no ids here",
+        "fixes": {"id": commits.item.formatted_id},
+    }
+    assert post(live_server, commits, body).status_code == 202
+    drain()
+    assert LocalItem.objects.get(summary="Commit 9f8e7d6").parent == commits.item
