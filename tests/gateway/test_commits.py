@@ -1,7 +1,9 @@
-"""Commit artifacts (11.15) and relationship references (11.06): with a ``commit_message`` model field, the target collection's mapping
-from that String field to a Relationship(s) field (the ``formatted_ids`` transform) decides which
-work items a commit links to: each formatted id the message names is looked up in the target
-repository; one that names nothing fails the activity with 1408E and creates nothing."""
+"""Commit artifacts (11.15) and relationship references (11.06). With a ``commit_message`` model
+field, the target collection's mapping from that String field to a Relationship(s) field (the
+``formatted_ids`` transform) decides which work items a commit links to: each formatted id the
+message names is looked up in the target repository; one that names nothing fails the activity with
+1408E and creates nothing. A payload's relationship naming a formatted id is looked up in the
+repository the Relationship Field Configuration names."""
 
 from __future__ import annotations
 
