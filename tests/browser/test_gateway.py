@@ -5,16 +5,14 @@ the artifact appears in the local tracker and its row on the Activity screen (it
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 import time
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.server import REPO, start_hub
+from tests.support.server import REPO, run_shell, start_hub
 
 pytestmark = pytest.mark.browser
 PASSWORD = "a long and unusual password"
@@ -48,16 +46,11 @@ Extension.objects.create(name="GitHub webhooks", type="payload_transformation",
 @pytest.fixture
 def hub(tmp_path, server_database):
     server = start_hub(tmp_path / "home", server_database)
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("HUB_", "DJANGO_", "PYTEST"))}
-    environment.update({"HUB_HOME": str(server.home), "HUB_DATABASE_URL": server_database.url})
-    prepared = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", PREPARE],
-        cwd=REPO,
-        env=environment,
-        capture_output=True,
-        text=True,
-    )
-    assert prepared.returncode == 0, prepared.stderr
+    try:
+        run_shell(server, server_database, PREPARE)
+    except BaseException:
+        server.stop()
+        raise
     yield server
     server.stop()
 
