@@ -12,6 +12,7 @@ rows of artifacts the tool no longer has with ``deleted_at``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from django.conf import settings
 from django.utils import timezone
@@ -19,7 +20,7 @@ from django.utils import timezone
 from activity.blockers import clear_blocker, raise_blocker
 from activity.models import Blocker
 from connectors.errors import ConnectorError
-from connectors.sql.table import Column, Table, columns_for
+from connectors.sql.table import PERSON_ID_SUFFIX, Column, Table, columns_for
 from integrations.engine import mapping
 from integrations.engine.detection import changed_pages
 from integrations.models import ChangeWatermark, Integration, SqlCollection
@@ -140,15 +141,18 @@ def ddl_digest(ddl: str) -> str:
     return hashlib.sha256(ddl.encode()).hexdigest()[:16]
 
 
-def row_of(source, artifact, values: dict, fields: dict) -> dict:
+def row_of(source, artifact, values: dict, fields: dict, names: Callable[[str], str] | None = None) -> dict:
     """One row of a repository collection's artifact."""
     identity = (str(source.repository_id), artifact.id, artifact.formatted_id, artifact.url)
-    return row_with(identity, values, fields)
+    return row_with(identity, values, fields, names)
 
 
-def row_with(identity: tuple[str, str, str, str], values: dict, fields: dict) -> dict:
+def row_with(
+    identity: tuple[str, str, str, str], values: dict, fields: dict, names: Callable[[str], str] | None = None
+) -> dict:
     """One row: Hub's columns (repository id, artifact id, formatted id, URL) and the model
-    values, selects by their label."""
+    values, selects by their label, persons by display name (``names``: id → display name; without
+    it, or for an unknown person, the id) with their id(s) in the column beside."""
     repository_id, artifact_id, formatted_id, url = identity
     row = {
         "repository_id": repository_id,
@@ -165,8 +169,32 @@ def row_with(identity: tuple[str, str, str, str], values: dict, fields: dict) ->
             value = labels.get(str(value), value)
         elif field.type == "multi_select" and value:
             value = sorted(labels.get(str(v), v) for v in value)
+        elif field.type in PERSON_ID_SUFFIX:
+            named = names or str
+            row[key + PERSON_ID_SUFFIX[field.type]] = value
+            if field.type == "person" and value not in (None, ""):
+                value = named(str(value))
+            elif field.type == "persons" and value:
+                value = sorted(named(str(v)) for v in value)
         row[key] = value
     return row
+
+
+def person_names(connector) -> Callable[[str], str]:
+    """Display names of the tool's persons, each read once per pass; the id when the tool has no
+    such person (any more) or cannot say."""
+    known: dict[str, str] = {}
+
+    def name(person_id: str) -> str:
+        if person_id not in known:
+            try:
+                person = connector.read_person(person_id)
+                known[person_id] = person.display_name or person.username or person_id
+            except ConnectorError:
+                known[person_id] = person_id
+        return known[person_id]
+
+    return name
 
 
 def stream(integration_id: int, *, full: bool = False) -> int:
@@ -203,6 +231,7 @@ def _stream(integration: Integration, full: bool) -> int:
     written, seen = 0, set()
     with registry.connect(source.repository.settings()) as connector, open_table(target) as table:
         table.check(wanted)
+        names = person_names(connector)
         for project in source.project_ids():
             watermark, _ = ChangeWatermark.objects.get_or_create(
                 integration=integration, side="A", project=project
@@ -211,7 +240,7 @@ def _stream(integration: Integration, full: bool) -> int:
                 ids = list(dict.fromkeys(item.id for item in page.items))
                 artifacts = connector.read_artifacts(ids) if ids else {}
                 rows = [
-                    row_of(source, artifact, mapping.to_model(lines, artifact.fields), fields)
+                    row_of(source, artifact, mapping.to_model(lines, artifact.fields), fields, names)
                     for artifact in artifacts.values()
                 ]
                 written += table.upsert(wanted, rows)
