@@ -1,6 +1,7 @@
 """An administrator configures a gateway collection with a payload transformation extension and a
 Gateway integration in the browser; ``curl`` posts a GitHub ``issues`` webhook to the running Hub;
-the artifact appears in the local tracker and its row on the Activity screen (its title escaped)."""
+the artifact appears in the local tracker and its row on the Activity screen (its title escaped).
+Then the SQL collection's Test Connection and Create table buttons, through HTMX."""
 
 from __future__ import annotations
 
@@ -91,7 +92,7 @@ def reload_until(page, locator, seconds: float = 60) -> None:
         page.reload()
 
 
-def test_a_github_webhook_through_a_transformation_creates_the_artifact(page, hub):
+def test_a_github_webhook_through_a_transformation_creates_the_artifact(page, hub, tmp_path):
     sign_in(page, hub)
     page.goto(hub.url + "/collections/gateway/new/")
     page.get_by_label("Name").fill("GitHub")
@@ -118,3 +119,20 @@ def test_a_github_webhook_through_a_transformation_creates_the_artifact(page, hu
     reload_until(page, page.get_by_text(TITLE))
     expect(page.locator("main")).to_contain_text("GitHub → Beta")
     expect(page.locator("main b")).to_have_count(0)  # the markup of the title is text, not bold
+
+    # The SQL collection's buttons, in the same Hub: Test Connection names what is missing, Create
+    # table shows the statement and runs it only on confirmation.
+    page.goto(hub.url + "/collections/sql/new/")
+    page.get_by_label("Name").fill("Report")
+    page.get_by_label("Database URL").fill(f"sqlite:///{tmp_path / 'report.sqlite3'}")
+    page.get_by_label("Table").fill("defects")
+    page.get_by_label("Model").select_option(label="Defect")
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.get_by_test_id("test-connection").click()
+    expect(page.get_by_test_id("connection-result")).to_contain_text("CCRRTT-10009E")
+    page.get_by_test_id("create-table-button").click()
+    expect(page.get_by_test_id("proposed-ddl")).to_contain_text("CREATE TABLE")
+    page.get_by_test_id("confirm-create-table").click()
+    expect(page.get_by_test_id("table-result")).to_contain_text("Table defects created.")
+    page.get_by_test_id("test-connection").click()
+    expect(page.get_by_test_id("connection-result")).to_contain_text("Connection succeeded")
