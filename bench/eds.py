@@ -32,7 +32,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import setup_django  # noqa: E402
+from common import defect_model, setup_django  # noqa: E402
 
 
 def arguments() -> argparse.Namespace:
@@ -49,7 +49,7 @@ def seed(items: int):
     from connectors.local import service
     from connectors.local.models import LocalItem, LocalProject
     from hub import licensing, vault
-    from integrations.models import FieldMapping, Model, ModelField, Repository
+    from integrations.models import FieldMapping, Repository
     from tests.integrations.factories import mapped_collection
 
     vault.set_master_password("bench master password")
@@ -58,17 +58,7 @@ def seed(items: int):
     project = LocalProject.objects.filter(tracker=tracker, key="DEMO").first() or service.create_project(
         tracker, "DEMO", "Demo"
     )
-    model = Model.objects.create(name="Defect")
-    ModelField.objects.create(model=model, key="title", label="Title", type="string", position=0)
-    ModelField.objects.create(
-        model=model,
-        key="priority",
-        label="Priority",
-        type="single_select",
-        options=[{"id": "high", "label": "High"}, {"id": "low", "label": "Low"}],
-        position=1,
-    )
-    ModelField.objects.create(model=model, key="due", label="Due", type="date", position=2)
+    model = defect_model(due=True)
     alpha = Repository.objects.create(label="Alpha", kind="local", url="local://alpha")
     source = mapped_collection("Alpha defects", alpha, "DEMO", model)
     FieldMapping.objects.create(
