@@ -52,3 +52,23 @@ def signed_in_client(username: str, role: str):
     client = Client(HTTP_HOST="localhost", secure=True)
     client.force_login(user)
     return client
+
+
+def defect_model(*, due: bool = False):
+    """The benchmarks' Defect model: title (String), priority (Single Select High/Low), optionally
+    due (Date)."""
+    from integrations.models import Model, ModelField
+
+    model = Model.objects.create(name="Defect")
+    ModelField.objects.create(model=model, key="title", label="Title", type="string", position=0)
+    ModelField.objects.create(
+        model=model,
+        key="priority",
+        label="Priority",
+        type="single_select",
+        options=[{"id": "high", "label": "High"}, {"id": "low", "label": "Low"}],
+        position=1,
+    )
+    if due:
+        ModelField.objects.create(model=model, key="due", label="Due", type="date", position=2)
+    return model

@@ -33,7 +33,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import setup_django  # noqa: E402
+from common import defect_model, setup_django  # noqa: E402
 
 ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
 
@@ -52,23 +52,14 @@ def arguments() -> argparse.Namespace:
 def configure() -> tuple[int, str]:
     from connectors.local import service
     from hub import licensing, vault
-    from integrations.models import GatewayCollection, Integration, Model, ModelField, Repository
+    from integrations.models import GatewayCollection, Integration, Repository
     from integrations.services import new_gateway_token
     from tests.integrations.factories import mapped_collection
 
     vault.set_master_password("bench master password")
     licensing.ensure_evaluation_license()
     service.create_project(service.tracker("beta"), "WEB", "Website")
-    model = Model.objects.create(name="Defect")
-    ModelField.objects.create(model=model, key="title", label="Title", type="string", position=0)
-    ModelField.objects.create(
-        model=model,
-        key="priority",
-        label="Priority",
-        type="single_select",
-        options=[{"id": "high", "label": "High"}, {"id": "low", "label": "Low"}],
-        position=1,
-    )
+    model = defect_model()
     beta = Repository.objects.create(label="Beta", kind="local", url="local://beta")
     target = mapped_collection("Beta defects", beta, "WEB", model)
     collection = GatewayCollection(name="CI", model=model)

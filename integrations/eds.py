@@ -12,6 +12,7 @@ rows of artifacts the tool no longer has with ``deleted_at``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from django.conf import settings
 from django.utils import timezone
@@ -19,7 +20,7 @@ from django.utils import timezone
 from activity.blockers import clear_blocker, raise_blocker
 from activity.models import Blocker
 from connectors.errors import ConnectorError
-from connectors.sql.table import Column, Table, columns_for
+from connectors.sql.table import PERSON_ID_SUFFIX, Column, Table, columns_for
 from integrations.engine import mapping
 from integrations.engine.detection import changed_pages
 from integrations.models import ChangeWatermark, Integration, SqlCollection
@@ -46,7 +47,11 @@ def is_operational_database(collection: SqlCollection) -> bool:
     """Whether the URL names Hub's own operational database (refused: reports must not share it)."""
     import dj_database_url
 
-    target, own = dj_database_url.parse(collection.database_url), settings.DATABASES["default"]
+    try:
+        target = dj_database_url.parse(collection.database_url)
+    except Exception:  # noqa: BLE001 - an unparsable URL is the URL check's to refuse, not this one's
+        return False
+    own = settings.DATABASES["default"]
     same_engine = target["ENGINE"].rsplit(".", 1)[-1] == own["ENGINE"].rsplit(".", 1)[-1]
     if "sqlite" in target["ENGINE"]:
         return same_engine and str(target["NAME"]) == str(own["NAME"])
@@ -59,18 +64,34 @@ def is_operational_database(collection: SqlCollection) -> bool:
 
 def problems(integration: Integration) -> list[tuple[str, str, str]]:
     """(detail, code, message) for each problem of an EDS integration's configuration."""
+    from integrations.gateway.checks import collection_problems
+
     found = []
-    target, source = integration.sql_collection, integration.collection_a
+    target, source, gateway = (
+        integration.sql_collection,
+        integration.collection_a,
+        integration.gateway_collection,
+    )
     if target is None:
         found.append(("sql", "CCRRTT-10004E", "has no target SQL collection"))
-    if source is None and integration.gateway_collection_id is None:
+    if source is None and gateway is None:
         found.append(("source", "CCRRTT-10005E", "has no source collection"))
+    if gateway is not None:
+        for detail, code, message in collection_problems(gateway):
+            found.append(
+                (f"gateway-{detail}", code, f"reads the gateway collection “{gateway.name}”, which {message}")
+            )
     if target is None:
         return found
     if target.model_id is None:
         found.append(("model", "CCRRTT-10006E", f"streams to “{target.name}”, which is mapped to no model"))
-    elif source is not None and source.model_id != target.model_id:
-        found.append(("source-model", "CCRRTT-10007E", f"reads “{source.name}”, mapped to another model"))
+    else:
+        for detail, one in (("source-model", source), ("gateway-model", gateway)):
+            if one is not None and one.model_id != target.model_id:
+                found.append((detail, "CCRRTT-10007E", f"reads “{one.name}”, mapped to another model"))
+    key = integration.key_identifier
+    if key and target.model_id and key not in model_types(target.model):
+        found.append(("key", "CCRRTT-1416E", f"has the key identifier “{key}”, no field of the model"))
     if not target.table:
         found.append(("table", "CCRRTT-10008E", f"streams to “{target.name}”, which names no table"))
     if is_operational_database(target):
@@ -91,17 +112,53 @@ def proposed_ddl(collection: SqlCollection) -> str:
 
 
 def create_table(collection: SqlCollection) -> None:
+    """Run the proposed DDL; the database's refusal (the table exists, no CREATE privilege) is a
+    ConnectorError with the driver's words."""
     with open_table(collection) as table:
-        table.create(columns(collection))
+        try:
+            table.create(columns(collection))
+        except Exception as error:  # noqa: BLE001 - every driver has its own error classes
+            table.connection.rollback()
+            raise ConnectorError(f"The database refused the table: {error}", code="CCRRTT-30000E") from error
 
 
-def row_of(source, artifact, values: dict, fields: dict) -> dict:
-    """One row: Hub's columns and the model values, selects by their label."""
+def unusable(collection: SqlCollection) -> ConnectorError | None:
+    """Why the screen's Test connection / Create table cannot run (no model, Hub's own database)."""
+    if collection.model_id is None:
+        return ConnectorError(
+            f"The SQL collection “{collection.name}” has no model: choose the model reported on.",
+            code="CCRRTT-10006E",
+        )
+    if is_operational_database(collection):
+        return ConnectorError("This is Hub's own operational database; choose another.", code="CCRRTT-30015E")
+    return None
+
+
+def ddl_digest(ddl: str) -> str:
+    """What the confirmation of Create table carries: the statement run is the one shown."""
+    import hashlib
+
+    return hashlib.sha256(ddl.encode()).hexdigest()[:16]
+
+
+def row_of(source, artifact, values: dict, fields: dict, names: Callable[[str], str] | None = None) -> dict:
+    """One row of a repository collection's artifact."""
+    identity = (str(source.repository_id), artifact.id, artifact.formatted_id, artifact.url)
+    return row_with(identity, values, fields, names)
+
+
+def row_with(
+    identity: tuple[str, str, str, str], values: dict, fields: dict, names: Callable[[str], str] | None = None
+) -> dict:
+    """One row: Hub's columns (repository id, artifact id, formatted id, URL) and the model
+    values, selects by their label, persons by display name (``names``: id → display name; without
+    it, or for an unknown person, the id) with their id(s) in the column beside."""
+    repository_id, artifact_id, formatted_id, url = identity
     row = {
-        "repository_id": str(source.repository_id),
-        "artifact_id": artifact.id,
-        "formatted_id": artifact.formatted_id,
-        "url": artifact.url,
+        "repository_id": repository_id,
+        "artifact_id": artifact_id,
+        "formatted_id": formatted_id,
+        "url": url,
         "synced_at": timezone.now().isoformat(),
         "deleted_at": None,
     }
@@ -112,8 +169,32 @@ def row_of(source, artifact, values: dict, fields: dict) -> dict:
             value = labels.get(str(value), value)
         elif field.type == "multi_select" and value:
             value = sorted(labels.get(str(v), v) for v in value)
+        elif field.type in PERSON_ID_SUFFIX:
+            named = names or str
+            row[key + PERSON_ID_SUFFIX[field.type]] = value
+            if field.type == "person" and value not in (None, ""):
+                value = named(str(value))
+            elif field.type == "persons" and value:
+                value = sorted(named(str(v)) for v in value)
         row[key] = value
     return row
+
+
+def person_names(connector) -> Callable[[str], str]:
+    """Display names of the tool's persons, each read once per pass; the id when the tool has no
+    such person (any more) or cannot say."""
+    known: dict[str, str] = {}
+
+    def name(person_id: str) -> str:
+        if person_id not in known:
+            try:
+                person = connector.read_person(person_id)
+                known[person_id] = person.display_name or person.username or person_id
+            except ConnectorError:
+                known[person_id] = person_id
+        return known[person_id]
+
+    return name
 
 
 def stream(integration_id: int, *, full: bool = False) -> int:
@@ -142,12 +223,15 @@ def _stream(integration: Integration, full: bool) -> int:
     from connectors import registry
 
     source, target = integration.collection_a, integration.sql_collection
+    if source is None:  # a gateway collection alone: its payloads write rows as they arrive
+        return 0
     lines = mapping.lines_of(source)
-    fields = {f.key: f for f in target.model.fields.all() if f.type not in NOT_STREAMED}
+    fields = streamed_fields(target)
     wanted = columns(target)
     written, seen = 0, set()
     with registry.connect(source.repository.settings()) as connector, open_table(target) as table:
         table.check(wanted)
+        names = person_names(connector)
         for project in source.project_ids():
             watermark, _ = ChangeWatermark.objects.get_or_create(
                 integration=integration, side="A", project=project
@@ -156,7 +240,7 @@ def _stream(integration: Integration, full: bool) -> int:
                 ids = list(dict.fromkeys(item.id for item in page.items))
                 artifacts = connector.read_artifacts(ids) if ids else {}
                 rows = [
-                    row_of(source, artifact, mapping.to_model(lines, artifact.fields), fields)
+                    row_of(source, artifact, mapping.to_model(lines, artifact.fields), fields, names)
                     for artifact in artifacts.values()
                 ]
                 written += table.upsert(wanted, rows)
@@ -164,3 +248,37 @@ def _stream(integration: Integration, full: bool) -> int:
         if full:
             table.mark_deleted(str(source.repository_id), seen, timezone.now())
     return written
+
+
+# --- a gateway collection as the source (11.17) ---------------------------------------------------
+
+
+def streamed_fields(collection: SqlCollection) -> dict:
+    return {f.key: f for f in collection.model.fields.all() if f.type not in NOT_STREAMED}
+
+
+def gateway_identity(integration: Integration, artifact_id: str, values: dict) -> tuple[str, str, str, str]:
+    """The key of a gateway artifact's row. With a key identifier its value is the artifact id, so a
+    later payload about the same thing (build, commit, alert) updates that row; without one each
+    artifact of each payload is a row of its own (``<payload id>.<n>``). The repository id column
+    names the gateway collection: ``gateway-<id>``."""
+    repository_id = f"gateway-{integration.gateway_collection_id}"
+    key = values.get(integration.key_identifier) if integration.key_identifier else None
+    if isinstance(key, str) and key.strip():
+        return repository_id, key.strip()[:255], key.strip(), ""
+    return repository_id, artifact_id, f"payload {artifact_id.replace('.', ' #')}", ""
+
+
+def write_gateway_rows(integration: Integration, artifacts: list[tuple[str, dict]]) -> int:
+    """Upsert the rows of (artifact id, model values) from gateway payloads, in one transaction of
+    the target database; the last of several artifacts with one key wins, as it arrived last."""
+    target = integration.sql_collection
+    fields = streamed_fields(target)
+    rows = {}
+    for artifact_id, values in artifacts:
+        row = row_with(gateway_identity(integration, artifact_id, values), values, fields)
+        rows[row["artifact_id"]] = row
+    wanted = columns(target)
+    with open_table(target) as table:
+        table.check(wanted)
+        return table.upsert(wanted, list(rows.values()))

@@ -86,6 +86,13 @@ BUILT_IN: tuple[Transform, ...] = (
         _one_to_one(_pairs([T.RELATIONSHIP], [T.RELATIONSHIPS])),
     ),
     Transform("links_text", "Web links ↔ text (one per line)", _one_to_one(_pairs([T.WEB_LINKS], TEXT))),
+    # Commit artifacts (Gateway): the formatted ids a commit message names (“Fix login (WEB-1)”) are
+    # the work items it links to; the Gateway looks each one up in the target repository.
+    Transform(
+        "formatted_ids",
+        "Formatted ids in the text ↔ relationship(s) (commit messages)",
+        _one_to_one(_pairs([T.RELATIONSHIP, T.RELATIONSHIPS], TEXT)),
+    ),
     Transform("join", "Join several text fields into one", _many_text_to_one_text, params=("separator",)),
     Transform("split", "Split one text field into several", _one_text_to_many_text, params=("separator",)),
     Transform("constant", "A constant value", _constant, params=("value",)),

@@ -62,6 +62,8 @@ urlpatterns = [
     ),
     path("collections/sql/new/", collections.sql_collection_edit, name="sql-collection-create"),
     path("collections/sql/<int:pk>/", collections.sql_collection_edit, name="sql-collection-edit"),
+    path("collections/sql/<int:pk>/test/", collections.sql_collection_test, name="sql-collection-test"),
+    path("collections/sql/<int:pk>/table/", collections.sql_collection_table, name="sql-collection-table"),
     path(
         "collections/<str:kind>/<int:pk>/delete/",
         collections.other_collection_delete,

@@ -67,14 +67,28 @@ def kind_of(field_type: str) -> str:
     return "text"
 
 
+PERSON_ID_SUFFIX = {"person": "_id", "persons": "_ids"}  # beside the display name(s): the id(s)
+
+
 def columns_for(model_fields: Mapping[str, str]) -> list[Column]:
-    """Hub's columns and one per model field (key → type), in that order."""
+    """Hub's columns and one per model field (key → type), in that order; a Person(s) field has a
+    second column for the id(s) (``<key>_id`` / ``<key>_ids``), its own holding the display name(s)."""
     own = [Column("repository_id", "key"), Column("artifact_id", "key"), Column("formatted_id", "text")]
     own += [Column("url", "text"), Column("synced_at", "date_time"), Column("deleted_at", "date_time")]
-    for key in model_fields:
+    fields = []
+    for key, kind in model_fields.items():
         if not IDENTIFIER.match(key) or key in HUB_COLUMNS:
             raise ValueError(f"The model field key “{key}” cannot name a column.")
-    return own + [Column(key, kind) for key, kind in model_fields.items()]
+        fields.append(Column(key, kind))
+        if kind in PERSON_ID_SUFFIX:
+            fields.append(Column(key + PERSON_ID_SUFFIX[kind], kind))
+    names = [c.name for c in fields]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(
+            f"The column(s) {', '.join(repeated)} would be written twice (a person's id column)."
+        )
+    return own + fields
 
 
 def cell(value: Any, field_type: str, vendor: str) -> Any:
@@ -92,7 +106,11 @@ def cell(value: Any, field_type: str, vendor: str) -> Any:
         return value if vendor == "sqlite" else instant
     if field_type == "boolean":
         return bool(value)
-    return value if isinstance(value, (int, float, str)) else json.dumps(value, ensure_ascii=False)
+    if isinstance(value, dt.datetime) and vendor == "mysql" and value.tzinfo is not None:
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+    if isinstance(value, (int, float, str, dt.date)):  # datetime is a date too
+        return value
+    return json.dumps(value, ensure_ascii=False)
 
 
 class Table:

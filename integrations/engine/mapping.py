@@ -10,11 +10,15 @@ their own repository here; the processor translates them (persons, pairs) betwee
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from integrations.engine import values as V
+
+FORMATTED_IDS = "formatted_ids"  # the transform of commit messages to relationships (Gateway)
+FORMATTED_ID = re.compile(r"\b[A-Z][A-Z0-9_]*-\d+\b")
 
 
 class MappingFailed(Exception):
@@ -195,6 +199,9 @@ def _apply(
             parts = str(values[0] or "").split(separator)
             return [parts[i] if i < len(parts) else "" for i in range(len(targets))]
         return [separator.join(str(v) for v in values if not V.empty(v))]
+    if line.transform == FORMATTED_IDS:  # to the model (the other way is to_repository's, with lookups)
+        linked = values[0] if isinstance(values[0], list) else [values[0]]
+        return [", ".join(str(v) for v in linked if not V.empty(v))]
     if line.transform == "value_map":
         direction = "to_model" if to_model else "to_repository"
         mapped = _value_map(values[0], params.get(direction) or {}, params.get(f"{direction}_default"))
@@ -224,11 +231,21 @@ def to_model(lines: Iterable[Line], fields: Mapping[str, Any]) -> dict[str, Any]
     return model
 
 
+def formatted_ids_in(text: Any) -> list[str]:
+    """The formatted ids a text names, in order, each once (“Fix WEB-1, see WEB-2”)."""
+    return list(dict.fromkeys(FORMATTED_ID.findall(str(text or ""))))
+
+
 def to_repository(
-    lines: Iterable[Line], model: Mapping[str, Any], only: Iterable[str] | None = None
+    lines: Iterable[Line],
+    model: Mapping[str, Any],
+    only: Iterable[str] | None = None,
+    resolve: Callable[[str], str] | None = None,
 ) -> dict[str, Any]:
     """Repository fields (connector Python values) to write for the model values; with ``only``,
-    just the lines that carry one of those model fields."""
+    just the lines that carry one of those model fields. ``resolve`` turns a formatted id into the
+    artifact id a relationship holds (the ``formatted_ids`` transform needs it: without one, such a
+    line fails rather than writing ids the tool would misread)."""
     wanted = None if only is None else set(only)
     fields: dict[str, Any] = {}
     for line in lines:
@@ -237,6 +254,15 @@ def to_repository(
         if wanted is not None and not wanted.intersection(line.model_fields):
             continue
         values = [model.get(k) for k in line.model_fields]
+        if line.transform == FORMATTED_IDS:
+            if resolve is None:
+                raise MappingFailed(
+                    f"“{line.repository_fields[0]}”: formatted ids can only be looked up by the Gateway."
+                )
+            ids = [resolve(formatted) for formatted in formatted_ids_in(values[0])]
+            single = line.repository_types[0] == "relationship"
+            fields[line.repository_fields[0]] = (ids[0] if ids else None) if single else ids
+            continue
         converted = _apply(line, values, False, model, fields)
         for name, kind, value in zip(line.repository_fields, line.repository_types, converted, strict=False):
             fields[name] = V.from_json(kind, value)

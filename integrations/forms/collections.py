@@ -68,16 +68,97 @@ class RepositoryCollectionForm(CleanModelForm):
             self.fields["repository"].disabled = True  # changing it would invalidate every project
 
 
+RELATIONSHIP_PREFIX = "relationship_"
+
+
 class GatewayCollectionForm(CleanModelForm):
+    """Name, model, payload transformation and the Relationship Field Configuration: one repository
+    per Relationship(s) field of the chosen model (20004E while one is missing)."""
+
     class Meta:
         model = GatewayCollection
-        fields = ["name", "model"]
+        fields = ["name", "model", "extension"]
+        error_messages = {"model": {"required": "CCRRTT-20005E: a gateway collection must have a model."}}
+
+    def __init__(self, *args, model_id=None, **kwargs):
+        from extensions.models import Extension, ExtensionType
+        from integrations.models import Model, Repository
+
+        super().__init__(*args, **kwargs)
+        self.fields["extension"].queryset = Extension.objects.filter(
+            type=ExtensionType.PAYLOAD_TRANSFORMATION
+        )
+        self.fields["extension"].help_text = (
+            "A payload transformation extension (transformPayload) turns any JSON into model-shaped "
+            "artifacts. Empty: a payload must already be shaped like the model."
+        )
+        if model_id is None:
+            model_id = self.data.get("model") if self.is_bound else self.instance.model_id
+        model = Model.objects.filter(pk=model_id).first() if str(model_id or "").isdigit() else None
+        configured = self.instance.relationship_repositories or {}
+        repositories = [("", "—")] + [(str(r.pk), r.label) for r in Repository.objects.order_by("label")]
+        self.relationship_fields = []
+        for field in model.fields.all() if model else []:
+            if field.type not in (FieldType.RELATIONSHIP, FieldType.RELATIONSHIPS):
+                continue
+            name = RELATIONSHIP_PREFIX + field.key
+            self.fields[name] = forms.ChoiceField(
+                label=f"“{field.label}” points to",
+                choices=repositories,
+                required=False,
+                initial=str(configured.get(field.key) or ""),
+            )
+            self.relationship_fields.append((field, name))
+
+    def relationship_bound_fields(self):
+        return [self[name] for _, name in self.relationship_fields]
+
+    def clean(self):
+        from hub import licensing
+
+        data = super().clean()
+        for field, name in self.relationship_fields:
+            if not data.get(name):
+                self.add_error(
+                    name,
+                    f"CCRRTT-20004E: choose the repository the relationship field “{field.label}” points to.",
+                )
+        if data.get("extension"):
+            refused = licensing.refusal(licensing.Feature.GATEWAY_PAYLOAD_TRANSFORMATION)
+            if refused is not None:
+                self.add_error(
+                    "extension",
+                    f"CCRRTT-20006E: the license permits no payload transformation: {refused.message}",
+                )
+        return data
+
+    def save(self, commit=True):
+        collection = super().save(commit=False)
+        collection.relationship_repositories = {
+            field.key: int(self.cleaned_data[name]) for field, name in self.relationship_fields
+        }
+        if commit:
+            collection.save()
+        return collection
 
 
 class SqlCollectionForm(CleanModelForm):
     class Meta:
         model = SqlCollection
-        fields = ["name", "database_url", "password", "table"]
+        fields = ["name", "database_url", "password", "table", "model"]
+
+    def clean(self):
+        from integrations import eds
+
+        data = super().clean()
+        if data.get("database_url") and "database_url" not in self.errors:
+            if eds.is_operational_database(SqlCollection(database_url=data["database_url"])):
+                self.add_error(
+                    "database_url",
+                    "CCRRTT-30015E: this is Hub's own operational database; reports need a database "
+                    "of their own.",
+                )
+        return data
 
 
 def parse_value_map(text: str) -> dict[str, str]:

@@ -18,6 +18,121 @@ PRIVATE_HANDLING = [
 DIRECTIONS = (("a_to_b", "A → B"), ("b_to_a", "B → A"))
 
 
+STREAM_STYLES = (Integration.Style.GATEWAY, Integration.Style.ENTERPRISE_DATA_STREAM)
+STREAM_FIELDS = {
+    Integration.Style.GATEWAY: [
+        "name", "style", "gateway_collection", "collection_b", "twinless_update", "key_identifier",
+    ],
+    Integration.Style.ENTERPRISE_DATA_STREAM: [
+        "name", "style", "collection_a", "gateway_collection", "sql_collection", "key_identifier",
+        "detection_interval", "detection_cron", "full_scan_cron",
+    ],
+}  # fmt: skip
+# Where a problem the validators (integrations.gateway.checks, integrations.eds) find is shown.
+PROBLEM_FIELDS = {
+    "CCRRTT-1405E": "gateway_collection", "CCRRTT-1406E": "collection_b", "CCRRTT-1403E": "collection_b",
+    "CCRRTT-1410E": "key_identifier", "CCRRTT-1416E": "key_identifier", "CCRRTT-67001E": "collection_b",
+    "CCRRTT-20004E": "gateway_collection", "CCRRTT-20005E": "gateway_collection",
+    "CCRRTT-20006E": "gateway_collection", "CCRRTT-20007E": "gateway_collection",
+    "CCRRTT-10004E": "sql_collection", "CCRRTT-10006E": "sql_collection", "CCRRTT-10008E": "sql_collection",
+    "CCRRTT-30015E": "sql_collection",
+}  # fmt: skip
+STREAM_LABELS = {
+    Integration.Style.GATEWAY: {
+        "gateway_collection": (
+            "Gateway collection (source)",
+            "The collection whose payloads become artifacts.",
+        ),
+        "collection_b": (
+            "Target collection",
+            "The repository collection artifacts are created (or updated) in.",
+        ),
+        "key_identifier": (
+            "Key identifier",
+            "The model field (String) holding the target artifact's formatted id, e.g. WEB-1. Needed for "
+            "twinless artifact update.",
+        ),
+    },
+    Integration.Style.ENTERPRISE_DATA_STREAM: {
+        "collection_a": ("Source repository collection", "Every artifact of it becomes a row of the table."),
+        "gateway_collection": ("Source gateway collection", "Every artifact of its payloads becomes a row."),
+        "sql_collection": ("Target SQL collection", "The table the rows are written to."),
+        "key_identifier": (
+            "Key identifier (gateway source)",
+            "A model field whose value keys a gateway artifact's row, so that later payloads about the same "
+            "thing update it. Empty: one row per payload artifact.",
+        ),
+    },
+}
+
+
+class StreamIntegrationForm(CleanModelForm):
+    """Gateway and Enterprise Data Stream integrations: their collections and settings. A
+    configuration the validator would block is refused here, with the same catalog codes."""
+
+    class Meta:
+        model = Integration
+        fields = sorted({name for names in STREAM_FIELDS.values() for name in names})
+
+    def __init__(self, *args, style: str, **kwargs):
+        from integrations.models import GatewayCollection, SqlCollection
+
+        super().__init__(*args, **kwargs)
+        self.style = Integration.Style(style)
+        for name in list(self.fields):
+            if name not in STREAM_FIELDS[self.style]:
+                del self.fields[name]
+        self.fields["style"].choices = [(c.value, c.label) for c in Integration.Style]
+        self.fields["style"].initial = self.style
+        if self.instance.pk:
+            self.fields["style"].disabled = True  # the collections mean something else in another style
+        for name, (label, help_text) in STREAM_LABELS[self.style].items():
+            self.fields[name].label, self.fields[name].help_text = label, help_text
+        if "collection_b" in self.fields:
+            self.fields["collection_b"].required = True
+            self.fields["collection_b"].queryset = RepositoryCollection.objects.select_related(
+                "repository", "model"
+            )
+        if "collection_a" in self.fields:
+            self.fields["collection_a"].queryset = RepositoryCollection.objects.select_related(
+                "repository", "model"
+            )
+        self.fields["gateway_collection"].queryset = GatewayCollection.objects.select_related("model")
+        self.fields["gateway_collection"].required = self.style == Integration.Style.GATEWAY
+        if "sql_collection" in self.fields:
+            self.fields["sql_collection"].queryset = SqlCollection.objects.select_related("model")
+            self.fields["sql_collection"].required = True
+            self.fields["sql_collection"].error_messages["required"] = (
+                "CCRRTT-10004E: an Enterprise Data Stream needs exactly one target SQL collection."
+            )
+
+    def clean_style(self):
+        return self.style
+
+    def clean(self):
+        from integrations import eds
+        from integrations.gateway.checks import integration_problems
+
+        data = super().clean()
+        if self.errors:
+            return data
+        candidate = Integration(pk=self.instance.pk, style=self.style)
+        for name in STREAM_FIELDS[self.style]:
+            if name in data:
+                setattr(candidate, name, data[name])
+        if self.style == Integration.Style.GATEWAY:
+            target = data.get("collection_b")
+            found = integration_problems(candidate, {target.pk: target} if target else {})
+        else:
+            found = eds.problems(candidate)
+        for detail, code, message, *_ in found:
+            name = PROBLEM_FIELDS.get(code)
+            if code == "CCRRTT-10007E" or detail.startswith("gateway-"):
+                name = "gateway_collection" if detail.startswith("gateway-") else "collection_a"
+            self.add_error(name if name in self.fields else None, f"{code}: this integration {message}.")
+        return data
+
+
 class IntegrationForm(CleanModelForm):
     """Collections, creation flow, conflict strategy, comment and attachment flow, schedules."""
 

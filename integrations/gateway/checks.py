@@ -48,7 +48,11 @@ def integration_problems(
     integration: Integration, collections: dict
 ) -> list[tuple[str, str, str, list[dict]]]:
     """(detail, code, message, links) for each problem of a Gateway integration."""
-    me = _link(f"Integration {integration.name}", reverse("integration-edit", args=[integration.pk]))
+    # An integration being created on its form has no page yet.
+    me = _link(
+        f"Integration {integration.name}",
+        reverse("integration-edit", args=[integration.pk]) if integration.pk else "",
+    )
     found = []
     source = integration.gateway_collection
     target = collections.get(integration.collection_b_id)

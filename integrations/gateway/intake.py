@@ -57,10 +57,13 @@ def authenticated(collection_id: int, authorization: str) -> GatewayCollection |
     return collection
 
 
+LISTENING_STYLES = (Style.GATEWAY, Style.ENTERPRISE_DATA_STREAM)  # EDS: a gateway collection as source
+
+
 def listeners(collection: GatewayCollection) -> list[Integration]:
     return list(
-        Integration.objects.filter(style=Style.GATEWAY, gateway_collection=collection, running=True)
-        .select_related("collection_b")
+        Integration.objects.filter(style__in=LISTENING_STYLES, gateway_collection=collection, running=True)
+        .select_related("collection_b", "sql_collection")
         .order_by("pk")
     )
 

@@ -61,14 +61,19 @@ def summary_of(values: dict[str, Any]) -> str:
 
 def related(integration, collection) -> dict[str, Any]:
     """The related-element columns of an activity of a Gateway integration (source side A: the
-    gateway collection; target: collection B)."""
+    gateway collection; target: collection B, or the SQL collection of an Enterprise Data Stream,
+    named only: the id column refers to repository collections)."""
     target = integration.collection_b
+    if integration.sql_collection_id is not None:
+        target_id, target_name = None, integration.sql_collection.name
+    else:
+        target_id, target_name = (target.pk, target.name) if target else (None, "")
     return {
         "integration_id": integration.pk,
         "integration_name": integration.name,
         "source_side": "A",
         "source_collection_id": collection.pk,
         "source_collection_name": collection.name,
-        "target_collection_id": target.pk if target else None,
-        "target_collection_name": target.name if target else "",
+        "target_collection_id": target_id,
+        "target_collection_name": target_name,
     }

@@ -69,9 +69,9 @@ def transform_one(payload_id: int) -> int:
         locked = rows.values_list("pk", flat=True).first()
         if locked is None:
             return 0
-        payload = GatewayPayload.objects.select_related(
-            "collection__model", "collection__extension"
-        ).get(pk=locked)
+        payload = GatewayPayload.objects.select_related("collection__model", "collection__extension").get(
+            pk=locked
+        )
         try:
             artifacts = transformed(payload)
             with transaction.atomic():  # a savepoint: a failure below leaves the payload to refuse
@@ -162,7 +162,14 @@ def record_refusal(payload: GatewayPayload) -> None:
 
 
 def gateway_integrations() -> list[int]:
-    return list(Integration.objects.filter(style=Style.GATEWAY, running=True).values_list("pk", flat=True))
+    """Running Gateway integrations, and running EDS integrations reading a gateway collection."""
+    return list(
+        Integration.objects.filter(running=True)
+        .filter(
+            Q(style=Style.GATEWAY) | Q(style=Style.ENTERPRISE_DATA_STREAM, gateway_collection__isnull=False)
+        )
+        .values_list("pk", flat=True)
+    )
 
 
 def claim(worker: str, limit: int) -> list[ArtifactActivity]:
@@ -193,15 +200,46 @@ def claim(worker: str, limit: int) -> list[ArtifactActivity]:
 
 def write_due(worker: str, limit: int = 100) -> int:
     activities = claim(worker, limit)
+    integrations = Integration.objects.select_related(
+        "collection_b__repository", "collection_b__model", "sql_collection__model", "gateway_collection"
+    ).in_bulk({a.integration_id for a in activities})
+    streamed: dict[int, list[ArtifactActivity]] = {}
     for activity in activities:
-        integration = Integration.objects.select_related(
-            "collection_b__repository", "collection_b__model"
-        ).get(pk=activity.integration_id)
+        integration = integrations[activity.integration_id]
+        if integration.style == Style.ENTERPRISE_DATA_STREAM:
+            streamed.setdefault(integration.pk, []).append(activity)
+            continue
         try:
             write(integration, activity)
         except Exception as error:  # noqa: BLE001 - classified and shown on the Activity screen
             processing.settle(activity, error)
+    for integration_id, batch in streamed.items():
+        stream_rows(integrations[integration_id], batch)
     return len(activities)
+
+
+def stream_rows(integration: Integration, activities: list[ArtifactActivity]) -> None:
+    """An EDS integration reading a gateway collection: the batch's artifacts become rows of its
+    table in one upsert. Each activity completes, or all fail with the table's error and are
+    retried like any activity (the payloads stay stored)."""
+    from integrations import eds
+
+    try:
+        artifacts = [(a.artifact_id, values_of(a)) for a in activities]
+        eds.write_gateway_rows(integration, artifacts)
+    except Exception as error:  # noqa: BLE001 - classified and shown on the Activity screen
+        for activity in activities:
+            processing.settle(activity, error)
+        return
+    with transaction.atomic():
+        for activity, (_, values) in zip(activities, artifacts, strict=True):
+            processing.completed(
+                activity,
+                ArtifactActivity.Result.UPDATED,
+                {k: {"original": None, "new": v} for k, v in values.items()},
+            )
+            activity.target_project = integration.sql_collection.table
+            activity.save()
 
 
 def values_of(activity: ArtifactActivity) -> dict[str, Any]:
@@ -216,9 +254,15 @@ def write(integration: Integration, activity: ArtifactActivity) -> None:
 
     target = integration.collection_b
     values = values_of(activity)
-    # Only the fields the artifact carries: the tool keeps its defaults (or values) for the others.
-    fields = mapping.to_repository(mapping.lines_of(target), values, only=values)
     with registry.connect(target.repository.settings()) as connector:
+        # Only the fields the artifact carries: the tool keeps its defaults (or values) for the others.
+        # A commit message's formatted ids become the work items the commit links to (11.15).
+        fields = mapping.to_repository(
+            mapping.lines_of(target),
+            with_references(integration, connector, values),
+            only=values,
+            resolve=lambda key: linked(integration, connector, key),
+        )
         if integration.twinless_update:
             artifact = located(integration, connector, values)
             written = connector.update_artifact(artifact.id, fields)
@@ -261,6 +305,42 @@ def created(connector, target, fields: dict[str, Any], *, marker: str):
             return existing
         return connector.create_artifact(project, artifact_type, fields, marker=marker)
     return connector.create_artifact(project, artifact_type, fields)
+
+
+def with_references(integration: Integration, connector, values: dict[str, Any]) -> dict[str, Any]:
+    """Relationship(s) values that name a formatted id (``{"id": "WEB-1"}``), looked up in the
+    repository the Relationship Field Configuration names (11.06) when that is the target's; other
+    values, and references into another repository, are written as they came."""
+    configured = integration.gateway_collection.relationship_repositories or {}
+    resolved = dict(values)
+    for key, repository_id in configured.items():
+        value = values.get(key)
+        if value in (None, "", []) or str(repository_id) != str(integration.collection_b.repository_id):
+            continue
+        ids = [
+            linked(integration, connector, v) if mapping.FORMATTED_ID.fullmatch(str(v)) else v
+            for v in (value if isinstance(value, list) else [value])
+        ]
+        resolved[key] = ids if isinstance(value, list) else ids[0]
+    return resolved
+
+
+def linked(integration: Integration, connector, formatted: str) -> str:
+    """The artifact id of the work item a commit message or a relationship names (1408E when
+    there is none)."""
+    try:
+        found = connector.search_by_formatted_id(formatted)
+    except ConnectorError as error:
+        if error.transient:
+            raise
+        found = None
+    if found is None:
+        raise processing.Failure(
+            LOOKUP_FAILED,
+            f"“{formatted}” (in a commit message or a relationship) names no artifact of the collection "
+            f"“{integration.collection_b.name}”.",
+        )
+    return found.id
 
 
 def located(integration: Integration, connector, values: dict[str, Any]):

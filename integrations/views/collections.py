@@ -375,8 +375,15 @@ def mapping_edit(request, pk: int, mapping_pk: int):
 
 
 def gateway_collection_edit(request, pk: int | None = None):
+    """The gateway collection's page. A GET with ``model`` (HTMX, when the model changes) gives the
+    Relationship Field Configuration of that model."""
     collection = get_object_or_404(GatewayCollection, pk=pk) if pk else GatewayCollection()
-    form = GatewayCollectionForm(request.POST or None, instance=collection)
+    model_id = request.GET.get("model") if request.method == "GET" else None
+    form = GatewayCollectionForm(request.POST or None, instance=collection, model_id=model_id)
+    form.fields["model"].widget.attrs.update(
+        {"hx-get": request.path, "hx-target": "#relationship-fields", "hx-select": "#relationship-fields",
+         "hx-swap": "outerHTML"}
+    )  # fmt: skip
     token = None
     if request.method == "POST" and form.is_valid():
         with change(
@@ -411,6 +418,60 @@ def sql_collection_edit(request, pk: int | None = None):
         "integrations/sql_collection_form.html",
         {"form": form, "collection": collection if collection.pk else None},
     )
+
+
+def _table_refusal(collection: SqlCollection) -> services.TestResult | None:
+    from integrations import eds
+
+    problem = eds.unusable(collection)
+    return None if problem is None else services.TestResult(False, problem.code, problem.message)
+
+
+@require_POST
+def sql_collection_test(request, pk: int):
+    """HTMX, the Test connection button: credentials, TLS options of the URL, the table and its
+    columns (10009E naming each missing one), with the saved settings."""
+    from connectors.errors import ConnectorError
+    from integrations import eds
+
+    collection = get_object_or_404(SqlCollection.objects.select_related("model"), pk=pk)
+    result = _table_refusal(collection)
+    if result is None:
+        try:
+            eds.test_table(collection)
+            result = services.TestResult(
+                True, "", f"The table {collection.table} has every column the stream writes."
+            )
+        except ConnectorError as error:
+            result = services.TestResult(False, error.code, error.message)
+    return render(request, "integrations/_connection_result.html", {"result": result})
+
+
+@require_POST
+def sql_collection_table(request, pk: int):
+    """HTMX, the Create table button: first the proposed DDL with a confirmation button, then (with
+    the digest of the statement shown) the statement run."""
+    from connectors.errors import ConnectorError
+    from integrations import eds
+
+    collection = get_object_or_404(SqlCollection.objects.select_related("model"), pk=pk)
+    context = {"collection": collection, "result": _table_refusal(collection), "ddl": ""}
+    if context["result"] is None:
+        try:
+            context["ddl"] = ddl = eds.proposed_ddl(collection)
+            context["digest"] = eds.ddl_digest(ddl)
+            if request.POST.get("confirm"):
+                if request.POST["confirm"] != context["digest"]:
+                    raise ConnectorError(
+                        "The model changed since the statement was shown; check the new one.",
+                        code="CCRRTT-30002E",
+                    )
+                eds.create_table(collection)
+                context["result"] = services.TestResult(True, "", f"Table {collection.table} created.")
+                context["ddl"] = ""
+        except ConnectorError as error:
+            context["result"] = services.TestResult(False, error.code, error.message)
+    return render(request, "integrations/_create_table.html", context)
 
 
 @require_POST

@@ -2,18 +2,21 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from activity.services import forget_integration
 from hub.sorting import Column, Sorting
 from integrations import services, validation
 from integrations.forms.integrations import (
+    STREAM_STYLES,
     ConditionFormSet,
     FieldFlowForm,
     FilterSettingsForm,
     IntegrationForm,
     RouteFormSet,
     RoutingSettingsForm,
+    StreamIntegrationForm,
     condition_initial,
 )
 from integrations.models import Integration
@@ -82,18 +85,70 @@ def _page(request, integration: Integration, **forms):
     return render(request, "integrations/integration_form.html", context)
 
 
+def _style_of(request) -> str:
+    style = (request.POST or request.GET).get("style", "")
+    return style if style in Integration.Style.values else Integration.Style.WORK_ITEM_SYNC
+
+
+def _create_form(request, style: str):
+    data = request.POST if request.method == "POST" else None
+    if style in STREAM_STYLES:
+        form = StreamIntegrationForm(data, style=style, initial={"style": style})
+    else:
+        form = IntegrationForm(data, initial={"style": style})
+        form.fields["style"].choices = [
+            (c.value, c.label) for c in Integration.Style if c != c.CONTAINER_WORK_ITEM
+        ]
+    # Choosing another style brings that style's form (HTMX: the form alone is swapped).
+    form.fields["style"].widget.attrs.update(
+        {"hx-get": reverse("integration-create"), "hx-target": "#integration-create",
+         "hx-select": "#integration-create", "hx-swap": "outerHTML"}
+    )  # fmt: skip
+    return form
+
+
 def integration_create(request):
-    form = IntegrationForm(request.POST or None, initial={"style": Integration.Style.WORK_ITEM_SYNC})
+    style = _style_of(request)
+    form = _create_form(request, style)
     if request.method == "POST" and form.is_valid():
         with change(request, ElementType.INTEGRATION) as rec:
             rec.done(form.save())
-        messages.success(request, f"Integration “{rec.obj.name}” created. Now add its routes.")
+        then = "Run it when ready." if style in STREAM_STYLES else "Now add its routes."
+        messages.success(request, f"Integration “{rec.obj.name}” created. {then}")
         return redirect("integration-edit", rec.obj.pk)
-    return render(request, "integrations/integration_create.html", {"form": form})
+    return render(
+        request,
+        "integrations/integration_create.html",
+        {"form": form, "style_label": Integration.Style(style).label},
+    )
+
+
+def _stream_page(request, integration: Integration, form=None):
+    """The page of a Gateway or Enterprise Data Stream integration: no routes, filters or field flow."""
+    return render(
+        request,
+        "integrations/integration_stream_form.html",
+        {
+            "integration": integration,
+            "state": services.state(integration),
+            "blockers": validation.problems_of_integration(integration.pk),
+            "general": form or StreamIntegrationForm(instance=integration, style=integration.style),
+        },
+    )
 
 
 def integration_edit(request, pk: int):
     integration = get_object_or_404(Integration, pk=pk)
+    if integration.style in STREAM_STYLES:
+        if request.method != "POST":
+            return _stream_page(request, integration)
+        form = StreamIntegrationForm(request.POST, instance=integration, style=integration.style)
+        if not form.is_valid():
+            return _stream_page(request, integration, form)
+        with change(request, ElementType.INTEGRATION, Integration.objects.get(pk=pk)) as rec:
+            rec.done(form.save())
+        messages.success(request, "Integration saved.")
+        return redirect("integration-edit", pk)
     if request.method == "POST":
         form = IntegrationForm(request.POST, instance=integration)
         if form.is_valid():

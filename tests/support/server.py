@@ -177,6 +177,21 @@ def start_hub(home: Path, database: ServerDatabase, *args: str, env: dict | None
     return server
 
 
+def run_shell(server: HubServer, database: ServerDatabase, script: str) -> None:
+    """Run ``script`` in ``manage.py shell`` against a started Hub's data directory and database
+    (the data a browser test starts from)."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("HUB_", "DJANGO_", "PYTEST"))}
+    environment.update({"HUB_HOME": str(server.home), "HUB_DATABASE_URL": database.url})
+    prepared = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", script],
+        cwd=REPO,
+        env=environment,
+        capture_output=True,
+        text=True,
+    )
+    assert prepared.returncode == 0, prepared.stderr
+
+
 def processes_of(home: Path) -> list[int]:
     """PIDs of live processes started for the Hub instance whose data directory is ``home``."""
     marker = f"HUB_HOME={home}".encode()
