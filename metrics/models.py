@@ -105,14 +105,3 @@ class RepositoryPerson(models.Model):
     def __str__(self) -> str:
         return f"{self.uid} in repository {self.repository_id}"
 
-
-class WorkerHeartbeat(models.Model):
-    """A sync worker that said it is alive; System Information and ``/metrics`` show the recent ones."""
-
-    name = models.CharField(max_length=255, unique=True, help_text="Celery's name of the worker.")
-    pid = models.PositiveIntegerField(default=0)
-    started = models.DateTimeField()
-    seen = models.DateTimeField(db_index=True)
-
-    def __str__(self) -> str:
-        return f"{self.name} (seen {self.seen:%H:%M:%S})"
