@@ -105,3 +105,45 @@ class RepositoryPerson(models.Model):
     def __str__(self) -> str:
         return f"{self.uid} in repository {self.repository_id}"
 
+
+class UserCountSettings(models.Model):
+    """Metrics → User Count Configuration (one row, ``get``): what the license user count leaves out.
+
+    ``integrations``: ``{"<integration id>": {"non_production": bool, "itsm": bool}}``.
+    ``user_types``: ``{"<repository id>:<field>": "standard" | "requester" | "excluded"}`` — a person
+    field of a repository not listed is a Standard User."""
+
+    STANDARD, REQUESTER, EXCLUDED = "standard", "requester", "excluded"
+    USER_TYPES = [(STANDARD, "Standard User"), (REQUESTER, "Requester"), (EXCLUDED, "Excluded User")]
+
+    integrations = models.JSONField(default=dict, blank=True)
+    user_types = models.JSONField(default=dict, blank=True)
+    start_date = models.DateField(
+        null=True, blank=True, help_text="Counting begins at this date's most recent anniversary."
+    )
+
+    def __str__(self) -> str:
+        return "User count settings"
+
+    @classmethod
+    def get(cls) -> UserCountSettings:
+        row, _ = cls.objects.get_or_create(pk=1)
+        return row
+
+
+class PersonOverride(models.Model):
+    """A Person Reconciliation Override: two repository people (by their generated identifiers) are
+    one person for the user count."""
+
+    repository_id = models.PositiveBigIntegerField()
+    person_uid = models.UUIDField(help_text="Generated repository person identifier.")
+    other_repository_id = models.PositiveBigIntegerField()
+    other_person_uid = models.UUIDField(help_text="The duplicate's generated repository person identifier.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["person_uid", "other_person_uid"], name="person_override_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_uid} = {self.other_person_uid}"
