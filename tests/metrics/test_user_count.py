@@ -224,7 +224,8 @@ def test_administrators_configure_each_tab_and_each_save_is_in_configuration_his
 
     rb = integration.collection_b.repository.pk
     types = admin_client.get(f"{url}?tab=user-types").content.decode()
-    assert "Counted: none of its integrations is marked as involving ITSM." in types  # Help desk is not ITSM now
+    # Help desk is not ITSM any more
+    assert "Counted: none of its integrations is marked as involving ITSM." in types
     admin_client.post(
         url, {"tab": "user-types", "shown": [f"{rb}:reporter"], f"type_{rb}:reporter": "excluded"}
     )
