@@ -51,17 +51,7 @@ RAW_COLUMNS = [
     "Counted",
     "Reason",
 ]
-PERSON_COLUMNS = [
-    "Repository ID",
-    "Repository",
-    "Tasktop Generated Repository Person Identifier",
-    "Generated Person Identifier",
-    "Username",
-    "Display Name",
-    "Email",
-    "Integrations",
-    "Fields",
-]
+PERSON_COLUMNS = [*RAW_COLUMNS[:7], "Integrations", "Fields"]  # who they are, then where counted
 RECONCILED_COLUMNS = ["Person", "Repository People", "Repositories", "Usernames", "Emails"]
 TEMPLATE_COLUMNS = [
     "Repository ID",
@@ -171,13 +161,17 @@ def exclusion(config: UserCountSettings, sighting: PersonSighting) -> str:
     return ""
 
 
+def _bounds(start: date) -> tuple[date, datetime]:
+    """The period's first month and first moment."""
+    return start.replace(day=1), timezone.make_aware(datetime.combine(start, time.min))
+
+
 def sightings_since(start: date):
     """The sighting rows of the period: later months whole, the first month's rows whose last
     sighting was on or after ``start``."""
     from django.db.models import Q
 
-    first = start.replace(day=1)
-    since = timezone.make_aware(datetime.combine(start, time.min))
+    first, since = _bounds(start)
     return PersonSighting.objects.filter(Q(month__gt=first) | Q(month=first, last_seen__gte=since)).order_by(
         "month", "repository_id", "person_id", "integration_id", "project", "field"
     )
@@ -312,9 +306,8 @@ def figures(today: date | None = None) -> Figures:
     earliest = min(start_current, start_rolling)
     rows = list(sightings_since(earliest))
 
-    def within(start: date):
-        first = start.replace(day=1)
-        since = timezone.make_aware(datetime.combine(start, time.min))
+    def within(start: date):  # sightings_since's condition, on the rows read once
+        first, since = _bounds(start)
         return [s for s in rows if s.month > first or (s.month == first and s.last_seen >= since)]
 
     current = breakdown(start_current, today, config, within(start_current), names, overrides)
