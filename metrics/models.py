@@ -82,6 +82,27 @@ class PersonSighting(models.Model):
         return f"{self.username or self.person_id} in repository {self.repository_id} ({self.month:%Y-%m})"
 
 
+class PersonSeen(models.Model):
+    """Each distinct person (by repository and person id) an integration ever sighted: a rollup of
+    ``PersonSighting`` written with its first row of a month and place, so the cumulative tables
+    count a few rows per person instead of every month, field and project of them."""
+
+    integration_id = models.PositiveBigIntegerField()
+    repository_id = models.PositiveBigIntegerField()
+    person_id = models.CharField(max_length=255)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["integration_id", "repository_id", "person_id"], name="person_seen_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["repository_id", "person_id"], name="person_seen_repository")]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} in repository {self.repository_id} (integration {self.integration_id})"
+
+
 class RepositoryPerson(models.Model):
     """One distinct person of one repository, under identifiers Hub generates: the usage reports name
     people by these, never by their names. ``person_uid`` is shared by the people of different
