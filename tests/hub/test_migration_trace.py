@@ -34,7 +34,8 @@ def test_runs_that_change_the_schema_are_traced_step_by_step_failures_with_their
     assert "Unapplying metrics.0004_heartbeat_moved done in" in written
     assert "Migration run started (forwards)." in written
     assert "Applying metrics.0004_heartbeat_moved done in" in written
-    assert "finished: 1 migration(s) in" in lines[-1]
+    unapplied = sum(1 for line in lines if "Unapplying" in line and " done in " in line)
+    assert unapplied >= 1 and f"finished: {unapplied} migration(s) in" in lines[-1]
 
     migrate()  # nothing to do: nothing written
     assert trace_text()[len(before) :] == written
@@ -55,4 +56,4 @@ def test_runs_that_change_the_schema_are_traced_step_by_step_failures_with_their
     failed = trace_text()[len(before) + len(written) :]
     assert "Migration run on database 'default' failed." in failed
     assert "RuntimeError: disk full (test)" in failed
-    assert failed.rstrip().endswith("finished: 1 migration(s) in " + failed.rstrip().rsplit(" in ", 1)[1])
+    assert f"finished: {unapplied} migration(s) in" in failed.splitlines()[-1]
