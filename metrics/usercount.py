@@ -172,8 +172,12 @@ def sightings_since(start: date):
     from django.db.models import Q
 
     first, since = _bounds(start)
-    return PersonSighting.objects.filter(Q(month__gt=first) | Q(month=first, last_seen__gte=since)).order_by(
-        "month", "repository_id", "person_id", "integration_id", "project", "field"
+    order = ("month", "repository_id", "person_id", "integration_id", "project", "field")
+    return (
+        PersonSighting.objects.filter(Q(month__gt=first) | Q(month=first, last_seen__gte=since))
+        .order_by(*order)
+        # named tuples, not model instances: a year of sightings is tens of thousands of rows
+        .values_list(*order, "count", "last_seen", "username", "email", named=True)
     )
 
 
@@ -199,11 +203,14 @@ def breakdown(
     sightings=None,
     names: _Names | None = None,
     overrides: list[tuple[str, str]] | None = None,
+    with_raw: bool = True,
 ) -> Breakdown:
+    """``with_raw`` False: only the counts (the screen), not the report's raw rows."""
     names = names or _Names()
     rows = sightings_since(start) if sightings is None else sightings
     people: dict[tuple[int, str], Person] = {}
     raw = []
+    reasons: dict[tuple, str] = {}
     for s in rows:
         key = (s.repository_id, s.person_id)
         person = people.get(key)
@@ -218,11 +225,16 @@ def breakdown(
                 display_name=known.display_name if known else "",
                 email=(known.email if known else "") or s.email,
             )
-        reason = exclusion(config, s)
+        place = (s.integration_id, s.repository_id, s.field)  # all a reason depends on
+        reason = reasons.get(place)
+        if reason is None:
+            reason = reasons[place] = exclusion(config, s)
         if not reason:
             person.counted = True
             person.integrations.add(names.integration(s.integration_id))
             person.fields.add(s.field)
+        if not with_raw:
+            continue
         raw.append(
             [
                 str(s.repository_id),
@@ -297,7 +309,7 @@ class Figures:
     monthly: list[tuple[str, int]]  # (YYYY-MM, users seen that month), the last 12 months
 
 
-def figures(today: date | None = None) -> Figures:
+def figures(today: date | None = None, with_raw: bool = False) -> Figures:
     today = today or timezone.localdate()
     config = UserCountSettings.get()
     names = _Names()
@@ -310,17 +322,18 @@ def figures(today: date | None = None) -> Figures:
         first, since = _bounds(start)
         return [s for s in rows if s.month > first or (s.month == first and s.last_seen >= since)]
 
-    current = breakdown(start_current, today, config, within(start_current), names, overrides)
-    rolling = breakdown(start_rolling, today, config, within(start_rolling), names, overrides)
+    current = breakdown(start_current, today, config, within(start_current), names, overrides, with_raw)
+    rolling = breakdown(start_rolling, today, config, within(start_rolling), names, overrides, with_raw)
+    by_month = defaultdict(list)
+    for s in rows:
+        by_month[s.month].append(s)
     monthly = []
     months = [today.replace(day=1)]
     while len(months) < 12:
         months.append((months[-1] - timedelta(days=1)).replace(day=1))
     for month in reversed(months):
-        of_month = [s for s in rows if s.month == month]
-        monthly.append(
-            (month.strftime("%Y-%m"), breakdown(month, today, config, of_month, names, overrides).users)
-        )
+        of_month = breakdown(month, today, config, by_month[month], names, overrides, with_raw=False)
+        monthly.append((month.strftime("%Y-%m"), of_month.users))
     return Figures(current, rolling, monthly)
 
 
@@ -410,7 +423,7 @@ def report_zip(today: date | None = None) -> bytes:
     """The User Count Report: the two breakdown folders, the final counts, the reconciliation
     template (header only: fill it from 1-raw-data.csv) and the settings used."""
     today = today or timezone.localdate()
-    result = figures(today)
+    result = figures(today, with_raw=True)
     names = _Names()
     files = {
         **_breakdown_files("current-usage-breakdown", result.current, names),

@@ -83,7 +83,7 @@ def people(integration):
 
 
 def test_the_counts_follow_the_exclusions_the_reconciliation_and_the_overrides(people):
-    result = usercount.figures(TODAY)
+    result = usercount.figures(TODAY, with_raw=True)
     current, rolling = result.current, result.rolling
     assert (current.start, rolling.start) == (date(2026, 3, 10), date(2025, 6, 15))
     assert len(current.raw) == 8  # bob was seen before the renewal date, hank before that
