@@ -7,7 +7,9 @@ postgres://postgres@127.0.0.1:5432/hub_bench_metrics it uses that database (crea
 Fills 50 integrations × 2 target repositories × 730 days of ``DailyCount`` rows (73,000) and
 20,000 person sightings, then requests the dashboard ``--repeat`` times per case through the
 Django test client (the whole middleware stack, no network) and prints the median and the 90th
-percentile. Target (issue 16): ≤ 200 ms.
+percentile of the wall time, and the median CPU time of the process (SQLite runs inside it, so
+that is the whole work; on a shared, loaded machine the wall time is mostly waiting for a core).
+Target (issue 16): ≤ 200 ms.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ def fill() -> None:
     from metrics.models import DailyCount, PersonSighting
 
     if DailyCount.objects.count() >= INTEGRATIONS * 2 * DAYS:
+        dashboard.rebuild_people_seen()  # a database filled before the rollup existed
         return
     rng = random.Random(16)
     model = Model.objects.get_or_create(name="Bench model")[0]
@@ -83,6 +86,7 @@ def fill() -> None:
         batch_size=5000,
     )
     dashboard.rebuild_totals()
+    dashboard.rebuild_people_seen()
 
 
 def main() -> None:
@@ -106,15 +110,19 @@ def main() -> None:
     ]  # fmt: skip
     print(f"Metrics dashboard on {connection.vendor}: {INTEGRATIONS} integrations × {DAYS} days")
     for name, url in cases:
-        timings = []
+        timings, cpu = [], []
         for _ in range(args.repeat):
-            began = time.perf_counter()
+            began, began_cpu = time.perf_counter(), time.process_time()
             response = client.get(url)
             timings.append((time.perf_counter() - began) * 1000)
+            cpu.append((time.process_time() - began_cpu) * 1000)
             assert response.status_code == 200, response.status_code
         timings.sort()
         p90 = timings[int(len(timings) * 0.9) - 1]
-        print(f"  {name:34} median {statistics.median(timings):7.1f} ms   p90 {p90:7.1f} ms")
+        print(
+            f"  {name:34} median {statistics.median(timings):7.1f} ms   p90 {p90:7.1f} ms"
+            f"   CPU median {statistics.median(cpu):7.1f} ms"
+        )
 
 
 if __name__ == "__main__":

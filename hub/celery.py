@@ -28,14 +28,16 @@ def _beat_while_working(task=None, **_kwargs):
     if task is not None and not task.request.is_eager:
         from integrations.engine import heartbeat
 
-        heartbeat.start()
+        heartbeat.start(name=task.request.hostname or "")
 
 
 @worker_ready.connect
 def _start_heartbeat(sender=None, **_kwargs):
-    from hub import workers
+    """The worker's main process beats under its node name too, before any task arrives: System
+    Information and ``/metrics`` show an idle worker."""
+    from integrations.engine import heartbeat
 
-    workers.start_heartbeat(getattr(sender, "hostname", "") or f"worker-{os.getpid()}")
+    heartbeat.start(name=getattr(sender, "hostname", "") or f"worker-{os.getpid()}")
 
 
 @worker_process_init.connect

@@ -24,6 +24,7 @@ SEPARATE_LOGS = {
     "hub.configuration_changes": "configuration-changes.log",
     "hub.deleted_pairs": "deleted-pairs.log",
     "hub.access": "access.log",
+    "hub.migration_events": "migration-event-trace.log",  # only while migrations run
 }
 
 

@@ -89,7 +89,8 @@ class LedgerCollector:
         from django.utils import timezone
 
         from activity.models import ArtifactActivity, Blocker
-        from metrics.models import CountTotal, WorkerHeartbeat
+        from integrations.engine import heartbeat as beats
+        from metrics.models import CountTotal
 
         activities = GaugeMetricFamily(
             "hub_activities",
@@ -139,8 +140,8 @@ class LedgerCollector:
             "When each sync worker last said it is alive.",
             labels=["worker"],
         )
-        for worker in WorkerHeartbeat.objects.order_by("name"):
-            heartbeat.add_metric([worker.name], worker.seen.timestamp())
+        for worker, beat_at in beats.recent(beats.FORGET, now).items():
+            heartbeat.add_metric([worker], beat_at.timestamp())
         yield heartbeat
 
 

@@ -81,3 +81,33 @@ def daily_lines(daily, width: int = 600, height: int = 200, margin: int = 30) ->
     first = daily[0][0].isoformat() if daily else ""
     last = daily[-1][0].isoformat() if daily else ""
     return LineChart(lines, width, height, maximum, first, last)
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: int
+    x: str
+    y: str
+    width: str
+    height: str
+
+
+def bars(values: list[tuple[str, int]], width: int = 600, height: int = 200, margin: int = 30) -> list[Bar]:
+    """One bar per (label, value) on a shared scale (the monthly user counts)."""
+    maximum = max([value for _, value in values] + [1])
+    step = (width - 2 * margin) / max(len(values), 1)
+    out = []
+    for n, (label, value) in enumerate(values):
+        h = (height - 2 * margin) * value / maximum
+        out.append(
+            Bar(
+                label,
+                value,
+                f"{margin + n * step + 2:.1f}",
+                f"{height - margin - h:.1f}",
+                f"{step - 4:.1f}",
+                f"{h:.1f}",
+            )
+        )
+    return out

@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from hub.ids import parse_ids
-from metrics.models import CountTotal, DailyCount, PersonSighting
+from metrics.models import CountTotal, DailyCount, PersonSeen, PersonSighting
 
 MINUTES_SAVED_PER_TRANSACTION = 3
 RANGES = {"7": 7, "30": 30, "90": 90}
@@ -168,15 +168,31 @@ class CumulativeRow:
 
 
 def _user_ids(key: str) -> dict[int, int]:
-    rows = PersonSighting.objects.values(key).annotate(n=Count("person_id", distinct=True))
+    """Distinct people (repository and person id) per integration: the rollup has one row each."""
+    rows = PersonSeen.objects.filter(person_id__gt="").values(key).annotate(n=Count("id")).order_by()
     return {row[key]: row["n"] for row in rows}
 
 
 def _people_by_repository() -> dict[int, int]:
-    rows = PersonSighting.objects.values("repository_id").annotate(
-        n=Count("person_id", distinct=True, filter=Q(person_id__gt=""))
+    rows = (
+        PersonSeen.objects.filter(person_id__gt="")
+        .values("repository_id")
+        .annotate(n=Count("person_id", distinct=True))
+        .order_by()
     )
     return {row["repository_id"]: row["n"] for row in rows}
+
+
+def rebuild_people_seen() -> int:
+    """Recompute the ``PersonSeen`` rollup from the sightings (after rows were written around the
+    engine, as ``rebuild_totals``)."""
+    keys = ("integration_id", "repository_id", "person_id")
+    PersonSeen.objects.all().delete()
+    made = PersonSeen.objects.bulk_create(
+        [PersonSeen(**row) for row in PersonSighting.objects.values(*keys).distinct().order_by(*keys)],
+        batch_size=1000,
+    )
+    return len(made)
 
 
 def cumulative_by_integration() -> list[CumulativeRow]:
@@ -188,13 +204,14 @@ def cumulative_by_integration() -> list[CumulativeRow]:
         for row in CountTotal.objects.values("integration_id").annotate(c=Sum("created"), u=Sum("updated"))
     }
     users = _user_ids("integration_id")
+    styles = dict(Integration.Style.choices)  # get_style_display() rebuilds the choices each call
     out = []
-    for integration in Integration.objects.order_by("name"):
+    for integration in Integration.objects.order_by("name").only("pk", "name", "style"):
         row = totals.get(integration.pk, {})
         out.append(
             CumulativeRow(
                 integration.name,
-                integration.get_style_display(),
+                styles.get(integration.style, integration.style),
                 row.get("c") or 0,
                 row.get("u") or 0,
                 users.get(integration.pk, 0),

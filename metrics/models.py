@@ -82,6 +82,27 @@ class PersonSighting(models.Model):
         return f"{self.username or self.person_id} in repository {self.repository_id} ({self.month:%Y-%m})"
 
 
+class PersonSeen(models.Model):
+    """Each distinct person (by repository and person id) an integration ever sighted: a rollup of
+    ``PersonSighting`` written with its first row of a month and place, so the cumulative tables
+    count a few rows per person instead of every month, field and project of them."""
+
+    integration_id = models.PositiveBigIntegerField()
+    repository_id = models.PositiveBigIntegerField()
+    person_id = models.CharField(max_length=255)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["integration_id", "repository_id", "person_id"], name="person_seen_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["repository_id", "person_id"], name="person_seen_repository")]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} in repository {self.repository_id} (integration {self.integration_id})"
+
+
 class RepositoryPerson(models.Model):
     """One distinct person of one repository, under identifiers Hub generates: the usage reports name
     people by these, never by their names. ``person_uid`` is shared by the people of different
@@ -106,13 +127,44 @@ class RepositoryPerson(models.Model):
         return f"{self.uid} in repository {self.repository_id}"
 
 
-class WorkerHeartbeat(models.Model):
-    """A sync worker that said it is alive; System Information and ``/metrics`` show the recent ones."""
+class UserCountSettings(models.Model):
+    """Metrics → User Count Configuration (one row, ``get``): what the license user count leaves out.
 
-    name = models.CharField(max_length=255, unique=True, help_text="Celery's name of the worker.")
-    pid = models.PositiveIntegerField(default=0)
-    started = models.DateTimeField()
-    seen = models.DateTimeField(db_index=True)
+    ``integrations``: ``{"<integration id>": {"non_production": bool, "itsm": bool}}``.
+    ``user_types``: ``{"<repository id>:<field>": "standard" | "requester" | "excluded"}`` — a person
+    field of a repository not listed is a Standard User."""
+
+    STANDARD, REQUESTER, EXCLUDED = "standard", "requester", "excluded"
+    USER_TYPES = [(STANDARD, "Standard User"), (REQUESTER, "Requester"), (EXCLUDED, "Excluded User")]
+
+    integrations = models.JSONField(default=dict, blank=True)
+    user_types = models.JSONField(default=dict, blank=True)
+    start_date = models.DateField(
+        null=True, blank=True, help_text="Counting begins at this date's most recent anniversary."
+    )
 
     def __str__(self) -> str:
-        return f"{self.name} (seen {self.seen:%H:%M:%S})"
+        return "User count settings"
+
+    @classmethod
+    def get(cls) -> UserCountSettings:
+        row, _ = cls.objects.get_or_create(pk=1)
+        return row
+
+
+class PersonOverride(models.Model):
+    """A Person Reconciliation Override: two repository people (by their generated identifiers) are
+    one person for the user count."""
+
+    repository_id = models.PositiveBigIntegerField()
+    person_uid = models.UUIDField(help_text="Generated repository person identifier.")
+    other_repository_id = models.PositiveBigIntegerField()
+    other_person_uid = models.UUIDField(help_text="The duplicate's generated repository person identifier.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["person_uid", "other_person_uid"], name="person_override_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_uid} = {self.other_person_uid}"

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from django.db.models import Count, Sum
 from django.utils import timezone
 
-from metrics.models import DailyCount, PersonSighting, RepositoryPerson
+from metrics.models import DailyCount, PersonSeen, PersonSighting, RepositoryPerson
 
 KEPT = timedelta(days=2 * 365)
 
@@ -149,7 +149,14 @@ def _version(repository) -> str:
 def purge(today: date | None = None) -> int:
     """Forget sightings older than the two years the reports cover, and people no longer seen."""
     deleted, _ = PersonSighting.objects.filter(month__lt=kept_since(today)).delete()
-    seen = set(PersonSighting.objects.values_list("repository_id", "person_id"))
+    places = set(PersonSighting.objects.values_list("integration_id", "repository_id", "person_id"))
+    seen = {(repository_id, person_id) for _, repository_id, person_id in places}
     stale = [p.pk for p in RepositoryPerson.objects.all() if (p.repository_id, p.person_id) not in seen]
     gone, _ = RepositoryPerson.objects.filter(pk__in=stale).delete()
+    unseen = [
+        p.pk
+        for p in PersonSeen.objects.all()
+        if (p.integration_id, p.repository_id, p.person_id) not in places
+    ]
+    PersonSeen.objects.filter(pk__in=unseen).delete()
     return deleted + gone

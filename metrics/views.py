@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from hub import licensing
 from hub.roles import is_administrator
-from metrics import charts, dashboard, usage
+from metrics import charts, dashboard, usage, usercount, usercount_config
 
 RANGE_LABELS = [
     ("7", "Last 7 Days"),
@@ -58,3 +59,48 @@ def customer_usage_report(request):
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
     response["Content-Disposition"] = f'attachment; filename="hub-customer-usage-report-{stamp}.csv"'
     return response
+
+
+def user_count_page(request):
+    result = usercount.figures()
+    return render(
+        request,
+        "metrics/user_count.html",
+        {
+            "result": result,
+            "bars": charts.bars(result.monthly),
+            "is_administrator": is_administrator(request.user),
+        },
+    )
+
+
+@require_POST  # the report names people (usernames, emails): administrators only, with CSRF
+def user_count_report(request):
+    response = HttpResponse(usercount.report_zip(), content_type="application/zip")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
+    response["Content-Disposition"] = f'attachment; filename="hub-user-count-report-{stamp}.zip"'
+    return response
+
+
+def user_count_configuration(request):
+    """Every signed-in user may look; Save (a POST) is for administrators (the roles middleware)."""
+    tab = request.GET.get("tab") or request.POST.get("tab") or "integrations"
+    if tab not in dict(usercount_config.TABS):
+        tab = "integrations"
+    messages: list[str] = []
+    errors: list[str] = []
+    if request.method == "POST":
+        errors, messages = usercount_config.save(request, tab)
+        if not errors:
+            return redirect(f"{reverse('user-count-configuration')}?tab={tab}&saved=1")
+    elif request.GET.get("saved"):
+        messages.append("Saved.")
+    context = {
+        "tab": tab,
+        "tabs": usercount_config.TABS,
+        "errors": errors,
+        "messages": messages,
+        "is_administrator": is_administrator(request.user),
+        **usercount_config.context(tab, request),
+    }
+    return render(request, "metrics/user_count_configuration.html", context)

@@ -24,7 +24,6 @@ from integrations.engine import heartbeat
 from integrations.models import SyncLock
 
 Status = ArtifactActivity.Status
-STALE = dt.timedelta(minutes=10)
 
 
 # The order of the activity_claim_order index (status, -priority, created): the scan stops after

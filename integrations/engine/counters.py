@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from django.db.models import F
 from django.utils import timezone
 
-from metrics.models import CountTotal, DailyCount, PersonSighting, RepositoryPerson
+from metrics.models import CountTotal, DailyCount, PersonSeen, PersonSighting, RepositoryPerson
 
 
 def record(completed: Iterable[tuple[object, bool]]) -> None:
@@ -63,7 +63,7 @@ def sight_persons(processor, today) -> None:
             "field": key,
         }
         if not PersonSighting.objects.filter(**sighting).update(count=F("count") + 1):
-            PersonSighting.objects.get_or_create(
+            _, created = PersonSighting.objects.get_or_create(
                 **sighting,
                 defaults={
                     "username": getattr(person, "username", ""),
@@ -71,6 +71,12 @@ def sight_persons(processor, today) -> None:
                     "collection_id": processor.source.collection.pk,
                 },
             )
+            if created:  # a new month or place: maybe a person the integration never saw
+                PersonSeen.objects.get_or_create(
+                    integration_id=processor.integration.pk,
+                    repository_id=source_repository,
+                    person_id=person_id,
+                )
 
 
 def identify(repository_id: int, person_id: str, person) -> RepositoryPerson:

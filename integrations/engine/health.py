@@ -11,7 +11,7 @@ from hub import health
 def activities_can_process() -> health.Result:
     from activity.models import ArtifactActivity
     from hub.gates import integration_work_allowed
-    from integrations.engine.claims import STALE
+    from integrations.engine import heartbeat
 
     allowed, reason = integration_work_allowed()
     if not allowed:
@@ -24,10 +24,18 @@ def activities_can_process() -> health.Result:
         style__in=[Integration.Style.WORK_ITEM_SYNC, Integration.Style.CONTAINER_WORK_ITEM]
     ).values("pk")
     work_items = ArtifactActivity.objects.exclude(integration_id__in=others)
-    stuck = work_items.filter(
-        status=ArtifactActivity.Status.PROCESSING, claimed_at__lt=timezone.now() - STALE
-    ).count()
+    # Stuck: claimed by a process whose heartbeat stopped (``heartbeat.TIMEOUT``) and not yet put
+    # back by a claim round — no worker is running them. A long batch of a live worker is not stuck.
+    now = timezone.now()
+    claimed = work_items.filter(
+        status=ArtifactActivity.Status.PROCESSING, claimed_at__lt=now - heartbeat.TIMEOUT
+    )
+    holders = set(claimed.values_list("claimed_by", flat=True).distinct())
+    dead = holders - heartbeat.alive(holders, now)
+    stuck = claimed.filter(claimed_by__in=dead).count() if dead else 0
     if stuck:
-        return health.Result(health.FAIL, f"{stuck} activities have been processing for too long.")
+        return health.Result(
+            health.FAIL, f"{stuck} activities are held by workers that stopped (no heartbeat)."
+        )
     due = work_items.filter(status=ArtifactActivity.Status.PENDING).count()
     return health.Result(health.PASS, f"Workers may process; {due} pending activities.")

@@ -35,6 +35,7 @@ TIMEOUT = dt.timedelta(seconds=15)  # three missed beats: dead
 FORGET = dt.timedelta(days=1)  # rows of processes dead this long are deleted
 
 _me: tuple[int, str] | None = None
+_name = ""  # this process's Celery node name, once ``start`` was given one
 _thread: tuple[int, threading.Event] | None = None
 
 
@@ -52,17 +53,34 @@ def process_of(holder: str) -> str:
     return holder.removesuffix(":batch")
 
 
-def beat(worker: str | None = None, now: dt.datetime | None = None) -> None:
+def beat(worker: str | None = None, now: dt.datetime | None = None, name: str = "") -> None:
+    """``name``: the Celery node of this process, when it is a worker's (kept from the first beat
+    that gives one)."""
     from integrations.models import WorkerHeartbeat
 
     worker, now = worker or worker_name(), now or timezone.now()
-    if WorkerHeartbeat.objects.filter(worker=worker).update(beat_at=now):
+    name = name or _name
+    rows = WorkerHeartbeat.objects.filter(worker=worker)
+    changes = {"beat_at": now, **({"name": name} if name else {})}
+    if rows.update(**changes):
         return
     try:
         with transaction.atomic():
-            WorkerHeartbeat.objects.create(worker=worker, started=now, beat_at=now)
+            WorkerHeartbeat.objects.create(worker=worker, pid=os.getpid(), started=now, **changes)
     except IntegrityError:  # another thread of this process made it meanwhile
-        WorkerHeartbeat.objects.filter(worker=worker).update(beat_at=now)
+        rows.update(**changes)
+
+
+def recent(within: dt.timedelta, now: dt.datetime | None = None) -> dict[str, dt.datetime]:
+    """The workers (Celery node, else process) that beat within ``within``, with their last beat."""
+    from integrations.models import WorkerHeartbeat
+
+    now = now or timezone.now()
+    last: dict[str, dt.datetime] = {}
+    for row in WorkerHeartbeat.objects.filter(beat_at__gte=now - within).only("worker", "name", "beat_at"):
+        if row.node not in last or last[row.node] < row.beat_at:
+            last[row.node] = row.beat_at
+    return dict(sorted(last.items()))
 
 
 def alive(holders: Iterable[str], now: dt.datetime | None = None) -> set[str]:
@@ -97,10 +115,12 @@ def _beat_forever(stop: threading.Event) -> None:
     connection.close()
 
 
-def start() -> None:
+def start(name: str = "") -> None:
     """Beat on a daemon thread of this process from now on (once per process; a forked child
-    starts its own, since threads do not survive a fork)."""
-    global _thread
+    starts its own, since threads do not survive a fork). ``name``: the Celery node."""
+    global _thread, _name
+    if name:
+        _name = name
     pid = os.getpid()
     if _thread is not None and _thread[0] == pid:
         return

@@ -70,16 +70,25 @@ class SyncLock(models.Model):
 
 
 class WorkerHeartbeat(models.Model):
-    """A worker process's sign of life (``integrations.engine.heartbeat``): the claims and locks of a
-    process whose beat is older than the timeout are released by the next claim round. One row per
-    process incarnation, so a pid the system hands out again never passes for the dead one."""
+    """A worker process's sign of life (``integrations.engine.heartbeat``), the one table of them: the
+    claims and locks of a process whose beat is older than the timeout are released by the next claim
+    round, and System Information, health and ``/metrics`` read the same rows. One row per process
+    incarnation, so a pid the system hands out again never passes for the dead one; ``name`` is the
+    Celery node the process belongs to (a prefork pool's children and their parent share it)."""
 
     worker = models.CharField(max_length=200, unique=True, help_text="host:pid:nonce")
+    name = models.CharField(max_length=255, blank=True, help_text="Celery's name of the worker node.")
+    pid = models.PositiveIntegerField(default=0)
     started = models.DateTimeField()
     beat_at = models.DateTimeField(db_index=True)
 
     def __str__(self) -> str:
         return f"{self.worker} @ {self.beat_at}"
+
+    @property
+    def node(self) -> str:
+        """What screens and ``/metrics`` call the worker: its Celery node, else the process."""
+        return self.name or self.worker
 
 
 class ChangeDetectionSettings(models.Model):

@@ -2,7 +2,7 @@
 and repository, one shared across repositories when reconciliation matched the person, and a count
 of sightings per month and place."""
 
-from metrics.models import PersonSighting, RepositoryPerson
+from metrics.models import PersonSeen, PersonSighting, RepositoryPerson
 from tests.engine.sync import change, new_item, run
 from tests.engine.test_sync import with_people_and_parents  # noqa: F401 - fixture
 
@@ -27,18 +27,27 @@ def test_each_sighting_in_a_month_and_place_is_counted(with_people_and_parents):
     run(running)
     sighting = PersonSighting.objects.get(person_id=str(ann_alpha.pk))
     assert sighting.count == 2
+    # the cumulative tables' rollup: the person once for the integration, however often seen
+    seen = PersonSeen.objects.get()
+    assert (seen.integration_id, seen.repository_id, seen.person_id) == (
+        running.pk,
+        running.collection_a.repository_id,
+        str(ann_alpha.pk),
+    )
 
 
 def test_sightings_older_than_two_years_are_purged_with_people_no_longer_seen(db):
     from datetime import date
 
-    from metrics import usage
+    from metrics import dashboard, usage
 
     for month, person in ((date(2024, 10, 1), "old"), (date(2026, 11, 1), "recent")):
         PersonSighting.objects.create(
             month=month, repository_id=1, person_id=person, integration_id=1, field="owner"
         )
         RepositoryPerson.objects.create(repository_id=1, person_id=person)
+    dashboard.rebuild_people_seen()
     assert usage.purge(today=date(2026, 12, 1)) == 2
+    assert list(PersonSeen.objects.values_list("person_id", flat=True)) == ["recent"]
     assert list(PersonSighting.objects.values_list("person_id", flat=True)) == ["recent"]
     assert list(RepositoryPerson.objects.values_list("person_id", flat=True)) == ["recent"]

@@ -52,6 +52,10 @@ def test_change_in_one_tracker_appears_in_the_other_within_a_detection_interval(
     )
     assert len(items("beta", "WEB")) == 1
     assert not ArtifactActivity.objects.filter(status="failed").exists()
+    # the one heartbeat table: the worker's process beat under its Celery node name
+    from hub.workers import seen_recently
+
+    assert any(name.startswith("worker@") for name in seen_recently())
 
 
 def test_changes_made_while_hub_is_stopped_arrive_when_it_starts_again(fast, processes):

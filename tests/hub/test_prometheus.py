@@ -11,7 +11,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from activity.models import Blocker
 from hub import prometheus
-from metrics.models import CountTotal, WorkerHeartbeat
+from integrations.engine import heartbeat
+from metrics.models import CountTotal
 from tests.activity import factories as ledger
 
 TOKEN = "scrape-token-0f3a9c"
@@ -68,7 +69,7 @@ def test_the_figures_match_the_ledger(client, token_file):
     ArtifactActivity.objects.filter(status="failed").update(next_retry_at=due)
     Blocker.objects.create(key="a", code="CCRRTT-17002E", message="m", impact="affected")
     CountTotal.objects.create(integration_id=1, repository_id=5, model_id=None, created=7, updated=11)
-    WorkerHeartbeat.objects.create(name="hub-worker@h", started=timezone.now(), seen=timezone.now())
+    heartbeat.beat("h:7:aa", name="hub-worker@h")
     prometheus.DETECTION.labels(integration="1").observe(0.3)
 
     response = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}")

@@ -98,6 +98,7 @@ def configured(integration, administrator):
 
 def test_the_zip_has_the_documented_folders(admin_client, configured):
     (settings.HUB.logs_dir / "hub.log").write_text("INFO started\n")
+    (settings.HUB.logs_dir / "migration-event-trace.log").write_text("Migration run started (forwards).\n")
     response, archive = download(admin_client)
     assert response["Content-Disposition"].startswith('attachment; filename="hub-state-')
     names = set(archive.namelist())
@@ -107,6 +108,7 @@ def test_the_zip_has_the_documented_folders(admin_client, configured):
         "configuration/hub-details.json",
         "logs/hub.log",
         "logs/thread-dump.log",
+        "logs/migration-event-trace.log",
         "mappings/Alpha defects.txt",
         "mappings/Beta defects.txt",
         "metrics/metrics.json",

@@ -1,5 +1,6 @@
 """The Metrics screen in Debian's Chromium against the real HTTPS server: the figures, a change of
-date range and of filter (the figures reload in place), and the Support and Usage Report download."""
+date range and of filter (the figures reload in place), the User Count with its report and a
+configuration change, and the Support and Usage Report download."""
 
 import io
 import os
@@ -77,6 +78,20 @@ def test_figures_follow_the_range_and_filters_and_the_report_downloads(hub, page
     page.select_option("[data-testid=filter-integration]", label="Stories")
     expect(page.get_by_test_id("total-created")).to_have_text("1")
     expect(page.get_by_test_id("cumulative-integrations")).to_contain_text("Bugs <both ways>")
+
+    # User Count: the figures, the User Count Report, a configuration change (same server and sign-in)
+    page.click("[data-testid=user-count-link]")
+    expect(page.get_by_test_id("current-user-count")).to_contain_text("0 since")
+    expect(page.get_by_test_id("monthly-usage")).to_contain_text("Users")
+    with page.expect_download() as download:
+        page.click("[data-testid=user-count-report] button[type=submit]")
+    assert re.fullmatch(r"hub-user-count-report-\d{8}-\d{6}\.zip", download.value.suggested_filename)
+    assert "final-counts.csv" in zipfile.ZipFile(io.BytesIO(download.value.path().read_bytes())).namelist()
+    page.click("[data-testid=user-count-configuration]")
+    page.get_by_label("Stories: non-production").check()
+    page.click("[data-testid=integration-exclusions] button[type=submit]")
+    expect(page.get_by_test_id("saved")).to_have_text("Saved.")
+    expect(page.get_by_label("Stories: non-production")).to_be_checked()
 
     page.goto(hub.url + "/help/")
     expect(page.get_by_test_id("system-information")).to_contain_text("Operational database")

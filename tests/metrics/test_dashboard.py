@@ -52,6 +52,7 @@ def counted(integration):
             project="DEMO",
             field="owner",
         )
+    dashboard.rebuild_people_seen()  # the engine writes the rollup with the sighting
     return a, b
 
 
