@@ -5,6 +5,7 @@ from settings_app import general, license, notification_views, views
 urlpatterns = [
     path("", views.settings_index, name="settings"),
     path("general/", general.general, name="settings-general"),
+    path("general/environment/", general.set_environment, name="settings-environment"),
     path("general/master-password/set/", general.set_master_password, name="settings-master-password-set"),
     path("general/master-password/unlock/", general.unlock, name="settings-master-password-unlock"),
     path("general/master-password/change/", general.change, name="settings-master-password-change"),
@@ -17,4 +18,5 @@ urlpatterns = [
     path("notifications/off/", notification_views.turn, {"on": False}, name="settings-notifications-off"),
     path("notifications/delete/", notification_views.delete, name="settings-notifications-delete"),
     path("troubleshooting/", views.troubleshooting, name="settings-troubleshooting"),
+    path("advanced/", views.advanced, name="settings-advanced"),
 ]

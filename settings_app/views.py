@@ -9,7 +9,12 @@ from settings_app.forms import LoggingLevelForm
 
 
 def settings_index(request):
-    return render(request, "settings_app/index.html")
+    """Settings opens on its first tab, General."""
+    return redirect("settings-general")
+
+
+def advanced(request):
+    return render(request, "settings_app/advanced.html")
 
 
 @require_http_methods(["GET", "POST"])
