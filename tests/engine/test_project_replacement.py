@@ -13,7 +13,7 @@ from integrations import project_replacement
 from integrations.models import ChangeWatermark, CollectionProject, Route
 from tests.engine.sync import change, items, new_item, run
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def collection_form(collection) -> dict:
@@ -47,6 +47,7 @@ def replacement_job() -> BackgroundJob:
     return BackgroundJob.objects.get(kind=BackgroundJob.Kind.PROJECT_REPLACEMENT)
 
 
+@pytest.mark.django_db(transaction=True)  # the engine runs as in production, with its commits
 def test_a_replaced_project_keeps_its_pairs_and_creates_no_duplicate(admin_client, running):
     first = new_item("alpha", "DEMO", "First", priority="high")
     second = new_item("alpha", "DEMO", "Second", priority="low")
@@ -92,7 +93,6 @@ def test_a_replaced_project_keeps_its_pairs_and_creates_no_duplicate(admin_clien
 def test_a_replacement_lacking_mapped_fields_fails_with_66003I_and_is_retried(admin_client, running):
     from integrations.models import FieldMapping
 
-    run(running)
     collection = running.collection_a
     FieldMapping.objects.create(
         collection=collection,
@@ -117,7 +117,6 @@ def test_a_replacement_lacking_mapped_fields_fails_with_66003I_and_is_retried(ad
 
 
 def test_a_change_of_the_replacements_while_it_runs_cancels_with_66004W_and_it_resumes(admin_client, running):
-    run(running)
     collection = running.collection_a
     LocalProject.objects.filter(tracker__name="alpha", key="DEMO").update(key="DEMO2")
     replace_in_screens(admin_client, collection, "DEMO", "DEMO2")
@@ -126,6 +125,8 @@ def test_a_change_of_the_replacements_while_it_runs_cancels_with_66004W_and_it_r
 
     def meanwhile_the_administrator_picks_another(runner, *args):
         original(runner, *args)
+        rewriting = Blocker.objects.get(key=project_replacement.blocker_key(collection.pk))
+        assert (rewriting.code, rewriting.integration_ids) == ("CCRRTT-66002I", [running.pk])
         CollectionProject.objects.filter(collection=collection).update(
             replacement_id="OPS", replacement_name="Ops"
         )
@@ -161,3 +162,31 @@ def test_saving_without_a_chosen_replacement_starts_nothing(admin_client, runnin
     collection = running.collection_a
     admin_client.post(reverse("collection-edit", args=[collection.pk]), collection_form(collection))
     assert not BackgroundJob.objects.filter(kind=BackgroundJob.Kind.PROJECT_REPLACEMENT).exists()
+
+
+def test_a_job_stopped_by_a_shutdown_resumes_by_itself_with_66004W(admin_client, running):
+    collection = running.collection_a
+    LocalProject.objects.filter(tracker__name="alpha", key="DEMO").update(key="DEMO2")
+    replace_in_screens(admin_client, collection, "DEMO", "DEMO2")
+    # The worker that took it died: the row says processing, its process beats no more.
+    BackgroundJob.objects.filter(kind=BackgroundJob.Kind.PROJECT_REPLACEMENT).update(
+        status=BackgroundJob.Status.PROCESSING, details={"worker": "gone:1:dead"}
+    )
+
+    assert jobs.run_due_jobs() == [replacement_job().pk]
+
+    job = replacement_job()
+    assert job.status == BackgroundJob.Status.COMPLETED
+    assert any(line["message"].startswith("CCRRTT-66004W") for line in job.log)
+    assert "worker" not in job.details and collection.project_ids() == ["DEMO2"]
+
+
+def test_a_running_job_of_a_live_worker_is_left_alone(running):
+    from integrations.engine import heartbeat
+
+    heartbeat.beat("alive:1:x")
+    job = project_replacement.ProjectReplacement.enqueue(name="r", parameters={"collection_id": 0})
+    BackgroundJob.objects.filter(pk=job.pk).update(status="processing", details={"worker": "alive:1:x"})
+    assert jobs.run_due_jobs() == []
+    job.refresh_from_db()
+    assert job.status == BackgroundJob.Status.PROCESSING
