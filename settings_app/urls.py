@@ -1,6 +1,6 @@
 from django.urls import path
 
-from settings_app import general, license, notification_views, views
+from settings_app import advanced, general, license, notification_views, views
 
 urlpatterns = [
     path("", views.settings_index, name="settings"),
@@ -18,5 +18,10 @@ urlpatterns = [
     path("notifications/off/", notification_views.turn, {"on": False}, name="settings-notifications-off"),
     path("notifications/delete/", notification_views.delete, name="settings-notifications-delete"),
     path("troubleshooting/", views.troubleshooting, name="settings-troubleshooting"),
-    path("advanced/", views.advanced, name="settings-advanced"),
+    path("advanced/", advanced.advanced, name="settings-advanced"),
+    path(
+        "advanced/flow-external-changes/",
+        advanced.flow_external_changes,
+        name="settings-flow-external-changes",
+    ),
 ]

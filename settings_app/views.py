@@ -13,10 +13,6 @@ def settings_index(request):
     return redirect("settings-general")
 
 
-def advanced(request):
-    return render(request, "settings_app/advanced.html")
-
-
 @require_http_methods(["GET", "POST"])
 def troubleshooting(request):
     form = LoggingLevelForm(request.POST or None, initial={"level": logconfig.read_level()["level"]})

@@ -169,7 +169,7 @@ def test_advanced_lists_the_four_documented_entries_and_says_what_is_not_built(a
     ):
         assert f"<h2>{title}</h2>" in html
     assert reverse("activity-pairs-import") in html and reverse("history-import") in html
-    for empty in ("flow-external", "move-routes", "upgrade-backup"):
+    for empty in ("move-routes", "upgrade-backup"):
         assert f'data-testid="advanced-{empty}-empty"' in html
 
 
