@@ -9,8 +9,10 @@ from settings_app.forms import LoggingLevelForm
 
 
 def settings_index(request):
-    """Settings opens on its first tab, General."""
-    return redirect("settings-general")
+    """Settings opens on its first tab, General (the same page, at the address of the header link)."""
+    from settings_app.general import general
+
+    return general(request)
 
 
 @require_http_methods(["GET", "POST"])
