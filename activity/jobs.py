@@ -71,6 +71,11 @@ class JobRunner:
         BackgroundJob.objects.filter(pk=self.job.pk).update(progress=self.job.progress)
 
     @classmethod
+    def recover_interrupted(cls, now) -> None:
+        """Called before due jobs start: a kind that can tell a job whose process died mid-run
+        (shutdown, crash) marks it for resumption here. Default: nothing."""
+
+    @classmethod
     def busy(cls) -> BackgroundJob | None:
         return BackgroundJob.objects.filter(
             kind=cls.kind, status__in=[BackgroundJob.Status.PENDING, BackgroundJob.Status.PROCESSING]
@@ -159,6 +164,8 @@ def _finish_failed(job: BackgroundJob, code: str, message: str, *, transient: bo
 def run_due_jobs(now=None) -> list[int]:
     """Start pending jobs and failed jobs whose retry is due, highest priority first."""
     now = now or timezone.now()
+    for runner in RUNNERS.values():
+        runner.recover_interrupted(now)
     due = BackgroundJob.objects.filter(status=BackgroundJob.Status.PENDING) | BackgroundJob.objects.filter(
         status=BackgroundJob.Status.FAILED, next_retry_at__lte=now
     )

@@ -38,10 +38,13 @@ def navigation_entries(path: str) -> list[dict]:
 
 
 def console(request):
+    from settings_app import environment
+
     user = getattr(request, "user", None)
+    label = environment.current()
     return {
-        "environment_name": settings.HUB["hub.environment.name"],
-        "environment_type": settings.HUB["hub.environment.type"],
+        "environment_name": label["name"],
+        "environment_type": label["type"],
         "navigation": navigation_entries(request.path),
         "is_administrator": bool(user and is_administrator(user)),
         "safe_mode": settings.SAFE_MODE,

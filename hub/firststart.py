@@ -68,8 +68,32 @@ def check_database() -> None:
         connection.close()
 
 
+def pending_migrations() -> tuple[int, int]:
+    """(migrations already applied, migrations still to apply) on the operational database."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    return len(executor.loader.applied_migrations), len(plan)
+
+
 def migrate() -> None:
+    applied, pending = pending_migrations()
     call_command("migrate", interactive=False, verbosity=0)
+    if applied and pending:  # an upgrade of an existing database, not a first start
+        after_upgrade()
+
+
+def after_upgrade() -> int:
+    """The Background Jobs tab is cleared after each upgrade: completed jobs go (jobs still pending,
+    running or failed are work not done yet and stay). Returns how many were removed."""
+    from activity.models import BackgroundJob
+
+    removed, _ = BackgroundJob.objects.filter(status=BackgroundJob.Status.COMPLETED).delete()
+    if removed:
+        logging.getLogger("hub").info("Upgrade: cleared %s completed background jobs", removed)
+    return removed
 
 
 def certificate(say: Say) -> tuple[Path, Path]:

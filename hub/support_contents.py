@@ -17,6 +17,7 @@ from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
 from hub.addresses import redact
+from settings_app import environment
 
 
 def issues() -> dict:
@@ -103,6 +104,7 @@ def hub_details() -> dict:
     from hub.instance import host_name, instance_id
 
     status = licensing.current()
+    label = environment.current()
     return {
         "product": "Hub",
         "version": version(),
@@ -111,10 +113,7 @@ def hub_details() -> dict:
         "platform": platform.platform(),
         "instance_id": instance_id(),
         "host": host_name(),
-        "environment": {
-            "name": settings.HUB["hub.environment.name"],
-            "type": settings.HUB["hub.environment.type"],
-        },
+        "environment": {key: label[key] for key in ("name", "type")},
         "database": connection.vendor,
         "broker": broker_kind(),
         "license": {

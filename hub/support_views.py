@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 
-from django.conf import settings
 from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -12,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from hub import licensing, support_contents, support_report
 from hub.roles import is_administrator
+from settings_app import environment
 
 # When this web process started: the uptime System Information shows.
 STARTED = time.time()
@@ -52,7 +52,7 @@ def download_support_report(request):
         days = support_report.days_of_logs(request.POST.get("days"))
     except ValueError as error:
         return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
-    name = support_report.file_name(settings.HUB["hub.environment.name"], timezone.localtime())
+    name = support_report.file_name(environment.current()["name"], timezone.localtime())
     response = StreamingHttpResponse(
         support_report.stream(support_report.members(days)), content_type="application/zip"
     )

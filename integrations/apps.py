@@ -22,6 +22,8 @@ class IntegrationsConfig(AppConfig):
         # A master-password reset erases repository credentials: say which repositories need new ones.
         vault.on_reset("integrations.Repository")(_needs_new_credentials)
         # The sync engine: its beat entries follow the configuration; its tasks register with Celery.
+        # Registers the project replacement job runner.
+        from integrations import project_replacement  # noqa: F401
         from integrations.engine import signals, tasks  # noqa: F401
 
         signals.connect(self)

@@ -1,7 +1,7 @@
 from django import forms
 
 from hub import licensing, logconfig, vault
-from settings_app.models import SmtpSettings
+from settings_app.models import EnvironmentLabel, SmtpSettings
 
 
 class LoggingLevelForm(forms.Form):
@@ -130,3 +130,14 @@ class NotificationSettingsForm(forms.ModelForm):
         if cleaned.get("timeout") == 0:
             self.add_error("timeout", "The connection timeout must be at least one second.")
         return cleaned
+
+
+class EnvironmentLabelForm(forms.ModelForm):
+    """Settings → General → Configuration: the label in the upper left of every screen."""
+
+    class Meta:
+        model = EnvironmentLabel
+        fields = ["type", "name"]
+
+    def clean_name(self) -> str:
+        return " ".join(self.cleaned_data["name"].split())

@@ -1,18 +1,23 @@
-"""Settings → General: the master password — set it, re-enter it, change it or reset it."""
+"""Settings → General: Configuration (environment label, change detection), the master password
+(set it, re-enter it, change it or reset it) and Storage Settings."""
 
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db import connection
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from hub import audit, gates, vault
+from settings_app import environment
 from settings_app.forms import (
     ChangeMasterPasswordForm,
+    EnvironmentLabelForm,
     NewMasterPasswordForm,
     ResetMasterPasswordForm,
     UnlockForm,
 )
+from settings_app.models import EnvironmentLabel
 
 ELEMENT = "Master password"
 
@@ -23,9 +28,19 @@ def _record(request, after: dict) -> None:
 
 
 def _page(request, status: int = 200, **forms):
+    from integrations.models import ChangeDetectionSettings
+    from integrations.views.change_detection import ChangeDetectionForm, describe
+
     state = vault.state()
+    detection = ChangeDetectionSettings.get()
     context = {
         "state": state,
+        "label": environment.current(),
+        "environment_form": forms.get("environment_form")
+        or EnvironmentLabelForm(instance=EnvironmentLabel.get()),
+        "detection_form": ChangeDetectionForm(instance=detection),
+        "detection": describe(detection),
+        "database_vendor": connection.display_name,
         "set_form": forms.get("set_form") or NewMasterPasswordForm(),
         "unlock_form": forms.get("unlock_form") or UnlockForm(),
         "change_form": forms.get("change_form") or ChangeMasterPasswordForm(),
@@ -35,6 +50,28 @@ def _page(request, status: int = 200, **forms):
 
 def general(request):
     return _page(request)
+
+
+@require_POST
+def set_environment(request):
+    """The environment label: in force for every screen at once, recorded in history."""
+    label = EnvironmentLabel.get()
+    before = {"type": label.type, "name": label.name}
+    form = EnvironmentLabelForm(request.POST, instance=label)
+    if not form.is_valid():
+        return _page(request, status=400, environment_form=form)
+    saved = form.save()
+    after = {"type": saved.type, "name": saved.name}
+    if after != before:
+        audit.record_change(request.user, "settings", "Environment label", "Environment label", before, after)
+    shown = environment.current()
+    messages.success(
+        request,
+        "Environment label saved: "
+        + (" · ".join(part for part in (shown["type"].capitalize(), shown["name"]) if part) or "no label")
+        + ".",
+    )
+    return redirect("settings-general")
 
 
 def _submit(request, form_name: str, form, act, after: dict, success: str, wrong_field=None):

@@ -1,5 +1,7 @@
 """Settings stored in the operational database."""
 
+from __future__ import annotations
+
 from django.core.exceptions import ValidationError
 from django.db import models
 
@@ -74,3 +76,37 @@ class SmtpSettings(models.Model):
                 addresses.check_host_name(self.host, credentials_field="the user name and password fields")
             except ValidationError as error:
                 raise ValidationError({"host": error}) from None
+
+
+class EnvironmentLabel(models.Model):
+    """The environment type and name shown in the console header, set on Settings → General.
+
+    One row (``get``). An empty field falls back to ``hub.environment.type`` / ``.name`` in
+    ``hub.properties``, so the file stays the default and a screen change needs no restart.
+    """
+
+    class Type(models.TextChoices):
+        DEFAULT = "", "As in hub.properties"
+        TESTING = "testing", "Testing"
+        PRODUCTION = "production", "Production"
+        DEVELOPMENT = "development", "Development"
+
+    type = models.CharField("environment type", max_length=12, choices=Type.choices, blank=True, default="")
+    name = models.CharField(
+        "environment name",
+        max_length=80,
+        blank=True,
+        default="",
+        help_text="Shown in the upper left of every screen, e.g. 'Staging EU'. Empty: as in hub.properties.",
+    )
+
+    class Meta:
+        verbose_name = "environment label"
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.name}".strip() or "environment label"
+
+    @classmethod
+    def get(cls) -> EnvironmentLabel:
+        found, _ = cls.objects.get_or_create(pk=1)
+        return found

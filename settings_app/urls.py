@@ -1,10 +1,11 @@
 from django.urls import path
 
-from settings_app import general, license, notification_views, views
+from settings_app import advanced, general, license, notification_views, views
 
 urlpatterns = [
     path("", views.settings_index, name="settings"),
     path("general/", general.general, name="settings-general"),
+    path("general/environment/", general.set_environment, name="settings-environment"),
     path("general/master-password/set/", general.set_master_password, name="settings-master-password-set"),
     path("general/master-password/unlock/", general.unlock, name="settings-master-password-unlock"),
     path("general/master-password/change/", general.change, name="settings-master-password-change"),
@@ -17,4 +18,10 @@ urlpatterns = [
     path("notifications/off/", notification_views.turn, {"on": False}, name="settings-notifications-off"),
     path("notifications/delete/", notification_views.delete, name="settings-notifications-delete"),
     path("troubleshooting/", views.troubleshooting, name="settings-troubleshooting"),
+    path("advanced/", advanced.advanced, name="settings-advanced"),
+    path(
+        "advanced/flow-external-changes/",
+        advanced.flow_external_changes,
+        name="settings-flow-external-changes",
+    ),
 ]

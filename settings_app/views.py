@@ -9,7 +9,10 @@ from settings_app.forms import LoggingLevelForm
 
 
 def settings_index(request):
-    return render(request, "settings_app/index.html")
+    """Settings opens on its first tab, General (the same page, at the address of the header link)."""
+    from settings_app.general import general
+
+    return general(request)
 
 
 @require_http_methods(["GET", "POST"])

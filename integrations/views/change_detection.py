@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from integrations.engine import schedule
 from integrations.models import ChangeDetectionSettings
@@ -54,6 +55,8 @@ def change_detection(request):
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, "Change detection schedule saved.")
+        if request.POST.get("back") == "general":
+            return redirect(reverse("settings-general") + "#change-detection")
         return redirect("settings-change-detection")
     return render(
         request,

@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from hub.sorting import Column, Sorting
-from integrations import services, transforms
+from integrations import project_replacement, services, transforms
 from integrations.forms.collections import (
     VALUE_MAP_FORMAT,
     FieldMappingForm,
@@ -138,6 +138,14 @@ def collection_edit(request, pk: int | None = None):
                 )
             rec.done(saved)
         messages.success(request, f"Collection “{rec.obj.name}” saved.")
+        job = project_replacement.start(rec.obj, requested_by=request.user.get_username()) if pk else None
+        if job is not None:
+            messages.warning(
+                request,
+                f"Project replacement started (background job {job.pk}): the integrations using this "
+                "collection cannot be used until the project update is complete. Progress is on "
+                "Activity → Background Jobs.",
+            )
         return redirect("collection-edit", rec.obj.pk)
     return render(
         request,
@@ -148,6 +156,8 @@ def collection_edit(request, pk: int | None = None):
             "live_error": error,
             "projects": collection.projects.all() if collection.pk else [],
             "users": services.users_of_collection(collection) if collection.pk else [],
+            "pending_replacements": project_replacement.pending(collection) if collection.pk else [],
+            "replacement_job": project_replacement.open_job(collection.pk) if collection.pk else None,
         },
     )
 
@@ -208,9 +218,14 @@ def manage_projects(request, pk: int):
 
 
 def manage_invalid_projects(request, pk: int):
+    """The two-pane picker: an invalid project on the left, its replacement (searchable) on the right,
+    Replace; Done goes back to the collection, whose Save starts the replacement job."""
     collection = get_object_or_404(RepositoryCollection, pk=pk)
     invalid = collection.projects.filter(invalid=True)
     live, error = _live(services.live_projects, collection.repository)
+    taken = set(collection.project_ids()) | set(
+        invalid.exclude(replacement_id="").values_list("replacement_id", flat=True)
+    )
     live = [p for p in (live or []) if p.id not in set(collection.project_ids())]
     if request.method == "POST":
         project = get_object_or_404(CollectionProject, pk=request.POST.get("project"), collection=collection)
@@ -218,19 +233,33 @@ def manage_invalid_projects(request, pk: int):
         if replacement is None:
             refuse(request, "Choose a replacement project from the repository's list.")
             return redirect("collection-invalid-projects", pk)
+        if replacement.id in taken and replacement.id != project.replacement_id:
+            refuse(request, f"“{replacement.name}” already replaces another project of this collection.")
+            return redirect("collection-invalid-projects", pk)
         with change(request, ElementType.COLLECTION, collection) as rec:
             services.replace_project(project, replacement.id, replacement.name)
             rec.done(collection)
         messages.success(
             request,
-            f"“{project.name}” will be replaced by “{replacement.name}”. The integrations using this "
-            "collection wait until the project replacement has finished.",
+            f"“{project.name}” will be replaced by “{replacement.name}”. Replace the others, click Done, "
+            "then save the collection to apply the replacements.",
         )
         return redirect("collection-invalid-projects", pk)
+    query = request.GET.get("q", "").strip().lower()
+    shown = [
+        p
+        for p in live
+        if not query or query in p.name.lower() or query in p.key.lower() or query in p.id.lower()
+    ]
+    template = (
+        "integrations/_replacement_choices.html"
+        if request.htmx
+        else "integrations/manage_invalid_projects.html"
+    )
     return render(
         request,
-        "integrations/manage_invalid_projects.html",
-        {"collection": collection, "invalid": invalid, "live": live, "live_error": error},
+        template,
+        {"collection": collection, "invalid": invalid, "live": shown, "live_error": error, "q": query},
     )
 
 

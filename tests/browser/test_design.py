@@ -68,6 +68,7 @@ SCREENS = {
     "settings-license": "/settings/license/",
     "settings-troubleshooting": "/settings/troubleshooting/",
     "settings-notifications": "/settings/notifications/",
+    "settings-advanced": "/settings/advanced/",
     "api-docs": "/api/v1/docs/",
     "extensions": "/settings/extensions/",
     "extension-new": "/settings/extensions/new/",
@@ -84,7 +85,7 @@ SCREENS = {
 FOUND = {
     "repository": ("/repositories/", "Alpha", ("", "delete/")),
     "model": ("/models/", "Defect", ("",)),
-    "collection": ("/collections/", "Alpha defects", ("", "projects/", "mapping/")),
+    "collection": ("/collections/", "Alpha defects", ("", "projects/", "invalid-projects/", "mapping/")),
     "integration": ("/integrations/", "Alpha and Beta", ("", "preview/")),
 }
 DARK = {"home", "integration", "activity", "collection-mapping", "settings-general"}

@@ -66,7 +66,7 @@ def test_write_fix_map_and_bench_an_extension(page, hub):
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
     page.goto(hub.url + "/settings/")
-    page.click("text=Manage Extensions")
+    page.get_by_test_id("settings-tabs").get_by_role("link", name="Extensions").click()
     page.click("[data-testid=new-custom_data_transformation]")
     page.fill("#id_name", "Shout")
     expect(page.locator(".cm-editor")).to_be_visible()

@@ -35,4 +35,4 @@ def test_viewer_may_read_but_not_change(viewer_client):
 
 @pytest.mark.django_db
 def test_settings_page_links_to_change_detection(admin_client):
-    assert URL in admin_client.get("/settings/").content.decode()
+    assert URL in admin_client.get("/settings/", follow=True).content.decode()

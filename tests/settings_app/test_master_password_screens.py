@@ -38,14 +38,14 @@ def test_every_page_shows_the_global_blockers_until_they_are_dealt_with(admin_cl
     from hub import gates, licensing
 
     gates.refresh_global_blockers()
-    html = admin_client.get("/settings/").content.decode()
+    html = admin_client.get("/settings/", follow=True).content.decode()
     assert 'data-testid="global-problem">CCRRTT-16001E' in html and "CCRRTT-30018E" in html
     admin_client.post(
         "/settings/general/master-password/set/",
         {"new_password": MASTER_PASSWORD, "new_password_again": MASTER_PASSWORD},
     )
     licensing.apply(issue())
-    assert 'data-testid="global-problem"' not in admin_client.get("/settings/").content.decode()
+    assert 'data-testid="global-problem"' not in admin_client.get("/settings/", follow=True).content.decode()
 
 
 @pytest.mark.django_db

@@ -1,0 +1,123 @@
+"""An administrator replaces a project the repository no longer has, through the screens: Refresh
+shows it invalid, the Manage Invalid Projects picker (invalid left, searchable replacements right)
+records the replacement, Done, Save (with its warning) starts the background job, and the running
+Hub's worker applies it."""
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.support.server import REPO, start_hub
+
+pytestmark = pytest.mark.browser
+PASSWORD = "a long and unusual password"
+
+PREPARE = f"""
+from django.contrib.auth import get_user_model
+from connectors.local import service
+from connectors.local.models import LocalProject
+from hub import vault
+from hub.roles import set_role
+from integrations.models import Integration, Model, ModelField, Repository, Route
+from tests.integrations.factories import mapped_collection
+user = get_user_model().objects.create_user(username="ada", password={PASSWORD!r})
+set_role(user, "administrator")
+vault.set_master_password({PASSWORD!r})
+alpha, beta = service.tracker("alpha"), service.tracker("beta")
+service.create_project(alpha, "DEMO", "Demo")
+service.create_project(alpha, "OPS", "Operations")
+service.create_project(beta, "WEB", "Website")
+model = Model.objects.create(name="Defect")
+ModelField.objects.create(model=model, key="title", label="Title", type="string", required=True, position=0)
+ModelField.objects.create(
+    model=model, key="priority", label="Priority", type="single_select",
+    options=[{{"id": "high", "label": "High"}}, {{"id": "low", "label": "Low"}}], position=1,
+)
+a = mapped_collection("Alpha defects", Repository.objects.create(label="Alpha", kind="local", url="local://alpha"),
+                      "DEMO", model)
+b = mapped_collection("Beta defects", Repository.objects.create(label="Beta", kind="local", url="local://beta"),
+                      "WEB", model)
+integration = Integration.objects.create(name="Alpha and Beta", collection_a=a, collection_b=b,
+                                         field_flows={{"title": "both"}}, conflict_strategy="a_wins")
+Route.objects.create(integration=integration, project_a="DEMO", project_b="WEB", direction="both")
+# The project moved in the tool: same items, a new id.
+LocalProject.objects.filter(tracker=alpha, key="DEMO").update(key="DEMO2", name="Demo copy")
+print(a.pk)
+"""
+
+
+@pytest.fixture
+def hub(tmp_path, server_database):
+    server = start_hub(tmp_path / "home", server_database)
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("HUB_", "DJANGO_", "PYTEST"))}
+    environment.update({"HUB_HOME": str(server.home), "HUB_DATABASE_URL": server_database.url})
+    prepared = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", PREPARE],
+        cwd=REPO,
+        env=environment,
+        capture_output=True,
+        text=True,
+    )
+    assert prepared.returncode == 0, prepared.stderr
+    server.collection_id = int(prepared.stdout.split()[-1])
+    yield server
+    server.stop()
+
+
+def test_the_picker_replaces_an_invalid_project_and_the_job_applies_it(hub, page):
+    page.goto(hub.url + "/accounts/login/")
+    page.fill("#id_username", "ada")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page.get_by_test_id("signed-in-user")).to_have_text("ada")
+
+    collection = f"{hub.url}/collections/{hub.collection_id}/"
+    page.goto(collection + "projects/")
+    page.click("button:text-is('Refresh')")
+    expect(page.locator(".messages")).to_contain_text("CCRRTT-1110E")
+    page.goto(collection)
+    expect(page.get_by_test_id("invalid-project")).to_contain_text("cannot be found")
+    page.click("text=Manage invalid projects")
+
+    picker = page.get_by_test_id("replacement-picker")
+    expect(picker.get_by_test_id("invalid-choices")).to_contain_text("Demo")
+    listed = page.get_by_test_id("replacement-choices").element_handle()
+    expect(page.get_by_test_id("replacement-choices")).to_contain_text("Operations")
+    page.fill("input[type=search]", "copy")
+    listed.wait_for_element_state("hidden")  # the search's answer replaced the list
+    choices = page.get_by_test_id("replacement-choices")
+    expect(choices).to_contain_text("Demo copy")
+    expect(choices).not_to_contain_text("Operations")
+    picker.locator("input[name=project]").first.check()
+    choices.locator("input[value=DEMO2]").check()
+    page.click("button:text-is('Replace')")
+    expect(page.locator(".messages")).to_contain_text("will be replaced by “Demo copy”")
+    expect(page.get_by_test_id("chosen-replacement")).to_contain_text("Demo copy")
+    page.get_by_test_id("done").click()
+
+    expect(page.get_by_test_id("pending-replacements")).to_contain_text("Demo → Demo copy")
+    questions = []
+    page.on("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
+    page.click("#collection-form button:text-is('Save')")
+    expect(page.locator(".messages")).to_contain_text("Project replacement started")
+    assert "cannot be used until the project update is complete" in questions[0]
+
+    # The running Hub's worker applies it; the collection then lists the new project, valid.
+    projects = page.get_by_test_id("collection-projects")
+    for _ in range(60):
+        page.goto(collection)
+        if "DEMO2" in projects.inner_text():
+            break
+        page.wait_for_timeout(500)  # polling the screen for the worker's result, with a deadline
+    expect(projects).to_contain_text("DEMO2")
+    expect(page.get_by_test_id("invalid-project")).to_have_count(0)
+    page.goto(hub.url + "/activity/jobs/completed/")
+    expect(page.locator("[data-testid=job-row]").first).to_contain_text("Project replacement")
+    page.locator("[data-testid=job-row] summary").first.click()
+    expect(page.locator("[data-testid=job-row]").first).to_contain_text(
+        re.compile(r"Demo \(DEMO\) → Demo copy \(DEMO2\)")
+    )
