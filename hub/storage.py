@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import logging
 import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+log = logging.getLogger("hub.storage")
 FILE_NAME = "database.json"
 BACKOFF_FILE = "database-backoff.json"
 PASSWORD_CONTEXT = "hub.database.password"  # noqa: S105 — the vault context, not a password
@@ -259,6 +261,13 @@ def write_file(home: Path, stored: StorageSettings, sealed: dict) -> Path:
 # --- backoff -------------------------------------------------------------------------------------
 
 
+def run_dir() -> Path:
+    """``HUB_HOME/run``, where every process of this instance finds the backoff state."""
+    from django.conf import settings
+
+    return Path(settings.HUB_HOME) / "run"
+
+
 def _backoff_path(run_dir: Path) -> Path:
     return Path(run_dir) / BACKOFF_FILE
 
@@ -277,6 +286,7 @@ def start_backoff(run_dir: Path, seconds: float, reason: str) -> dict:
     now = time.time()
     state = {"failed": now, "until": now + seconds, "reason": reason}
     path = _backoff_path(run_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(state))
     os.replace(tmp, path)
@@ -312,14 +322,14 @@ def install_backoff() -> None:
         seconds = getattr(settings, "HUB_DATABASE_BACKOFF_SECONDS", None)
         if self.alias != DEFAULT_DB_ALIAS or self.vendor == "sqlite" or not seconds:
             return original(self)
-        run_dir = Path(settings.HUB_HOME) / "run"
-        state = backoff_state(run_dir)
+        state = backoff_state(run_dir())
         if state is not None:
             raise DatabaseBackoff(backoff_message(state))
         try:
             return original(self)
         except Exception as error:
-            start_backoff(run_dir, seconds, type(error).__name__)
+            start_backoff(run_dir(), seconds, type(error).__name__)
+            log.error("%s", backoff_message(backoff_state(run_dir()) or {"until": 0}))
             raise
 
     connect.hub_backoff = True

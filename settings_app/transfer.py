@@ -240,7 +240,8 @@ def recover_interrupted(now: float | None = None) -> list[int]:
     for job in BackgroundJob.objects.filter(
         kind=BackgroundJob.Kind.DATABASE_TRANSFER, status=BackgroundJob.Status.PROCESSING
     ):
-        beat = float(job.details.get("heartbeat") or (job.started or job.created).timestamp())
+        beat = job.details.get("heartbeat")
+        beat = float(beat) if beat is not None else (job.started or job.created).timestamp()
         if now - beat < settings.HUB_TRANSFER_STALE_SECONDS:
             continue
         job.status = BackgroundJob.Status.FAILED

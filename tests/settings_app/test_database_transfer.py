@@ -2,9 +2,17 @@
 MariaDB server: every table copied with its rows, the vault's data key with them, the switch-over
 settings written sealed, and a transfer killed half-way leaving Hub where it was."""
 
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import MySQLdb
 import pytest
+from django.db import OperationalError
 
 from activity import jobs
 from activity.models import ArtifactActivity, ArtifactPair, BackgroundJob, Blocker
@@ -40,7 +48,9 @@ def target(request):
 @pytest.fixture
 def hub_home(settings, tmp_path):
     # The same instance (its id keys the master password file), another data directory.
-    instance = (Path(settings.HUB_HOME) / "instance-id").read_text()
+    from hub.instance import instance_id
+
+    instance = instance_id()
     settings.HUB_HOME = tmp_path / "hub-home"
     settings.HUB_HOME.mkdir()
     (settings.HUB_HOME / "instance-id").write_text(instance)
@@ -106,3 +116,130 @@ def test_transfer_copies_every_table_and_the_data_key(populated, target, hub_hom
     assert vault.unseal_outside(found[1], storage.PASSWORD_CONTEXT) == ""
     assert (hub_home / "run" / transfer.RESTART_FILE).exists()
     assert "password_token" not in BackgroundJob.objects.get(pk=job.pk).parameters
+
+
+def _hub_copy(home: Path, settings, master_file: Path) -> Path:
+    """This test's Hub as a real data directory another process can run on: the test database
+    copied into HUB_HOME/hub.sqlite3 with the same instance id, signing key and master password file."""
+    from django.db import connection
+
+    connection.ensure_connection()
+    with sqlite3.connect(home / "hub.sqlite3") as copy:
+        connection.connection.backup(copy)
+    (home / "secret.key").write_text(settings.SECRET_KEY)
+    (home / "hub.properties").write_text(f"hub.security.masterPasswordFile={master_file}\n")
+    return home
+
+
+def _python(home: Path, code: str) -> subprocess.Popen:
+    env = {**os.environ, "HUB_HOME": str(home), "DJANGO_SETTINGS_MODULE": "hub.settings"}
+    env.pop("HUB_TEST_DB", None)
+    script = f"import django; django.setup()\n{code}"
+    return subprocess.Popen([sys.executable, "-c", script], env=env, cwd=Path(__file__).parents[2])
+
+
+def _job_row(home: Path, job_id: int) -> tuple[str, int, dict]:
+    with sqlite3.connect(home / "hub.sqlite3") as db:
+        status, progress, details = db.execute(
+            "SELECT status, progress, details FROM activity_backgroundjob WHERE id = ?", (job_id,)
+        ).fetchone()
+    return status, progress, json.loads(details)
+
+
+@pytest.mark.slow
+def test_a_transfer_killed_half_way_leaves_hub_on_sqlite_and_a_second_one_succeeds(
+    populated, target, hub_home, settings
+):
+    token = vault.encrypt("", transfer.PENDING_CONTEXT)
+    job = transfer.start_transfer(target, token, "admin")
+    BackgroundJob.objects.filter(pk=job.pk).update(parameters={**job.parameters, "batch_size": 5})
+    home = _hub_copy(hub_home, settings, settings.HUB_MASTER_KEY_FILE)
+    worker = _python(home, f"from activity import jobs; jobs.execute({job.pk})")
+    deadline = time.monotonic() + 60
+    try:
+        while not _job_row(home, job.pk)[2].get("tables_copied"):  # migrated, copying rows one by one
+            assert worker.poll() is None and time.monotonic() < deadline, "the transfer ended before the kill"
+            time.sleep(0.05)
+    finally:
+        worker.kill()
+        worker.wait()
+
+    assert not (home / storage.FILE_NAME).exists()  # Hub starts on SQLite as before
+    status, _progress, details = _job_row(home, job.pk)
+    assert status == "processing" and details["tables_copied"]
+    with sqlite3.connect(home / "hub.sqlite3") as db:  # its heartbeat went silent long ago
+        db.execute(
+            "UPDATE activity_backgroundjob SET details = ? WHERE id = ?",
+            (json.dumps({**details, "heartbeat": 0}), job.pk),
+        )
+    second = _python(
+        home,
+        "from hub import vault; from settings_app import transfer; from activity import jobs\n"
+        "from activity.models import Blocker\n"
+        "assert Blocker.objects.filter(key=transfer.BLOCKER_KEY).exists()\n"
+        f"stored = transfer.storage.StorageSettings"
+        f"({target.kind!r}, {target.location!r}, {target.username!r})\n"
+        "job = transfer.start_transfer(stored, vault.encrypt('', transfer.PENDING_CONTEXT), 'admin')\n"
+        "job = jobs.execute(job.pk)\n"
+        "assert job.status == 'completed', job.message\n"
+        "assert not Blocker.objects.filter(key=transfer.BLOCKER_KEY).exists()\n",
+    )
+    assert second.wait(timeout=120) == 0
+    first_status, _, _ = _job_row(home, job.pk)
+    assert first_status == "failed"
+    assert storage.read_file(home)[0].location == target.location
+    alias = transfer.open_alias(target.database(""), "check")
+    try:
+        assert ArtifactPair.objects.using(alias).count() == PAIRS
+    finally:
+        transfer.close_alias(alias)
+
+
+def test_a_failed_connection_backs_off_then_recovers(target, settings, hub_home):
+    """A wrong password starts the backoff: no process connects, whatever the password, until the
+    interval has passed; health says so; Test Connection still works; then Hub connects again."""
+    if target.kind != "mysql":
+        pytest.skip("the PostgreSQL server here trusts local connections: no password is ever wrong")
+    from django.db.utils import load_backend
+
+    from hub import health
+
+    user, password = "hub_backoff", "Right-password-3f9a"
+    name = target.location.rsplit("/", 1)[1]
+    admin = MySQLdb.connect(host="127.0.0.1", user="root")
+    try:
+        admin.cursor().execute(f"CREATE USER IF NOT EXISTS '{user}'@'%' IDENTIFIED BY '{password}'")
+        admin.cursor().execute(f"GRANT ALL ON `{name}`.* TO '{user}'@'%'")
+        stored = storage.StorageSettings("mysql", target.location, user)
+        settings.HUB_DATABASE_BACKOFF_SECONDS = 1.0
+
+        def connect(with_password: str) -> None:
+            database = connections_defaults(stored.database(with_password))
+            wrapper = load_backend(database["ENGINE"]).DatabaseWrapper(database, "default")
+            try:
+                wrapper.ensure_connection()
+            finally:
+                wrapper.close()
+
+        with pytest.raises(OperationalError):
+            connect("wrong")
+        with pytest.raises(OperationalError, match="CCRRTT-30009E.*Backoff Interval"):
+            connect(password)  # refused without asking the server: that would count as another failure
+        check = health.report()[0]["checks"]["databaseIsAvailable"]
+        assert check["status"] == "fail" and "Backoff Interval" in check["reason"]
+        assert all(result["ok"] for result in transfer.test_connection(stored, password))
+        deadline = time.monotonic() + 10
+        while storage.backoff_state(storage.run_dir()) is not None:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        connect(password)
+        assert health.report()[0]["checks"]["databaseIsAvailable"]["status"] == "pass"
+    finally:
+        admin.cursor().execute(f"DROP USER IF EXISTS '{user}'@'%'")
+        admin.close()
+
+
+def connections_defaults(database: dict) -> dict:
+    from django.db import DEFAULT_DB_ALIAS, connections
+
+    return connections.configure_settings({DEFAULT_DB_ALIAS: dict(database)})[DEFAULT_DB_ALIAS]
