@@ -334,3 +334,32 @@ def install_backoff() -> None:
 
     connect.hub_backoff = True
     BaseDatabaseWrapper.connect = connect
+
+
+def unavailable_message(error: Exception) -> str:
+    """What a page or API answer says while the operational database cannot be reached (no secret:
+    the driver's message can hold the address, so only its kind is named)."""
+    from django.conf import settings
+
+    state = backoff_state(run_dir()) if getattr(settings, "HUB_DATABASE_BACKOFF_SECONDS", None) else None
+    if state is not None:
+        return backoff_message(state)
+    return (
+        f"{UNREACHABLE_CODE}: The database is not available ({type(error).__name__}). Make sure the "
+        "operational database is online and reachable, and that Hub's database settings are right."
+    )
+
+
+def unavailable_response(request, error: Exception, *, api: bool):
+    """The 503 answer for a request that failed because the database is down: a page that needs no
+    database (no sign-in, no context processors), or the API's error body."""
+    from django.http import HttpResponse
+    from django.template import loader
+
+    from hub import api as hub_api
+
+    message = unavailable_message(error)
+    if api:
+        return hub_api.error_response(503, message, code=UNREACHABLE_CODE)
+    context = {"code": UNREACHABLE_CODE, "message": message}
+    return HttpResponse(loader.get_template("hub/database_unavailable.html").render(context), status=503)

@@ -36,7 +36,7 @@ log = logging.getLogger("hub.storage")
 
 BLOCKER_KEY = "database-transfer"
 PENDING_CONTEXT = "settings_app.storage.password"  # noqa: S105 — a vault context
-RESTART_FILE = "restart-requested"
+RESTART_FILE = "restart-requested"  # runhub watches for it
 BATCH_SIZE = 1000
 DRAIN_SECONDS = 30.0
 
