@@ -301,7 +301,7 @@ class DatabaseTransfer(JobRunner):
             "The operational database is being transferred; integrations pause and resume by themselves "
             "when it is done.",
             impact=Blocker.Impact.ALL,
-            related=[{"label": "Settings → Storage", "url": "/settings/storage/"}],
+            related=[{"label": "Settings → Storage", "url": "/settings/general/storage/"}],
         )
         try:
             details = self._transfer(alias, batch_size)
