@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from hub import jsonload
+
 log = logging.getLogger("hub.storage")
 FILE_NAME = "database.json"
 BACKOFF_FILE = "database-backoff.json"
@@ -231,7 +233,7 @@ def read_file(home: Path) -> tuple[StorageSettings, dict] | None:
     except OSError as error:
         raise StorageError(UNREADABLE_CODE, f"{path} cannot be read ({error.strerror}).") from None
     try:
-        body = json.loads(text)
+        body = jsonload.loads(text)
         stored = StorageSettings(
             kind=body["kind"],
             location=body["location"],
@@ -275,7 +277,7 @@ def _backoff_path(run_dir: Path) -> Path:
 def backoff_state(run_dir: Path) -> dict | None:
     """``{"failed": epoch, "until": epoch, "reason": str}`` while a backoff lasts, else ``None``."""
     try:
-        state = json.loads(_backoff_path(run_dir).read_text())
+        state = jsonload.loads(_backoff_path(run_dir).read_text())
         until = float(state["until"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
