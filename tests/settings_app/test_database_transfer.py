@@ -86,7 +86,7 @@ def run_transfer(stored: storage.StorageSettings, **parameters) -> BackgroundJob
     return jobs.execute(job.pk)
 
 
-def test_transfer_copies_every_table_and_the_data_key(populated, target, hub_home):
+def test_transfer_copies_every_table_and_the_data_key(populated, target, hub_home, settings):
     job = run_transfer(target)
 
     assert job.status == BackgroundJob.Status.COMPLETED, job.message
@@ -117,6 +117,35 @@ def test_transfer_copies_every_table_and_the_data_key(populated, target, hub_hom
     assert (hub_home / "run" / transfer.RESTART_FILE).exists()
     assert "password_token" not in BackgroundJob.objects.get(pk=job.pk).parameters
 
+    # A process started now (as runhub restarts them) opens the external database and reads secrets.
+    home = _hub_copy(hub_home, settings, settings.HUB_MASTER_KEY_FILE)
+    switched = _python(
+        home,
+        "from django.db import connection; from integrations.models import Repository\n"
+        "print(connection.vendor, Repository.objects.get(label='Alpha').password.reveal())",
+        stdout=subprocess.PIPE,
+    )
+    out, _ = switched.communicate(timeout=60)
+    assert out.decode().split() == [
+        {"postgresql": "postgresql", "mysql": "mysql"}[target.kind],
+        REPOSITORY_PASSWORD,
+    ]
+
+
+def test_unreadable_database_settings_stop_the_start_with_30020E(tmp_path):
+    (tmp_path / storage.FILE_NAME).write_text("{not json")
+    env = {**os.environ, "HUB_HOME": str(tmp_path)}
+    env.pop("HUB_TEST_DB", None)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        env=env,
+        cwd=Path(__file__).parents[2],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    assert "CCRRTT-30020E" in result.stderr and "Traceback" not in result.stderr
+
 
 def _hub_copy(home: Path, settings, master_file: Path) -> Path:
     """This test's Hub as a real data directory another process can run on: the test database
@@ -131,11 +160,11 @@ def _hub_copy(home: Path, settings, master_file: Path) -> Path:
     return home
 
 
-def _python(home: Path, code: str) -> subprocess.Popen:
+def _python(home: Path, code: str, **options) -> subprocess.Popen:
     env = {**os.environ, "HUB_HOME": str(home), "DJANGO_SETTINGS_MODULE": "hub.settings"}
     env.pop("HUB_TEST_DB", None)
     script = f"import django; django.setup()\n{code}"
-    return subprocess.Popen([sys.executable, "-c", script], env=env, cwd=Path(__file__).parents[2])
+    return subprocess.Popen([sys.executable, "-c", script], env=env, cwd=Path(__file__).parents[2], **options)
 
 
 def _job_row(home: Path, job_id: int) -> tuple[str, int, dict]:
