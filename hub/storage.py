@@ -206,6 +206,17 @@ class StorageSettings:
             options.update({"driver": ODBC_DRIVER, **({"extra_params": extra} if extra else {})})
         return database
 
+    @classmethod
+    def from_dict(cls, body: dict) -> StorageSettings:
+        """From ``as_public_dict``'s shape; KeyError, TypeError or ValueError when it is not that."""
+        return cls(
+            kind=body["kind"],
+            location=body["location"],
+            username=body["username"],
+            tls=dict(body.get("tls") or {}),
+            backoff_seconds=float(body.get("backoff_seconds", DEFAULT_BACKOFF_SECONDS)),
+        )
+
     def as_public_dict(self) -> dict:
         return {
             "kind": self.kind,
@@ -234,13 +245,7 @@ def read_file(home: Path) -> tuple[StorageSettings, dict] | None:
         raise StorageError(UNREADABLE_CODE, f"{path} cannot be read ({error.strerror}).") from None
     try:
         body = jsonload.loads(text)
-        stored = StorageSettings(
-            kind=body["kind"],
-            location=body["location"],
-            username=body["username"],
-            tls=dict(body.get("tls") or {}),
-            backoff_seconds=float(body.get("backoff_seconds", DEFAULT_BACKOFF_SECONDS)),
-        )
+        stored = StorageSettings.from_dict(body)
         sealed = dict(body["password"])
     except (ValueError, KeyError, TypeError):
         raise StorageError(UNREADABLE_CODE, f"{path} is not a well-formed database settings file.") from None

@@ -195,13 +195,7 @@ def start(request):
         return redirect("settings-storage")
     public = confirm.cleaned_data["settings_json"]
     try:
-        stored = storage.StorageSettings(
-            kind=public["kind"],
-            location=public["location"],
-            username=public["username"],
-            tls=dict(public.get("tls") or {}),
-            backoff_seconds=float(public["backoff_seconds"]),
-        )
+        stored = storage.StorageSettings.from_dict(public)
         stored.validate()
         token = confirm.cleaned_data["password_token"]
         vault.decrypt(token, transfer.PENDING_CONTEXT)

@@ -39,6 +39,7 @@ PENDING_CONTEXT = "settings_app.storage.password"  # noqa: S105 — a vault cont
 RESTART_FILE = "restart-requested"  # runhub watches for it
 BATCH_SIZE = 1000
 DRAIN_SECONDS = 30.0
+PROGRESS_SECONDS = 1.0
 
 
 # --- connections to a database that is not (yet) the operational one ------------------------------
@@ -276,13 +277,7 @@ class DatabaseTransfer(JobRunner):
     exclusive = True
 
     def run(self, *, password_token: str, batch_size: int = BATCH_SIZE, switch: bool = True, **public):
-        stored = storage.StorageSettings(
-            kind=public["kind"],
-            location=public["location"],
-            username=public["username"],
-            tls=public.get("tls") or {},
-            backoff_seconds=float(public.get("backoff_seconds", storage.DEFAULT_BACKOFF_SECONDS)),
-        )
+        stored = storage.StorageSettings.from_dict(public)
         try:
             stored.validate()
         except storage.StorageError as error:
@@ -335,18 +330,23 @@ class DatabaseTransfer(JobRunner):
         self._empty(alias, ordered)
         done = 0
         started = time.monotonic()
+        reported = 0.0
 
         def on_batch(rows: int) -> None:
-            nonlocal done
+            # Progress and heartbeat at most once a second: each is a write to the old database.
+            nonlocal done, reported
             done += rows
-            self.set_progress(10 + 85 * done // total)
-            _heartbeat(self.job)
+            if time.monotonic() - reported >= PROGRESS_SECONDS:
+                reported = time.monotonic()
+                self.set_progress(10 + 85 * done // total)
+                _heartbeat(self.job)
 
         target = connections[alias]
         with target.constraint_checks_disabled():
             for model in ordered:
                 copied = _copy_table(model, alias, batch_size, on_batch)
                 self.job.details["tables_copied"].append(model._meta.db_table)
+                _heartbeat(self.job)
                 if copied:
                     self.log(f"Copied {copied} rows of {model._meta.db_table}.")
         with target.cursor() as cursor:
