@@ -12,10 +12,12 @@ class HubConfig(AppConfig):
         from hub import (
             security_health,  # noqa: F401 — registers the security and license health checks
             storage,
+            vault,
         )
 
         _unseal_database_password()
         storage.install_backoff()
+        vault.on_master_password_change(reseal_database_password)
 
         # After auth's own handler has made its permissions, so administrators can be given them.
         post_migrate.connect(_create_role_groups, sender=apps.get_app_config("auth"))
@@ -51,10 +53,11 @@ def _unseal_database_password() -> None:
             ) from None
     settings.DATABASES["default"]["PASSWORD"] = password
     connections.settings["default"]["PASSWORD"] = password
-    vault.on_master_password_change(_reseal_database_password)
 
 
-def _reseal_database_password() -> None:
+def reseal_database_password() -> None:
+    """After the master password changed, the copy of the wrapped data key in database.json follows;
+    after a reset (a new data key) the password this process uses is sealed again."""
     from django.conf import settings
 
     from hub import storage, vault
@@ -62,6 +65,8 @@ def _reseal_database_password() -> None:
     found = storage.read_file(settings.HUB_HOME)
     if found is None:
         return
-    stored, _sealed = found
-    sealed = vault.seal_outside(settings.DATABASES["default"]["PASSWORD"], storage.PASSWORD_CONTEXT)
-    storage.write_file(settings.HUB_HOME, stored, sealed)
+    stored, sealed = found
+    rewrapped = vault.rewrap_outside(sealed)
+    if rewrapped is sealed:  # another data key now: seal the password in use again
+        rewrapped = vault.seal_outside(settings.DATABASES["default"]["PASSWORD"], storage.PASSWORD_CONTEXT)
+    storage.write_file(settings.HUB_HOME, stored, rewrapped)

@@ -272,3 +272,14 @@ def connections_defaults(database: dict) -> dict:
     from django.db import DEFAULT_DB_ALIAS, connections
 
     return connections.configure_settings({DEFAULT_DB_ALIAS: dict(database)})[DEFAULT_DB_ALIAS]
+
+
+def test_a_new_master_password_keeps_the_sealed_database_password_readable(master_password, hub_home):
+    stored = storage.StorageSettings("postgresql", "postgres://db.example.com:5432/hub", "hub")
+    storage.write_file(hub_home, stored, vault.seal_outside("Db-secret-77", storage.PASSWORD_CONTEXT))
+    assert "Db-secret-77" not in (hub_home / storage.FILE_NAME).read_text()
+
+    vault.change_master_password(master_password, "second master password")
+
+    vault.forget_unlocked_keys()  # as a process starting now, with the new master password file
+    assert vault.unseal_outside(storage.read_file(hub_home)[1], storage.PASSWORD_CONTEXT) == "Db-secret-77"
