@@ -205,7 +205,9 @@ def test_a_transfer_killed_half_way_leaves_hub_on_sqlite_and_a_second_one_succee
         home,
         "from hub import vault; from settings_app import transfer; from activity import jobs\n"
         "from activity.models import Blocker\n"
-        "assert Blocker.objects.filter(key=transfer.BLOCKER_KEY).exists()\n"
+        "from activity.blockers import blocks_all\n"
+        # Integrations stayed paused by the killed transfer until it is found dead.
+        "assert Blocker.objects.get(key=transfer.BLOCKER_KEY).code == 'CCRRTT-30011E' and blocks_all()\n"
         f"stored = transfer.storage.StorageSettings"
         f"({target.kind!r}, {target.location!r}, {target.username!r})\n"
         "job = transfer.start_transfer(stored, vault.encrypt('', transfer.PENDING_CONTEXT), 'admin')\n"
