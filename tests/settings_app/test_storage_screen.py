@@ -99,3 +99,17 @@ def test_a_request_that_finds_the_database_down_gets_the_30009E_page():
     body = response.content.decode()
     assert response.status_code == 503
     assert "CCRRTT-30009E" in body and "hunter2" not in body and "Traceback" not in body
+
+
+def test_runhub_restarts_its_processes_when_a_transfer_asks(settings, tmp_path):
+    from hub.management.commands import runhub
+    from settings_app import transfer
+
+    assert transfer.RESTART_FILE == runhub.RESTART_FILE
+    settings.HUB_HOME = tmp_path
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / runhub.RESTART_FILE).write_text("1")
+    command = runhub.Command()
+
+    assert command._supervise({}, {"signal": None}, keeper=None) == runhub.RESTART
+    assert not (tmp_path / "run" / runhub.RESTART_FILE).exists()
