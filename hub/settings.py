@@ -153,7 +153,7 @@ else:
     DATABASES = {"default": _database(HUB["hub.database.url"])}
     HUB_DATABASE_BACKOFF_SECONDS = None
 # A database transfer whose job has been silent this long was killed: Hub stays where it was.
-HUB_TRANSFER_STALE_SECONDS = 60.0
+HUB_TRANSFER_STALE_SECONDS = 120.0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -12,9 +12,11 @@ database, working; the job says which tables it left in the external one.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Iterable
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.apps import apps
@@ -233,6 +235,29 @@ def _heartbeat(job: BackgroundJob) -> None:
     BackgroundJob.objects.filter(pk=job.pk).update(details=job.details)
 
 
+@contextmanager
+def _beating(job: BackgroundJob, every: float = 10.0):
+    """Keep the job's heartbeat fresh from a thread of its own (with its own connection) while the
+    block runs a long step that cannot report progress."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(every):
+                details = {**job.details, "heartbeat": time.time()}
+                BackgroundJob.objects.filter(pk=job.pk).update(details=details)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=beat, name=f"transfer-heartbeat-{job.pk}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
 def recover_interrupted(now: float | None = None) -> list[int]:
     """Mark transfers whose process died (no heartbeat for HUB_TRANSFER_STALE_SECONDS) as failed and
     let integrations run again on the old database, which Hub never left."""
@@ -323,11 +348,12 @@ class DatabaseTransfer(JobRunner):
     def _transfer(self, alias: str, batch_size: int) -> dict:
         self._drain()
         self.log("Migrating the external database …")
-        call_command("migrate", database=alias, interactive=False, verbosity=0)
-        self.set_progress(10)
-        ordered = models_in_order()
-        total = max(1, sum(row_counts(DEFAULT_DB_ALIAS, ordered).values()))
-        self._empty(alias, ordered)
+        with _beating(self.job):  # migrating can take minutes; the job must not look dead meanwhile
+            call_command("migrate", database=alias, interactive=False, verbosity=0)
+            self.set_progress(10)
+            ordered = models_in_order()
+            total = max(1, sum(row_counts(DEFAULT_DB_ALIAS, ordered).values()))
+            self._empty(alias, ordered)
         done = 0
         started = time.monotonic()
         reported = 0.0
