@@ -40,6 +40,7 @@ BLOCKER_KEY = "database-transfer"
 PENDING_CONTEXT = "settings_app.storage.password"  # noqa: S105 — a vault context
 RESTART_FILE = "restart-requested"  # runhub watches for it
 BATCH_SIZE = 1000
+COPIED_FIRST = ("integrations.ChangeWatermark",)
 DRAIN_SECONDS = 30.0
 PROGRESS_SECONDS = 1.0
 
@@ -190,7 +191,11 @@ def models_in_order() -> list[type[models.Model]]:
         seen.add(table)
         ordered.append(model)
 
-    for model in sorted(candidates, key=lambda m: m._meta.db_table):
+    # Watermarks before the activities: a detection that commits while the copy runs then leaves the
+    # new database with an older watermark (the change is detected again, and deduplicated) rather
+    # than a moved watermark without the activity it stands for.
+    first = [m for m in candidates if m._meta.label in COPIED_FIRST]
+    for model in [*first, *sorted(candidates, key=lambda m: m._meta.db_table)]:
         visit(model, ())
     return ordered
 

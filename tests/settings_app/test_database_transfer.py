@@ -292,3 +292,14 @@ def test_a_new_master_password_keeps_the_sealed_database_password_readable(maste
 
     vault.forget_unlocked_keys()  # as a process starting now, with the new master password file
     assert vault.unseal_outside(storage.read_file(hub_home)[1], storage.PASSWORD_CONTEXT) == "Db-secret-77"
+
+
+def test_tables_are_copied_parents_first_and_watermarks_before_activities():
+    order = [model._meta.label for model in transfer.models_in_order()]
+    position = {label: n for n, label in enumerate(order)}
+    assert position["integrations.ChangeWatermark"] < position["activity.ArtifactActivity"]
+    for model in transfer.models_in_order():
+        for field in model._meta.concrete_fields:
+            target = field.remote_field.model if field.remote_field else None
+            if target is not None and target is not model and target._meta.label in position:
+                assert position[target._meta.label] < position[model._meta.label], (model, target)
