@@ -31,7 +31,7 @@ from django.utils import timezone
 from activity.blockers import clear_blocker, raise_blocker
 from activity.jobs import JobFailed, JobRunner, register
 from activity.models import ArtifactActivity, BackgroundJob, Blocker
-from hub import storage, vault
+from hub import lease, storage, vault
 from hub.addresses import redact
 
 log = logging.getLogger("hub.storage")
@@ -356,6 +356,7 @@ class DatabaseTransfer(JobRunner):
         with _beating(self.job):  # migrating can take minutes; the job must not look dead meanwhile
             call_command("migrate", database=alias, interactive=False, verbosity=0)
             self.set_progress(10)
+            self._refuse_another_instances(alias)
             ordered = models_in_order()
             total = max(1, sum(row_counts(DEFAULT_DB_ALIAS, ordered).values()))
             self._empty(alias, ordered)
@@ -390,6 +391,20 @@ class DatabaseTransfer(JobRunner):
             self.log(f"Row counts changed while copying (source, target): {differing}", "warning")
         self.log(f"Copied {done} rows of {len(ordered)} tables in {seconds:.1f} s.")
         return {"rows": done, "tables": len(ordered), "seconds": round(seconds, 2), "differing": differing}
+
+    def _refuse_another_instances(self, alias: str) -> None:
+        """Emptying the tables must never wipe a database another Hub instance owns; what a failed
+        transfer of this instance left (its copied lease is ours) may be emptied."""
+        from hub.instance import instance_id
+        from hub.models import InstanceLease
+
+        other = InstanceLease.objects.using(alias).exclude(instance_id=instance_id()).first()
+        if other is not None:
+            raise JobFailed(
+                lease.CODE,
+                f"The external database belongs to another Hub instance (on {other.host}); nothing was "
+                "copied. Give Hub an empty database of its own.",
+            )
 
     def _drain(self) -> None:
         """Let batches already claimed finish before copying (new ones are held by the blocker)."""

@@ -13,11 +13,12 @@ from pathlib import Path
 import MySQLdb
 import pytest
 from django.db import OperationalError
+from django.utils import timezone
 
 from activity import jobs
 from activity.models import ArtifactActivity, ArtifactPair, BackgroundJob, Blocker
 from hub import storage, vault
-from hub.models import MasterKey
+from hub.models import InstanceLease, MasterKey
 from integrations.models import Repository
 from settings_app import transfer
 from tests.integrations.factories import *  # noqa: F403
@@ -303,3 +304,24 @@ def test_tables_are_copied_parents_first_and_watermarks_before_activities():
             target = field.remote_field.model if field.remote_field else None
             if target is not None and target is not model and target._meta.label in position:
                 assert position[target._meta.label] < position[model._meta.label], (model, target)
+
+
+def test_a_database_another_instance_owns_is_never_emptied(populated, target, hub_home):
+    alias = transfer.open_alias(target.database(""), "check")
+    try:
+        run_transfer(target, switch=False)  # migrated, and holding this instance's copied rows
+        now = timezone.now()
+        InstanceLease.objects.using(alias).create(
+            instance_id="another-instance", host="elsewhere", started=now, heartbeat=now
+        )
+        pairs_there = ArtifactPair.objects.using(alias).count()
+
+        job = run_transfer(target)
+
+        assert job.status == BackgroundJob.Status.FAILED and job.code == "CCRRTT-30012E", job.message
+        assert ArtifactPair.objects.using(alias).count() == pairs_there
+        assert not (hub_home / storage.FILE_NAME).exists()
+        assert not Blocker.objects.filter(key=transfer.BLOCKER_KEY).exists()
+    finally:
+        InstanceLease.objects.using(alias).all().delete()
+        transfer.close_alias(alias)
