@@ -25,7 +25,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DatabaseError, IntegrityError
+from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError
 from django.http import JsonResponse
 from rest_framework import exceptions, parsers, serializers, status
 from rest_framework.response import Response
@@ -139,6 +139,14 @@ def exception_handler(exc: Exception, context: dict) -> Response:
             status=status.HTTP_409_CONFLICT,
         )
     response = drf_exception_handler(exc, context)
+    if response is None and isinstance(exc, (OperationalError, InterfaceError)):
+        from hub import storage
+
+        log.error("An API request could not reach the operational database: %s", type(exc).__name__)
+        return Response(
+            error_body(storage.unavailable_message(exc), code=storage.UNREACHABLE_CODE),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
     if response is None:
         if isinstance(exc, DatabaseError):
             log.exception("An API request failed on the operational database")
@@ -194,7 +202,15 @@ def not_found(request, exception=None):
 
 
 def server_error(request):
-    """``handler500``: JSON under /api/, the console's page elsewhere."""
+    """``handler500``: JSON under /api/, the console's page elsewhere; 30009E, not a traceback, while
+    the operational database cannot be reached."""
+    import sys
+
+    error = sys.exc_info()[1]
+    if isinstance(error, (OperationalError, InterfaceError)):
+        from hub import storage
+
+        return storage.unavailable_response(request, error, api=is_api(request))
     if is_api(request):
         return error_response(500, f"{UNEXPECTED}: Hub could not complete the request; see its log.")
     from django.views.defaults import server_error as page

@@ -74,6 +74,9 @@ def _keep_blocker(key: str, code: str | None, message: str, settings_url: str, l
 
 
 def refresh_global_blockers() -> None:
+    from settings_app.transfer import recover_interrupted
+
+    recover_interrupted()  # a transfer whose process died no longer holds integrations
     problem = security_problem()
     _keep_blocker(
         SECURITY_BLOCKER,

@@ -64,6 +64,10 @@ def database_result(settings_dict: dict | None = None, alias: str = DEFAULT_DB_A
 
 @register("databaseIsAvailable")
 def _database() -> Result:
+    from hub import storage
+
+    if settings.HUB_DATABASE_BACKOFF_SECONDS and (state := storage.backoff_state(storage.run_dir())):
+        return Result(FAIL, storage.backoff_message(state))
     return database_result()
 
 

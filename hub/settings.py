@@ -10,6 +10,7 @@ import dj_database_url
 
 from hub import config as hub_config
 from hub import filemodes
+from hub import storage as hub_storage
 from hub.logconfig import logging_dict
 
 # Whatever this process writes is its user's only (hub.filemodes): set before anything is created.
@@ -139,7 +140,20 @@ def _database(url: str) -> dict:
     return database
 
 
-DATABASES = {"default": _database(HUB["hub.database.url"])}
+# Storage Settings (HUB_HOME/database.json, written by a database transfer) win over hub.database.url;
+# their password is sealed and filled in by hub.apps once the vault can unseal it.
+try:
+    HUB_STORAGE = hub_storage.read_file(HUB_HOME)
+except hub_storage.StorageError as error:
+    raise hub_config.StartupError(f"Hub cannot start: {error}") from None
+if HUB_STORAGE is not None:
+    DATABASES = {"default": HUB_STORAGE[0].database(password="")}
+    HUB_DATABASE_BACKOFF_SECONDS: float | None = HUB_STORAGE[0].backoff_seconds
+else:
+    DATABASES = {"default": _database(HUB["hub.database.url"])}
+    HUB_DATABASE_BACKOFF_SECONDS = None
+# A database transfer whose job has been silent this long was killed: Hub stays where it was.
+HUB_TRANSFER_STALE_SECONDS = 120.0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -263,6 +263,7 @@ def change_master_password(current: str, new: str) -> None:
         row.save(update_fields=["kdf", "wrapped_key", "changed"])
     _data_keys[row.key_id] = data_key
     _write_password_file(new)
+    _run_change_hooks()
 
 
 def reset_master_password(new: str) -> dict[str, int]:
@@ -283,6 +284,7 @@ def reset_master_password(new: str) -> dict[str, int]:
     _data_keys.clear()
     _data_keys[key_id] = data_key
     _write_password_file(new)
+    _run_change_hooks()
     return erased
 
 
@@ -331,6 +333,22 @@ def decrypt(token: str, context: str) -> str:
         return AESGCM(key).decrypt(blob[:12], blob[12:], _associated_data(context, key_id)).decode("utf-8")
     except InvalidTag:
         raise SecretUnreadable(context) from None
+
+
+_change_hooks: list[Callable[[], None]] = []
+
+
+def on_master_password_change(hook: Callable[[], None]) -> Callable[[], None]:
+    """Register ``hook()``, run after the master password changed or was reset (secrets kept outside
+    the database follow the new wrapping)."""
+    if hook not in _change_hooks:
+        _change_hooks.append(hook)
+    return hook
+
+
+def _run_change_hooks() -> None:
+    for hook in _change_hooks:
+        hook()
 
 
 # --- owners of secrets and the reset ------------------------------------------------------------
@@ -388,3 +406,37 @@ def erase_all_secrets() -> dict[str, int]:
             hook(model._default_manager.filter(pk__in=pks))
         erased[str(model._meta.verbose_name_plural)] = len(pks)
     return erased
+
+
+# --- secrets kept outside the database (the operational database's password) --------------------
+
+
+def seal_outside(plaintext: str, context: str) -> dict:
+    """Encrypt ``plaintext`` for a file outside the database: the token plus a copy of the wrapped
+    data key, so it can be unsealed before the database is reachable (with the master password
+    file) — and the file alone reveals nothing."""
+    row = _row()
+    if row is None:
+        raise MasterPasswordNotSet()
+    token = encrypt(plaintext, context)
+    return {"key_id": row.key_id, "kdf": row.kdf, "wrapped_key": row.wrapped_key, "token": token}
+
+
+def unseal_outside(sealed: dict, context: str) -> str:
+    """The plaintext of ``seal_outside``, unlocked from the master password file (no database)."""
+    try:
+        row = MasterKey(key_id=sealed["key_id"], kdf=sealed["kdf"], wrapped_key=sealed["wrapped_key"])
+        token = sealed["token"]
+    except (KeyError, TypeError):
+        raise SecretUnreadable(context) from None
+    if row.key_id not in _data_keys:
+        _unlocked_key(row)
+    return decrypt(token, context)
+
+
+def rewrap_outside(sealed: dict) -> dict:
+    """``sealed`` with the current wrapping of its data key (after the master password changed)."""
+    row = _row()
+    if row is None or row.key_id != sealed.get("key_id"):
+        return sealed
+    return {**sealed, "kdf": row.kdf, "wrapped_key": row.wrapped_key}

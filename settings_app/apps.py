@@ -14,7 +14,7 @@ class SettingsAppConfig(AppConfig):
 
     def ready(self):
         from hub import health, vault
-        from settings_app import notifications
+        from settings_app import notifications, transfer  # noqa: F401 — registers the transfer job
 
         vault.on_reset("settings_app.SmtpSettings")(_smtp_password_needed)
         health.register("notificationSettingsValid")(notifications.health)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from settings_app import advanced, general, license, notification_views, views
+from settings_app import advanced, general, license, notification_views, storage_views, views
 
 urlpatterns = [
     path("", views.settings_index, name="settings"),
@@ -10,6 +10,11 @@ urlpatterns = [
     path("general/master-password/unlock/", general.unlock, name="settings-master-password-unlock"),
     path("general/master-password/change/", general.change, name="settings-master-password-change"),
     path("general/master-password/reset/", general.reset, name="settings-master-password-reset"),
+    path("general/storage/", storage_views.storage_page, name="settings-storage"),
+    path("general/storage/test/", storage_views.test_connection, name="settings-storage-test"),
+    path("general/storage/save/", storage_views.save, name="settings-storage-save"),
+    path("general/storage/transfer/", storage_views.start, name="settings-storage-transfer"),
+    path("general/storage/progress/", storage_views.transfer_progress, name="settings-storage-progress"),
     path("license/", license.license_page, name="settings-license"),
     path("license/apply/", license.apply_license, name="settings-license-apply"),
     path("notifications/", notification_views.notifications_page, name="settings-notifications"),

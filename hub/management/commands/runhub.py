@@ -18,6 +18,7 @@ import sys
 import time
 import urllib.request
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -26,6 +27,9 @@ from hub import firststart, gates, lease, lifecycle, logconfig, prometheus, serv
 
 log = logging.getLogger("hub.server")
 _PR_SET_PDEATHSIG = 1
+# settings_app.transfer writes this file once the settings of a new operational database are in place.
+RESTART_FILE = "restart-requested"
+RESTART = 3
 
 
 @dataclass(frozen=True)
@@ -117,6 +121,7 @@ class Command(BaseCommand):
             )
         firststart.secure_home(self._say)
         firststart.check_ports(hub)
+        (Path(settings.HUB_HOME) / "run" / RESTART_FILE).unlink(missing_ok=True)  # this start reads them
         firststart.check_database()
         lifecycle.write_state(lifecycle.STARTING)
         firststart.migrate()
@@ -174,6 +179,8 @@ class Command(BaseCommand):
             self._stop(children, hub["server.shutdown.timeout"])
             lifecycle.clear_state()
         self._say("Hub stopped.")
+        if exit_code == RESTART:
+            os.execv(sys.executable, [sys.executable, *sys.argv])  # noqa: S606 — the same command again
         if exit_code:
             raise CommandError(
                 f"{lifecycle.STOPPED_CODE}: a Hub process ended unexpectedly; see the messages above and "
@@ -201,7 +208,13 @@ class Command(BaseCommand):
             self._say(f"{lifecycle.SLOW_START_CODE}: {message}", logging.WARNING)
 
     def _supervise(self, children, stopping, keeper: lease.LeaseKeeper) -> int:
+        restart = Path(settings.HUB_HOME) / "run" / RESTART_FILE
         while stopping["signal"] is None:
+            if restart.exists():
+                # A database transfer switched the operational database: every process restarts on it.
+                restart.unlink(missing_ok=True)
+                self._say("The operational database changed (Storage Settings); Hub restarts its processes …")
+                return RESTART
             keeper.tick(on_held=gates.refresh_global_blockers)
             for name, child in children.items():
                 if child.poll() is not None:

@@ -1,0 +1,111 @@
+"""Rows per second of the database transfer (Storage Settings) from the embedded SQLite database
+to PostgreSQL or MariaDB.
+
+    PYTHONPATH=$PWD .venv/bin/python bench/transfer.py [--activities 1000000] [--pairs 1000000] \
+        [--target postgres://postgres@127.0.0.1:5432/hub_bench_transfer] [--batch-size 1000]
+
+Fills a fresh SQLite Hub with the given numbers of completed activities and artifact pairs, then
+runs the transfer job itself (``settings_app.transfer.DatabaseTransfer``) into the target database,
+which is dropped and created first, and prints the migrate time, the copy time and rows per second.
+The switch-over file is written into the bench's throw-away HUB_HOME, never into yours.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import setup_django  # noqa: E402
+
+
+def parse() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--activities", type=int, default=1_000_000)
+    parser.add_argument("--pairs", type=int, default=1_000_000)
+    parser.add_argument("--target", default="postgres://postgres@127.0.0.1:5432/hub_bench_transfer")
+    parser.add_argument("--batch-size", type=int, default=1000)
+    return parser.parse_args()
+
+
+def _recreate(url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    if url.startswith("postgres"):
+        import psycopg2
+
+        admin = psycopg2.connect(url.rsplit("/", 1)[0] + "/postgres")
+        admin.autocommit = True
+        admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.cursor().execute(f'CREATE DATABASE "{name}"')
+    else:
+        import MySQLdb
+
+        admin = MySQLdb.connect(host="127.0.0.1", user="root")
+        admin.cursor().execute(f"DROP DATABASE IF EXISTS `{name}`")
+        admin.cursor().execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+    admin.close()
+
+
+def _fill(activities: int, pairs: int) -> None:
+    from activity.models import ArtifactActivity, ArtifactPair
+
+    chunk = 20_000
+    for start in range(0, pairs, chunk):
+        ArtifactPair.objects.bulk_create(
+            ArtifactPair(
+                integration_id=1, a_artifact_id=str(n), b_artifact_id=str(n), a_snapshot={"title": f"T{n}"}
+            )
+            for n in range(start, min(pairs, start + chunk))
+        )
+    for start in range(0, activities, chunk):
+        ArtifactActivity.objects.bulk_create(
+            ArtifactActivity(
+                integration_id=1,
+                source_side="a",
+                artifact_id=str(n),
+                status=ArtifactActivity.Status.COMPLETED,
+                changed_fields={"title": {"original": f"T{n}", "new": f"U{n}"}},
+            )
+            for n in range(start, min(activities, start + chunk))
+        )
+
+
+def main() -> None:
+    options = parse()
+    setup_django("")
+    from activity import jobs
+    from activity.models import BackgroundJob
+    from hub import storage, vault
+    from settings_app import transfer
+
+    vault.set_master_password("bench master password")
+    started = time.monotonic()
+    _fill(options.activities, options.pairs)
+    filled = time.monotonic() - started
+    print(f"filled {options.activities} activities + {options.pairs} pairs in {filled:.1f} s")
+    _recreate(options.target)
+    kind = "postgresql" if options.target.startswith("postgres") else "mysql"
+    user = options.target.split("//", 1)[1].split("@", 1)[0]
+    location = options.target.replace(f"{user}@", "")
+    stored = storage.StorageSettings(kind, location, user)
+    job = transfer.start_transfer(stored, vault.encrypt("", transfer.PENDING_CONTEXT), "bench")
+    parameters = {**job.parameters, "batch_size": options.batch_size}
+    BackgroundJob.objects.filter(pk=job.pk).update(parameters=parameters)
+    started = time.monotonic()
+    job = jobs.execute(job.pk)
+    total = time.monotonic() - started
+    if job.status != BackgroundJob.Status.COMPLETED:
+        raise SystemExit(f"transfer failed: {job.code} {job.message}")
+    rows, copy_seconds = job.details["rows"], job.details["seconds"]
+    print(
+        f"transfer to {kind}: {rows} rows of {job.details['tables']} tables; copy {copy_seconds:.1f} s "
+        f"= {rows / copy_seconds:,.0f} rows/s; whole job (migrate + copy + checks) {total:.1f} s"
+    )
+
+
+if __name__ == "__main__":
+    main()

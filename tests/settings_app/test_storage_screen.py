@@ -1,0 +1,115 @@
+"""Settings → General → Storage Settings: the database in use, Test Connection against a real
+PostgreSQL server, Save → back-up warning → confirmation → Transfer job, and the 30009E page."""
+
+import pytest
+from django.db import OperationalError, connection
+from django.test import RequestFactory
+from django.urls import reverse
+
+from activity.models import BackgroundJob
+from hub import api
+from hub.models import ConfigurationChange
+from tests.support.server import ServerDatabase
+
+PASSWORD = "Db-password-51c2-never-in-html"
+
+
+@pytest.fixture(scope="module")
+def postgres_database():
+    database = ServerDatabase("postgres")
+    database.create()
+    yield database
+    database.drop()
+
+
+def form(database, **overrides) -> dict:
+    data = {
+        "kind": "postgresql",
+        "location": f"postgres://127.0.0.1:5432/{database.name}",
+        "username": "postgres",
+        "password": PASSWORD,
+        "backoff_value": "30",
+        "backoff_unit": "minutes",
+        "tls_postgresql_sslmode": "prefer",
+    }
+    return {**data, **overrides}
+
+
+def test_the_page_shows_the_database_in_use_and_warns_about_the_embedded_one(admin_client):
+    page = admin_client.get(reverse("settings-storage")).content.decode()
+    assert connection.display_name in page
+    assert ("for evaluation only" in page) == (connection.vendor == "sqlite")
+    assert "Test Connection" in page and "Backoff Interval" in page
+    assert "psycopg2 installed" in page
+
+
+def test_test_connection_checks_the_account_permissions(admin_client, master_password, postgres_database):
+    response = admin_client.post(reverse("settings-storage-test"), form(postgres_database))
+    page = response.content.decode()
+    assert response.status_code == 200
+    for check in ("connect", "create table", "create index", "alter table", "insert", "update", "drop table"):
+        assert f"<td>{check}</td><td>passed</td>" in page
+    assert "failed" not in page.split('data-testid="storage-test-results"')[1]
+
+
+def test_test_connection_names_the_failing_step(admin_client, master_password):
+    data = form(ServerDatabase("postgres", name="hub_no_such_database"))
+    page = admin_client.post(reverse("settings-storage-test"), data).content.decode()
+    assert "<td>connect</td><td><strong" in page and "hub_no_such_database" in page
+    assert PASSWORD not in page
+
+
+def test_invalid_settings_are_refused_with_30010E(admin_client, master_password, postgres_database):
+    data = form(postgres_database, location="postgres://user:secret@127.0.0.1/hub")
+    response = admin_client.post(reverse("settings-storage-save"), data)
+    assert response.status_code == 400
+    assert "CCRRTT-30010E" in response.content.decode()
+
+
+def test_save_warns_then_the_confirmed_transfer_starts_a_job(
+    admin_client, master_password, postgres_database
+):
+    page = admin_client.post(reverse("settings-storage-save"), form(postgres_database)).content.decode()
+    assert "Make a backup first" in page and 'name="backed_up"' in page
+    assert PASSWORD not in page  # it travels as a vault token only
+    token = page.split('name="password_token" value="')[1].split('"')[0]
+    settings_json = page.split('name="settings_json" value="')[1].split('"')[0].replace("&quot;", '"')
+
+    unconfirmed = {"settings_json": settings_json, "password_token": token}
+    admin_client.post(reverse("settings-storage-transfer"), unconfirmed)
+    assert not BackgroundJob.objects.filter(kind=BackgroundJob.Kind.DATABASE_TRANSFER).exists()
+
+    admin_client.post(reverse("settings-storage-transfer"), {**unconfirmed, "backed_up": "on"})
+    job = BackgroundJob.objects.get(kind=BackgroundJob.Kind.DATABASE_TRANSFER)
+    assert job.parameters["backoff_seconds"] == 1800
+    assert job.parameters["tls"] == {"sslmode": "prefer"}
+    assert PASSWORD not in str(job.parameters)
+    change = ConfigurationChange.objects.get(element_type="Storage settings")
+    assert PASSWORD not in str(change.after)
+    progress = admin_client.get(reverse("settings-storage-progress")).content.decode()
+    assert "Pending" in progress and 'hx-trigger="every 2s"' in progress
+
+
+def test_a_request_that_finds_the_database_down_gets_the_30009E_page():
+    request = RequestFactory().get("/settings/")
+    try:
+        raise OperationalError("could not connect to server at 10.0.0.5 with password=hunter2")
+    except OperationalError:
+        response = api.server_error(request)
+    body = response.content.decode()
+    assert response.status_code == 503
+    assert "CCRRTT-30009E" in body and "hunter2" not in body and "Traceback" not in body
+
+
+def test_runhub_restarts_its_processes_when_a_transfer_asks(settings, tmp_path):
+    from hub.management.commands import runhub
+    from settings_app import transfer
+
+    assert transfer.RESTART_FILE == runhub.RESTART_FILE
+    settings.HUB_HOME = tmp_path
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / runhub.RESTART_FILE).write_text("1")
+    command = runhub.Command()
+
+    assert command._supervise({}, {"signal": None}, keeper=None) == runhub.RESTART
+    assert not (tmp_path / "run" / runhub.RESTART_FILE).exists()
