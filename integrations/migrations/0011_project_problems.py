@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integrations', '0009_creation_intent_source_values'),
+        ('integrations', '0010_one_worker_heartbeat'),
     ]
 
     operations = [
