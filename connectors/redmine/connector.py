@@ -344,6 +344,18 @@ class RedmineConnector(Connector):
             "issue"
         ]
         issue_id = str(issue["id"])
+        wanted_status = payload.get("status_id")
+        if wanted_status is not None and str(issue.get("status", {}).get("id")) != str(wanted_status):
+            # Redmine's workflow lets a new issue start only in the tracker's initial status (it
+            # keeps that one silently): create there, then move it to the wanted status, within
+            # the same activity (issue #20, cause 6).
+            self.api.call(
+                "PUT",
+                f"/issues/{issue_id}.json",
+                json={"issue": {"status_id": wanted_status}},
+                labels=self._labels(),
+                missing=self.api.not_found(issue_id),
+            )
         self._set_relations(issue_id, relations)
         created = self.read_artifact(issue_id)
         self._check_written(created, fields)

@@ -41,6 +41,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 BUG = "1"  # Redmine's tracker
 HIGH, LOW = "3", "1"  # Redmine's priority ids (High, Low)
+NEW, RESOLVED = "1", "3"  # Redmine's status ids
 MB = 1024 * 1024
 
 
@@ -371,6 +372,42 @@ def test_a_redmine_issue_carrying_hubs_marker_is_never_copied_back_as_an_origina
     assert (failed.status, failed.code) == ("failed", "CCRRTT-17016E")
     assert "hub-0123456789abcdef" in failed.message
     assert items("alpha", "DEMO") == []
+
+
+@pytest.fixture
+def with_status(synced, sync_model):
+    """Status mapped too (local new/resolved → Redmine New/Resolved)."""
+    integration, project = synced
+    options = [{"id": "new", "label": "New"}, {"id": "resolved", "label": "Resolved"}]
+    ModelField.objects.create(
+        model=sync_model, key="status", label="Status", type="single_select", position=8, options=options
+    )
+    line(integration.collection_a, "status", "single_select", "status", "single_select")
+    to_model, to_repository = {NEW: "new", RESOLVED: "resolved"}, {"new": NEW, "resolved": RESOLVED}
+    params = {"to_model": to_model, "to_model_default": "new", "to_repository": to_repository}
+    kind = "single_select"
+    line(integration.collection_b, "status", kind, "status", kind, transform="value_map", params=params)
+    integration.field_flows = {**integration.field_flows, "status": "a_to_b"}
+    integration.save()
+    return integration, project
+
+
+def test_a_twin_whose_source_is_not_new_is_created_new_then_moved_in_the_same_activity(
+    with_status, redmine, writes
+):
+    """Issue #20, cause 6: Redmine's default workflow lets a new issue start only as New. The
+    twin is created in the initial status and transitioned at once, not failed with 17003E."""
+    integration, project = with_status
+    item = new_item("alpha", "DEMO", "Resolved before it was synchronized")
+    service.perform_transition(item.pk, "resolve", {"resolution": "fixed"})
+    run(integration, rounds=1)
+    activity = ArtifactActivity.objects.get(source_side="A", artifact_id=str(item.pk))
+    assert (activity.status, activity.result, activity.code) == ("completed", "created", "")
+    [issue] = redmine.issues(project)
+    assert str(issue["status"]["id"]) == RESOLVED
+    assert [method for method, _ in writes] == ["POST", "PUT"]  # create, then the transition
+    run(integration)
+    assert LocalItem.objects.get(pk=item.pk).status == "resolved" and len(redmine.issues(project)) == 1
 
 
 # --- updates both ways, and no write-back ---------------------------------------------------------
