@@ -110,6 +110,7 @@ class Capabilities:
     max_page_size: int = 100
     event_hints: bool = False  # the tool sends webhooks Hub can verify (``Connector.event_hints_from``)
     comment_author: bool = False  # add_comment takes ``author`` (a person id of this repository)
+    comment_marker: bool = False  # a comment keeps a trailing ``<!-- hub-comment: … -->`` Hub adds
 
 
 @dataclass(frozen=True)

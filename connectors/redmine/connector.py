@@ -78,6 +78,7 @@ class RedmineConnector(Connector):
         transitions_required=False,  # status_id is written directly, within the role's workflow
         optimistic_concurrency=False,  # lock_version exists but the REST API never shows it
         creation_marker=False,  # only with a "Hub marker" custom field, see __init__
+        comment_marker=True,  # notes keep their text as written
         max_page_size=MAX_LIMIT,
     )
     settings_fields = (

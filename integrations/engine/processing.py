@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from activity.models import ArtifactActivity, ArtifactPair
 from connectors.errors import ArtifactNotFound, ConnectorError, OperationUnsupported, RevisionConflict
+from connectors.hidden_marker import comment_key_of, with_comment_marker
 from extensions import engine as extension_hooks
 from hub import prometheus
 from integrations.engine import claims, conflicts, counters, heartbeat, mapping, retry, routing
@@ -193,7 +194,11 @@ def uncopied(pair: ArtifactPair, side: str, artifact, integration: Integration) 
             return True
         skip_private = comment_flow.get("internal", "skip") == "skip"
         known = pair.comment_map or {}
-        if any(f"{side}:{c.id}" not in known for c in artifact.comments if not (c.private and skip_private)):
+        if any(
+            f"{side}:{c.id}" not in known and not copy_of(integration, c)
+            for c in artifact.comments
+            if not (c.private and skip_private)
+        ):
             return True
     if ((integration.attachment_flow or {}).get(direction) or {}).get("enabled"):
         if artifact.attachments is None:
@@ -201,6 +206,13 @@ def uncopied(pair: ArtifactPair, side: str, artifact, integration: Integration) 
         known = pair.attachment_map or {}
         return any(f"{side}:{a.id}" not in known for a in artifact.attachments)
     return False
+
+
+def copy_of(integration: Integration, comment) -> str:
+    """The ``<side>:<id>`` of the comment that ``comment`` is Hub's copy of, by the comment marker
+    Hub wrote with it for this integration; "" for any other comment."""
+    integration_id, _, key = comment_key_of(comment.body).partition("/")
+    return key if integration_id == str(integration.pk) else ""
 
 
 class Batch:
@@ -887,7 +899,7 @@ class Processor:
         pair = ArtifactPair(integration_id=self.integration.pk, integration_name=self.integration.name)
         set_side(pair, self.source.name, artifact)
         set_side(pair, self.target.name, twin)
-        if self.comments_and_attachments(artifact, twin.id, pair):
+        if self.comments_and_attachments(artifact, twin, pair):
             twin = self.target.connector.read_artifact(twin.id)
         snapshot(pair, self.source.name, model, artifact.revision)
         snapshot(pair, self.target.name, mapping.to_model(self.target.lines, twin.fields), twin.revision)
@@ -942,7 +954,7 @@ class Processor:
             artifact = self.write(self.source, artifact, fields) or artifact
             model = mapping.to_model(self.source.lines, artifact.fields)
             writes += 1
-        extra = self.comments_and_attachments(artifact, twin.id, pair)
+        extra = self.comments_and_attachments(artifact, twin, pair)
         if extra:
             twin = self.target.connector.read_artifact(twin.id)
         writes += extra
@@ -983,19 +995,37 @@ class Processor:
     def direction(self) -> str:
         return "a_to_b" if self.source.name == "A" else "b_to_a"
 
-    def comments_and_attachments(self, artifact, twin_id: str, pair: ArtifactPair) -> int:
-        return self.comments(artifact, twin_id, pair) + self.attachments(artifact, twin_id, pair)
+    def comments_and_attachments(self, artifact, twin, pair: ArtifactPair) -> int:
+        return self.comments(artifact, twin, pair) + self.attachments(artifact, twin.id, pair)
 
-    def comments(self, artifact, twin_id: str, pair: ArtifactPair) -> int:
+    def comments(self, artifact, twin, pair: ArtifactPair) -> int:
+        """Copy the source's new comments to the twin, each once. Where the target keeps Hub's
+        comment marker, each copy names the comment it copies: a copy an earlier attempt wrote (its
+        worker killed before the comment map was committed with the pair) is found on the twin and
+        mapped instead of written again, and a copy Hub made on the source is mapped, not copied
+        back (issue #20, comments exactly once)."""
         flow = (self.integration.comment_flow or {}).get(self.direction()) or {}
         if not flow.get("enabled") or not self.target.capabilities.comments:
             return 0
         comment_map = pair.comment_map = dict(pair.comment_map or {})
+        for comment in artifact.comments or []:
+            copied, own = copy_of(self.integration, comment), f"{self.source.name}:{comment.id}"
+            if copied.startswith(f"{self.target.name}:") and own not in comment_map:
+                comment_map[own] = copied
+                comment_map.setdefault(copied, own)
+        there: dict[str, list[str]] = {}
+        for comment in twin.comments or []:
+            if copied := copy_of(self.integration, comment):
+                there.setdefault(copied, []).append(f"{self.target.name}:{comment.id}")
         written = 0
         for comment in artifact.comments or []:
             key = f"{self.source.name}:{comment.id}"
             if key in comment_map:
                 continue  # copied before, or a copy Hub made of a comment from the other side
+            if there.get(key):  # written by an attempt that died before the map was committed
+                comment_map[key] = there[key][0]
+                comment_map.update(dict.fromkeys(there[key], key))
+                continue
             private = comment.private
             if private:
                 internal = flow.get("internal", "skip")
@@ -1007,7 +1037,9 @@ class Processor:
             )
             comment_map[key] = ""  # left out by a comment extension: not looked at again
             for body, private_copy in copies:  # one, or what comment extensions made of it
-                copy = self.add_authored_comment(twin_id, comment, body, private_copy)
+                if self.target.capabilities.comment_marker:
+                    body = with_comment_marker(body, f"{self.integration.pk}/{key}")
+                copy = self.add_authored_comment(twin.id, comment, body, private_copy)
                 comment_map[key] = comment_map[key] or f"{self.target.name}:{copy.id}"
                 comment_map[f"{self.target.name}:{copy.id}"] = key
                 written += 1

@@ -19,6 +19,7 @@ import pytest
 from django.utils import timezone
 
 from activity.models import ArtifactActivity, ArtifactPair
+from connectors.hidden_marker import comment_key_of, without_comment_marker
 from connectors.local import service
 from connectors.local.models import LocalItem, LocalUser
 from connectors.redmine.client import RedmineClient
@@ -100,7 +101,9 @@ class Redmine:
         self.update(issue_id, uploads=[{"token": token, "filename": filename}])
 
     def notes(self, issue_id: str) -> list[tuple[str, bool]]:
-        return [(j["notes"], j["private_notes"]) for j in self.issue(issue_id)["journals"] if j.get("notes")]
+        """(text, private) of the issue's notes, without the comment marker Hub adds to its copies."""
+        journals = self.issue(issue_id)["journals"]
+        return [(without_comment_marker(j["notes"]), j["private_notes"]) for j in journals if j.get("notes")]
 
     def marker(self, issue: dict) -> str:
         return next(
@@ -520,6 +523,38 @@ def test_a_redmine_comment_is_not_lost_when_hub_writes_the_issue_before_the_comm
     run(integration)
 
     assert local_comments(item) == [("made in Redmine a second before Hub's write", False)]
+
+
+def test_a_comment_written_before_a_kill_is_found_by_its_marker_instead_of_written_again(
+    synced, redmine, monkeypatch
+):
+    """Comments exactly once: the note reached Redmine, the worker died before the comment map
+    was committed with the pair. The retry finds the note by the marker Hub wrote with it, and
+    Redmine's side of the issue does not copy Hub's note back as a new comment."""
+    integration, project = synced
+    item = new_item("alpha", "DEMO", "Commented, then killed")
+    run(integration)
+    issue_id = twin_id(item)
+    original = RedmineConnector.add_comment
+
+    def write_then_die(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        raise WorkerDied
+
+    monkeypatch.setattr(RedmineConnector, "add_comment", write_then_die)
+    service.add_comment(item.pk, None, "written once")
+    with pytest.raises(WorkerDied):
+        run(integration)
+    monkeypatch.setattr(RedmineConnector, "add_comment", original)
+    [journal] = [j for j in redmine.issue(issue_id)["journals"] if j.get("notes")]
+    assert comment_key_of(journal["notes"]) == f"{integration.pk}/A:{item.comments.get().pk}"
+    resume_after_death(integration)
+    run(integration)
+    assert redmine.notes(issue_id) == [("written once", False)]
+    assert local_comments(item) == [("written once", False)]
+    comment_map = ArtifactPair.objects.get(integration_id=integration.pk).comment_map
+    assert comment_map[f"A:{item.comments.get().pk}"] == f"B:{journal['id']}"
+    assert comment_map[f"B:{journal['id']}"] == f"A:{item.comments.get().pk}"
 
 
 def test_private_notes_are_skipped_where_the_flow_says_so(synced, redmine):
