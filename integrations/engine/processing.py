@@ -266,10 +266,12 @@ class Batch:
                 pair = pairs.get((activity.source_side, activity.artifact_id))
                 artifact = artifacts.get((activity.source_side, activity.artifact_id))
                 if pair is not None and not activity.recreate:
-                    if written_by_hub(pair, activity.source_side, artifact, self.context.integration):
+                    if written_by_hub(pair, activity.source_side, artifact, self.context.integration) or (
+                        self.as_synchronized(pair, activity.source_side, artifact)
+                    ):
                         unchanged.append(activity.pk)
                         continue
-                    processor.run()  # re-reads the pair and both artifacts under both locks
+                    processor.run(artifact)  # re-reads the pair, reads the twin under both locks
                     continue
                 if artifact is None:  # not in the batch read: read it alone (its own error, if any)
                     artifact = processor.read_source()
@@ -279,6 +281,20 @@ class Batch:
         # Nothing happened for these: no rows to show (as for every activity that ends in Done).
         ArtifactActivity.objects.filter(pk__in=unchanged).delete()
         return creations
+
+    def as_synchronized(self, pair: ArtifactPair, side: str, artifact) -> bool:
+        """Whether ``artifact`` still has the values Hub last synchronized for this pair, with no
+        comment or attachment left to copy: Hub's own write coming back under a revision Hub did
+        not record (Redmine's listing gives only ``updated_on``; a read-back that met someone else's
+        change; a worker killed before the pair was committed), or a change that was undone. Then
+        nothing flows from it, and the twin is not even read (issue #20: no echo)."""
+        if artifact is None or not pair.a_snapshot or not pair.b_snapshot:
+            return False
+        integration = self.context.integration
+        if uncopied(pair, side, artifact, integration):
+            return False
+        model = mapping.to_model(self.context.sides[side].lines, artifact.fields)
+        return model == snapshot_of(pair, side)
 
     def read_sources(self, activities) -> dict[tuple[str, str], Any]:
         found = {}
@@ -618,9 +634,13 @@ class Processor:
 
     # The order of docs/engine.md: (the batch has locked the source) read fresh, map, find the
     # pair; with a pair, lock the twin and update; without one, create through the batch.
-    def run(self) -> None:
+    def run(self, artifact=None) -> None:
+        """``artifact``: the source as the batch read it under its lock (not read again)."""
         activity = self.activity
-        artifact = self.read_source()
+        if artifact is None:
+            artifact = self.read_source()
+        else:
+            self.describe(artifact)
         pair = self.pair_of(artifact.id)
         if pair is None or activity.recreate:
             Creations(self.context, [self.prepare_creation(artifact, pair)]).run()

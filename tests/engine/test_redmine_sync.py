@@ -443,6 +443,38 @@ def test_updates_flow_both_ways_and_hub_does_not_write_back_its_own_write(synced
     assert sorted(a.source_side for a in updated) == ["A", "B"]
 
 
+def test_hubs_own_write_coming_back_under_a_revision_hub_did_not_record_changes_nothing(
+    synced, redmine, requests_sent
+):
+    """Issue #20, no echo: Hub's write to the local twin comes back, but the pair holds no revision
+    for it (the read-back met someone else's write, or the worker died before the pair's commit).
+    Its values equal the pair's snapshot, so it is recognised as Hub's own: nothing is written to
+    either side, no activity is kept, and the Redmine twin is not even read."""
+    from integrations.models import ChangeWatermark
+
+    integration, project = synced
+    issue_id = redmine.create(project, "Nobody touches me", priority_id=int(HIGH))
+    run(integration)
+    item = local_twin(issue_id)
+    journals, revision = len(redmine.issue(issue_id)["journals"]), item.revision
+    pair = ArtifactPair.objects.get(b_artifact_id=issue_id)
+    pair.a_snapshot = {**pair.a_snapshot, "__revision__": ""}
+    pair.save()
+    # Redmine's side lists nothing new; the local side is scanned again from the start.
+    ChangeWatermark.objects.filter(integration=integration, side="B").update(
+        position=timezone.now() + dt.timedelta(hours=1)
+    )
+    ChangeWatermark.objects.filter(integration=integration, side="A").update(position=None)
+    ArtifactActivity.objects.all().delete()
+    requests_sent.clear()
+    for _ in range(3):
+        run(integration, rounds=1)
+    assert [(m, p) for m, p in requests_sent if p.startswith("/issues/")] == []
+    assert not ArtifactActivity.objects.exists()
+    assert LocalItem.objects.get(pk=item.pk).revision == revision
+    assert len(redmine.issue(issue_id)["journals"]) == journals
+
+
 def conflicting_edits(synced, redmine, strategy):
     integration, project = synced
     integration.conflict_strategy = strategy
@@ -472,6 +504,64 @@ def test_conflict_with_error_strategy_fails_with_50002E_showing_both_values(sync
     for activity in failed:
         assert "from the local tracker" in activity.message and "from Redmine" in activity.message
         assert activity.retry_count == 1 and activity.next_retry_at is not None
+
+
+@pytest.fixture
+def requests_sent(monkeypatch):
+    """Every request Hub's Redmine connector sends, reads too: (method, path)."""
+    sent: list[tuple[str, str]] = []
+    original = RedmineClient.call
+
+    def counting(self, method, path, **kwargs):
+        sent.append((method, path))
+        return original(self, method, path, **kwargs)
+
+    monkeypatch.setattr(RedmineClient, "call", counting)
+    return sent
+
+
+def per_issue(sent: list[tuple[str, str]], count: int) -> dict[str, float]:
+    """Requests per issue by kind: issue reads and writes, and what a batch reads once (the
+    project, the custom fields, change detection's listing)."""
+    kinds: dict[str, float] = {}
+    for method, path in sent:
+        kind = f"{method} {'issue' if path.startswith('/issues/') else path}"
+        kinds[kind] = kinds.get(kind, 0) + 1 / count
+    return {kind: round(n, 2) for kind, n in sorted(kinds.items())}
+
+
+def test_requests_per_synchronized_redmine_issue(synced, redmine, requests_sent):
+    """Issue #20: Hub's HTTP requests to Redmine per synchronized issue, for a create and an update
+    each way (figures in docs/performance.md). A local item's create costs one POST (Redmine's answer
+    is the read-back); an update one read of the twin, one PUT and its read-back; a Redmine issue's
+    change one read by the batch (not a second one by the processor)."""
+    integration, project = synced
+    count = 5
+    made = [new_item("alpha", "DEMO", f"Item {n}") for n in range(count)]
+    requests_sent.clear()
+    run(integration)
+    create_to_redmine = per_issue(requests_sent, count)
+    for item in made:
+        change(item, summary=f"{item.summary} changed")
+    requests_sent.clear()
+    run(integration)
+    update_to_redmine = per_issue(requests_sent, count)
+    ids = [redmine.create(project, f"Redmine {n}") for n in range(count)]
+    requests_sent.clear()
+    run(integration)
+    create_from_redmine = per_issue(requests_sent, count)
+    for issue_id in ids:
+        redmine.update(issue_id, subject="changed in Redmine")
+    requests_sent.clear()
+    run(integration)
+    update_from_redmine = per_issue(requests_sent, count)
+    print(create_to_redmine, update_to_redmine, create_from_redmine, update_from_redmine, sep="\n")
+    # Issue reads include detection's: Redmine lists every issue changed within the detection
+    # overlap again (its listing has no journals), and each is read once to see it is Hub's echo.
+    assert create_to_redmine["POST /issues.json"] == 1 and create_to_redmine.get("GET issue", 0) <= 1
+    assert update_to_redmine["PUT issue"] == 1 and update_to_redmine["GET issue"] <= 4
+    assert create_from_redmine["GET issue"] <= 3 and "PUT issue" not in create_from_redmine
+    assert update_from_redmine["GET issue"] <= 2 and "PUT issue" not in update_from_redmine
 
 
 # --- comments and attachments ----------------------------------------------------------------------
