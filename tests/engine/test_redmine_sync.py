@@ -130,19 +130,25 @@ def redmine(redmine_peer_server):
     admin.rest.close()
 
 
-@pytest.fixture
-def writes(monkeypatch):
-    """Every write request Hub's Redmine connector sends: (method, path)."""
+def counted_requests(monkeypatch, *, reads: bool = True) -> list[tuple[str, str]]:
+    """(method, path) of every request Hub's Redmine connector sends from now on (writes only
+    unless ``reads``)."""
     sent: list[tuple[str, str]] = []
     original = RedmineClient.call
 
     def counting(self, method, path, **kwargs):
-        if method != "GET":
+        if reads or method != "GET":
             sent.append((method, path))
         return original(self, method, path, **kwargs)
 
     monkeypatch.setattr(RedmineClient, "call", counting)
     return sent
+
+
+@pytest.fixture
+def writes(monkeypatch):
+    """Every write request Hub's Redmine connector sends: (method, path)."""
+    return counted_requests(monkeypatch, reads=False)
 
 
 # --- configuration: local alpha (DEMO, OPS) ↔ Redmine, the way an administrator sets it up -----------
@@ -509,15 +515,7 @@ def test_conflict_with_error_strategy_fails_with_50002E_showing_both_values(sync
 @pytest.fixture
 def requests_sent(monkeypatch):
     """Every request Hub's Redmine connector sends, reads too: (method, path)."""
-    sent: list[tuple[str, str]] = []
-    original = RedmineClient.call
-
-    def counting(self, method, path, **kwargs):
-        sent.append((method, path))
-        return original(self, method, path, **kwargs)
-
-    monkeypatch.setattr(RedmineClient, "call", counting)
-    return sent
+    return counted_requests(monkeypatch)
 
 
 def per_issue(sent: list[tuple[str, str]], count: int) -> dict[str, float]:
