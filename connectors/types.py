@@ -206,6 +206,9 @@ class Artifact:
     comments: list[Comment] | None = None  # None: not read (see read_artifact)
     attachments: list[AttachmentMeta] | None = None
     marker: str = ""  # the creation marker Hub stored with it, where the tool keeps one
+    # ids of the persons who created or changed it, where the tool says (Redmine's author and
+    # journals); None: not known
+    editors: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)

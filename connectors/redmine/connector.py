@@ -282,6 +282,11 @@ class RedmineConnector(Connector):
             comments=[self._comment(j) for j in journals if j.get("notes")],
             attachments=[self._attachment(a) for a in issue.get("attachments", [])],
             marker=self._marker_of(issue),
+            editors=frozenset(
+                str(person["id"])
+                for person in [issue.get("author"), *(j.get("user") for j in journals)]
+                if person and "id" in person
+            ),
         )
 
     def _marker_of(self, issue: dict) -> str:

@@ -870,6 +870,11 @@ class Processor:
         changed on both is a conflict for the integration's strategy."""
         found = mapping.to_model(self.target.lines, twin.fields)
         model, written = creation.model, creation.intent.source_values or {}
+        if self.only_hub_edited(twin):
+            # Nobody but Hub has touched the twin (Redmine's journals say who did): where it differs
+            # from the source, that is Hub's own unfinished create (say, killed between the create
+            # in the initial status and the move to the wanted one), never a change to bring back.
+            written = {}
         if not written:  # an intent of an older version, without the values: the source's win
             stale = [
                 key for key in creation.flowing if not self.equivalent(key, model.get(key), found.get(key))
@@ -911,6 +916,15 @@ class Processor:
             creation.artifact = self.write(self.source, creation.artifact, fields) or creation.artifact
             creation.model = mapping.to_model(self.source.lines, creation.artifact.fields)
         return twin
+
+    def only_hub_edited(self, twin) -> bool:
+        if twin.editors is None:
+            return False
+        try:
+            hub = str(self.target.connector.current_user["id"])
+        except Exception:  # noqa: BLE001 - who Hub is unknown: assume someone else edited it
+            return False
+        return twin.editors <= {hub}
 
     def stage(self, creation: Creation, twin, result: str) -> None:
         """Comments and attachments of the new pair, then the pair and the completed activity for the

@@ -419,6 +419,39 @@ def test_a_twin_whose_source_is_not_new_is_created_new_then_moved_in_the_same_ac
     assert LocalItem.objects.get(pk=item.pk).status == "resolved" and len(redmine.issues(project)) == 1
 
 
+def test_a_worker_killed_between_the_create_and_the_move_leaves_the_twin_in_the_wanted_status(
+    with_status, redmine, monkeypatch
+):
+    """The twin exists in Redmine's initial status, the move to the source's status never ran. The
+    retry finds it by its marker; nobody but Hub has edited it (Redmine's journals say so), so its
+    status is Hub's unfinished work, written to the wanted one, not a change to bring back."""
+    integration, project = with_status
+    integration.field_flows = {**integration.field_flows, "status": "both"}
+    integration.save()
+    original = RedmineClient.call
+
+    def die_before_the_move(self, method, path, **kwargs):
+        if method == "PUT" and "status_id" in (kwargs.get("json") or {}).get("issue", {}):
+            raise WorkerDied
+        return original(self, method, path, **kwargs)
+
+    monkeypatch.setattr(RedmineClient, "call", die_before_the_move)
+    item = new_item("alpha", "DEMO", "Resolved, then the worker died")
+    service.perform_transition(item.pk, "resolve", {"resolution": "fixed"})
+    with pytest.raises(WorkerDied):
+        run(integration, rounds=1)
+    monkeypatch.setattr(RedmineClient, "call", original)
+    [issue] = redmine.issues(project)
+    assert str(issue["status"]["id"]) == NEW
+    resume_after_death(integration)
+    [issue] = redmine.issues(project)
+    assert str(issue["status"]["id"]) == RESOLVED
+    assert LocalItem.objects.get(pk=item.pk).status == "resolved"
+    done = ArtifactActivity.objects.filter(source_side="A", artifact_id=str(item.pk), status="completed")
+    assert [a.result for a in done] == ["associated"]
+    assert twin_id(item) == str(issue["id"])
+
+
 # --- updates both ways, and no write-back ---------------------------------------------------------
 
 
