@@ -111,6 +111,7 @@ class Capabilities:
     event_hints: bool = False  # the tool sends webhooks Hub can verify (``Connector.event_hints_from``)
     comment_author: bool = False  # add_comment takes ``author`` (a person id of this repository)
     repository_queries: bool = False  # change detection can be narrowed by a collection's repository query
+    comment_marker: bool = False  # a comment keeps a trailing ``<!-- hub-comment: … -->`` Hub adds
 
 
 @dataclass(frozen=True)
@@ -206,6 +207,9 @@ class Artifact:
     comments: list[Comment] | None = None  # None: not read (see read_artifact)
     attachments: list[AttachmentMeta] | None = None
     marker: str = ""  # the creation marker Hub stored with it, where the tool keeps one
+    # ids of the persons who created or changed it, where the tool says (Redmine's author and
+    # journals); None: not known
+    editors: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,7 @@ class RedmineConnector(Connector):
         transitions_required=False,  # status_id is written directly, within the role's workflow
         optimistic_concurrency=False,  # lock_version exists but the REST API never shows it
         creation_marker=False,  # only with a "Hub marker" custom field, see __init__
+        comment_marker=True,  # notes keep their text as written
         max_page_size=MAX_LIMIT,
     )
     settings_fields = (
@@ -281,6 +282,11 @@ class RedmineConnector(Connector):
             comments=[self._comment(j) for j in journals if j.get("notes")],
             attachments=[self._attachment(a) for a in issue.get("attachments", [])],
             marker=self._marker_of(issue),
+            editors=frozenset(
+                str(person["id"])
+                for person in [issue.get("author"), *(j.get("user") for j in journals)]
+                if person and "id" in person
+            ),
         )
 
     def _marker_of(self, issue: dict) -> str:
@@ -344,8 +350,23 @@ class RedmineConnector(Connector):
             "issue"
         ]
         issue_id = str(issue["id"])
+        wanted_status = payload.get("status_id")
+        moved = wanted_status is not None and str(issue.get("status", {}).get("id")) != str(wanted_status)
+        if moved:
+            # Redmine's workflow lets a new issue start only in the tracker's initial status (it
+            # keeps that one silently): create there, then move it to the wanted status, within
+            # the same activity (issue #20, cause 6).
+            self.api.call(
+                "PUT",
+                f"/issues/{issue_id}.json",
+                json={"issue": {"status_id": wanted_status}},
+                labels=self._labels(),
+                missing=self.api.not_found(issue_id),
+            )
         self._set_relations(issue_id, relations)
-        created = self.read_artifact(issue_id)
+        # Redmine answers a create with the new issue (its custom fields too; no journals yet): read
+        # it again only when a later write made journals (issue #20: fewer requests per issue).
+        created = self.read_artifact(issue_id) if moved or relations else self._artifact(issue)
         self._check_written(created, fields)
         return created
 

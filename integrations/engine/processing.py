@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from activity.models import ArtifactActivity, ArtifactPair
 from connectors.errors import ArtifactNotFound, ConnectorError, OperationUnsupported, RevisionConflict
+from connectors.hidden_marker import comment_key_of, with_comment_marker
 from extensions import engine as extension_hooks
 from hub import prometheus
 from integrations.engine import claims, conflicts, counters, heartbeat, mapping, retry, routing
@@ -193,7 +194,11 @@ def uncopied(pair: ArtifactPair, side: str, artifact, integration: Integration) 
             return True
         skip_private = comment_flow.get("internal", "skip") == "skip"
         known = pair.comment_map or {}
-        if any(f"{side}:{c.id}" not in known for c in artifact.comments if not (c.private and skip_private)):
+        if any(
+            f"{side}:{c.id}" not in known and not copy_of(integration, c)
+            for c in artifact.comments
+            if not (c.private and skip_private)
+        ):
             return True
     if ((integration.attachment_flow or {}).get(direction) or {}).get("enabled"):
         if artifact.attachments is None:
@@ -201,6 +206,13 @@ def uncopied(pair: ArtifactPair, side: str, artifact, integration: Integration) 
         known = pair.attachment_map or {}
         return any(f"{side}:{a.id}" not in known for a in artifact.attachments)
     return False
+
+
+def copy_of(integration: Integration, comment) -> str:
+    """The ``<side>:<id>`` of the comment that ``comment`` is Hub's copy of, by the comment marker
+    Hub wrote with it for this integration; "" for any other comment."""
+    integration_id, _, key = comment_key_of(comment.body).partition("/")
+    return key if integration_id == str(integration.pk) else ""
 
 
 class Batch:
@@ -254,10 +266,12 @@ class Batch:
                 pair = pairs.get((activity.source_side, activity.artifact_id))
                 artifact = artifacts.get((activity.source_side, activity.artifact_id))
                 if pair is not None and not activity.recreate:
-                    if written_by_hub(pair, activity.source_side, artifact, self.context.integration):
+                    if written_by_hub(pair, activity.source_side, artifact, self.context.integration) or (
+                        self.as_synchronized(pair, activity.source_side, artifact)
+                    ):
                         unchanged.append(activity.pk)
                         continue
-                    processor.run()  # re-reads the pair and both artifacts under both locks
+                    processor.run(artifact)  # re-reads the pair, reads the twin under both locks
                     continue
                 if artifact is None:  # not in the batch read: read it alone (its own error, if any)
                     artifact = processor.read_source()
@@ -267,6 +281,20 @@ class Batch:
         # Nothing happened for these: no rows to show (as for every activity that ends in Done).
         ArtifactActivity.objects.filter(pk__in=unchanged).delete()
         return creations
+
+    def as_synchronized(self, pair: ArtifactPair, side: str, artifact) -> bool:
+        """Whether ``artifact`` still has the values Hub last synchronized for this pair, with no
+        comment or attachment left to copy: Hub's own write coming back under a revision Hub did
+        not record (Redmine's listing gives only ``updated_on``; a read-back that met someone else's
+        change; a worker killed before the pair was committed), or a change that was undone. Then
+        nothing flows from it, and the twin is not even read (issue #20: no echo)."""
+        if artifact is None or not pair.a_snapshot or not pair.b_snapshot:
+            return False
+        integration = self.context.integration
+        if uncopied(pair, side, artifact, integration):
+            return False
+        model = mapping.to_model(self.context.sides[side].lines, artifact.fields)
+        return model == snapshot_of(pair, side)
 
     def read_sources(self, activities) -> dict[tuple[str, str], Any]:
         found = {}
@@ -606,9 +634,13 @@ class Processor:
 
     # The order of docs/engine.md: (the batch has locked the source) read fresh, map, find the
     # pair; with a pair, lock the twin and update; without one, create through the batch.
-    def run(self) -> None:
+    def run(self, artifact=None) -> None:
+        """``artifact``: the source as the batch read it under its lock (not read again)."""
         activity = self.activity
-        artifact = self.read_source()
+        if artifact is None:
+            artifact = self.read_source()
+        else:
+            self.describe(artifact)
         pair = self.pair_of(artifact.id)
         if pair is None or activity.recreate:
             Creations(self.context, [self.prepare_creation(artifact, pair)]).run()
@@ -838,6 +870,11 @@ class Processor:
         changed on both is a conflict for the integration's strategy."""
         found = mapping.to_model(self.target.lines, twin.fields)
         model, written = creation.model, creation.intent.source_values or {}
+        if self.only_hub_edited(twin):
+            # Nobody but Hub has touched the twin (Redmine's journals say who did): where it differs
+            # from the source, that is Hub's own unfinished create (say, killed between the create
+            # in the initial status and the move to the wanted one), never a change to bring back.
+            written = {}
         if not written:  # an intent of an older version, without the values: the source's win
             stale = [
                 key for key in creation.flowing if not self.equivalent(key, model.get(key), found.get(key))
@@ -880,6 +917,15 @@ class Processor:
             creation.model = mapping.to_model(self.source.lines, creation.artifact.fields)
         return twin
 
+    def only_hub_edited(self, twin) -> bool:
+        if twin.editors is None:
+            return False
+        try:
+            hub = str(self.target.connector.current_user["id"])
+        except Exception:  # noqa: BLE001 - who Hub is unknown: assume someone else edited it
+            return False
+        return twin.editors <= {hub}
+
     def stage(self, creation: Creation, twin, result: str) -> None:
         """Comments and attachments of the new pair, then the pair and the completed activity for the
         batch's commit."""
@@ -887,7 +933,7 @@ class Processor:
         pair = ArtifactPair(integration_id=self.integration.pk, integration_name=self.integration.name)
         set_side(pair, self.source.name, artifact)
         set_side(pair, self.target.name, twin)
-        if self.comments_and_attachments(artifact, twin.id, pair):
+        if self.comments_and_attachments(artifact, twin, pair):
             twin = self.target.connector.read_artifact(twin.id)
         snapshot(pair, self.source.name, model, artifact.revision)
         snapshot(pair, self.target.name, mapping.to_model(self.target.lines, twin.fields), twin.revision)
@@ -942,7 +988,7 @@ class Processor:
             artifact = self.write(self.source, artifact, fields) or artifact
             model = mapping.to_model(self.source.lines, artifact.fields)
             writes += 1
-        extra = self.comments_and_attachments(artifact, twin.id, pair)
+        extra = self.comments_and_attachments(artifact, twin, pair)
         if extra:
             twin = self.target.connector.read_artifact(twin.id)
         writes += extra
@@ -983,19 +1029,37 @@ class Processor:
     def direction(self) -> str:
         return "a_to_b" if self.source.name == "A" else "b_to_a"
 
-    def comments_and_attachments(self, artifact, twin_id: str, pair: ArtifactPair) -> int:
-        return self.comments(artifact, twin_id, pair) + self.attachments(artifact, twin_id, pair)
+    def comments_and_attachments(self, artifact, twin, pair: ArtifactPair) -> int:
+        return self.comments(artifact, twin, pair) + self.attachments(artifact, twin.id, pair)
 
-    def comments(self, artifact, twin_id: str, pair: ArtifactPair) -> int:
+    def comments(self, artifact, twin, pair: ArtifactPair) -> int:
+        """Copy the source's new comments to the twin, each once. Where the target keeps Hub's
+        comment marker, each copy names the comment it copies: a copy an earlier attempt wrote (its
+        worker killed before the comment map was committed with the pair) is found on the twin and
+        mapped instead of written again, and a copy Hub made on the source is mapped, not copied
+        back (issue #20, comments exactly once)."""
         flow = (self.integration.comment_flow or {}).get(self.direction()) or {}
         if not flow.get("enabled") or not self.target.capabilities.comments:
             return 0
         comment_map = pair.comment_map = dict(pair.comment_map or {})
+        for comment in artifact.comments or []:
+            copied, own = copy_of(self.integration, comment), f"{self.source.name}:{comment.id}"
+            if copied.startswith(f"{self.target.name}:") and own not in comment_map:
+                comment_map[own] = copied
+                comment_map.setdefault(copied, own)
+        there: dict[str, list[str]] = {}
+        for comment in twin.comments or []:
+            if copied := copy_of(self.integration, comment):
+                there.setdefault(copied, []).append(f"{self.target.name}:{comment.id}")
         written = 0
         for comment in artifact.comments or []:
             key = f"{self.source.name}:{comment.id}"
             if key in comment_map:
                 continue  # copied before, or a copy Hub made of a comment from the other side
+            if there.get(key):  # written by an attempt that died before the map was committed
+                comment_map[key] = there[key][0]
+                comment_map.update(dict.fromkeys(there[key], key))
+                continue
             private = comment.private
             if private:
                 internal = flow.get("internal", "skip")
@@ -1007,7 +1071,9 @@ class Processor:
             )
             comment_map[key] = ""  # left out by a comment extension: not looked at again
             for body, private_copy in copies:  # one, or what comment extensions made of it
-                copy = self.add_authored_comment(twin_id, comment, body, private_copy)
+                if self.target.capabilities.comment_marker:
+                    body = with_comment_marker(body, f"{self.integration.pk}/{key}")
+                copy = self.add_authored_comment(twin.id, comment, body, private_copy)
                 comment_map[key] = comment_map[key] or f"{self.target.name}:{copy.id}"
                 comment_map[f"{self.target.name}:{copy.id}"] = key
                 written += 1

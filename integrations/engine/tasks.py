@@ -8,8 +8,21 @@ import time
 from celery import shared_task
 
 BATCH = 100
+MIN_BATCH = 4
 BUDGET = 5.0  # seconds of processing per task before yielding the worker
 MAX_WAKE_UPS = 8
+# Activities per second this process managed in its last batch. A claim takes what fits into one
+# BUDGET at that pace (MIN_BATCH to BATCH): against a slow tool (Redmine, about a second per
+# activity) a process no longer holds 100 rows for minutes while the other processes find nothing
+# to claim; against the local tracker it still takes BATCH at once (issue #20: latency).
+_pace: dict[str, float] = {}
+
+
+def batch_size() -> int:
+    pace = _pace.get("per_s")
+    if not pace:
+        return BATCH
+    return max(MIN_BATCH, min(BATCH, int(pace * BUDGET)))
 
 
 def wake_workers(found: int) -> None:
@@ -43,9 +56,13 @@ def process() -> int:
 
     total, deadline = 0, time.monotonic() + BUDGET
     while True:
-        claimed = processing.process_batch(limit=BATCH) + work.process_due(limit=BATCH)
+        size, started = batch_size(), time.monotonic()
+        activities = processing.process_batch(limit=size)
+        if activities:
+            _pace["per_s"] = activities / max(time.monotonic() - started, 1e-3)
+        claimed = activities + work.process_due(limit=BATCH)
         total += claimed
-        if claimed < BATCH:
+        if activities < size and claimed < BATCH:
             return total
         if time.monotonic() >= deadline:
             process.delay()

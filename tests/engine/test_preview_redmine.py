@@ -3,7 +3,6 @@ what Run would create on each side, and sends Redmine no request that changes an
 
 import pytest
 
-from connectors.redmine.client import RedmineClient
 from integrations.engine import preview
 from integrations.models import Integration
 from tests.engine.sync import new_item
@@ -11,6 +10,7 @@ from tests.engine.test_preview import rows
 from tests.engine.test_redmine_sync import (  # noqa: F401 - fixtures
     HIGH,
     configure,
+    counted_requests,
     redmine,
     sync_model,
 )
@@ -21,15 +21,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def requests(monkeypatch):
     """Every request Hub's Redmine connector sends: (method, path)."""
-    sent: list[tuple[str, str]] = []
-    original = RedmineClient.call
-
-    def counting(self, method, path, **kwargs):
-        sent.append((method, path))
-        return original(self, method, path, **kwargs)
-
-    monkeypatch.setattr(RedmineClient, "call", counting)
-    return sent
+    return counted_requests(monkeypatch)
 
 
 def test_a_preview_against_redmine_reads_and_writes_nothing(configure, redmine, requests):  # noqa: F811

@@ -19,6 +19,7 @@ import pytest
 from django.utils import timezone
 
 from activity.models import ArtifactActivity, ArtifactPair
+from connectors.hidden_marker import comment_key_of, without_comment_marker
 from connectors.local import service
 from connectors.local.models import LocalItem, LocalUser
 from connectors.redmine.client import RedmineClient
@@ -41,6 +42,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 BUG = "1"  # Redmine's tracker
 HIGH, LOW = "3", "1"  # Redmine's priority ids (High, Low)
+NEW, RESOLVED = "1", "3"  # Redmine's status ids
 MB = 1024 * 1024
 
 
@@ -99,7 +101,9 @@ class Redmine:
         self.update(issue_id, uploads=[{"token": token, "filename": filename}])
 
     def notes(self, issue_id: str) -> list[tuple[str, bool]]:
-        return [(j["notes"], j["private_notes"]) for j in self.issue(issue_id)["journals"] if j.get("notes")]
+        """(text, private) of the issue's notes, without the comment marker Hub adds to its copies."""
+        journals = self.issue(issue_id)["journals"]
+        return [(without_comment_marker(j["notes"]), j["private_notes"]) for j in journals if j.get("notes")]
 
     def marker(self, issue: dict) -> str:
         return next(
@@ -126,19 +130,25 @@ def redmine(redmine_peer_server):
     admin.rest.close()
 
 
-@pytest.fixture
-def writes(monkeypatch):
-    """Every write request Hub's Redmine connector sends: (method, path)."""
+def counted_requests(monkeypatch, *, reads: bool = True) -> list[tuple[str, str]]:
+    """(method, path) of every request Hub's Redmine connector sends from now on (writes only
+    unless ``reads``)."""
     sent: list[tuple[str, str]] = []
     original = RedmineClient.call
 
     def counting(self, method, path, **kwargs):
-        if method != "GET":
+        if reads or method != "GET":
             sent.append((method, path))
         return original(self, method, path, **kwargs)
 
     monkeypatch.setattr(RedmineClient, "call", counting)
     return sent
+
+
+@pytest.fixture
+def writes(monkeypatch):
+    """Every write request Hub's Redmine connector sends: (method, path)."""
+    return counted_requests(monkeypatch, reads=False)
 
 
 # --- configuration: local alpha (DEMO, OPS) ↔ Redmine, the way an administrator sets it up -----------
@@ -373,6 +383,75 @@ def test_a_redmine_issue_carrying_hubs_marker_is_never_copied_back_as_an_origina
     assert items("alpha", "DEMO") == []
 
 
+@pytest.fixture
+def with_status(synced, sync_model):
+    """Status mapped too (local new/resolved → Redmine New/Resolved)."""
+    integration, project = synced
+    options = [{"id": "new", "label": "New"}, {"id": "resolved", "label": "Resolved"}]
+    ModelField.objects.create(
+        model=sync_model, key="status", label="Status", type="single_select", position=8, options=options
+    )
+    line(integration.collection_a, "status", "single_select", "status", "single_select")
+    to_model, to_repository = {NEW: "new", RESOLVED: "resolved"}, {"new": NEW, "resolved": RESOLVED}
+    params = {"to_model": to_model, "to_model_default": "new", "to_repository": to_repository}
+    kind = "single_select"
+    line(integration.collection_b, "status", kind, "status", kind, transform="value_map", params=params)
+    integration.field_flows = {**integration.field_flows, "status": "a_to_b"}
+    integration.save()
+    return integration, project
+
+
+def test_a_twin_whose_source_is_not_new_is_created_new_then_moved_in_the_same_activity(
+    with_status, redmine, writes
+):
+    """Issue #20, cause 6: Redmine's default workflow lets a new issue start only as New. The
+    twin is created in the initial status and transitioned at once, not failed with 17003E."""
+    integration, project = with_status
+    item = new_item("alpha", "DEMO", "Resolved before it was synchronized")
+    service.perform_transition(item.pk, "resolve", {"resolution": "fixed"})
+    run(integration, rounds=1)
+    activity = ArtifactActivity.objects.get(source_side="A", artifact_id=str(item.pk))
+    assert (activity.status, activity.result, activity.code) == ("completed", "created", "")
+    [issue] = redmine.issues(project)
+    assert str(issue["status"]["id"]) == RESOLVED
+    assert [method for method, _ in writes] == ["POST", "PUT"]  # create, then the transition
+    run(integration)
+    assert LocalItem.objects.get(pk=item.pk).status == "resolved" and len(redmine.issues(project)) == 1
+
+
+def test_a_worker_killed_between_the_create_and_the_move_leaves_the_twin_in_the_wanted_status(
+    with_status, redmine, monkeypatch
+):
+    """The twin exists in Redmine's initial status, the move to the source's status never ran. The
+    retry finds it by its marker; nobody but Hub has edited it (Redmine's journals say so), so its
+    status is Hub's unfinished work, written to the wanted one, not a change to bring back."""
+    integration, project = with_status
+    integration.field_flows = {**integration.field_flows, "status": "both"}
+    integration.save()
+    original = RedmineClient.call
+
+    def die_before_the_move(self, method, path, **kwargs):
+        if method == "PUT" and "status_id" in (kwargs.get("json") or {}).get("issue", {}):
+            raise WorkerDied
+        return original(self, method, path, **kwargs)
+
+    monkeypatch.setattr(RedmineClient, "call", die_before_the_move)
+    item = new_item("alpha", "DEMO", "Resolved, then the worker died")
+    service.perform_transition(item.pk, "resolve", {"resolution": "fixed"})
+    with pytest.raises(WorkerDied):
+        run(integration, rounds=1)
+    monkeypatch.setattr(RedmineClient, "call", original)
+    [issue] = redmine.issues(project)
+    assert str(issue["status"]["id"]) == NEW
+    resume_after_death(integration)
+    [issue] = redmine.issues(project)
+    assert str(issue["status"]["id"]) == RESOLVED
+    assert LocalItem.objects.get(pk=item.pk).status == "resolved"
+    done = ArtifactActivity.objects.filter(source_side="A", artifact_id=str(item.pk), status="completed")
+    assert [a.result for a in done] == ["associated"]
+    assert twin_id(item) == str(issue["id"])
+
+
 # --- updates both ways, and no write-back ---------------------------------------------------------
 
 
@@ -401,6 +480,38 @@ def test_updates_flow_both_ways_and_hub_does_not_write_back_its_own_write(synced
     assert writes == []  # and nothing back to Redmine
     updated = ArtifactActivity.objects.filter(status="completed", result="updated")
     assert sorted(a.source_side for a in updated) == ["A", "B"]
+
+
+def test_hubs_own_write_coming_back_under_a_revision_hub_did_not_record_changes_nothing(
+    synced, redmine, requests_sent
+):
+    """Issue #20, no echo: Hub's write to the local twin comes back, but the pair holds no revision
+    for it (the read-back met someone else's write, or the worker died before the pair's commit).
+    Its values equal the pair's snapshot, so it is recognised as Hub's own: nothing is written to
+    either side, no activity is kept, and the Redmine twin is not even read."""
+    from integrations.models import ChangeWatermark
+
+    integration, project = synced
+    issue_id = redmine.create(project, "Nobody touches me", priority_id=int(HIGH))
+    run(integration)
+    item = local_twin(issue_id)
+    journals, revision = len(redmine.issue(issue_id)["journals"]), item.revision
+    pair = ArtifactPair.objects.get(b_artifact_id=issue_id)
+    pair.a_snapshot = {**pair.a_snapshot, "__revision__": ""}
+    pair.save()
+    # Redmine's side lists nothing new; the local side is scanned again from the start.
+    ChangeWatermark.objects.filter(integration=integration, side="B").update(
+        position=timezone.now() + dt.timedelta(hours=1)
+    )
+    ChangeWatermark.objects.filter(integration=integration, side="A").update(position=None)
+    ArtifactActivity.objects.all().delete()
+    requests_sent.clear()
+    for _ in range(3):
+        run(integration, rounds=1)
+    assert [(m, p) for m, p in requests_sent if p.startswith("/issues/")] == []
+    assert not ArtifactActivity.objects.exists()
+    assert LocalItem.objects.get(pk=item.pk).revision == revision
+    assert len(redmine.issue(issue_id)["journals"]) == journals
 
 
 def conflicting_edits(synced, redmine, strategy):
@@ -432,6 +543,59 @@ def test_conflict_with_error_strategy_fails_with_50002E_showing_both_values(sync
     for activity in failed:
         assert "from the local tracker" in activity.message and "from Redmine" in activity.message
         assert activity.retry_count == 1 and activity.next_retry_at is not None
+
+
+@pytest.fixture
+def requests_sent(monkeypatch):
+    """Every request Hub's Redmine connector sends, reads too: (method, path)."""
+    return counted_requests(monkeypatch)
+
+
+def per_issue(sent: list[tuple[str, str]], count: int) -> dict[str, float]:
+    """Requests per issue by kind: issue reads and writes, and what a batch reads once (the
+    project, the custom fields, change detection's listing)."""
+    kinds: dict[str, float] = {}
+    for method, path in sent:
+        kind = f"{method} {'issue' if path.startswith('/issues/') else path}"
+        kinds[kind] = kinds.get(kind, 0) + 1 / count
+    return {kind: round(n, 2) for kind, n in sorted(kinds.items())}
+
+
+def test_requests_per_synchronized_redmine_issue(synced, redmine, requests_sent):
+    """Issue #20: Hub's HTTP requests to Redmine per synchronized issue, for a create and an update
+    each way, in the round that synchronizes it (figures in docs/performance.md). A local item's
+    create costs one POST (Redmine's answer is the read-back); an update one read of the twin, one
+    PUT and its read-back; a Redmine issue's change one read by the batch, not a second one by the
+    processor. Detection adds echo reads: Redmine lists every issue changed within the detection
+    overlap again (its listing has no journals), and each is read once to see it is Hub's write."""
+    integration, project = synced
+    count = 5
+
+    def counted(step) -> dict[str, float]:
+        step()
+        requests_sent.clear()
+        run(integration, rounds=1)
+        figures = per_issue(requests_sent, count)
+        run(integration)  # settle before the next step
+        return figures
+
+    made = []
+    create_to_redmine = counted(
+        lambda: made.extend(new_item("alpha", "DEMO", f"Item {n}") for n in range(count))
+    )
+    update_to_redmine = counted(lambda: [change(item, summary=f"{item.summary} changed") for item in made])
+    ids = []
+    create_from_redmine = counted(
+        lambda: ids.extend(redmine.create(project, f"Redmine {n}") for n in range(count))
+    )
+    update_from_redmine = counted(lambda: [redmine.update(i, subject="changed in Redmine") for i in ids])
+    print(create_to_redmine, update_to_redmine, create_from_redmine, update_from_redmine, sep="\n")
+    # What the round synchronizes, plus at most one echo read per issue that the step before
+    # changed (detection lists it again within its overlap: it is read once and dropped).
+    assert create_to_redmine["POST /issues.json"] == 1 and create_to_redmine.get("GET issue", 0) == 0
+    assert update_to_redmine["PUT issue"] == 1 and update_to_redmine["GET issue"] <= 2 + 1
+    assert create_from_redmine["GET issue"] <= 1 + 1 and "PUT issue" not in create_from_redmine
+    assert update_from_redmine["GET issue"] <= 1 + 1 and "PUT issue" not in update_from_redmine
 
 
 # --- comments and attachments ----------------------------------------------------------------------
@@ -483,6 +647,38 @@ def test_a_redmine_comment_is_not_lost_when_hub_writes_the_issue_before_the_comm
     run(integration)
 
     assert local_comments(item) == [("made in Redmine a second before Hub's write", False)]
+
+
+def test_a_comment_written_before_a_kill_is_found_by_its_marker_instead_of_written_again(
+    synced, redmine, monkeypatch
+):
+    """Comments exactly once: the note reached Redmine, the worker died before the comment map
+    was committed with the pair. The retry finds the note by the marker Hub wrote with it, and
+    Redmine's side of the issue does not copy Hub's note back as a new comment."""
+    integration, project = synced
+    item = new_item("alpha", "DEMO", "Commented, then killed")
+    run(integration)
+    issue_id = twin_id(item)
+    original = RedmineConnector.add_comment
+
+    def write_then_die(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        raise WorkerDied
+
+    monkeypatch.setattr(RedmineConnector, "add_comment", write_then_die)
+    service.add_comment(item.pk, None, "written once")
+    with pytest.raises(WorkerDied):
+        run(integration)
+    monkeypatch.setattr(RedmineConnector, "add_comment", original)
+    [journal] = [j for j in redmine.issue(issue_id)["journals"] if j.get("notes")]
+    assert comment_key_of(journal["notes"]) == f"{integration.pk}/A:{item.comments.get().pk}"
+    resume_after_death(integration)
+    run(integration)
+    assert redmine.notes(issue_id) == [("written once", False)]
+    assert local_comments(item) == [("written once", False)]
+    comment_map = ArtifactPair.objects.get(integration_id=integration.pk).comment_map
+    assert comment_map[f"A:{item.comments.get().pk}"] == f"B:{journal['id']}"
+    assert comment_map[f"B:{journal['id']}"] == f"A:{item.comments.get().pk}"
 
 
 def test_private_notes_are_skipped_where_the_flow_says_so(synced, redmine):

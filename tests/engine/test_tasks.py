@@ -16,6 +16,7 @@ def three_detected(running, monkeypatch):
         new_item("alpha", "DEMO", f"Item {n}")
     detection.detect(running.pk)
     monkeypatch.setattr(tasks, "BATCH", 1)
+    monkeypatch.setattr(tasks, "_pace", {})
     wake_ups = []
     monkeypatch.setattr(tasks.process, "delay", lambda: wake_ups.append(1))
     return wake_ups
@@ -32,3 +33,28 @@ def test_processing_runs_until_nothing_is_due_within_its_budget(three_detected, 
     monkeypatch.setattr(tasks, "BUDGET", 600)  # three batches fit, however loaded the machine
     assert tasks.process() == 3
     assert three_detected == [] and not ArtifactActivity.objects.filter(status="pending").exists()
+
+
+def test_a_slow_batch_makes_the_next_claim_smaller(monkeypatch):
+    """Issue #20: at about a second per activity (Redmine) a process claims what fits into its
+    budget, so that the other processes find work too instead of one holding 100 rows."""
+    from integrations.engine import processing
+    from integrations.gateway import work
+
+    clock, asked = [0.0], []
+
+    def batch(limit):
+        asked.append(limit)
+        clock[0] += limit * 1.0  # one second per activity
+        return limit if len(asked) < 3 else 0
+
+    monkeypatch.setattr(tasks, "_pace", {})
+    monkeypatch.setattr(tasks.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(processing, "process_batch", batch)
+    monkeypatch.setattr(work, "process_due", lambda limit: 0)
+    monkeypatch.setattr(tasks.process, "delay", lambda: None)
+    tasks.process()
+    assert asked[0] == tasks.BATCH  # nothing known yet
+    tasks.process()
+    assert asked[1] == 5  # one per second, five seconds of budget
+    assert tasks.batch_size() == 5
