@@ -6,7 +6,7 @@ from django.db import migrations, models
 def forget_clear_text_sessions(apps, schema_editor):
     """Sessions stored by Django's own table kept the key in clear; everyone signs in once more."""
     Session = apps.get_model("sessions", "Session")
-    Session.objects.all().delete()
+    Session.objects.using(schema_editor.connection.alias).all().delete()
 
 
 class Migration(migrations.Migration):

@@ -34,8 +34,9 @@ def _redacted(value):
 
 
 def take_credentials_out(apps, schema_editor):
+    db = schema_editor.connection.alias  # the database being migrated (a transfer's target too)
     Repository = apps.get_model("integrations", "Repository")
-    for repository in Repository.objects.filter(url__contains="@") | Repository.objects.filter(
+    for repository in Repository.objects.using(db).filter(url__contains="@") | Repository.objects.using(db).filter(
         proxy_url__contains="@"
     ):
         (url, user), (proxy, proxy_user) = _split(repository.url, False), _split(repository.proxy_url, False)
@@ -45,13 +46,13 @@ def take_credentials_out(apps, schema_editor):
         repository.needs_new_credentials = True
         repository.save(update_fields=["url", "proxy_url", "username", "proxy_username", "needs_new_credentials"])
     SqlCollection = apps.get_model("integrations", "SqlCollection")
-    for collection in SqlCollection.objects.filter(database_url__contains="@"):
+    for collection in SqlCollection.objects.using(db).filter(database_url__contains="@"):
         cleaned, _ = _split(collection.database_url, True)
         if cleaned != collection.database_url:
             collection.database_url = cleaned
             collection.save(update_fields=["database_url"])
     ConfigurationChange = apps.get_model("hub", "ConfigurationChange")
-    for change in ConfigurationChange.objects.all().iterator(chunk_size=500):
+    for change in ConfigurationChange.objects.using(db).all().iterator(chunk_size=500):
         before, after = _redacted(change.before), _redacted(change.after)
         if (before, after) != (change.before, change.after):
             change.before, change.after = before, after

@@ -7,13 +7,14 @@ from django.db import migrations, models
 def move_in(apps, schema_editor):
     Old = apps.get_model("metrics", "WorkerHeartbeat")
     New = apps.get_model("integrations", "WorkerHeartbeat")
-    taken = set(New.objects.values_list("worker", flat=True))
-    New.objects.bulk_create(
+    db = schema_editor.connection.alias  # the database being migrated (a transfer's target too)
+    taken = set(New.objects.using(db).values_list("worker", flat=True))
+    New.objects.using(db).bulk_create(
         [
             # a node row is named by its node: no process of today has that name, so no claim is
             # ever thought alive because of a moved row
             New(worker=row.name[:200], name=row.name, pid=row.pid, started=row.started, beat_at=row.seen)
-            for row in Old.objects.all()
+            for row in Old.objects.using(db).all()
             if row.name[:200] not in taken
         ]
     )
@@ -22,10 +23,11 @@ def move_in(apps, schema_editor):
 def move_out(apps, schema_editor):
     Old = apps.get_model("metrics", "WorkerHeartbeat")
     New = apps.get_model("integrations", "WorkerHeartbeat")
+    db = schema_editor.connection.alias
     latest = {}
-    for row in New.objects.exclude(name="").order_by("beat_at"):
+    for row in New.objects.using(db).exclude(name="").order_by("beat_at"):
         latest[row.name] = row
-    Old.objects.bulk_create(
+    Old.objects.using(db).bulk_create(
         [Old(name=name, pid=row.pid, started=row.started, seen=row.beat_at) for name, row in latest.items()]
     )
 

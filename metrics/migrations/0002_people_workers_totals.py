@@ -11,8 +11,9 @@ def total_the_days(apps, schema_editor):
     DailyCount = apps.get_model("metrics", "DailyCount")
     CountTotal = apps.get_model("metrics", "CountTotal")
     keys = ("integration_id", "repository_id", "model_id")
-    rows = DailyCount.objects.values(*keys).annotate(c=Sum("created"), u=Sum("updated")).order_by(*keys)
-    CountTotal.objects.bulk_create(
+    db = schema_editor.connection.alias  # the database being migrated (a transfer's target too)
+    rows = DailyCount.objects.using(db).values(*keys).annotate(c=Sum("created"), u=Sum("updated")).order_by(*keys)
+    CountTotal.objects.using(db).bulk_create(
         [CountTotal(**{k: row[k] for k in keys}, created=row["c"] or 0, updated=row["u"] or 0) for row in rows],
         batch_size=1000,
     )

@@ -8,8 +8,9 @@ def fill(apps, schema_editor):
     PersonSighting = apps.get_model("metrics", "PersonSighting")
     PersonSeen = apps.get_model("metrics", "PersonSeen")
     keys = ("integration_id", "repository_id", "person_id")
-    PersonSeen.objects.bulk_create(
-        [PersonSeen(**row) for row in PersonSighting.objects.values(*keys).distinct().order_by(*keys)],
+    db = schema_editor.connection.alias  # the database being migrated (a transfer's target too)
+    PersonSeen.objects.using(db).bulk_create(
+        [PersonSeen(**row) for row in PersonSighting.objects.using(db).values(*keys).distinct().order_by(*keys)],
         batch_size=1000,
     )
 
