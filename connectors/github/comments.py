@@ -13,7 +13,7 @@ changed issue does not list its comments again.
 - More than ``FEED_PAGES`` pages since the last read (a very busy repository, or one not read for
   long) drops what is kept for the repository; the issues are listed one by one again.
 
-What is kept is per token digest and repository, for this process, bounded (``MAX_ISSUES`` issues
+What is kept is per token digest, server and repository, for this process, bounded (``MAX_ISSUES`` issues
 a repository, ``MAX_REPOSITORIES`` repositories, least recently used dropped first).
 """
 
@@ -40,13 +40,13 @@ class Kept:
 class CommentFeed:
     def __init__(self):
         self.lock = threading.Lock()
-        self.repositories: OrderedDict[tuple[str, str], Kept] = OrderedDict()
+        self.repositories: OrderedDict[tuple[str, str, str], Kept] = OrderedDict()
 
     def clear(self) -> None:
         with self.lock:
             self.repositories.clear()
 
-    def _kept(self, key: tuple[str, str]) -> Kept | None:
+    def _kept(self, key: tuple[str, str, str]) -> Kept | None:
         with self.lock:
             kept = self.repositories.get(key)
             if kept is not None:
@@ -55,7 +55,7 @@ class CommentFeed:
 
     def refresh(self, api, project: str) -> None:
         """Merge what the feed says changed since the last refresh (nothing kept: no request)."""
-        key = (api.fingerprint, project)
+        key = key_of(api, project)
         kept = self._kept(key)
         if kept is None:
             return
@@ -78,7 +78,7 @@ class CommentFeed:
     def rows(self, api, project: str, issue: Mapping) -> list[dict]:
         """The issue's comments, oldest first: kept ones when their number matches the issue's
         ``comments`` count, else listed (and kept)."""
-        key, number, count = (api.fingerprint, project), issue["number"], issue.get("comments") or 0
+        key, number, count = key_of(api, project), issue["number"], issue.get("comments") or 0
         kept = self._kept(key)
         if kept is not None:
             with self.lock:
@@ -91,7 +91,7 @@ class CommentFeed:
         return listed
 
     def keep(self, api, project: str, issue: Mapping, rows: list[dict]) -> None:
-        key = (api.fingerprint, project)
+        key = key_of(api, project)
         with self.lock:
             kept = self.repositories.get(key)
             if kept is None:
@@ -105,12 +105,18 @@ class CommentFeed:
 
     def add(self, api, project: str, number: int, row: dict) -> None:
         """A comment Hub just wrote (the feed would bring it too)."""
-        kept = self._kept((api.fingerprint, project))
+        kept = self._kept(key_of(api, project))
         if kept is not None:
             with self.lock:
                 comments = kept.issues.get(number)
                 if comments is not None:
                     comments[row["id"]] = row
+
+
+def key_of(api, project: str) -> tuple[str, str, str]:
+    """Per token digest, server and repository: the same token and repository name on another
+    server (GitHub Enterprise, a moved instance) are other comments."""
+    return (api.fingerprint, api.base, project)
 
 
 def issue_number(row: Mapping) -> int | None:

@@ -35,6 +35,9 @@ PLAIN_PARAGRAPH = re.compile(r"<p>([^<>]*)</p>")
 # pandoc reads every list item and table cell as a paragraph of its own
 TIGHT_CELL = re.compile(r"<(li|th|td)><p>((?:(?!</?p>).)*)</p></\1>")
 VERBATIM = re.compile(r"(\{(?:code|noformat)[^}]*\}.*?\{(?:code|noformat)\})", re.DOTALL)
+UNESCAPED_EFFECT = re.compile(r"(?<!\\)([-*_+^~|!{}\[\]])")
+BACKSLASH = "hubbackslashf3a9c1"
+LINE_MACRO = re.compile(r"^(\s*)([#]|h(?=[1-6]\.)|b(?=q\.))", re.MULTILINE)
 UNREAD_ESCAPE = re.compile(r"\\([+^~|])")
 HREF = re.compile(r"""(href=["'])([^"']*)(["'])""", re.IGNORECASE)
 EMPTY_ANCHOR = re.compile(r"\{anchor:\}")  # pandoc writes one on a heading without an id
@@ -129,4 +132,13 @@ def text_as_html(text: str) -> str:
 
 
 def from_text(text: str | None) -> str:
-    return from_html(text_as_html(text or ""))
+    """Markup that Jira shows as ``text``. pandoc's writer leaves an effect character unescaped
+    where it judges it cannot open or close an effect (``<-0 0-<``), and ``#``, ``h1.`` or ``bq.``
+    at the start of a line, and its reader, like Jira, then reads them as markup; the output here
+    is all text, so every such character is escaped (found by Hypothesis)."""
+    # A backslash of the text passes pandoc as a placeholder and comes out as the character
+    # reference, which no reader takes for an escape ("0\\." stays "0\\.").
+    written = from_html(text_as_html((text or "").replace("\\", BACKSLASH)))
+    escaped = UNESCAPED_EFFECT.sub(r"\\\1", written).replace(BACKSLASH, "&bsol;")
+    # nor a line that starts like a numbered list, a heading or a quote
+    return LINE_MACRO.sub(lambda m: f"{m.group(1)}&#{ord(m.group(2))};", escaped)

@@ -94,3 +94,21 @@ def test_comments_hub_writes_are_kept_without_asking_again(fake, github):
     github.add_comment(artifact_id, "from Hub")
     assert [c.body for c in github.comments(artifact_id)] == ["from Hub"]
     assert listed(fake, issue.number) == 0  # no comments at first: nothing was ever listed
+
+
+def test_the_same_token_and_repository_on_another_server_are_other_comments(fake, github):
+    repo = fake.repos["octo/talk"]
+    issue = fake.new_issue(repo, "Here")
+    fake.comment_as(repo, issue.number, "on the first server", fake.me)
+    github.read_artifact(f"octo/talk#{issue.number}")
+    with GitHubFake(token=fake.token) as other:
+        elsewhere = other.add_repo("octo/talk")
+        for n in range(1, issue.number):
+            other.new_issue(elsewhere, f"Filler {n}")
+        twin = other.new_issue(elsewhere, "There")
+        other.comment_as(elsewhere, twin.number, "on the second server", other.me)
+        settings = RepositorySettings(kind="github", url=other.url, token=other.token)
+        with registry.connect(settings) as connector:
+            read = connector.read_artifact(f"octo/talk#{twin.number}")
+    assert twin.number == issue.number
+    assert [c.body for c in read.comments] == ["on the second server"]
