@@ -23,6 +23,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from connectors.base import DEFAULT_ATTACHMENT_LIMIT, Connector
+from connectors.cloud import CloudClient
 from connectors.errors import (
     ArtifactNotFound,
     ConnectorError,
@@ -34,7 +35,7 @@ from connectors.errors import (
     attachment_too_large,
 )
 from connectors.hooks import require_basic_secret
-from connectors.http import HttpSession, identity, retry_after_or_reset, server_time
+from connectors.http import identity, retry_after_or_reset, server_time
 from connectors.redmine.keyset import Cursor, next_page
 from connectors.redmine.transfer import CHUNK, spooled
 from connectors.registry import register
@@ -117,6 +118,26 @@ def identity_base(url: str) -> str:
     return url.rstrip("/") + "/"
 
 
+class AzureDevOpsClient(CloudClient):
+    tool = "Azure DevOps"
+    refused_statuses = (400, 413)
+    forbidden = ""  # a token without the scope: refused credentials (HttpSession's)
+
+    def refused(self, response: httpx.Response) -> ConnectorError:
+        """TF401320 rule errors and TF401347 tree errors name the field (``FieldReferenceName``);
+        TF51535 names an unknown field in its text."""
+        message = message_of(response)
+        try:
+            custom = response.json().get("customProperties") or {}
+        except (ValueError, AttributeError):
+            custom = {}
+        name = custom.get("FieldReferenceName")
+        if not name:
+            unknown = re.search(r"TF51535: Cannot find field ([\w.]+)", message)
+            name = unknown.group(1) if unknown else "request"
+        return ValuesNotAccepted("Azure DevOps refused the values", fields={name: message})
+
+
 @register
 class AzureDevOpsConnector(Connector):
     kind = "azure_devops"
@@ -172,18 +193,15 @@ class AzureDevOpsConnector(Connector):
         self._pause = 0.0
         self._pause_lock = threading.Lock()
         self._feed = True  # the reporting revisions feed, until the server says it has none
-        self.http = HttpSession(
-            settings,
-            auth=("", settings.token),  # a PAT is the password of Basic credentials
-            headers={"Accept": "application/json"},
-            retry_after=retry_after_or_reset,
-        )
+        # a PAT is the password of Basic credentials
+        self.api = AzureDevOpsClient(settings, auth=("", settings.token), retry_after=retry_after_or_reset)
+        self.http = self.api.http
         self.http.client.event_hooks["request"].insert(0, self._wait_as_asked)
         self.http.client.event_hooks["response"].append(self._note_delay)
         self.identities = identity_base(settings.url)
 
     def close(self) -> None:
-        self.http.close()
+        self.api.close()
 
     # --- the server's own slowing down (X-RateLimit-Delay) ------------------------------------
 
@@ -216,29 +234,7 @@ class AzureDevOpsConnector(Connector):
         **kwargs,
     ) -> httpx.Response:
         params = {**kwargs.pop("params", {}), "api-version": version}
-        return self.http.request(
-            method,
-            path.lstrip("/") if "://" not in path else path,
-            params=params,
-            not_found=(lambda: missing) if missing else None,
-            errors={400: self._refused, 413: self._refused},
-            **kwargs,
-        )
-
-    @staticmethod
-    def _refused(response: httpx.Response) -> ValuesNotAccepted:
-        """TF401320 rule errors and TF401347 tree errors name the field (``FieldReferenceName``);
-        TF51535 names an unknown field in its text."""
-        message = message_of(response)
-        try:
-            custom = response.json().get("customProperties") or {}
-        except (ValueError, AttributeError):
-            custom = {}
-        name = custom.get("FieldReferenceName")
-        if not name:
-            unknown = re.search(r"TF51535: Cannot find field ([\w.]+)", message)
-            name = unknown.group(1) if unknown else "request"
-        return ValuesNotAccepted("Azure DevOps refused the values", fields={name: message})
+        return self.api.call(method, path, params=params, missing=missing, **kwargs)
 
     def patch(self, path: str, operations: list[dict], **kwargs) -> dict:
         return self.call(
@@ -408,7 +404,7 @@ class AzureDevOpsConnector(Connector):
             f"{path}/_apis/wit/reporting/workItemRevisions",
             params={**params, "api-version": "7.1-preview.2"},
             not_found=lambda: _NoFeed("The server has no reporting revisions feed."),
-            errors={400: self._refused, 404: refused},
+            errors={400: self.api.refused, 404: refused},
         )
 
     def _changed_by_wiql(

@@ -27,8 +27,9 @@ from typing import Any
 import httpx
 
 from connectors import ratelimit
+from connectors.cloud import CloudClient, NotPermitted
 from connectors.errors import ConnectorError, InvalidSettings, ValuesNotAccepted
-from connectors.http import HttpSession, retry_after_seconds
+from connectors.http import retry_after_seconds
 from connectors.types import RepositorySettings
 from hub.ids import is_digits
 
@@ -39,10 +40,6 @@ CONTENT_BURST = 80  # content-creating requests a minute
 CONTENT_PER_HOUR = 500
 SECONDARY_WAIT = 60.0  # a secondary limit without retry-after: wait at least a minute
 CACHE_SIZE = 1024
-
-
-class NotPermitted(ConnectorError):
-    """The token is valid but may not do this (403 that is not a rate limit)."""
 
 
 def is_rate_limited(response: httpx.Response) -> bool:
@@ -112,58 +109,42 @@ class ConditionalCache:
 CACHE = ConditionalCache()
 
 
-class GitHubClient:
+class GitHubClient(CloudClient):
+    tool = "GitHub"
+    refused_statuses = ()  # GitHub refuses values with 422 (HttpSession's, named by refusal_fields)
+
     def __init__(self, settings: RepositorySettings):
         if not settings.token:
             raise InvalidSettings("GitHub needs an access token (a personal access token or an app token).")
-        self.settings = settings
         self.base = (settings.url or DEFAULT_URL).rstrip("/")
         self.fingerprint = hashlib.sha256(settings.token.encode()).hexdigest()[:24]
-        self.http = HttpSession(
+        super().__init__(
             settings,
             headers={
                 "Authorization": f"Bearer {settings.token}",
                 "Accept": "application/vnd.github+json",
                 "X-GitHub-Api-Version": API_VERSION,
             },
-            refusal_fields=refused_fields,
             retry_after=wait_seconds,
             rate_limited=is_rate_limited,
         )
-        self.requests = 0  # sent by this client (for the benchmarks)
 
-    def close(self) -> None:
-        self.http.close()
-
-    def _not_permitted(self, method: str, path: str):
-        def make(response: httpx.Response) -> ConnectorError:
-            return NotPermitted(f"GitHub refused {method} {path}: the token lacks the permission (403).")
-
-        return make
+    def refusal_fields(self, response: httpx.Response) -> dict[str, str]:
+        return refused_fields(response)
 
     def call(
         self, method: str, path: str, *, missing: ConnectorError | None = None, **kwargs
     ) -> httpx.Response:
-        errors = {
-            403: self._not_permitted(method, path),
-            410: lambda response: missing or ConnectorError("Gone"),
-        }
-        if missing is None:
-            errors.pop(410)
-        self.requests += 1
-        return self.http.request(
-            method,
-            path.lstrip("/"),
-            not_found=(lambda: missing) if missing else None,
-            errors=errors,
-            **kwargs,
-        )
+        """A deleted issue answers 410 Gone: ``missing`` too."""
+        gone = {410: lambda response: missing} if missing is not None else {}
+        return super().call(method, path, missing=missing, refused=gone, **kwargs)
 
     def get(
         self, path: str, *, params: dict | None = None, missing: ConnectorError | None = None
     ) -> tuple[Any, str]:
-        """The JSON body and the ``Link`` header of a GET, asked conditionally."""
-        url = str(self.http.client.build_request("GET", path.lstrip("/"), params=params).url)
+        """The JSON body and the ``Link`` header of a GET, asked conditionally (unlike the other
+        tools' ``get``, which returns the body alone: GitHub's callers page by the header)."""
+        url = str(self.http.client.build_request("GET", self.url(path), params=params).url)
         key = (self.fingerprint, url)
         cached = CACHE.get(key)
         headers = {"If-None-Match": cached[0]} if cached else {}
@@ -179,6 +160,9 @@ class GitHubClient:
             CACHE.put(key, response.headers["ETag"], body, link)
         return body, link
 
+    def page(self, path: str, params) -> tuple[Any, str]:
+        return self.get(path, params=dict(params))
+
     def create(self, method: str, path: str, **kwargs) -> Any:
         """A content-creating request (new issue, new comment), paced per token."""
         if ratelimit_available():
@@ -192,12 +176,7 @@ class GitHubClient:
 
     def pages(self, path: str, params: dict | None = None, limit: int = 100):
         """Every row of a listing, following ``rel="next"`` (at most ``limit`` pages)."""
-        params = {**(params or {}), "per_page": PER_PAGE}
-        for page in range(1, limit + 1):
-            rows, link = self.get(path, params={**params, "page": page})
-            yield from rows
-            if 'rel="next"' not in link:
-                return
+        return self.link_pages(path, params or {}, per_page=PER_PAGE, limit=limit)
 
 
 def ratelimit_available() -> bool:

@@ -25,6 +25,7 @@ from connectors.errors import (
     ValuesNotAccepted,
 )
 from connectors.github.client import DEFAULT_URL, PER_PAGE, GitHubClient, NotPermitted
+from connectors.github.comments import FEED
 from connectors.hidden_marker import marker_of, with_marker, without_marker
 from connectors.http import identity, server_time
 from connectors.redmine.keyset import Cursor, next_page
@@ -150,6 +151,7 @@ class GitHubConnector(Connector):
         super().__init__(settings)
         self.api = GitHubClient(settings)
         self._logins: dict[str, str] = {}  # person id → login
+        self._fresh: set[str] = set()  # repositories whose comment feed this batch has read
 
     def close(self) -> None:
         self.api.close()
@@ -309,12 +311,22 @@ class GitHubConnector(Connector):
 
     def read_artifact(self, artifact_id: str) -> Artifact:
         project, issue = self._issue(artifact_id)
-        comments = self._comments(project, issue["number"]) if issue.get("comments") else []
+        if project not in self._fresh:
+            FEED.refresh(self.api, project)
+        comments = [self._comment(row) for row in FEED.rows(self.api, project, issue)]
         return self._artifact(project, issue, comments)
 
     def read_artifacts(self, artifact_ids: Sequence[str]) -> dict[str, Artifact]:
-        """One issue a request (no read by many ids): a few in flight at once."""
-        return self.read_in_parallel(artifact_ids, PARALLEL)
+        """One issue a request (no read by many ids): a few in flight at once. The comment feed
+        of each repository is read once for the batch (``connectors/github/comments.py``)."""
+        projects = {split_id(artifact_id)[0] for artifact_id in artifact_ids}
+        for project in projects:
+            FEED.refresh(self.api, project)
+        self._fresh = projects
+        try:
+            return self.read_in_parallel(artifact_ids, PARALLEL)
+        finally:
+            self._fresh = set()
 
     def _login(self, person_id: Any) -> str:
         person_id = str(person_id)
@@ -429,13 +441,8 @@ class GitHubConnector(Connector):
             created=parse_time(row.get("created_at")),
         )
 
-    def _comments(self, project: str, number: int) -> list[Comment]:
-        return [self._comment(row) for row in self.api.pages(f"/repos/{project}/issues/{number}/comments")]
-
     def comments(self, artifact_id: str) -> list[Comment]:
-        project, number = split_id(artifact_id)
-        self._issue(artifact_id)
-        return self._comments(project, number)
+        return self.read_artifact(artifact_id).comments or []
 
     def add_comment(self, artifact_id: str, body: str, *, private: bool = False) -> Comment:
         if private:
@@ -447,6 +454,7 @@ class GitHubConnector(Connector):
         row = self.api.create(
             "POST", f"/repos/{project}/issues/{number}/comments", json={"body": body}, missing=missing
         )
+        FEED.add(self.api, project, number, row)
         return self._comment(row)
 
     # --- persons ------------------------------------------------------------------------------

@@ -7,30 +7,19 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import time
-from typing import Any
 
 import httpx
 
-from connectors.errors import ConnectorError, InvalidSettings, ValuesNotAccepted
-from connectors.http import HttpSession, retry_after_seconds
+from connectors.cloud import CloudClient, NotPermitted, wait_seconds_or_epoch
+from connectors.errors import InvalidSettings
 from connectors.types import RepositorySettings
-from hub.ids import is_digits
 
 DEFAULT_URL = "https://gitlab.com"
 PER_PAGE = 100
 
 
-class NotPermitted(ConnectorError):
-    """The token is valid but may not do this (403)."""
-
-
 def wait_seconds(response: httpx.Response) -> float | None:
-    wait = retry_after_seconds(response.headers.get("Retry-After"))
-    if wait is not None:
-        return wait
-    reset = response.headers.get("RateLimit-Reset", "")
-    return max(0.0, float(reset) - time.time()) if is_digits(reset) else None
+    return wait_seconds_or_epoch(response, "RateLimit-Reset")
 
 
 def refused_fields(response: httpx.Response) -> dict[str, str]:
@@ -47,49 +36,27 @@ def refused_fields(response: httpx.Response) -> dict[str, str]:
     return {match.group(1): text} if match else {"request": text}
 
 
-class GitLabClient:
+class GitLabClient(CloudClient):
+    tool = "GitLab"
+
     def __init__(self, settings: RepositorySettings):
         if not settings.token:
             raise InvalidSettings("GitLab needs an access token (a personal, project or group access token).")
-        self.settings = settings
-        base = (settings.url or DEFAULT_URL).rstrip("/")
-        self.base = base
-        self.http = HttpSession(
-            dataclasses.replace(settings, url=base + "/api/v4"),
-            headers={"PRIVATE-TOKEN": settings.token, "Accept": "application/json"},
-            refusal_fields=refused_fields,
+        self.base = (settings.url or DEFAULT_URL).rstrip("/")
+        super().__init__(
+            dataclasses.replace(settings, url=self.base + "/api/v4"),
+            headers={"PRIVATE-TOKEN": settings.token},
             retry_after=wait_seconds,
         )
+        self.settings = settings
 
-    def close(self) -> None:
-        self.http.close()
-
-    def call(
-        self, method: str, path: str, *, missing: ConnectorError | None = None, **kwargs
-    ) -> httpx.Response:
-        def not_permitted(response: httpx.Response) -> ConnectorError:
-            return NotPermitted(f"GitLab refused {method} {path}: the token lacks the permission (403).")
-
-        def refused(response: httpx.Response) -> ConnectorError:
-            return ValuesNotAccepted("GitLab refused the values", fields=refused_fields(response))
-
-        return self.http.request(
-            method,
-            path.lstrip("/"),
-            not_found=(lambda: missing) if missing else None,
-            errors={400: refused, 403: not_permitted},
-            **kwargs,
-        )
-
-    def get(self, path: str, *, params: dict | None = None, missing: ConnectorError | None = None) -> Any:
-        return self.call("GET", path, params=params, missing=missing).json()
+    def refusal_fields(self, response: httpx.Response) -> dict[str, str]:
+        return refused_fields(response)
 
     def pages(self, path: str, params: dict | None = None, limit: int = 100):
         """Every row of an offset-paged listing, following ``rel="next"`` (never the totals, which
         GitLab leaves out above 10,000 rows)."""
-        params = {**(params or {}), "per_page": PER_PAGE}
-        for page in range(1, limit + 1):
-            response = self.call("GET", path, params={**params, "page": page})
-            yield from response.json()
-            if "next" not in response.links:
-                return
+        return self.link_pages(path, params or {}, per_page=PER_PAGE, limit=limit)
+
+
+__all__ = ["GitLabClient", "NotPermitted"]

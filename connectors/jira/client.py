@@ -8,19 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from typing import Any
 
 import httpx
 
-from connectors.errors import ConnectorError, InvalidSettings, ValuesNotAccepted
-from connectors.http import HttpSession, retry_after_seconds
+from connectors.cloud import CloudClient, NotPermitted
+from connectors.errors import InvalidSettings
+from connectors.http import retry_after_seconds
 from connectors.types import RepositorySettings
 
 API_TOKEN, OAUTH, PAT, BASIC = "api_token", "oauth", "pat", "basic"
-
-
-class NotPermitted(ConnectorError):
-    """The credentials are valid but their user may not do this (403)."""
 
 
 def wait_seconds(response: httpx.Response) -> float | None:
@@ -50,12 +46,13 @@ def refused_fields(response: httpx.Response) -> dict[str, str]:
     return fields or {"request": str(body)[:300]}
 
 
-class JiraClient:
+class JiraClient(CloudClient):
+    tool, permission_hint = "Jira", "Hub's user lacks the permission"
+
     def __init__(self, settings: RepositorySettings, *, cloud: bool, version: str):
         self.cloud, self.version = cloud, version
         method = settings.auth_method or (API_TOKEN if cloud else PAT)
-        auth = None
-        headers = {"Accept": "application/json"}
+        auth, headers = None, {}
         if method == API_TOKEN and cloud:
             if not settings.username or not settings.token:
                 raise InvalidSettings("Jira Cloud needs the account's e-mail address and an API token.")
@@ -70,32 +67,14 @@ class JiraClient:
             auth = (settings.username, settings.password)
         else:
             raise InvalidSettings(f"Jira does not know the authentication method {method!r}.")
-        self.http = HttpSession(
-            settings, auth=auth, headers=headers, refusal_fields=refused_fields, retry_after=wait_seconds
-        )
+        super().__init__(settings, auth=auth, headers=headers, retry_after=wait_seconds)
 
-    def close(self) -> None:
-        self.http.close()
+    def refusal_fields(self, response: httpx.Response) -> dict[str, str]:
+        return refused_fields(response)
 
-    def call(
-        self, method: str, path: str, *, missing: ConnectorError | None = None, refused=None, **kwargs
-    ) -> httpx.Response:
+    def url(self, path: str) -> str:
         """``path`` under ``/rest/api/<version>/`` unless it starts with ``/``."""
-        full = path.lstrip("/") if path.startswith("/") else f"rest/api/{self.version}/{path}"
+        return path.lstrip("/") if path.startswith("/") else f"rest/api/{self.version}/{path}"
 
-        def not_permitted(response: httpx.Response) -> ConnectorError:
-            return NotPermitted(f"Jira refused {method} {path}: Hub's user lacks the permission (403).")
 
-        def values(response: httpx.Response) -> ConnectorError:
-            return ValuesNotAccepted("Jira refused the values", fields=refused_fields(response))
-
-        return self.http.request(
-            method,
-            full,
-            not_found=(lambda: missing) if missing else None,
-            errors={400: values, 403: not_permitted, **(refused or {})},
-            **kwargs,
-        )
-
-    def get(self, path: str, **kwargs) -> Any:
-        return self.call("GET", path, **kwargs).json()
+__all__ = ["NotPermitted", "JiraClient"]

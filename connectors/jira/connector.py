@@ -1,8 +1,9 @@
 """The ``jira`` (Cloud, REST v3) and ``jira_dc`` (Data Center / Server, REST v2) connectors. They share
 everything the two APIs agree on; they differ in authentication, how persons are named (Cloud:
 ``accountId``; Data Center: user name), rich text (Cloud: ADF, converted to and from HTML; Data
-Center: wiki markup, kept as text), search (Cloud: ``search/jql`` with ``nextPageToken``; Data
-Center: ``search`` with ``startAt``) and how an attachment is downloaded.
+Center: wiki markup, converted to and from HTML by pandoc, see ``wiki``), search (Cloud:
+``search/jql`` with ``nextPageToken``; Data Center: ``search`` with ``startAt``) and how an
+attachment is downloaded. Rich text is the description and every multi-line text custom field.
 
 Projects are Jira projects (id = the project key), artifact types are the project's issue types
 (from ``createmeta``), artifacts are issues (id = the issue key). Status changes only through
@@ -32,7 +33,7 @@ from connectors.errors import (
     attachment_too_large,
 )
 from connectors.http import identity, server_time
-from connectors.jira import adf
+from connectors.jira import adf, wiki
 from connectors.jira.client import API_TOKEN, BASIC, OAUTH, PAT, JiraClient, NotPermitted
 from connectors.redmine.keyset import Cursor, next_page
 from connectors.redmine.transfer import spooled
@@ -65,11 +66,18 @@ MARKER_SEARCH_PAGES = 3
 READ_ONLY = ("reporter", "created", "updated", "status", "resolution")
 MYSELF_SECONDS = 300.0
 _MYSELF: dict[tuple[str, str], tuple[float, dict]] = {}
+RICH = "richtext"  # not a Jira schema type: what ``kind_of`` calls multi-line text fields
 
 
 def parse_time(text: str | None) -> dt.datetime | None:
     """``2024-01-31T13:45:12.345-0800`` (the offset of the user's zone) → aware UTC."""
     return dt.datetime.fromisoformat(text).astimezone(dt.UTC) if text else None
+
+
+def kind_of(meta: Mapping) -> str:
+    """The field's schema type; multi-line text custom fields (``textarea``) are rich text."""
+    schema = meta.get("schema") or {}
+    return RICH if str(schema.get("custom", "")).endswith(":textarea") else schema.get("type", "")
 
 
 def revision(fields: Mapping) -> str:
@@ -194,7 +202,7 @@ class JiraConnector(Connector):
             Option(str(v["id"]), v.get("name") or v.get("value") or str(v["id"]))
             for v in meta.get("allowedValues") or []
         ]
-        if field_id == "description":
+        if field_id == "description" or kind_of(meta) == RICH:
             return FieldSchema(field_id, name, FieldType.RICH_TEXT, text_format=self.text_format)
         if field_id in ("project", "issuetype", "reporter", "attachment", "issuelinks"):
             return None
@@ -240,8 +248,7 @@ class JiraConnector(Connector):
 
     def _kinds(self, project: str, artifact_type: str) -> dict[str, str]:
         return {
-            (m.get("fieldId") or m.get("key")): (m.get("schema") or {}).get("type", "")
-            for m in self._createmeta(project, artifact_type)
+            (m.get("fieldId") or m.get("key")): kind_of(m) for m in self._createmeta(project, artifact_type)
         }
 
     # --- change detection ---------------------------------------------------------------------
@@ -347,8 +354,8 @@ class JiraConnector(Connector):
     def _value(self, field_id: str, kind: str, value: Any) -> Any:
         if value is None:
             return None
-        if field_id == "description":
-            return adf.to_html(value) if self.cloud else value
+        if field_id == "description" or kind == RICH:
+            return adf.to_html(value) if self.cloud else wiki.to_html(value)
         if field_id == "components":
             return [str(c["id"]) for c in value]
         if field_id == "labels":
@@ -422,8 +429,8 @@ class JiraConnector(Connector):
         return payload
 
     def _write_value(self, name: str, kind: str, value: Any) -> Any:
-        if name == "description":
-            return (adf.from_html(value) if value else None) if self.cloud else (value or "")
+        if name == "description" or kind == RICH:
+            return (adf.from_html(value) if value else None) if self.cloud else wiki.from_html(value)
         if name == "components":
             return [{"id": str(v)} for v in value or []]
         if name == "labels":
@@ -536,7 +543,7 @@ class JiraConnector(Connector):
     # --- comments -----------------------------------------------------------------------------
 
     def _comment(self, row: Mapping) -> Comment:
-        body = adf.to_text(row.get("body")) if self.cloud else (row.get("body") or "")
+        body = adf.to_text(row.get("body")) if self.cloud else wiki.to_text(row.get("body"))
         return Comment(
             id=str(row["id"]),
             body=body,
@@ -562,7 +569,7 @@ class JiraConnector(Connector):
     def add_comment(self, artifact_id: str, body: str, *, private: bool = False) -> Comment:
         if not body.strip():
             raise ValuesNotAccepted("Jira does not keep empty comments", fields={"comment": "empty"})
-        payload: dict[str, Any] = {"body": adf.from_html(body) if self.cloud else body}
+        payload: dict[str, Any] = {"body": adf.from_html(body) if self.cloud else wiki.from_text(body)}
         if private:
             payload["visibility"] = {"type": "role", "value": self.role}
         missing = ArtifactNotFound(f"Jira issue {artifact_id} does not exist (any more).")
@@ -763,7 +770,7 @@ class JiraCloudConnector(JiraConnector):
 class JiraDataCenterConnector(JiraConnector):
     kind = "jira_dc"
     label = "Jira Data Center"
-    cloud, api_version, text_format = False, "2", "plain"
+    cloud, api_version, text_format = False, "2", "html"
     settings_fields = (
         SettingField("url", "Jira location", "url", required=True, help="e.g. https://jira.example.org"),
         SettingField(
@@ -792,7 +799,7 @@ class JiraDataCenterConnector(JiraConnector):
     )
     help = (
         "Synchronizes Jira Data Center and Server issues through REST API v2 (the same fields, "
-        "transitions, comments and markers as Jira Cloud). Descriptions are kept in Jira's wiki "
-        "markup, as text."
+        "transitions, comments and markers as Jira Cloud). Descriptions in Jira's wiki markup are "
+        "shown and written as HTML; comments as text."
     )
     event_hint_help = JiraCloudConnector.event_hint_help

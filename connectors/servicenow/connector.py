@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 from connectors.base import DEFAULT_ATTACHMENT_LIMIT, Connector
+from connectors.cloud import CloudClient
 from connectors.errors import (
     ArtifactNotFound,
     ConnectorError,
@@ -27,7 +28,7 @@ from connectors.errors import (
     attachment_too_large,
 )
 from connectors.hooks import require_basic_secret
-from connectors.http import HttpSession, retry_after_or_reset, server_time
+from connectors.http import retry_after_or_reset, server_time
 from connectors.redmine.keyset import Cursor, next_page
 from connectors.redmine.transfer import CHUNK, spooled
 from connectors.registry import register
@@ -101,6 +102,26 @@ def error_detail(response: httpx.Response) -> str:
         return response.text[:300]
 
 
+class ServiceNowClient(CloudClient):
+    tool = "ServiceNow"
+    forbidden = "values"  # a data policy refuses with 403 ("Data Policy Exception")
+
+    def refused(self, response: httpx.Response) -> ConnectorError:
+        detail = error_detail(response)
+        named = [
+            f
+            for f, label in (
+                ("short_description", "Short description"),
+                ("close_code", "Resolution code"),
+                ("close_notes", "Resolution notes"),
+            )
+            if label in detail
+        ]
+        return ValuesNotAccepted(
+            "ServiceNow refused the values", fields=dict.fromkeys(named or ["record"], detail)
+        )
+
+
 @register
 class ServiceNowConnector(Connector):
     kind = "servicenow"
@@ -148,41 +169,18 @@ class ServiceNowConnector(Connector):
         self.table = (settings.extra.get("table") or "incident").strip()
         if not TABLE.match(self.table):
             raise InvalidSettings(f"{self.table!r} is not a ServiceNow table name.")
-        self.http = HttpSession(
-            settings,
-            auth=(settings.username, settings.password),
-            headers={"Accept": "application/json"},
-            retry_after=retry_after_or_reset,
+        self.api = ServiceNowClient(
+            settings, auth=(settings.username, settings.password), retry_after=retry_after_or_reset
         )
+        self.http = self.api.http
 
     def close(self) -> None:
-        self.http.close()
+        self.api.close()
 
     def call(
         self, method: str, path: str, *, missing: ConnectorError | None = None, **kwargs
     ) -> httpx.Response:
-        def refused(response: httpx.Response) -> ConnectorError:
-            detail = error_detail(response)
-            named = [
-                f
-                for f, label in (
-                    ("short_description", "Short description"),
-                    ("close_code", "Resolution code"),
-                    ("close_notes", "Resolution notes"),
-                )
-                if label in detail
-            ]
-            return ValuesNotAccepted(
-                "ServiceNow refused the values", fields=dict.fromkeys(named or ["record"], detail)
-            )
-
-        return self.http.request(
-            method,
-            path.lstrip("/"),
-            not_found=(lambda: missing) if missing else None,
-            errors={400: refused, 403: refused},
-            **kwargs,
-        )
+        return self.api.call(method, path, missing=missing, **kwargs)
 
     def rows(self, path: str, params: dict) -> list[dict]:
         return self.call("GET", path, params=params).json()["result"]

@@ -76,6 +76,17 @@ def gitlab_offset_peer(request):
     yield from gitlab_peer(request, keyset=False)
 
 
+def jira_settings(fake: JiraFake) -> RepositorySettings:
+    """Hub's settings for the fake's API user: e-mail and API token on Cloud, Basic on Data Center."""
+    if fake.flavor == "cloud":
+        return RepositorySettings(
+            kind="jira", url=fake.url, auth_method="api_token", username=fake.me.email, token=fake.token
+        )
+    return RepositorySettings(
+        kind="jira_dc", url=fake.url, auth_method="basic", username=fake.me.name, password=fake.me.password
+    )
+
+
 def jira_peer(request, flavor: str = "cloud"):
     """Jira Cloud (or Data Center) with the API user in America/Los_Angeles (UTC-8/-7, with DST)."""
     from tests.connectors.contract import Peer
@@ -83,20 +94,9 @@ def jira_peer(request, flavor: str = "cloud"):
     fake = JiraFake(flavor=flavor, time_zone="America/Los_Angeles")
     grace = fake.add_user("grace", "Grace Hopper", "grace@example.org")
     fake.add_project("KIT", "Contract kit")
-    if flavor == "cloud":
-        settings = RepositorySettings(
-            kind="jira", url=fake.url, auth_method="api_token", username=fake.me.email, token=fake.token
-        )
-        username = grace.email  # Cloud has no user names: people sign in with their e-mail
-    else:
-        settings = RepositorySettings(
-            kind="jira_dc",
-            url=fake.url,
-            auth_method="basic",
-            username=fake.me.name,
-            password=fake.me.password,
-        )
-        username = grace.name
+    settings = jira_settings(fake)
+    # Cloud has no user names: people sign in with their e-mail
+    username = grace.email if flavor == "cloud" else grace.name
     yield Peer(
         name=f"jira-{flavor}",
         settings=settings,

@@ -8,7 +8,8 @@ import pytest
 
 from connectors import registry
 from connectors.errors import ValuesNotAccepted
-from connectors.types import FieldType, RepositorySettings
+from connectors.types import FieldType
+from tests.connectors.cloud_peers import jira_settings
 from tests.fakes.jira import JiraFake
 
 
@@ -16,19 +17,7 @@ from tests.fakes.jira import JiraFake
 def jira(request, db):
     with JiraFake(flavor=request.param) as fake:
         fake.add_project("FLD", "Fields")
-        if request.param == "cloud":
-            settings = RepositorySettings(
-                kind="jira", url=fake.url, auth_method="api_token", username=fake.me.email, token=fake.token
-            )
-        else:
-            settings = RepositorySettings(
-                kind="jira_dc",
-                url=fake.url,
-                auth_method="basic",
-                username=fake.me.name,
-                password=fake.me.password,
-            )
-        with registry.connect(settings) as connector:
+        with registry.connect(jira_settings(fake)) as connector:
             yield request.param, fake, connector
 
 

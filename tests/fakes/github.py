@@ -624,6 +624,15 @@ class GitHubFake(FakeServer):
         comment.updated = self.tick()
         return Answer(200, self._comment(repo, comment))
 
+    @route("DELETE", "/repos/{owner}/{name}/issues/comments/{comment_id}")
+    def delete_comment(self, request, owner, name, comment_id):
+        """204; the issue's ``comments`` count drops, and the repository-wide feed, which lists
+        only existing comments, has nothing to say about it [GH-comments]."""
+        repo = self.repo(owner, name)
+        issue, comment = self._find_comment(repo, comment_id)
+        issue.comments.remove(comment)
+        return Answer(204)
+
     # --- routes: search -----------------------------------------------------------------------
 
     @route("GET", "/search/issues")

@@ -197,7 +197,8 @@ class JiraFake(FakeServer):
         with self.lock:
             issue = self.issues[key]
             now = self.tick()
-            comment = Comment(next(self.ids), adf(text), author, now, now, visibility)
+            body = text if self.flavor == "dc" else adf(text)  # what each flavour stores (see _text)
+            comment = Comment(next(self.ids), body, author, now, now, visibility)
             issue.comments.append(comment)
             issue.updated = now
             return comment
@@ -281,7 +282,12 @@ class JiraFake(FakeServer):
         return "3" if request.path.startswith("/rest/api/3/") else "2"
 
     def _text(self, document, request: Request):
-        return document if self._version(request) == "3" else adf_text(document)
+        """Rich text is stored as it was written: an ADF document (v3) or a wiki markup string (v2,
+        kept verbatim, as Data Center keeps it); each version answers in its own form [Jira REST v2,
+        v3]."""
+        if self._version(request) == "3":
+            return adf(document) if isinstance(document, str) else document
+        return adf_text(document)
 
     def _comment(self, comment: Comment, request: Request) -> dict:
         body = {
@@ -794,7 +800,7 @@ class JiraFake(FakeServer):
             if name == "summary":
                 issue.summary = value
             elif name == "description":
-                issue.description = value if (value is None or isinstance(value, dict)) else adf(value)
+                issue.description = value
             elif name == "priority":
                 issue.priority = priority
             elif name == "assignee":
@@ -959,7 +965,7 @@ class JiraFake(FakeServer):
         now = self.tick()
         comment = Comment(
             next(self.ids),
-            body if isinstance(body, dict) else adf(body),
+            body,
             self.user_of(request),
             now,
             now,

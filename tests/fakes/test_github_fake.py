@@ -4,6 +4,8 @@ own rules that clients rarely exercise (ETag/304 per token, 410 for a deleted is
 
 from __future__ import annotations
 
+import datetime as dt
+
 import httpx
 import pytest
 from github import Auth, Github, GithubException
@@ -49,6 +51,22 @@ def test_pygithub_comments_and_edits_a_comment(client):
     comment.edit("first, edited")
     assert [c.body for c in issue.get_comments()] == ["first, edited"]
     assert [c.body for c in client.get_repo("octo/demo").get_issues_comments()] == ["first, edited"]
+
+
+def test_pygithub_reads_the_repository_comment_feed_since_a_time_and_deletes_a_comment(client, fake):
+    repo = client.get_repo("octo/demo")
+    first, second = repo.create_issue(title="One"), repo.create_issue(title="Two")
+    old = first.create_comment("old")
+    later = second.create_comment("later")
+    since = later.created_at
+    fake.clock_offset += dt.timedelta(seconds=5)  # the edit a clear second later (1 s precision)
+    old.edit("old, edited")
+    feed = repo.get_issues_comments(sort="updated", direction="asc", since=since)
+    assert [c.body for c in feed] == ["later", "old, edited"]  # updated at or after, ascending
+    assert [c.body for c in repo.get_issues_comments()] == ["old, edited", "later"]  # ascending id
+    later.delete()
+    assert repo.get_issue(second.number).comments == 0
+    assert [c.body for c in repo.get_issues_comments(since=since)] == ["old, edited"]
 
 
 def test_pygithub_pages_through_issues_by_link_header(client, fake):

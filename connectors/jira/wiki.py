@@ -1,0 +1,144 @@
+"""Jira wiki markup (Data Center / Server rich text, REST v2) ↔ HTML, Hub's rich-text format.
+
+The conversion is pandoc's: its ``jira`` reader and writer are maintained with pandoc itself and
+cover the whole notation (headings, lists, tables, ``{code}``/``{noformat}``, quotes, links,
+effects and their escapes). Pandoc ships as a binary inside the ``pypandoc-binary`` wheel, so it
+installs from PyPI like any other dependency. The libraries written in Python each do one half
+(``jira2markdown`` reads wiki markup into Markdown; ``html-to-jira`` writes wiki markup but drops
+the spaces between inline elements and escapes nothing), and chaining two of them loses more than
+either.
+
+A conversion starts one pandoc process (about 15 ms of CPU), so results are kept in a bounded
+in-process cache: a poll that reads unchanged issues converts nothing again.
+
+Comments: Hub keeps comment bodies as text. ``to_text`` renders markup as plain text, and
+``from_text`` writes text so that Jira shows it literally (``*`` and ``{`` are escaped, lines stay
+lines).
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from urllib.parse import quote
+
+from connectors.errors import Transient
+
+TIMEOUT = 20.0  # seconds for one conversion; a large description takes well under one
+CACHE_SIZE = 4096
+HTML_IN = "html-auto_identifiers"  # no {anchor:…} on every heading Hub writes
+PLAIN_PARAGRAPH = re.compile(r"<p>([^<>]*)</p>")
+# pandoc reads every list item and table cell as a paragraph of its own
+TIGHT_CELL = re.compile(r"<(li|th|td)><p>((?:(?!</?p>).)*)</p></\1>")
+VERBATIM = re.compile(r"(\{(?:code|noformat)[^}]*\}.*?\{(?:code|noformat)\})", re.DOTALL)
+UNESCAPED_EFFECT = re.compile(r"(?<!\\)([-*_+^~|!{}\[\]])")
+BACKSLASH = "hubbackslashf3a9c1"
+LINE_MACRO = re.compile(r"^(\s*)([#]|h(?=[1-6]\.)|b(?=q\.))", re.MULTILINE)
+UNREAD_ESCAPE = re.compile(r"\\([+^~|])")
+HREF = re.compile(r"""(href=["'])([^"']*)(["'])""", re.IGNORECASE)
+EMPTY_ANCHOR = re.compile(r"\{anchor:\}")  # pandoc writes one on a heading without an id
+
+
+class ConversionFailed(Transient):
+    """Pandoc could not convert a text (it is missing or refused the input)."""
+
+
+@functools.cache
+def pandoc() -> str:
+    """The pandoc binary of the ``pypandoc-binary`` wheel, else one on ``PATH``."""
+    try:
+        import pypandoc
+
+        bundled = Path(pypandoc.__file__).parent / "files" / "pandoc"
+        if bundled.is_file():
+            return str(bundled)
+    except ImportError:  # pragma: no cover - a dependency of Hub
+        pass
+    found = shutil.which("pandoc")
+    if not found:
+        raise ConversionFailed("Jira wiki markup needs pandoc (package pypandoc-binary), which is missing.")
+    return found
+
+
+@functools.lru_cache(maxsize=CACHE_SIZE)
+def convert(text: str, source: str, target: str) -> str:
+    if not text.strip():
+        return ""
+    try:
+        done = subprocess.run(
+            [pandoc(), "--from", source, "--to", target, "--wrap=none", "--syntax-highlighting=none"],
+            input=text.encode(),
+            capture_output=True,
+            timeout=TIMEOUT,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise ConversionFailed(f"pandoc could not convert {source} to {target}: {error}") from None
+    if done.returncode:
+        detail = done.stderr.decode(errors="replace").strip()[:300]
+        raise ConversionFailed(f"pandoc could not convert {source} to {target}: {detail}")
+    return done.stdout.decode().strip()
+
+
+def readable(markup: str) -> str:
+    """Jira takes a backslash before any markup character as an escape; pandoc's reader undoes only
+    some of them (it keeps ``\\+``, ``\\^``, ``\\~`` and ``\\|``, which its own writer makes). Those
+    become character references, which it reads — except inside ``{code}`` and ``{noformat}``,
+    where a backslash is a backslash."""
+    parts = VERBATIM.split(markup)
+    for index in range(0, len(parts), 2):  # the odd ones are the verbatim blocks split() kept
+        parts[index] = UNREAD_ESCAPE.sub(lambda m: f"&#{ord(m.group(1))};", parts[index])
+    return "".join(parts)
+
+
+def to_html(markup: str | None) -> str:
+    """HTML; paragraphs of unformatted text read back as the text they were written from (lines),
+    as Jira Cloud's ADF does, so plain text written through Hub comes back unchanged."""
+    converted = TIGHT_CELL.sub(r"<\1>\2</\1>", convert(readable(markup or ""), "jira", "html"))
+    paragraphs = PLAIN_PARAGRAPH.findall(converted)
+    if paragraphs and PLAIN_PARAGRAPH.sub("", converted).strip() == "":
+        lines = [html.unescape(p) for p in paragraphs]
+        if not any("<" in line for line in lines):
+            return "\n".join(lines)
+    return converted
+
+
+def from_html(text: str | None) -> str:
+    """Wiki markup for HTML; a value without any tag is text, a paragraph per line."""
+    text = text or ""
+    if "<" not in text:
+        text = "".join(f"<p>{html.escape(line)}</p>" for line in text.splitlines() if line.strip())
+    return EMPTY_ANCHOR.sub("", convert(HREF.sub(ascii_href, text), HTML_IN, "jira"))
+
+
+def ascii_href(match: re.Match) -> str:
+    """pandoc's reader does not take ``[text|url]`` as a link when the URL has a non-ASCII
+    character; the same URL percent-encoded (as a browser sends it) is read."""
+    return match.group(1) + "".join(c if c.isascii() else quote(c) for c in match.group(2)) + match.group(3)
+
+
+def to_text(markup: str | None) -> str:
+    return convert(readable(markup or ""), "jira", "plain")
+
+
+def text_as_html(text: str) -> str:
+    """Text as HTML that shows it literally: a paragraph per blank-line block, a break per line."""
+    blocks = [b for b in text.replace("\r\n", "\n").split("\n\n") if b.strip()]
+    return "".join("<p>" + html.escape(b.strip("\n")).replace("\n", "<br>") + "</p>" for b in blocks)
+
+
+def from_text(text: str | None) -> str:
+    """Markup that Jira shows as ``text``. pandoc's writer leaves an effect character unescaped
+    where it judges it cannot open or close an effect (``<-0 0-<``), and ``#``, ``h1.`` or ``bq.``
+    at the start of a line, and its reader, like Jira, then reads them as markup; the output here
+    is all text, so every such character is escaped (found by Hypothesis)."""
+    # A backslash of the text passes pandoc as a placeholder and comes out as the character
+    # reference, which no reader takes for an escape ("0\\." stays "0\\.").
+    written = from_html(text_as_html((text or "").replace("\\", BACKSLASH)))
+    escaped = UNESCAPED_EFFECT.sub(r"\\\1", written).replace(BACKSLASH, "&bsol;")
+    # nor a line that starts like a numbered list, a heading or a quote
+    return LINE_MACRO.sub(lambda m: f"{m.group(1)}&#{ord(m.group(2))};", escaped)
