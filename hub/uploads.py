@@ -16,6 +16,7 @@ import itertools
 import os
 import time
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,7 +54,11 @@ class _Counted(io.RawIOBase):
         return True
 
     def readinto(self, buffer) -> int:
-        data = self.raw.read(len(buffer))
+        try:
+            data = self.raw.read(len(buffer))
+        except (zlib.error, zipfile.BadZipFile, EOFError, OSError) as error:
+            # deflate data damaged inside an intact directory: zlib's own error, not zipfile's
+            raise UploadRefused(f"{self.owner.what} is damaged ({self.name}: {error}).") from None
         self.read_here += len(data)
         self.owner.count(self.name, len(data), self.read_here)
         buffer[: len(data)] = data
@@ -155,7 +160,11 @@ class _Limited(io.RawIOBase):
         return True
 
     def readinto(self, buffer) -> int:
-        data = self.raw.read(len(buffer))
+        try:
+            data = self.raw.read(len(buffer))
+        except (zlib.error, zipfile.BadZipFile, EOFError, OSError) as error:
+            # deflate data damaged inside an intact directory: zlib's own error, not zipfile's
+            raise UploadRefused(f"{self.owner.what} is damaged ({self.name}: {error}).") from None
         self.position += len(data)
         if self.position > self.total:
             raise UploadRefused(f"{self.what} is larger than {size_text(self.total)}.")

@@ -85,6 +85,16 @@ def test_a_file_that_is_not_a_zip_is_refused():
         uploads.BoundedZip(b"PK\x03\x04 not really", LIMITS)
 
 
+def test_a_member_whose_compressed_data_is_damaged_is_refused_as_damaged():
+    data = bytearray(zipped({"a.json": json.dumps(list(range(1000))).encode()}))
+    data[30 + len("a.json")] = 0xFF  # the first deflate block: reserved block type, zlib refuses it
+    with uploads.BoundedZip(bytes(data), LIMITS) as archive:
+        with pytest.raises(uploads.UploadRefused, match=r"damaged \(a.json: .*invalid block type"):
+            archive.read("a.json")
+        with pytest.raises(uploads.UploadRefused, match="damaged"), archive.open("a.json") as stream:
+            stream.read()
+
+
 # --- streamed JSON ------------------------------------------------------------------------------
 
 
