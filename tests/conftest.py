@@ -182,8 +182,9 @@ def _delete_instead_of_truncate() -> None:
     def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
         if reset_sequences or allow_cascade or not tables:
             return truncate(self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade)
+        delete = style.SQL_KEYWORD("DELETE FROM")
         return ["SET CONSTRAINTS ALL DEFERRED"] + [
-            f"{style.SQL_KEYWORD('DELETE FROM')} {style.SQL_FIELD(self.quote_name(table))};" for table in tables
+            f"{delete} {style.SQL_FIELD(self.quote_name(table))};" for table in tables
         ]
 
     DatabaseOperations.sql_flush = sql_flush
