@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.utils import timezone
 
 from hub import audit
+from hub.ids import parse_ids
 from metrics import usercount
 from metrics.models import PersonOverride, PersonSighting, RepositoryPerson, UserCountSettings
 
@@ -179,7 +180,7 @@ def save(request, tab: str) -> tuple[list[str], list[str]]:
 def _save_overrides(post) -> list[str]:
     action = post.get("action")
     if action == "delete":
-        PersonOverride.objects.filter(pk__in=[v for v in post.getlist("delete") if v.isdigit()]).delete()
+        PersonOverride.objects.filter(pk__in=parse_ids(post.getlist("delete"))).delete()
         return []
     if action == "add":
         people = {

@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from connectors.github.client import PER_PAGE
+from hub.ids import parse_id
 
 FEED_PAGES = 10  # of PER_PAGE (100) comments
 MAX_ISSUES = 5_000
@@ -122,7 +123,7 @@ def key_of(api, project: str) -> tuple[str, str, str]:
 def issue_number(row: Mapping) -> int | None:
     """``issue_url`` ends with the issue's number (pull request comments too)."""
     tail = str(row.get("issue_url") or "").rsplit("/", 1)[-1]
-    return int(tail) if tail.isdigit() else None
+    return parse_id(tail)
 
 
 FEED = CommentFeed()

@@ -8,6 +8,7 @@ from django import forms
 from django.urls import reverse
 
 from hub.forms import CleanModelForm
+from hub.ids import parse_id
 from integrations import mapping_rules, transforms
 from integrations.models import FieldMapping, GatewayCollection, RepositoryCollection, SqlCollection
 from integrations.models.modeling import SELECT_TYPES, FieldType
@@ -94,7 +95,8 @@ class GatewayCollectionForm(CleanModelForm):
         )
         if model_id is None:
             model_id = self.data.get("model") if self.is_bound else self.instance.model_id
-        model = Model.objects.filter(pk=model_id).first() if str(model_id or "").isdigit() else None
+        model_pk = parse_id(model_id)
+        model = Model.objects.filter(pk=model_pk).first() if model_pk is not None else None
         configured = self.instance.relationship_repositories or {}
         repositories = [("", "—")] + [(str(r.pk), r.label) for r in Repository.objects.order_by("label")]
         self.relationship_fields = []

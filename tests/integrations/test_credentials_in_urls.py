@@ -3,9 +3,11 @@ out: history and its log, log files, pages and API answers; URLs stored before a
 
 import importlib
 import logging
+from types import SimpleNamespace
 
 import pytest
 from django.apps import apps
+from django.db import connection
 
 from hub import addresses, audit
 from hub.models import ConfigurationChange
@@ -58,7 +60,7 @@ def test_the_migration_takes_passwords_out_of_stored_urls_and_history(administra
         action="create", element_type="repository", element_name="Old", after={"url": repository.url}
     )
     migration = importlib.import_module("integrations.migrations.0004_no_credentials_in_urls")
-    migration.take_credentials_out(apps, None)
+    migration.take_credentials_out(apps, SimpleNamespace(connection=connection))
     repository.refresh_from_db()
     sql.refresh_from_db()
     assert repository.url == "http://legacy.example/" and repository.username == "bob"
