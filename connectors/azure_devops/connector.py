@@ -509,6 +509,7 @@ class AzureDevOpsConnector(Connector):
             revision=str(row["rev"]),
             comments=comments,
             attachments=[self._meta(r) for r in row.get("relations") or () if r.get("rel") == "AttachedFile"],
+            marker=next((t for t in split_tags(raw.get(TAGS)) if MARKER.match(t)), ""),
         )
 
     def _comments_of(self, row: Mapping) -> list[Comment]:

@@ -307,6 +307,7 @@ class GitHubConnector(Connector):
             revision=revision(issue),
             comments=comments,
             attachments=[],
+            marker=marker_of(issue.get("body")),
         )
 
     def read_artifact(self, artifact_id: str) -> Artifact:

@@ -330,6 +330,7 @@ class GitLabConnector(Connector):
             revision=revision(issue),
             comments=comments,
             attachments=attachments,
+            marker=marker_of(issue.get("description")),
         )
 
     def read_artifact(self, artifact_id: str) -> Artifact:

@@ -401,10 +401,11 @@ class JiraConnector(Connector):
             revision=revision(fields),
             comments=comments,
             attachments=[self._attachment(a) for a in fields.get("attachment") or []],
+            marker=str(((issue.get("properties") or {}).get(PROPERTY) or {}).get("marker") or ""),
         )
 
     def read_artifact(self, artifact_id: str) -> Artifact:
-        return self._artifact(self._issue(artifact_id))
+        return self._artifact(self._issue(artifact_id, properties=PROPERTY))
 
     def read_artifacts(self, artifact_ids: Sequence[str]) -> dict[str, Artifact]:
         return self.read_in_parallel(artifact_ids, 8)

@@ -297,6 +297,8 @@ class ServiceNowConnector(Connector):
             revision=str(row.get("sys_mod_count") or "0"),
             comments=comments,
             attachments=attachments,
+            # Hub's own markers only: other integrations use the correlation id too
+            marker=value if (value := row.get("correlation_id") or "").startswith("hub-") else "",
         )
 
     def read_artifact(self, artifact_id: str) -> Artifact:

@@ -79,9 +79,19 @@ def hold_as_another_worker(key: str):
         assert claims.lock_many([key], "other:1") == {key}
         return lambda: claims.unlock_many([key], "other:1")
     other = connections.create_connection("default")
+    if connection.vendor == "postgresql":
+        take, give = "SELECT pg_advisory_lock(%s)", "SELECT pg_advisory_unlock(%s)"
+        argument = claims._advisory_id(key)
+    else:
+        take, give, argument = "SELECT GET_LOCK(%s, 0)", "SELECT RELEASE_LOCK(%s)", claims._lock_name(key)
     with other.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT pg_advisory_lock(%s)", [claims._advisory_id(key)])
-        else:
-            cursor.execute("SELECT GET_LOCK(%s, 0)", [claims._lock_name(key)])
-    return other.close
+        cursor.execute(take, [argument])
+
+    def release() -> None:
+        # Unlock before closing: the server drops a closed connection's locks only once its backend
+        # has ended, which can be after the test's next statement.
+        with other.cursor() as cursor:
+            cursor.execute(give, [argument])
+        other.close()
+
+    return release
