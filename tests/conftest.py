@@ -26,7 +26,6 @@ PASSWORD = "correct horse battery staple"
 DATABASE_DEPENDENT = (
     "tests/engine/",
     "tests/activity/",
-    "tests/integrations/test_transfer.py",
     "tests/integrations/test_history.py",
     "tests/hub/test_lease.py",
     "tests/hub/test_lease_processes.py",
@@ -36,11 +35,16 @@ DATABASE_DEPENDENT = (
     "tests/connectors/test_ratelimit.py",
     "tests/connectors/test_local_tracker.py",
 )
-# Pages and flows that only render what the ORM gives them: once (SQLite) is enough.
-RENDER_ONLY = (
+# Once (SQLite) is enough for these: pages and flows that only render what the ORM gives them; the
+# engine against the cloud tools' fakes, whose database behaviour the local and Redmine sync tests
+# and the kill -9 tests (test_cloud_crash, which stays) cover on every engine; the configuration
+# transfer, whose round trips start a Hub on PostgreSQL themselves.
+ONCE_IS_ENOUGH = (
     "tests/activity/test_browser.py",
     "tests/activity/test_screen_smoke.py",
     "tests/activity/test_catalog.py",
+    "tests/engine/test_cloud_sync.py",
+    "tests/integrations/test_transfer.py",
 )
 # Session- or module-scoped fixtures of real servers -> the xdist group whose tests share one
 # server: all tests that use it run on the same worker, so it starts once a run, not once per
@@ -61,7 +65,7 @@ SLOW_FIXTURES = frozenset(
 def _depends_on_the_database(item: pytest.Item, path: str) -> bool:
     if item.get_closest_marker("database"):
         return True
-    if item.get_closest_marker("browser") or path.startswith(RENDER_ONLY):
+    if item.get_closest_marker("browser") or path.startswith(ONCE_IS_ENOUGH):
         return False
     django_db = item.get_closest_marker("django_db")
     if django_db and django_db.kwargs.get("transaction"):
