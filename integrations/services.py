@@ -264,7 +264,7 @@ def project_problem(connector, collection: RepositoryCollection, project_id: str
     gone = [t for t in collection.artifact_types if t not in offered]
     if gone:
         return "CCRRTT-1105E", (
-            f"the repository no longer offers the artifact type(s) {', '.join(gone)} in it "
+            f"the repository no longer offers the artifact type(s) {', '.join(map(str, gone))} in it "
             "(deleted or renamed?)"
         )
     fields: dict[str, str] = {}
@@ -273,11 +273,12 @@ def project_problem(connector, collection: RepositoryCollection, project_id: str
             fields.setdefault(field.id, str(field.type))
     outdated = []
     for mapping in collection.mappings.all():
-        for field_id in mapping.repository_fields:
-            mapped_as = mapping.repository_field_types.get(field_id, "")
-            if field_id not in fields:
+        # what a client stored through the API need not be well formed: read it defensively
+        types = mapping.repository_field_types if isinstance(mapping.repository_field_types, dict) else {}
+        for field_id in mapping.repository_fields or ():
+            if not isinstance(field_id, str) or field_id not in fields:
                 outdated.append(f"the mapped field {field_id} is gone")
-            elif mapped_as and fields[field_id] != mapped_as:
+            elif (mapped_as := str(types.get(field_id) or "")) and fields[field_id] != mapped_as:
                 outdated.append(f"the mapped field {field_id} is now {fields[field_id]} (it was {mapped_as})")
     if outdated:
         return "CCRRTT-1109E", "its configuration is outdated: " + "; ".join(outdated)
