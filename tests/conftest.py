@@ -45,6 +45,9 @@ ONCE_IS_ENOUGH = (
     "tests/activity/test_catalog.py",
     "tests/engine/test_cloud_sync.py",
     "tests/integrations/test_transfer.py",
+    # the database transfer starts from the embedded SQLite database (the servers are its targets)
+    "tests/settings_app/test_database_transfer.py",
+    "tests/settings_app/test_transfer_live.py",
 )
 # Session- or module-scoped fixtures of real servers -> the xdist group whose tests share one
 # server: all tests that use it run on the same worker, so it starts once a run, not once per
