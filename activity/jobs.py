@@ -31,6 +31,7 @@ from activity.models import BackgroundJob
 logger = logging.getLogger(__name__)
 
 RUNNERS: dict[str, type[JobRunner]] = {}
+CANCELLED = "CCRRTT-66004W"  # Background job cancelled (shutdown or configuration change); it resumes
 # A transient failure is retried after about 30 s, then at growing intervals, like activities.
 RETRY_DELAYS = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10), timedelta(hours=1))
 
@@ -54,6 +55,10 @@ class JobRunner:
     kind: ClassVar[str]
     # Kinds that must never overlap (one pair import and one export at a time) say so here.
     exclusive: ClassVar[bool] = False
+    # A job whose worker process died mid-run (shutdown, kill -9, lost host) is found by
+    # ``recover_interrupted``. Kinds whose run can safely start again (each step atomic or
+    # idempotent) resume by themselves with 66004W; the others end failed and say so.
+    resumable: ClassVar[bool] = False
 
     def __init__(self, job: BackgroundJob):
         self.job = job
@@ -61,19 +66,47 @@ class JobRunner:
     def run(self, **parameters) -> dict[str, Any] | None:
         raise NotImplementedError
 
-    # Helpers the run method calls; each writes through at once so the screen sees it live.
+    # Helpers the run method calls; each writes through at once so the screen sees it live, and
+    # beats, so a job run outside a worker (a command, a test) is not taken for dead while it works.
     def log(self, message: str, level: str = "info") -> None:
         self.job.log.append({"time": timezone.now().isoformat(), "level": level, "message": message})
         BackgroundJob.objects.filter(pk=self.job.pk).update(log=self.job.log)
+        _beat()
 
     def set_progress(self, percent: int) -> None:
         self.job.progress = max(0, min(100, int(percent)))
         BackgroundJob.objects.filter(pk=self.job.pk).update(progress=self.job.progress)
+        _beat()
 
     @classmethod
     def recover_interrupted(cls, now) -> None:
-        """Called before due jobs start: a kind that can tell a job whose process died mid-run
-        (shutdown, crash) marks it for resumption here. Default: nothing."""
+        """Called before due jobs start. A job still *processing* whose worker process no longer
+        beats (``execute`` records it) was stopped by a shutdown or a crash: it is never left
+        *processing*. A resumable kind fails with 66004W and is due again at once; any other ends
+        failed with the reason, to be started again by hand."""
+        from integrations.engine import heartbeat
+
+        running = list(BackgroundJob.objects.filter(kind=cls.kind, status=BackgroundJob.Status.PROCESSING))
+        holders = {job.pk: job.details.get("worker", "") for job in running}
+        living = heartbeat.alive([holder for holder in holders.values() if holder], now=now)
+        for job in running:
+            if not holders[job.pk] or holders[job.pk] in living:
+                continue  # alive, or recorded before workers were (only its own kind can judge it)
+            if cls.resumable:
+                code, retry_at = CANCELLED, now
+                message = "The job was stopped because Hub was shut down; it resumes by itself."
+            else:
+                code, retry_at = "CCRRTT-0001E", None
+                message = "The job stopped half-way because its worker process ended; start it again."
+            log = [*job.log, {"time": now.isoformat(), "level": "warning", "message": f"{code}: {message}"}]
+            BackgroundJob.objects.filter(pk=job.pk, status=BackgroundJob.Status.PROCESSING).update(
+                status=BackgroundJob.Status.FAILED,
+                code=code,
+                message=message,
+                next_retry_at=retry_at,
+                finished=now,
+                log=log,
+            )
 
     @classmethod
     def busy(cls) -> BackgroundJob | None:
@@ -126,7 +159,8 @@ def execute(job_id: int) -> BackgroundJob:
         job.status = BackgroundJob.Status.PROCESSING
         job.started = timezone.now()
         job.next_retry_at = None
-        job.save(update_fields=["status", "started", "next_retry_at"])
+        job.details = {**job.details, "worker": _beat()}
+        job.save(update_fields=["status", "started", "next_retry_at", "details"])
     runner = RUNNERS[job.kind](job)
     try:
         details = runner.run(**job.parameters)
@@ -142,11 +176,23 @@ def execute(job_id: int) -> BackgroundJob:
     else:
         job.status = BackgroundJob.Status.COMPLETED
         job.progress = 100
-        job.details = {**job.details, **(details or {})}
+        # Which process ran it mattered only while it ran (``recover_interrupted``).
+        job.details = {
+            key: value for key, value in {**job.details, **(details or {})}.items() if key != "worker"
+        }
         job.code, job.message = "", ""
         job.finished = timezone.now()
         job.save(update_fields=["status", "progress", "details", "code", "message", "finished"])
     return job
+
+
+def _beat() -> str:
+    """This process is alive (a worker's beat thread does the same every few seconds); its name."""
+    from integrations.engine import heartbeat
+
+    worker = heartbeat.worker_name()
+    heartbeat.beat(worker)
+    return worker
 
 
 def _finish_failed(job: BackgroundJob, code: str, message: str, *, transient: bool) -> None:

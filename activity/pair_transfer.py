@@ -73,6 +73,7 @@ def _pair_record(pair: ArtifactPair) -> dict:
 class ExportPairs(JobRunner):
     kind = BackgroundJob.Kind.PAIR_EXPORT
     exclusive = True
+    resumable = True  # it writes its file from the start again
 
     def run(self, integration_ids: list[int], timeout: float = IN_FLIGHT_TIMEOUT, **_) -> dict:
         for integration_id in integration_ids:
@@ -209,6 +210,7 @@ def require_running(integration_id: int) -> None:
 class ImportPairs(JobRunner):
     kind = BackgroundJob.Kind.PAIR_IMPORT
     exclusive = True
+    resumable = True  # one transaction: an interrupted import left nothing behind
 
     def run(self, integration_id: int, file: str, **_) -> dict:
         path = transfer_dir("import") / Path(file).name

@@ -170,11 +170,16 @@ def _page_queryset(definition: ListDefinition, queryset):
     return queryset.only(*definition.page_fields) if definition.page_fields else queryset
 
 
+def _sorting(definition: ListDefinition, data) -> Sorting:
+    """The order the user chose by a column header (``?sort=``); the page and its CSV share it."""
+    return Sorting(data, definition.sort_columns, default=definition.sort_columns[0].key, descending=True)
+
+
 def _list_context(request, definition: ListDefinition, tab: Tab | None, data) -> dict:
     filterset, queryset = definition.filtered(data, tab)
     filtered = definition.is_filtered(filterset)
     unfiltered_whole_table = not filtered and not (tab and tab.statuses)
-    sorting = Sorting(data, definition.sort_columns, default=definition.sort_columns[0].key, descending=True)
+    sorting = _sorting(definition, data)
     paginator = LedgerPaginator(
         _page_queryset(definition, sorting.apply(queryset)), PAGE_SIZE, may_estimate=unfiltered_whole_table
     )
@@ -256,6 +261,7 @@ def download(request, list_key: str, tab: str | None = None):
     definition = _definition(list_key)
     chosen = definition.tab(tab)
     _, queryset = definition.filtered(request.GET, chosen)
+    queryset = _sorting(definition, request.GET).apply(queryset)
     name = f"{definition.key}{'-' + chosen.key if chosen else ''}-{timezone.now():%Y%m%d-%H%M%S}.csv"
     response = StreamingHttpResponse(_csv_rows(definition, queryset), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}"'

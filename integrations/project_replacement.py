@@ -24,7 +24,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from activity.blockers import clear_blocker, raise_blocker
-from activity.jobs import JobFailed, JobRunner, register
+from activity.jobs import CANCELLED, JobFailed, JobRunner, register
 from activity.models import ArtifactActivity, ArtifactPair, BackgroundJob, Blocker
 from connectors.errors import ConnectorError
 from integrations.models import (
@@ -39,7 +39,6 @@ from integrations.models import (
 QUEUED = "CCRRTT-66001I"
 REWRITING = "CCRRTT-66002I"
 SCHEMA_MISMATCH = "CCRRTT-66003I"
-CANCELLED = "CCRRTT-66004W"
 
 
 def blocker_key(collection_id: int) -> str:
@@ -196,38 +195,9 @@ def rewrite(use: Use, old: str, new: str) -> dict[str, int]:
 @register
 class ProjectReplacement(JobRunner):
     kind = BackgroundJob.Kind.PROJECT_REPLACEMENT
-
-    @classmethod
-    def recover_interrupted(cls, now) -> None:
-        """A job still *processing* whose process no longer beats was stopped by a shutdown or a
-        crash: it fails with 66004W and resumes at once (its rewrites are per project, atomic)."""
-        from integrations.engine import heartbeat
-
-        running = list(BackgroundJob.objects.filter(kind=cls.kind, status=BackgroundJob.Status.PROCESSING))
-        holders = {job.pk: job.details.get("worker", "") for job in running}
-        living = heartbeat.alive([holder for holder in holders.values() if holder], now=now)
-        for job in running:
-            if holders[job.pk] in living:
-                continue
-            message = "The job was stopped because Hub was shut down; it resumes by itself."
-            job.log.append(
-                {"time": now.isoformat(), "level": "warning", "message": f"{CANCELLED}: {message}"}
-            )
-            BackgroundJob.objects.filter(pk=job.pk, status=BackgroundJob.Status.PROCESSING).update(
-                status=BackgroundJob.Status.FAILED,
-                code=CANCELLED,
-                message=message,
-                next_retry_at=now,
-                log=job.log,
-            )
+    resumable = True  # its rewrites are per project, atomic: an interrupted job picks up where it was
 
     def run(self, *, collection_id: int, **_ignored):
-        from integrations.engine import heartbeat
-
-        worker = heartbeat.worker_name()
-        heartbeat.beat(worker)  # a process without the beat thread (a command, a test) is alive now
-        self.job.details = {**self.job.details, "worker": worker}
-        BackgroundJob.objects.filter(pk=self.job.pk).update(details=self.job.details)
         collection = RepositoryCollection.objects.filter(pk=collection_id).first()
         if collection is None:
             self.log("The collection no longer exists; nothing to replace.")
@@ -266,13 +236,11 @@ class ProjectReplacement(JobRunner):
             self.log(f"{old} → {new}: " + ", ".join(f"{count} {name}" for name, count in counts.items()))
             self.job.details = {**self.job.details, "Projects Updated": done, "rewritten": totals}
             BackgroundJob.objects.filter(pk=self.job.pk).update(details=self.job.details)
-            self.set_progress(100 * (number + 1) // len(projects))
-            heartbeat.beat(worker)
+            self.set_progress(100 * (number + 1) // len(projects))  # and beats
         clear_blocker(blocker_key(collection.pk))
         from integrations import validation
 
         validation.validate()
-        self.job.details.pop("worker", None)
         return {"Projects Updated": done, "rewritten": totals}
 
     def _check_schemas(self, collection: RepositoryCollection, projects: list[CollectionProject]) -> None:

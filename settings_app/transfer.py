@@ -306,6 +306,10 @@ class DatabaseTransfer(JobRunner):
     kind = BackgroundJob.Kind.DATABASE_TRANSFER
     exclusive = True
 
+    @classmethod
+    def recover_interrupted(cls, now) -> None:
+        recover_interrupted()  # judged by the transfer's own heartbeat; it also frees the integrations
+
     def run(self, *, password_token: str, batch_size: int = BATCH_SIZE, switch: bool = True, **public):
         stored = storage.StorageSettings.from_dict(public)
         try:

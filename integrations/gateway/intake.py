@@ -15,7 +15,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from activity.models import ArtifactActivity
+from activity import error_cap
+from activity.models import ArtifactActivity, Blocker
 from hub import jsonload
 from integrations.gateway import shapes
 from integrations.models import GatewayCollection, GatewayPayload, Integration
@@ -77,6 +78,11 @@ def unavailable(collection: GatewayCollection) -> Answer | None:
     allowed, reason = integration_work_allowed()
     if not allowed:
         return _later(STOPPED, f"Hub is not processing now: {reason}")
+    # The cap on failed activities pauses what brings in new work; for a gateway that is this door.
+    # The blocker is kept current by every detection and every gateway write round (error_cap.check).
+    cap = Blocker.objects.filter(key=error_cap.KEY).only("code", "message").first()
+    if cap is not None:
+        return _later(cap.code, cap.message)
     if not listeners(collection):
         return _later(
             NOT_LISTENED,

@@ -11,6 +11,8 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from activity import error_cap
+from activity.blockers import blocks_integration
 from activity.models import ArtifactActivity, ArtifactPair
 from connectors.errors import ConnectorError, OperationUnsupported
 from extensions.errors import ExtensionError, LicenseRefused
@@ -38,6 +40,9 @@ def process_due(limit: int = 100, worker: str | None = None) -> int:
 
     if not integration_work_allowed()[0]:
         return 0
+    # Keeps the 0002E blocker current, which pauses the intake (``intake.unavailable``); what was
+    # received already is still written, retries included, as with detection.
+    error_cap.check()
     worker = worker or processing.worker_name()
     done = transform_received(limit)
     claims.release_stale()
@@ -162,14 +167,16 @@ def record_refusal(payload: GatewayPayload) -> None:
 
 
 def gateway_integrations() -> list[int]:
-    """Running Gateway integrations, and running EDS integrations reading a gateway collection."""
-    return list(
+    """Running Gateway integrations, and running EDS integrations reading a gateway collection, that
+    no blocker holds (their activities wait, stored, until it is cleared)."""
+    running = (
         Integration.objects.filter(running=True)
         .filter(
             Q(style=Style.GATEWAY) | Q(style=Style.ENTERPRISE_DATA_STREAM, gateway_collection__isnull=False)
         )
         .values_list("pk", flat=True)
     )
+    return [pk for pk in running if not blocks_integration(pk)]
 
 
 def claim(worker: str, limit: int) -> list[ArtifactActivity]:

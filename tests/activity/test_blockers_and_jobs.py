@@ -186,3 +186,61 @@ def test_enqueue_records_a_pending_job_even_without_a_broker(counting, django_ca
     job.refresh_from_db()
     # The broker only carries the wake-up; the row is the record a worker or the sweep runs.
     assert job.status == "pending" and job.requested_by == "ada"
+
+
+def _left_processing_by(worker: str, kind: str, **fields) -> BackgroundJob:
+    """A job a worker process was running when it died (kill -9, shutdown, a lost host)."""
+    return BackgroundJob.objects.create(
+        kind=kind,
+        name="Count",
+        status="processing",
+        started=timezone.now(),
+        details={"worker": worker},
+        **fields,
+    )
+
+
+def test_a_job_whose_worker_died_is_never_left_processing(counting):
+    job = _left_processing_by("gone-host:4242:dead", counting.kind)
+    jobs.run_due_jobs()
+    job.refresh_from_db()
+    # Not resumable: it ends failed, says why, and waits for a person to start it again.
+    assert (job.status, job.code, job.next_retry_at) == ("failed", "CCRRTT-0001E", None)
+    assert "worker process ended" in job.message and job.log[-1]["level"] == "warning"
+
+
+def test_a_resumable_job_whose_worker_died_resumes_with_66004W(counting, monkeypatch):
+    monkeypatch.setattr(counting, "resumable", True)
+    job = _left_processing_by("gone-host:4242:dead", counting.kind)
+    assert jobs.run_due_jobs() == [job.pk]
+    job.refresh_from_db()
+    assert job.status == "completed" and job.details == {"counted": 3}
+    assert any(line["message"].startswith("CCRRTT-66004W") for line in job.log)
+
+
+def test_a_job_whose_worker_still_beats_is_left_running(counting):
+    from integrations.engine import heartbeat
+
+    heartbeat.beat("busy-host:7:alive")
+    job = _left_processing_by("busy-host:7:alive", counting.kind)
+    assert jobs.run_due_jobs() == []
+    job.refresh_from_db()
+    assert job.status == "processing"
+
+
+def test_a_running_job_records_its_worker_and_forgets_it_when_done(counting, monkeypatch):
+    from integrations.engine import heartbeat
+
+    seen = {}
+
+    def run(self, **_):
+        seen.update(BackgroundJob.objects.get(pk=self.job.pk).details)
+        return {"counted": 1}
+
+    monkeypatch.setattr(counting, "run", run)
+    job = BackgroundJob.objects.create(kind=counting.kind, name="Count")
+    jobs.execute(job.pk)
+
+    assert seen["worker"] == heartbeat.worker_name()
+    job.refresh_from_db()
+    assert job.details == {"counted": 1}

@@ -134,6 +134,16 @@ def test_csv_download_holds_exactly_what_the_filters_select(admin_client, comple
     )
 
 
+def test_csv_download_keeps_the_order_chosen_by_a_column_header(admin_client, completed):
+    artifacts = [
+        row["Artifact"]
+        for row in rows_of(admin_client.get("/activity/activities/failed/download/?sort=artifact"))
+    ]
+    assert len(artifacts) == 50 and artifacts == sorted(artifacts)
+    backwards = rows_of(admin_client.get("/activity/activities/failed/download/?sort=-artifact"))
+    assert [row["Artifact"] for row in backwards] == artifacts[::-1]
+
+
 def test_failed_csv_carries_code_message_and_retries(admin_client, completed):
     rows = rows_of(admin_client.get("/activity/activities/failed/download/"))
     assert len(rows) == 50

@@ -147,6 +147,43 @@ def test_in_safe_mode_the_endpoint_answers_503(live_server, gateway, settings):
     assert answer.status_code == 503 and answer.headers["Retry-After"]
 
 
+def test_at_the_cap_on_failed_activities_the_endpoint_answers_503_0002E_and_stored_work_goes_on(
+    live_server, gateway, settings
+):
+    post(live_server, gateway, {"title": "Before the cap"})
+    configure(settings, **{"hub.activity.maxErrors": "1"})
+    ArtifactActivity.objects.create(
+        integration_id=gateway.integration.pk, artifact_id="x", status=ArtifactActivity.Status.FAILED
+    )
+    drain()  # the write round notices the cap, and still writes what was received before it
+    assert LocalItem.objects.filter(summary="Before the cap").exists()
+    answer = post(live_server, gateway, {"title": "After the cap"})
+    assert answer.status_code == 503 and answer.headers["Retry-After"]
+    assert answer.json()["code"] == "CCRRTT-0002E" and "hub.activity.maxErrors" in answer.json()["message"]
+    assert not GatewayPayload.objects.filter(body__contains="After the cap").exists()
+
+
+def test_a_blocked_gateway_integration_keeps_its_payloads_until_the_blocker_clears(live_server, gateway):
+    from activity.blockers import clear_blocker, raise_blocker
+    from activity.models import Blocker
+
+    raise_blocker(
+        "test:config",
+        "CCRRTT-1401E",
+        "A route is missing.",
+        impact=Blocker.Impact.AFFECTED,
+        integration_ids=[gateway.integration.pk],
+    )
+    assert post(live_server, gateway, {"title": "Held"}).status_code == 202  # stored, not refused
+    drain()
+    assert not LocalItem.objects.filter(summary="Held").exists()
+    activity = ArtifactActivity.objects.get(integration_id=gateway.integration.pk)
+    assert activity.status == ArtifactActivity.Status.PENDING
+    clear_blocker("test:config")
+    drain()
+    assert LocalItem.objects.filter(summary="Held").count() == 1
+
+
 def test_only_post_is_answered(live_server, gateway):
     answer = requests.get(
         f"{live_server.url}/api/v1/gateway/{gateway.collection.pk}/artifacts",
