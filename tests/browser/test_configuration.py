@@ -3,17 +3,14 @@ repositories, a model, two collections with mappings, the integration — and st
 sees all of it but cannot change any of it. The screenshots illustrate the README walk-through."""
 
 import json
-import os
 import re
-import subprocess
-import sys
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.support.browser import new_page
 from tests.support.screenshots import screenshot
-from tests.support.server import REPO, start_hub
+from tests.support.server import prepared_hub
 
 pytestmark = pytest.mark.browser
 PASSWORD = "a long and unusual password"
@@ -34,17 +31,7 @@ service.create_project(beta, "WEB", "Website")
 
 @pytest.fixture
 def hub(tmp_path, server_database):
-    server = start_hub(tmp_path / "home", server_database)
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("HUB_", "DJANGO_", "PYTEST"))}
-    environment.update({"HUB_HOME": str(server.home), "HUB_DATABASE_URL": server_database.url})
-    prepared = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", PREPARE],
-        cwd=REPO,
-        env=environment,
-        capture_output=True,
-        text=True,
-    )
-    assert prepared.returncode == 0, prepared.stderr
+    server = prepared_hub(tmp_path / "home", server_database, PREPARE)
     yield server
     server.stop()
 

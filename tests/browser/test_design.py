@@ -9,8 +9,6 @@ local item) serve the whole module; each screen is then its own test with a fres
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 import pytest
 from playwright.sync_api import expect
@@ -19,7 +17,7 @@ from tests.browser.test_configuration import create_collection, create_repositor
 from tests.support import axe
 from tests.support.browser import new_page
 from tests.support.screenshots import screenshot
-from tests.support.server import REPO, ServerDatabase, start_hub
+from tests.support.server import ServerDatabase, prepared_hub
 
 pytestmark = pytest.mark.browser
 PASSWORD = "a long and unusual password"
@@ -131,17 +129,7 @@ def configure(page, hub) -> None:
 def hub(tmp_path_factory, browser):
     database = ServerDatabase(os.environ.get("HUB_TEST_DB", "sqlite"))
     database.create()
-    server = start_hub(tmp_path_factory.mktemp("design") / "home", database)
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("HUB_", "DJANGO_", "PYTEST"))}
-    environment.update({"HUB_HOME": str(server.home), "HUB_DATABASE_URL": database.url})
-    prepared = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", PREPARE],
-        cwd=REPO,
-        env=environment,
-        capture_output=True,
-        text=True,
-    )
-    assert prepared.returncode == 0, prepared.stderr
+    server = prepared_hub(tmp_path_factory.mktemp("design") / "home", database, PREPARE)
     page = new_page(browser)
     sign_in(page, hub=server)
     configure(page, server)

@@ -2,14 +2,11 @@
 is marked in the editor), the fix saves with Ctrl+S, the extension is used in a field mapping,
 and the test bench runs it."""
 
-import os
-import subprocess
-import sys
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.server import REPO, start_hub
+from tests.support.server import prepared_hub
 
 pytestmark = pytest.mark.browser
 PASSWORD = "a long and unusual password"
@@ -36,17 +33,7 @@ FIXED = BROKEN.replace("return input +;", "console.log('got ' + input);\n  retur
 
 @pytest.fixture
 def hub(tmp_path, server_database):
-    server = start_hub(tmp_path / "home", server_database)
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("HUB_", "DJANGO_", "PYTEST"))}
-    environment.update({"HUB_HOME": str(server.home), "HUB_DATABASE_URL": server_database.url})
-    prepared = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", PREPARE],
-        cwd=REPO,
-        env=environment,
-        capture_output=True,
-        text=True,
-    )
-    assert prepared.returncode == 0, prepared.stderr
+    server = prepared_hub(tmp_path / "home", server_database, PREPARE)
     yield server
     server.stop()
 

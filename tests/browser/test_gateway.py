@@ -13,7 +13,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.server import REPO, run_shell, start_hub
+from tests.support.server import REPO, prepared_hub
 
 pytestmark = pytest.mark.browser
 PASSWORD = "a long and unusual password"
@@ -46,12 +46,7 @@ Extension.objects.create(name="GitHub webhooks", type="payload_transformation",
 
 @pytest.fixture
 def hub(tmp_path, server_database):
-    server = start_hub(tmp_path / "home", server_database)
-    try:
-        run_shell(server, server_database, PREPARE)
-    except BaseException:
-        server.stop()
-        raise
+    server = prepared_hub(tmp_path / "home", server_database, PREPARE)
     yield server
     server.stop()
 

@@ -3,15 +3,12 @@ shows it invalid, the Manage Invalid Projects picker (invalid left, searchable r
 records the replacement, Done, Save (with its warning) starts the background job, and the running
 Hub's worker applies it."""
 
-import os
 import re
-import subprocess
-import sys
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.server import REPO, start_hub
+from tests.support.server import prepared_hub
 
 pytestmark = pytest.mark.browser
 PASSWORD = "a long and unusual password"
@@ -52,18 +49,8 @@ print(a.pk)
 
 @pytest.fixture
 def hub(tmp_path, server_database):
-    server = start_hub(tmp_path / "home", server_database)
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("HUB_", "DJANGO_", "PYTEST"))}
-    environment.update({"HUB_HOME": str(server.home), "HUB_DATABASE_URL": server_database.url})
-    prepared = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", PREPARE],
-        cwd=REPO,
-        env=environment,
-        capture_output=True,
-        text=True,
-    )
-    assert prepared.returncode == 0, prepared.stderr
-    server.collection_id = int(prepared.stdout.split()[-1])
+    server = prepared_hub(tmp_path / "home", server_database, PREPARE)
+    server.collection_id = int(server.prepared.split()[-1])
     yield server
     server.stop()
 

@@ -177,9 +177,9 @@ def start_hub(home: Path, database: ServerDatabase, *args: str, env: dict | None
     return server
 
 
-def run_shell(server: HubServer, database: ServerDatabase, script: str) -> None:
+def run_shell(server: HubServer, database: ServerDatabase, script: str) -> str:
     """Run ``script`` in ``manage.py shell`` against a started Hub's data directory and database
-    (the data a browser test starts from)."""
+    (the data a browser test starts from); what it printed."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("HUB_", "DJANGO_", "PYTEST"))}
     environment.update({"HUB_HOME": str(server.home), "HUB_DATABASE_URL": database.url})
     prepared = subprocess.run(
@@ -190,6 +190,19 @@ def run_shell(server: HubServer, database: ServerDatabase, script: str) -> None:
         text=True,
     )
     assert prepared.returncode == 0, prepared.stderr
+    return prepared.stdout
+
+
+def prepared_hub(home: Path, database: ServerDatabase, script: str) -> HubServer:
+    """A started Hub whose data ``script`` prepared (``run_shell``; its output is ``.prepared``).
+    Stopped again if the preparation fails, so a failing fixture leaves no process behind."""
+    server = start_hub(home, database)
+    try:
+        server.prepared = run_shell(server, database, script)
+    except BaseException:
+        server.stop()
+        raise
+    return server
 
 
 def processes_of(home: Path) -> list[int]:
