@@ -59,6 +59,9 @@ class JobRunner:
     # ``recover_interrupted``. Kinds whose run can safely start again (each step atomic or
     # idempotent) resume by themselves with 66004W; the others end failed and say so.
     resumable: ClassVar[bool] = False
+    # Kinds that pause integrations while they run (a global blocker): their interrupted jobs are
+    # also recovered on every refresh of the global blockers (``hub.gates``), not only by the sweep.
+    holds_integrations: ClassVar[bool] = False
 
     def __init__(self, job: BackgroundJob):
         self.job = job
@@ -205,6 +208,13 @@ def _finish_failed(job: BackgroundJob, code: str, message: str, *, transient: bo
         job.retry_count += 1
     fields = ["status", "code", "message", "finished", "log", "next_retry_at", "retry_count"]
     job.save(update_fields=fields)
+
+
+def recover_holding_jobs(now=None) -> None:
+    """Free the integrations an interrupted job of a ``holds_integrations`` kind still pauses."""
+    for runner in RUNNERS.values():
+        if runner.holds_integrations:
+            runner.recover_interrupted(now or timezone.now())
 
 
 def run_due_jobs(now=None) -> list[int]:

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from activity.blockers import DETECTION_ONLY, clear_blocker, global_blockers, raise_blocker
+from activity.jobs import recover_holding_jobs
 from activity.models import Blocker
 from hub import lease, licensing, vault
 
@@ -74,9 +75,7 @@ def _keep_blocker(key: str, code: str | None, message: str, settings_url: str, l
 
 
 def refresh_global_blockers() -> None:
-    from settings_app.transfer import recover_interrupted
-
-    recover_interrupted()  # a transfer whose process died no longer holds integrations
+    recover_holding_jobs()  # a job whose process died (a database transfer) no longer holds integrations
     problem = security_problem()
     _keep_blocker(
         SECURITY_BLOCKER,

@@ -305,6 +305,7 @@ def start_transfer(stored: storage.StorageSettings, password_token: str, request
 class DatabaseTransfer(JobRunner):
     kind = BackgroundJob.Kind.DATABASE_TRANSFER
     exclusive = True
+    holds_integrations = True
 
     @classmethod
     def recover_interrupted(cls, now) -> None:
