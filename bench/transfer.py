@@ -95,15 +95,18 @@ def main() -> None:
     job = transfer.start_transfer(stored, vault.encrypt("", transfer.PENDING_CONTEXT), "bench")
     parameters = {**job.parameters, "batch_size": options.batch_size}
     BackgroundJob.objects.filter(pk=job.pk).update(parameters=parameters)
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.process_time()
     job = jobs.execute(job.pk)
-    total = time.monotonic() - started
+    total, cpu = time.monotonic() - started, time.process_time() - cpu
     if job.status != BackgroundJob.Status.COMPLETED:
         raise SystemExit(f"transfer failed: {job.code} {job.message}")
     rows, copy_seconds = job.details["rows"], job.details["seconds"]
     print(
         f"transfer to {kind}: {rows} rows of {job.details['tables']} tables; copy {copy_seconds:.1f} s "
-        f"= {rows / copy_seconds:,.0f} rows/s; whole job (migrate + copy + checks) {total:.1f} s"
+        f"= {rows / copy_seconds:,.0f} rows/s ({job.details.get('cpu_seconds', 0):.1f} s CPU: "
+        f"{rows / max(job.details.get('cpu_seconds', 0), 0.001):,.0f} rows per CPU second); "
+        f"whole job (migrate + copy + checks) {total:.1f} s, "
+        f"{cpu:.1f} s CPU in this process (the database server's is not counted)"
     )
 
 

@@ -78,11 +78,16 @@ def pending_migrations() -> tuple[int, int]:
     return len(executor.loader.applied_migrations), len(plan)
 
 
-def migrate() -> None:
-    applied, pending = pending_migrations()
-    call_command("migrate", interactive=False, verbosity=0)
-    if applied and pending:  # an upgrade of an existing database, not a first start
-        after_upgrade()
+def migrate(say: Say | None = None) -> None:
+    """Apply the schema, holding the schema-migration lock (``hub.maintenance``): a second instance
+    started meanwhile waits with CCRRTT-30011E instead of migrating the same database at once."""
+    from hub import maintenance
+
+    with maintenance.schema_lock(say):
+        applied, pending = pending_migrations()  # inside the lock: another instance may have done it
+        call_command("migrate", interactive=False, verbosity=0)
+        if applied and pending:  # an upgrade of an existing database, not a first start
+            after_upgrade()
 
 
 def after_upgrade() -> int:

@@ -234,6 +234,8 @@ HUB_LICENSE_TRUSTED_KEYS: tuple[str, ...] = HUB["hub.license.trustedKeys"]
 # counts as abandoned (its instance crashed) and may be taken without asking.
 HUB_LEASE_HEARTBEAT_SECONDS = 5.0
 HUB_LEASE_STALE_SECONDS = 120.0
+# How long a start waits for another instance's schema migration (hub.maintenance, 30011E).
+HUB_MAINTENANCE_WAIT_SECONDS = 600.0
 
 # Celery: the database is the record of work; the broker only carries wake-up signals.
 BROKER_DIR = HUB_HOME / "broker"

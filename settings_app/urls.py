@@ -1,6 +1,14 @@
 from django.urls import path
 
-from settings_app import advanced, general, license, notification_views, storage_views, views
+from settings_app import (
+    advanced,
+    general,
+    license,
+    notification_views,
+    route_move_views,
+    storage_views,
+    views,
+)
 
 urlpatterns = [
     path("", views.settings_index, name="settings"),
@@ -29,4 +37,5 @@ urlpatterns = [
         advanced.flow_external_changes,
         name="settings-flow-external-changes",
     ),
+    path("advanced/move-routes/", route_move_views.move_routes, name="settings-move-routes"),
 ]

@@ -48,6 +48,8 @@ ONCE_IS_ENOUGH = (
     # the database transfer starts from the embedded SQLite database (the servers are its targets)
     "tests/settings_app/test_database_transfer.py",
     "tests/settings_app/test_transfer_live.py",
+    # backup and restore of the embedded database's HUB_HOME (docs/operations.md)
+    "tests/hub/test_backup_restore.py",
 )
 # Session- or module-scoped fixtures of real servers -> the xdist group whose tests share one
 # server: all tests that use it run on the same worker, so it starts once a run, not once per

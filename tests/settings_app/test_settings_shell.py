@@ -160,7 +160,7 @@ def test_storage_settings_show_the_database_in_use(admin_client):
     assert connection.display_name in section
 
 
-def test_advanced_lists_the_four_documented_entries_and_says_what_is_not_built(admin_client):
+def test_advanced_lists_the_four_documented_entries_and_links_to_what_is_built(admin_client):
     html = admin_client.get(reverse("settings-advanced")).content.decode()
     for title in (
         "Flow External Workflow Changes",
@@ -170,8 +170,8 @@ def test_advanced_lists_the_four_documented_entries_and_says_what_is_not_built(a
     ):
         assert f"<h2>{title}</h2>" in html
     assert reverse("activity-pairs-import") in html and reverse("history-import") in html
-    for empty in ("move-routes", "upgrade-backup"):
-        assert f'data-testid="advanced-{empty}-empty"' in html
+    assert reverse("settings-move-routes") in html
+    assert 'data-testid="advanced-upgrade-backup-empty"' in html
 
 
 def test_troubleshooting_points_to_the_support_report_for_logs(admin_client):

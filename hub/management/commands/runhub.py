@@ -124,7 +124,7 @@ class Command(BaseCommand):
         (Path(settings.HUB_HOME) / "run" / RESTART_FILE).unlink(missing_ok=True)  # this start reads them
         firststart.check_database()
         lifecycle.write_state(lifecycle.STARTING)
-        firststart.migrate()
+        firststart.migrate(self._say)
         if troubleshooting:
             state = logconfig.set_level(logconfig.TROUBLESHOOTING)
             self._say(f"Troubleshooting mode: verbose logging until {state['until']} (UTC).")
