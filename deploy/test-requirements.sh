@@ -14,6 +14,8 @@ DEBIAN_PACKAGES=(
     redis-tools       # ... and asks them with redis-cli
     slapd             # tests/extensions/test_host_apis.py starts a real OpenLDAP for the ldap API
     ldap-utils        # ... (slappasswd and the schemas it loads come with slapd; ldapsearch to look by hand)
+    iproute2          # tests/engine/test_scaleout_hosts.py, bench/scaleout.py: hosts as network namespaces (ip netns, veth)
+    rabbitmq-server   # ... and RabbitMQ as the broker (a vhost of each run's own; rabbitmqctl)
 )
 
 installed=" $({ dpkg-query -W -f='${db:Status-Status} ${Package}\n' "${DEBIAN_PACKAGES[@]}" 2>/dev/null || true; } \
