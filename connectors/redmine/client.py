@@ -4,7 +4,10 @@ and Redmine's answers (404, 403, 422 with its messages) turned into SDK errors. 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+import threading
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
@@ -16,6 +19,16 @@ from connectors.types import RepositorySettings
 API_KEY = "api_key"
 BASIC = "basic"
 MAX_LIMIT = 100  # Redmine clamps larger limits to 100
+
+
+# What Redmine says about the credentials and the structure (who Hub is, the custom fields)
+# changes rarely, while the engine makes a connector per batch and per
+# detection: asking again each time cost two requests before the first useful one — against a
+# Redmine at a second per request, a large part of Hub's requests (issue #20: requests per issue). Kept
+# per server and credentials, for SHARED_FOR seconds.
+SHARED_FOR = 60.0
+_shared: dict[tuple[str, str, str], tuple[float, Any]] = {}
+_shared_lock = threading.Lock()
 
 
 class NotPermitted(ConnectorError):
@@ -40,6 +53,28 @@ class RedmineClient:
             raise InvalidSettings(f"Redmine does not know the authentication method {method!r}.")
         self.http = HttpSession(settings, auth=auth, headers=headers)
         self.user: dict | None = None  # whom the credentials belong to, once checked
+        secret = f"{method}\0{settings.token}\0{settings.username}\0{settings.password}"
+        self.credentials = (self.base, hashlib.sha256(secret.encode()).hexdigest())
+
+    def shared(self, what: str, read: Callable[[], Any]) -> Any:
+        """``read()``'s answer as this server gave it to these credentials within ``SHARED_FOR``
+        seconds (in this process), else read now."""
+        key = (*self.credentials, what)
+        now = time.monotonic()
+        with _shared_lock:
+            kept = _shared.get(key)
+        if kept is not None and kept[0] > now:
+            return kept[1]
+        value = read()
+        with _shared_lock:
+            _shared[key] = (now + SHARED_FOR, value)
+        return value
+
+    def check_user(self) -> None:
+        """The credential check before a connector's first request (a recent one of another
+        connector with the same credentials counts)."""
+        if self.user is None:
+            self.user = self.shared("user", lambda: (self.whoami(), self.user)[1])
 
     def close(self) -> None:
         self.http.close()
@@ -64,8 +99,7 @@ class RedmineClient:
     ) -> httpx.Response:
         """404 raises ``missing``, 403 NotPermitted, and 422 ValuesNotAccepted naming each field
         whose label (``labels``: label → field id) starts one of Redmine's messages."""
-        if self.user is None:
-            self.whoami()
+        self.check_user()
 
         def not_permitted(response: httpx.Response) -> ConnectorError:
             return NotPermitted(f"Redmine refused {method} {path}: Hub's user lacks the permission (403).")
@@ -83,8 +117,7 @@ class RedmineClient:
         return self.call("GET", path, **kwargs).json()
 
     def download(self, path: str, *, filename: str, max_bytes: int):
-        if self.user is None:
-            self.whoami()
+        self.check_user()
         return self.http.download(path.lstrip("/"), filename=filename, max_bytes=max_bytes)
 
     def not_found(self, issue_id: str) -> ArtifactNotFound:

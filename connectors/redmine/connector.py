@@ -120,8 +120,7 @@ class RedmineConnector(Connector):
 
     @property
     def current_user(self) -> dict:
-        if self.api.user is None:
-            self.api.whoami()
+        self.api.check_user()
         return self.api.user
 
     def test_connection(self) -> ConnectionInfo:
@@ -163,11 +162,15 @@ class RedmineConnector(Connector):
     @cached_property
     def custom_fields(self) -> dict[int, dict] | None:
         """Issue custom field definitions; None when the key is not an administrator's."""
-        try:
-            rows = self.api.get("/custom_fields.json")["custom_fields"]
-        except NotPermitted:
-            return None
-        return {cf["id"]: cf for cf in rows if cf.get("customized_type") == "issue"}
+
+        def read() -> dict[int, dict] | None:
+            try:
+                rows = self.api.get("/custom_fields.json")["custom_fields"]
+            except NotPermitted:
+                return None
+            return {cf["id"]: cf for cf in rows if cf.get("customized_type") == "issue"}
+
+        return self.api.shared("custom fields", read)
 
     def _options(self, path: str, key: str) -> list[Option]:
         return [Option(str(row["id"]), row["name"]) for row in self.api.get(path)[key]]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import random
 import sys
 import traceback
 import uuid
@@ -576,6 +577,14 @@ class Creations:
         counters.record((c.processor, c.result == Result.CREATED) for c in created)
 
 
+def soon() -> dt.timedelta:
+    """When a "try again shortly" failure (17004W, 50013W) is due: 5 to 10 s, spread at random.
+    With one fixed delay, a pair of twins claimed by two workers at once — each locks its own
+    artifact, then is refused the other's — failed together and came back together, again and
+    again (the bounded acceptance run ended with such rows still retrying; issue #20)."""
+    return SOON * (1 + random.random())  # noqa: S311 - a spread, not a secret
+
+
 def fail(activity: ArtifactActivity, failure: Failure) -> None:
     now = timezone.now()
     activity.status = Status.FAILED
@@ -585,7 +594,7 @@ def fail(activity: ArtifactActivity, failure: Failure) -> None:
     activity.twin_deleted = failure.twin_deleted
     activity.recreate = False
     activity.next_retry_at = (
-        now + SOON
+        now + soon()
         if failure.soon
         else retry.next_retry(now, activity.retry_count, server_wait=failure.server_wait)
     )

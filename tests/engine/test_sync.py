@@ -377,6 +377,28 @@ def test_an_artifact_another_worker_holds_waits_while_the_rest_of_the_batch_goes
     assert twin_of(free).summary == "Free" and not ArtifactPair.objects.filter(a_artifact_id=str(held.pk))
 
 
+def test_activities_refused_a_lock_at_the_same_moment_come_back_at_different_moments(running):
+    """Two workers that each hold one twin and are refused the other's fail together; with one fixed
+    retry delay they met again every 5 s (issue #20: rows still retrying 17004W at the end)."""
+    from django.utils import timezone
+
+    from integrations.engine import claims, detection, processing
+
+    items = [new_item("alpha", "DEMO", f"Held {n}") for n in range(8)]
+    detection.detect(running.pk)
+    release = [hold_as_another_worker(claims.lock_key(running.pk, "A", str(i.pk))) for i in items]
+    try:
+        before = timezone.now()
+        processing.process_batch(limit=10, worker="test")
+    finally:
+        for other_worker in release:
+            other_worker()
+    due = [a.next_retry_at - before for a in ArtifactActivity.objects.filter(code="CCRRTT-17004W")]
+    assert len(due) == 8
+    assert all(dt.timedelta(seconds=5) <= d <= dt.timedelta(seconds=11) for d in due)
+    assert max(due) - min(due) > dt.timedelta(seconds=0.5)  # spread, beyond the milliseconds between them
+
+
 def test_a_twin_detected_before_its_pair_was_recorded_costs_no_write_and_leaves_no_row(running, monkeypatch):
     """Detection may see a twin Hub has just created before the pair is committed; processing then
     finds it at the revision Hub recorded and drops it without reading or writing anything."""
@@ -423,7 +445,7 @@ def test_a_twin_changed_between_hubs_read_and_its_write_is_not_silently_overwrit
     run(running, rounds=1)
     refused = ArtifactActivity.objects.get(artifact_id=str(item.pk), status="failed")
     assert refused.code == "CCRRTT-1112E"  # the artifact changed meanwhile
-    assert refused.next_retry_at <= timezone.now() + dt.timedelta(seconds=6)  # soon, not in 30 s
+    assert refused.next_retry_at <= timezone.now() + dt.timedelta(seconds=11)  # soon (5-10 s), not in 30 s
     twin.refresh_from_db()
     assert twin.summary == "renamed in beta meanwhile"
     ArtifactActivity.objects.filter(pk=refused.pk).update(next_retry_at=timezone.now())

@@ -340,3 +340,27 @@ def test_a_file_over_redmines_own_limit_is_refused_naming_it(redmine, project):
         "huge.bin" in raised.value.fields and "maximum allowed file size" in raised.value.fields["huge.bin"]
     )
     assert redmine.attachments(made.id) == []
+
+
+def _requests_of(connector) -> list[str]:
+    sent: list[str] = []
+    connector.api.http.client.event_hooks["request"].append(lambda request: sent.append(request.url.path))
+    return sent
+
+
+def test_connectors_with_the_same_credentials_check_them_and_read_custom_fields_once(redmine_peer_server):
+    """The engine makes a connector per batch and per detection; asking Redmine who Hub is and which
+    custom fields it has each time cost two requests per batch (issue #20: requests per issue)."""
+    with registry.connect(redmine_peer_server.settings()) as first:
+        first.list_projects()
+        assert first.custom_fields
+    with registry.connect(redmine_peer_server.settings()) as second:
+        sent = _requests_of(second)
+        second.list_projects()
+        assert second.custom_fields == first.custom_fields
+        assert second.current_user["login"] == "admin"
+    assert sent == ["/projects.json"]
+    # other credentials are checked on their own: a wrong key is refused, not taken for the admin
+    other = redmine_peer_server.settings(token="0" * 40)
+    with registry.connect(other) as connector, pytest.raises(CredentialsRefused):
+        connector.list_projects()
