@@ -306,7 +306,7 @@ def report_initial_sync(args, run_at, load_before: str, processes) -> None:
                 [*(f"worker{n}" for n in range(len(processes) - 1)), "beat"], processes, strict=True
             )
         )
-        + f", PostgreSQL {postgres_cpu_seconds() - _figures['postgres_cpu_at_run']:.1f} (all its processes)"
+        + f", PostgreSQL {postgres_cpu_seconds():.1f} (backends still connected: a lower bound)"
         + f"; load average before {load_before}, after {load_average()}",
         flush=True,
     )
