@@ -108,6 +108,8 @@ def fill(args) -> None:
                 "twin_deleted": False,
                 "claimed_by": "",
                 "changed_fields": "{}" if failed else '{"Summary": {"original": "Old", "new": "New"}}',
+                "conflict": "",  # not null since the conflict decisions (no database default)
+                "conflicts": "[]",
                 "waiting_key": f"{integration}:{side}:{artifact}" if failed else None,
                 "created": (now - timedelta(seconds=n * 20)).isoformat(),
                 "updated": now.isoformat(),

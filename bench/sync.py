@@ -1,6 +1,9 @@
 """Sync engine benchmark: two local trackers, an integration between them, N items, real Celery
-workers and beat. Prints initial sync throughput, update propagation latency (p50/p95, with a 5 s
-detection interval), database bytes per synchronized pair and worker peak memory.
+workers and beat. Prints, from one run: the time from Run to the last pair (what a user waits for),
+with change detection and processing shown separately; the limit (a plain script that reads the
+same N source rows and bulk-inserts the twins and their pair rows on the same database) and the
+ratio Hub / limit; update propagation latency (p50/p95 at the detection interval); database bytes
+per synchronized pair; CPU seconds and peak memory of every process, and the machine's load.
 
     PYTHONPATH=. python bench/sync.py --items 10000 --workers 2 --database postgres
 
@@ -12,6 +15,7 @@ database ``hub_bench_<random>`` and a data directory are made for the run and re
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import shutil
@@ -22,6 +26,8 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+
+from django.utils import timezone
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -125,11 +131,14 @@ def configure(args) -> int:
     integration.routes.create(project_a="DEMO", project_b="WEB", direction="both")
     reporter = service.hub_user(alpha)
     started = time.monotonic()
-    for n in range(args.items):
-        service.create_item(
+    for start in range(0, args.items, 1000):  # the tracker's own bulk creation, 1,000 per request
+        service.create_items(
             projects[0],
             "bug",
-            {"summary": f"Item {n}", "description": "Steps to reproduce " * 5},
+            [
+                ({"summary": f"Item {n}", "description": "Steps to reproduce " * 5}, "")
+                for n in range(start, min(start + 1000, args.items))
+            ],
             reporter=reporter,
         )
     print(f"created {args.items} items in alpha in {time.monotonic() - started:.1f} s", flush=True)
@@ -201,6 +210,216 @@ def database_bytes(args, items: int) -> dict[str, float]:
     return sizes
 
 
+_figures: dict[str, float] = {}
+
+
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (its children's included once they are reaped)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return sum(int(value) for value in fields[11:15]) / ticks  # utime stime cutime cstime
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU time so far of the PostgreSQL backends serving this run's database (the workers keep
+    their connections for 60 s, so they live through a run; other databases on the server — other
+    people's tests on a shared machine — are not counted)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return 0.0  # SQLite works inside the processes already counted
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        pids = [row[0] for row in cursor.fetchall()]
+    total = 0.0
+    for pid in pids:
+        try:
+            total += cpu_seconds(pid) - _figures.get(f"postgres_at_run_{pid}", 0.0)
+        except OSError:
+            continue
+    return total
+
+
+def mark_postgres_cpu() -> None:
+    """Remember each backend's CPU so far: later figures count from here."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        for (pid,) in cursor.fetchall():
+            try:
+                _figures[f"postgres_at_run_{pid}"] = cpu_seconds(pid)
+            except OSError:
+                continue
+
+
+def since_run(pid: int) -> float:
+    return cpu_seconds(pid) - _figures.get(f"cpu_at_run_{pid}", 0.0)
+
+
+def report_initial_sync(args, run_at, load_before: str, processes) -> None:
+    """Run → last pair, split into change detection (Run → the last activity of the source side)
+    and processing (first activity → last pair), with the CPU each process spent."""
+    from django.db.models import Max, Min
+
+    from activity.models import ArtifactActivity, ArtifactPair
+
+    source = ArtifactActivity.objects.filter(source_side="A").aggregate(
+        first=Min("created"), last=Max("created")
+    )
+    last_pair = ArtifactPair.objects.aggregate(last=Max("created"))["last"]
+    total = (last_pair - run_at).total_seconds()
+    _figures["run_to_last_pair"] = total
+    detection = (source["last"] - run_at).total_seconds()
+    to_first = (source["first"] - run_at).total_seconds()
+    processing = (last_pair - source["first"]).total_seconds()
+    print(
+        f"Run → last pair: {args.items} artifacts in {total:.1f} s = {args.items / total:.0f} artifacts/s "
+        f"(what a user sees)",
+        flush=True,
+    )
+    print(
+        f"  change detection: Run → first activity {to_first:.1f} s, Run → last activity {detection:.1f} s "
+        f"({args.items / max(detection - to_first, 1e-3):.0f} activities/s while paging)",
+        flush=True,
+    )
+    print(
+        f"  processing: first activity → last pair {processing:.1f} s "
+        f"({args.items / processing:.0f} artifacts/s; "
+        f"overlaps detection by {max(0, detection - to_first):.1f} s)",
+        flush=True,
+    )
+    _figures["hub_cpu"] = (
+        sum(since_run(p.pid) for p in processes) + postgres_cpu_seconds() - _figures["postgres_cpu_at_run"]
+    )
+    print(
+        "  CPU seconds: "
+        + ", ".join(
+            f"{name} {since_run(p.pid):.1f}"
+            for name, p in zip(
+                [*(f"worker{n}" for n in range(len(processes) - 1)), "beat"], processes, strict=True
+            )
+        )
+        + f", PostgreSQL {postgres_cpu_seconds():.1f} (backends still connected: a lower bound)"
+        + f"; load average before {load_before}, after {load_average()}",
+        flush=True,
+    )
+
+
+def limit_run(args) -> float:
+    """The same machine and database without Hub: read the N source rows and bulk-insert a twin
+    and a pair row for each, in one transaction (a third project, integration id 0, so Hub's own
+    rows are untouched). Returns the seconds it took."""
+    from django.db import connection, transaction
+
+    from connectors.local.models import LocalItem, LocalProject
+
+    alpha = LocalProject.objects.get(key="DEMO")
+    target = LocalProject.objects.create(tracker=alpha.tracker, key="LIMIT", name="Limit")
+    started, cpu, database_cpu = time.monotonic(), time.process_time(), postgres_cpu_seconds()
+    with transaction.atomic(), connection.cursor() as cursor:
+        table = LocalItem._meta.db_table
+        read = f"SELECT id, number, type, summary, description, status, priority, resolution FROM {table}"  # noqa: S608 - the model's own table name
+        cursor.execute(read + " WHERE project_id = %s ORDER BY id", [alpha.pk])
+        sources = cursor.fetchall()
+        now = timezone.now()
+        twins = [
+            (
+                target.pk,
+                number,
+                kind,
+                summary,
+                description,
+                status,
+                priority,
+                resolution,
+                "[]",
+                False,
+                "[]",
+                now,
+                now,
+                1,
+                "",
+            )
+            for (_id, number, kind, summary, description, status, priority, resolution) in sources
+        ]
+        columns = (
+            "project_id, number, type, summary, description, status, priority, resolution, labels,"
+            " customer_visible, web_links, created, updated, revision, creation_marker"
+        )
+        if connection.vendor == "postgresql":
+            from psycopg2.extras import execute_values
+
+            ids = [
+                row[0]
+                for row in execute_values(
+                    cursor.cursor,
+                    f"INSERT INTO {table} ({columns}) VALUES %s RETURNING id",  # noqa: S608
+                    twins,
+                    page_size=1000,
+                    fetch=True,
+                )
+            ]
+        else:
+            placeholders = ", ".join(["%s"] * 15)
+            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", twins)  # noqa: S608
+            cursor.execute(f"SELECT id FROM {table} WHERE project_id = %s ORDER BY id", [target.pk])  # noqa: S608
+            ids = [row[0] for row in cursor.fetchall()]
+        # The pair keeps each side's values as Hub's does (its snapshots), so it weighs the same.
+        pairs = [
+            (
+                0,
+                "Limit",
+                str(source[0]),
+                f"DEMO-{source[1]}",
+                source[3],
+                "",
+                "DEMO",
+                snapshot,
+                str(twin),
+                f"LIMIT-{source[1]}",
+                source[3],
+                "",
+                "LIMIT",
+                snapshot,
+                "{}",
+                "{}",
+                now,
+                now,
+                now,
+            )
+            for source, twin in zip(sources, ids, strict=True)
+            for snapshot in [json.dumps({"title": source[3], "details": source[4], "__revision__": "1"})]
+        ]
+        pair_columns = (
+            "integration_id, integration_name, a_artifact_id, a_formatted_id, a_summary, a_url,"
+            " a_project, a_snapshot, b_artifact_id, b_formatted_id, b_summary, b_url, b_project,"
+            " b_snapshot, comment_map, attachment_map, created, updated, last_synced_at"
+        )
+        if connection.vendor == "postgresql":
+            execute_values(
+                cursor.cursor,
+                f"INSERT INTO activity_artifactpair ({pair_columns}) VALUES %s",  # noqa: S608
+                pairs,
+                page_size=1000,
+            )
+        else:
+            placeholders = ", ".join(["%s"] * 19)
+            cursor.executemany(
+                f"INSERT INTO activity_artifactpair ({pair_columns}) VALUES ({placeholders})",  # noqa: S608
+                pairs,
+            )
+    _figures["limit_cpu"] = time.process_time() - cpu
+    _figures["limit_postgres_cpu"] = postgres_cpu_seconds() - database_cpu
+    return time.monotonic() - started
+
+
 def main() -> None:
     args = arguments()
     home = Path(tempfile.mkdtemp(prefix="hub-bench-"))
@@ -216,6 +435,7 @@ def main() -> None:
     from activity.models import ArtifactActivity, ArtifactPair
     from connectors.local.models import LocalItem
     from connectors.local.service import update_item
+    from integrations.engine.tasks import detect
     from integrations.models import Integration
 
     processes = []
@@ -226,15 +446,21 @@ def main() -> None:
             for n in range(args.workers)
         ]
         processes = [*workers, start(env, home, "beat", "--schedule", str(home / "beat"), name="beat")]
+        from hub.celery import app
+
+        # Run once every worker answers: their start-up (seconds of imports) is not Hub's sync time.
+        wait(lambda: len(app.control.ping(timeout=1)) >= args.workers, 300, "workers to start")
+        load_before = load_average()
+        mark_postgres_cpu()
+        _figures["postgres_cpu_at_run"] = 0.0
+        for process in [*workers, processes[-1]]:  # their start-up is not the sync's
+            _figures[f"cpu_at_run_{process.pid}"] = cpu_seconds(process.pid)
+        run_at = timezone.now()
         Integration.objects.filter(pk=integration_id).update(running=True)
         Integration.objects.get(pk=integration_id).save()  # writes the beat entries
+        detect.delay(integration_id)  # what Run does: the first detection at once, not at the next tick
         wait(lambda: ArtifactPair.objects.count() >= args.items, 3600, "initial sync")
-        times = ArtifactActivity.objects.filter(status="completed")
-        first = ArtifactActivity.objects.order_by("created").values_list("created", flat=True).first()
-        last = times.order_by("-updated").values_list("updated", flat=True).first()
-        seconds = (last - first).total_seconds()
-        rate = args.items / seconds
-        print(f"initial sync: {args.items} artifacts in {seconds:.1f} s = {rate:.0f} artifacts/s")
+        report_initial_sync(args, run_at, load_before, [*workers, processes[-1]])
 
         pairs = dict(ArtifactPair.objects.values_list("a_artifact_id", "b_artifact_id"))
         chosen = random.sample(sorted(pairs), min(args.updates, len(pairs)))
@@ -269,10 +495,35 @@ def main() -> None:
             + ", ".join(f"{label} {value:.0f}" for label, value in sizes.items())
             + f" — total {sum(sizes.values()):.0f}"
         )
-        print("worker peak RSS: " + ", ".join(f"{peak_rss_mb(w.pid):.0f} MB" for w in workers))
+        print(
+            "peak RSS: "
+            + ", ".join(f"worker{n} {peak_rss_mb(w.pid):.0f} MB" for n, w in enumerate(workers))
+            + f", beat {peak_rss_mb(processes[-1].pid):.0f} MB, bench {peak_rss_mb(os.getpid()):.0f} MB"
+        )
         failed = ArtifactActivity.objects.filter(status="failed").count()
         print(
             f"failed activities: {failed}; beta items: {LocalItem.objects.filter(project__key='WEB').count()}"
+        )
+        # Last, so its rows are not counted above (they go to a project and integration of their own).
+        limit = limit_run(args)
+        print(
+            f"limit (plain script, same {args.items} source rows, same database): {limit:.1f} s "
+            f"= {args.items / limit:.0f} pairs/s",
+            flush=True,
+        )
+        print(
+            f"  CPU seconds: script {_figures['limit_cpu']:.1f}, "
+            f"PostgreSQL {_figures['limit_postgres_cpu']:.1f}; "
+            f"load average {load_average()}",
+            flush=True,
+        )
+        hub_cpu = _figures["hub_cpu"]
+        limit_cpu = _figures["limit_cpu"] + _figures["limit_postgres_cpu"]
+        print(
+            f"Hub / limit: {100 * limit / _figures['run_to_last_pair']:.0f} % by wall time, "
+            f"{100 * limit_cpu / hub_cpu:.0f} % by CPU seconds (Hub's processes and PostgreSQL: "
+            f"{hub_cpu:.1f} s, the limit's {limit_cpu:.1f} s)",
+            flush=True,
         )
     finally:
         for process in processes:

@@ -3,6 +3,7 @@ Views stay thin; everything that changes more than one row or talks to a connect
 
 from __future__ import annotations
 
+import logging
 import secrets as stdlib_secrets
 from dataclasses import dataclass, replace
 
@@ -18,6 +19,8 @@ from integrations.models import (
     RepositoryCollection,
 )
 from integrations.secrets import fingerprint
+
+logger = logging.getLogger("hub.engine")
 
 
 class ConfigurationRefused(Exception):
@@ -105,7 +108,25 @@ def start(integration: Integration) -> IntegrationState:
         integration.running = True
         integration.state_changed = timezone.now()
         integration.save(update_fields=["running", "state_changed", "updated"])
+        # The first detection now, not at the beat's first tick one interval later (60 s by
+        # default): Run → last pair is what the user waits for (issue #19).
+        transaction.on_commit(lambda: detect_now(integration.pk))
     return state(integration)
+
+
+def detect_now(integration_id: int) -> None:
+    """Ask a worker for a detection now. A broker that cannot be reached changes nothing but the
+    wait: the beat's schedule runs the detection anyway."""
+    from kombu.exceptions import OperationalError
+
+    from integrations.engine.tasks import detect
+
+    try:
+        detect.delay(integration_id)
+    except OperationalError as error:
+        logger.warning(
+            "Integration %s started; its first detection waits for the schedule: %s", integration_id, error
+        )
 
 
 def stop(integration: Integration) -> IntegrationState:

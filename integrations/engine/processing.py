@@ -1176,11 +1176,24 @@ def completed(activity: ArtifactActivity, result: str, changed: dict) -> None:
     """Mark ``activity`` completed (the caller saves it, inside the transaction that records the
     pair and the counters)."""
     activity.status, activity.result = Status.COMPLETED, result
-    activity.changed_fields = changed
+    activity.changed_fields = kept_values(changed)
     activity.code = activity.message = ""
     activity.next_retry_at = None
     activity.twin_deleted = activity.recreate = False
     activity.claimed_at = None  # claimed_by stays: which worker did it
+
+
+def kept_values(changed: dict) -> dict:
+    """What a completed activity keeps of its changed fields: the original value only where there
+    was one (a created twin has none), and the new value. The Activity screen shows an absent
+    original as it shows an empty one; the ledger keeps 100,000 of these rows (issue #19: bytes
+    per pair)."""
+    return {
+        key: {"new": values.get("new")}
+        if values.get("original") is None
+        else {"original": values["original"], "new": values.get("new")}
+        for key, values in changed.items()
+    }
 
 
 def author_name(persons, person_id: str) -> str:

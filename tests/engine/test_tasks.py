@@ -58,3 +58,28 @@ def test_a_slow_batch_makes_the_next_claim_smaller(monkeypatch):
     tasks.process()
     assert asked[1] == 5  # one per second, five seconds of budget
     assert tasks.batch_size() == 5
+
+
+def test_run_asks_for_the_first_detection_at_once_instead_of_at_the_first_tick(
+    integration, licensed, monkeypatch
+):
+    from integrations import services
+
+    asked = []
+    monkeypatch.setattr(tasks.detect, "delay", asked.append)
+    services.start(integration)
+    assert asked == [integration.pk]
+
+
+def test_run_still_starts_the_integration_when_the_broker_cannot_be_reached(
+    integration, licensed, monkeypatch
+):
+    from kombu.exceptions import OperationalError
+
+    from integrations import services
+
+    def unreachable(_integration_id):
+        raise OperationalError("Connection refused")
+
+    monkeypatch.setattr(tasks.detect, "delay", unreachable)
+    assert services.start(integration).state == "running"
