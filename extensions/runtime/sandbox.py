@@ -89,16 +89,17 @@ def serve(heap: int) -> None:
     for line in stdin:
         request = json.loads(line)
         try:
-            if request["id"] not in context.loaded:
-                if "definition" not in request:
-                    reply = {"need": "definition"}
-                    stdout.write(json.dumps(reply).encode() + b"\n")
-                    stdout.flush()
-                    continue
-                if len(context.loaded) >= MAX_SCRIPTS:
-                    context = Context(heap)
-                context.eval(request["definition"], 5)
-                context.loaded.add(request["id"])
+            missing = [i for i in request["ids"] if i not in context.loaded]
+            if missing and "definitions" not in request:
+                stdout.write(json.dumps({"need": missing}).encode() + b"\n")
+                stdout.flush()
+                continue
+            if len(context.loaded) + len(missing) > MAX_SCRIPTS:
+                context = Context(heap)
+                missing = list(request["ids"])
+            for script_id in missing:
+                context.eval(request["definitions"][script_id], 5)
+                context.loaded.add(script_id)
             raw = context.eval(request["code"], request["timeout"])
             # The entry points answer one line of JSON text (JSON.stringify never writes a line
             # break): sent as it is after "=", not quoted into another JSON document.
