@@ -139,6 +139,20 @@ class LineExtensions:
         source_artifact: Mapping[str, Any],
         target_artifact: Mapping[str, Any],
     ) -> list[Any]:
+        (outcome,) = run_lines([(self, values, to_model, source_artifact, target_artifact)])
+        if isinstance(outcome, ExtensionError):
+            raise outcome
+        return outcome
+
+    def call(
+        self,
+        values: list[Any],
+        to_model: bool,
+        source_artifact: Mapping[str, Any],
+        target_artifact: Mapping[str, Any],
+    ) -> tuple[Extension, runtime.Call, list[types.FieldInfo]]:
+        """The runtime call of this line for these values, with the extension and the target
+        fields its output is checked against."""
         extension = self.to_model if to_model else self.to_repository
         sources = self.repository_fields if to_model else self.model_fields
         targets = self.model_fields if to_model else self.repository_fields
@@ -154,8 +168,36 @@ class LineExtensions:
         context = transformation_context(
             source_artifact, target_artifact, sources, targets, to_model=to_model
         )
-        result = run(extension, "transform", [context, inputs[0] if len(inputs) == 1 else inputs])
-        return types.outputs(result.value, result.undefined, targets)
+        args = [context, inputs[0] if len(inputs) == 1 else inputs]
+        return extension, runtime.Call(extension.script, "transform", args), targets
+
+
+def run_lines(items) -> list[list[Any] | ExtensionError]:
+    """The outputs of several mapping lines of one artifact and direction, each a list of target
+    values or the ExtensionError of that line: one sandbox round trip for all of them
+    (``runtime.invoke_many``), each call still with state of its own. ``items`` are tuples
+    (LineExtensions, values, to_model, source artifact, target artifact)."""
+    outcomes: list[list[Any] | ExtensionError | None] = [None] * len(items)
+    prepared = []
+    for index, (line, values, to_model, source, target) in enumerate(items):
+        try:
+            prepared.append((index, *line.call(values, to_model, source, target)))
+        except ExtensionError as error:
+            outcomes[index] = error
+    results = runtime.invoke_many([call for _, _, call, _ in prepared]) if prepared else []
+    for (index, extension, _, targets), result in zip(prepared, results, strict=True):
+        if isinstance(result, ExtensionError):
+            result.message = f"Extension “{extension.name}”: {result.message}"
+            outcomes[index] = result
+            continue
+        runtime.log_lines(
+            result, extension=extension.name, integration=Scope.integration, artifact=Scope.artifact
+        )
+        try:
+            outcomes[index] = types.outputs(result.value, result.undefined, targets)
+        except ExtensionError as error:
+            outcomes[index] = error
+    return outcomes
 
 
 def transformation_context(source_artifact, target_artifact, sources, targets, *, to_model: bool) -> dict:

@@ -12,6 +12,7 @@ with n distinct host calls runs n + 1 times, each time a little further.
 from __future__ import annotations
 
 import atexit
+import functools
 import hashlib
 import json
 import logging
@@ -90,6 +91,12 @@ class Compiled:
 
     @classmethod
     def of(cls, script: str) -> Compiled:
+        """The compiled form of ``script``, computed once per script text and process: the engine
+        calls an extension by its stored text for every value it maps."""
+        return _compiled(script)
+
+    @classmethod
+    def _make(cls, script: str) -> Compiled:
         rewritten = legacy.rewrite(script)
         digest = hashlib.sha256(rewritten.source.encode("utf-8")).hexdigest()[:32]
         return cls(digest, rewritten.source, rewritten.notice)
@@ -99,6 +106,11 @@ class Compiled:
         return (
             f"__hub.define({json.dumps(self.id)}, function () {{\n{self.source}\n;return {{{names}}};\n}});"
         )
+
+
+@functools.lru_cache(maxsize=512)
+def _compiled(script: str) -> Compiled:
+    return Compiled._make(script)
 
 
 # The names a script may define that Hub looks up (entry points and declarations of every type).
@@ -183,13 +195,14 @@ class Sandbox:
     def pid(self) -> int | None:
         return self._process.pid if self._process is not None else None
 
-    def request(self, compiled: Compiled, code: str, timeout: float, heap: int) -> dict:
+    def request(self, compiled: Compiled | Sequence[Compiled], code: str, timeout: float, heap: int) -> dict:
+        scripts = {c.id: c for c in ([compiled] if isinstance(compiled, Compiled) else compiled)}
         with self._lock:
             process = self._start(heap)
-            message = {"id": compiled.id, "code": code, "timeout": timeout}
+            message: dict[str, Any] = {"ids": list(scripts), "code": code, "timeout": timeout}
             reply = self._exchange(process, message, timeout)
-            if reply.get("need") == "definition":
-                message["definition"] = compiled.definition(EXPORTS)
+            if "need" in reply:  # a new child, or a script it has not seen: send only those
+                message["definitions"] = {i: scripts[i].definition(EXPORTS) for i in reply["need"]}
                 reply = self._exchange(process, message, timeout + 5)
             return reply
 
@@ -208,6 +221,8 @@ class Sandbox:
         if not line:
             self._kill()
             return {"died": True}
+        if line.startswith(b"="):  # an entry point's JSON answer, as the sandbox wrote it
+            return {"out": line[1:].decode()}
         return json.loads(line)
 
 
@@ -215,7 +230,9 @@ SANDBOX = Sandbox()
 atexit.register(SANDBOX.close)
 
 
-def _run(compiled: Compiled, code: str, timeout: float, heap: int, time_limit: float) -> str:
+def _run(
+    compiled: Compiled | Sequence[Compiled], code: str, timeout: float, heap: int, time_limit: float
+) -> str:
     """What the sandbox answered for ``code``, or the failure it stands for."""
     reply = SANDBOX.request(compiled, code, timeout, heap)
     if "out" in reply:
@@ -313,23 +330,96 @@ def invoke(
                 f"{json.dumps(args_json)}, {json.dumps(json.dumps(answers))})"
             )
             out = json.loads(_run(compiled, code, remaining, heap, time_limit))
-            result.logs = out["logs"]
-            if out["pending"] is not None:
-                if len(answers) >= MAX_HOST_CALLS:
-                    raise ExtensionFailed(f"The script made more than {MAX_HOST_CALLS} host calls.")
-                api, call_args = json.loads(out["pending"])
-                answers[out["pending"]] = _answer(api, call_args, host, result)
-                deadline += result.host_calls[-1].ms / 1000  # waiting for a host is not the script's time
-                continue
-            if out["missing"]:
-                raise ExtensionFailed(f"The script defines no function {entry}().")
-            if out["error"] is not None:
-                raise _thrown(out["error"])
-            result.undefined = bool(out.get("undefined"))
-            result.value = None if result.undefined else out.get("result")
-            return result
+            if _settle(out, entry, host, answers, result):
+                return result
+            deadline += result.host_calls[-1].ms / 1000  # waiting for a host is not the script's time
     finally:
         result.ms = (time.perf_counter() - started) * 1000
+
+
+def _settle(out: dict, entry: str, host: Host | None, answers: dict, result: Result) -> bool:
+    """Take one run's answer into ``result``: True when the call is over, False when it asked a
+    host call, now answered in ``answers``, and must run again. Raises what the script did wrong."""
+    result.logs = out["logs"]
+    if out["pending"] is not None:
+        if len(answers) >= MAX_HOST_CALLS:
+            raise ExtensionFailed(f"The script made more than {MAX_HOST_CALLS} host calls.")
+        api, call_args = json.loads(out["pending"])
+        answers[out["pending"]] = _answer(api, call_args, host, result)
+        return False
+    if out["missing"]:
+        raise ExtensionFailed(f"The script defines no function {entry}().")
+    if out["error"] is not None:
+        raise _thrown(out["error"])
+    result.undefined = bool(out.get("undefined"))
+    result.value = None if result.undefined else out.get("result")
+    return True
+
+
+@dataclass
+class Call:
+    """One entry-point call of a batch (``invoke_many``)."""
+
+    script: str | Compiled
+    entry: str
+    args: Sequence[Any]
+    host: Host | None = None
+
+
+def invoke_many(calls: Sequence[Call]) -> list[Result | ExtensionError]:
+    """Several calls for one artifact in one sandbox round trip (plus one per host call asked),
+    each with the state of a call of its own: the engine maps all the extension lines of one
+    direction of an artifact this way. Never give it calls for different artifacts.
+
+    Each answer is the call's Result, or the ExtensionError it failed with. When the round trip
+    as a whole fails (a runaway, a dead sandbox, a syntax error), the calls still open run one
+    by one through ``invoke``, so the failure is the failing call's alone.
+    """
+    if len(calls) == 1:
+        return [_one(calls[0])]
+    limit, heap = limits()
+    compiled = [c.script if isinstance(c.script, Compiled) else Compiled.of(c.script) for c in calls]
+    answers: list[dict] = [{} for _ in calls]
+    results: list[Result | ExtensionError | None] = [Result() for _ in calls]
+    open_ = list(range(len(calls)))
+    SANDBOX.ensure(heap)
+    started = time.perf_counter()
+    args_json = [json.dumps(list(c.args), default=str) for c in calls]
+    while open_:
+        batch = ",".join(
+            f"[{json.dumps(compiled[i].id)},{json.dumps(calls[i].entry)},{args_json[i]},{json.dumps(answers[i])}]"
+            for i in open_
+        )
+        code = f"__hub.runMany({json.dumps('[' + batch + ']')})"
+        timeout = limit * len(open_)
+        try:
+            outs = json.loads(_run([compiled[i] for i in open_], code, timeout, heap, limit))
+        except ExtensionError:
+            for i in open_:
+                results[i] = _one(calls[i], answers[i])
+            break
+        still_open = []
+        for i, out in zip(open_, outs, strict=True):
+            result = results[i]
+            result.runs += 1
+            try:
+                if not _settle(out, calls[i].entry, calls[i].host, answers[i], result):
+                    still_open.append(i)
+            except ExtensionError as error:
+                results[i] = error
+        open_ = still_open
+    elapsed = (time.perf_counter() - started) * 1000
+    for result in results:
+        if isinstance(result, Result):
+            result.ms = elapsed
+    return results
+
+
+def _one(call: Call, answers: dict | None = None) -> Result | ExtensionError:
+    try:
+        return invoke(call.script, call.entry, call.args, call.host, answers=answers)
+    except ExtensionError as error:
+        return error
 
 
 def _thrown(error: dict) -> ExtensionFailed:
@@ -371,10 +461,12 @@ __all__ = [
     "Compiled",
     "HostCall",
     "HostError",
+    "Call",
     "HostFailed",
     "SANDBOX",
     "Result",
     "compile_check",
     "invoke",
+    "invoke_many",
     "log_lines",
 ]

@@ -188,6 +188,35 @@
     return { message: text(error), name: "", line: null };
   }
 
+  // One invocation of an entry point: a fresh instance of the script (its top-level variables
+  // and functions made anew), the answers known so far, and nothing from earlier calls.
+  function runOne(id, entry, args, knownAnswers) {
+    answers = knownAnswers;
+    pending = null;
+    logs = [];
+    connection = null;
+    const out = { logs: logs, pending: null, error: null, missing: false };
+    try {
+      const instance = factories[id]();
+      const fn = instance[entry];
+      if (typeof fn !== "function") {
+        out.missing = true;
+      } else {
+        const result = fn.apply(null, args);
+        if (pending === null) {
+          out.undefined = result === undefined;
+          if (!out.undefined) out.result = result;
+        }
+      }
+    } catch (error) {
+      if (!(error instanceof HostPending) && pending === null) out.error = describe(error);
+    }
+    out.pending = pending;
+    pending = null;
+    cleanGlobals();
+    return out;
+  }
+
   Object.defineProperty(g, "__hub", {
     value: Object.freeze({
       define: function (id, factory) {
@@ -196,33 +225,17 @@
       has: function (id) {
         return Object.prototype.hasOwnProperty.call(factories, id);
       },
-      // One invocation of an entry point: a fresh instance of the script (its top-level variables
-      // and functions made anew), the answers known so far, and nothing from earlier calls.
+      // One invocation (see runOne).
       run: function (id, entry, argsJson, answersJson) {
-        answers = JSON.parse(answersJson);
-        pending = null;
-        logs = [];
-        connection = null;
-        const out = { logs: logs, pending: null, error: null, missing: false };
-        try {
-          const instance = factories[id]();
-          const fn = instance[entry];
-          if (typeof fn !== "function") {
-            out.missing = true;
-          } else {
-            const result = fn.apply(null, JSON.parse(argsJson));
-            if (pending === null) {
-              out.undefined = result === undefined;
-              if (!out.undefined) out.result = result;
-            }
-          }
-        } catch (error) {
-          if (!(error instanceof HostPending) && pending === null) out.error = describe(error);
-        }
-        out.pending = pending;
-        pending = null;
-        cleanGlobals();
-        return JSON.stringify(out);
+        return JSON.stringify(runOne(id, entry, JSON.parse(argsJson), JSON.parse(answersJson)));
+      },
+      // Several invocations for one artifact (the mapping lines of one direction) in one round
+      // trip: each is run as if it were alone — its own instance, its own answers and logs, the
+      // globals it made deleted before the next one starts.
+      runMany: function (callsJson) {
+        return JSON.stringify(JSON.parse(callsJson).map(function (call) {
+          return runOne(call[0], call[1], call[2], call[3]);
+        }));
       },
       // Declarations a type needs, without calling anything (checked on save).
       declarations: function (id, names) {

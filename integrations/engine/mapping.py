@@ -157,15 +157,26 @@ def _value_map(value: Any, table: Mapping[str, Any], default: Any) -> Any:
     return one(value)
 
 
-def _extension(line: Line, values: list[Any], to_model: bool, source, target) -> list[Any]:
-    from extensions.errors import ExtensionError
+def _is_extension(line: Line) -> bool:
+    return line.transform == "extension" and line.extension is not None
 
-    try:
-        return line.extension(values, to_model, source, target)
-    except ExtensionError as error:
-        failure = MappingFailed(str(error))
-        failure.code = error.code  # 17011E, 17024E, 65001E: the extension's own code
-        raise failure from None
+
+def _extension_lines(pending: list[tuple[int, Line, list[Any]]], to_model: bool, source, target) -> dict:
+    """Line index → converted values of the extension lines of one artifact and direction, run in
+    one sandbox round trip; the first failing line (in line order) raises its own code. The
+    extensions see the target as the built-in lines mapped it."""
+    from extensions.errors import ExtensionError
+    from extensions.transformations import run_lines
+
+    outcomes = run_lines([(line.extension, values, to_model, source, target) for _, line, values in pending])
+    converted = {}
+    for (index, _, _), outcome in zip(pending, outcomes, strict=True):
+        if isinstance(outcome, ExtensionError):
+            failure = MappingFailed(str(outcome))
+            failure.code = outcome.code  # 17011E, 17024E, 65001E: the extension's own code
+            raise failure from None
+        converted[index] = outcome
+    return converted
 
 
 def _apply(
@@ -177,8 +188,8 @@ def _apply(
 ) -> list[Any]:
     """The transform of one line: ``values`` in the order of the source side's fields; ``source``
     and ``target`` are the artifacts an extension sees (the target as far as it is mapped yet)."""
-    if line.transform == "extension" and line.extension is not None:
-        return _extension(line, values, to_model, source or {}, target or {})
+    if _is_extension(line):
+        return _extension_lines([(0, line, values)], to_model, source or {}, target or {})[0]
     if to_model:
         sources, targets, names = line.repository_types, line.model_types, line.model_fields
     else:
@@ -214,20 +225,32 @@ def _apply(
 
 
 def to_model(lines: Iterable[Line], fields: Mapping[str, Any]) -> dict[str, Any]:
-    """Model values read from a repository artifact's fields (connector Python values)."""
+    """Model values read from a repository artifact's fields (connector Python values). The
+    built-in lines map first; then all extension lines run together in one sandbox round trip
+    (they see the model as the built-in lines made it); values are set in line order."""
     model: dict[str, Any] = {}
-    for line in lines:
+    ordered: list[tuple[int, Line, list[Any] | None]] = []
+    pending = []
+    for index, line in enumerate(lines):
         if not line.reads or line.transform == "constant" and not line.repository_fields:
             if line.reads:
-                model.update(dict.fromkeys(line.model_fields, (line.params or {}).get("value")))
+                ordered.append((index, line, [(line.params or {}).get("value")] * len(line.model_fields)))
             continue
         values = [
             V.to_json(t, fields.get(f))
             for f, t in zip(line.repository_fields, line.repository_types, strict=False)
         ]
+        if _is_extension(line):
+            pending.append((index, line, values))
+            ordered.append((index, line, None))
+            continue
         converted = _apply(line, values, True, fields, model)
-        for key, value in zip(line.model_fields, converted, strict=False):
-            model[key] = value
+        ordered.append((index, line, converted))
+        model.update(zip(line.model_fields, converted, strict=False))
+    by_extension = _extension_lines(pending, True, fields, dict(model)) if pending else {}
+    model = {}
+    for index, line, converted in ordered:
+        model.update(zip(line.model_fields, by_extension.get(index, converted), strict=False))
     return model
 
 
@@ -248,7 +271,11 @@ def to_repository(
     line fails rather than writing ids the tool would misread)."""
     wanted = None if only is None else set(only)
     fields: dict[str, Any] = {}
-    for line in lines:
+    # Each written line in order: (index, line, JSON values to convert, or the connector values of a
+    # formatted-id line, or None for an extension line still to run).
+    ordered: list[tuple[int, Line, list[Any] | dict[str, Any] | None]] = []
+    pending = []
+    for index, line in enumerate(lines):
         if not line.writes or not line.repository_fields:
             continue
         if wanted is not None and not wanted.intersection(line.model_fields):
@@ -261,9 +288,31 @@ def to_repository(
                 )
             ids = [resolve(formatted) for formatted in formatted_ids_in(values[0])]
             single = line.repository_types[0] == "relationship"
-            fields[line.repository_fields[0]] = (ids[0] if ids else None) if single else ids
+            direct = {line.repository_fields[0]: (ids[0] if ids else None) if single else ids}
+            ordered.append((index, line, direct))
+            fields.update(direct)
+            continue
+        if _is_extension(line):
+            pending.append((index, line, values))
+            ordered.append((index, line, None))
             continue
         converted = _apply(line, values, False, model, fields)
-        for name, kind, value in zip(line.repository_fields, line.repository_types, converted, strict=False):
-            fields[name] = V.from_json(kind, value)
+        ordered.append((index, line, converted))
+        fields.update(_repository_values(line, converted))
+    if not pending:
+        return fields
+    by_extension = _extension_lines(pending, False, model, dict(fields))
+    fields = {}
+    for index, line, converted in ordered:
+        if isinstance(converted, dict):
+            fields.update(converted)
+        else:
+            fields.update(_repository_values(line, by_extension.get(index, converted)))
     return fields
+
+
+def _repository_values(line: Line, converted: list[Any]) -> dict[str, Any]:
+    return {
+        name: V.from_json(kind, value)
+        for name, kind, value in zip(line.repository_fields, line.repository_types, converted, strict=False)
+    }

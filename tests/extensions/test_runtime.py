@@ -9,7 +9,7 @@ import pytest
 
 from extensions import runtime
 from extensions.errors import ExtensionFailed
-from extensions.runtime import HostError, compile_check, invoke
+from extensions.runtime import Call, HostError, compile_check, invoke, invoke_many
 
 SPLIT_AND_TRIM = """
 var inputTypes = 'String';
@@ -83,6 +83,56 @@ def test_globals_do_not_survive_between_calls():
     }"""
     assert invoke(script, "transform", [{}, None]).value == [1, 1]
     assert invoke(script, "transform", [{}, None]).value == [1, 1]
+
+
+LEAKY = """
+var counter = 0;
+function transform(c, i) {
+  counter = counter + 1;
+  leaked = (typeof leaked === 'undefined' ? 0 : leaked) + 1;
+  return [counter, leaked, i];
+}"""
+
+
+def test_the_calls_of_one_batch_share_no_state_with_each_other(monkeypatch):
+    exchanges = []
+    request = runtime.SANDBOX.request
+    monkeypatch.setattr(runtime.SANDBOX, "request", lambda *a, **k: exchanges.append(1) or request(*a, **k))
+    results = invoke_many([Call(LEAKY, "transform", [{}, n]) for n in ("a", "b", "c")])
+    assert [r.value for r in results] == [[1, 1, "a"], [1, 1, "b"], [1, 1, "c"]]
+    assert len(exchanges) == 1  # one round trip for the three lines of an artifact
+
+
+def test_a_failing_call_of_a_batch_fails_alone_with_its_own_message():
+    def host(api, args):
+        if args[1] == "gone":
+            raise HostError("NotFoundException", "no such key")
+        return args[1].upper()
+
+    lookup = (
+        "function transform(c, i) { try { return store.retrieveValue('S', i); } catch (e) { return e.name } }"
+    )
+    results = invoke_many(
+        [
+            Call(lookup, "transform", [{}, "web"], host),
+            Call("function transform(c, i) { throw 'bad ' + i; }", "transform", [{}, "x"]),
+            Call(lookup, "transform", [{}, "gone"], host),
+        ]
+    )
+    assert results[0].value == "WEB"
+    assert isinstance(results[1], ExtensionFailed) and "bad x" in results[1].message
+    assert results[2].value == "NotFoundException"
+
+
+def test_a_runaway_in_a_batch_is_the_runaway_call_s_failure_alone():
+    results = invoke_many(
+        [
+            Call(SPLIT_AND_TRIM, "transform", [{}, "a/b"]),
+            Call("function transform(c, i) { while (true) {} }", "transform", [{}, None]),
+        ]
+    )
+    assert results[0].value == ["a", "b"]
+    assert isinstance(results[1], ExtensionFailed) and "time limit" in results[1].message
 
 
 def test_a_call_cannot_change_the_builtins_for_the_next():

@@ -253,3 +253,54 @@ def test_console_log_lines_go_to_the_extensions_log_naming_where_they_ran(
     [record] = [r for r in caplog.records if r.name == "hub.extensions"]
     assert record.getMessage() == "[Talk] [Alpha ↔ Beta] [42] seen x"
 
+
+TAGGED = """
+var inputTypes = 'String';
+var outputTypes = 'String';
+var calls = 0;
+function transform(context, input) {
+  calls = calls + 1;
+  return '[' + calls + '] ' + input + ' / ' + (context.targetArtifact.title || '-');
+}
+"""
+
+
+def copy_line(repo_field, model_field) -> Line:
+    return Line([repo_field], ["string"], [model_field], ["string"])
+
+
+def test_the_extension_lines_of_an_artifact_run_in_one_round_trip_each_with_its_own_state(
+    extensions_licensed, make_extension, monkeypatch
+):
+    from extensions import runtime
+
+    extension = make_extension("Tagged", TAGGED)
+    exchanges = []
+    request = runtime.SANDBOX.request
+    monkeypatch.setattr(runtime.SANDBOX, "request", lambda *a, **k: exchanges.append(1) or request(*a, **k))
+    lines = [
+        line(extension, [text("name")], [text("summary")]),
+        copy_line("title", "title"),  # built-in: mapped before the extensions run, so they see it
+        line(extension, [text("body")], [text("details")]),
+    ]
+    model = mapping.to_model(lines, {"name": "Login", "title": "T", "body": "Text"})
+    assert model == {"summary": "[1] Login / T", "title": "T", "details": "[1] Text / T"}
+    assert len(exchanges) == 1
+
+
+def test_a_later_line_still_wins_over_an_earlier_extension_line_for_the_same_field(
+    extensions_licensed, make_extension
+):
+    extension = make_extension("Tagged", TAGGED)
+    lines = [line(extension, [text("name")], [text("summary")]), copy_line("title", "summary")]
+    assert mapping.to_model(lines, {"name": "Login", "title": "Plain"}) == {"summary": "Plain"}
+
+
+def test_model_to_repository_runs_its_extension_lines_together_too(extensions_licensed, make_extension):
+    extension = make_extension("Tagged", TAGGED)
+    lines = [
+        line(extension, [text("name")], [text("summary")], to_model=False),
+        line(extension, [text("body")], [text("details")], to_model=False),
+    ]
+    fields = mapping.to_repository(lines, {"summary": "Login", "details": "Text"})
+    assert fields == {"name": "[1] Login / -", "body": "[1] Text / -"}
