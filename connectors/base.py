@@ -113,6 +113,12 @@ class Connector(ABC):
                 continue
         return found
 
+    def read_field_values(self, artifact_ids: Sequence[str]) -> dict[str, Artifact]:
+        """As ``read_artifacts``, for a reader that wants the field values alone (the Enterprise
+        Data Stream): a connector may leave comments and attachments unread (``None``) where that
+        saves work. The default reads the artifacts whole."""
+        return self.read_artifacts(artifact_ids)
+
     def read_raw(self, artifact_id: str) -> dict[str, Any]:
         """The artifact as the tool's own JSON, with internal ids and unmapped fields: what the
         extension ``artifacts`` API returns. Connectors whose tool has a JSON form override this;

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from django.conf import settings
 from django.utils import timezone
@@ -141,43 +142,46 @@ def ddl_digest(ddl: str) -> str:
     return hashlib.sha256(ddl.encode()).hexdigest()[:16]
 
 
-def row_of(source, artifact, values: dict, fields: dict, names: Callable[[str], str] | None = None) -> dict:
-    """One row of a repository collection's artifact."""
-    identity = (str(source.repository_id), artifact.id, artifact.formatted_id, artifact.url)
-    return row_with(identity, values, fields, names)
+class RowMaker:
+    """Rows of the table: Hub's columns (repository id, artifact id, formatted id, URL) and the
+    model values, selects by their label, persons by display name (``names``: id → display name;
+    without it, or for an unknown person, the id) with their id(s) in the column beside. Made once
+    per pass: the select labels are looked up once, not once per row and field."""
 
+    def __init__(self, fields: dict, names: Callable[[str], str] | None = None):
+        self.names = names or str
+        self.fields = [
+            (key, field.type, {str(o.get("id")): o.get("label", o.get("id")) for o in (field.options or [])})
+            for key, field in fields.items()
+        ]
 
-def row_with(
-    identity: tuple[str, str, str, str], values: dict, fields: dict, names: Callable[[str], str] | None = None
-) -> dict:
-    """One row: Hub's columns (repository id, artifact id, formatted id, URL) and the model
-    values, selects by their label, persons by display name (``names``: id → display name; without
-    it, or for an unknown person, the id) with their id(s) in the column beside."""
-    repository_id, artifact_id, formatted_id, url = identity
-    row = {
-        "repository_id": repository_id,
-        "artifact_id": artifact_id,
-        "formatted_id": formatted_id,
-        "url": url,
-        "synced_at": timezone.now().isoformat(),
-        "deleted_at": None,
-    }
-    for key, field in fields.items():
-        value = values.get(key)
-        labels = {str(o.get("id")): o.get("label", o.get("id")) for o in (field.options or [])}
-        if field.type == "single_select" and value is not None:
-            value = labels.get(str(value), value)
-        elif field.type == "multi_select" and value:
-            value = sorted(labels.get(str(v), v) for v in value)
-        elif field.type in PERSON_ID_SUFFIX:
-            named = names or str
-            row[key + PERSON_ID_SUFFIX[field.type]] = value
-            if field.type == "person" and value not in (None, ""):
-                value = named(str(value))
-            elif field.type == "persons" and value:
-                value = sorted(named(str(v)) for v in value)
-        row[key] = value
-    return row
+    def __call__(
+        self, identity: tuple[str, str, str, str], values: dict, synced_at: str | None = None
+    ) -> dict:
+        repository_id, artifact_id, formatted_id, url = identity
+        row = {
+            "repository_id": repository_id,
+            "artifact_id": artifact_id,
+            "formatted_id": formatted_id,
+            "url": url,
+            "synced_at": synced_at or timezone.now().isoformat(),
+            "deleted_at": None,
+        }
+        named = self.names
+        for key, field_type, labels in self.fields:
+            value = values.get(key)
+            if field_type == "single_select" and value is not None:
+                value = labels.get(str(value), value)
+            elif field_type == "multi_select" and value:
+                value = sorted(labels.get(str(v), v) for v in value)
+            elif field_type in PERSON_ID_SUFFIX:
+                row[key + PERSON_ID_SUFFIX[field_type]] = value
+                if field_type == "person" and value not in (None, ""):
+                    value = named(str(value))
+                elif field_type == "persons" and value:
+                    value = sorted(named(str(v)) for v in value)
+            row[key] = value
+        return row
 
 
 def person_names(connector) -> Callable[[str], str]:
@@ -228,26 +232,59 @@ def _stream(integration: Integration, full: bool) -> int:
     lines = mapping.lines_of(source)
     fields = streamed_fields(target)
     wanted = columns(target)
+    repository_id = str(source.repository_id)
     written, seen = 0, set()
     with registry.connect(source.repository.settings()) as connector, open_table(target) as table:
         table.check(wanted)
-        names = person_names(connector)
-        for project in source.project_ids():
-            watermark, _ = ChangeWatermark.objects.get_or_create(
-                integration=integration, side="A", project=project
-            )
-            for page in changed_pages(connector, source, watermark, full=full):
-                ids = list(dict.fromkeys(item.id for item in page.items))
-                artifacts = connector.read_artifacts(ids) if ids else {}
-                rows = [
-                    row_of(source, artifact, mapping.to_model(lines, artifact.fields), fields, names)
-                    for artifact in artifacts.values()
-                ]
-                written += table.upsert(wanted, rows)
-                seen.update(artifacts)
+        make_row = RowMaker(fields, person_names(connector))
+        # The target's upsert of one page runs while the next page is read from the tool: the
+        # database's own work (and the wait for it) overlaps Hub's reading and mapping.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="eds-write") as writer:
+            # SQLite's connections belong to their thread, and its work is this process's anyway.
+            submit = at_once if table.vendor == "sqlite" else writer.submit
+            pending: Future | None = None
+            try:
+                for project in source.project_ids():
+                    watermark, _ = ChangeWatermark.objects.get_or_create(
+                        integration=integration, side="A", project=project
+                    )
+                    for page in changed_pages(connector, source, watermark, full=full):
+                        ids = list(dict.fromkeys(item.id for item in page.items))
+                        artifacts = connector.read_field_values(ids) if ids else {}
+                        synced_at = timezone.now().isoformat()
+                        rows = [
+                            make_row(
+                                (repository_id, artifact.id, artifact.formatted_id, artifact.url),
+                                mapping.to_model(lines, artifact.fields),
+                                synced_at,
+                            )
+                            for artifact in artifacts.values()
+                        ]
+                        seen.update(artifacts)
+                        if pending is not None:
+                            written += pending.result()
+                        pending = submit(table.upsert, wanted, rows)
+                        if not page.next_cursor:
+                            # The watermark moves when the loop asks for the next page: only after
+                            # this project's rows are committed.
+                            written += pending.result()
+                            pending = None
+            finally:
+                if pending is not None:  # a failed read: the write under way ends before the table closes
+                    pending.exception()
         if full:
-            table.mark_deleted(str(source.repository_id), seen, timezone.now())
+            table.mark_deleted(repository_id, seen, timezone.now())
     return written
+
+
+def at_once(function: Callable, *args) -> Future:
+    """``function(*args)`` run now, as a finished future (the writer without a thread)."""
+    done: Future = Future()
+    try:
+        done.set_result(function(*args))
+    except Exception as error:  # noqa: BLE001 - handed to whoever waits for the result, as a thread would
+        done.set_exception(error)
+    return done
 
 
 # --- a gateway collection as the source (11.17) ---------------------------------------------------
@@ -273,10 +310,10 @@ def write_gateway_rows(integration: Integration, artifacts: list[tuple[str, dict
     """Upsert the rows of (artifact id, model values) from gateway payloads, in one transaction of
     the target database; the last of several artifacts with one key wins, as it arrived last."""
     target = integration.sql_collection
-    fields = streamed_fields(target)
+    make_row = RowMaker(streamed_fields(target))
     rows = {}
     for artifact_id, values in artifacts:
-        row = row_with(gateway_identity(integration, artifact_id, values), values, fields)
+        row = make_row(gateway_identity(integration, artifact_id, values), values)
         rows[row["artifact_id"]] = row
     wanted = columns(target)
     with open_table(target) as table:
