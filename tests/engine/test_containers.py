@@ -38,7 +38,9 @@ def tree_sync(running, model):
     running.style = Integration.Style.CONTAINER_WORK_ITEM
     running.field_flows = {**running.field_flows, "parent": "both"}
     running.save()
-    ContainerMirroring.objects.create(integration=running, container_types_a=["epic"], container_types_b=["epic"])
+    ContainerMirroring.objects.create(
+        integration=running, container_types_a=["epic"], container_types_b=["epic"]
+    )
     return running
 
 
@@ -53,7 +55,9 @@ def failures(code: str) -> list[ArtifactActivity]:
 
 def retry_now() -> None:
     """The retry schedule's time has come."""
-    ArtifactActivity.objects.filter(status=ArtifactActivity.Status.FAILED).update(next_retry_at=timezone.now())
+    ArtifactActivity.objects.filter(status=ArtifactActivity.Status.FAILED).update(
+        next_retry_at=timezone.now()
+    )
 
 
 def test_a_tree_arrives_with_its_shape(tree_sync):
@@ -201,3 +205,27 @@ def test_a_target_without_container_types_has_no_valid_container(tree_sync):
 
     [failed] = failures("CCRRTT-67000E")
     assert failed.artifact_id == str(epic.pk) and "Beta" in failed.message
+
+
+def codes_of(integration) -> set[str]:
+    from integrations import validation
+
+    return {p.code for p in validation.problems() if integration.pk in p.integration_ids}
+
+
+def test_validation_refuses_what_container_mirroring_cannot_do(tree_sync):
+    assert not codes_of(tree_sync) & {"CCRRTT-50015E", "CCRRTT-50017E", "CCRRTT-50019E", "CCRRTT-50020E"}
+    tree_sync.creation_flow = "both"
+    tree_sync.save()
+    tree_sync.collection_a.artifact_types = ["bug", "story"]
+    tree_sync.collection_a.save()
+    FieldMapping.objects.filter(collection=tree_sync.collection_b, model_fields=["parent"]).update(
+        transform="extension"
+    )
+    ContainerMirroring.objects.filter(integration=tree_sync).update(
+        container_types_b=["epic", "story"],
+        matching="first",
+        conditions=[{"field": "due", "operator": "is_empty", "type": "epic"}],
+    )
+
+    assert codes_of(tree_sync) >= {"CCRRTT-50015E", "CCRRTT-50017E", "CCRRTT-50019E", "CCRRTT-50020E"}
