@@ -112,6 +112,7 @@ class Capabilities:
     comment_author: bool = False  # add_comment takes ``author`` (a person id of this repository)
     repository_queries: bool = False  # change detection can be narrowed by a collection's repository query
     comment_marker: bool = False  # a comment keeps a trailing ``<!-- hub-comment: … -->`` Hub adds
+    containers: bool = False  # artifacts have parents (``connectors.containers.ContainerSupport``)
 
 
 @dataclass(frozen=True)

@@ -590,6 +590,14 @@ def _integration_problems(ctx: _Context) -> list[Problem]:
             found = gateway_problems(integration, ctx.collections)
         elif integration.style == Integration.Style.WORK_ITEM_SYNC:
             found = _work_item_sync_problems(integration, ctx)
+        elif integration.style == Integration.Style.CONTAINER_WORK_ITEM:
+            from integrations import container_checks
+
+            me = [_integration_link(integration)]
+            found = _work_item_sync_problems(integration, ctx) + [
+                (detail, code, message, me)
+                for detail, code, message in container_checks.problems(integration, ctx.collections)
+            ]
         elif integration.style == Integration.Style.ENTERPRISE_DATA_STREAM:
             from integrations import eds
 

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from connectors.base import DEFAULT_ATTACHMENT_LIMIT, Connector, raw_of
+from connectors.containers import ContainerRef
 from connectors.errors import (
     ArtifactNotFound,
     ConnectorError,
@@ -28,6 +29,7 @@ from connectors.errors import (
     ValuesNotAccepted,
     attachment_too_large,
 )
+from connectors.local import containers as local_containers
 from connectors.local import service
 from connectors.local.fields import FIELDS
 from connectors.local.models import (
@@ -116,6 +118,7 @@ class LocalConnector(Connector):
         search_by_formatted_id=True,
         max_page_size=1000,
         comment_author=True,
+        containers=True,
     )
     settings_fields = (
         SettingField(
@@ -373,6 +376,21 @@ class LocalConnector(Connector):
         item = self._item(artifact_id)
         service.update_item(item.pk, fields, expected_revision=expected_revision)
         return self.read_artifact(artifact_id)
+
+    # --- containers (connectors.containers): any item holds children through its parent ------
+
+    def container_of(self, artifact_id: str) -> ContainerRef | None:
+        parent = self._item(artifact_id).parent
+        return None if parent is None else local_containers.ref(parent)
+
+    def children(self, container_id: str) -> list[ContainerRef]:
+        return local_containers.children(self._item(container_id))
+
+    def set_container(self, artifact_id: str, container_id: str | None) -> None:
+        service.update_item(self._item(artifact_id).pk, {"parent": container_id})
+
+    def containers(self, project: str, container_type: str) -> list[ContainerRef]:
+        return local_containers.of_type(self._project(project), container_type)
 
     def search_by_formatted_id(self, formatted_id: str) -> Artifact | None:
         match = FORMATTED_ID.match(formatted_id)

@@ -116,6 +116,18 @@ def _related_item(of: LocalTracker, artifact_id: Any) -> LocalItem | None:
     return found
 
 
+def _inside(item: LocalItem, ancestor_pk: int) -> bool:
+    """Whether ``item`` sits (at any depth) inside the item ``ancestor_pk``: a parent that would
+    make a loop in the tree."""
+    seen, current = set(), item
+    while current is not None and current.pk not in seen:
+        if current.pk == ancestor_pk:
+            return True
+        seen.add(current.pk)
+        current = current.parent
+    return False
+
+
 def _int_or_none(value: Any) -> int | None:
     try:
         return int(value)
@@ -181,6 +193,8 @@ def _apply(item: LocalItem, values: Mapping[str, Any], *, creating: bool) -> dic
                 target = _related_item(of, value)
                 if target is not None and target.pk == item.pk:
                     raise ValueError("an item cannot be its own parent")
+                if target is not None and item.pk is not None and _inside(target, item.pk):
+                    raise ValueError("an item cannot be put inside one of its own children")
                 setattr(item, field_id, target)
             elif field.type == FieldType.RELATIONSHIPS:
                 if isinstance(value, str) or any(v in (None, "") for v in value or []):

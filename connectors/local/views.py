@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from connectors.errors import ConnectorError, ValuesNotAccepted
+from connectors.local import containers as local_containers
 from connectors.local import service
 from connectors.local.forms import CommentForm, ItemForm, ProjectForm, TransitionForm
 from connectors.local.models import LocalItem, LocalProject, LocalTracker
@@ -104,6 +105,8 @@ def _detail_context(item: LocalItem, **bound) -> dict:
         "project": item.project,
         "watchers": item.watchers.all(),
         "related": item.related.select_related("project"),
+        "children": item.children.select_related("project").order_by("pk"),
+        "ancestors": local_containers.ancestors(item),
         "comments": item.comments.select_related("author"),
         "attachments": item.attachments.all(),
         "transitions": steps,

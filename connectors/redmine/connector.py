@@ -35,6 +35,7 @@ from connectors.redmine.client import (
     error_text,
     server_time,
 )
+from connectors.redmine.containers import RedmineContainers
 from connectors.redmine.keyset import Cursor, next_page
 from connectors.redmine.transfer import CHUNK, spooled
 from connectors.registry import register
@@ -69,7 +70,7 @@ def _id(artifact_id: str) -> str:
 
 
 @register
-class RedmineConnector(Connector):
+class RedmineConnector(RedmineContainers, Connector):
     kind = "redmine"
     label = "Redmine"
     capabilities = Capabilities(
@@ -80,6 +81,7 @@ class RedmineConnector(Connector):
         creation_marker=False,  # only with a "Hub marker" custom field, see __init__
         comment_marker=True,  # notes keep their text as written
         max_page_size=MAX_LIMIT,
+        containers=True,  # parent issues and versions (connectors/redmine/containers.py)
     )
     settings_fields = (
         SettingField(

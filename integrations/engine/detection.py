@@ -20,7 +20,7 @@ from activity.models import ArtifactActivity, ArtifactPair, Blocker
 from connectors.errors import ConnectorError
 from hub import prometheus
 from hub.bulk import insert_rows
-from integrations.engine import connections, schedule
+from integrations.engine import connections, containers, schedule
 from integrations.engine.context import REVISION, IntegrationContext, may_work, other
 from integrations.models import ChangeWatermark, Integration
 
@@ -101,7 +101,14 @@ def detect_side(context: IntegrationContext, side: str, *, full: bool = False, o
         watermark, _ = ChangeWatermark.objects.get_or_create(
             integration=integration, side=side, project=project
         )
-        for page in changed_pages(side_context.connector, side_context.collection, watermark, full=full):
+        pages = changed_pages(
+            side_context.connector,
+            side_context.collection,
+            watermark,
+            full=full,
+            artifact_types=containers.detected_types(context, side),
+        )
+        for page in pages:
             recorded = record_changes(context, side, project, page.items)
             if recorded and on_recorded is not None:
                 on_recorded(recorded)
@@ -109,7 +116,9 @@ def detect_side(context: IntegrationContext, side: str, *, full: bool = False, o
     return found
 
 
-def changed_pages(connector, collection, watermark: ChangeWatermark, *, full: bool = False):
+def changed_pages(
+    connector, collection, watermark: ChangeWatermark, *, full: bool = False, artifact_types=None
+):
     """The pages of what changed in the watermark's project since it (everything on a full scan).
     The caller commits what it makes of each page before asking for the next; after the last one
     the watermark moves (also shared by the Enterprise Data Stream)."""
@@ -119,7 +128,7 @@ def changed_pages(connector, collection, watermark: ChangeWatermark, *, full: bo
         page = connector.changed_since(
             watermark.project,
             since,
-            artifact_types=collection.artifact_types,
+            artifact_types=collection.artifact_types if artifact_types is None else artifact_types,
             overlap=OVERLAP,
             cursor=cursor,
             page_size=PAGE_SIZE,

@@ -100,6 +100,8 @@ def _convert(value: Any, source: str, target: str, name: str) -> Any:
     """One value of type ``source`` as type ``target`` (both JSON forms)."""
     if source == target or (source in TEXT and target in TEXT):
         return value
+    if {source, target} == {"relationship", "container"}:  # a parent is a container's id
+        return value
     if source in NUMBERS and target in TEXT:
         return "" if value is None else str(value)
     if source in TEXT and target in NUMBERS:

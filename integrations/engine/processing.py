@@ -22,7 +22,7 @@ from connectors.errors import ArtifactNotFound, ConnectorError, OperationUnsuppo
 from connectors.hidden_marker import comment_key_of, with_comment_marker
 from extensions import engine as extension_hooks
 from hub import prometheus
-from integrations.engine import claims, conflicts, counters, heartbeat, mapping, retry, routing
+from integrations.engine import claims, conflicts, containers, counters, heartbeat, mapping, retry, routing
 from integrations.engine.context import (
     REVISION,
     IntegrationContext,
@@ -249,7 +249,8 @@ class Batch:
                         ),
                     )
             creations = self.process(ready, held)
-            Creations(self.context, creations).run()
+            for wave in containers.waves(self.context, creations):  # containers first
+                Creations(self.context, wave).run()
         finally:
             claims.unlock_many(held, self.holder)
         Integration.objects.filter(pk=self.context.integration.pk).update(
@@ -343,6 +344,7 @@ class Creation:
     pair: ArtifactPair | None = None
     result: str = ""
     changed: dict = field(default_factory=dict)
+    target_type: str = ""  # "" = the target collection's type (a container's comes from its mirroring)
 
     @property
     def activity(self) -> ArtifactActivity:
@@ -372,7 +374,11 @@ class Creations:
         for creation in ready:
             processor = creation.processor
             try:
-                if processor.target.capabilities.bulk_create and not creation.earlier_attempt:
+                if (
+                    processor.target.capabilities.bulk_create
+                    and not creation.earlier_attempt
+                    and not containers.may_match(creation)
+                ):
                     fields = processor.twin_fields(creation)
                     group = (
                         processor.target.name,
@@ -523,7 +529,7 @@ class Creations:
                         source_side=side,
                         source_artifact_id=creation.artifact.id,
                         target_project=creation.project,
-                        target_type=creation.processor.target.artifact_type,
+                        target_type=creation.target_type or creation.processor.target.artifact_type,
                         marker=f"hub-{uuid.uuid4().hex}",
                         source_values=creation.model,
                     )
@@ -689,6 +695,8 @@ class Processor:
         """A model value of ``source`` as the same value for ``target`` (persons and relationships
         are ids of their own repository)."""
         kind = self.context.model_types.get(key, "string")
+        if kind == containers.CONTAINER:
+            return containers.translate(self, key, value, source, target)
         if kind in ("person", "persons"):
             reconciler = self.persons if source is self.source else extension_hooks.reconciler(source, target)
             if kind == "person":
@@ -812,7 +820,9 @@ class Processor:
         if project is None:
             raise Done("no route condition holds, and the integration ignores such artifacts")
         activity.target_project = project
-        return Creation(self, artifact, model, project, old_pair)
+        creation = Creation(self, artifact, model, project, old_pair)
+        creation.target_type = containers.target_type(self, artifact, model)
+        return creation
 
     def earlier_twin(self, creation: Creation):
         """The twin an earlier attempt created before it died (found by its marker), if any."""
@@ -844,7 +854,7 @@ class Processor:
 
     def create_twin(self, creation: Creation) -> None:
         """Find the twin an earlier attempt created, or create it remotely; then stage the pair."""
-        twin = self.earlier_twin(creation)
+        twin = self.earlier_twin(creation) or containers.matched_twin(self, creation)
         fields = self.twin_fields(creation)
         if twin is not None:
             self.stage(creation, self.brought_up_to_date(creation, twin), Result.ASSOCIATED)
@@ -983,7 +993,7 @@ class Processor:
         except conflicts.ConflictFailed as failed:
             undecided = {key: (mine, theirs, "") for key, (mine, theirs) in failed.conflicts.items()}
             conflicts.record(self.activity, self.source.name, strategy, undecided)
-            raise
+            raise containers.conflict_of(failed, self.context.model_types, self.source.name) from None
         conflicts.record(self.activity, self.source.name, strategy, plan.decided)
         writes = 0
         if plan.write:

@@ -94,7 +94,6 @@ def sync_integration(integration) -> None:
     """Write (or remove) the beat entries of one integration."""
     from django_celery_beat.models import PeriodicTask
 
-
     names = (f"{PREFIX} detect {integration.pk}", f"{PREFIX} full scan {integration.pk}")
     if not integration.running:
         PeriodicTask.objects.filter(name__in=names).delete()

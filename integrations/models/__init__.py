@@ -7,6 +7,7 @@ from integrations.models.collections import (
     RepositoryCollection,
     SqlCollection,
 )
+from integrations.models.containers import ContainerMirroring
 from integrations.models.engine import (
     ChangeDetectionSettings,
     ChangeWatermark,
@@ -21,6 +22,7 @@ from integrations.models.repositories import Repository
 
 __all__ = [
     "ChangeDetectionSettings",
+    "ContainerMirroring",
     "ChangeWatermark",
     "CreationIntent",
     "CollectionProject",

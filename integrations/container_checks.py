@@ -1,0 +1,72 @@
+"""Validation of Container + Work Item integrations (docs/containers.md): the rules the catalog
+gives as 50015E, 50017E, 50019E and 50020E. Called by ``integrations.validation``."""
+
+from __future__ import annotations
+
+from integrations.models import ContainerMirroring, Integration
+
+
+def problems(integration: Integration, collections: dict) -> list[tuple[str, str, str]]:
+    """(detail, code, message) for each problem of the integration's container mirroring."""
+    found: list[tuple[str, str, str]] = []
+    sides = {
+        "A": collections.get(integration.collection_a_id),
+        "B": collections.get(integration.collection_b_id),
+    }
+    for side, collection in sides.items():
+        if collection is not None and len(collection.artifact_types or []) > 1:
+            found.append(
+                (
+                    f"types:{side}",
+                    "CCRRTT-50020E",
+                    f"uses collection “{collection.name}” with {len(collection.artifact_types)} "
+                    "artifact types; a Container + Work Item Synchronization takes collections "
+                    "of one artifact type",
+                )
+            )
+    mirroring = ContainerMirroring.objects.filter(integration=integration).first()
+    if mirroring is None:
+        return found
+    for side in ("A", "B"):
+        if len(mirroring.types_of(side)) > 1 and integration.creation_flow == Integration.Flow.BOTH:
+            found.append(
+                (
+                    f"routing:{side}",
+                    "CCRRTT-50015E",
+                    f"has several container types on side {side} and creates artifacts both ways; "
+                    f"route creation toward side {side} only",
+                )
+            )
+    for index, condition in enumerate(mirroring.conditions or []):
+        key = condition.get("field", "")
+        unmapped = [
+            c.name
+            for c in sides.values()
+            if c is not None and not any(key in m.model_fields for m in c.mappings.all())
+        ]
+        if unmapped:
+            found.append(
+                (
+                    f"condition{index}",
+                    "CCRRTT-50017E",
+                    f"uses model field “{key}” in a Shared Container Mirroring condition, but "
+                    f"{', '.join(unmapped)} does not map it",
+                )
+            )
+    if mirroring.matching != ContainerMirroring.Matching.OFF:
+        for collection in sides.values():
+            if collection is None:
+                continue
+            if any(
+                mirroring.parent_field in m.model_fields and m.transform == "extension"
+                for m in collection.mappings.all()
+            ):
+                found.append(
+                    (
+                        f"matching:{collection.pk}",
+                        "CCRRTT-50019E",
+                        f"matches containers while “{collection.name}” maps the parent field "
+                        f"“{mirroring.parent_field}” with an extension",
+                    )
+                )
+    return found

@@ -1,0 +1,266 @@
+"""The Container + Work Item style in the engine (docs/containers.md): containers are detected with
+the work items, created first, matched with existing ones, and every artifact is placed in the twin
+of its nearest mirrored ancestor. The processor calls in here at a few points; an integration
+without container mirroring passes through unchanged."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from activity.models import ArtifactActivity
+from connectors.containers import supports
+from connectors.errors import ArtifactNotFound
+from integrations.engine import conflicts, routing
+
+CONTAINER = "container"
+_UNSET = object()
+
+
+def mirroring_of(context):
+    """The integration's ContainerMirroring, read once per context (None: not this style)."""
+    found = getattr(context, "_container_mirroring", _UNSET)
+    if found is _UNSET:
+        from integrations.models import ContainerMirroring, Integration
+
+        found = None
+        if context.integration.style == Integration.Style.CONTAINER_WORK_ITEM:
+            found = ContainerMirroring.objects.filter(integration=context.integration).first()
+        context._container_mirroring = found
+    return found
+
+
+def detected_types(context, side: str) -> list[str]:
+    """Artifact types change detection lists on ``side``: the collection's, and its container types."""
+    types = list(context.sides[side].collection.artifact_types or [])
+    mirroring = mirroring_of(context)
+    if mirroring is not None and types:
+        types += [t for t in mirroring.types_of(side) if t not in types]
+    return types
+
+
+def is_container(context, side: str, artifact_type: str) -> bool:
+    mirroring = mirroring_of(context)
+    return mirroring is not None and artifact_type in mirroring.types_of(side)
+
+
+# --- where a new twin goes -----------------------------------------------------------------------
+
+
+def target_type(processor, artifact, model) -> str:
+    """The artifact type of the twin: the collection's for a work item; for a container, the type
+    Shared Container Mirroring gives (or the container type at the same place in the target's list)."""
+    from integrations.engine.processing import Done, Failure
+
+    source, target = processor.source, processor.target
+    if not is_container(processor.context, source.name, artifact.type):
+        return target.artifact_type
+    mirroring = mirroring_of(processor.context)
+    types = mirroring.types_of(target.name)
+    if not types:
+        raise Failure(
+            "CCRRTT-67000E",
+            f"“{target.repository.label}” has no container type in this integration, so the container "
+            f"{artifact.formatted_id} has nowhere to be created. Add a container type for side "
+            f"{target.name} on the integration's container mirroring.",
+        )
+    for condition in mirroring.conditions or []:
+        if routing.condition_holds(condition, model):
+            return condition.get("type") or types[0]
+    if mirroring.conditions:
+        if mirroring.unmatched == mirroring.Unmatched.IGNORE:
+            raise Done("the container meets no Shared Container Mirroring condition and is ignored")
+        if mirroring.unmatched == mirroring.Unmatched.ERROR:
+            shown = "; ".join(routing.describe_condition(c) for c in mirroring.conditions)
+            raise Failure(
+                "CCRRTT-50016E",
+                f"The container {artifact.formatted_id} meets none of the Shared Container Mirroring "
+                f"conditions ({shown}), and artifacts no condition matches are an error. Add a condition "
+                "for it, change the artifact, or choose Ignore or Default Type.",
+            )
+        return mirroring.default_type or types[0]
+    mine = mirroring.types_of(source.name)
+    index = mine.index(artifact.type)
+    return types[index] if index < len(types) else types[0]
+
+
+def waves(context, creations: list) -> list[list]:
+    """The batch's creations in the order containers first: the containers, parents before their
+    children, then the work items (after the container of any of them, even one that sits in an
+    unmirrored artifact between). A wave's pairs are recorded before the next wave is placed."""
+    mirroring = mirroring_of(context)
+    if mirroring is None or len(creations) < 2:
+        return [creations]
+    key = mirroring.parent_field
+    by_id = {(c.processor.source.name, c.artifact.id): c for c in creations}
+    levels: dict[int, int] = {}
+
+    def container(creation) -> bool:
+        return is_container(context, creation.processor.source.name, creation.artifact.type)
+
+    def level_of(creation, floor: int, seen=()) -> int:
+        if id(creation) not in levels:
+            parent = by_id.get((creation.processor.source.name, str(creation.model.get(key) or "")))
+            if parent is None or parent in seen:
+                levels[id(creation)] = floor
+            else:
+                parent_floor = 0 if container(parent) else floor
+                levels[id(creation)] = max(floor, level_of(parent, parent_floor, (*seen, creation)) + 1)
+        return levels[id(creation)]
+
+    for creation in creations:
+        if container(creation):
+            level_of(creation, 0)
+    items_floor = max(levels.values(), default=-1) + 1
+    ordered: dict[int, list] = {}
+    for creation in creations:
+        ordered.setdefault(level_of(creation, items_floor), []).append(creation)
+    return [ordered[level] for level in sorted(ordered)]
+
+
+# --- container matching (Associated Artifacts) ---------------------------------------------------
+
+
+def may_match(creation) -> bool:
+    processor = creation.processor
+    mirroring = mirroring_of(processor.context)
+    return (
+        mirroring is not None
+        and mirroring.matching != mirroring.Matching.OFF
+        and is_container(processor.context, processor.source.name, creation.artifact.type)
+    )
+
+
+def matched_twin(processor, creation):
+    """An existing container of the target to pair with instead of creating one, or None."""
+    from integrations.engine.processing import Failure
+
+    if not may_match(creation):
+        return None
+    mirroring = mirroring_of(processor.context)
+    target, intent = processor.target, creation.intent
+    wanted = str(creation.model.get(mirroring.match_field) or "").strip()
+    if not wanted or not supports(target.connector):
+        return None
+    candidates = [
+        ref
+        for ref in target.connector.containers(intent.target_project, intent.target_type)
+        if ref.title.strip() == wanted and processor.twin_of(target.name, ref.id) is None
+    ]
+    if not candidates:
+        return None
+    if len(candidates) > 1 and mirroring.matching == mirroring.Matching.ERROR:
+        raise Failure(
+            "CCRRTT-50007E",
+            f"{len(candidates)} containers of “{target.collection.name}” match "
+            f"{creation.artifact.formatted_id} by {mirroring.match_field} “{wanted}” "
+            f"({', '.join(ref.id for ref in candidates)}). Rename them so "
+            "that one matches, choose the first match, or turn container matching off.",
+        )
+    return target.connector.read_artifact(candidates[0].id)
+
+
+# --- the container value between the sides -------------------------------------------------------
+
+
+def in_scope(processor, side: str, artifact) -> bool:
+    """Whether the integration mirrors ``artifact`` of ``side``: its type is the collection's or a
+    container type, and a route leaves its project."""
+    context = processor.context
+    if artifact.type not in detected_types(context, side):
+        return False
+    return any(route.leaves(side, artifact.project) for route in context.routes)
+
+
+def translate(processor, key: str, value: Any, source, target) -> Any:
+    """The target's container for a source container id: the twin of the nearest mirrored ancestor
+    (None: the top level). 17020E while that ancestor has no twin yet, 50018E when its own
+    synchronization failed, 17022E when its twin was deleted, 67000E when the target holds no
+    containers."""
+    from integrations.engine.processing import Failure
+
+    if value in (None, ""):
+        return None
+    if not supports(target.connector):
+        raise Failure(
+            "CCRRTT-67000E",
+            f"“{key}” puts the artifact in container {value}, but “{target.repository.label}” cannot hold "
+            "containers. Map the field only toward repositories with containers.",
+        )
+    current, seen = str(value), set()
+    while current and current not in seen:
+        seen.add(current)
+        twin = processor.twin_of(source.name, current)
+        if twin is not None:
+            return _existing(processor, target, twin, current)
+        try:
+            container = source.connector.read_artifact(current)
+        except ArtifactNotFound:
+            return None  # the container is gone on the source: the artifact moves to the top level
+        if in_scope(processor, source.name, container):
+            _not_yet(processor, source.name, container)
+        up = source.connector.container_of(current) if supports(source.connector) else None
+        current = up.id if up is not None else ""
+    return None
+
+
+def _existing(processor, target, twin: str, source_container: str) -> str:
+    """``twin`` when it still exists in the target (checked once per batch), else 17022E."""
+    from integrations.engine.processing import Failure
+
+    seen = processor.context.__dict__.setdefault("_container_twins_checked", {})
+    if twin not in seen:
+        try:
+            target.connector.read_artifact(twin)
+            seen[twin] = True
+        except ArtifactNotFound:
+            seen[twin] = False
+    if not seen[twin]:
+        raise Failure(
+            "CCRRTT-17022E",
+            f"The container {source_container} is paired with {twin} in “{target.collection.name}”, which "
+            "was deleted. Change the container to make it synchronize again and use Recreate Artifact on its "
+            "activity; this artifact is placed once the container's twin exists.",
+        )
+    return twin
+
+
+def _not_yet(processor, side: str, container) -> None:
+    from integrations.engine.processing import Failure
+
+    failed = ArtifactActivity.objects.filter(
+        integration_id=processor.integration.pk,
+        source_side=side,
+        artifact_id=container.id,
+        status=ArtifactActivity.Status.FAILED,
+    ).first()
+    if failed is not None:
+        raise Failure(
+            "CCRRTT-50018E",
+            f"The container {container.formatted_id} this artifact depends on has not synchronized: its "
+            f"own activity failed ({failed.code}). Fix that failure; this artifact follows.",
+            transient=True,
+        )
+    raise Failure(
+        "CCRRTT-17020E",
+        f"The container {container.formatted_id} has no twin yet; this artifact is placed when the "
+        "container has synchronized (no action needed).",
+        transient=True,
+        soon=True,
+    )
+
+
+# --- re-parenting on both sides ------------------------------------------------------------------
+
+
+class ContainmentConflict(conflicts.ConflictFailed):
+    """CCRRTT-50005E: the container changed on both sides, and the strategy is Error upon conflict."""
+
+    code = "CCRRTT-50005E"
+
+
+def conflict_of(failed: conflicts.ConflictFailed, model_types, source: str) -> conflicts.ConflictFailed:
+    """50005E for a conflict over containment (shown with both containers), the error as it is
+    otherwise."""
+    if any(model_types.get(key) == CONTAINER for key in failed.conflicts):
+        return ContainmentConflict(failed.conflicts, source)
+    return failed

@@ -1,0 +1,231 @@
+"""Container + Work Item synchronization between two local trackers (docs/containers.md): epics
+are containers, stories and bugs the work items; every artifact goes into the twin of its
+container. Each catalog code appears in the situation a user meets it."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+from activity.models import ArtifactActivity, ArtifactPair
+from connectors.local import service
+from connectors.local.models import LocalItem
+from integrations.models import ContainerMirroring, FieldMapping, Integration, ModelField
+from tests.engine.sync import change, items, new_item, run
+
+pytestmark = pytest.mark.django_db
+
+
+def _map_parent(collection) -> None:
+    FieldMapping.objects.create(
+        collection=collection,
+        repository_fields=["parent"],
+        repository_field_types={"parent": "relationship"},
+        model_fields=["parent"],
+        model_field_types={"parent": "container"},
+        direction="both",
+        transform="copy",
+    )
+
+
+@pytest.fixture
+def tree_sync(running, model):
+    """The factories' integration as Container + Work Item: epics are containers on both sides,
+    bugs the work items, the parent field flows both ways."""
+    ModelField.objects.create(model=model, key="parent", label="Parent", type="container", position=9)
+    for collection in (running.collection_a, running.collection_b):
+        _map_parent(collection)
+    running.style = Integration.Style.CONTAINER_WORK_ITEM
+    running.field_flows = {**running.field_flows, "parent": "both"}
+    running.save()
+    ContainerMirroring.objects.create(
+        integration=running, container_types_a=["epic"], container_types_b=["epic"]
+    )
+    return running
+
+
+def twin(item: LocalItem) -> LocalItem:
+    pair = ArtifactPair.objects.get(a_artifact_id=str(item.pk))
+    return LocalItem.objects.get(pk=int(pair.b_artifact_id))
+
+
+def failures(code: str) -> list[ArtifactActivity]:
+    return list(ArtifactActivity.objects.filter(status=ArtifactActivity.Status.FAILED, code=code))
+
+
+def retry_now() -> None:
+    """The retry schedule's time has come."""
+    ArtifactActivity.objects.filter(status=ArtifactActivity.Status.FAILED).update(
+        next_retry_at=timezone.now()
+    )
+
+
+def test_a_tree_arrives_with_its_shape(tree_sync):
+    epic = new_item("alpha", "DEMO", "Checkout epic", type="epic")
+    children = [new_item("alpha", "DEMO", f"Step {n}", parent=str(epic.pk)) for n in range(3)]
+    grandchild = new_item("alpha", "DEMO", "Sub-step", parent=str(children[0].pk))
+
+    run(tree_sync)
+
+    assert twin(epic).type == "epic" and twin(epic).parent is None
+    assert {twin(child).parent_id for child in children} == {twin(epic).pk}
+    assert twin(grandchild).parent_id == twin(children[0]).pk
+    assert len(items("beta", "WEB")) == 5
+
+
+def test_re_parenting_moves_the_twin(tree_sync):
+    first, second = (new_item("alpha", "DEMO", name, type="epic") for name in ("First", "Second"))
+    bug = new_item("alpha", "DEMO", "Moves", parent=str(first.pk))
+    run(tree_sync)
+
+    change(bug, parent=str(second.pk))
+    run(tree_sync)
+
+    assert twin(bug).parent_id == twin(second).pk
+
+
+def test_a_parent_changed_on_both_sides_is_a_containment_conflict(tree_sync):
+    tree_sync.conflict_strategy = Integration.ConflictStrategy.ERROR
+    tree_sync.save()
+    first, second, third = (new_item("alpha", "DEMO", n, type="epic") for n in ("One", "Two", "Three"))
+    bug = new_item("alpha", "DEMO", "Contested", parent=str(first.pk))
+    run(tree_sync)
+
+    change(bug, parent=str(second.pk))
+    change(twin(bug), parent=str(twin(third).pk))
+    run(tree_sync)
+
+    found = failures("CCRRTT-50005E")  # the change of each side meets the other's
+    assert found and all("“parent”" in f.message and str(second.pk) in f.message for f in found)
+    assert LocalItem.objects.get(pk=bug.pk).parent_id == second.pk  # nothing overwritten
+
+
+def test_a_parent_conflict_is_decided_by_the_strategy(tree_sync):
+    first, second, third = (new_item("alpha", "DEMO", n, type="epic") for n in ("One", "Two", "Three"))
+    bug = new_item("alpha", "DEMO", "Contested", parent=str(first.pk))
+    run(tree_sync)
+
+    change(bug, parent=str(second.pk))
+    change(twin(bug), parent=str(twin(third).pk))
+    run(tree_sync)  # A wins
+
+    assert not failures("CCRRTT-50005E")
+    assert twin(bug).parent_id == twin(second).pk
+
+
+def test_an_item_whose_container_has_no_twin_yet_waits_and_then_is_placed(tree_sync):
+    from integrations.engine import detection, processing
+
+    epic = new_item("alpha", "DEMO", "Late epic", type="epic")
+    bug = new_item("alpha", "DEMO", "Early child", parent=str(epic.pk))
+    detection.detect(tree_sync.pk)
+    # The child is claimed before its container, alone in its batch.
+    ArtifactActivity.objects.filter(artifact_id=str(bug.pk)).update(priority=10)
+    processing.process_batch(limit=1, worker="test")
+
+    [waiting] = failures("CCRRTT-17020E")
+    assert waiting.artifact_id == str(bug.pk) and "no action needed" in waiting.message
+    assert waiting.next_retry_at is not None  # retried on its own
+
+    retry_now()
+    run(tree_sync)
+    assert twin(bug).parent_id == twin(epic).pk
+    assert not failures("CCRRTT-17020E")
+
+
+def test_an_item_goes_into_the_nearest_mirrored_ancestor(tree_sync):
+    epic = new_item("alpha", "DEMO", "Epic", type="epic")
+    story = new_item("alpha", "DEMO", "Story, not mirrored", type="story", parent=str(epic.pk))
+    bug = new_item("alpha", "DEMO", "Bug in the story", parent=str(story.pk))
+    run(tree_sync)
+
+    assert not failures("CCRRTT-17020E"), list(ArtifactActivity.objects.values_list("code", "message"))
+    assert twin(bug).parent_id == twin(epic).pk
+    assert not ArtifactPair.objects.filter(a_artifact_id=str(story.pk)).exists()
+
+
+def test_a_deleted_container_twin_asks_for_recreate(tree_sync):
+    epic = new_item("alpha", "DEMO", "Epic", type="epic")
+    run(tree_sync)
+    service.delete_item(twin(epic).pk)
+
+    bug = new_item("alpha", "DEMO", "Orphan", parent=str(epic.pk))
+    run(tree_sync)
+
+    [failed] = failures("CCRRTT-17022E")
+    assert failed.artifact_id == str(bug.pk) and "Recreate" in failed.message
+
+
+@pytest.mark.parametrize(("matching", "outcome"), [("first", "associated"), ("error", "CCRRTT-50007E")])
+def test_container_matching(tree_sync, matching, outcome):
+    tree_sync.creation_flow = "a_to_b"  # Beta's epics are not copied to Alpha
+    tree_sync.save()
+    ContainerMirroring.objects.filter(integration=tree_sync).update(matching=matching, match_field="title")
+    existing = [new_item("beta", "WEB", "Payments", type="epic") for _ in range(2)]
+    epic = new_item("alpha", "DEMO", "Payments", type="epic")
+    run(tree_sync)
+
+    activity = ArtifactActivity.objects.get(artifact_id=str(epic.pk), source_side="A")
+    if outcome == "associated":
+        assert activity.result == ArtifactActivity.Result.ASSOCIATED
+        assert twin(epic).pk == existing[0].pk
+        assert len(items("beta", "WEB")) == 2
+    else:
+        assert activity.code == outcome and str(existing[1].pk) in activity.message
+
+
+@pytest.mark.parametrize(
+    ("unmatched", "expected"), [("ignore", None), ("default", "story"), ("error", "CCRRTT-50016E")]
+)
+def test_shared_container_mirroring_for_containers_no_condition_matches(tree_sync, unmatched, expected):
+    ContainerMirroring.objects.filter(integration=tree_sync).update(
+        container_types_b=["epic", "story"],
+        conditions=[{"field": "priority", "operator": "equals", "value": "high", "type": "epic"}],
+        unmatched=unmatched,
+        default_type="story",
+    )
+    urgent = new_item("alpha", "DEMO", "Urgent epic", type="epic", priority="high")
+    plain = new_item("alpha", "DEMO", "Plain epic", type="epic", priority="low")
+    run(tree_sync)
+
+    assert twin(urgent).type == "epic"
+    if expected is None:
+        assert not ArtifactPair.objects.filter(a_artifact_id=str(plain.pk)).exists()
+    elif expected.startswith("CCRRTT"):
+        [failed] = failures(expected)
+        assert failed.artifact_id == str(plain.pk) and "priority equals high" in failed.message
+    else:
+        assert twin(plain).type == expected
+
+
+def test_a_target_without_container_types_has_no_valid_container(tree_sync):
+    ContainerMirroring.objects.filter(integration=tree_sync).update(container_types_b=[])
+    epic = new_item("alpha", "DEMO", "Nowhere", type="epic")
+    run(tree_sync)
+
+    [failed] = failures("CCRRTT-67000E")
+    assert failed.artifact_id == str(epic.pk) and "Beta" in failed.message
+
+
+def codes_of(integration) -> set[str]:
+    from integrations import validation
+
+    return {p.code for p in validation.problems() if integration.pk in p.integration_ids}
+
+
+def test_validation_refuses_what_container_mirroring_cannot_do(tree_sync):
+    assert not codes_of(tree_sync) & {"CCRRTT-50015E", "CCRRTT-50017E", "CCRRTT-50019E", "CCRRTT-50020E"}
+    tree_sync.creation_flow = "both"
+    tree_sync.save()
+    tree_sync.collection_a.artifact_types = ["bug", "story"]
+    tree_sync.collection_a.save()
+    FieldMapping.objects.filter(collection=tree_sync.collection_b, model_fields=["parent"]).update(
+        transform="extension"
+    )
+    ContainerMirroring.objects.filter(integration=tree_sync).update(
+        container_types_b=["epic", "story"],
+        matching="first",
+        conditions=[{"field": "due", "operator": "is_empty", "type": "epic"}],
+    )
+
+    assert codes_of(tree_sync) >= {"CCRRTT-50015E", "CCRRTT-50017E", "CCRRTT-50019E", "CCRRTT-50020E"}
