@@ -49,6 +49,7 @@ class Connector(ABC):
     label: ClassVar[str]
     capabilities: ClassVar[Capabilities] = Capabilities()
     time_entry_capabilities: ClassVar[TimeEntryCapabilities] = NO_TIME_ENTRIES
+    test_step_parts: ClassVar[tuple[str, ...]] = TEST_STEP_PARTS  # the test step schema
     settings_fields: ClassVar[Sequence[SettingField]] = ()
     network: ClassVar[bool] = True  # talks to a server: proxy, TLS and timeout settings apply
     help: ClassVar[str] = ""  # a paragraph for the repository screen: what is synchronized, what is not
@@ -266,12 +267,6 @@ class Connector(ABC):
 
     def update_time_entry(self, entry_id: str, *, duration: dt.timedelta, comment: str) -> TimeEntry:
         raise OperationUnsupported(f"{self.label} repositories keep no time entries.")
-
-    # --- test steps (connectors.test_steps) -----------------------------------------------------
-
-    def test_step_schema(self) -> tuple[str, ...]:
-        """The parts of a step in this repository's TEST_STEPS fields (the test step schema)."""
-        return TEST_STEP_PARTS
 
     # --- event hints (webhooks) ---------------------------------------------------------------
 

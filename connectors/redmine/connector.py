@@ -614,7 +614,9 @@ class RedmineConnector(Connector):
     def time_entries_changed_since(self, project: str, since: dt.datetime | None) -> list[TimeEntry]:
         params: dict[str, Any] = {"project_id": self._project(project)["id"]}
         if since is not None:
-            params.update({"f[]": "updated_on", "op[updated_on]": ">=", "v[updated_on][]": rf.format_time(since)})
+            params.update(
+                {"f[]": "updated_on", "op[updated_on]": ">=", "v[updated_on][]": rf.format_time(since)}
+            )
         rows = self._paged("/time_entries.json", "time_entries", params)
         return [self._time_entry(r) for r in rows if r.get("issue")]
 

@@ -6,15 +6,13 @@ a server database: the PostgreSQL and MariaDB stages run it)."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import uuid
 
 import pytest
-from django.db.models import Count
 
-from activity.models import ArtifactActivity, ArtifactPair
+from activity.models import ArtifactPair
 from connectors.local import service
-from connectors.local.models import LocalItem, LocalTimeEntry
+from connectors.local.models import LocalTimeEntry
 from integrations.models import Integration, ModelField
 from tests.engine.sync import new_item, run
 from tests.engine.test_redmine_sync import (  # noqa: F401 - fixtures
@@ -29,7 +27,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 DAY = dt.date(2026, 11, 30)
 
 
-def spent_time_project(redmine) -> str:
+def spent_time_project(redmine) -> str:  # noqa: F811
     """A Redmine project of this test with the time tracking module on."""
     identifier = f"time-{uuid.uuid4().hex[:10]}"
     body = {
@@ -44,7 +42,7 @@ def spent_time_project(redmine) -> str:
     return str(response.json()["project"]["id"])
 
 
-def spent_time(redmine, issue_id: str) -> list[dict]:
+def spent_time(redmine, issue_id: str) -> list[dict]:  # noqa: F811
     params = {"issue_id": issue_id, "limit": 100}
     rows = []
     while True:
@@ -55,12 +53,14 @@ def spent_time(redmine, issue_id: str) -> list[dict]:
 
 
 @pytest.fixture
-def worklogs(trackers, sync_model, redmine, master_password, licensed):
+def worklogs(trackers, sync_model, redmine, master_password, licensed):  # noqa: F811
     """Local DEMO → a new Redmine project, work items created A → B, worklogs both ways."""
     from tests.engine.test_redmine_sync import local_collection, redmine_collection
 
     project = spent_time_project(redmine)
-    ModelField.objects.create(model=sync_model, key="worklogs", label="Worklogs", type="time_entries", position=9)
+    ModelField.objects.create(
+        model=sync_model, key="worklogs", label="Worklogs", type="time_entries", position=9
+    )
     local, remote = local_collection(sync_model), redmine_collection(sync_model, redmine.prepared, [project])
     for collection in (local, remote):
         map_time_entries(collection)
@@ -76,7 +76,7 @@ def hours(n: float) -> dt.timedelta:
     return dt.timedelta(minutes=round(n * 60))
 
 
-def test_worklogs_reach_redmine_once_and_duration_edits_flow_both_ways(worklogs, redmine):
+def test_worklogs_reach_redmine_once_and_duration_edits_flow_both_ways(worklogs, redmine):  # noqa: F811
     integration, _ = worklogs
     item = new_item("alpha", "DEMO", "Slow search")
     entry = service.add_time_entry(item.pk, None, DAY, hours(1.5), comment="profiling")
@@ -97,13 +97,15 @@ def test_worklogs_reach_redmine_once_and_duration_edits_flow_both_ways(worklogs,
 
     review = next(r for r in spent_time(redmine, issue_id) if r["comments"] == "review")
     # Redmine files time without touching the issue: detection finds it by the entry's own clock.
-    redmine.rest.put(f"/time_entries/{review['id']}.json", json={"time_entry": {"hours": 0.75}}).raise_for_status()
+    redmine.rest.put(
+        f"/time_entries/{review['id']}.json", json={"time_entry": {"hours": 0.75}}
+    ).raise_for_status()
     run(integration)
     local = {e.comment: e.duration for e in LocalTimeEntry.objects.filter(item=item)}
     assert local == {"profiling": hours(2), "review": hours(0.75)}
 
 
-def test_spent_time_logged_in_redmine_reaches_the_local_twin(worklogs, redmine):
+def test_spent_time_logged_in_redmine_reaches_the_local_twin(worklogs, redmine):  # noqa: F811
     integration, _ = worklogs
     item = new_item("alpha", "DEMO", "Slow search")
     run(integration)

@@ -20,8 +20,7 @@ def hours(n: float) -> dt.timedelta:
 
 def entries_of(item) -> list[tuple]:
     return sorted(
-        (e.date, e.duration, e.comment, e.activity)
-        for e in LocalTimeEntry.objects.filter(item=item)
+        (e.date, e.duration, e.comment, e.activity) for e in LocalTimeEntry.objects.filter(item=item)
     )
 
 
