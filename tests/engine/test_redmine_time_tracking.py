@@ -118,3 +118,60 @@ def test_spent_time_logged_in_redmine_reaches_the_local_twin(worklogs, redmine):
     [copy] = LocalTimeEntry.objects.filter(item=item)
     assert (copy.comment, copy.duration, copy.date) == ("from Redmine", hours(1.25), dt.date(2026, 11, 29))
     assert len(spent_time(redmine, issue_id)) == 1
+
+
+# --- 500 worklogs and a kill -9 in the middle (real worker processes: server database) ----------
+
+
+@pytest.fixture
+def processes(redis_server):
+    from tests.engine.workers import Processes
+
+    started = Processes(redis_server.url)
+    yield started
+    started.stop_all()
+
+
+def spent_in_project(redmine, project: str) -> int:  # noqa: F811
+    body = redmine.rest.get("/time_entries.json", params={"project_id": project, "limit": 1}).json()
+    return body["total_count"]
+
+
+def test_500_worklogs_arrive_once_each_although_the_worker_is_killed_midway(
+    worklogs,
+    redmine,  # noqa: F811
+    processes,
+    tmp_path,
+):
+    from activity.models import ArtifactActivity
+    from tests.engine.workers import wait_for
+
+    integration, project = worklogs
+    integration.detection_interval = 1
+    integration.save()
+    for number in range(10):
+        item = new_item("alpha", "DEMO", f"Item {number}")
+        for n in range(50):
+            service.add_time_entry(
+                item.pk, None, DAY, hours(0.25 + n % 4 * 0.25), comment=f"log {number}-{n}"
+            )
+    sentinel = tmp_path / "time-entry-created"
+    crash = {"HUB_TEST_CRASH_SENTINEL": str(sentinel), "HUB_TEST_CRASH_AFTER": "250"}
+    processes.worker(include="tests.engine.time_entry_crash_point", env=crash)
+    processes.beat()
+    wait_for(sentinel.exists, 240, "the worker did not file 250 worklogs", processes)
+    filed_before_the_kill = spent_in_project(redmine, project)
+    assert filed_before_the_kill >= 250
+    processes.kill("worker")
+    processes.worker()
+
+    def settled() -> bool:
+        busy = ArtifactActivity.objects.filter(status__in=["pending", "processing", "failed"]).exists()
+        return not busy and spent_in_project(redmine, project) >= 500
+
+    wait_for(settled, 300, "not every worklog reached Redmine", processes)
+    comments = []
+    for pair in ArtifactPair.objects.filter(integration_id=integration.pk):
+        comments += [row["comments"] for row in spent_time(redmine, pair.b_artifact_id)]
+    assert len(comments) == 500
+    assert sorted(comments) == sorted(f"log {i}-{n}" for i in range(10) for n in range(50))
