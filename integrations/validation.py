@@ -24,7 +24,7 @@ from integrations.models import FieldMapping, Integration, Model, Repository, Re
 from integrations.models.modeling import SELECT_TYPES
 
 # Blockers this validator owns; others (license, engine failures) are never touched here.
-OWNED_KEY = re.compile(r"^(integration|repository|collection):\d+:CCRRTT-\d{4,5}[EWI]")
+OWNED_KEY = re.compile(r"^(integration|repository|collection|union):\d+:CCRRTT-\d{4,5}[EWI]")
 FILTER_OPERATORS = ("equals", "in", "contains", "is_empty", "before", "after")
 
 
@@ -64,9 +64,9 @@ class _Context:
         self.repositories = list(Repository.objects.all())
         self.collections = {
             c.pk: c
-            for c in RepositoryCollection.objects.select_related("repository", "model").prefetch_related(
-                "projects", "mappings"
-            )
+            for c in RepositoryCollection.objects.select_related(
+                "repository", "model", "union"
+            ).prefetch_related("projects", "mappings")
         }
         self.models = {m.pk: m for m in Model.objects.prefetch_related("fields")}
         self.integrations = list(
@@ -665,9 +665,55 @@ def _integration_problems(ctx: _Context) -> list[Problem]:
     return problems
 
 
+def _union_problems(ctx: _Context) -> list[Problem]:
+    """CCRRTT-1114E for each invalid artifact union, CCRRTT-15013E for each collection that maps
+    fields of a union the license does not enable."""
+    from integrations.models import ArtifactUnion
+    from integrations.unions import license_refusal, union_problems
+
+    problems = []
+    users: dict[int, list[RepositoryCollection]] = defaultdict(list)
+    for collection in ctx.collections.values():
+        if collection.union_id is not None:
+            users[collection.union_id].append(collection)
+            refused = license_refusal(collection)
+            if refused is not None:
+                problems.append(
+                    Problem(
+                        f"collection:{collection.pk}:CCRRTT-15013E",
+                        "CCRRTT-15013E",
+                        f"Collection “{collection.name}” maps fields of the artifact union "
+                        f"“{collection.union}”, which cannot be used: {refused.message} Remove those "
+                        "mappings or install a license "
+                        "that includes artifact unions.",
+                        ctx.users_of_collection[collection.pk],
+                        [_mapping_link(collection)],
+                    )
+                )
+    for union in ArtifactUnion.objects.select_related("repository"):
+        found = union_problems(union, users[union.pk])
+        if found:
+            affected = sorted({i for c in users[union.pk] for i in ctx.users_of_collection[c.pk]})
+            problems.append(
+                Problem(
+                    f"union:{union.pk}:CCRRTT-1114E",
+                    "CCRRTT-1114E",
+                    f"Artifact union “{union.name}” is invalid: {'; '.join(found)}.",
+                    affected,
+                    [_link(f"Artifact union {union.name}", reverse("union-edit", args=[union.pk]))],
+                )
+            )
+    return problems
+
+
 def problems() -> list[Problem]:
     ctx = _Context()
-    return _repository_problems(ctx) + _collection_problems(ctx) + _integration_problems(ctx)
+    return (
+        _repository_problems(ctx)
+        + _collection_problems(ctx)
+        + _union_problems(ctx)
+        + _integration_problems(ctx)
+    )
 
 
 def validate() -> list[Problem]:

@@ -18,8 +18,10 @@ from integrations.models.gateway import GatewayPayload
 from integrations.models.integrations import Integration, Route
 from integrations.models.modeling import FieldType, Model, ModelField
 from integrations.models.repositories import Repository
+from integrations.models.unions import ArtifactUnion
 
 __all__ = [
+    "ArtifactUnion",
     "ChangeDetectionSettings",
     "ChangeWatermark",
     "CreationIntent",
