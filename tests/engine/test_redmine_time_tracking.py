@@ -6,6 +6,7 @@ a server database: the PostgreSQL and MariaDB stages run it)."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import uuid
 
 import pytest
@@ -24,6 +25,10 @@ from tests.engine.test_redmine_sync import (  # noqa: F401 - fixtures
 from tests.engine.time_tracking import map_time_entries
 
 pytestmark = pytest.mark.django_db(transaction=True)
+DATABASE = os.environ.get("HUB_TEST_DB", "sqlite")
+# Like tests/engine/test_crash.py's long runs: real worker processes need a server database (the
+# suite's SQLite database is in memory), and one engine is enough for a test of several minutes.
+on_postgres_only = pytest.mark.skipif(DATABASE != "postgres", reason="long kill -9 tests run on PostgreSQL")
 DAY = dt.date(2026, 11, 30)
 
 
@@ -137,6 +142,7 @@ def spent_in_project(redmine, project: str) -> int:  # noqa: F811
     return body["total_count"]
 
 
+@on_postgres_only
 def test_500_worklogs_arrive_once_each_although_the_worker_is_killed_midway(
     worklogs,
     redmine,  # noqa: F811
