@@ -406,6 +406,14 @@ def delete_item(item_id: int) -> None:
         path.unlink(missing_ok=True)
 
 
+def _touched(item_id: int) -> LocalItem:
+    """The item, locked, with a new revision saved: something of its own (a worklog) changed."""
+    item = _locked(item_id, None)
+    _touch(item)
+    item.save(update_fields=["updated", "revision"])
+    return item
+
+
 def _time_entry_problems(duration: Any, activity: str, on: Any) -> dict[str, str]:
     refused = {}
     if not isinstance(duration, dt.timedelta) or duration <= dt.timedelta(0):
@@ -431,9 +439,7 @@ def add_time_entry(
     if refused:
         raise ValuesNotAccepted("The time entry was refused", fields=refused)
     with transaction.atomic():
-        item = _locked(item_id, None)
-        _touch(item)
-        item.save(update_fields=["updated", "revision"])
+        item = _touched(item_id)
         return LocalTimeEntry.objects.create(
             item=item,
             worker=worker,
@@ -452,9 +458,7 @@ def update_time_entry(entry_id: int, *, duration: dt.timedelta, comment: str | N
         refused = _time_entry_problems(duration, entry.activity, entry.date)
         if refused:
             raise ValuesNotAccepted("The time entry was refused", fields=refused)
-        item = _locked(entry.item_id, None)
-        _touch(item)
-        item.save(update_fields=["updated", "revision"])
+        item = _touched(entry.item_id)
         entry.duration = duration
         if comment is not None:
             entry.comment = comment
