@@ -55,6 +55,11 @@ def blocks_all() -> bool:
 DETECTION_PREFIX = "detection:"
 
 
+# Warnings that say how Hub works around a limit of a tool (CCRRTT-50011W: worklogs filed under the
+# connection's user): shown with the blockers, but the integration goes on.
+ADVISORY_CODES = ("CCRRTT-50011W",)
+
+
 def blocks_integration(integration_id: int) -> bool:
     if blocks_all():
         return True
@@ -63,5 +68,6 @@ def blocks_integration(integration_id: int) -> bool:
         integration_id in ids
         for ids in Blocker.objects.filter(impact=Blocker.Impact.AFFECTED)
         .exclude(key__startswith=DETECTION_PREFIX)
+        .exclude(code__in=ADVISORY_CODES)
         .values_list("integration_ids", flat=True)
     )

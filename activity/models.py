@@ -230,6 +230,11 @@ class ArtifactPair(RelatedElements):
         default=dict, blank=True, help_text="{'A:<comment id>': 'B:<comment id>', …} both ways"
     )
     attachment_map = models.JSONField(default=dict, blank=True)
+    time_entry_map = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Time Tracking: {'A:<entry id>': {'twin': 'B:<entry id>', 'seconds': n}, …} both ways",
+    )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)

@@ -16,6 +16,14 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
 
 from connectors.errors import ArtifactNotFound, CreationUnsupported, OperationUnsupported
+from connectors.test_steps import TEST_STEP_PARTS
+from connectors.time_entries import (
+    NO_TIME_ENTRIES,
+    NewTimeEntry,
+    TimeEntry,
+    TimeEntryActivity,
+    TimeEntryCapabilities,
+)
 from connectors.types import (
     Artifact,
     ArtifactType,
@@ -40,6 +48,8 @@ class Connector(ABC):
     kind: ClassVar[str]
     label: ClassVar[str]
     capabilities: ClassVar[Capabilities] = Capabilities()
+    time_entry_capabilities: ClassVar[TimeEntryCapabilities] = NO_TIME_ENTRIES
+    test_step_parts: ClassVar[tuple[str, ...]] = TEST_STEP_PARTS  # the test step schema
     settings_fields: ClassVar[Sequence[SettingField]] = ()
     network: ClassVar[bool] = True  # talks to a server: proxy, TLS and timeout settings apply
     help: ClassVar[str] = ""  # a paragraph for the repository screen: what is synchronized, what is not
@@ -241,6 +251,28 @@ class Connector(ABC):
         expected_revision: str | None = None,
     ) -> Artifact:
         raise OperationUnsupported(f"{self.label} repositories have no transitions.")
+
+    # --- time entries (connectors.time_entries) -----------------------------------------------
+
+    def time_entry_activities(self) -> list[TimeEntryActivity]:
+        return []
+
+    def time_entries(self, artifact_id: str) -> list[TimeEntry]:
+        """The artifact's time entries, oldest first. Only with ``time_entry_capabilities.supported``."""
+        raise OperationUnsupported(f"{self.label} repositories keep no time entries.")
+
+    def time_entries_changed_since(self, project: str, since: dt.datetime | None) -> list[TimeEntry]:
+        """Time entries of ``project`` created or changed at or after ``since`` by the tool's clock
+        (all when None): how the Time Tracking style finds artifacts whose worklogs changed."""
+        raise OperationUnsupported(f"{self.label} repositories keep no time entries.")
+
+    def create_time_entry(self, artifact_id: str, entry: NewTimeEntry) -> TimeEntry:
+        """File ``entry`` on the artifact; under ``entry.worker`` only where
+        ``time_entry_capabilities.other_worker`` (the caller passes "" otherwise)."""
+        raise OperationUnsupported(f"{self.label} repositories keep no time entries.")
+
+    def update_time_entry(self, entry_id: str, *, duration: dt.timedelta, comment: str) -> TimeEntry:
+        raise OperationUnsupported(f"{self.label} repositories keep no time entries.")
 
     # --- event hints (webhooks) ---------------------------------------------------------------
 

@@ -17,6 +17,8 @@ DURATION                ``datetime.timedelta``
 PERSON / PERSONS        person id ``str`` / ``list[str]``
 RELATIONSHIP(S)         artifact id ``str`` / ``list[str]``
 WEB_LINKS               ``list[WebLink]``
+TEST_STEPS              ``list[dict[str, str]]`` in step order (``connectors.test_steps``)
+TIME_ENTRIES            never in ``fields``: read with ``Connector.time_entries``
 ======================  ===============================================================
 """
 
@@ -45,6 +47,8 @@ class FieldType(enum.StrEnum):
     RELATIONSHIP = "relationship"
     RELATIONSHIPS = "relationships"
     WEB_LINKS = "web_links"
+    TIME_ENTRIES = "time_entries"  # offered for mapping only (``connectors.time_entries``)
+    TEST_STEPS = "test_steps"
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from typing import Any
 from django.db import transaction
 
 from integrations.models import (
+    ArtifactUnion,
     CollectionProject,
     FieldMapping,
     GatewayCollection,
@@ -35,6 +36,7 @@ class ElementType(StrEnum):
     GATEWAY_COLLECTION = "gateway collection"
     SQL_COLLECTION = "sql collection"
     INTEGRATION = "integration"
+    ARTIFACT_UNION = "artifact union"
     # Owned by extensions/ (extensions.snapshots): extensions, stores, per-collection settings.
     EXTENSION = "extension"
     KEY_VALUE_STORE = "key-value store"
@@ -120,6 +122,7 @@ def element_type_of(obj) -> ElementType:
         GatewayCollection: ElementType.GATEWAY_COLLECTION,
         SqlCollection: ElementType.SQL_COLLECTION,
         Integration: ElementType.INTEGRATION,
+        ArtifactUnion: ElementType.ARTIFACT_UNION,
     }[type(obj)]
 
 
@@ -157,6 +160,14 @@ def snapshot(element_type: str, obj) -> dict[str, Any]:
         return {"name": obj.name, "model": obj.model.name}
     if element_type == ElementType.SQL_COLLECTION:
         return {"name": obj.name, "database_url": obj.database_url, "table": obj.table}
+    if element_type == ElementType.ARTIFACT_UNION:
+        return {
+            "name": obj.name,
+            "repository": obj.repository.label,
+            "projects": obj.projects,
+            "artifact_types": obj.artifact_types,
+            "description": obj.description,
+        }
     if element_type == ElementType.INTEGRATION:
         return {
             **_pick(obj, INTEGRATION_FIELDS),
@@ -190,6 +201,7 @@ def find(element_type: str, name: str):
         ElementType.GATEWAY_COLLECTION: (GatewayCollection, "name"),
         ElementType.SQL_COLLECTION: (SqlCollection, "name"),
         ElementType.INTEGRATION: (Integration, "name"),
+        ElementType.ARTIFACT_UNION: (ArtifactUnion, "name"),
     }[ElementType(element_type)]
     return model.objects.filter(**{field: name}).first()
 
@@ -279,6 +291,12 @@ def apply(element_type: str, data: dict[str, Any], existing=None):
     if element_type == ElementType.SQL_COLLECTION:
         obj = existing or SqlCollection()
         obj.name, obj.database_url, obj.table = data["name"], data["database_url"], data["table"]
+        return _cleaned(obj)
+    if element_type == ElementType.ARTIFACT_UNION:
+        obj = existing or ArtifactUnion()
+        obj.name, obj.description = data["name"], data.get("description", "")
+        obj.repository = _by_name(Repository, data["repository"], "Repository", "label")
+        obj.projects, obj.artifact_types = data.get("projects", []), data.get("artifact_types", [])
         return _cleaned(obj)
     obj = existing or Integration()
     for name in INTEGRATION_FIELDS:

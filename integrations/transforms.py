@@ -93,6 +93,9 @@ BUILT_IN: tuple[Transform, ...] = (
         "Formatted ids in the text ↔ relationship(s) (commit messages)",
         _one_to_one(_pairs([T.RELATIONSHIP, T.RELATIONSHIPS], TEXT)),
     ),
+    # The test step mapping: which part of a repository's step is which part of the test step model
+    # (``{"parts": {model part: repository part}}``); checked against both schemas (CCRRTT-17028E).
+    Transform("test_steps", "Test steps by the test step mapping", _same_type, params=("parts",)),
     Transform("join", "Join several text fields into one", _many_text_to_one_text, params=("separator",)),
     Transform("split", "Split one text field into several", _one_text_to_many_text, params=("separator",)),
     Transform("constant", "A constant value", _constant, params=("value",)),

@@ -10,6 +10,7 @@ from integrations.views import (
     modeling,
     repositories,
     tokens,
+    unions,
 )
 
 urlpatterns = [
@@ -36,6 +37,9 @@ urlpatterns = [
     path("models/<int:pk>/", modeling.model_edit, name="model-edit"),
     path("models/<int:pk>/delete/", modeling.model_delete, name="model-delete"),
     path("collections/", collections.collection_list, name="collections"),
+    path("collections/unions/", unions.union_list, name="unions"),
+    path("collections/unions/new/", unions.union_edit, name="union-create"),
+    path("collections/unions/<int:pk>/", unions.union_edit, name="union-edit"),
     path("collections/new/", collections.collection_edit, name="collection-create"),
     path("collections/new/choices/", collections.collection_choices, name="collection-choices"),
     path("collections/<int:pk>/", collections.collection_edit, name="collection-edit"),

@@ -24,7 +24,7 @@ from integrations.models import FieldMapping, Integration, Model, Repository, Re
 from integrations.models.modeling import SELECT_TYPES
 
 # Blockers this validator owns; others (license, engine failures) are never touched here.
-OWNED_KEY = re.compile(r"^(integration|repository|collection):\d+:CCRRTT-\d{4,5}[EWI]")
+OWNED_KEY = re.compile(r"^(integration|repository|collection|union):\d+:CCRRTT-\d{4,5}[EWI]")
 FILTER_OPERATORS = ("equals", "in", "contains", "is_empty", "before", "after")
 
 
@@ -64,9 +64,9 @@ class _Context:
         self.repositories = list(Repository.objects.all())
         self.collections = {
             c.pk: c
-            for c in RepositoryCollection.objects.select_related("repository", "model").prefetch_related(
-                "projects", "mappings"
-            )
+            for c in RepositoryCollection.objects.select_related(
+                "repository", "model", "union"
+            ).prefetch_related("projects", "mappings")
         }
         self.models = {m.pk: m for m in Model.objects.prefetch_related("fields")}
         self.integrations = list(
@@ -191,6 +191,9 @@ def mapping_problems(mapping: FieldMapping, model_fields: dict, others=()) -> li
                     f"the value map uses option(s) {', '.join(removed)} that the model field no longer has",
                 )
             )
+    special = _time_entry_or_test_step_problem(mapping, model_fields)
+    if special:
+        return problems + [special]
     if not changed and mapping.transform == transforms.EXTENSION.name:
         from extensions.transformations import line_problems
 
@@ -210,6 +213,51 @@ def mapping_problems(mapping: FieldMapping, model_fields: dict, others=()) -> li
         others = [mapping_rules.stored_line(m, model_fields) for m in others]
         problems += [(r.code, r.message) for r in mapping_rules.refusals(line, model_fields, others)]
     return problems
+
+
+def _time_entry_or_test_step_problem(mapping: FieldMapping, model_fields: dict) -> tuple[str, str] | None:
+    """Time entries and test steps map only to their own kind (CCRRTT-17029E / 17028E), and a test
+    step mapping names parts both the repository's test step schema and the test step model have."""
+    from connectors.test_steps import mapping_problem
+
+    repo_types = [mapping.repository_field_types.get(f, "") for f in mapping.repository_fields]
+    model_types = [model_fields[k].type for k in mapping.model_fields if k in model_fields]
+    for kind, code, name, plural in (
+        ("time_entries", "CCRRTT-17029E", "time entry", "time entries"),
+        ("test_steps", "CCRRTT-17028E", "test step", "test steps"),
+    ):
+        if kind not in repo_types and kind not in model_types:
+            continue
+        if repo_types != [kind] or model_types != [kind]:
+            return (
+                code,
+                f"the {name} mapping joins {'/'.join(repo_types) or 'no field'} → {'/'.join(model_types)}: "
+                f"{plural} map only to a model field of their own type, one to one",
+            )
+        connector = _connector_class(mapping.collection.repository.kind)
+        if (
+            kind == "time_entries"
+            and connector is not None
+            and not connector.time_entry_capabilities.supported
+        ):
+            return code, f"the repository ({connector.label}) keeps no time entries"
+        if kind == "test_steps" and mapping.transform == "test_steps":
+            problem = mapping_problem(
+                (mapping.params or {}).get("parts"), connector.test_step_parts if connector else ()
+            )
+            if problem:
+                return code, f"the test step mapping {problem}"
+    return None
+
+
+def _connector_class(kind: str):
+    from connectors import registry
+    from connectors.errors import ConnectorError
+
+    try:
+        return registry.connector_class(kind)
+    except ConnectorError:
+        return None
 
 
 def _query_problem(collection: RepositoryCollection) -> str:
@@ -485,6 +533,9 @@ def _work_item_sync_problems(
     model_fields = ctx.model_fields(a.model_id if a else None)
     if not model_fields:
         return found
+    from integrations.time_tracking import test_step_flow_problems
+
+    found += test_step_flow_problems(integration, model_fields)
     found += _route_condition_problems(routes, model_fields, me)
     for condition in (integration.filters or {}).get("conditions", []):
         problem = condition_problem(condition, model_fields)
@@ -598,6 +649,10 @@ def _integration_problems(ctx: _Context) -> list[Problem]:
                 (detail, code, message, me)
                 for detail, code, message in container_checks.problems(integration, ctx.collections)
             ]
+        elif integration.style == Integration.Style.TIME_TRACKING:
+            from integrations.time_tracking import problems as time_tracking_problems
+
+            found = _work_item_sync_problems(integration, ctx) + time_tracking_problems(integration, ctx)
         elif integration.style == Integration.Style.ENTERPRISE_DATA_STREAM:
             from integrations import eds
 
@@ -618,9 +673,55 @@ def _integration_problems(ctx: _Context) -> list[Problem]:
     return problems
 
 
+def _union_problems(ctx: _Context) -> list[Problem]:
+    """CCRRTT-1114E for each invalid artifact union, CCRRTT-15013E for each collection that maps
+    fields of a union the license does not enable."""
+    from integrations.models import ArtifactUnion
+    from integrations.unions import license_refusal, union_problems
+
+    problems = []
+    users: dict[int, list[RepositoryCollection]] = defaultdict(list)
+    for collection in ctx.collections.values():
+        if collection.union_id is not None:
+            users[collection.union_id].append(collection)
+            refused = license_refusal(collection)
+            if refused is not None:
+                problems.append(
+                    Problem(
+                        f"collection:{collection.pk}:CCRRTT-15013E",
+                        "CCRRTT-15013E",
+                        f"Collection “{collection.name}” maps fields of the artifact union "
+                        f"“{collection.union}”, which cannot be used: {refused.message} Remove those "
+                        "mappings or install a license "
+                        "that includes artifact unions.",
+                        ctx.users_of_collection[collection.pk],
+                        [_mapping_link(collection)],
+                    )
+                )
+    for union in ArtifactUnion.objects.select_related("repository"):
+        found = union_problems(union, users[union.pk])
+        if found:
+            affected = sorted({i for c in users[union.pk] for i in ctx.users_of_collection[c.pk]})
+            problems.append(
+                Problem(
+                    f"union:{union.pk}:CCRRTT-1114E",
+                    "CCRRTT-1114E",
+                    f"Artifact union “{union.name}” is invalid: {'; '.join(found)}.",
+                    affected,
+                    [_link(f"Artifact union {union.name}", reverse("union-edit", args=[union.pk]))],
+                )
+            )
+    return problems
+
+
 def problems() -> list[Problem]:
     ctx = _Context()
-    return _repository_problems(ctx) + _collection_problems(ctx) + _integration_problems(ctx)
+    return (
+        _repository_problems(ctx)
+        + _collection_problems(ctx)
+        + _union_problems(ctx)
+        + _integration_problems(ctx)
+    )
 
 
 def validate() -> list[Problem]:

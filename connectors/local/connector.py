@@ -38,9 +38,12 @@ from connectors.local.models import (
     LocalComment,
     LocalItem,
     LocalProject,
+    LocalTimeEntry,
     LocalUser,
+    TimeActivity,
 )
 from connectors.registry import register
+from connectors.time_entries import NewTimeEntry, TimeEntry, TimeEntryActivity, TimeEntryCapabilities
 from connectors.types import (
     Artifact,
     ArtifactType,
@@ -120,6 +123,7 @@ class LocalConnector(Connector):
         comment_author=True,
         containers=True,
     )
+    time_entry_capabilities = TimeEntryCapabilities(supported=True, other_worker=True, filtering=True)
     settings_fields = (
         SettingField(
             "url",
@@ -310,6 +314,8 @@ class LocalConnector(Connector):
                 values[field.id] = [WebLink(link["url"], link.get("label", "")) for link in item.web_links]
             elif field.type == FieldType.SINGLE_SELECT:
                 values[field.id] = getattr(item, field.id) or None
+            elif field.type == FieldType.TIME_ENTRIES:
+                continue  # read with time_entries()
             else:
                 values[field.id] = getattr(item, field.id)
         return Artifact(
@@ -489,6 +495,50 @@ class LocalConnector(Connector):
                 [labels.get(v, v) for v in value] if isinstance(value, list) else labels.get(value, value)
             )
         return raw
+
+    # --- time entries ------------------------------------------------------------------------
+
+    @staticmethod
+    def _time_entry(entry: LocalTimeEntry) -> TimeEntry:
+        return TimeEntry(
+            id=str(entry.pk),
+            artifact_id=str(entry.item_id),
+            worker=str(entry.worker_id) if entry.worker_id else "",
+            date=entry.date,
+            duration=entry.duration,
+            comment=entry.comment,
+            activity=entry.activity,
+            updated=entry.updated,
+        )
+
+    def time_entry_activities(self) -> list[TimeEntryActivity]:
+        return [
+            TimeEntryActivity(value, str(label), default=value == TimeActivity.DEVELOPMENT)
+            for value, label in TimeActivity.choices
+        ]
+
+    def time_entries(self, artifact_id: str) -> list[TimeEntry]:
+        item = self._item(artifact_id)
+        return [self._time_entry(e) for e in LocalTimeEntry.objects.filter(item=item).order_by("id")]
+
+    def time_entries_changed_since(self, project: str, since: dt.datetime | None) -> list[TimeEntry]:
+        entries = LocalTimeEntry.objects.filter(item__project=self._project(project))
+        if since is not None:
+            entries = entries.filter(updated__gte=since)
+        return [self._time_entry(e) for e in entries.order_by("updated", "id")]
+
+    def create_time_entry(self, artifact_id: str, entry: NewTimeEntry) -> TimeEntry:
+        item = self._item(artifact_id)
+        worker = service._person(self.tracker, entry.worker) if entry.worker else self.actor()
+        created = service.add_time_entry(
+            item.pk, worker, entry.date, entry.duration, comment=entry.comment, activity=entry.activity
+        )
+        return self._time_entry(created)
+
+    def update_time_entry(self, entry_id: str, *, duration: dt.timedelta, comment: str) -> TimeEntry:
+        if not LocalTimeEntry.objects.filter(pk=_int(entry_id), item__project__tracker=self.tracker).exists():
+            raise ArtifactNotFound(f"The local tracker {self.tracker.name} has no time entry {entry_id}.")
+        return self._time_entry(service.update_time_entry(_int(entry_id), duration=duration, comment=comment))
 
     # --- persons ------------------------------------------------------------------------------
 

@@ -51,6 +51,9 @@ FIELDS: tuple[LocalField, ...] = (
     LocalField("parent", "Parent", FieldType.RELATIONSHIP),
     LocalField("related", "Related items", FieldType.RELATIONSHIPS),
     LocalField("web_links", "Web links", FieldType.WEB_LINKS),
+    LocalField("test_steps", "Test steps", FieldType.TEST_STEPS, item_types=(ItemType.TEST_CASE,)),
+    # Offered to mappings for the Time Tracking style; entries are read with ``time_entries``.
+    LocalField("time_entries", "Time entries", FieldType.TIME_ENTRIES),
     LocalField("created", "Created", FieldType.DATE_TIME, read_only=True),
 )
 BY_ID = {field.id: field for field in FIELDS}

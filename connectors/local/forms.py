@@ -8,7 +8,16 @@ from typing import Any
 
 from django import forms
 
-from connectors.local.models import ItemType, Label, LocalItem, LocalTracker, LocalUser, Priority, Resolution
+from connectors.local.models import (
+    ItemType,
+    Label,
+    LocalItem,
+    LocalTracker,
+    LocalUser,
+    Priority,
+    Resolution,
+    TimeActivity,
+)
 from connectors.local.service import WORKFLOW
 
 PERSON_FIELDS = ("assignee",)
@@ -118,3 +127,44 @@ class TransitionForm(forms.Form):
 class CommentForm(forms.Form):
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Comment")
     private = forms.BooleanField(required=False, help_text="Private comments are hidden from customers.")
+
+
+class TimeEntryForm(forms.Form):
+    """A worklog filed from the item page (under the signed-in person's tracker user)."""
+
+    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    duration = forms.DurationField(help_text="hh:mm:ss, e.g. 01:30:00.")
+    activity = forms.ChoiceField(choices=TimeActivity.choices, initial=TimeActivity.DEVELOPMENT)
+    comment = forms.CharField(max_length=1000, required=False)
+
+
+class TimeEntryDurationForm(forms.Form):
+    duration = forms.DurationField(help_text="hh:mm:ss.")
+
+
+class TestStepForm(forms.Form):
+    step = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    expected_result = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    actual_result = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+
+# The test step editor: one row a step; ORDER gives the new order, DELETE removes a step.
+TestStepFormSet = forms.formset_factory(TestStepForm, extra=1, can_order=True, can_delete=True)
+
+
+def steps_of(formset) -> list[dict[str, str]]:
+    """The steps a valid formset describes, in its order, without removed and empty rows."""
+    rows = [
+        form for form in formset.ordered_forms if form.cleaned_data and not form.cleaned_data.get("DELETE")
+    ]
+    rows += [
+        form
+        for form in formset.forms
+        if form not in rows
+        and form.cleaned_data
+        and not form.cleaned_data.get("DELETE")
+        and form.cleaned_data.get("ORDER") is None
+    ]
+    parts = ("step", "expected_result", "actual_result")
+    steps = [{part: form.cleaned_data.get(part) or "" for part in parts} for form in rows]
+    return [step for step in steps if any(step.values())]

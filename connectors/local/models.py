@@ -55,6 +55,7 @@ class ItemType(models.TextChoices):
     STORY = "story", "Story"
     TASK = "task", "Task"
     EPIC = "epic", "Epic"
+    TEST_CASE = "test_case", "Test case"
 
 
 class Status(models.TextChoices):
@@ -114,6 +115,8 @@ class LocalItem(models.Model):
     )
     related = models.ManyToManyField("self", blank=True, symmetrical=False, related_name="+")
     web_links = models.JSONField(default=list, blank=True)  # [{"url": …, "label": …}]
+    # Test cases: [{"step", "expected_result", "actual_result"}, …] in step order.
+    test_steps = models.JSONField(default=list, blank=True)
     created = models.DateTimeField()
     updated = models.DateTimeField()
     revision = models.PositiveIntegerField(default=1)
@@ -161,3 +164,31 @@ class LocalAttachment(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+
+class TimeActivity(models.TextChoices):
+    """The local tracker's time entry activities (Redmine's are configured per server)."""
+
+    DEVELOPMENT = "development", "Development"
+    TESTING = "testing", "Testing"
+    DESIGN = "design", "Design"
+
+
+class LocalTimeEntry(models.Model):
+    """A worklog on an item: who worked, on which day, how long, on what."""
+
+    item = models.ForeignKey(LocalItem, on_delete=models.CASCADE, related_name="time_entries")
+    worker = models.ForeignKey(LocalUser, null=True, on_delete=models.SET_NULL, related_name="+")
+    date = models.DateField()
+    duration = models.DurationField()
+    comment = models.CharField(max_length=1000, blank=True)
+    activity = models.CharField(max_length=20, choices=TimeActivity.choices, default=TimeActivity.DEVELOPMENT)
+    created = models.DateTimeField()
+    updated = models.DateTimeField()
+
+    class Meta:
+        ordering = ["item", "id"]
+        indexes = [models.Index(fields=["updated", "id"], name="local_time_entry_changes")]
+
+    def __str__(self) -> str:
+        return f"{self.item_id}: {self.duration} on {self.date}"

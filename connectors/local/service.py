@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from connectors import test_steps
 from connectors.errors import RevisionConflict, ValuesNotAccepted, attachment_too_large
 from connectors.local.fields import BY_ID, SCALAR_CHECKS
 from connectors.local.models import (
@@ -24,10 +25,12 @@ from connectors.local.models import (
     LocalComment,
     LocalItem,
     LocalProject,
+    LocalTimeEntry,
     LocalTracker,
     LocalUser,
     Resolution,
     Status,
+    TimeActivity,
 )
 from connectors.types import FieldType, WebLink
 
@@ -205,6 +208,10 @@ def _apply(item: LocalItem, values: Mapping[str, Any], *, creating: bool) -> dic
                 many[field_id] = targets
             elif field.type == FieldType.WEB_LINKS:
                 setattr(item, field_id, _web_links(value))
+            elif field.type == FieldType.TEST_STEPS:
+                setattr(item, field_id, test_steps.normalized(value))
+            elif field.type == FieldType.TIME_ENTRIES:
+                raise ValueError("time entries are filed one by one, not written as a value")
         except (LookupError, ValueError, TypeError, AttributeError) as error:
             refused[field_id] = str(error)
     if creating and not (item.summary or "").strip() and "summary" not in refused:
@@ -411,3 +418,69 @@ def delete_item(item_id: int) -> None:
     item.delete()
     for path in paths:
         path.unlink(missing_ok=True)
+
+
+def _touched(item_id: int) -> LocalItem:
+    """The item, locked, with a new revision saved: something of its own (a worklog) changed."""
+    item = _locked(item_id, None)
+    _touch(item)
+    item.save(update_fields=["updated", "revision"])
+    return item
+
+
+def _time_entry_problems(duration: Any, activity: str, on: Any) -> dict[str, str]:
+    refused = {}
+    if not isinstance(duration, dt.timedelta) or duration <= dt.timedelta(0):
+        refused["duration"] = "must be a positive duration"
+    if activity not in TimeActivity.values:
+        refused["activity"] = f"{activity!r} is not one of {', '.join(TimeActivity.values)}"
+    if on is not None and not (isinstance(on, dt.date) and not isinstance(on, dt.datetime)):
+        refused["date"] = "must be a date"
+    return refused
+
+
+def add_time_entry(
+    item_id: int,
+    worker: LocalUser | None,
+    on: dt.date,
+    duration: dt.timedelta,
+    *,
+    comment: str = "",
+    activity: str = TimeActivity.DEVELOPMENT,
+) -> LocalTimeEntry:
+    """File a worklog on the item. The item's revision moves, so change detection sees it."""
+    refused = _time_entry_problems(duration, activity or TimeActivity.DEVELOPMENT, on)
+    if refused:
+        raise ValuesNotAccepted("The time entry was refused", fields=refused)
+    with transaction.atomic():
+        item = _touched(item_id)
+        return LocalTimeEntry.objects.create(
+            item=item,
+            worker=worker,
+            date=on,
+            duration=duration,
+            comment=comment,
+            activity=activity or TimeActivity.DEVELOPMENT,
+            created=item.updated,
+            updated=item.updated,
+        )
+
+
+def update_time_entry(entry_id: int, *, duration: dt.timedelta, comment: str | None = None) -> LocalTimeEntry:
+    with transaction.atomic():
+        entry = LocalTimeEntry.objects.select_for_update().get(pk=entry_id)
+        refused = _time_entry_problems(duration, entry.activity, entry.date)
+        if refused:
+            raise ValuesNotAccepted("The time entry was refused", fields=refused)
+        item = _touched(entry.item_id)
+        entry.duration = duration
+        if comment is not None:
+            entry.comment = comment
+        entry.updated = item.updated
+        entry.save(update_fields=["duration", "comment", "updated"])
+        return entry
+
+
+def set_test_steps(item_id: int, steps: Sequence[Mapping[str, str]]) -> LocalItem:
+    """Replace a test case's steps (in the order given): the console's step editor."""
+    return update_item(item_id, {"test_steps": list(steps)})

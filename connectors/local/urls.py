@@ -13,4 +13,11 @@ urlpatterns = [
     path("<slug:tracker>/items/<int:pk>/edit/", views.item_edit, name="item-edit"),
     path("<slug:tracker>/items/<int:pk>/transition/", views.item_transition, name="item-transition"),
     path("<slug:tracker>/items/<int:pk>/comments/", views.item_comment, name="item-comment"),
+    path("<slug:tracker>/items/<int:pk>/time/", views.item_time_entry, name="item-time-entry"),
+    path(
+        "<slug:tracker>/items/<int:pk>/time/<int:entry_pk>/",
+        views.item_time_entry_duration,
+        name="item-time-entry-duration",
+    ),
+    path("<slug:tracker>/items/<int:pk>/steps/", views.item_test_steps, name="item-test-steps"),
 ]

@@ -12,7 +12,16 @@ from django.shortcuts import get_object_or_404, redirect, render
 from connectors.errors import ConnectorError, ValuesNotAccepted
 from connectors.local import containers as local_containers
 from connectors.local import service
-from connectors.local.forms import CommentForm, ItemForm, ProjectForm, TransitionForm
+from connectors.local.forms import (
+    CommentForm,
+    ItemForm,
+    ProjectForm,
+    TestStepFormSet,
+    TimeEntryDurationForm,
+    TimeEntryForm,
+    TransitionForm,
+    steps_of,
+)
 from connectors.local.models import LocalItem, LocalProject, LocalTracker
 
 PAGE_SIZE = 50
@@ -112,6 +121,8 @@ def _detail_context(item: LocalItem, **bound) -> dict:
         "transitions": steps,
         "transition_form": transition_form,
         "comment_form": bound.get("comment_form") or CommentForm(),
+        "time_entries": item.time_entries.select_related("worker"),
+        "time_entry_form": bound.get("time_entry_form") or TimeEntryForm(),
     }
 
 
@@ -171,3 +182,61 @@ def item_comment(request: HttpRequest, tracker: str, pk: int) -> HttpResponse:
     if request.htmx:
         return render(request, "connectors/local/_comments.html", context)
     return render(request, "connectors/local/item.html", context)
+
+
+def item_time_entry(request: HttpRequest, tracker: str, pk: int) -> HttpResponse:
+    """File a worklog on the item as the signed-in person."""
+    item = _item(tracker, pk)
+    form = TimeEntryForm(request.POST)
+    if form.is_valid():
+        try:
+            service.add_time_entry(
+                item.pk,
+                service.console_user(item.project.tracker, request.user),
+                form.cleaned_data["date"],
+                form.cleaned_data["duration"],
+                comment=form.cleaned_data["comment"],
+                activity=form.cleaned_data["activity"],
+            )
+        except ValuesNotAccepted as error:
+            _add_refusal(form, error)
+        else:
+            messages.success(request, f"{item.formatted_id}: time entry filed.")
+            return redirect("local_tracker:item", tracker=tracker, pk=item.pk)
+    return render(request, "connectors/local/item.html", _detail_context(item, time_entry_form=form))
+
+
+def item_time_entry_duration(request: HttpRequest, tracker: str, pk: int, entry_pk: int) -> HttpResponse:
+    item = _item(tracker, pk)
+    entry = get_object_or_404(item.time_entries, pk=entry_pk)
+    form = TimeEntryDurationForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "A duration is hh:mm:ss.")
+    else:
+        try:
+            service.update_time_entry(entry.pk, duration=form.cleaned_data["duration"])
+        except ValuesNotAccepted as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, f"{item.formatted_id}: duration changed.")
+    return redirect("local_tracker:item", tracker=tracker, pk=item.pk)
+
+
+def item_test_steps(request: HttpRequest, tracker: str, pk: int) -> HttpResponse:
+    """The test step editor: edit a step, add one, remove one, or give them a new order."""
+    item = _item(tracker, pk)
+    initial = [{**step, "ORDER": number} for number, step in enumerate(item.test_steps or [], start=1)]
+    formset = TestStepFormSet(request.POST or None, initial=initial, prefix="steps")
+    if request.method == "POST" and formset.is_valid():
+        try:
+            service.set_test_steps(item.pk, steps_of(formset))
+        except ValuesNotAccepted as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, f"{item.formatted_id}: test steps saved.")
+            return redirect("local_tracker:item", tracker=tracker, pk=item.pk)
+    return render(
+        request,
+        "connectors/local/test_steps.html",
+        {"item": item, "project": item.project, "formset": formset},
+    )

@@ -39,6 +39,13 @@ from connectors.redmine.containers import RedmineContainers
 from connectors.redmine.keyset import Cursor, next_page
 from connectors.redmine.transfer import CHUNK, spooled
 from connectors.registry import register
+from connectors.time_entries import (
+    TIME_ENTRIES_FIELD,
+    NewTimeEntry,
+    TimeEntry,
+    TimeEntryActivity,
+    TimeEntryCapabilities,
+)
 from connectors.types import (
     Artifact,
     ArtifactType,
@@ -83,6 +90,9 @@ class RedmineConnector(RedmineContainers, Connector):
         max_page_size=MAX_LIMIT,
         containers=True,  # parent issues and versions (connectors/redmine/containers.py)
     )
+    # Spent time: /time_entries.json. Logging for another user needs the role's "Log spent time for
+    # other users" permission; the listing filters by activity and day.
+    time_entry_capabilities = TimeEntryCapabilities(supported=True, other_worker=True, filtering=True)
     settings_fields = (
         SettingField(
             "url", "Redmine location", "url", required=True, help="e.g. https://redmine.example.org"
@@ -188,7 +198,8 @@ class RedmineConnector(RedmineContainers, Connector):
                 for v in self._paged(f"/projects/{pid}/versions.json", "versions")
             ],
         }
-        return rf.schema(options, self._custom_fields_of(int(artifact_type)), self.text_format)
+        schema = rf.schema(options, self._custom_fields_of(int(artifact_type)), self.text_format)
+        return [*schema, FieldSchema(TIME_ENTRIES_FIELD, "Spent time", FieldType.TIME_ENTRIES)]
 
     def _custom_fields_of(self, tracker_id: int) -> list[dict]:
         if self.custom_fields is None:
@@ -575,6 +586,78 @@ class RedmineConnector(RedmineContainers, Connector):
             missing=self.api.not_found(issue_id),
         )
         return self._attachment(self.api.get(f"/attachments/{upload['id']}.json")["attachment"])
+
+    # --- time entries (spent time) -------------------------------------------------------------
+
+    @staticmethod
+    def _time_entry(row: Mapping) -> TimeEntry:
+        return TimeEntry(
+            id=str(row["id"]),
+            artifact_id=str((row.get("issue") or {}).get("id", "")),
+            worker=str((row.get("user") or {}).get("id", "")),
+            date=dt.date.fromisoformat(row["spent_on"]),
+            # Redmine keeps hours as a decimal: whole seconds, so that 0.25 h is 900 s both ways.
+            duration=dt.timedelta(seconds=round(float(row["hours"]) * 3600)),
+            comment=row.get("comments") or "",
+            activity=str((row.get("activity") or {}).get("id", "")),
+            updated=rf.parse_time(row["updated_on"]) if row.get("updated_on") else None,
+        )
+
+    def time_entry_activities(self) -> list[TimeEntryActivity]:
+        rows = self.api.get("/enumerations/time_entry_activities.json")["time_entry_activities"]
+        return [
+            TimeEntryActivity(str(row["id"]), row["name"], bool(row.get("is_default")))
+            for row in rows
+            if row.get("active", True)
+        ]
+
+    def time_entries(self, artifact_id: str) -> list[TimeEntry]:
+        issue_id = _id(artifact_id)
+        rows = self._paged("/time_entries.json", "time_entries", {"issue_id": issue_id})
+        return sorted((self._time_entry(r) for r in rows), key=lambda e: int(e.id))
+
+    def time_entries_changed_since(self, project: str, since: dt.datetime | None) -> list[TimeEntry]:
+        params: dict[str, Any] = {"project_id": self._project(project)["id"]}
+        if since is not None:
+            params.update(
+                {"f[]": "updated_on", "op[updated_on]": ">=", "v[updated_on][]": rf.format_time(since)}
+            )
+        rows = self._paged("/time_entries.json", "time_entries", params)
+        return [self._time_entry(r) for r in rows if r.get("issue")]
+
+    def create_time_entry(self, artifact_id: str, entry: NewTimeEntry) -> TimeEntry:
+        issue_id = _id(artifact_id)
+        body: dict[str, Any] = {
+            "issue_id": int(issue_id),
+            "spent_on": entry.date.isoformat(),
+            "hours": round(entry.duration.total_seconds() / 3600, 4),
+            "comments": entry.comment[:1024],
+        }
+        if entry.activity:
+            body["activity_id"] = int(entry.activity)
+        if entry.worker:
+            body["user_id"] = int(entry.worker)
+        response = self.api.call(
+            "POST",
+            "/time_entries.json",
+            json={"time_entry": body},
+            labels={"Hours": "duration", "Activity": "activity", "User": "worker", "Issue": "issue"},
+            missing=self.api.not_found(issue_id),
+        )
+        return self._time_entry(response.json()["time_entry"])
+
+    def update_time_entry(self, entry_id: str, *, duration: dt.timedelta, comment: str) -> TimeEntry:
+        entry = _id(entry_id)
+        missing = ArtifactNotFound(f"Redmine has no time entry {entry} visible to Hub's user.")
+        body = {"hours": round(duration.total_seconds() / 3600, 4), "comments": comment[:1024]}
+        self.api.call(
+            "PUT",
+            f"/time_entries/{entry}.json",
+            json={"time_entry": body},
+            labels={"Hours": "duration"},
+            missing=missing,
+        )
+        return self._time_entry(self.api.get(f"/time_entries/{entry}.json", missing=missing)["time_entry"])
 
     # --- persons ------------------------------------------------------------------------------
 

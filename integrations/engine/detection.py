@@ -18,6 +18,7 @@ from activity import error_cap
 from activity.blockers import DETECTION_PREFIX, clear_blocker, raise_blocker
 from activity.models import ArtifactActivity, ArtifactPair, Blocker
 from connectors.errors import ConnectorError
+from connectors.types import ChangedItem
 from hub import prometheus
 from hub.bulk import insert_rows
 from integrations.engine import connections, containers, schedule
@@ -101,6 +102,7 @@ def detect_side(context: IntegrationContext, side: str, *, full: bool = False, o
         watermark, _ = ChangeWatermark.objects.get_or_create(
             integration=integration, side=side, project=project
         )
+        since = None if full else watermark.position
         pages = changed_pages(
             side_context.connector,
             side_context.collection,
@@ -113,7 +115,30 @@ def detect_side(context: IntegrationContext, side: str, *, full: bool = False, o
             if recorded and on_recorded is not None:
                 on_recorded(recorded)
             found += recorded
+        if integration.style == Integration.Style.TIME_TRACKING:
+            recorded = record_time_entry_changes(context, side, project, since)
+            if recorded and on_recorded is not None:
+                on_recorded(recorded)
+            found += recorded
     return found
+
+
+def record_time_entry_changes(context: IntegrationContext, side: str, project: str, since) -> int:
+    """Artifacts whose worklogs changed since the watermark: a tool such as Redmine files a time
+    entry without touching the issue's ``updated_on``, so the artifacts' own listing misses them."""
+    connector = context.sides[side].connector
+    if not connector.time_entry_capabilities.supported:
+        return 0
+    entries = connector.time_entries_changed_since(project, None if since is None else since - OVERLAP)
+    newest: dict[str, dt.datetime] = {}
+    for entry in entries:
+        updated = entry.updated or timezone.now()
+        newest[entry.artifact_id] = max(newest.get(entry.artifact_id, updated), updated)
+    if not newest:
+        return 0
+    items = [ChangedItem(artifact_id, updated) for artifact_id, updated in newest.items()]
+    source, target = context.sides[side].collection, context.sides[other(side)].collection
+    return record_waiting(context.integration, side, source, target, project, items)
 
 
 def changed_pages(

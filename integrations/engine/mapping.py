@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from connectors import test_steps
 from integrations.engine import values as V
 
 FORMATTED_IDS = "formatted_ids"  # the transform of commit messages to relationships (Gateway)
@@ -215,6 +216,10 @@ def _apply(
     if line.transform == FORMATTED_IDS:  # to the model (the other way is to_repository's, with lookups)
         linked = values[0] if isinstance(values[0], list) else [values[0]]
         return [", ".join(str(v) for v in linked if not V.empty(v))]
+    if line.transform == "test_steps":
+        parts = dict(params.get("parts") or {})  # model part → repository part
+        steps = values[0] or []
+        return [test_steps.renamed(steps, {v: k for k, v in parts.items()} if to_model else parts)]
     if line.transform == "value_map":
         direction = "to_model" if to_model else "to_repository"
         mapped = _value_map(values[0], params.get(direction) or {}, params.get(f"{direction}_default"))

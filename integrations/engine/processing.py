@@ -22,7 +22,17 @@ from connectors.errors import ArtifactNotFound, ConnectorError, OperationUnsuppo
 from connectors.hidden_marker import comment_key_of, with_comment_marker
 from extensions import engine as extension_hooks
 from hub import prometheus
-from integrations.engine import claims, conflicts, containers, counters, heartbeat, mapping, retry, routing
+from integrations.engine import (
+    claims,
+    conflicts,
+    containers,
+    counters,
+    heartbeat,
+    mapping,
+    retry,
+    routing,
+    time_entries,
+)
 from integrations.engine.context import (
     REVISION,
     IntegrationContext,
@@ -189,6 +199,8 @@ def uncopied(pair: ArtifactPair, side: str, artifact, integration: Integration) 
     """Whether ``artifact`` has a comment or attachment that flows and is in neither map of the pair
     (not read with it: cannot tell, so yes)."""
     direction = "a_to_b" if side == "A" else "b_to_a"
+    if integration.style == Integration.Style.TIME_TRACKING:
+        return True  # worklogs are not on the artifact: only reading them says what is left to copy
     comment_flow = (integration.comment_flow or {}).get(direction) or {}
     if comment_flow.get("enabled"):
         if artifact.comments is None:
@@ -689,7 +701,13 @@ class Processor:
     # --- values between the sides ---------------------------------------------------------------
 
     def flows(self, model) -> dict[str, str]:
-        return conflicts.normalized_flows(self.integration.field_flows, model)
+        flows = conflicts.normalized_flows(self.integration.field_flows, model)
+        # Worklogs are copied entry by entry (time_entries()), never written as one value.
+        return {
+            key: flow
+            for key, flow in flows.items()
+            if self.context.model_types.get(key) != time_entries.TIME_ENTRIES_TYPE
+        }
 
     def translate(self, key: str, value: Any, source: SideContext, target: SideContext) -> Any:
         """A model value of ``source`` as the same value for ``target`` (persons and relationships
@@ -1049,7 +1067,20 @@ class Processor:
         return "a_to_b" if self.source.name == "A" else "b_to_a"
 
     def comments_and_attachments(self, artifact, twin, pair: ArtifactPair) -> int:
-        return self.comments(artifact, twin, pair) + self.attachments(artifact, twin.id, pair)
+        return (
+            self.comments(artifact, twin, pair)
+            + self.attachments(artifact, twin.id, pair)
+            + self.time_entries(artifact, twin, pair)
+        )
+
+    def time_entries(self, artifact, twin, pair: ArtifactPair) -> int:
+        """The Time Tracking style's worklogs, each copied once (``integrations.engine.time_entries``)."""
+        if self.integration.style != Integration.Style.TIME_TRACKING:
+            return 0
+        key = time_entries.time_entries_key(self.context.model_types)
+        if key is None:
+            return 0
+        return time_entries.TimeEntryCopier(self, key).copy(artifact.id, twin.id, pair)
 
     def comments(self, artifact, twin, pair: ArtifactPair) -> int:
         """Copy the source's new comments to the twin, each once. Where the target keeps Hub's

@@ -12,7 +12,7 @@ from typing import Any
 
 from connectors.types import WebLink
 
-LIST_TYPES = ("multi_select", "persons", "relationships", "web_links")
+LIST_TYPES = ("multi_select", "persons", "relationships", "web_links", "test_steps")
 
 
 def to_json(field_type: str, value: Any) -> Any:

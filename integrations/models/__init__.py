@@ -19,8 +19,10 @@ from integrations.models.gateway import GatewayPayload
 from integrations.models.integrations import Integration, Route
 from integrations.models.modeling import FieldType, Model, ModelField
 from integrations.models.repositories import Repository
+from integrations.models.unions import ArtifactUnion
 
 __all__ = [
+    "ArtifactUnion",
     "ChangeDetectionSettings",
     "ContainerMirroring",
     "ChangeWatermark",

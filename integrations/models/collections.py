@@ -21,6 +21,16 @@ class RepositoryCollection(models.Model):
     model = models.ForeignKey(
         Model, on_delete=models.PROTECT, null=True, blank=True, related_name="repository_collections"
     )
+    # Where the projects and artifact types come from when they are an artifact union's
+    # (``integrations.unions.apply_union`` keeps them equal).
+    union = models.ForeignKey(
+        "integrations.ArtifactUnion",
+        verbose_name="artifact union",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="collections",
+    )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 

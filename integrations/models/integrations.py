@@ -12,6 +12,7 @@ class Style(models.TextChoices):
     CONTAINER_WORK_ITEM = "container_work_item", "Container + Work Item Synchronization"
     ENTERPRISE_DATA_STREAM = "enterprise_data_stream", "Enterprise Data Stream"
     GATEWAY = "gateway", "Gateway"
+    TIME_TRACKING = "time_tracking", "Time Tracking"
 
 
 class Flow(models.TextChoices):

@@ -33,6 +33,7 @@ class FieldType(models.TextChoices):
     COMMENTS = "comments", "Comments"
     ATTACHMENTS = "attachments", "Attachments"
     TIME_ENTRIES = "time_entries", "Time Entries"
+    TEST_STEPS = "test_steps", "Test Steps"
 
 
 SELECT_TYPES = (FieldType.SINGLE_SELECT, FieldType.MULTI_SELECT)

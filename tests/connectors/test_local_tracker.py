@@ -83,8 +83,14 @@ def test_every_field_type_round_trips(alpha):
     made = alpha.create_artifact("DEMO", "story", values)
     expected = {**values, "labels": ["backend", "security"], "watchers": sorted(values["watchers"], key=int)}
     assert {k: made.fields[k] for k in values} == expected
+    steps = [{"step": "Open", "expected_result": "Shows", "actual_result": ""}]
+    case = alpha.create_artifact("DEMO", "test_case", {"summary": "Case", "test_steps": steps})
+    assert alpha.read_artifact(case.id).fields["test_steps"] == steps
+    # Test steps are a test case's; time entries are offered for mapping, never a field value.
     schema = {f.id: f.type for f in alpha.field_schema("DEMO", "story")}
+    schema |= {f.id: f.type for f in alpha.field_schema("DEMO", "test_case")}
     assert set(FieldType) <= set(schema.values())
+    assert "time_entries" not in made.fields
 
 
 def test_story_points_exist_only_on_stories_and_epics(alpha):

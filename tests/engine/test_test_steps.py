@@ -1,0 +1,82 @@
+"""Test cases with steps between two local trackers: the steps arrive in order, an edit of one step
+and a new order flow, and a test step mapping renames the parts of a step."""
+
+import pytest
+
+from activity.models import ArtifactPair
+from connectors.local import service
+from connectors.local.models import LocalItem
+from integrations.models import FieldMapping, ModelField
+from tests.engine.sync import new_item, run
+
+STEPS = [
+    {"step": "Open the login page", "expected_result": "The form shows", "actual_result": ""},
+    {"step": "Enter a wrong password", "expected_result": "An error shows", "actual_result": "It does"},
+    {"step": "Enter the right one", "expected_result": "The start page shows", "actual_result": ""},
+]
+
+
+def map_steps(collection, **options) -> None:
+    FieldMapping.objects.create(
+        collection=collection,
+        repository_fields=["test_steps"],
+        repository_field_types={"test_steps": "test_steps"},
+        model_fields=["steps"],
+        model_field_types={"steps": "test_steps"},
+        **options,
+    )
+
+
+@pytest.fixture
+def test_cases(running):
+    ModelField.objects.create(
+        model=running.collection_a.model, key="steps", label="Steps", type="test_steps", position=8
+    )
+    for collection in running.collections():
+        collection.artifact_types = ["test_case"]
+        collection.save()
+        map_steps(collection)
+    running.field_flows = {**running.field_flows, "steps": "both"}
+    running.save()
+    return running
+
+
+def twin_of(item) -> LocalItem:
+    pair = ArtifactPair.objects.get(a_artifact_id=str(item.pk))
+    return LocalItem.objects.get(pk=int(pair.b_artifact_id))
+
+
+def test_a_test_case_arrives_with_its_steps_in_order(test_cases):
+    item = new_item("alpha", "DEMO", "Login", type="test_case", test_steps=STEPS)
+    run(test_cases)
+    assert twin_of(item).test_steps == STEPS
+
+
+def test_an_edit_of_one_step_flows_and_only_that_step_changes(test_cases):
+    item = new_item("alpha", "DEMO", "Login", type="test_case", test_steps=STEPS)
+    run(test_cases)
+    edited = [dict(step) for step in STEPS]
+    edited[1]["actual_result"] = "No error: bug"
+    service.set_test_steps(item.pk, edited)
+    run(test_cases)
+    assert twin_of(item).test_steps == edited
+
+
+def test_a_new_order_of_the_steps_flows_back_from_the_twin(test_cases):
+    item = new_item("alpha", "DEMO", "Login", type="test_case", test_steps=STEPS)
+    run(test_cases)
+    reordered = [STEPS[2], STEPS[0], STEPS[1]]
+    service.set_test_steps(twin_of(item).pk, reordered)
+    run(test_cases)
+    assert LocalItem.objects.get(pk=item.pk).test_steps == reordered
+
+
+def test_a_test_step_mapping_leaves_out_the_parts_it_does_not_map(test_cases):
+    line = FieldMapping.objects.get(collection=test_cases.collection_b, model_fields=["steps"])
+    line.transform = "test_steps"
+    line.params = {"parts": {"step": "step", "expected_result": "expected_result"}}
+    line.save()
+    item = new_item("alpha", "DEMO", "Login", type="test_case", test_steps=STEPS)
+    run(test_cases)
+    assert [s["actual_result"] for s in twin_of(item).test_steps] == ["", "", ""]
+    assert [s["step"] for s in twin_of(item).test_steps] == [s["step"] for s in STEPS]
