@@ -11,7 +11,7 @@ from hub.roles import set_role
 from tests.connectors.peers import redmine_peer_server, roundup_peer_server  # noqa: F401 - fixtures
 
 # One Chromium per test process for every browser test, and a fresh page per test.
-from tests.support.browser import browser, page  # noqa: F401 - fixtures
+from tests.support.browser import browser, page, pytest_runtest_makereport  # noqa: F401 - fixtures, hook
 
 PASSWORD = "correct horse battery staple"
 

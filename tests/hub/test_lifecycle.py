@@ -81,12 +81,34 @@ def test_a_process_that_ends_stops_hub_with_30008E():
     assert "CCRRTT-30008E" in said and "web process ended unexpectedly (exit code 3)" in said
 
 
-def test_services_slow_to_answer_are_reported_with_16002W(settings):
+def test_services_slow_to_answer_are_reported_with_16002W_and_waited_for(settings, monkeypatch):
+    """The warning comes once, after the slow-start time; the wait goes on, and Hub counts as
+    running only when the web server answers (a test or operator waiting for "Hub is running"
+    then finds the console up)."""
+    command = quiet_command()
+
+    def answers_after_the_warning(url, **_):
+        if "CCRRTT-16002W" not in command.stderr.getvalue():
+            raise ConnectionRefusedError
+        return None
+
     class Running:
         def poll(self):
             return None
 
+    monkeypatch.setattr("urllib.request.urlopen", answers_after_the_warning)
+    assert command._wait_until_serving({"web": Running()}, {"signal": None}, slow_after_seconds=0.3)
+    assert command.stderr.getvalue().count("CCRRTT-16002W") == 1
+
+
+def test_a_process_that_ends_while_starting_ends_the_wait_without_running(settings):
+    said = io.StringIO()
+
+    class EndsAfterTheWarning:
+        def poll(self):
+            return 3 if "CCRRTT-16002W" in said.getvalue() else None
+
     settings.HUB = dataclasses.replace(settings.HUB, values={**settings.HUB.values, "server.port": 1})
-    command = quiet_command()
-    command._wait_until_serving({"web": Running()}, {"signal": None}, deadline_seconds=0.5)
-    assert "CCRRTT-16002W" in command.stderr.getvalue()
+    command = Command(stdout=io.StringIO(), stderr=said)
+    children = {"web": EndsAfterTheWarning()}
+    assert not command._wait_until_serving(children, {"signal": None}, slow_after_seconds=0.3)

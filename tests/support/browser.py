@@ -41,6 +41,32 @@ def new_page(browser, **context_options):
     return page
 
 
+def failure_sections(item) -> list[tuple[str, str]]:
+    """What a failed browser test saw, for its report: each page's address and visible text, and
+    the tail of each Hub server's log. A CI failure is then readable without running it again."""
+    from tests.support.server import HubServer  # the server module imports Django settings
+
+    sections = []
+    for name, value in getattr(item, "funcargs", {}).items():
+        if hasattr(value, "inner_text") and hasattr(value, "url"):
+            try:
+                text = value.inner_text("body", timeout=5_000)
+            except Exception as error:  # the page may be gone or hung: say so, keep the report
+                text = f"(the page's text could not be read: {error})"
+            sections.append((f"page {name!r} at failure: {value.url}", text[-4_000:]))
+        elif isinstance(value, HubServer):
+            sections.append((f"log of Hub server {name!r} ({value.log_path})", value.log()[-6_000:]))
+    return sections
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" and report.failed and item.get_closest_marker("browser"):
+        report.sections.extend(failure_sections(item))
+
+
 @pytest.fixture
 def page(browser):
     page = new_page(browser)
