@@ -61,7 +61,7 @@ def wait_for_in_flight(
         time.sleep(1)  # a worker finishing its batch; the job itself runs in a worker, not a request
 
 
-def _pair_record(pair: ArtifactPair) -> dict:
+def pair_record(pair: ArtifactPair) -> dict:
     record = {side: {name: getattr(pair, f"{side}_{name}") for name in SIDE_FIELDS} for side in ("a", "b")}
     record.update({name: getattr(pair, name) for name in PAIR_FIELDS})
     record["integration"] = pair.integration_name
@@ -100,7 +100,7 @@ class ExportPairs(JobRunner):
             member.write(json.dumps(header)[:-1].encode() + b', "pairs": [\n')
             for pair in pairs.iterator(chunk_size=2000):
                 prefix = b",\n" if written else b""
-                member.write(prefix + json.dumps(_pair_record(pair)).encode())
+                member.write(prefix + json.dumps(pair_record(pair)).encode())
                 written += 1
                 if written % 5000 == 0:
                     self.set_progress(written * 100 // max(total, 1))
