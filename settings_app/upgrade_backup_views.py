@@ -4,17 +4,20 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponseForbidden
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_POST
 
 from activity.jobs import JobFailed
 from activity.pair_transfer import ImportFileError
+from hub.roles import is_administrator
 from integrations import upgrade_backup
 
 
 @require_GET
 def download(request, name: str):
+    if not is_administrator(request.user):  # artifact field values of every integration, like a pair export
+        return HttpResponseForbidden("Only administrators can download upgrade backup files.")
     path = upgrade_backup.path_of(name)
     if path is None:
         raise Http404("No upgrade backup file of that name.")

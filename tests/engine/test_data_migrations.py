@@ -10,6 +10,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -104,6 +105,16 @@ def test_each_integration_is_migrated_by_its_own_job_and_the_file_keeps_what_ran
     assert upgrade_backup.upload(upgrade_backup.path_of(file["name"]).read_bytes())["pairs_added"] == 0
 
 
+def test_a_schema_upgrade_of_an_existing_database_queues_the_data_migrations(running, monkeypatch):
+    from hub import firststart
+
+    monkeypatch.setattr(firststart, "pending_migrations", lambda: (120, 3))  # an existing database, behind
+    monkeypatch.setattr(firststart, "call_command", lambda *args, **kwargs: None)
+    firststart.migrate()
+    assert job_of(running).status == BackgroundJob.Status.PENDING
+    assert blocker_of(running).code == "CCRRTT-66003W"
+
+
 def test_failed_activities_on_a_disabled_repository_stop_the_migration_with_0006E_until_prioritized(running):
     repository = running.collection_b.repository
     repository.enabled = False
@@ -170,13 +181,18 @@ def test_a_conflicting_pair_aborts_the_upload_with_0005E_and_applies_nothing(run
     assert ArtifactPair.objects.get().a_summary == "unchanged"
 
 
-def test_the_screen_lists_downloads_deletes_and_uploads_upgrade_backup_files(admin_client, running, settings):
+def test_the_screen_lists_downloads_deletes_and_uploads_upgrade_backup_files(
+    admin_client, viewer, running, settings
+):
     settings.HUB_UPGRADE_BACKUPS_KEPT = 2
     now = timezone.now()
     for hours in (3, 2, 1):
         upgrade_backup.write(now - timedelta(hours=hours))
     names = [item["name"] for item in upgrade_backup.files()]
     assert len(names) == 2  # the oldest went: retention
+    as_viewer = Client()  # admin_client and viewer_client are one client
+    as_viewer.force_login(viewer)
+    assert as_viewer.get(reverse("settings-upgrade-backup-download", args=[names[0]])).status_code == 403
 
     page = admin_client.get(reverse("settings-advanced")).content.decode()
     assert all(name in page for name in names) and 'data-testid="upgrade-backup-upload"' in page
