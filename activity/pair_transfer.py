@@ -146,25 +146,25 @@ def opened_export(path: Path) -> Iterator[Iterator[dict]]:
 
 
 def _records(raw) -> Iterator[dict]:
-    export = uploads.stream_json(
-        raw, "pairs", total=MAX_JSON_BYTES, per_item=MAX_PAIR_BYTES, what="The file"
-    )
+    export = uploads.stream_json(raw, "pairs", total=MAX_JSON_BYTES, per_item=MAX_PAIR_BYTES, what="The file")
     if export.header.get("format") != FORMAT or not isinstance(export.header.get("pairs"), list):
         raise ImportFileError("The file is not an artifact pair export made by Hub.")
     if export.header.get("version") != VERSION:
         raise ImportFileError(f"Export format version {export.header.get('version')!r} is not supported.")
-    return (_record(item, number) for number, item in enumerate(export.items, start=1))
+    return (checked_record(item, number) for number, item in enumerate(export.items, start=1))
 
 
-def _record(item, number: int) -> dict:
+def checked_record(item, number: int) -> dict:
     """One pair as the import writes it, or ImportFileError naming the pair and what is wrong."""
     if not isinstance(item, dict):
         raise ImportFileError(f"Pair {number} is not an object.")
     record: dict = {}
     for side in ("a", "b"):
         values = item.get(side)
-        if not isinstance(values, dict) or values.get("artifact_id") in (None, "") or isinstance(
-            values.get("artifact_id"), bool | dict | list
+        if (
+            not isinstance(values, dict)
+            or values.get("artifact_id") in (None, "")
+            or isinstance(values.get("artifact_id"), bool | dict | list)
         ):
             raise ImportFileError(f"Pair {number} lacks the artifact id of side {side.upper()}.")
         for name, limit in _TEXT_LIMITS.items():

@@ -30,7 +30,7 @@ from django.utils.dateparse import parse_datetime
 
 from activity.jobs import JobFailed
 from activity.models import ArtifactPair
-from activity.pair_transfer import ImportFileError, _record, pair_record
+from activity.pair_transfer import ImportFileError, checked_record, pair_record
 from hub import jsonload, uploads
 
 FORMAT = "hub-upgrade-backup"
@@ -98,11 +98,12 @@ def write_when_finished(upgrade: str, finishing_job_id: int) -> Path | None:
     left = open_jobs().exclude(pk=finishing_job_id).only("parameters")
     if any(job.parameters.get("upgrade") == upgrade for job in left):
         return None
-    return write(parse_datetime(upgrade))
+    return write(parse_datetime(upgrade), skip_empty=True)
 
 
-def write(since: datetime, now: datetime | None = None) -> Path:
-    """The pairs and watermarks the engine wrote since ``since``, per integration, as one file."""
+def write(since: datetime, now: datetime | None = None, *, skip_empty: bool = False) -> Path | None:
+    """The pairs and watermarks the engine wrote since ``since``, per integration, as one file
+    (none with ``skip_empty`` when the engine wrote nothing: there is nothing to keep)."""
     from integrations.models import ChangeWatermark, Integration
 
     now = now or timezone.now()
@@ -130,6 +131,8 @@ def write(since: datetime, now: datetime | None = None) -> Path:
                 "last_full_scan": mark.last_full_scan.isoformat() if mark.last_full_scan else None,
             }
         )
+    if skip_empty and not entries:
+        return None
     document = {
         "format": FORMAT,
         "version": VERSION,
@@ -177,7 +180,7 @@ def _apply_pairs(integration_id: int, name: str, items: list, counts: dict) -> l
     by_b = {pair.b_artifact_id: pair for pair in existing.values()}
     conflicts = []
     for number, item in enumerate(items, start=1):
-        record = _record(item, number)
+        record = checked_record(item, number)
         a_id, b_id = record["a_artifact_id"], record["b_artifact_id"]
         pair = existing.get(a_id)
         if pair is None and b_id not in by_b:

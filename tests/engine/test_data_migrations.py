@@ -149,6 +149,7 @@ def test_a_migration_stopped_by_a_shutdown_says_0006W_and_resumes_by_itself(runn
     job.refresh_from_db()
     assert job.status == BackgroundJob.Status.COMPLETED
     assert any(line["message"].startswith("CCRRTT-0006W") for line in job.log)
+    assert upgrade_backup.files() == []  # nothing synchronized during this upgrade: no file to keep
 
 
 def test_pairs_of_integrations_that_no_longer_exist_are_deleted_with_22001E(running):
