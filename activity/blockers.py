@@ -14,6 +14,7 @@ def raise_blocker(
     message: str,
     *,
     impact: str = Blocker.Impact.AFFECTED,
+    kind: str = Blocker.Kind.PLAIN,
     integration_ids: Iterable[int] = (),
     related: Iterable[dict] = (),
 ) -> Blocker:
@@ -23,6 +24,7 @@ def raise_blocker(
             "code": code,
             "message": message,
             "impact": impact,
+            "kind": kind,
             "integration_ids": sorted(set(integration_ids)),
             "related": list(related),
         },

@@ -62,6 +62,8 @@ class JobRunner:
     # Kinds that pause integrations while they run (a global blocker): their interrupted jobs are
     # also recovered on every refresh of the global blockers (``hub.gates``), not only by the sweep.
     holds_integrations: ClassVar[bool] = False
+    # The code an interrupted resumable job records; a kind whose catalog has its own says so.
+    cancelled_code: ClassVar[str] = CANCELLED
 
     def __init__(self, job: BackgroundJob):
         self.job = job
@@ -96,7 +98,7 @@ class JobRunner:
             if not holders[job.pk] or holders[job.pk] in living:
                 continue  # alive, or recorded before workers were (only its own kind can judge it)
             if cls.resumable:
-                code, retry_at = CANCELLED, now
+                code, retry_at = cls.cancelled_code, now
                 message = "The job was stopped because Hub was shut down; it resumes by itself."
             else:
                 code, retry_at = "CCRRTT-0001E", None

@@ -330,3 +330,21 @@ class LedgerSettings(models.Model):
     def get(cls) -> LedgerSettings:
         settings, _ = cls.objects.get_or_create(pk=1)
         return settings
+
+
+class AppliedDataMigration(models.Model):
+    """An integration data migration (``integrations.data_migrations``) that has rewritten one
+    integration's operational data; an upgrade enqueues a job for every pair of integration and
+    registered migration not recorded here."""
+
+    name = models.CharField(max_length=100)
+    integration_id = models.PositiveBigIntegerField()
+    applied = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["name", "integration_id"], name="data_migration_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} on integration {self.integration_id}"

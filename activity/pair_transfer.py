@@ -61,7 +61,7 @@ def wait_for_in_flight(
         time.sleep(1)  # a worker finishing its batch; the job itself runs in a worker, not a request
 
 
-def _pair_record(pair: ArtifactPair) -> dict:
+def pair_record(pair: ArtifactPair) -> dict:
     record = {side: {name: getattr(pair, f"{side}_{name}") for name in SIDE_FIELDS} for side in ("a", "b")}
     record.update({name: getattr(pair, name) for name in PAIR_FIELDS})
     record["integration"] = pair.integration_name
@@ -100,7 +100,7 @@ class ExportPairs(JobRunner):
             member.write(json.dumps(header)[:-1].encode() + b', "pairs": [\n')
             for pair in pairs.iterator(chunk_size=2000):
                 prefix = b",\n" if written else b""
-                member.write(prefix + json.dumps(_pair_record(pair)).encode())
+                member.write(prefix + json.dumps(pair_record(pair)).encode())
                 written += 1
                 if written % 5000 == 0:
                     self.set_progress(written * 100 // max(total, 1))
@@ -146,25 +146,25 @@ def opened_export(path: Path) -> Iterator[Iterator[dict]]:
 
 
 def _records(raw) -> Iterator[dict]:
-    export = uploads.stream_json(
-        raw, "pairs", total=MAX_JSON_BYTES, per_item=MAX_PAIR_BYTES, what="The file"
-    )
+    export = uploads.stream_json(raw, "pairs", total=MAX_JSON_BYTES, per_item=MAX_PAIR_BYTES, what="The file")
     if export.header.get("format") != FORMAT or not isinstance(export.header.get("pairs"), list):
         raise ImportFileError("The file is not an artifact pair export made by Hub.")
     if export.header.get("version") != VERSION:
         raise ImportFileError(f"Export format version {export.header.get('version')!r} is not supported.")
-    return (_record(item, number) for number, item in enumerate(export.items, start=1))
+    return (checked_record(item, number) for number, item in enumerate(export.items, start=1))
 
 
-def _record(item, number: int) -> dict:
+def checked_record(item, number: int) -> dict:
     """One pair as the import writes it, or ImportFileError naming the pair and what is wrong."""
     if not isinstance(item, dict):
         raise ImportFileError(f"Pair {number} is not an object.")
     record: dict = {}
     for side in ("a", "b"):
         values = item.get(side)
-        if not isinstance(values, dict) or values.get("artifact_id") in (None, "") or isinstance(
-            values.get("artifact_id"), bool | dict | list
+        if (
+            not isinstance(values, dict)
+            or values.get("artifact_id") in (None, "")
+            or isinstance(values.get("artifact_id"), bool | dict | list)
         ):
             raise ImportFileError(f"Pair {number} lacks the artifact id of side {side.upper()}.")
         for name, limit in _TEXT_LIMITS.items():

@@ -92,12 +92,17 @@ def migrate(say: Say | None = None) -> None:
 
 def after_upgrade() -> int:
     """The Background Jobs tab is cleared after each upgrade: completed jobs go (jobs still pending,
-    running or failed are work not done yet and stay). Returns how many were removed."""
+    running or failed are work not done yet and stay). Then the integration data migrations the
+    upgrade needs are queued. Returns how many jobs were removed."""
     from activity.models import BackgroundJob
+    from integrations import data_migrations
 
     removed, _ = BackgroundJob.objects.filter(status=BackgroundJob.Status.COMPLETED).delete()
     if removed:
         logging.getLogger("hub").info("Upgrade: cleared %s completed background jobs", removed)
+    # The operational data the new version reads differently is rewritten per integration, as
+    # background jobs: the integrations not concerned start at once.
+    data_migrations.plan()
     return removed
 
 

@@ -236,6 +236,8 @@ HUB_LEASE_HEARTBEAT_SECONDS = 5.0
 HUB_LEASE_STALE_SECONDS = 120.0
 # How long a start waits for another instance's schema migration (hub.maintenance, 30011E).
 HUB_MAINTENANCE_WAIT_SECONDS = 600.0
+# How many upgrade backup files (integrations.upgrade_backup) HUB_HOME keeps; older ones are deleted.
+HUB_UPGRADE_BACKUPS_KEPT = 5
 
 # Celery: the database is the record of work; the broker only carries wake-up signals.
 BROKER_DIR = HUB_HOME / "broker"

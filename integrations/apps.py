@@ -23,7 +23,7 @@ class IntegrationsConfig(AppConfig):
         vault.on_reset("integrations.Repository")(_needs_new_credentials)
         # The sync engine: its beat entries follow the configuration; its tasks register with Celery.
         # Registers the project replacement job runner.
-        from integrations import project_replacement, route_move  # noqa: F401
+        from integrations import data_migrations, project_replacement, route_move  # noqa: F401
         from integrations.engine import signals, tasks  # noqa: F401
 
         signals.connect(self)

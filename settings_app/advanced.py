@@ -10,6 +10,7 @@ from django.db.models import Max
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from integrations import data_migrations, upgrade_backup
 from integrations.engine import schedule
 from integrations.models import ChangeDetectionSettings, ChangeWatermark, Integration
 from integrations.snapshots import ElementType
@@ -63,7 +64,13 @@ def _page(request, form: FlowExternalChangesForm | None = None, status: int = 20
         chosen = Integration.objects.exclude(full_scan_cron="")
         first = chosen.values_list("full_scan_cron", flat=True).first() or "0 */4 * * *"
         form = FlowExternalChangesForm(initial={"integrations": list(chosen), "full_scan_cron": first})
-    context = {"form": form, "rows": _rows(), "default": ChangeDetectionSettings.get().full_scan_cron}
+    context = {
+        "form": form,
+        "rows": _rows(),
+        "default": ChangeDetectionSettings.get().full_scan_cron,
+        "upgrade_backups": upgrade_backup.files(),
+        "data_migrations_open": data_migrations.open_jobs().count(),
+    }
     return render(request, "settings_app/advanced.html", context, status=status)
 
 

@@ -7,6 +7,7 @@ from settings_app import (
     notification_views,
     route_move_views,
     storage_views,
+    upgrade_backup_views,
     views,
 )
 
@@ -38,4 +39,17 @@ urlpatterns = [
         name="settings-flow-external-changes",
     ),
     path("advanced/move-routes/", route_move_views.move_routes, name="settings-move-routes"),
+    path(
+        "advanced/upgrade-backups/upload/", upgrade_backup_views.upload, name="settings-upgrade-backup-upload"
+    ),
+    path(
+        "advanced/upgrade-backups/<str:name>/",
+        upgrade_backup_views.download,
+        name="settings-upgrade-backup-download",
+    ),
+    path(
+        "advanced/upgrade-backups/<str:name>/delete/",
+        upgrade_backup_views.delete,
+        name="settings-upgrade-backup-delete",
+    ),
 ]

@@ -50,6 +50,10 @@ ONCE_IS_ENOUGH = (
     "tests/settings_app/test_transfer_live.py",
     # backup and restore of the embedded database's HUB_HOME (docs/operations.md)
     "tests/hub/test_backup_restore.py",
+    # integration data migrations and upgrade backup files: plain ORM, the same on every engine
+    "tests/engine/test_data_migrations.py",
+    # a real runhub waiting on the embedded database's schema-migration file lock
+    "tests/hub/test_maintenance_lock_process.py",
 )
 # Session- or module-scoped fixtures of real servers -> the xdist group whose tests share one
 # server: all tests that use it run on the same worker, so it starts once a run, not once per
