@@ -81,6 +81,10 @@ def _page(request, integration: Integration, **forms):
         if integration.collection_a_id and validation.nothing_flows(integration)
         else "",
     }
+    if integration.style == Integration.Style.TIME_TRACKING:
+        from integrations.forms.worklogs import WorklogForm
+
+        context["worklogs"] = WorklogForm(integration=integration)
     context.update(forms)
     return render(request, "integrations/integration_form.html", context)
 
