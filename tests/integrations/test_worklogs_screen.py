@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from connectors.local.connector import LocalConnector
 from hub.models import ConfigurationChange
-from integrations.models import FieldMapping, Integration
+from integrations.models import FieldMapping, Integration, ModelField
 from tests.engine.time_tracking import time_tracking
 from tests.integrations.test_api import api  # noqa: F401 - fixture
 
@@ -104,3 +104,37 @@ def test_the_api_refuses_a_time_entry_filtering_it_cannot_read_with_50012E_on_fi
     assert api.patch(path, {"field_flows": flows}).status_code == 200
     tracking.refresh_from_db()
     assert tracking.field_flows["worklogs"]["filter"]["a_to_b"]["since"] == "2026-11-01"
+
+
+# --- Test Step Flow: the parts of a step that flow ------------------------------------------------
+
+
+@pytest.fixture
+def with_steps(integration):
+    ModelField.objects.create(
+        model=integration.collection_a.model, key="steps", label="Steps", type="test_steps", position=8
+    )
+    integration.field_flows = {**integration.field_flows, "steps": "both"}
+    integration.save()
+    return integration
+
+
+def test_the_test_step_flow_section_saves_the_parts_and_keeps_the_direction(admin_client, with_steps):
+    page = admin_client.get(reverse("integration-edit", args=[with_steps.pk])).content.decode()
+    assert "Parts of “Steps” that flow" in page
+    url = reverse("integration-test-step-flow", args=[with_steps.pk])
+    response = admin_client.post(url, {"steps": ["step", "expected_result"]}, follow=True)
+    assert "Test step flow saved." in response.content.decode()
+    with_steps.refresh_from_db()
+    assert with_steps.field_flows["steps"] == {"flow": "both", "parts": ["step", "expected_result"]}
+    admin_client.post(url, {"steps": ["step", "expected_result", "actual_result"]})
+    with_steps.refresh_from_db()
+    assert with_steps.field_flows["steps"] == {"flow": "both"}  # every part: the whole step flows
+
+
+def test_a_test_step_flow_without_any_part_is_refused_with_50014E_on_its_field(admin_client, with_steps):
+    url = reverse("integration-test-step-flow", args=[with_steps.pk])
+    form = admin_client.post(url, {}).context["test_step_flow"]
+    assert "CCRRTT-50014E" in " ".join(form.errors["steps"])
+    with_steps.refresh_from_db()
+    assert with_steps.field_flows["steps"] == "both"
