@@ -141,3 +141,35 @@ def test_actual_results_alone_fill_the_other_sides_steps_and_never_add_or_remove
     assert LocalItem.objects.get(pk=item.pk).test_steps == [
         dict(step, actual_result=result) for step, result in zip(STEPS, ["ok", "failed", "ok"], strict=True)
     ]
+
+
+# --- a test step extension on the way: context.sourceTestStep / targetTestStep --------------------
+
+NUMBERED = """var inputTypes = 'Test Steps'; var outputTypes = 'Test Steps';
+function transform(context, input) {
+  return {step: (context.testStepIndex + 1) + '. ' + context.sourceTestStep.step,
+          expected_result: context.sourceTestStep.expected_result,
+          actual_result: context.targetTestStep.actual_result || ''};
+}"""
+
+
+def test_a_test_step_extension_numbers_each_step_on_its_way_to_the_twin(test_cases, issue):
+    from extensions.models import Extension
+    from hub import licensing
+    from tests.engine.test_extensions_sync import ALL
+
+    licensing.apply(issue(features=ALL))
+    Extension.objects.create(name="Number steps", type="custom_data_transformation", script=NUMBERED)
+    line = FieldMapping.objects.get(collection=test_cases.collection_b, model_fields=["steps"])
+    line.transform, line.params = "extension", {"to_repository_extension": "Number steps"}
+    line.direction = "to_repository"
+    line.save()
+    test_cases.field_flows = {**test_cases.field_flows, "steps": "a_to_b"}
+    test_cases.save()
+    item = new_item("alpha", "DEMO", "Login", type="test_case", test_steps=STEPS)
+    run(test_cases)
+    assert [s["step"] for s in twin_of(item).test_steps] == [
+        "1. Open the login page",
+        "2. Enter a wrong password",
+        "3. Enter the right one",
+    ]
