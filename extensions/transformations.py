@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from extensions import runtime, types
-from extensions.errors import ExtensionError, ExtensionFailed
+from extensions.errors import ExtensionError, ExtensionFailed, OutputInvalid
 from extensions.models import Extension, ExtensionType
 
 logger = logging.getLogger("hub.extensions")
@@ -150,9 +150,10 @@ class LineExtensions:
         to_model: bool,
         source_artifact: Mapping[str, Any],
         target_artifact: Mapping[str, Any],
-    ) -> tuple[Extension, runtime.Call, list[types.FieldInfo]]:
-        """The runtime call of this line for these values, with the extension and the target
-        fields its output is checked against."""
+    ) -> tuple[Extension, list[runtime.Call], list[types.FieldInfo], bool]:
+        """The runtime calls of this line for these values, with the extension, the target fields
+        its output is checked against, and whether it runs per test step (``step_calls``: one call
+        per step, the outputs forming the target's steps)."""
         extension = self.to_model if to_model else self.to_repository
         sources = self.repository_fields if to_model else self.model_fields
         targets = self.model_fields if to_model else self.repository_fields
@@ -168,8 +169,58 @@ class LineExtensions:
         context = transformation_context(
             source_artifact, target_artifact, sources, targets, to_model=to_model
         )
+        if is_step_line(sources, targets):
+            calls = step_calls(extension, context, values[0], target_artifact.get(targets[0].id))
+            return extension, calls, targets, True
         args = [context, inputs[0] if len(inputs) == 1 else inputs]
-        return extension, runtime.Call(extension.script, "transform", args), targets
+        return extension, [runtime.Call(extension.script, "transform", args)], targets, False
+
+
+# --- test steps: one call per step, with context.sourceTestStep / targetTestStep ------------------
+
+
+def is_step_line(sources: Sequence[types.FieldInfo], targets: Sequence[types.FieldInfo]) -> bool:
+    """A line from one Test Steps field to one: its extension transforms step by step (the guide's
+    custom data transformation for test steps, with ``context.sourceTestStep``/``targetTestStep``)."""
+    steps = str(types.FieldType.TEST_STEPS)
+    return len(sources) == len(targets) == 1 and sources[0].type == targets[0].type == steps
+
+
+def step_calls(extension: Extension, context: dict, steps: Any, target_steps: Any) -> list[runtime.Call]:
+    """One call of ``transform(context, step)`` per source step, in step order. The step is also
+    ``context.sourceTestStep``; ``context.targetTestStep`` is the target's step at that position as
+    the lines before mapped it (``{}`` when there is none), with ``context.testStepIndex`` (from 0).
+    The call returns the target step: an object of its parts."""
+    target_steps = target_steps if isinstance(target_steps, list) else []
+    calls = []
+    for index, step in enumerate(steps if isinstance(steps, list) else []):
+        source_step = _jsonable(dict(step or {}))
+        target_step = _jsonable(dict(target_steps[index] or {})) if index < len(target_steps) else {}
+        own = {
+            **context,
+            "sourceTestStep": source_step,
+            "targetTestStep": target_step,
+            "testStepIndex": index,
+        }
+        calls.append(runtime.Call(extension.script, "transform", [own, source_step]))
+    return calls
+
+
+def step_outputs(results: Sequence[runtime.Result], target: types.FieldInfo) -> list[Any]:
+    """The target's steps from the per-step results: each an object of text parts (CCRRTT-17024E
+    otherwise); a step whose call returned undefined is left out (the way to drop a step)."""
+    steps = []
+    for number, result in enumerate(results, start=1):
+        if result.undefined or result.value is None:
+            continue
+        value = result.value
+        if not isinstance(value, dict) or not all(isinstance(v, str | type(None)) for v in value.values()):
+            raise OutputInvalid(
+                f"The extension must return a test step (an object of texts) for step {number} of "
+                f"“{target.label}”; it returned {str(value)[:80]!s}."
+            )
+        steps.append({str(part): text or "" for part, text in value.items()})
+    return [steps]
 
 
 def run_lines(items) -> list[list[Any] | ExtensionError]:
@@ -184,17 +235,25 @@ def run_lines(items) -> list[list[Any] | ExtensionError]:
             prepared.append((index, *line.call(values, to_model, source, target)))
         except ExtensionError as error:
             outcomes[index] = error
-    results = runtime.invoke_many([call for _, _, call, _ in prepared]) if prepared else []
-    for (index, extension, _, targets), result in zip(prepared, results, strict=True):
-        if isinstance(result, ExtensionError):
-            result.message = f"Extension “{extension.name}”: {result.message}"
-            outcomes[index] = result
+    every_call = [call for _, _, calls, _, _ in prepared for call in calls]
+    results = iter(runtime.invoke_many(every_call) if every_call else [])
+    for index, extension, calls, targets, per_step in prepared:
+        own = [next(results) for _ in calls]
+        failed = next((r for r in own if isinstance(r, ExtensionError)), None)
+        if failed is not None:
+            failed.message = f"Extension “{extension.name}”: {failed.message}"
+            outcomes[index] = failed
             continue
-        runtime.log_lines(
-            result, extension=extension.name, integration=Scope.integration, artifact=Scope.artifact
-        )
+        for result in own:
+            runtime.log_lines(
+                result, extension=extension.name, integration=Scope.integration, artifact=Scope.artifact
+            )
         try:
-            outcomes[index] = types.outputs(result.value, result.undefined, targets)
+            if per_step:
+                outcomes[index] = step_outputs(own, targets[0])
+            else:
+                (result,) = own
+                outcomes[index] = types.outputs(result.value, result.undefined, targets)
         except ExtensionError as error:
             outcomes[index] = error
     return outcomes

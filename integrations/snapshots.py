@@ -167,6 +167,8 @@ def snapshot(element_type: str, obj) -> dict[str, Any]:
             "projects": obj.projects,
             "artifact_types": obj.artifact_types,
             "description": obj.description,
+            # the collections that draw from it, by name (the screen sets them with the union)
+            "collections": sorted(obj.collections.values_list("name", flat=True)),
         }
     if element_type == ElementType.INTEGRATION:
         return {
@@ -297,7 +299,10 @@ def apply(element_type: str, data: dict[str, Any], existing=None):
         obj.name, obj.description = data["name"], data.get("description", "")
         obj.repository = _by_name(Repository, data["repository"], "Repository", "label")
         obj.projects, obj.artifact_types = data.get("projects", []), data.get("artifact_types", [])
-        return _cleaned(obj)
+        _cleaned(obj)
+        if "collections" in data:  # snapshots from before the union named its collections: as is
+            _draw_from(obj, data["collections"])
+        return obj
     obj = existing or Integration()
     for name in INTEGRATION_FIELDS:
         if name in data:
@@ -309,6 +314,18 @@ def apply(element_type: str, data: dict[str, Any], existing=None):
     for route in _routes(obj, data.get("routes", [])):
         _cleaned(route)
     return obj
+
+
+def _draw_from(union: ArtifactUnion, names) -> None:
+    """The collections named draw from the union (and get its projects and types), no other does."""
+    from integrations.unions import apply_union
+
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        raise ValueError("“collections” is not a list of collection names")
+    chosen = [_by_name(RepositoryCollection, name, "Collection") for name in names]
+    RepositoryCollection.objects.filter(union=union).exclude(pk__in=[c.pk for c in chosen]).update(union=None)
+    RepositoryCollection.objects.filter(pk__in=[c.pk for c in chosen]).update(union=union)
+    apply_union(union)
 
 
 def _check_mapping(collection: RepositoryCollection, lines) -> None:

@@ -11,6 +11,7 @@ from integrations.views import (
     repositories,
     tokens,
     unions,
+    worklogs,
 )
 
 urlpatterns = [
@@ -79,6 +80,12 @@ urlpatterns = [
     path("integrations/<int:pk>/routes/", integrations.integration_routes, name="integration-routes"),
     path("integrations/<int:pk>/filters/", integrations.integration_filters, name="integration-filters"),
     path("integrations/<int:pk>/flows/", integrations.integration_flows, name="integration-flows"),
+    path("integrations/<int:pk>/worklogs/", worklogs.integration_worklogs, name="integration-worklogs"),
+    path(
+        "integrations/<int:pk>/test-step-flow/",
+        worklogs.integration_test_step_flow,
+        name="integration-test-step-flow",
+    ),
     path("integrations/<int:pk>/run/", integrations.integration_run, name="integration-run"),
     path("integrations/<int:pk>/preview/", integrations.integration_preview, name="integration-preview"),
     path("integrations/<int:pk>/stop/", integrations.integration_stop, name="integration-stop"),

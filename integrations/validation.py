@@ -279,6 +279,26 @@ def _query_problem(collection: RepositoryCollection) -> str:
     )
 
 
+def _project_action(collection: RepositoryCollection) -> str:
+    """The user action of CCRRTT-1105E / 1109E: the catalog's "repository collection or artifact
+    union" is the union when the collection draws its projects from one (saving the union would put
+    a project removed from the collection alone back)."""
+    if collection.union_id is None:
+        return "Correct it in the repository and refresh the projects, or remove the project."
+    return (
+        f"The project comes from the artifact union “{collection.union.name}”: correct it in the "
+        "repository and refresh the collection's projects, or remove the project from the artifact "
+        "union (Collections → Artifact unions)."
+    )
+
+
+def _union_links(collection: RepositoryCollection) -> list[dict]:
+    if collection.union_id is None:
+        return []
+    url = reverse("union-edit", args=[collection.union_id])
+    return [_link(f"Artifact union {collection.union.name}", url)]
+
+
 def _collection_problems(ctx: _Context) -> list[Problem]:
     problems = []
     for collection in ctx.collections.values():
@@ -301,9 +321,9 @@ def _collection_problems(ctx: _Context) -> list[Problem]:
                         f"collection:{collection.pk}:{project.problem_code}:{project.project_id}",
                         project.problem_code,
                         f"Project “{project.name}” of collection “{collection.name}”: {project.problem}. "
-                        "Correct it in the repository and refresh the projects, or remove the project.",
+                        + _project_action(collection),
                         affected,
-                        [_collection_link(collection)],
+                        [_collection_link(collection), *_union_links(collection)],
                     )
                 )
             if not project.invalid:

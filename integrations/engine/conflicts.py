@@ -62,11 +62,14 @@ def plan_update(
     field_flows: Mapping[str, str],
     strategy: str,
     equivalent=lambda key, source_value, target_value: source_value == target_value,
+    view=lambda key, value: value,
 ) -> Plan:
     """What to write for an activity whose source side is ``source``.
 
     ``equivalent`` says whether a source value and a target value mean the same (person and
-    relationship ids differ per repository; the processor translates them). Raises ConflictFailed
+    relationship ids differ per repository; the processor translates them). ``view`` is the part of
+    a value that flows (a Test Step Flow's parts, test_step_flow.StepParts): only that part counts as
+    a change, on either side. Raises ConflictFailed
     when the strategy is ``error`` (or not set) and some field conflicts.
     """
     plan = Plan()
@@ -75,11 +78,11 @@ def plan_update(
         if key not in source_model:
             continue
         source_value, target_value = source_model.get(key), target_model.get(key)
-        source_changed = source_value != source_snapshot.get(key, _MISSING)
-        target_changed = target_value != target_snapshot.get(key, _MISSING)
+        source_changed = view(key, source_value) != view(key, source_snapshot.get(key, _MISSING))
+        target_changed = view(key, target_value) != view(key, target_snapshot.get(key, _MISSING))
         if not source_changed or not flows(flow, source):
             continue
-        if equivalent(key, source_value, target_value):
+        if equivalent(key, view(key, source_value), view(key, target_value)):
             continue  # already the same: nothing to write (and no conflict)
         if not target_changed or not flows(flow, target):
             plan.write[key] = source_value

@@ -267,18 +267,21 @@ def _update(processor: Processor, artifact, pair: ArtifactPair, shown: ArtifactP
         shown.outcome = Outcome.FILTERED
         return
     twin = target.connector.read_artifact(twin_side["artifact_id"])
+    twin_model = mapping.to_model(target.lines, twin.fields)
     plan = conflicts.plan_update(
         source=source.name,
         source_model=model,
         source_snapshot=snapshot_of(pair, source.name),
-        target_model=mapping.to_model(target.lines, twin.fields),
+        target_model=twin_model,
         target_snapshot=snapshot_of(pair, target.name),
         field_flows=processor.flows(model),
         strategy=integration.conflict_strategy,
         equivalent=processor.equivalent,
+        view=processor.step_parts.view,
     )
     if plan.empty:
         shown.outcome = Outcome.UNCHANGED
         return
     shown.outcome = Outcome.UPDATE
-    shown.writes = processor.fields_for(target, source, model, plan.write) if plan.write else {}
+    values = processor.step_parts.merged({**model, **plan.write}, twin_model)
+    shown.writes = processor.fields_for(target, source, values, plan.write) if plan.write else {}

@@ -31,6 +31,7 @@ from integrations.engine import (
     mapping,
     retry,
     routing,
+    test_step_flow,
     time_entries,
 )
 from integrations.engine.context import (
@@ -657,6 +658,8 @@ class Processor:
         self.source: SideContext = context.sides[activity.source_side]
         self.target: SideContext = context.sides[other(activity.source_side)]
         self.persons = extension_hooks.reconciler(self.source, self.target)
+        # Test Step Flow: the parts of a step that flow; the others stay each side's own.
+        self.step_parts = test_step_flow.StepParts(self.integration.field_flows, context.model_types)
         extension_hooks.enter(self.integration.name, activity.artifact_id)
 
     # The order of docs/engine.md: (the batch has locked the source) read fresh, map, find the
@@ -862,7 +865,8 @@ class Processor:
         creation.flowing = [
             k for k, f in self.flows(model).items() if conflicts.flows(f, self.source.name) and k in model
         ]
-        fields = self.fields_for(self.target, self.source, model, creation.flowing)
+        values = self.step_parts.merged(model, {})  # a new twin: the flowing parts of every step
+        fields = self.fields_for(self.target, self.source, values, creation.flowing)
         if self.target.capabilities.transitions_required or extension_hooks.moves_status(self.target):
             fields.pop("status", None)  # a new artifact starts where its workflow starts
         return fields
@@ -918,8 +922,10 @@ class Processor:
             ]
             if not stale:
                 return twin
+            values = self.step_parts.merged({**model}, found)
             return (
-                self.write(self.target, twin, self.fields_for(self.target, self.source, model, stale)) or twin
+                self.write(self.target, twin, self.fields_for(self.target, self.source, values, stale))
+                or twin
             )
         # The twin's value counts as unchanged where it still means what was written.
         unchanged = {
@@ -934,10 +940,12 @@ class Processor:
             field_flows=self.flows(model),
             strategy=self.integration.conflict_strategy,
             equivalent=self.equivalent,
+            view=self.step_parts.view,
         )
         if plan.write:
+            values = self.step_parts.merged({**model, **plan.write}, found)
             twin = (
-                self.write(self.target, twin, self.fields_for(self.target, self.source, model, plan.write))
+                self.write(self.target, twin, self.fields_for(self.target, self.source, values, plan.write))
                 or twin
             )
         back = {
@@ -949,7 +957,8 @@ class Processor:
             and model.get(key) == written.get(key, model.get(key))
         } | plan.write_back
         if back:
-            fields = self.fields_for(self.source, self.target, found, list(back))
+            values = self.step_parts.merged({**found, **back}, model)
+            fields = self.fields_for(self.source, self.target, values, list(back))
             creation.artifact = self.write(self.source, creation.artifact, fields) or creation.artifact
             creation.model = mapping.to_model(self.source.lines, creation.artifact.fields)
         return twin
@@ -1007,6 +1016,7 @@ class Processor:
                 field_flows=self.flows(model),
                 strategy=strategy,
                 equivalent=self.equivalent,
+                view=self.step_parts.view,
             )
         except conflicts.ConflictFailed as failed:
             undecided = {key: (mine, theirs, "") for key, (mine, theirs) in failed.conflicts.items()}
@@ -1015,13 +1025,15 @@ class Processor:
         conflicts.record(self.activity, self.source.name, strategy, plan.decided)
         writes = 0
         if plan.write:
+            values = self.step_parts.merged({**model, **plan.write}, twin_model)
             twin = (
-                self.write(self.target, twin, self.fields_for(self.target, self.source, model, plan.write))
+                self.write(self.target, twin, self.fields_for(self.target, self.source, values, plan.write))
                 or twin
             )
             writes += 1
         if plan.write_back:
-            fields = self.fields_for(self.source, self.target, twin_model, plan.write_back)
+            values = self.step_parts.merged({**twin_model, **plan.write_back}, model)
+            fields = self.fields_for(self.source, self.target, values, plan.write_back)
             artifact = self.write(self.source, artifact, fields) or artifact
             model = mapping.to_model(self.source.lines, artifact.fields)
             writes += 1

@@ -153,8 +153,9 @@ class IntegrationForm(CleanModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["style"].choices = [
-            (Integration.Style.WORK_ITEM_SYNC, Integration.Style.WORK_ITEM_SYNC.label)
-        ]
+            (style, style.label)
+            for style in (Integration.Style.WORK_ITEM_SYNC, Integration.Style.TIME_TRACKING)
+        ]  # a Time Tracking integration is configured like a Work Item Synchronization, plus worklogs
         for name in ("collection_a", "collection_b"):
             self.fields[name].queryset = RepositoryCollection.objects.select_related("repository", "model")
             self.fields[name].required = True  # nothing synchronizes without both

@@ -184,12 +184,35 @@ def _setting_problems(integration: Integration):
             if flow not in Flow.values:
                 yield "field_flows", f"“{key}”: the flow is one of {', '.join(Flow.values)}."
                 break
+            unreadable = _time_entry_filter_problem(value.get("filter")) if isinstance(value, dict) else ""
+            if unreadable:
+                yield "field_flows", f"CCRRTT-50012E: “{key}”: the Time Entry Filtering {unreadable}."
+                break
     for name in ("comment_flow", "attachment_flow"):
         value = getattr(integration, name)
         if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
             yield name, "An object keyed by direction (a_to_b, b_to_a), each an object of settings."
         elif set(value) - {"a_to_b", "b_to_a"}:
             yield name, f"Unknown direction(s): {', '.join(sorted(set(value) - {'a_to_b', 'b_to_a'}))}."
+
+
+def _time_entry_filter_problem(wanted) -> str:
+    """Why a Time Tracking field flow's ``filter`` cannot be read: "" when it can (or is absent).
+    ``{"a_to_b": {"activities": [ids], "since": "YYYY-MM-DD"}, "b_to_a": {...}}``."""
+    from connectors.time_entries import TimeEntryFilter
+
+    if wanted is None:
+        return ""
+    if not isinstance(wanted, dict) or set(wanted) - {"a_to_b", "b_to_a"}:
+        return "is an object keyed by direction (a_to_b, b_to_a)"
+    for direction, settings in wanted.items():
+        try:
+            if settings is not None and not isinstance(settings, dict):
+                raise ValueError("it is {activities, since}")
+            TimeEntryFilter.of(settings)
+        except (ValueError, TypeError) as error:
+            return f"of {direction} cannot be read: {error}"
+    return ""
 
 
 def repeated_route(routes) -> str:

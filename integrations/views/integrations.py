@@ -19,6 +19,7 @@ from integrations.forms.integrations import (
     StreamIntegrationForm,
     condition_initial,
 )
+from integrations.forms.test_step_flow import TestStepFlowForm
 from integrations.models import Integration
 from integrations.snapshots import ElementType
 from integrations.views.common import change, confirm_delete, delete
@@ -81,6 +82,13 @@ def _page(request, integration: Integration, **forms):
         if integration.collection_a_id and validation.nothing_flows(integration)
         else "",
     }
+    steps = TestStepFlowForm(integration=integration, model_fields=_model_fields(integration))
+    if steps.fields:  # the model has Test Steps fields
+        context["test_step_flow"] = steps
+    if integration.style == Integration.Style.TIME_TRACKING:
+        from integrations.forms.worklogs import WorklogForm
+
+        context["worklogs"] = WorklogForm(integration=integration)
     context.update(forms)
     return render(request, "integrations/integration_form.html", context)
 

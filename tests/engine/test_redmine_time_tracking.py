@@ -1,12 +1,12 @@
 """Time Tracking between the local tracker (A) and the real Redmine 5 (B): worklogs reach Redmine's
 spent time once each, duration edits flow both ways, and 500 worklogs arrive exactly once although
 the worker filing them is killed with SIGKILL halfway (that one needs real worker processes, hence
-a server database: the PostgreSQL and MariaDB stages run it)."""
+a server database; it is ``production_shape``: the PostgreSQL stage runs it, the others deselect it
+rather than skip it, tests/conftest.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import uuid
 
 import pytest
@@ -25,10 +25,6 @@ from tests.engine.test_redmine_sync import (  # noqa: F401 - fixtures
 from tests.engine.time_tracking import map_time_entries
 
 pytestmark = pytest.mark.django_db(transaction=True)
-DATABASE = os.environ.get("HUB_TEST_DB", "sqlite")
-# Like tests/engine/test_crash.py's long runs: real worker processes need a server database (the
-# suite's SQLite database is in memory), and one engine is enough for a test of several minutes.
-on_postgres_only = pytest.mark.skipif(DATABASE != "postgres", reason="long kill -9 tests run on PostgreSQL")
 DAY = dt.date(2026, 11, 30)
 
 
@@ -142,7 +138,11 @@ def spent_in_project(redmine, project: str) -> int:  # noqa: F811
     return body["total_count"]
 
 
-@on_postgres_only
+# Real worker processes need a server database (the suite's SQLite database is in memory), and one
+# engine is enough for a test of a minute or more: ``production_shape`` keeps it to the PostgreSQL
+# stage (deselected elsewhere, not skipped), ``slow`` starts it first under xdist.
+@pytest.mark.production_shape
+@pytest.mark.slow
 def test_500_worklogs_arrive_once_each_although_the_worker_is_killed_midway(
     worklogs,
     redmine,  # noqa: F811

@@ -80,3 +80,96 @@ def test_a_test_step_mapping_leaves_out_the_parts_it_does_not_map(test_cases):
     run(test_cases)
     assert [s["actual_result"] for s in twin_of(item).test_steps] == ["", "", ""]
     assert [s["step"] for s in twin_of(item).test_steps] == [s["step"] for s in STEPS]
+
+
+# --- Test Step Flow: only the parts it names flow -------------------------------------------------
+
+
+def step_flow(integration, flow: str, parts: list[str]):
+    integration.field_flows = {**integration.field_flows, "steps": {"flow": flow, "parts": parts}}
+    integration.save()
+    return integration
+
+
+def test_a_test_step_flow_keeps_the_parts_it_does_not_name_as_each_side_has_them(test_cases):
+    step_flow(test_cases, "both", ["step", "expected_result"])
+    item = new_item("alpha", "DEMO", "Login", type="test_case", test_steps=STEPS)
+    run(test_cases)
+    twin = twin_of(item)
+    assert [s["actual_result"] for s in twin.test_steps] == ["", "", ""]  # not copied on creation
+    results = [dict(step, actual_result=f"run 1: {n}") for n, step in enumerate(twin.test_steps)]
+    service.set_test_steps(twin.pk, results)
+    run(test_cases)  # the twin's actual results do not flow back
+    assert LocalItem.objects.get(pk=item.pk).test_steps == STEPS
+
+    edited = [dict(step) for step in STEPS]
+    edited[0]["step"] = "Open the sign-in page"
+    service.set_test_steps(item.pk, edited)
+    run(test_cases)  # the new text flows; the twin keeps its actual results, step by step
+    after = twin_of(item).test_steps
+    assert [s["step"] for s in after] == [s["step"] for s in edited]
+    assert [s["actual_result"] for s in after] == ["run 1: 0", "run 1: 1", "run 1: 2"]
+
+
+def test_steps_added_and_removed_flow_with_the_step_text(test_cases):
+    step_flow(test_cases, "a_to_b", ["step", "expected_result"])
+    item = new_item("alpha", "DEMO", "Login", type="test_case", test_steps=STEPS)
+    run(test_cases)
+    fewer = [STEPS[0], STEPS[2], {"step": "Sign out", "expected_result": "The login page shows"}]
+    service.set_test_steps(item.pk, fewer)
+    run(test_cases)
+    assert [s["step"] for s in twin_of(item).test_steps] == [
+        "Open the login page",
+        "Enter the right one",
+        "Sign out",
+    ]
+
+
+def test_actual_results_alone_fill_the_other_sides_steps_and_never_add_or_remove_one(test_cases):
+    test_cases.field_flows = {**test_cases.field_flows, "steps": "a_to_b"}
+    test_cases.save()
+    item = new_item("alpha", "DEMO", "Login", type="test_case", test_steps=STEPS)
+    run(test_cases)  # the definition reaches the twin first (a plain flow A → B) ...
+    step_flow(test_cases, "b_to_a", ["actual_result"])  # ... then only the results come back
+    twin = twin_of(item)
+    ran = [
+        dict(step, actual_result=result)
+        for step, result in zip(twin.test_steps, ["ok", "failed", "ok"], strict=True)
+    ]
+    service.set_test_steps(twin.pk, ran + [{"step": "A step the run added", "actual_result": "ok"}])
+    run(test_cases)
+    assert LocalItem.objects.get(pk=item.pk).test_steps == [
+        dict(step, actual_result=result) for step, result in zip(STEPS, ["ok", "failed", "ok"], strict=True)
+    ]
+
+
+# --- a test step extension on the way: context.sourceTestStep / targetTestStep --------------------
+
+NUMBERED = """var inputTypes = 'Test Steps'; var outputTypes = 'Test Steps';
+function transform(context, input) {
+  return {step: (context.testStepIndex + 1) + '. ' + context.sourceTestStep.step,
+          expected_result: context.sourceTestStep.expected_result,
+          actual_result: context.targetTestStep.actual_result || ''};
+}"""
+
+
+def test_a_test_step_extension_numbers_each_step_on_its_way_to_the_twin(test_cases, issue):
+    from extensions.models import Extension
+    from hub import licensing
+    from tests.engine.test_extensions_sync import ALL
+
+    licensing.apply(issue(features=ALL))
+    Extension.objects.create(name="Number steps", type="custom_data_transformation", script=NUMBERED)
+    line = FieldMapping.objects.get(collection=test_cases.collection_b, model_fields=["steps"])
+    line.transform, line.params = "extension", {"to_repository_extension": "Number steps"}
+    line.direction = "to_repository"
+    line.save()
+    test_cases.field_flows = {**test_cases.field_flows, "steps": "a_to_b"}
+    test_cases.save()
+    item = new_item("alpha", "DEMO", "Login", type="test_case", test_steps=STEPS)
+    run(test_cases)
+    assert [s["step"] for s in twin_of(item).test_steps] == [
+        "1. Open the login page",
+        "2. Enter a wrong password",
+        "3. Enter the right one",
+    ]

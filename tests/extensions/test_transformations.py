@@ -304,3 +304,58 @@ def test_model_to_repository_runs_its_extension_lines_together_too(extensions_li
     ]
     fields = mapping.to_repository(lines, {"summary": "Login", "details": "Text"})
     assert fields == {"name": "[1] Login / -", "body": "[1] Text / -"}
+
+
+# --- test steps: the guide's context.sourceTestStep / context.targetTestStep (5455-5464) ---------
+
+STEP_BY_STEP = """
+var inputTypes = 'Test Steps';
+var outputTypes = 'Test Steps';
+
+function transform(context, input) {
+  if (context.sourceTestStep.step === 'skip me') { return undefined; }
+  return {
+    step: (context.testStepIndex + 1) + '. ' + context.sourceTestStep.step,
+    expected_result: input.expected_result,
+    actual_result: context.targetTestStep.actual_result || 'not run'
+  };
+}
+"""
+
+
+def steps_field(id_):
+    return FieldInfo(id_, id_.title(), "test_steps")
+
+
+def test_a_test_step_extension_runs_per_step_with_the_source_and_target_test_step(
+    extensions_licensed, make_extension
+):
+    extension = make_extension("Steps", STEP_BY_STEP)
+    steps_line = line(extension, [steps_field("test_steps")], [steps_field("steps")])
+    source = [
+        {"step": "Open", "expected_result": "It opens", "actual_result": ""},
+        {"step": "skip me", "expected_result": "", "actual_result": ""},
+        {"step": "Close", "expected_result": "It closes", "actual_result": ""},
+    ]
+    target = {"steps": [{"actual_result": "passed"}]}  # step 1 as the lines before mapped it
+    run = (steps_line.extension, [source], True, {"test_steps": source}, target)
+    [outcome] = transformations.run_lines([run])
+    assert outcome == [
+        [
+            {"step": "1. Open", "expected_result": "It opens", "actual_result": "passed"},
+            {"step": "3. Close", "expected_result": "It closes", "actual_result": "not run"},
+        ]
+    ]
+
+
+def test_a_test_step_extension_that_returns_no_step_object_is_17024E(extensions_licensed, make_extension):
+    extension = make_extension(
+        "Bad steps",
+        "var inputTypes='Test Steps'; var outputTypes='Test Steps';"
+        "function transform(context, input) { return 'a string'; }",
+    )
+    steps_line = line(extension, [steps_field("test_steps")], [steps_field("steps")])
+    with pytest.raises(MappingFailed) as failure:
+        mapping.to_model([steps_line], {"test_steps": [{"step": "Open"}]})
+    assert failure.value.code == "CCRRTT-17024E"
+    assert "step 1" in str(failure.value) and "Steps" in str(failure.value)
