@@ -296,7 +296,11 @@ PAIRS = ListDefinition(
     model=ArtifactPair,
     filterset=PairFilter,
     sort_columns=(
-        Column("created", "Created", ("created",)),
+        # Pairs are numbered as they are made, so the id is their creation order: ordering by it
+        # lets the primary key (and ``pair_integration``, integration then id) serve the default
+        # list at any size. Ordering by the unindexed ``created`` sorted the whole table: 2 s at
+        # 1,000,000 pairs instead of 23 ms (docs/performance.md).
+        Column("created", "Created", ("id",)),
         Column("synchronized", "Last synchronized", ("last_synced_at",)),
         Column("integration", "Integration", ("integration_name", "created")),
         Column("artifact_a", "Artifact A", ("a_formatted_id",)),

@@ -130,6 +130,7 @@ def fill(args) -> None:
         "b_snapshot",
         "comment_map",
         "attachment_map",
+        "time_entry_map",  # NOT NULL without a database default (activity 0005): COPY must name it
         "created",
         "updated",
         "last_synced_at",
@@ -155,6 +156,7 @@ def fill(args) -> None:
                 '{"Summary": "Checkout", "Priority": "High"}',
                 '{"Summary": "Checkout", "Priority": "Urgent"}',
                 '{"A:1": "B:7"}',
+                "{}",
                 "{}",
                 stamp,
                 stamp,

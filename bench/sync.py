@@ -203,8 +203,12 @@ def database_bytes(args, items: int) -> dict[str, float]:
             if args.database == "postgres":
                 cursor.execute("SELECT pg_total_relation_size(%s)", [table])
             else:
+                # dbstat names each b-tree (the table, its indexes); which table an index belongs to
+                # is sqlite_master's tbl_name (dbstat has no such column)
                 cursor.execute(
-                    "SELECT SUM(pgsize) FROM dbstat WHERE name = %s OR tbl_name = %s", [table, table]
+                    "SELECT SUM(pgsize) FROM dbstat"
+                    " WHERE name IN (SELECT name FROM sqlite_master WHERE tbl_name = %s)",
+                    [table],
                 )
             sizes[label] = (cursor.fetchone()[0] or 0) / items
     return sizes
@@ -312,12 +316,29 @@ def report_initial_sync(args, run_at, load_before: str, processes) -> None:
     )
 
 
+def with_defaults(model, columns: str, rows: list[tuple]) -> tuple[str, list[tuple]]:
+    """``columns`` and ``rows`` completed by every other required column of ``model`` at its
+    default, as the ORM would write it: a column a later migration adds (``test_steps``,
+    ``time_entry_map``) is NOT NULL without a database default, and the plain INSERT would fail."""
+    from django.db import connection
+
+    named = {name.strip() for name in columns.split(",")}
+    extra = [
+        f
+        for f in model._meta.concrete_fields
+        if not f.primary_key and not f.null and f.column not in named and f.has_default()
+    ]
+    values = tuple(f.get_db_prep_save(f.get_default(), connection) for f in extra)
+    return ", ".join([columns, *(f.column for f in extra)]), [row + values for row in rows]
+
+
 def limit_run(args) -> float:
     """The same machine and database without Hub: read the N source rows and bulk-insert a twin
     and a pair row for each, in one transaction (a third project, integration id 0, so Hub's own
     rows are untouched). Returns the seconds it took."""
     from django.db import connection, transaction
 
+    from activity.models import ArtifactPair
     from connectors.local.models import LocalItem, LocalProject
 
     alpha = LocalProject.objects.get(key="DEMO")
@@ -353,6 +374,7 @@ def limit_run(args) -> float:
             "project_id, number, type, summary, description, status, priority, resolution, labels,"
             " customer_visible, web_links, created, updated, revision, creation_marker"
         )
+        columns, twins = with_defaults(LocalItem, columns, twins)
         if connection.vendor == "postgresql":
             from psycopg2.extras import execute_values
 
@@ -367,7 +389,7 @@ def limit_run(args) -> float:
                 )
             ]
         else:
-            placeholders = ", ".join(["%s"] * 15)
+            placeholders = ", ".join(["%s"] * len(twins[0]))
             cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", twins)  # noqa: S608
             cursor.execute(f"SELECT id FROM {table} WHERE project_id = %s ORDER BY id", [target.pk])  # noqa: S608
             ids = [row[0] for row in cursor.fetchall()]
@@ -402,6 +424,7 @@ def limit_run(args) -> float:
             " a_project, a_snapshot, b_artifact_id, b_formatted_id, b_summary, b_url, b_project,"
             " b_snapshot, comment_map, attachment_map, created, updated, last_synced_at"
         )
+        pair_columns, pairs = with_defaults(ArtifactPair, pair_columns, pairs)
         if connection.vendor == "postgresql":
             execute_values(
                 cursor.cursor,
@@ -410,7 +433,7 @@ def limit_run(args) -> float:
                 page_size=1000,
             )
         else:
-            placeholders = ", ".join(["%s"] * 19)
+            placeholders = ", ".join(["%s"] * len(pairs[0]))
             cursor.executemany(
                 f"INSERT INTO activity_artifactpair ({pair_columns}) VALUES ({placeholders})",  # noqa: S608
                 pairs,

@@ -262,6 +262,12 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# AMQP heartbeats every few seconds (Celery's default is 120 s), so RabbitMQ drops the connection of
+# a worker whose network went away within about 10-20 s. A worker that lost its link reconnects on
+# a new connection and declares its remote-control queue again; that queue is exclusive to the old
+# connection as long as RabbitMQ keeps it, and the worker stops with "RESOURCE_LOCKED" (seen in
+# tests/engine/test_scaleout_hosts.py: a host's link cut for 30 s). Redis ignores the setting.
+CELERY_BROKER_HEARTBEAT = 10
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 

@@ -320,6 +320,24 @@ class RedmineConnector(RedmineContainers, Connector):
     def read_artifact(self, artifact_id: str) -> Artifact:
         return self._artifact(self._issue(artifact_id))
 
+    def read_field_values(self, artifact_ids: Sequence[str]) -> dict[str, Artifact]:
+        """The field values alone (the Enterprise Data Stream): one list request per 100 ids
+        (``/issues.json?issue_id=1,2,3``, relations included) instead of one request per issue.
+        The list has no journals, so comments and attachments are left unread (``None``), editors
+        unknown, and the revision is ``updated_on`` alone: not one to write back with."""
+        found: dict[str, Artifact] = {}
+        ids = list(dict.fromkeys(_id(artifact_id) for artifact_id in artifact_ids))
+        for start in range(0, len(ids), MAX_LIMIT):
+            chunk = ids[start : start + MAX_LIMIT]
+            params = {"issue_id": ",".join(chunk), "status_id": "*", "include": "relations"}
+            body = self.api.get("/issues.json", params={**params, "limit": MAX_LIMIT})
+            for issue in body.get("issues", []):
+                artifact = self._artifact({**issue, "journals": []})
+                artifact.revision, artifact.editors = issue["updated_on"], None
+                artifact.comments = artifact.attachments = None
+                found[artifact.id] = artifact
+        return found
+
     def read_raw(self, artifact_id: str) -> dict[str, Any]:
         """Redmine's own issue JSON (with journals, relations and allowed statuses)."""
         return self._issue(artifact_id, "journals,attachments,relations,allowed_statuses")

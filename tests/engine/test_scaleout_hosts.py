@@ -1,16 +1,23 @@
 """Workers on three hosts (network namespaces joined by veth pairs, tests/support/netns.py) share
-one PostgreSQL and one broker over the network, against a tool with 50 ms of latency per request
-(tests/support/latent_tool.py). Mid-run every worker of one host is killed with SIGKILL, and
-another host's link is cut for 30 s. Afterwards every item has exactly one twin with the right
-values, nothing is lost or written back, and the claims of both lost hosts went back to the queue
-within the documented bound (docs/engine.md, *Crash safety*: the 15 s heartbeat timeout plus a
-wake-up plus a batch, at most 30 s) — recovered by the workers of the other hosts. The same holds
-with RabbitMQ as the broker (a shorter run: two hosts, one of them killed)."""
+one PostgreSQL and one broker (RabbitMQ) over the network, against a tool with 50 ms of latency per
+request (tests/support/latent_tool.py). While host 1 and host 2 are each in the middle of a batch
+(claims, locks and creation intents held: the tool holds their first create, so the moment is
+certain rather than hoped for), every worker of host 1 is killed with SIGKILL and host 2's link is
+cut for 30 s, at once. Afterwards every item has exactly one twin with the right values, nothing is
+lost or written back, and the claims of both lost hosts went back to the queue within the
+documented bound (docs/engine.md, *Crash safety*: the 15 s heartbeat timeout plus a wake-up plus a
+batch, at most 30 s) — recovered by host 3.
+
+One test for both faults and the broker: the two faults run concurrently, so the 15 s timeout is
+paid once inside the 30 s cut. RabbitMQ is the broker here because Redis as the broker of killed,
+restarted and shared workers is covered by tests/engine/test_crash.py (PostgreSQL stage), and
+bench/scaleout.py measures the scale-out on both brokers."""
 
 import subprocess
 import sys
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -26,16 +33,22 @@ from tests.support.netns import Hosts
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.production_shape, pytest.mark.slow]
 
 RECOVERY_BOUND = 30  # seconds: docs/engine.md, Crash safety
-ITEMS = 400
+CUT = 30  # seconds the link stays down (issue 19)
+# A held process holds one batch (at most BATCH = 100) and takes no other. Before hosts 1 and 2
+# both hold, at most four processes do (host 3's two, and the two of whichever host holds first):
+# more than 400 items leave work for the last one. The fewer, the shorter the run after the faults.
+ITEMS = 500
 
 
-def start_worker(host, processes: Processes, broker_url: str, name: str):
+def start_worker(host, processes: Processes, broker_url: str, name: str, hold: Path):
     """A production-shape worker (prefork, two pool processes) in ``host``, on the test database
-    and the broker as that host reaches them."""
+    and the broker as that host reaches them; its processes' first creates wait at ``hold``."""
+    hold.mkdir()
     env = {
         **processes.env,
         "HUB_DATABASE_URL": host.url(processes.env["HUB_DATABASE_URL"]),
         "HUB_BROKER_URL": host.url(broker_url),
+        "HUB_TEST_TOOL_HOLD": str(hold),
     }
     log = open(processes.home / f"{name}.log", "ab")  # noqa: SIM115 - kept open for the process
     return host.popen(
@@ -67,38 +80,45 @@ def released_after(holders: set[str], since: float, processes: Processes) -> flo
     return time.monotonic() - since
 
 
-def test_workers_on_three_hosts_survive_a_killed_host_and_a_cut_link(fast, processes, redis_server):
+def held(hold: Path) -> bool:
+    """Whether a process of the host is stopped at its first create (holding a batch)."""
+    return any(hold.glob("*.held"))
+
+
+def test_workers_on_three_hosts_survive_a_killed_host_and_a_cut_link(fast, rabbitmq_url, tmp_path):
+    processes = Processes(rabbitmq_url)
     assert processes.env["HUB_DATABASE_URL"].startswith("postgres://")
     ids = make_items(ITEMS)
-    with Hosts(3) as hosts:
-        for n, host in enumerate(hosts, start=1):
-            start_worker(host, processes, redis_server.url, f"host{n}")
-        processes.beat()
+    gates = [tmp_path / f"hold{n}" for n in (1, 2, 3)]
+    try:
+        with Hosts(3) as hosts:
+            for n, (host, gate) in enumerate(zip(hosts, gates, strict=True), start=1):
+                start_worker(host, processes, rabbitmq_url, f"host{n}", gate)
+            processes.beat()
 
-        wait_for(lambda: pairs() >= ITEMS // 5, 120, "the hosts did not start", processes)
-        connections = database_connections()
-        # What a host holds is read after the fault: a batch finished just before it holds nothing.
-        wait_for(lambda: holders_of(hosts[0].pids()), 30, "host 1 holds no claims", processes)
-        pids = hosts[0].pids()
-        assert hosts[0].kill_all() == 3  # the worker and its two pool processes
-        killed_at = time.monotonic()
-        killed = holders_of(pids)
-        assert killed, "host 1 was killed between two batches"
-        kill_recovery = released_after(killed, killed_at, processes)
+            # The tool holds every host's first creates (host 3's too, so it cannot finish the run
+            # before the others took a batch): hosts 1 and 2 are mid-batch, for certain.
+            wait_for(lambda: held(gates[0]) and held(gates[1]), 90, "hosts 1 and 2 hold no batch", processes)
+            connections = database_connections()
+            killed, cut = holders_of(hosts[0].pids()), holders_of(hosts[1].pids())
+            assert killed and cut, "a held batch has no claims"
+            assert hosts[0].kill_all() == 3  # the worker and its two pool processes
+            hosts[1].cut()
+            struck_at = time.monotonic()
+            (gates[1] / "release").touch()  # host 2 goes on into a dead link, as a batch would
+            (gates[2] / "release").touch()  # host 3 works on and recovers the others' claims
 
-        wait_for(lambda: holders_of(hosts[1].pids()), 30, "host 2 holds no claims", processes)
-        pids = hosts[1].pids()
-        hosts[1].cut()
-        cut_at = time.monotonic()
-        cut = holders_of(pids)
-        assert cut, "host 2 was cut off between two batches"
-        cut_recovery = released_after(cut, cut_at, processes)
-        wait_for(lambda: time.monotonic() - cut_at >= 30, 40, "the link was not cut for 30 s")
-        hosts[1].mend()
+            kill_recovery = released_after(killed, struck_at, processes)
+            cut_recovery = released_after(cut, struck_at, processes)
+            wait_for(lambda: time.monotonic() - struck_at >= CUT, CUT + 5, "the link was not cut for 30 s")
+            hosts[1].mend()
 
-        wait_for(lambda: pairs() == ITEMS and settled(), 180, "not every item got its twin", processes)
-        survivors = {p for host in hosts[1:] for p in host.pids()}
-        assert len(survivors) == 6, "a worker of the cut host died"
+            wait_for(lambda: pairs() == ITEMS and settled(), 90, "not every item got its twin", processes)
+            assert len(hosts[1].pids()) == 3, "a worker of the cut host died"
+            assert len(hosts[2].pids()) == 3
+            survivors = set(hosts[1].pids() + hosts[2].pids())
+    finally:
+        processes.stop_all()
     print(  # noqa: T201 - the figures of docs/performance.md
         f"\nclaims released after a host's workers were killed: {kill_recovery:.1f} s; "
         f"after a host's link was cut: {cut_recovery:.1f} s (bound {RECOVERY_BOUND} s); "
@@ -115,9 +135,10 @@ def test_workers_on_three_hosts_survive_a_killed_host_and_a_cut_link(fast, proce
     beta = LocalItem.objects.filter(project__tracker__name="beta")
     assert beta.aggregate(s=Sum("revision"))["s"] == ITEMS
     assert ArtifactPair.objects.count() == ITEMS
-    # Each surviving host did work after the losses.
-    workers = set(ArtifactActivity.objects.filter(status="completed").values_list("claimed_by", flat=True))
-    assert len(workers) >= 4
+    # The killed host finished nothing (held, then killed): the other hosts did all the work.
+    completed = ArtifactActivity.objects.filter(status="completed").exclude(claimed_by="")
+    by = {int(holder.split(":")[1]) for holder in completed.values_list("claimed_by", flat=True)}
+    assert by and by <= survivors
 
 
 @pytest.fixture
@@ -125,13 +146,6 @@ def fast(running):
     running.detection_interval = 1
     running.save()
     return running
-
-
-@pytest.fixture
-def processes(redis_server):
-    started = Processes(redis_server.url)
-    yield started
-    started.stop_all()
 
 
 @pytest.fixture
@@ -147,29 +161,3 @@ def rabbitmq_url():
     )
     yield f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
     subprocess.run(["rabbitmqctl", "delete_vhost", vhost], capture_output=True, timeout=60)
-
-
-def test_workers_on_two_hosts_with_rabbitmq_survive_a_killed_host(fast, rabbitmq_url):
-    processes = Processes(rabbitmq_url)
-    ids = make_items(150)
-    try:
-        with Hosts(2) as hosts:
-            for n, host in enumerate(hosts, start=1):
-                start_worker(host, processes, rabbitmq_url, f"host{n}")
-            processes.beat()
-            wait_for(lambda: holders_of(hosts[0].pids()), 120, "host 1 holds no claims", processes)
-            pids = hosts[0].pids()
-            hosts[0].kill_all()
-            killed_at = time.monotonic()
-            killed = holders_of(pids)
-            assert killed, "host 1 was killed between two batches"
-            recovery = released_after(killed, killed_at, processes)
-            wait_for(lambda: pairs() == len(ids) and settled(), 180, "not every item got its twin", processes)
-    finally:
-        processes.stop_all()
-    print(f"\nRabbitMQ: claims of the killed host released after {recovery:.1f} s")  # noqa: T201
-    assert recovery <= RECOVERY_BOUND
-    assert_exactly_one_right_twin_each(ids)
-    assert not ArtifactActivity.objects.filter(status="failed").exists()
-    alpha = LocalItem.objects.filter(project__tracker__name="alpha")
-    assert alpha.aggregate(s=Sum("revision"))["s"] == len(ids)

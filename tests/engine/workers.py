@@ -122,8 +122,10 @@ def wait_for(condition, timeout: float, message: str, processes: Processes | Non
         time.sleep(0.2)
     logs = ""
     if processes is not None:
+        # every process's log, whatever a test named it (a host's workers too)
         logs = "\n".join(
-            f"--- {name} ---\n{processes.log(name)[-3000:]}" for name in ("worker", "worker2", "beat")
+            f"--- {path.stem} ---\n{processes.log(path.stem)[-3000:]}"
+            for path in sorted(processes.home.glob("*.log"))
         )
     raise AssertionError(f"{message} within {timeout} s\n{logs}")
 

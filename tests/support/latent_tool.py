@@ -10,7 +10,13 @@ A call made from inside another call is part of that request. Reads in batches a
 one issue a request, so the engine's batching cannot hide the latency of writes. With
 ``HUB_TEST_TOOL_LOG`` set to a directory, each request is also written there (one file per process,
 a line ``<unix time> <repository url>`` each), so a bench can count the requests every host sent to
-a tool in any ten seconds. Hub never imports this module.
+a tool in any ten seconds.
+
+With ``HUB_TEST_TOOL_HOLD`` set to a directory, the first create of each process stops before its
+first request (its batch holds its claims, locks and creation intents): it leaves ``<pid>.held``
+there and goes on only once a file ``release`` exists — never, for a host the test kills. A fault
+test so strikes a host mid-batch for certain, instead of hoping a batch is running at that moment.
+Hub never imports this module.
 """
 
 from __future__ import annotations
@@ -26,7 +32,23 @@ from connectors.local.connector import LocalConnector
 
 LATENCY = float(os.environ.get("HUB_TEST_TOOL_LATENCY", "0.05"))
 LOG = os.environ.get("HUB_TEST_TOOL_LOG", "")
+HOLD = os.environ.get("HUB_TEST_TOOL_HOLD", "")
 _depth = threading.local()
+_held: set[int] = set()  # the processes whose first create was held (a forked child is new)
+
+
+def hold_first_create() -> None:
+    """Wait for ``HOLD/release`` at this process's first create (see the module's docstring)."""
+    if not HOLD or os.getpid() in _held:
+        return
+    _held.add(os.getpid())
+    release = os.path.join(HOLD, "release")
+    if os.path.exists(release):
+        return
+    with open(os.path.join(HOLD, f"{os.getpid()}.held"), "w"):
+        pass
+    while not os.path.exists(release):  # the test's gate, opened by the test (or never: kill -9)
+        time.sleep(0.05)
 
 
 def record(url: str) -> None:
@@ -45,6 +67,8 @@ def as_requests(name: str, method):
         _depth.n = getattr(_depth, "n", 0) + 1
         try:
             if outermost:
+                if name.startswith("create_artifact"):
+                    hold_first_create()
                 settings = self.settings
                 for _ in range(requests_of(name, args)):
                     if settings.events_per_minute > 0 and settings.rate_limit_key:

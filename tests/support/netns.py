@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import os
 import re
 import signal
@@ -28,6 +29,10 @@ import time
 from dataclasses import dataclass, field
 
 SUBNET = "10.231"
+# Held while a test process picks its octets and makes its veth pairs: two tests (xdist workers,
+# another checkout's run, the bench) choosing at the same moment would otherwise both see an octet
+# free, and the loser's clean-up would delete the winner's veth — cutting a host nobody meant to.
+ALLOCATION_LOCK = "/run/hub-netns.lock"
 
 
 def ip(*arguments: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -45,6 +50,11 @@ def netns_available() -> bool:
 def _used_octets() -> set[int]:
     found = re.findall(rf"inet {re.escape(SUBNET)}\.(\d+)\.", ip("-4", "addr", check=False).stdout)
     return {int(octet) for octet in found}
+
+
+def _used_interfaces() -> set[int]:
+    """Octets whose veth name exists already, addressed yet or not (one being made right now)."""
+    return {int(octet) for octet in re.findall(r"hsc(\d+)o", ip("link", check=False).stdout)}
 
 
 class Forwarder:
@@ -113,6 +123,7 @@ class Host:
     octet: int
     forwarder: Forwarder
     processes: list[subprocess.Popen] = field(default_factory=list)
+    created: bool = False  # whether the veth pair is ours (only then does ``remove`` delete it)
 
     @property
     def outside(self) -> str:  # interface names: at most 15 characters
@@ -134,6 +145,7 @@ class Host:
     def create(self) -> None:
         ip("netns", "add", self.name)
         ip("link", "add", self.outside, "type", "veth", "peer", "name", self.inside)
+        self.created = True
         ip("link", "set", self.inside, "netns", self.name)
         ip("addr", "add", f"{self.gateway}/30", "dev", self.outside)
         ip("link", "set", self.outside, "up")
@@ -186,7 +198,8 @@ class Host:
     def remove(self) -> None:
         self.kill_all()
         ip("netns", "delete", self.name, check=False)  # takes the veth pair with it
-        ip("link", "delete", self.outside, check=False)
+        if self.created:
+            ip("link", "delete", self.outside, check=False)
 
 
 class Hosts:
@@ -196,12 +209,15 @@ class Hosts:
         self.forwarder = Forwarder()
         self.hosts: list[Host] = []
         try:
-            free = (n for n in range(1, 255) if n not in _used_octets())
-            for n in range(count):
-                octet = next(free)
-                host = Host(f"hub-sc-{os.getpid()}-{n + 1}", octet, self.forwarder)
-                self.hosts.append(host)
-                host.create()
+            with open(ALLOCATION_LOCK, "a") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+                used = _used_octets() | _used_interfaces()
+                free = (n for n in range(1, 255) if n not in used)
+                for n in range(count):
+                    octet = next(free)
+                    host = Host(f"hub-sc-{os.getpid()}-{n + 1}", octet, self.forwarder)
+                    self.hosts.append(host)
+                    host.create()
         except BaseException:
             self.close()
             raise

@@ -364,3 +364,25 @@ def test_connectors_with_the_same_credentials_check_them_and_read_custom_fields_
     other = redmine_peer_server.settings(token="0" * 40)
     with registry.connect(other) as connector, pytest.raises(CredentialsRefused):
         connector.list_projects()
+
+
+def test_field_values_of_many_issues_are_read_one_list_request_per_hundred(redmine, project, cf):
+    """The Enterprise Data Stream reads field values alone: ``issue_id=1,2,3`` lists up to 100
+    issues a request, closed ones and relations included, where reading each issue cost one request
+    (issue #19: requests per synchronized issue)."""
+    first = make(redmine, project, **{cf["Severity"]: "major"})
+    second = make(redmine, project, relation_relates=[first.id])
+    closed = make(redmine, project)
+    redmine.update_artifact(closed.id, {"status": "5"})  # Closed: the list's default leaves it out
+    made = [first, second, closed]
+    absent = [str(900_000 + n) for n in range(150 - len(made))]  # no such issues: 150 ids, 2 pages
+    sent = _requests_of(redmine)
+    found = redmine.read_field_values([m.id for m in made] + absent)
+    assert sent == ["/issues.json", "/issues.json"]
+    assert sorted(found) == sorted(m.id for m in made)
+    for artifact in made:
+        whole = redmine.read_artifact(artifact.id)
+        assert found[artifact.id].fields == whole.fields
+        assert found[artifact.id].comments is None and found[artifact.id].attachments is None
+    assert found[second.id].fields["relation_relates"] == [first.id]
+    assert found[closed.id].fields["status"] == "5"
