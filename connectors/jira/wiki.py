@@ -47,6 +47,10 @@ PRE_CLOSE = re.compile(r"</pre\s*>", re.IGNORECASE)
 # of letters and digits (which it writes as is) and comes out escaped.
 SYNTAX = re.compile(r"[-*_+^~|!{}\[\]?#&\\]|(?<![A-Za-z0-9])[hb](?=[1-6]\.|q\.)")
 TOKEN = re.compile(r"hubwikiesc([0-9a-f]+)x")
+# A line of words (letters, digits, sentence punctuation) between single spaces: no notation
+# reads anything in it but text, so it needs no pandoc (``plain_blocks``)
+PLAIN_WORD = r"""(?:[^\W_]|[.,;'"])+"""
+PLAIN_LINE = re.compile(rf"(?!h[1-6]\.|bq\.){PLAIN_WORD}(?: {PLAIN_WORD})*")
 
 
 class ConversionFailed(Transient):
@@ -90,6 +94,23 @@ def convert(text: str, source: str, target: str) -> str:
     return done.stdout.decode().strip()
 
 
+def plain_blocks(text: str) -> list[list[str]] | None:
+    """The paragraphs (blank-line separated) of their lines when every line of ``text`` is plain
+    (``PLAIN_LINE``) or empty, else None. Most descriptions and comments are such text; converting
+    them without pandoc gives what pandoc gives (a Hypothesis test compares both), and an initial
+    sync then starts pandoc only for text that has markup (docs/performance.md)."""
+    blocks: list[list[str]] = [[]]
+    for line in text.split("\n"):
+        if not line:
+            if blocks[-1]:
+                blocks.append([])
+        elif PLAIN_LINE.fullmatch(line):
+            blocks[-1].append(line)
+        else:
+            return None
+    return [block for block in blocks if block]
+
+
 def readable(markup: str) -> str:
     """Jira takes a backslash before any markup character as an escape; pandoc's reader undoes only
     some of them (it keeps ``\\+``, ``\\^``, ``\\~`` and ``\\|``, which its own writer makes). Those
@@ -104,6 +125,11 @@ def readable(markup: str) -> str:
 def to_html(markup: str | None) -> str:
     """HTML; paragraphs of unformatted text read back as the text they were written from (lines),
     as Jira Cloud's ADF does, so plain text written through Hub comes back unchanged."""
+    blocks = plain_blocks(markup or "")
+    if blocks is not None:
+        if all(len(block) == 1 for block in blocks):
+            return "\n".join(block[0] for block in blocks)
+        return "\n".join("<p>" + "<br />\n".join(block) + "</p>" for block in blocks)
     converted = TIGHT_CELL.sub(r"<\1>\2</\1>", convert(readable(markup or ""), "jira", "html"))
     paragraphs = PLAIN_PARAGRAPH.findall(converted)
     if paragraphs and PLAIN_PARAGRAPH.sub("", converted).strip() == "":
@@ -118,6 +144,9 @@ def from_html(text: str | None) -> str:
     HTML stays text: whatever in it looks like markup is escaped (see ``shielded``)."""
     text = text or ""
     if "<" not in text:
+        blocks = plain_blocks(text.strip("\n"))  # a paragraph per line, no syntax to escape
+        if blocks is not None:
+            return "\n\n".join(line for block in blocks for line in block)
         text = "".join(f"<p>{html.escape(line)}</p>" for line in text.splitlines() if line.strip())
     written = convert(shielded(HREF.sub(ascii_href, text)), HTML_IN, "jira")
     return EMPTY_ANCHOR.sub("", TOKEN.sub(escaped_character, written))
@@ -157,6 +186,9 @@ def ascii_href(match: re.Match) -> str:
 
 
 def to_text(markup: str | None) -> str:
+    blocks = plain_blocks(markup or "")
+    if blocks is not None:
+        return "\n\n".join("\n".join(block) for block in blocks)
     return convert(readable(markup or ""), "jira", "plain")
 
 
@@ -170,4 +202,7 @@ def from_text(text: str | None) -> str:
     """Markup that Jira shows as ``text``: the text as HTML paragraphs and breaks, whose every
     syntax character ``from_html`` escapes (Hypothesis found what pandoc's writer alone leaves:
     ``<-0 0-<``, a ``|`` or ``#`` at a line start, ``0\\.``)."""
+    blocks = plain_blocks((text or "").replace("\r\n", "\n"))
+    if blocks is not None:
+        return "\n\n".join("\n".join(block) for block in blocks)
     return from_html(text_as_html(text or ""))

@@ -137,6 +137,37 @@ def test_html_text_that_pandocs_writer_would_leave_as_markup_is_escaped(source):
     assert shown_text(wiki.to_html(wiki.from_html(source))) == text_of(source)
 
 
+# Plain text, and what is nearly plain: a double space, an edge space, a line start like a heading
+plainish_word = st.sampled_from(
+    ["word", "Ünïcode", "x²", "it's", '"q"', "a.b,", "1.", ";", "h1.", "bq.", "h7.", ""]
+)
+plainish = st.lists(
+    st.tuples(plainish_word, st.sampled_from([" ", " ", "  ", "\n", "\n\n", "\n\n\n", " \n"])), max_size=8
+).map(lambda parts: "".join(w + s for w, s in parts))
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(plainish)
+def test_plain_text_converts_without_pandoc_exactly_as_pandoc_would(text):
+    # Most descriptions and comments are plain sentences: they skip pandoc (the cost of an initial
+    # sync), and must come out exactly as pandoc makes them, in all four directions.
+    directions = (wiki.to_html, wiki.to_text, wiki.from_html, wiki.from_text)
+    fast = [convert(text) for convert in directions]
+    original, wiki.plain_blocks = wiki.plain_blocks, lambda text: None
+    try:
+        assert fast == [convert(text) for convert in directions]
+    finally:
+        wiki.plain_blocks = original
+
+
+def test_plain_text_starts_no_pandoc():
+    wiki.convert.cache_clear()
+    text = "Opening form 7 and pressing Save shows an error.\nIt worked in the last release, didn't it."
+    wiki.to_html(text), wiki.to_text(text), wiki.from_html(text), wiki.from_text(text)
+    wiki.to_html("h3. Steps")  # markup does
+    assert wiki.convert.cache_info().misses == 1
+
+
 def test_formatting_maps_both_ways():
     markup = wiki.from_html(
         '<h2>Steps</h2><p><strong>Bold</strong> and <em>it</em> <a href="https://example.org">link</a></p>'
