@@ -43,6 +43,9 @@ def arguments():
     parser.add_argument("--latency", type=float, default=0.05, help="seconds added to every answer")
     parser.add_argument("--hints", type=int, default=30, help="changes measured through event hints")
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument(
+        "--trace", action="store_true", help="print the requests of the slowest hinted changes, with times"
+    )
     return parser.parse_args()
 
 
@@ -486,7 +489,9 @@ def idle_poll(bench, integration_id: int) -> tuple[float, float, int]:
     return side, time.monotonic() - started, requests
 
 
-def hint_latencies(bench, integration_id: int, home: Path, database_url: str, changes: int) -> list[float]:
+def hint_latencies(
+    bench, integration_id: int, home: Path, database_url: str, changes: int, traces: list | None = None
+) -> list[float]:
     import secrets
 
     from connectors.local.models import LocalItem
@@ -509,14 +514,20 @@ def hint_latencies(bench, integration_id: int, home: Path, database_url: str, ch
         for n in range(changes):
             number = 1 + (n * 37) % len(bench.repo.issues)
             title = f"Hinted {n} {uuid.uuid4().hex[:6]}"
+            bench.fake.reset_requests()
+            timeline = []  # (seconds since the change, request) as the poll below first sees them
             started = time.monotonic()
             bench.change(number, title)
             deadline = started + 60
             while not LocalItem.objects.filter(summary=title).exists():
                 if time.monotonic() > deadline:
                     raise SystemExit(f"change {n} did not arrive within 60 s:\n{server.log()[-3000:]}")
-                time.sleep(0.01)
+                seen = list(bench.fake.requests)
+                timeline += [(time.monotonic() - started, r) for r in seen[len(timeline) :]]
+                time.sleep(0.01)  # polling the database for the twin, not synchronising
             latencies.append(time.monotonic() - started)
+            if traces is not None:
+                traces.append((latencies[-1], timeline))
         return latencies
     finally:
         server.stop()
@@ -576,7 +587,12 @@ def main() -> None:
 
         if not args.hints:
             return
-        latencies = sorted(hint_latencies(bench, integration_id, home, database_url, args.hints))
+        traces: list = []
+        latencies = sorted(hint_latencies(bench, integration_id, home, database_url, args.hints, traces))
+        if args.trace:
+            for latency, timeline in sorted(traces, key=lambda t: t[0])[-3:]:
+                steps = ", ".join(f"+{at:.2f} {r.method} {r.path} ({r.seconds:.2f} s)" for at, r in timeline)
+                print(f"  a {latency:.2f} s hint: {steps}")
         p95 = latencies[max(0, round(0.95 * len(latencies)) - 1)]
         print(
             f"event hint → twin updated: p50 {statistics.median(latencies):.2f} s, p95 {p95:.2f} s "
