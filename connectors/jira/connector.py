@@ -29,6 +29,7 @@ from connectors.errors import (
     CredentialsRefused,
     OperationUnsupported,
     ProjectNotFound,
+    QueryNotCreated,
     ValuesNotAccepted,
     attachment_too_large,
 )
@@ -86,6 +87,20 @@ def revision(fields: Mapping) -> str:
     return parse_time(fields["updated"]).isoformat(timespec="milliseconds")
 
 
+ORDER_BY = re.compile(r"(?i)\border\s+by\b")
+
+
+def repository_query(query: str) -> str:
+    """A collection's repository query as a JQL condition. Hub orders the search itself (by
+    ``updated, key``, which its paging relies on), so a query with its own ORDER BY is refused."""
+    if ORDER_BY.search(query):
+        raise QueryNotCreated(
+            f"The repository query {query.strip()!r} has an ORDER BY; Hub orders the search itself. "
+            "Give only the condition, e.g. labels = sync or filter = 10000."
+        )
+    return query.strip()
+
+
 class JiraConnector(Connector):
     cloud: bool
     api_version: str
@@ -97,6 +112,7 @@ class JiraConnector(Connector):
         creation_marker=True,  # an entity property set in the create request
         max_page_size=PAGE,
         event_hints=True,
+        repository_queries=True,  # JQL (``filter = <saved filter>`` included) narrows detection
     )
 
     def __init__(self, settings):
@@ -292,15 +308,19 @@ class JiraConnector(Connector):
         overlap: dt.timedelta = dt.timedelta(0),
         cursor: str | None = None,
         page_size: int = 100,
+        query: str = "",
     ) -> ChangePage:
         """JQL ``updated >= "<minute>"`` in the user's zone, ordered by ``updated, key``; each page
         restarts from the last minute returned and drops what that minute already gave (Redmine's
         keyset cursor), so an issue updated while Hub pages hides no other — whatever Jira's page
-        tokens do inside."""
+        tokens do inside. ``query``, the collection's repository query, is JQL ANDed to it (a saved
+        filter as ``filter = 10000`` or ``filter = "name"``); one Jira refuses raises 1116E."""
         if not PROJECT_KEY.match(str(project)):  # an unknown project: JQL answers 400 below
             raise ProjectNotFound(f"Jira has no project {project!r} (give its key, e.g. DEMO).")
         state = Cursor.decode(cursor)
         clauses = [f'project = "{project}"']
+        if query.strip():
+            clauses.append(f"({repository_query(query)})")
         if artifact_types:
             clauses.append("issuetype in ({})".format(", ".join(f'"{t}"' for t in artifact_types)))
         if state:
@@ -318,8 +338,13 @@ class JiraConnector(Connector):
                     jql, token=tokens[batch], start=int(tokens[batch] or 0), fields=["updated"]
                 )
             except ValuesNotAccepted as refused:
-                if "project" in str(refused).lower():
+                said = str(refused).lower()
+                if "field 'project'" in said or ("project" in said and not query.strip()):
                     raise ProjectNotFound(f"Jira has no project {project} visible to Hub's user.") from None
+                if query.strip():  # the rest of the JQL is Hub's own: the query is what Jira refused
+                    raise QueryNotCreated(
+                        f"Jira refused the repository query {query.strip()!r}: {refused.message}"
+                    ) from None
                 raise
             tokens.append(token)
             items = [

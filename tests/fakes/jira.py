@@ -137,6 +137,7 @@ class JiraFake(FakeServer):
         )
         self.token = "jira-api-token"  # noqa: S105 - Cloud: email + API token; DC: a PAT as Bearer
         self.projects: dict[str, dict] = {}
+        self.filters: dict[str, dict] = {}  # saved filters by id: {"id", "name", "jql"}
         self.issues: dict[str, Issue] = {}
         self.hooks: list[tuple[str, str]] = []
         self.labels: set[str] = {"customer", "regression"}  # labels in use on the site
@@ -152,6 +153,13 @@ class JiraFake(FakeServer):
             user = User(f"5b10{next(self.ids):x}", name, display, email, time_zone, password)
             self.users[user.account_id] = user
             return user
+
+    def add_filter(self, name: str, jql: str) -> dict:
+        """A saved filter, which JQL names as ``filter = <id>`` or ``filter = "<name>"``."""
+        with self.lock:
+            saved = {"id": str(10000 + len(self.filters)), "name": name, "jql": jql}
+            self.filters[saved["id"]] = saved
+            return saved
 
     def add_project(self, key: str, name: str = "") -> dict:
         with self.lock:
@@ -602,7 +610,9 @@ class JiraFake(FakeServer):
         (no restriction) is refused on Cloud's ``search/jql`` [Jira OpenAPI v3]."""
         ordering = re.search(r"(?i)(^|\s)order\s+by\s+(.*)$", jql)
         where, order = (jql[: ordering.start()], ordering.group(2)) if ordering else (jql, "")
-        where = where.strip()
+        # Parentheses group conditions; this subset joins them all by AND, so a group is only its
+        # clauses (``issuetype in (…)`` keeps its list).
+        where = re.sub(r"(?i)(?<!\bin)\s*\(([^()]*)\)", r" \1", where).strip()
         rows = [i for i in self.issues.values() if not i.deleted]
         zone = zoneinfo.ZoneInfo(self.user_of(request).time_zone)
         if not where and self.flavor == "cloud" and "search/jql" in request.path:
@@ -634,6 +644,19 @@ class JiraFake(FakeServer):
                 rows = [i for i in rows if i.issuetype in wanted]
             elif name == "issuetype":
                 rows = [i for i in rows if i.issuetype == literal]
+            elif name == "filter" and op == "=":
+                # a saved filter by id or name; one that does not exist (or that the user may not
+                # see) is an error in the query [Jira JQL reference, field "filter"]
+                saved = next((f for f in self.filters.values() if literal in (f["id"], f["name"])), None)
+                if saved is None:
+                    raise Answer(
+                        400,
+                        {"errorMessages": [f"The value '{literal}' does not exist for the field 'filter'."]},
+                    )
+                keys = {i.key for i in self._jql(saved["jql"], request)}
+                rows = [i for i in rows if i.key in keys]
+            elif name == "labels" and op == "=":
+                rows = [i for i in rows if literal in (getattr(i, "labels", None) or [])]
             elif name in ("key", "issuekey"):
                 rows = [i for i in rows if i.key == literal]
             elif name == "summary" and op == "~":
