@@ -56,6 +56,13 @@ class QueryNotCreated(ConnectorError):
     code = "CCRRTT-1116E"
 
 
+class DependentValueNotFound(ConnectorError):
+    """A dependent single select (the child of a Jira cascading select) did not change, but its
+    parent did, and the new parent has no child with the unchanged value's label."""
+
+    code = "CCRRTT-50006E"
+
+
 class AuthenticationExpired(ConnectorError):
     """The repository stopped accepting credentials it accepted earlier in the same session: its
     authentication state expired. The next attempt authenticates again."""

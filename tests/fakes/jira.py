@@ -38,7 +38,12 @@ TRANSITIONS = [
 PRIORITIES = {"1": "Highest", "2": "High", "3": "Medium", "4": "Low"}
 RESOLUTIONS = {"10000": "Done", "10001": "Won't Do"}
 SEVERITIES = {"10100": "Minor", "10101": "Major", "10102": "Critical"}
-COMPONENTS = {"10200": "Backend", "10201": "Frontend"}  # every project's components, for the fake
+COMPONENTS = {"10200": "Backend", "10201": "Frontend"}
+# A cascading select: parent options, each with its child options (ids are unique site-wide)
+LOCATIONS = {
+    "10300": ("EMEA", {"10310": "Berlin", "10311": "London"}),
+    "10301": ("Americas", {"10320": "New York", "10321": "London"}),
+}  # every project's components, for the fake
 ISSUE_TYPES = {"10001": "Bug", "10002": "Story"}
 UPLOAD_LIMIT = 10 * 1024 * 1024  # attachment/meta uploadLimit [Jira OpenAPI v3]
 ATTACHMENTS_PER_ISSUE = 2000  # per-issue limit; beyond → 413 [Jira OpenAPI v3]
@@ -122,6 +127,18 @@ def adf_text(document) -> str:
             "".join(node.get("text", "") for node in block.get("content", []) if node.get("type") == "text")
         )
     return "\n".join(lines)
+
+
+def cascading_value(stored: tuple[str, str | None] | None) -> dict | None:
+    """A cascading select's value: the option, and its child under ``child`` [Jira OpenAPI v3]."""
+    if not stored:
+        return None
+    parent, child = stored
+    label, children = LOCATIONS[parent]
+    value: dict = {"id": parent, "value": label}
+    if child:
+        value["child"] = {"id": child, "value": children[child]}
+    return value
 
 
 class JiraFake(FakeServer):
@@ -367,6 +384,7 @@ class JiraFake(FakeServer):
                 if issue.custom.get("customfield_10011")
                 else None
             ),
+            "customfield_10012": cascading_value(issue.custom.get("customfield_10012")),
         }
         body = {
             "id": str(issue.id),
@@ -530,6 +548,25 @@ class JiraFake(FakeServer):
                     "customId": 10011,
                 },
                 "allowedValues": options(SEVERITIES, "value"),
+            },
+            {  # a cascading select: option-with-child, children under each option [Jira OpenAPI v3]
+                "fieldId": "customfield_10012",
+                "key": "customfield_10012",
+                "name": "Location",
+                "required": False,
+                "schema": {
+                    "type": "option-with-child",
+                    "custom": "com.atlassian.jira.plugin.system.customfieldtypes:cascadingselect",
+                    "customId": 10012,
+                },
+                "allowedValues": [
+                    {
+                        "id": parent,
+                        "value": label,
+                        "children": [{"id": c, "value": v} for c, v in children.items()],
+                    }
+                    for parent, (label, children) in LOCATIONS.items()
+                ],
             },
         ]
 
@@ -799,6 +836,15 @@ class JiraFake(FakeServer):
         severity = fields.get("customfield_10011")
         if severity and (severity.get("id") if isinstance(severity, dict) else None) not in SEVERITIES:
             errors["customfield_10011"] = f"Option value '{severity}' is not valid"
+        location = fields.get("customfield_10012")
+        if location:
+            parent = location.get("id") if isinstance(location, dict) else None
+            child = (location.get("child") or {}).get("id") if isinstance(location, dict) else None
+            if parent not in LOCATIONS:
+                errors["customfield_10012"] = f"Option id '{parent}' is not valid"
+            elif child is not None and child not in LOCATIONS[parent][1]:
+                # a child must be one of its parent's [Jira REST: cascading select]
+                errors["customfield_10012"] = f"Option id '{child}' is not a child of option id '{parent}'"
         assignee = fields.get("assignee")
         user = None
         if assignee:
@@ -839,6 +885,9 @@ class JiraFake(FakeServer):
                 issue.custom[name] = value
             elif name == "customfield_10011":
                 issue.custom[name] = value["id"] if value else None
+            elif name == "customfield_10012":
+                child = (value.get("child") or {}).get("id") if value else None
+                issue.custom[name] = (value["id"], child) if value else None
 
     @route("POST", "/rest/api/{version}/issue")
     def create_issue(self, request, version):
