@@ -36,11 +36,16 @@ sys.path.insert(0, str(REPO))
 
 def arguments():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tool", default="github", choices=("github", "gitlab", "jira", "azure_devops"))
+    parser.add_argument(
+        "--tool", default="github", choices=("github", "gitlab", "jira", "jira_dc", "azure_devops")
+    )
     parser.add_argument("--issues", type=int, default=2000)
     parser.add_argument("--latency", type=float, default=0.05, help="seconds added to every answer")
     parser.add_argument("--hints", type=int, default=30, help="changes measured through event hints")
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument(
+        "--trace", action="store_true", help="print the requests of the slowest hinted changes, with times"
+    )
     return parser.parse_args()
 
 
@@ -179,6 +184,7 @@ class GitLabBench:
 
 class JiraBench:
     kind, artifact_type, title_field, project = "jira", "10001", "summary", "BENCH"
+    api = "/rest/api/3"
 
     def __init__(self, issues: int):
         from tests.fakes.jira import JiraFake
@@ -200,6 +206,9 @@ class JiraBench:
             "token": self.fake.token,
         }
 
+    def _auth(self):
+        return (self.fake.me.email, self.fake.token)
+
     def _search(self, http, token=None, jql=None):
         body = {
             "jql": jql or f"project = {self.project} ORDER BY updated ASC, key ASC",
@@ -214,7 +223,7 @@ class JiraBench:
         import httpx
 
         seen, token = 0, None
-        with httpx.Client(base_url=self.fake.url, auth=(self.fake.me.email, self.fake.token)) as http:
+        with httpx.Client(base_url=self.fake.url, auth=self._auth()) as http:
             while True:
                 page = self._search(http, token)
                 seen += len(page["issues"])
@@ -225,7 +234,7 @@ class JiraBench:
     def plain_idle_poll(self) -> float:
         import httpx
 
-        with httpx.Client(base_url=self.fake.url, auth=(self.fake.me.email, self.fake.token)) as http:
+        with httpx.Client(base_url=self.fake.url, auth=self._auth()) as http:
             self.fake.reset_requests()
             started = time.monotonic()
             self._search(http, jql=f'project = {self.project} AND updated >= "2099/01/01 00:00"')
@@ -234,9 +243,9 @@ class JiraBench:
     def change(self, number: int, title: str) -> None:
         import httpx
 
-        with httpx.Client(base_url=self.fake.url, auth=(self.fake.me.email, self.fake.token)) as http:
+        with httpx.Client(base_url=self.fake.url, auth=self._auth()) as http:
             http.put(
-                f"/rest/api/3/issue/{self.project}-{number}", json={"fields": {"summary": title}}
+                f"{self.api}/issue/{self.project}-{number}", json={"fields": {"summary": title}}
             ).raise_for_status()
 
     def register(self, url: str, secret: str) -> None:
@@ -244,6 +253,74 @@ class JiraBench:
 
     def close(self) -> None:
         self.fake.close()
+
+
+class JiraDataCenterBench(JiraBench):
+    """Jira Data Center: REST v2, ``startAt`` paging, rich text as wiki markup, which Hub converts
+    by pandoc (``connectors/jira/wiki.py``). Each issue has a description and two comments, as a
+    real project's have: most plain sentences, one in four with markup."""
+
+    kind, api = "jira_dc", "/rest/api/2"
+
+    def __init__(self, issues: int):
+        from tests.fakes.jira import JiraFake
+
+        self.fake = JiraFake(flavor="dc", time_zone="America/Los_Angeles")
+        self.fake.add_project(self.project)
+        start = self.fake.tick() - dt.timedelta(minutes=issues)
+        for n in range(issues):
+            description = (
+                f"h3. Steps\n# Open form {n}\n# Press *Save*\n\nSee {{{{error.log}}}}."
+                if n % 4 == 0
+                else f"Opening form {n} and pressing Save shows an error.\nIt worked in the last release."
+            )
+            issue = self.fake.new_issue(self.project, f"Issue {n}", description=description)
+            self.fake.comment_as(issue.key, f"Seen again on build {n}, same error.", self.fake.me)
+            self.fake.comment_as(issue.key, "Thanks, looking into it", self.fake.me)
+            issue.created = issue.updated = start + dt.timedelta(minutes=n)
+        self.repo = type("Issues", (), {"issues": list(range(1, issues + 1))})
+
+    def settings(self) -> dict:
+        return {
+            "url": self.fake.url,
+            "auth_method": "basic",
+            "username": self.fake.me.name,
+            "password": self.fake.me.password,
+        }
+
+    def _auth(self):
+        return (self.fake.me.name, self.fake.me.password)
+
+    def _search(self, http, token=None, jql=None):
+        body = {
+            "jql": jql or f"project = {self.project} ORDER BY updated ASC, key ASC",
+            "maxResults": 100,
+            "startAt": token or 0,
+            "fields": ["updated"],
+        }
+        page = http.post("/rest/api/2/search", json=body).json()
+        following = page["startAt"] + len(page["issues"])
+        return {"issues": page["issues"], "nextPageToken": following if following < page["total"] else None}
+
+
+class PandocMeter:
+    """pandoc's share of a run: conversions started (cache misses of ``wiki.convert``) and the CPU
+    time of the pandoc processes (children of this one), beside the run's wall time."""
+
+    def __enter__(self):
+        from connectors.jira import wiki
+
+        self.info, self.started = wiki.convert.cache_info, os.times()
+        self.misses = self.info().misses
+        return self
+
+    def __exit__(self, *exc):
+        ended = os.times()
+        self.calls = self.info().misses - self.misses
+        self.cpu = (ended.children_user - self.started.children_user) + (
+            ended.children_system - self.started.children_system
+        )
+        self.own_cpu = (ended.user - self.started.user) + (ended.system - self.started.system)
 
 
 class AzureDevOpsBench:
@@ -312,7 +389,13 @@ class AzureDevOpsBench:
         self.fake.close()
 
 
-TOOLS = {"github": GitHubBench, "gitlab": GitLabBench, "jira": JiraBench, "azure_devops": AzureDevOpsBench}
+TOOLS = {
+    "github": GitHubBench,
+    "gitlab": GitLabBench,
+    "jira": JiraBench,
+    "jira_dc": JiraDataCenterBench,
+    "azure_devops": AzureDevOpsBench,
+}
 
 
 def configure(bench) -> int:
@@ -406,7 +489,9 @@ def idle_poll(bench, integration_id: int) -> tuple[float, float, int]:
     return side, time.monotonic() - started, requests
 
 
-def hint_latencies(bench, integration_id: int, home: Path, database_url: str, changes: int) -> list[float]:
+def hint_latencies(
+    bench, integration_id: int, home: Path, database_url: str, changes: int, traces: list | None = None
+) -> list[float]:
     import secrets
 
     from connectors.local.models import LocalItem
@@ -429,14 +514,20 @@ def hint_latencies(bench, integration_id: int, home: Path, database_url: str, ch
         for n in range(changes):
             number = 1 + (n * 37) % len(bench.repo.issues)
             title = f"Hinted {n} {uuid.uuid4().hex[:6]}"
+            bench.fake.reset_requests()
+            timeline = []  # (seconds since the change, request) as the poll below first sees them
             started = time.monotonic()
             bench.change(number, title)
             deadline = started + 60
             while not LocalItem.objects.filter(summary=title).exists():
                 if time.monotonic() > deadline:
                     raise SystemExit(f"change {n} did not arrive within 60 s:\n{server.log()[-3000:]}")
-                time.sleep(0.01)
+                seen = list(bench.fake.requests)
+                timeline += [(time.monotonic() - started, r) for r in seen[len(timeline) :]]
+                time.sleep(0.01)  # polling the database for the twin, not synchronising
             latencies.append(time.monotonic() - started)
+            if traces is not None:
+                traces.append((latencies[-1], timeline))
         return latencies
     finally:
         server.stop()
@@ -466,7 +557,8 @@ def main() -> None:
         load = os.getloadavg()[0]
         print(f"{args.tool}: {args.issues} issues, {args.latency * 1000:.0f} ms per request, load {load:.1f}")
 
-        seconds, requests = initial_sync(bench, integration_id, args.issues)
+        with PandocMeter() as pandoc:
+            seconds, requests = initial_sync(bench, integration_id, args.issues)
         bench.fake.reset_requests()
         started = time.monotonic()
         seen = bench.plain_scan()
@@ -477,6 +569,12 @@ def main() -> None:
             f"{seen / plain_seconds:.0f} issues/s, {plain_requests} requests "
             f"({plain_requests / seen:.3f} per issue) | ratio {seconds / plain_seconds:.1f}×"
         )
+        if pandoc.calls:
+            print(
+                f"  pandoc in the initial sync: {pandoc.calls} conversions, {pandoc.cpu:.1f} s of its CPU "
+                f"(Hub's own process: {pandoc.own_cpu:.1f} s of CPU; wall {seconds:.1f} s; load "
+                f"{os.getloadavg()[0]:.1f})"
+            )
 
         seconds, whole, requests = idle_poll(bench, integration_id)
         plain_seconds = bench.plain_idle_poll()
@@ -487,7 +585,14 @@ def main() -> None:
             f"{plain_seconds * 1000:.0f} ms | ratio {seconds / plain_seconds:.1f}×"
         )
 
-        latencies = sorted(hint_latencies(bench, integration_id, home, database_url, args.hints))
+        if not args.hints:
+            return
+        traces: list = []
+        latencies = sorted(hint_latencies(bench, integration_id, home, database_url, args.hints, traces))
+        if args.trace:
+            for latency, timeline in sorted(traces, key=lambda t: t[0])[-3:]:
+                steps = ", ".join(f"+{at:.2f} {r.method} {r.path} ({r.seconds:.2f} s)" for at, r in timeline)
+                print(f"  a {latency:.2f} s hint: {steps}")
         p95 = latencies[max(0, round(0.95 * len(latencies)) - 1)]
         print(
             f"event hint → twin updated: p50 {statistics.median(latencies):.2f} s, p95 {p95:.2f} s "

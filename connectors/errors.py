@@ -48,6 +48,21 @@ class CredentialsRefused(ConnectorError):
     code = "CCRRTT-61101E"
 
 
+class QueryNotCreated(ConnectorError):
+    """The tool refused the collection's repository query (a JQL the server cannot parse, a saved
+    filter that does not exist or that Hub's user may not read): detection of the side stops
+    rather than reading more (or less) than the query names."""
+
+    code = "CCRRTT-1116E"
+
+
+class DependentValueNotFound(ConnectorError):
+    """A dependent single select (the child of a Jira cascading select) did not change, but its
+    parent did, and the new parent has no child with the unchanged value's label."""
+
+    code = "CCRRTT-50006E"
+
+
 class AuthenticationExpired(ConnectorError):
     """The repository stopped accepting credentials it accepted earlier in the same session: its
     authentication state expired. The next attempt authenticates again."""

@@ -27,8 +27,10 @@ from connectors.base import DEFAULT_ATTACHMENT_LIMIT, Connector
 from connectors.errors import (
     ArtifactNotFound,
     CredentialsRefused,
+    DependentValueNotFound,
     OperationUnsupported,
     ProjectNotFound,
+    QueryNotCreated,
     ValuesNotAccepted,
     attachment_too_large,
 )
@@ -67,6 +69,8 @@ READ_ONLY = ("reporter", "created", "updated", "status", "resolution")
 MYSELF_SECONDS = 300.0
 _MYSELF: dict[tuple[str, str], tuple[float, dict]] = {}
 RICH = "richtext"  # not a Jira schema type: what ``kind_of`` calls multi-line text fields
+CASCADING = "option-with-child"  # a cascading select: an option and a child option of it
+CHILD = ".child"  # Hub's field id of a cascading select's child: its own (dependent) single select
 
 
 def parse_time(text: str | None) -> dt.datetime | None:
@@ -86,6 +90,40 @@ def revision(fields: Mapping) -> str:
     return parse_time(fields["updated"]).isoformat(timespec="milliseconds")
 
 
+ORDER_BY = re.compile(r"(?i)\border\s+by\b")
+
+
+def repository_query(query: str) -> str:
+    """A collection's repository query as a JQL condition. Hub orders the search itself (by
+    ``updated, key``, which its paging relies on), so a query with its own ORDER BY is refused."""
+    if ORDER_BY.search(query):
+        raise QueryNotCreated(
+            f"The repository query {query.strip()!r} has an ORDER BY; Hub orders the search itself. "
+            "Give only the condition, e.g. labels = sync or filter = 10000."
+        )
+    return query.strip()
+
+
+def cascading_schemas(meta: Mapping) -> list[FieldSchema]:
+    """A cascading select as two single selects: the option, and the dependent child option (its
+    options are every parent's children; Jira refuses a child of another parent)."""
+    field_id, name = meta.get("fieldId") or meta.get("key"), meta.get("name") or meta.get("fieldId")
+    parents = meta.get("allowedValues") or []
+    children = [
+        Option(str(c["id"]), c.get("value") or str(c["id"])) for o in parents for c in o.get("children") or []
+    ]
+    return [
+        FieldSchema(
+            field_id,
+            name,
+            FieldType.SINGLE_SELECT,
+            required=bool(meta.get("required")),
+            options=[Option(str(o["id"]), o.get("value") or str(o["id"])) for o in parents],
+        ),
+        FieldSchema(field_id + CHILD, f"{name} (dependent)", FieldType.SINGLE_SELECT, options=children),
+    ]
+
+
 class JiraConnector(Connector):
     cloud: bool
     api_version: str
@@ -97,6 +135,7 @@ class JiraConnector(Connector):
         creation_marker=True,  # an entity property set in the create request
         max_page_size=PAGE,
         event_hints=True,
+        repository_queries=True,  # JQL (``filter = <saved filter>`` included) narrows detection
     )
 
     def __init__(self, settings):
@@ -178,6 +217,9 @@ class JiraConnector(Connector):
     def field_schema(self, project: str, artifact_type: str) -> list[FieldSchema]:
         fields = []
         for meta in self._createmeta(project, artifact_type):
+            if kind_of(meta) == CASCADING:
+                fields += cascading_schemas(meta)
+                continue
             schema = self._schema_of(meta)
             if schema is not None:
                 fields.append(schema)
@@ -247,9 +289,23 @@ class JiraConnector(Connector):
         return found
 
     def _kinds(self, project: str, artifact_type: str) -> dict[str, str]:
-        return {
-            (m.get("fieldId") or m.get("key")): kind_of(m) for m in self._createmeta(project, artifact_type)
-        }
+        kinds = {}
+        for meta in self._createmeta(project, artifact_type):
+            field_id = meta.get("fieldId") or meta.get("key")
+            kinds[field_id] = kind_of(meta)
+            if kinds[field_id] == CASCADING:
+                kinds[field_id + CHILD] = "option-child"
+        return kinds
+
+    def _children(self, project: str, artifact_type: str, field_id: str) -> dict[str, dict[str, str]]:
+        """A cascading select's child options by parent id: {parent: {child id: label}}."""
+        for meta in self._createmeta(project, artifact_type):
+            if (meta.get("fieldId") or meta.get("key")) == field_id:
+                return {
+                    str(o["id"]): {str(c["id"]): c.get("value", "") for c in o.get("children") or []}
+                    for o in meta.get("allowedValues") or []
+                }
+        return {}
 
     # --- change detection ---------------------------------------------------------------------
 
@@ -292,15 +348,19 @@ class JiraConnector(Connector):
         overlap: dt.timedelta = dt.timedelta(0),
         cursor: str | None = None,
         page_size: int = 100,
+        query: str = "",
     ) -> ChangePage:
         """JQL ``updated >= "<minute>"`` in the user's zone, ordered by ``updated, key``; each page
         restarts from the last minute returned and drops what that minute already gave (Redmine's
         keyset cursor), so an issue updated while Hub pages hides no other — whatever Jira's page
-        tokens do inside."""
+        tokens do inside. ``query``, the collection's repository query, is JQL ANDed to it (a saved
+        filter as ``filter = 10000`` or ``filter = "name"``); one Jira refuses raises 1116E."""
         if not PROJECT_KEY.match(str(project)):  # an unknown project: JQL answers 400 below
             raise ProjectNotFound(f"Jira has no project {project!r} (give its key, e.g. DEMO).")
         state = Cursor.decode(cursor)
         clauses = [f'project = "{project}"']
+        if query.strip():
+            clauses.append(f"({repository_query(query)})")
         if artifact_types:
             clauses.append("issuetype in ({})".format(", ".join(f'"{t}"' for t in artifact_types)))
         if state:
@@ -318,8 +378,13 @@ class JiraConnector(Connector):
                     jql, token=tokens[batch], start=int(tokens[batch] or 0), fields=["updated"]
                 )
             except ValuesNotAccepted as refused:
-                if "project" in str(refused).lower():
+                said = str(refused).lower()
+                if "field 'project'" in said or ("project" in said and not query.strip()):
                     raise ProjectNotFound(f"Jira has no project {project} visible to Hub's user.") from None
+                if query.strip():  # the rest of the JQL is Hub's own: the query is what Jira refused
+                    raise QueryNotCreated(
+                        f"Jira refused the repository query {query.strip()!r}: {refused.message}"
+                    ) from None
                 raise
             tokens.append(token)
             items = [
@@ -377,7 +442,11 @@ class JiraConnector(Connector):
         project, artifact_type = fields["project"]["key"], str(fields["issuetype"]["id"])
         values = {}
         for field_id, kind in self._kinds(project, artifact_type).items():
-            if field_id in fields and field_id not in ("project", "issuetype", "attachment"):
+            if kind == CASCADING and field_id in fields:
+                value = fields[field_id] or {}
+                values[field_id] = str(value["id"]) if value.get("id") else None
+                values[field_id + CHILD] = str(value["child"]["id"]) if value.get("child") else None
+            elif field_id in fields and field_id not in ("project", "issuetype", "attachment"):
                 values[field_id] = self._value(field_id, kind, fields[field_id])
         values.update(
             status=str(fields["status"]["id"]),
@@ -410,10 +479,17 @@ class JiraConnector(Connector):
     def read_artifacts(self, artifact_ids: Sequence[str]) -> dict[str, Artifact]:
         return self.read_in_parallel(artifact_ids, 8)
 
-    def _payload(self, project: str, artifact_type: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+    def _payload(
+        self, project: str, artifact_type: str, fields: Mapping[str, Any], current: Mapping | None = None
+    ) -> dict[str, Any]:
         kinds = self._kinds(project, artifact_type)
         payload: dict[str, Any] = {}
         for name, value in fields.items():
+            if kinds.get(name) == CASCADING or kinds.get(name) == "option-child":
+                field_id = name.removesuffix(CHILD)
+                if field_id not in payload:
+                    payload[field_id] = self._cascading(project, artifact_type, field_id, fields, current)
+                continue
             if name == "status":
                 raise ValuesNotAccepted(
                     "Jira changes the status only through a transition", fields={"status": "use a transition"}
@@ -428,6 +504,41 @@ class JiraConnector(Connector):
                 )
             payload[name] = self._write_value(name, kind, value)
         return payload
+
+    def _cascading(
+        self,
+        project: str,
+        artifact_type: str,
+        field_id: str,
+        fields: Mapping[str, Any],
+        current: Mapping | None,
+    ) -> dict | None:
+        """A cascading select's value from Hub's two fields. The child is a dependent single select:
+        when only the parent changes, the unchanged child is carried to the child of the new parent
+        with the same label, and where the new parent has none that is CCRRTT-50006E (writing the
+        parent alone would silently drop the child, which Jira allows)."""
+        now = (current or {}).get(field_id) or {}
+        parent = fields.get(field_id, now.get("id"))
+        if not parent:
+            return None
+        children = self._children(project, artifact_type, field_id)
+        if field_id + CHILD in fields:
+            child = fields[field_id + CHILD]
+        elif now.get("child") and str(now.get("id")) != str(parent):
+            label = now["child"].get("value", "")
+            child = next((c for c, v in children.get(str(parent), {}).items() if v == label), None)
+            if child is None:
+                raise DependentValueNotFound(
+                    f"Jira field {field_id}: its dependent value “{label}” did not change, but the new "
+                    f"value {parent} of the field it depends on has no option “{label}”",
+                    transient=False,
+                )
+        else:
+            child = (now.get("child") or {}).get("id")
+        value: dict[str, Any] = {"id": str(parent)}
+        if child:
+            value["child"] = {"id": str(child)}
+        return value
 
     def _write_value(self, name: str, kind: str, value: Any) -> Any:
         if name == "description" or kind == RICH:
@@ -483,7 +594,7 @@ class JiraConnector(Connector):
     ) -> Artifact:
         issue = self._issue(artifact_id)
         project, artifact_type = issue["fields"]["project"]["key"], str(issue["fields"]["issuetype"]["id"])
-        payload = self._payload(project, artifact_type, fields)
+        payload = self._payload(project, artifact_type, fields, current=issue["fields"])
         if payload:
             missing = ArtifactNotFound(f"Jira issue {artifact_id} does not exist (any more).")
             self.api.call("PUT", f"issue/{artifact_id}", json={"fields": payload}, missing=missing)

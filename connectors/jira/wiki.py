@@ -35,12 +35,22 @@ PLAIN_PARAGRAPH = re.compile(r"<p>([^<>]*)</p>")
 # pandoc reads every list item and table cell as a paragraph of its own
 TIGHT_CELL = re.compile(r"<(li|th|td)><p>((?:(?!</?p>).)*)</p></\1>")
 VERBATIM = re.compile(r"(\{(?:code|noformat)[^}]*\}.*?\{(?:code|noformat)\})", re.DOTALL)
-UNESCAPED_EFFECT = re.compile(r"(?<!\\)([-*_+^~|!{}\[\]])")
-BACKSLASH = "hubbackslashf3a9c1"
-LINE_MACRO = re.compile(r"^(\s*)([#]|h(?=[1-6]\.)|b(?=q\.))", re.MULTILINE)
 UNREAD_ESCAPE = re.compile(r"\\([+^~|])")
 HREF = re.compile(r"""(href=["'])([^"']*)(["'])""", re.IGNORECASE)
 EMPTY_ANCHOR = re.compile(r"\{anchor:\}")  # pandoc writes one on a heading without an id
+# HTML → markup: the text between tags, and the <pre> blocks whose text is verbatim ({noformat})
+TAG_OR_TEXT = re.compile(r"(<[^>]*>)")
+PRE_OPEN = re.compile(r"<pre[\s>]", re.IGNORECASE)
+PRE_CLOSE = re.compile(r"</pre\s*>", re.IGNORECASE)
+# Characters of text that wiki markup could read as syntax: effects, tables, links, images, macros,
+# citations, lists and quotes at a line start, entities and escapes. Each passes pandoc as a token
+# of letters and digits (which it writes as is) and comes out escaped.
+SYNTAX = re.compile(r"[-*_+^~|!{}\[\]?#&\\]|(?<![A-Za-z0-9])[hb](?=[1-6]\.|q\.)")
+TOKEN = re.compile(r"hubwikiesc([0-9a-f]+)x")
+# A line of words (letters, digits, sentence punctuation) between single spaces: no notation
+# reads anything in it but text, so it needs no pandoc (``plain_blocks``)
+PLAIN_WORD = r"""(?:[^\W_]|[.,;'"])+"""
+PLAIN_LINE = re.compile(rf"(?!h[1-6]\.|bq\.){PLAIN_WORD}(?: {PLAIN_WORD})*")
 
 
 class ConversionFailed(Transient):
@@ -84,6 +94,23 @@ def convert(text: str, source: str, target: str) -> str:
     return done.stdout.decode().strip()
 
 
+def plain_blocks(text: str) -> list[list[str]] | None:
+    """The paragraphs (blank-line separated) of their lines when every line of ``text`` is plain
+    (``PLAIN_LINE``) or empty, else None. Most descriptions and comments are such text; converting
+    them without pandoc gives what pandoc gives (a Hypothesis test compares both), and an initial
+    sync then starts pandoc only for text that has markup (docs/performance.md)."""
+    blocks: list[list[str]] = [[]]
+    for line in text.split("\n"):
+        if not line:
+            if blocks[-1]:
+                blocks.append([])
+        elif PLAIN_LINE.fullmatch(line):
+            blocks[-1].append(line)
+        else:
+            return None
+    return [block for block in blocks if block]
+
+
 def readable(markup: str) -> str:
     """Jira takes a backslash before any markup character as an escape; pandoc's reader undoes only
     some of them (it keeps ``\\+``, ``\\^``, ``\\~`` and ``\\|``, which its own writer makes). Those
@@ -98,6 +125,11 @@ def readable(markup: str) -> str:
 def to_html(markup: str | None) -> str:
     """HTML; paragraphs of unformatted text read back as the text they were written from (lines),
     as Jira Cloud's ADF does, so plain text written through Hub comes back unchanged."""
+    blocks = plain_blocks(markup or "")
+    if blocks is not None:
+        if all(len(block) == 1 for block in blocks):
+            return "\n".join(block[0] for block in blocks)
+        return "\n".join("<p>" + "<br />\n".join(block) + "</p>" for block in blocks)
     converted = TIGHT_CELL.sub(r"<\1>\2</\1>", convert(readable(markup or ""), "jira", "html"))
     paragraphs = PLAIN_PARAGRAPH.findall(converted)
     if paragraphs and PLAIN_PARAGRAPH.sub("", converted).strip() == "":
@@ -108,11 +140,43 @@ def to_html(markup: str | None) -> str:
 
 
 def from_html(text: str | None) -> str:
-    """Wiki markup for HTML; a value without any tag is text, a paragraph per line."""
+    """Wiki markup for HTML; a value without any tag is text, a paragraph per line. The text of the
+    HTML stays text: whatever in it looks like markup is escaped (see ``shielded``)."""
     text = text or ""
     if "<" not in text:
+        blocks = plain_blocks(text.strip("\n"))  # a paragraph per line, no syntax to escape
+        if blocks is not None:
+            return "\n\n".join(line for block in blocks for line in block)
         text = "".join(f"<p>{html.escape(line)}</p>" for line in text.splitlines() if line.strip())
-    return EMPTY_ANCHOR.sub("", convert(HREF.sub(ascii_href, text), HTML_IN, "jira"))
+    written = convert(shielded(HREF.sub(ascii_href, text)), HTML_IN, "jira")
+    return EMPTY_ANCHOR.sub("", TOKEN.sub(escaped_character, written))
+
+
+def shielded(source: str) -> str:
+    """The HTML with each syntax character of its text (outside ``<pre>``, which is written as
+    ``{noformat}``) replaced by a token. pandoc's writer escapes most of them, but not an effect
+    character it judges cannot open or close (``<-0 0-<``), nor ``#``, ``h1.``, ``bq.`` or ``|`` at
+    the start of a line, and Jira (like pandoc's reader) then reads them as markup (Hypothesis)."""
+    parts = TAG_OR_TEXT.split(source)
+    verbatim = 0
+    for index, part in enumerate(parts):
+        if index % 2:  # a tag
+            verbatim += bool(PRE_OPEN.match(part)) - bool(PRE_CLOSE.match(part))
+            verbatim = max(verbatim, 0)
+        elif part and not verbatim:
+            plain = SYNTAX.sub(lambda m: f"hubwikiesc{ord(m.group()):x}x", html.unescape(part))
+            parts[index] = html.escape(plain, quote=False)
+    return "".join(parts)
+
+
+def escaped_character(match: re.Match) -> str:
+    """How markup writes a character of text literally: a backslash escape for the effect and
+    structure characters, a character reference where a backslash is not read as one (a line
+    start's ``#``, ``h`` or ``b``; ``&`` before an entity; a backslash itself)."""
+    character = chr(int(match.group(1), 16))
+    if character in "#hb":
+        return f"&#{ord(character)};"
+    return {"&": "&amp;", "\\": "&bsol;"}.get(character, "\\" + character)
 
 
 def ascii_href(match: re.Match) -> str:
@@ -122,6 +186,9 @@ def ascii_href(match: re.Match) -> str:
 
 
 def to_text(markup: str | None) -> str:
+    blocks = plain_blocks(markup or "")
+    if blocks is not None:
+        return "\n\n".join("\n".join(block) for block in blocks)
     return convert(readable(markup or ""), "jira", "plain")
 
 
@@ -132,13 +199,10 @@ def text_as_html(text: str) -> str:
 
 
 def from_text(text: str | None) -> str:
-    """Markup that Jira shows as ``text``. pandoc's writer leaves an effect character unescaped
-    where it judges it cannot open or close an effect (``<-0 0-<``), and ``#``, ``h1.`` or ``bq.``
-    at the start of a line, and its reader, like Jira, then reads them as markup; the output here
-    is all text, so every such character is escaped (found by Hypothesis)."""
-    # A backslash of the text passes pandoc as a placeholder and comes out as the character
-    # reference, which no reader takes for an escape ("0\\." stays "0\\.").
-    written = from_html(text_as_html((text or "").replace("\\", BACKSLASH)))
-    escaped = UNESCAPED_EFFECT.sub(r"\\\1", written).replace(BACKSLASH, "&bsol;")
-    # nor a line that starts like a numbered list, a heading or a quote
-    return LINE_MACRO.sub(lambda m: f"{m.group(1)}&#{ord(m.group(2))};", escaped)
+    """Markup that Jira shows as ``text``: the text as HTML paragraphs and breaks, whose every
+    syntax character ``from_html`` escapes (Hypothesis found what pandoc's writer alone leaves:
+    ``<-0 0-<``, a ``|`` or ``#`` at a line start, ``0\\.``)."""
+    blocks = plain_blocks((text or "").replace("\r\n", "\n"))
+    if blocks is not None:
+        return "\n\n".join("\n".join(block) for block in blocks)
+    return from_html(text_as_html(text or ""))

@@ -149,6 +149,9 @@ def changed_pages(
     the watermark moves (also shared by the Enterprise Data Stream)."""
     since = None if full else watermark.position
     cursor, newest, server_time = None, None, None
+    # The collection's repository query narrows what is read; only connectors that run queries
+    # take one (for the others validation blocks the integration with 1413E before detection).
+    narrowed = {"query": collection.query} if collection.query.strip() else {}
     while True:
         page = connector.changed_since(
             watermark.project,
@@ -157,6 +160,7 @@ def changed_pages(
             overlap=OVERLAP,
             cursor=cursor,
             page_size=PAGE_SIZE,
+            **narrowed,
         )
         server_time = server_time or page.server_time
         yield page

@@ -37,8 +37,10 @@ class RepositoryCollectionForm(CleanModelForm):
         fields = ["name", "repository", "model", "projects", "artifact_types", "query"]
         widgets = {"query": forms.Textarea(attrs={"rows": 2})}
         help_texts = {
-            "query": "Only for connectors that can run one; none of Hub's connectors can yet, and a query on "
-            "one that cannot blocks the collection's integrations (CCRRTT-1413E). Leave it empty."
+            "query": "Narrows change detection to what the query selects. Jira (Cloud and Data Center): a "
+            'JQL condition without ORDER BY, e.g. labels = sync or filter = "Synced issues"; one Jira '
+            "refuses stops detection with CCRRTT-1116E. A query on a connector that cannot run one blocks "
+            "the collection's integrations (CCRRTT-1413E)."
         }
 
     def __init__(self, *args, artifact_type_choices=(), project_choices=None, **kwargs):

@@ -32,10 +32,10 @@ def text_of(markup_html: str) -> list[str]:
 
 
 @st.composite
-def inline(draw) -> str:
+def inline(draw, words=plain_line) -> str:
     parts = []
     for _ in range(draw(st.integers(1, 4))):
-        text = html.escape(draw(plain_line))
+        text = html.escape(draw(words))
         tag = draw(st.sampled_from(["", "strong", "em", "code", "u", "del", "a"]))
         if tag == "a":
             parts.append(f'<a href="https://example.org/{draw(plain_word)}">{text}</a>')
@@ -47,20 +47,27 @@ def inline(draw) -> str:
 
 
 @st.composite
-def document(draw) -> str:
+def document(draw, words=plain_line) -> str:
     blocks = []
     for _ in range(draw(st.integers(1, 4))):
-        kind = draw(st.sampled_from(["p", "h2", "ul", "ol", "blockquote", "pre"]))
+        kind = draw(st.sampled_from(["p", "h2", "ul", "ol", "blockquote", "pre", "br"]))
         if kind in ("ul", "ol"):
-            items = draw(st.lists(inline(), min_size=1, max_size=3))
+            items = draw(st.lists(inline(words), min_size=1, max_size=3))
             blocks.append(f"<{kind}>" + "".join(f"<li>{i}</li>" for i in items) + f"</{kind}>")
         elif kind == "blockquote":
-            blocks.append(f"<blockquote><p>{draw(inline())}</p></blockquote>")
+            blocks.append(f"<blockquote><p>{draw(inline(words))}</p></blockquote>")
         elif kind == "pre":
             blocks.append(f"<pre><code>{html.escape(draw(line))}</code></pre>")
+        elif kind == "br":  # a line of text after a break starts a line of markup
+            blocks.append(f"<p>{draw(inline(words))}<br>{draw(inline(words))}</p>")
         else:
-            blocks.append(f"<{kind}>{draw(inline())}</{kind}>")
+            blocks.append(f"<{kind}>{draw(inline(words))}</{kind}>")
     return "".join(blocks)
+
+
+def shown_text(shown: str) -> list[str]:
+    """The words Hub shows for ``to_html``'s answer, which is text (lines) when it has no tag."""
+    return text_of(shown if "<" in shown else html.escape(shown))
 
 
 @FEW
@@ -103,6 +110,62 @@ def test_html_written_as_markup_keeps_its_text_and_reaches_a_fixed_point(source)
     shown = wiki.to_html(markup)
     assert text_of(shown) == text_of(source)
     assert wiki.from_html(shown) == markup
+
+
+@FEW
+@given(document(words=line))
+def test_text_of_html_that_looks_like_markup_stays_text(source):
+    # Text such as "*x*", "# item", "h1. x", "|a|", "[x|y]", "{code}", "&#35;" or "<-0 0-<" in a
+    # paragraph, list, heading or quote: Jira must show it as written, not as bold, a list, a table…
+    markup = wiki.from_html(source)
+    assert shown_text(wiki.to_html(markup)) == text_of(source)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "<p># not a list</p>",
+        "<p>h1. not a heading</p>",
+        "<p>one<br>bq. not a quote</p>",
+        "<p>0<br>| 0</p>",
+        "<p>&lt;-0 0-&lt;</p>",
+        "<p>a &amp;#35; b &amp;amp;</p>",
+        "<ul><li>* x</li></ul>",
+    ],
+)
+def test_html_text_that_pandocs_writer_would_leave_as_markup_is_escaped(source):
+    assert shown_text(wiki.to_html(wiki.from_html(source))) == text_of(source)
+
+
+# Plain text, and what is nearly plain: a double space, an edge space, a line start like a heading
+plainish_word = st.sampled_from(
+    ["word", "Ünïcode", "x²", "it's", '"q"', "a.b,", "1.", ";", "h1.", "bq.", "h7.", ""]
+)
+plainish = st.lists(
+    st.tuples(plainish_word, st.sampled_from([" ", " ", "  ", "\n", "\n\n", "\n\n\n", " \n"])), max_size=8
+).map(lambda parts: "".join(w + s for w, s in parts))
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(plainish)
+def test_plain_text_converts_without_pandoc_exactly_as_pandoc_would(text):
+    # Most descriptions and comments are plain sentences: they skip pandoc (the cost of an initial
+    # sync), and must come out exactly as pandoc makes them, in all four directions.
+    directions = (wiki.to_html, wiki.to_text, wiki.from_html, wiki.from_text)
+    fast = [convert(text) for convert in directions]
+    original, wiki.plain_blocks = wiki.plain_blocks, lambda text: None
+    try:
+        assert fast == [convert(text) for convert in directions]
+    finally:
+        wiki.plain_blocks = original
+
+
+def test_plain_text_starts_no_pandoc():
+    wiki.convert.cache_clear()
+    text = "Opening form 7 and pressing Save shows an error.\nIt worked in the last release, didn't it."
+    wiki.to_html(text), wiki.to_text(text), wiki.from_html(text), wiki.from_text(text)
+    wiki.to_html("h3. Steps")  # markup does
+    assert wiki.convert.cache_info().misses == 1
 
 
 def test_formatting_maps_both_ways():

@@ -38,7 +38,12 @@ TRANSITIONS = [
 PRIORITIES = {"1": "Highest", "2": "High", "3": "Medium", "4": "Low"}
 RESOLUTIONS = {"10000": "Done", "10001": "Won't Do"}
 SEVERITIES = {"10100": "Minor", "10101": "Major", "10102": "Critical"}
-COMPONENTS = {"10200": "Backend", "10201": "Frontend"}  # every project's components, for the fake
+COMPONENTS = {"10200": "Backend", "10201": "Frontend"}
+# A cascading select: parent options, each with its child options (ids are unique site-wide)
+LOCATIONS = {
+    "10300": ("EMEA", {"10310": "Berlin", "10311": "London"}),
+    "10301": ("Americas", {"10320": "New York", "10321": "London"}),
+}  # every project's components, for the fake
 ISSUE_TYPES = {"10001": "Bug", "10002": "Story"}
 UPLOAD_LIMIT = 10 * 1024 * 1024  # attachment/meta uploadLimit [Jira OpenAPI v3]
 ATTACHMENTS_PER_ISSUE = 2000  # per-issue limit; beyond → 413 [Jira OpenAPI v3]
@@ -124,6 +129,18 @@ def adf_text(document) -> str:
     return "\n".join(lines)
 
 
+def cascading_value(stored: tuple[str, str | None] | None) -> dict | None:
+    """A cascading select's value: the option, and its child under ``child`` [Jira OpenAPI v3]."""
+    if not stored:
+        return None
+    parent, child = stored
+    label, children = LOCATIONS[parent]
+    value: dict = {"id": parent, "value": label}
+    if child:
+        value["child"] = {"id": child, "value": children[child]}
+    return value
+
+
 class JiraFake(FakeServer):
     name = "jira"
 
@@ -137,6 +154,7 @@ class JiraFake(FakeServer):
         )
         self.token = "jira-api-token"  # noqa: S105 - Cloud: email + API token; DC: a PAT as Bearer
         self.projects: dict[str, dict] = {}
+        self.filters: dict[str, dict] = {}  # saved filters by id: {"id", "name", "jql"}
         self.issues: dict[str, Issue] = {}
         self.hooks: list[tuple[str, str]] = []
         self.labels: set[str] = {"customer", "regression"}  # labels in use on the site
@@ -152,6 +170,13 @@ class JiraFake(FakeServer):
             user = User(f"5b10{next(self.ids):x}", name, display, email, time_zone, password)
             self.users[user.account_id] = user
             return user
+
+    def add_filter(self, name: str, jql: str) -> dict:
+        """A saved filter, which JQL names as ``filter = <id>`` or ``filter = "<name>"``."""
+        with self.lock:
+            saved = {"id": str(10000 + len(self.filters)), "name": name, "jql": jql}
+            self.filters[saved["id"]] = saved
+            return saved
 
     def add_project(self, key: str, name: str = "") -> dict:
         with self.lock:
@@ -359,6 +384,7 @@ class JiraFake(FakeServer):
                 if issue.custom.get("customfield_10011")
                 else None
             ),
+            "customfield_10012": cascading_value(issue.custom.get("customfield_10012")),
         }
         body = {
             "id": str(issue.id),
@@ -523,6 +549,25 @@ class JiraFake(FakeServer):
                 },
                 "allowedValues": options(SEVERITIES, "value"),
             },
+            {  # a cascading select: option-with-child, children under each option [Jira OpenAPI v3]
+                "fieldId": "customfield_10012",
+                "key": "customfield_10012",
+                "name": "Location",
+                "required": False,
+                "schema": {
+                    "type": "option-with-child",
+                    "custom": "com.atlassian.jira.plugin.system.customfieldtypes:cascadingselect",
+                    "customId": 10012,
+                },
+                "allowedValues": [
+                    {
+                        "id": parent,
+                        "value": label,
+                        "children": [{"id": c, "value": v} for c, v in children.items()],
+                    }
+                    for parent, (label, children) in LOCATIONS.items()
+                ],
+            },
         ]
 
     @route("GET", "/rest/api/{version}/issue/createmeta/{key}/issuetypes/{type_id}")
@@ -602,7 +647,9 @@ class JiraFake(FakeServer):
         (no restriction) is refused on Cloud's ``search/jql`` [Jira OpenAPI v3]."""
         ordering = re.search(r"(?i)(^|\s)order\s+by\s+(.*)$", jql)
         where, order = (jql[: ordering.start()], ordering.group(2)) if ordering else (jql, "")
-        where = where.strip()
+        # Parentheses group conditions; this subset joins them all by AND, so a group is only its
+        # clauses (``issuetype in (…)`` keeps its list).
+        where = re.sub(r"(?i)(?<!\bin)\s*\(([^()]*)\)", r" \1", where).strip()
         rows = [i for i in self.issues.values() if not i.deleted]
         zone = zoneinfo.ZoneInfo(self.user_of(request).time_zone)
         if not where and self.flavor == "cloud" and "search/jql" in request.path:
@@ -634,6 +681,19 @@ class JiraFake(FakeServer):
                 rows = [i for i in rows if i.issuetype in wanted]
             elif name == "issuetype":
                 rows = [i for i in rows if i.issuetype == literal]
+            elif name == "filter" and op == "=":
+                # a saved filter by id or name; one that does not exist (or that the user may not
+                # see) is an error in the query [Jira JQL reference, field "filter"]
+                saved = next((f for f in self.filters.values() if literal in (f["id"], f["name"])), None)
+                if saved is None:
+                    raise Answer(
+                        400,
+                        {"errorMessages": [f"The value '{literal}' does not exist for the field 'filter'."]},
+                    )
+                keys = {i.key for i in self._jql(saved["jql"], request)}
+                rows = [i for i in rows if i.key in keys]
+            elif name == "labels" and op == "=":
+                rows = [i for i in rows if literal in (getattr(i, "labels", None) or [])]
             elif name in ("key", "issuekey"):
                 rows = [i for i in rows if i.key == literal]
             elif name == "summary" and op == "~":
@@ -776,6 +836,15 @@ class JiraFake(FakeServer):
         severity = fields.get("customfield_10011")
         if severity and (severity.get("id") if isinstance(severity, dict) else None) not in SEVERITIES:
             errors["customfield_10011"] = f"Option value '{severity}' is not valid"
+        location = fields.get("customfield_10012")
+        if location:
+            parent = location.get("id") if isinstance(location, dict) else None
+            child = (location.get("child") or {}).get("id") if isinstance(location, dict) else None
+            if parent not in LOCATIONS:
+                errors["customfield_10012"] = f"Option id '{parent}' is not valid"
+            elif child is not None and child not in LOCATIONS[parent][1]:
+                # a child must be one of its parent's [Jira REST: cascading select]
+                errors["customfield_10012"] = f"Option id '{child}' is not a child of option id '{parent}'"
         assignee = fields.get("assignee")
         user = None
         if assignee:
@@ -816,6 +885,9 @@ class JiraFake(FakeServer):
                 issue.custom[name] = value
             elif name == "customfield_10011":
                 issue.custom[name] = value["id"] if value else None
+            elif name == "customfield_10012":
+                child = (value.get("child") or {}).get("id") if value else None
+                issue.custom[name] = (value["id"], child) if value else None
 
     @route("POST", "/rest/api/{version}/issue")
     def create_issue(self, request, version):
