@@ -346,12 +346,13 @@ def limit_run(args) -> float:
                 now,
                 1,
                 "",
+                "[]",
             )
             for (_id, number, kind, summary, description, status, priority, resolution) in sources
         ]
         columns = (
             "project_id, number, type, summary, description, status, priority, resolution, labels,"
-            " customer_visible, web_links, created, updated, revision, creation_marker"
+            " customer_visible, web_links, created, updated, revision, creation_marker, test_steps"
         )
         if connection.vendor == "postgresql":
             from psycopg2.extras import execute_values
@@ -367,7 +368,7 @@ def limit_run(args) -> float:
                 )
             ]
         else:
-            placeholders = ", ".join(["%s"] * 15)
+            placeholders = ", ".join(["%s"] * 16)
             cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", twins)  # noqa: S608
             cursor.execute(f"SELECT id FROM {table} WHERE project_id = %s ORDER BY id", [target.pk])  # noqa: S608
             ids = [row[0] for row in cursor.fetchall()]
@@ -390,6 +391,7 @@ def limit_run(args) -> float:
                 snapshot,
                 "{}",
                 "{}",
+                "{}",
                 now,
                 now,
                 now,
@@ -400,7 +402,7 @@ def limit_run(args) -> float:
         pair_columns = (
             "integration_id, integration_name, a_artifact_id, a_formatted_id, a_summary, a_url,"
             " a_project, a_snapshot, b_artifact_id, b_formatted_id, b_summary, b_url, b_project,"
-            " b_snapshot, comment_map, attachment_map, created, updated, last_synced_at"
+            " b_snapshot, comment_map, attachment_map, time_entry_map, created, updated, last_synced_at"
         )
         if connection.vendor == "postgresql":
             execute_values(
@@ -410,7 +412,7 @@ def limit_run(args) -> float:
                 page_size=1000,
             )
         else:
-            placeholders = ", ".join(["%s"] * 19)
+            placeholders = ", ".join(["%s"] * 20)
             cursor.executemany(
                 f"INSERT INTO activity_artifactpair ({pair_columns}) VALUES ({placeholders})",  # noqa: S608
                 pairs,
