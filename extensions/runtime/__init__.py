@@ -199,16 +199,19 @@ class Sandbox:
         scripts = {c.id: c for c in ([compiled] if isinstance(compiled, Compiled) else compiled)}
         with self._lock:
             process = self._start(heap)
-            message: dict[str, Any] = {"ids": list(scripts), "code": code, "timeout": timeout}
-            reply = self._exchange(process, message, timeout)
+            header: dict[str, Any] = {"ids": list(scripts), "timeout": timeout}
+            # The code goes after the header as it is (see sandbox.serve): no second JSON quoting
+            # of arguments that are JSON text already. JSON never writes a raw tab or line break.
+            body = b"\t" + code.encode() + b"\n"
+            reply = self._exchange(process, json.dumps(header).encode() + body, timeout)
             if "need" in reply:  # a new child, or a script it has not seen: send only those
-                message["definitions"] = {i: scripts[i].definition(EXPORTS) for i in reply["need"]}
-                reply = self._exchange(process, message, timeout + 5)
+                header["definitions"] = {i: scripts[i].definition(EXPORTS) for i in reply["need"]}
+                reply = self._exchange(process, json.dumps(header).encode() + body, timeout + 5)
             return reply
 
-    def _exchange(self, process: subprocess.Popen, message: dict, timeout: float) -> dict:
+    def _exchange(self, process: subprocess.Popen, message: bytes, timeout: float) -> dict:
         try:
-            process.stdin.write(json.dumps(message).encode() + b"\n")
+            process.stdin.write(message)
             process.stdin.flush()
         except (BrokenPipeError, OSError):
             self._kill()
@@ -318,17 +321,16 @@ def invoke(
     SANDBOX.ensure(heap)
     started = time.perf_counter()
     deadline = started + time_limit
-    args_json = json.dumps(list(args), default=str)
+    # The arguments are encoded once per invocation, however often a host call replays it.
+    args_text = json.dumps(json.dumps(list(args), default=str))
+    head = f"__hub.run({json.dumps(compiled.id)}, {json.dumps(entry)}, {args_text}, "
     try:
         while True:
             remaining = deadline - time.perf_counter()
             if remaining <= 0:
                 raise _limit_failure("time", time_limit)
             result.runs += 1
-            code = (
-                f"__hub.run({json.dumps(compiled.id)}, {json.dumps(entry)}, "
-                f"{json.dumps(args_json)}, {json.dumps(json.dumps(answers))})"
-            )
+            code = head + (f"{json.dumps(json.dumps(answers))})" if answers else '"{}")')
             out = json.loads(_run(compiled, code, remaining, heap, time_limit))
             if _settle(out, entry, host, answers, result):
                 return result

@@ -85,6 +85,21 @@ def test_globals_do_not_survive_between_calls():
     assert invoke(script, "transform", [{}, None]).value == [1, 1]
 
 
+def test_a_call_sees_nothing_another_extension_s_call_left():
+    writer = "function transform(c, i) { shared = 'from the other artifact'; globalThis.also = 1; return 0; }"
+    reader = "function transform(c, i) { return [typeof shared, typeof also]; }"
+    assert invoke(writer, "transform", [{}, None]).value == 0
+    assert invoke(reader, "transform", [{}, None]).value == ["undefined", "undefined"]
+
+
+def test_arguments_with_line_breaks_tabs_and_separators_arrive_intact():
+    # The request line carries the code after a tab (sandbox.serve): text values must not break it.
+    text = "a\tb\nc\r\u2028d\u2029e \\ \" ' </script> \x00 é 😀"
+    script = "function transform(c, i) { return [i, c.note, i.length]; }"
+    result = invoke(script, "transform", [{"note": text}, text])
+    assert result.value == [text, text, len(text.encode("utf-16-le")) // 2]
+
+
 LEAKY = """
 var counter = 0;
 function transform(c, i) {
