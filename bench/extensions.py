@@ -135,7 +135,8 @@ def sync_rate(args, extension: bool) -> float:
         text=True,
         check=True,
     ).stdout
-    print("  " + "\n  ".join(line for line in output.splitlines() if line.startswith(("initial", "failed"))))
+    shown = ("Run →", "  processing", "  CPU", "failed")
+    print("  " + "\n  ".join(line for line in output.splitlines() if line.startswith(shown)))
     match = re.search(r"= (\d+) artifacts/s", output)
     return float(match.group(1)) if match else 0.0
 

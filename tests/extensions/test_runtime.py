@@ -288,3 +288,18 @@ def test_a_sandbox_that_dies_mid_call_fails_only_that_call():
     assert failures and failures[0].code == "CCRRTT-17011E"
     assert invoke(SPLIT_AND_TRIM, "transform", [{}, "c/d"]).value == ["c", "d"]
     assert runtime.SANDBOX.pid() != pid
+
+
+@pytest.mark.django_db
+def test_a_worker_starts_its_sandbox_early_only_where_extensions_exist(make_extension):
+    from extensions.services import start_sandbox_if_used
+
+    runtime.SANDBOX.close()
+    assert start_sandbox_if_used() is False
+    assert runtime.SANDBOX.pid() is None  # no extension: no V8 child for this worker
+    make_extension("Plain", SPLIT_AND_TRIM)
+    assert start_sandbox_if_used() is True
+    started = runtime.SANDBOX.pid()
+    assert started is not None
+    assert invoke(SPLIT_AND_TRIM, "transform", [{}, "a/b"]).value == ["a", "b"]
+    assert runtime.SANDBOX.pid() == started  # the first call used the child started early
