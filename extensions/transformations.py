@@ -150,6 +150,7 @@ class LineExtensions:
         to_model: bool,
         source_artifact: Mapping[str, Any],
         target_artifact: Mapping[str, Any],
+        artifacts: tuple[dict, dict] | None = None,
     ) -> tuple[Extension, runtime.Call, list[types.FieldInfo]]:
         """The runtime call of this line for these values, with the extension and the target
         fields its output is checked against."""
@@ -165,11 +166,13 @@ class LineExtensions:
 
         require_type(extension.type)
         inputs = [types.to_extension(v, info) for v, info in zip(values, sources, strict=False)]
-        context = transformation_context(
-            source_artifact, target_artifact, sources, targets, to_model=to_model
-        )
+        context = transformation_context(None, None, sources, targets, to_model=to_model)
+        for key in ARTIFACT_KEYS:
+            del context[key]  # sent once per batch instead (runtime.Call.shared)
+        source, target = artifacts or artifacts_json(source_artifact, target_artifact)
+        shared = {"sourceArtifact": source, "targetArtifact": target, "targetRepositoryArtifact": target}
         args = [context, inputs[0] if len(inputs) == 1 else inputs]
-        return extension, runtime.Call(extension.script, "transform", args), targets
+        return extension, runtime.Call(extension.script, "transform", args, shared=shared), targets
 
 
 def run_lines(items) -> list[list[Any] | ExtensionError]:
@@ -179,9 +182,15 @@ def run_lines(items) -> list[list[Any] | ExtensionError]:
     (LineExtensions, values, to_model, source artifact, target artifact)."""
     outcomes: list[list[Any] | ExtensionError | None] = [None] * len(items)
     prepared = []
+    # The lines of one artifact get the same two artifacts: converted (and sent, see
+    # runtime.Call.shared) once for the batch, not once per line.
+    converted: dict[tuple[int, int], tuple[dict, dict]] = {}
     for index, (line, values, to_model, source, target) in enumerate(items):
+        key = (id(source), id(target))
+        if key not in converted:
+            converted[key] = artifacts_json(source, target)
         try:
-            prepared.append((index, *line.call(values, to_model, source, target)))
+            prepared.append((index, *line.call(values, to_model, source, target, converted[key])))
         except ExtensionError as error:
             outcomes[index] = error
     results = runtime.invoke_many([call for _, _, call, _ in prepared]) if prepared else []
@@ -198,6 +207,14 @@ def run_lines(items) -> list[list[Any] | ExtensionError]:
         except ExtensionError as error:
             outcomes[index] = error
     return outcomes
+
+
+ARTIFACT_KEYS = ("sourceArtifact", "targetArtifact", "targetRepositoryArtifact")
+
+
+def artifacts_json(source_artifact, target_artifact) -> tuple[dict, dict]:
+    """The two artifacts as an extension reads them."""
+    return _jsonable(dict(source_artifact or {})), _jsonable(dict(target_artifact or {}))
 
 
 def transformation_context(source_artifact, target_artifact, sources, targets, *, to_model: bool) -> dict:

@@ -22,7 +22,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -366,6 +366,16 @@ class Call:
     entry: str
     args: Sequence[Any]
     host: Host | None = None
+    # Values the batch encodes once for all its calls and puts into each call's first argument
+    # (a dict) under these keys: the artifacts every line of one artifact sees. Each call still
+    # gets copies of its own; keys holding the same object get the same copy within a call.
+    shared: Mapping[str, Any] | None = None
+
+    def merged_args(self) -> list:
+        """The arguments with ``shared`` put in, for a call run on its own."""
+        if not self.shared:
+            return list(self.args)
+        return [{**self.args[0], **self.shared}, *self.args[1:]]
 
 
 def invoke_many(calls: Sequence[Call]) -> list[Result | ExtensionError]:
@@ -387,12 +397,25 @@ def invoke_many(calls: Sequence[Call]) -> list[Result | ExtensionError]:
     SANDBOX.ensure(heap)
     started = time.perf_counter()
     args_json = [json.dumps(list(c.args), default=str) for c in calls]
+    shared_texts: list[str] = []  # each shared value encoded once for the whole batch
+    shared_index: dict[int, int] = {}
+    shared_refs = []
+    for call in calls:
+        refs = []
+        for key, value in (call.shared or {}).items():
+            if id(value) not in shared_index:
+                shared_index[id(value)] = len(shared_texts)
+                shared_texts.append(json.dumps(value, default=str))
+            refs.append([key, shared_index[id(value)]])
+        shared_refs.append(json.dumps(refs))
+    shared_json = json.dumps("[" + ",".join(json.dumps(t) for t in shared_texts) + "]")
     while open_:
         batch = ",".join(
-            f"[{json.dumps(compiled[i].id)},{json.dumps(calls[i].entry)},{args_json[i]},{json.dumps(answers[i])}]"
+            f"[{json.dumps(compiled[i].id)},{json.dumps(calls[i].entry)},{args_json[i]},"
+            f"{json.dumps(answers[i])},{shared_refs[i]}]"
             for i in open_
         )
-        code = f"__hub.runMany({json.dumps('[' + batch + ']')})"
+        code = f"__hub.runMany({json.dumps('[' + batch + ']')}, {shared_json})"
         timeout = limit * len(open_)
         try:
             outs = json.loads(_run([compiled[i] for i in open_], code, timeout, heap, limit))
@@ -419,7 +442,7 @@ def invoke_many(calls: Sequence[Call]) -> list[Result | ExtensionError]:
 
 def _one(call: Call, answers: dict | None = None) -> Result | ExtensionError:
     try:
-        return invoke(call.script, call.entry, call.args, call.host, answers=answers)
+        return invoke(call.script, call.entry, call.merged_args(), call.host, answers=answers)
     except ExtensionError as error:
         return error
 

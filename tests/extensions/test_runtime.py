@@ -303,3 +303,19 @@ def test_a_worker_starts_its_sandbox_early_only_where_extensions_exist(make_exte
     assert started is not None
     assert invoke(SPLIT_AND_TRIM, "transform", [{}, "a/b"]).value == ["a", "b"]
     assert runtime.SANDBOX.pid() == started  # the first call used the child started early
+
+
+def test_shared_artifacts_are_sent_once_yet_each_call_gets_its_own_copy():
+    artifact = {"summary": "Login", "labels": ["a"]}
+    changer = (
+        "function transform(c, i) { c.source.summary = 'changed'; c.source.labels.push('b'); "
+        "return c.source.summary; }"
+    )
+    reader = "function transform(c, i) { return [c.source.summary, c.source.labels, c.alias === c.target]; }"
+    shared = {"source": artifact, "target": {"x": 1}}
+    shared["alias"] = shared["target"]
+    calls = [Call(script, "transform", [{}, None], shared=shared) for script in (changer, reader)]
+    first, second = invoke_many(calls)
+    assert first.value == "changed"
+    assert second.value == ["Login", ["a"], True]  # the first call's changes did not reach it
+    assert artifact == {"summary": "Login", "labels": ["a"]}  # nor Python's object
