@@ -367,12 +367,13 @@ def limit_run(args) -> float:
                 now,
                 1,
                 "",
+                "[]",
             )
             for (_id, number, kind, summary, description, status, priority, resolution) in sources
         ]
         columns = (
             "project_id, number, type, summary, description, status, priority, resolution, labels,"
-            " customer_visible, web_links, created, updated, revision, creation_marker"
+            " customer_visible, web_links, created, updated, revision, creation_marker, test_steps"
         )
         columns, twins = with_defaults(LocalItem, columns, twins)
         if connection.vendor == "postgresql":
@@ -412,6 +413,7 @@ def limit_run(args) -> float:
                 snapshot,
                 "{}",
                 "{}",
+                "{}",
                 now,
                 now,
                 now,
@@ -422,7 +424,7 @@ def limit_run(args) -> float:
         pair_columns = (
             "integration_id, integration_name, a_artifact_id, a_formatted_id, a_summary, a_url,"
             " a_project, a_snapshot, b_artifact_id, b_formatted_id, b_summary, b_url, b_project,"
-            " b_snapshot, comment_map, attachment_map, created, updated, last_synced_at"
+            " b_snapshot, comment_map, attachment_map, time_entry_map, created, updated, last_synced_at"
         )
         pair_columns, pairs = with_defaults(ArtifactPair, pair_columns, pairs)
         if connection.vendor == "postgresql":

@@ -99,3 +99,21 @@ def check_script(script: str, extension_type: str) -> Checked:
                 "var outputTypes = ['String', 'Long'];"
             ) from None
     return checked
+
+
+def start_sandbox_if_used() -> bool:
+    """Start this process's sandbox child now, when any extension exists: a worker that will run
+    extensions pays V8's start-up (seconds on a loaded machine) when it starts, not inside the
+    first artifact it synchronizes. Never fails the worker's start; True when a child was started."""
+    import logging
+
+    try:
+        if not Extension.objects.exists():
+            return False
+        _, heap = runtime.limits()
+        runtime.SANDBOX.ensure(heap)
+        return True
+    except Exception:  # noqa: BLE001 - a worker must start even when this cannot; the first call retries
+        logger = logging.getLogger("hub.extensions")
+        logger.warning("The JavaScript sandbox was not started early.", exc_info=True)
+        return False

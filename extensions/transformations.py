@@ -150,10 +150,12 @@ class LineExtensions:
         to_model: bool,
         source_artifact: Mapping[str, Any],
         target_artifact: Mapping[str, Any],
+        artifacts: tuple[dict, dict] | None = None,
     ) -> tuple[Extension, list[runtime.Call], list[types.FieldInfo], bool]:
         """The runtime calls of this line for these values, with the extension, the target fields
         its output is checked against, and whether it runs per test step (``step_calls``: one call
-        per step, the outputs forming the target's steps)."""
+        per step, the outputs forming the target's steps). The two artifacts go with every call as
+        ``runtime.Call.shared``: encoded once for the batch, not once per line or step."""
         extension = self.to_model if to_model else self.to_repository
         sources = self.repository_fields if to_model else self.model_fields
         targets = self.model_fields if to_model else self.repository_fields
@@ -166,14 +168,16 @@ class LineExtensions:
 
         require_type(extension.type)
         inputs = [types.to_extension(v, info) for v, info in zip(values, sources, strict=False)]
-        context = transformation_context(
-            source_artifact, target_artifact, sources, targets, to_model=to_model
-        )
+        context = transformation_context(None, None, sources, targets, to_model=to_model)
+        for key in ARTIFACT_KEYS:
+            del context[key]  # sent once per batch instead (runtime.Call.shared)
+        source, target = artifacts or artifacts_json(source_artifact, target_artifact)
+        shared = {"sourceArtifact": source, "targetArtifact": target, "targetRepositoryArtifact": target}
         if is_step_line(sources, targets):
-            calls = step_calls(extension, context, values[0], target_artifact.get(targets[0].id))
+            calls = step_calls(extension, context, values[0], target_artifact.get(targets[0].id), shared)
             return extension, calls, targets, True
         args = [context, inputs[0] if len(inputs) == 1 else inputs]
-        return extension, [runtime.Call(extension.script, "transform", args)], targets, False
+        return extension, [runtime.Call(extension.script, "transform", args, shared=shared)], targets, False
 
 
 # --- test steps: one call per step, with context.sourceTestStep / targetTestStep ------------------
@@ -186,7 +190,9 @@ def is_step_line(sources: Sequence[types.FieldInfo], targets: Sequence[types.Fie
     return len(sources) == len(targets) == 1 and sources[0].type == targets[0].type == steps
 
 
-def step_calls(extension: Extension, context: dict, steps: Any, target_steps: Any) -> list[runtime.Call]:
+def step_calls(
+    extension: Extension, context: dict, steps: Any, target_steps: Any, shared: Mapping[str, Any] | None = None
+) -> list[runtime.Call]:
     """One call of ``transform(context, step)`` per source step, in step order. The step is also
     ``context.sourceTestStep``; ``context.targetTestStep`` is the target's step at that position as
     the lines before mapped it (``{}`` when there is none), with ``context.testStepIndex`` (from 0).
@@ -202,7 +208,7 @@ def step_calls(extension: Extension, context: dict, steps: Any, target_steps: An
             "targetTestStep": target_step,
             "testStepIndex": index,
         }
-        calls.append(runtime.Call(extension.script, "transform", [own, source_step]))
+        calls.append(runtime.Call(extension.script, "transform", [own, source_step], shared=shared))
     return calls
 
 
@@ -230,9 +236,15 @@ def run_lines(items) -> list[list[Any] | ExtensionError]:
     (LineExtensions, values, to_model, source artifact, target artifact)."""
     outcomes: list[list[Any] | ExtensionError | None] = [None] * len(items)
     prepared = []
+    # The lines of one artifact get the same two artifacts: converted (and sent, see
+    # runtime.Call.shared) once for the batch, not once per line.
+    converted: dict[tuple[int, int], tuple[dict, dict]] = {}
     for index, (line, values, to_model, source, target) in enumerate(items):
+        key = (id(source), id(target))
+        if key not in converted:
+            converted[key] = artifacts_json(source, target)
         try:
-            prepared.append((index, *line.call(values, to_model, source, target)))
+            prepared.append((index, *line.call(values, to_model, source, target, converted[key])))
         except ExtensionError as error:
             outcomes[index] = error
     every_call = [call for _, _, calls, _, _ in prepared for call in calls]
@@ -257,6 +269,14 @@ def run_lines(items) -> list[list[Any] | ExtensionError]:
         except ExtensionError as error:
             outcomes[index] = error
     return outcomes
+
+
+ARTIFACT_KEYS = ("sourceArtifact", "targetArtifact", "targetRepositoryArtifact")
+
+
+def artifacts_json(source_artifact, target_artifact) -> tuple[dict, dict]:
+    """The two artifacts as an extension reads them."""
+    return _jsonable(dict(source_artifact or {})), _jsonable(dict(target_artifact or {}))
 
 
 def transformation_context(source_artifact, target_artifact, sources, targets, *, to_model: bool) -> dict:

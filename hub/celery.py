@@ -38,6 +38,23 @@ def _start_heartbeat(sender=None, **_kwargs):
     from integrations.engine import heartbeat
 
     heartbeat.start(name=getattr(sender, "hostname", "") or f"worker-{os.getpid()}")
+    if "prefork" not in type(getattr(sender, "pool", None)).__module__:  # solo/threads: tasks run here
+        from extensions.services import start_sandbox_if_used
+
+        start_sandbox_if_used()
+
+
+@worker_process_init.connect
+def _start_extension_sandbox(**_kwargs):
+    """A prefork pool child starts its JavaScript sandbox before its first task (see
+    ``extensions.services.start_sandbox_if_used``). The connections inherited from the parent are
+    closed first, as Celery's own Django fix-up does in this same signal."""
+    from django.db import connections
+
+    from extensions.services import start_sandbox_if_used
+
+    connections.close_all()
+    start_sandbox_if_used()
 
 
 @worker_process_init.connect

@@ -22,7 +22,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -199,16 +199,19 @@ class Sandbox:
         scripts = {c.id: c for c in ([compiled] if isinstance(compiled, Compiled) else compiled)}
         with self._lock:
             process = self._start(heap)
-            message: dict[str, Any] = {"ids": list(scripts), "code": code, "timeout": timeout}
-            reply = self._exchange(process, message, timeout)
+            header: dict[str, Any] = {"ids": list(scripts), "timeout": timeout}
+            # The code goes after the header as it is (see sandbox.serve): no second JSON quoting
+            # of arguments that are JSON text already. JSON never writes a raw tab or line break.
+            body = b"\t" + code.encode() + b"\n"
+            reply = self._exchange(process, json.dumps(header).encode() + body, timeout)
             if "need" in reply:  # a new child, or a script it has not seen: send only those
-                message["definitions"] = {i: scripts[i].definition(EXPORTS) for i in reply["need"]}
-                reply = self._exchange(process, message, timeout + 5)
+                header["definitions"] = {i: scripts[i].definition(EXPORTS) for i in reply["need"]}
+                reply = self._exchange(process, json.dumps(header).encode() + body, timeout + 5)
             return reply
 
-    def _exchange(self, process: subprocess.Popen, message: dict, timeout: float) -> dict:
+    def _exchange(self, process: subprocess.Popen, message: bytes, timeout: float) -> dict:
         try:
-            process.stdin.write(json.dumps(message).encode() + b"\n")
+            process.stdin.write(message)
             process.stdin.flush()
         except (BrokenPipeError, OSError):
             self._kill()
@@ -318,17 +321,16 @@ def invoke(
     SANDBOX.ensure(heap)
     started = time.perf_counter()
     deadline = started + time_limit
-    args_json = json.dumps(list(args), default=str)
+    # The arguments are encoded once per invocation, however often a host call replays it.
+    args_text = json.dumps(json.dumps(list(args), default=str))
+    head = f"__hub.run({json.dumps(compiled.id)}, {json.dumps(entry)}, {args_text}, "
     try:
         while True:
             remaining = deadline - time.perf_counter()
             if remaining <= 0:
                 raise _limit_failure("time", time_limit)
             result.runs += 1
-            code = (
-                f"__hub.run({json.dumps(compiled.id)}, {json.dumps(entry)}, "
-                f"{json.dumps(args_json)}, {json.dumps(json.dumps(answers))})"
-            )
+            code = head + (f"{json.dumps(json.dumps(answers))})" if answers else '"{}")')
             out = json.loads(_run(compiled, code, remaining, heap, time_limit))
             if _settle(out, entry, host, answers, result):
                 return result
@@ -364,6 +366,16 @@ class Call:
     entry: str
     args: Sequence[Any]
     host: Host | None = None
+    # Values the batch encodes once for all its calls and puts into each call's first argument
+    # (a dict) under these keys: the artifacts every line of one artifact sees. Each call still
+    # gets copies of its own; keys holding the same object get the same copy within a call.
+    shared: Mapping[str, Any] | None = None
+
+    def merged_args(self) -> list:
+        """The arguments with ``shared`` put in, for a call run on its own."""
+        if not self.shared:
+            return list(self.args)
+        return [{**self.args[0], **self.shared}, *self.args[1:]]
 
 
 def invoke_many(calls: Sequence[Call]) -> list[Result | ExtensionError]:
@@ -385,12 +397,25 @@ def invoke_many(calls: Sequence[Call]) -> list[Result | ExtensionError]:
     SANDBOX.ensure(heap)
     started = time.perf_counter()
     args_json = [json.dumps(list(c.args), default=str) for c in calls]
+    shared_texts: list[str] = []  # each shared value encoded once for the whole batch
+    shared_index: dict[int, int] = {}
+    shared_refs = []
+    for call in calls:
+        refs = []
+        for key, value in (call.shared or {}).items():
+            if id(value) not in shared_index:
+                shared_index[id(value)] = len(shared_texts)
+                shared_texts.append(json.dumps(value, default=str))
+            refs.append([key, shared_index[id(value)]])
+        shared_refs.append(json.dumps(refs))
+    shared_json = json.dumps("[" + ",".join(json.dumps(t) for t in shared_texts) + "]")
     while open_:
         batch = ",".join(
-            f"[{json.dumps(compiled[i].id)},{json.dumps(calls[i].entry)},{args_json[i]},{json.dumps(answers[i])}]"
+            f"[{json.dumps(compiled[i].id)},{json.dumps(calls[i].entry)},{args_json[i]},"
+            f"{json.dumps(answers[i])},{shared_refs[i]}]"
             for i in open_
         )
-        code = f"__hub.runMany({json.dumps('[' + batch + ']')})"
+        code = f"__hub.runMany({json.dumps('[' + batch + ']')}, {shared_json})"
         timeout = limit * len(open_)
         try:
             outs = json.loads(_run([compiled[i] for i in open_], code, timeout, heap, limit))
@@ -417,7 +442,7 @@ def invoke_many(calls: Sequence[Call]) -> list[Result | ExtensionError]:
 
 def _one(call: Call, answers: dict | None = None) -> Result | ExtensionError:
     try:
-        return invoke(call.script, call.entry, call.args, call.host, answers=answers)
+        return invoke(call.script, call.entry, call.merged_args(), call.host, answers=answers)
     except ExtensionError as error:
         return error
 

@@ -232,8 +232,20 @@
       // Several invocations for one artifact (the mapping lines of one direction) in one round
       // trip: each is run as if it were alone — its own instance, its own answers and logs, the
       // globals it made deleted before the next one starts.
-      runMany: function (callsJson) {
+      // ``sharedJson``: JSON texts the calls name in call[4] as [key, index] — the artifacts every
+      // line of the artifact sees, sent once per batch. Each call parses its own copies (nothing
+      // one call does to them reaches the next); keys naming the same text share one copy.
+      runMany: function (callsJson, sharedJson) {
+        const shared = sharedJson === undefined ? [] : JSON.parse(sharedJson);
         return JSON.stringify(JSON.parse(callsJson).map(function (call) {
+          const refs = call[4] || [];
+          if (refs.length) {
+            const copies = {};
+            for (const ref of refs) {
+              if (!(ref[1] in copies)) copies[ref[1]] = JSON.parse(shared[ref[1]]);
+              call[2][0][ref[0]] = copies[ref[1]];
+            }
+          }
           return runOne(call[0], call[1], call[2], call[3]);
         }));
       },

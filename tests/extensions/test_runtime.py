@@ -85,6 +85,21 @@ def test_globals_do_not_survive_between_calls():
     assert invoke(script, "transform", [{}, None]).value == [1, 1]
 
 
+def test_a_call_sees_nothing_another_extension_s_call_left():
+    writer = "function transform(c, i) { shared = 'from the other artifact'; globalThis.also = 1; return 0; }"
+    reader = "function transform(c, i) { return [typeof shared, typeof also]; }"
+    assert invoke(writer, "transform", [{}, None]).value == 0
+    assert invoke(reader, "transform", [{}, None]).value == ["undefined", "undefined"]
+
+
+def test_arguments_with_line_breaks_tabs_and_separators_arrive_intact():
+    # The request line carries the code after a tab (sandbox.serve): text values must not break it.
+    text = "a\tb\nc\r\u2028d\u2029e \\ \" ' </script> \x00 é 😀"
+    script = "function transform(c, i) { return [i, c.note, i.length]; }"
+    result = invoke(script, "transform", [{"note": text}, text])
+    assert result.value == [text, text, len(text.encode("utf-16-le")) // 2]
+
+
 LEAKY = """
 var counter = 0;
 function transform(c, i) {
@@ -273,3 +288,34 @@ def test_a_sandbox_that_dies_mid_call_fails_only_that_call():
     assert failures and failures[0].code == "CCRRTT-17011E"
     assert invoke(SPLIT_AND_TRIM, "transform", [{}, "c/d"]).value == ["c", "d"]
     assert runtime.SANDBOX.pid() != pid
+
+
+@pytest.mark.django_db
+def test_a_worker_starts_its_sandbox_early_only_where_extensions_exist(make_extension):
+    from extensions.services import start_sandbox_if_used
+
+    runtime.SANDBOX.close()
+    assert start_sandbox_if_used() is False
+    assert runtime.SANDBOX.pid() is None  # no extension: no V8 child for this worker
+    make_extension("Plain", SPLIT_AND_TRIM)
+    assert start_sandbox_if_used() is True
+    started = runtime.SANDBOX.pid()
+    assert started is not None
+    assert invoke(SPLIT_AND_TRIM, "transform", [{}, "a/b"]).value == ["a", "b"]
+    assert runtime.SANDBOX.pid() == started  # the first call used the child started early
+
+
+def test_shared_artifacts_are_sent_once_yet_each_call_gets_its_own_copy():
+    artifact = {"summary": "Login", "labels": ["a"]}
+    changer = (
+        "function transform(c, i) { c.source.summary = 'changed'; c.source.labels.push('b'); "
+        "return c.source.summary; }"
+    )
+    reader = "function transform(c, i) { return [c.source.summary, c.source.labels, c.alias === c.target]; }"
+    shared = {"source": artifact, "target": {"x": 1}}
+    shared["alias"] = shared["target"]
+    calls = [Call(script, "transform", [{}, None], shared=shared) for script in (changer, reader)]
+    first, second = invoke_many(calls)
+    assert first.value == "changed"
+    assert second.value == ["Login", ["a"], True]  # the first call's changes did not reach it
+    assert artifact == {"summary": "Login", "labels": ["a"]}  # nor Python's object
