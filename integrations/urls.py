@@ -3,6 +3,7 @@ from django.urls import include, path
 from integrations.views import (
     change_detection,
     collections,
+    containers,
     event_hints,
     gateway_endpoint,
     history,
@@ -79,6 +80,9 @@ urlpatterns = [
     path("integrations/<int:pk>/routes/", integrations.integration_routes, name="integration-routes"),
     path("integrations/<int:pk>/filters/", integrations.integration_filters, name="integration-filters"),
     path("integrations/<int:pk>/flows/", integrations.integration_flows, name="integration-flows"),
+    path(
+        "integrations/<int:pk>/containers/", containers.integration_containers, name="integration-containers"
+    ),
     path("integrations/<int:pk>/run/", integrations.integration_run, name="integration-run"),
     path("integrations/<int:pk>/preview/", integrations.integration_preview, name="integration-preview"),
     path("integrations/<int:pk>/stop/", integrations.integration_stop, name="integration-stop"),

@@ -226,7 +226,9 @@ class SqlCollectionViewSet(RecordedModelViewSet):
 
 
 class IntegrationViewSet(RecordedModelViewSet):
-    queryset = Integration.objects.select_related("collection_a", "collection_b").prefetch_related("routes")
+    queryset = Integration.objects.select_related(
+        "collection_a", "collection_b", "container_mirroring"
+    ).prefetch_related("routes")
     serializer_class = s.IntegrationSerializer
     element_type = ElementType.INTEGRATION
 

@@ -10,6 +10,7 @@ from integrations.models import Integration, RepositoryCollection, Route
 from integrations.validation import FILTER_OPERATORS, condition_problem
 
 Flow = Integration.Flow
+Style = Integration.Style
 PRIVATE_HANDLING = [
     ("skip", "Do not send private comments"),
     ("keep", "Keep them private"),
@@ -152,8 +153,10 @@ class IntegrationForm(CleanModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # The styles this form configures; a Container + Work Item integration adds its container
+        # mirroring on its page (integrations.forms.containers).
         self.fields["style"].choices = [
-            (Integration.Style.WORK_ITEM_SYNC, Integration.Style.WORK_ITEM_SYNC.label)
+            (style.value, style.label) for style in (Style.WORK_ITEM_SYNC, Style.CONTAINER_WORK_ITEM)
         ]
         for name in ("collection_a", "collection_b"):
             self.fields[name].queryset = RepositoryCollection.objects.select_related("repository", "model")
