@@ -44,6 +44,9 @@ ONCE_IS_ENOUGH = (
     "tests/activity/test_screen_smoke.py",
     "tests/activity/test_catalog.py",
     "tests/engine/test_cloud_sync.py",
+    # the Redmine side of containers; the engine's container paths run on every engine in
+    # tests/engine/test_containers.py (local trackers), so a second and third Redmine round adds nothing
+    "tests/engine/test_containers_redmine.py",
     "tests/integrations/test_transfer.py",
     # the database transfer starts from the embedded SQLite database (the servers are its targets)
     "tests/settings_app/test_database_transfer.py",
