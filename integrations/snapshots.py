@@ -99,7 +99,7 @@ INTEGRATION_FIELDS = (
     "detection_cron",
     "full_scan_cron",
 )
-PROJECT_FIELDS = ("project_id", "key", "name", "invalid", "replacement_id", "replacement_name")
+PROJECT_FIELDS = ("project_id", "key", "name", "kind", "invalid", "replacement_id", "replacement_name")
 
 
 # A route's place in the list is its position: the order routes leaving one project are tried in.
