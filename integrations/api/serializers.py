@@ -511,8 +511,8 @@ class IntegrationSerializer(CleanModelSerializer):
     def _check_container_mirroring(self, attrs, a, b):
         """The screen's rules and codes (``integrations.container_mirroring``), field by field."""
         candidate = Integration(pk=getattr(self.instance, "pk", None), collection_a=a, collection_b=b)
-        for name in ("style", "creation_flow"):
-            setattr(candidate, name, attrs.get(name, getattr(self.instance, name, None) or candidate.style))
+        for name in ("style", "creation_flow"):  # as written, else as stored, else the model's default
+            setattr(candidate, name, attrs.get(name, getattr(self.instance, name, getattr(candidate, name))))
         if candidate.style != Integration.Style.CONTAINER_WORK_ITEM:
             raise serializers.ValidationError(
                 {"container_mirroring": "Only a Container + Work Item integration mirrors containers."}

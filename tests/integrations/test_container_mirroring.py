@@ -141,6 +141,24 @@ def test_the_api_refuses_with_the_screens_codes_per_setting(admin_client, tree):
         and "Only a Container + Work Item integration" in response.content.decode()
     )
     assert not ContainerMirroring.objects.exists()
+    created = {
+        "name": "Tree",
+        "style": "container_work_item",
+        "collection_a": tree.collection_a.name,
+        "collection_b": tree.collection_b.name,
+        "creation_flow": "both",
+        "conflict_strategy": "a_wins",
+        "container_mirroring": {"container_types_a": ["epic", "folder"]},
+    }
+    response = admin_client.post(f"{API}/integrations/", created, content_type="application/json")
+    assert (
+        response.status_code == 400
+        and "CCRRTT-50015E" in response.json()["errors"]["container_mirroring.container_types_a"][0]
+    )
+    created["container_mirroring"] = {"container_types_a": ["epic"], "container_types_b": ["epic"]}
+    response = admin_client.post(f"{API}/integrations/", created, content_type="application/json")
+    assert response.status_code == 201, response.content
+    assert response.json()["container_mirroring"]["container_types_b"] == ["epic"]
 
 
 def test_export_and_import_carry_the_container_mirroring_and_its_rules(tree):
