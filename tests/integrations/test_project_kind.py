@@ -41,3 +41,14 @@ def test_a_project_listed_as_another_kind_of_container_blocks_with_1111E_until_c
     assert not Route.objects.filter(integration=integration, project_a="DEMO").exists()
     refresh(admin_client, collection)
     assert not Blocker.objects.filter(code="CCRRTT-1111E").exists()
+
+
+def test_refreshing_through_the_api_with_a_repository_url_hub_cannot_use_is_a_409_not_a_502(
+    admin_client, integration
+):
+    """Found by the API contract run: Hub's own unusable setting is not the tool's failure."""
+    from integrations.models import Repository
+
+    Repository.objects.filter(pk=integration.collection_a.repository_id).update(url="local://Not A Tracker")
+    response = admin_client.post(f"/api/v1/collections/{integration.collection_a.pk}/refresh-projects/")
+    assert response.status_code == 409 and response.json()["code"] == "CCRRTT-61103E"
