@@ -131,6 +131,10 @@ class Project:
     id: str
     key: str
     name: str
+    # The kind of high-level container the tool lists as a project (a project, a workspace, a
+    # folder...). A collection records it when its projects are chosen; a later refresh that finds
+    # another kind raises CCRRTT-1111E (the routing of the project no longer means the same).
+    kind: str = "project"
 
 
 @dataclass(frozen=True)

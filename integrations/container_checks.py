@@ -6,8 +6,9 @@ from __future__ import annotations
 from integrations.models import ContainerMirroring, Integration
 
 
-def problems(integration: Integration, collections: dict) -> list[tuple[str, str, str]]:
-    """(detail, code, message) for each problem of the integration's container mirroring."""
+def problems(integration: Integration, collections: dict, mirroring=None) -> list[tuple[str, str, str]]:
+    """(detail, code, message) for each problem of the integration's container mirroring: the
+    stored one, or ``mirroring`` (settings being checked before they are saved)."""
     found: list[tuple[str, str, str]] = []
     sides = {
         "A": collections.get(integration.collection_a_id),
@@ -24,7 +25,8 @@ def problems(integration: Integration, collections: dict) -> list[tuple[str, str
                     "of one artifact type",
                 )
             )
-    mirroring = ContainerMirroring.objects.filter(integration=integration).first()
+    if mirroring is None:
+        mirroring = ContainerMirroring.objects.filter(integration=integration).first()
     if mirroring is None:
         return found
     for side in ("A", "B"):

@@ -231,16 +231,52 @@ def live_projects(repository: Repository):
 
 @transaction.atomic
 def set_projects(collection: RepositoryCollection, chosen: list[dict]) -> None:
-    """Replace the chosen projects ([{id, key, name}]), keeping the record of existing ones."""
+    """Replace the chosen projects ([{id, key, name, kind}]), keeping the record of existing ones.
+    A project saved again with another kind than it was chosen as resolves its CCRRTT-1111E: the new
+    kind is recorded and, as the catalog says, the routes of that project are removed from the
+    integrations using the collection (they named a container that is now something else)."""
     ids = [p["id"] for p in chosen]
     collection.projects.exclude(project_id__in=ids).delete()
-    existing = set(collection.projects.values_list("project_id", flat=True))
+    existing = {p.project_id: p for p in collection.projects.all()}
+    for p in chosen:
+        project, kind = existing.get(p["id"]), p.get("kind", "")
+        if project is not None and kind and project.kind and project.kind != kind:
+            _remove_routes_of(collection, project.project_id)
+        if project is not None and kind and project.kind != kind:
+            project.kind = kind
+            if project.problem_code == "CCRRTT-1111E":
+                project.problem_code, project.problem = "", ""
+            project.save(update_fields=["kind", "problem_code", "problem"])
     CollectionProject.objects.bulk_create(
         CollectionProject(
-            collection=collection, project_id=p["id"], key=p.get("key", ""), name=p.get("name") or p["id"]
+            collection=collection,
+            project_id=p["id"],
+            key=p.get("key", ""),
+            name=p.get("name") or p["id"],
+            kind=p.get("kind", ""),
         )
         for p in chosen
         if p["id"] not in existing
+    )
+
+
+def _remove_routes_of(collection: RepositoryCollection, project_id: str) -> None:
+    from integrations.models import Route
+
+    Route.objects.filter(integration__collection_a=collection, project_a=project_id).delete()
+    Route.objects.filter(integration__collection_b=collection, project_b=project_id).delete()
+
+
+def kind_changed(project: CollectionProject, found) -> tuple[str, str]:
+    """CCRRTT-1111E when the repository now lists the project as another kind of high-level
+    container than it was chosen as; ``("", "")`` otherwise."""
+    if not project.kind or found.kind == project.kind:
+        return "", ""
+    return "CCRRTT-1111E", (
+        f"it was chosen as a {project.kind} under Manage Projects, and the repository now lists it as a "
+        f"{found.kind}. Write down the routing of the integrations that use this collection, then save "
+        "the selection under Manage Projects again: that removes the routing of this project, which you "
+        "then set up again"
     )
 
 
@@ -260,9 +296,12 @@ def refresh_projects(collection: RepositoryCollection) -> list[CollectionProject
                 invalid.append(project)
             else:
                 project.invalid, project.name, project.key = False, found.name, found.key
-                found_problem = project_problem(connector, collection, project.project_id)
+                project.kind = project.kind or found.kind  # chosen before Hub recorded kinds
+                found_problem = kind_changed(project, found)
+                if not found_problem[0]:
+                    found_problem = project_problem(connector, collection, project.project_id)
                 project.problem_code, project.problem = found_problem
-            project.save(update_fields=["invalid", "name", "key", "problem_code", "problem"])
+            project.save(update_fields=["invalid", "name", "key", "kind", "problem_code", "problem"])
     validation.validate()
     return invalid
 

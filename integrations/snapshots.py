@@ -99,7 +99,7 @@ INTEGRATION_FIELDS = (
     "detection_cron",
     "full_scan_cron",
 )
-PROJECT_FIELDS = ("project_id", "key", "name", "invalid", "replacement_id", "replacement_name")
+PROJECT_FIELDS = ("project_id", "key", "name", "kind", "invalid", "replacement_id", "replacement_name")
 
 
 # A route's place in the list is its position: the order routes leaving one project are tried in.
@@ -176,6 +176,7 @@ def snapshot(element_type: str, obj) -> dict[str, Any]:
             "collection_a": obj.collection_a.name if obj.collection_a_id else None,
             "collection_b": obj.collection_b.name if obj.collection_b_id else None,
             "routes": [_pick(r, ROUTE_FIELDS) for r in obj.routes.all()],
+            **_container_mirroring(obj),
         }
     raise ValueError(f"unknown element type {element_type!r}")
 
@@ -313,6 +314,8 @@ def apply(element_type: str, data: dict[str, Any], existing=None):
     obj.routes.all().delete()
     for route in _routes(obj, data.get("routes", [])):
         _cleaned(route)
+    if "container_mirroring" in data:
+        _apply_container_mirroring(obj, data["container_mirroring"])
     return obj
 
 
@@ -326,6 +329,34 @@ def _draw_from(union: ArtifactUnion, names) -> None:
     RepositoryCollection.objects.filter(union=union).exclude(pk__in=[c.pk for c in chosen]).update(union=None)
     RepositoryCollection.objects.filter(pk__in=[c.pk for c in chosen]).update(union=union)
     apply_union(union)
+def _container_mirroring(integration: Integration) -> dict[str, Any]:
+    """The container mirroring of a Container + Work Item integration; nothing for the others, so
+    their snapshots (and the history of their changes) stay as they were."""
+    from integrations import container_mirroring
+
+    settings = container_mirroring.snapshot(integration)
+    if settings is None and integration.style != Integration.Style.CONTAINER_WORK_ITEM:
+        return {}
+    return {"container_mirroring": settings}
+
+
+def _apply_container_mirroring(integration: Integration, settings) -> None:
+    """The screen's and the API's rules (``integrations.container_mirroring``), same codes."""
+    from integrations import container_mirroring
+
+    if settings is None:
+        container_mirroring.remove(integration)
+        return
+    if not isinstance(settings, dict):
+        raise ValueError("“container_mirroring” is not an object")
+    _, errors = container_mirroring.checked(integration, settings)
+    for name, messages in errors.items():
+        first = messages[0]
+        code, _, text = first.partition(": ") if first.startswith("CCRRTT-") else ("", "", first)
+        if code:
+            raise Refused(code, f"container mirroring of “{integration.name}”, {name}: {text}")
+        raise ValueError(f"container mirroring of “{integration.name}”, {name}: {text}")
+    container_mirroring.save(integration, settings)
 
 
 def _check_mapping(collection: RepositoryCollection, lines) -> None:

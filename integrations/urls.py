@@ -3,6 +3,7 @@ from django.urls import include, path
 from integrations.views import (
     change_detection,
     collections,
+    containers,
     event_hints,
     gateway_endpoint,
     history,
@@ -85,6 +86,9 @@ urlpatterns = [
         "integrations/<int:pk>/test-step-flow/",
         worklogs.integration_test_step_flow,
         name="integration-test-step-flow",
+    ),
+    path(
+        "integrations/<int:pk>/containers/", containers.integration_containers, name="integration-containers"
     ),
     path("integrations/<int:pk>/run/", integrations.integration_run, name="integration-run"),
     path("integrations/<int:pk>/preview/", integrations.integration_preview, name="integration-preview"),

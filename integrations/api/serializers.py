@@ -7,10 +7,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from hub.api import CleanModelSerializer
-from integrations import services, validation
+from integrations import container_mirroring, services, validation
 from integrations.forms.collections import FieldMappingForm, other_lines
 from integrations.forms.repositories import kind_choices
 from integrations.models import (
+    ContainerMirroring,
     FieldMapping,
     GatewayCollection,
     Integration,
@@ -404,6 +405,31 @@ class BlockerSerializer(serializers.Serializer):
     related = serializers.JSONField()
 
 
+class ContainerConditionSerializer(RouteConditionSerializer):
+    type = serializers.CharField(help_text="The artifact type a container meeting it is created as.")
+
+
+class ContainerMirroringSerializer(serializers.Serializer):
+    """How a Container + Work Item integration mirrors containers (docs/containers.md)."""
+
+    container_types_a = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="Artifact types that are containers in A."
+    )
+    container_types_b = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="Artifact types that are containers in B."
+    )
+    parent_field = serializers.CharField(
+        required=False, help_text="The model field (type Container) that holds an artifact's container."
+    )
+    matching = serializers.ChoiceField(choices=ContainerMirroring.Matching.choices, required=False)
+    match_field = serializers.CharField(required=False, help_text="Containers with equal values are paired.")
+    conditions = ContainerConditionSerializer(
+        many=True, required=False, help_text="Shared Container Mirroring: the first that holds gives the type"
+    )
+    unmatched = serializers.ChoiceField(choices=ContainerMirroring.Unmatched.choices, required=False)
+    default_type = serializers.CharField(required=False, allow_blank=True)
+
+
 class IntegrationSerializer(CleanModelSerializer):
     collection_a = serializers.SlugRelatedField(
         slug_field="name", queryset=RepositoryCollection.objects.all(), allow_null=True, required=False
@@ -412,6 +438,11 @@ class IntegrationSerializer(CleanModelSerializer):
         slug_field="name", queryset=RepositoryCollection.objects.all(), allow_null=True, required=False
     )
     routes = RouteSerializer(many=True, required=False)
+    container_mirroring = ContainerMirroringSerializer(
+        required=False,
+        allow_null=True,
+        help_text="Container + Work Item style only; null: none (the integration cannot run).",
+    )
     state = serializers.SerializerMethodField()
     blockers = serializers.SerializerMethodField()
 
@@ -424,6 +455,7 @@ class IntegrationSerializer(CleanModelSerializer):
             "collection_a",
             "collection_b",
             "routes",
+            "container_mirroring",
             "unmatched_routing",
             "creation_flow",
             "filters",
@@ -472,7 +504,41 @@ class IntegrationSerializer(CleanModelSerializer):
         if repeated:
             raise serializers.ValidationError({"routes": repeated})
         self._check_route_conditions(routes, a or b)
+        if attrs.get("container_mirroring") is not None:
+            self._check_container_mirroring(attrs, a, b)
         return attrs
+
+    def _check_container_mirroring(self, attrs, a, b):
+        """The screen's rules and codes (``integrations.container_mirroring``), field by field."""
+        candidate = Integration(pk=getattr(self.instance, "pk", None), collection_a=a, collection_b=b)
+        for name in ("style", "creation_flow"):  # as written, else as stored, else the model's default
+            setattr(candidate, name, attrs.get(name, getattr(self.instance, name, getattr(candidate, name))))
+        if candidate.style != Integration.Style.CONTAINER_WORK_ITEM:
+            raise serializers.ValidationError(
+                {"container_mirroring": "Only a Container + Work Item integration mirrors containers."}
+            )
+        settings = {
+            key: [dict(c) for c in value] if key == "conditions" else value
+            for key, value in attrs["container_mirroring"].items()
+        }
+        _, errors = container_mirroring.checked(candidate, settings)
+        if errors:
+            renamed = {("non_field_errors" if k == "non_field" else k): v for k, v in errors.items()}
+            raise serializers.ValidationError({"container_mirroring": renamed})
+        attrs["container_mirroring"] = settings
+
+    def _save_container_mirroring(self, integration, validated_data):
+        if "container_mirroring" not in validated_data:
+            return
+        settings = validated_data["container_mirroring"]
+        if settings is None:
+            container_mirroring.remove(integration)
+        else:
+            container_mirroring.save(integration, settings)
+        # The answer reads the integration's cached row (select_related), which is now stale.
+        relation = Integration._meta.get_field("container_mirroring")
+        if relation.is_cached(integration):
+            relation.delete_cached_value(integration)
 
     def _check_route_conditions(self, routes, collection):
         """A condition the screen would refuse is refused here, with the same code and words."""
@@ -501,19 +567,23 @@ class IntegrationSerializer(CleanModelSerializer):
 
     def create(self, validated_data):
         routes = validated_data.pop("routes", [])
+        mirroring = {k: validated_data.pop(k) for k in ["container_mirroring"] if k in validated_data}
         if "field_flows" not in validated_data:  # as on the screen: what the mappings allow
             validated_data["field_flows"] = validation.mapped_flows(
                 validated_data.get("collection_a"), validated_data.get("collection_b")
             )
         integration = Integration.objects.create(**validated_data)
         self._save_routes(integration, routes)
+        self._save_container_mirroring(integration, mirroring)
         return integration
 
     def update(self, instance, validated_data):
         routes = validated_data.pop("routes", None)
+        mirroring = {k: validated_data.pop(k) for k in ["container_mirroring"] if k in validated_data}
         instance = super().update(instance, validated_data)
         if routes is not None:
             self._save_routes(instance, routes)
+        self._save_container_mirroring(instance, mirroring)
         return instance
 
 

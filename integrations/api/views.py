@@ -140,12 +140,14 @@ class RepositoryCollectionViewSet(RecordedModelViewSet):
     )
     @action(detail=True, methods=["post"], url_path="refresh-projects")
     def refresh_projects(self, request, pk=None):
-        from connectors.errors import ConnectorError, RepositoryDisabled
+        from connectors.errors import ConnectorError, InvalidSettings, RepositoryDisabled
 
         collection = self.get_object()
         try:
             services.refresh_projects(collection)
-        except RepositoryDisabled as error:  # Hub's own state, not the tool's answer
+        except (RepositoryDisabled, InvalidSettings) as error:
+            # Hub's own state or configuration (a disabled repository, a URL the connector cannot
+            # use), not the tool's answer: a conflict to fix in Hub, not a bad gateway.
             return Response(error_body(error.message, code=error.code), status=status.HTTP_409_CONFLICT)
         except ConnectorError as error:
             return Response(error_body(error.message, code=error.code), status=status.HTTP_502_BAD_GATEWAY)
@@ -226,7 +228,9 @@ class SqlCollectionViewSet(RecordedModelViewSet):
 
 
 class IntegrationViewSet(RecordedModelViewSet):
-    queryset = Integration.objects.select_related("collection_a", "collection_b").prefetch_related("routes")
+    queryset = Integration.objects.select_related(
+        "collection_a", "collection_b", "container_mirroring"
+    ).prefetch_related("routes")
     serializer_class = s.IntegrationSerializer
     element_type = ElementType.INTEGRATION
 

@@ -10,6 +10,7 @@ from integrations.models import Integration, RepositoryCollection, Route
 from integrations.validation import FILTER_OPERATORS, condition_problem
 
 Flow = Integration.Flow
+Style = Integration.Style
 PRIVATE_HANDLING = [
     ("skip", "Do not send private comments"),
     ("keep", "Keep them private"),
@@ -152,9 +153,11 @@ class IntegrationForm(CleanModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # The styles this form configures; a Container + Work Item integration adds its container
+        # mirroring on its page (integrations.forms.containers).
         self.fields["style"].choices = [
-            (style, style.label)
-            for style in (Integration.Style.WORK_ITEM_SYNC, Integration.Style.TIME_TRACKING)
+            (style.value, style.label)
+            for style in (Style.WORK_ITEM_SYNC, Style.CONTAINER_WORK_ITEM, Style.TIME_TRACKING)
         ]  # a Time Tracking integration is configured like a Work Item Synchronization, plus worklogs
         for name in ("collection_a", "collection_b"):
             self.fields[name].queryset = RepositoryCollection.objects.select_related("repository", "model")

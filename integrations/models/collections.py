@@ -69,6 +69,9 @@ class CollectionProject(models.Model):
     # field is gone or changed type since it was mapped). Empty: nothing.
     problem_code = models.CharField(max_length=20, blank=True)
     problem = models.TextField(blank=True)
+    # The kind of high-level container (connectors.types.Project.kind) it was chosen as under Manage
+    # Projects; empty: chosen before Hub recorded it (then it is recorded at the next refresh).
+    kind = models.CharField(max_length=100, blank=True)
 
     class Meta:
         ordering = ["name", "project_id"]

@@ -193,7 +193,7 @@ def manage_projects(request, pk: int):
             return redirect("collection-projects", pk)
         kept = {p.project_id: p for p in collection.projects.all()}
         selection = [
-            {"id": i, "key": by_id[i].key, "name": by_id[i].name}
+            {"id": i, "key": by_id[i].key, "name": by_id[i].name, "kind": by_id[i].kind}
             if i in by_id
             else {"id": i, "key": kept[i].key, "name": kept[i].name}
             for i in sorted(picked)

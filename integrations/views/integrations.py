@@ -89,6 +89,11 @@ def _page(request, integration: Integration, **forms):
         from integrations.forms.worklogs import WorklogForm
 
         context["worklogs"] = WorklogForm(integration=integration)
+    if integration.style == Integration.Style.CONTAINER_WORK_ITEM:
+        from integrations.forms.containers import ContainerMirroringForm, conditions_formset
+
+        context["container_conditions"] = conditions_formset(integration)
+        context["mirroring"] = ContainerMirroringForm(integration=integration)
     context.update(forms)
     return render(request, "integrations/integration_form.html", context)
 
@@ -104,9 +109,7 @@ def _create_form(request, style: str):
         form = StreamIntegrationForm(data, style=style, initial={"style": style})
     else:
         form = IntegrationForm(data, initial={"style": style})
-        form.fields["style"].choices = [
-            (c.value, c.label) for c in Integration.Style if c != c.CONTAINER_WORK_ITEM
-        ]
+        form.fields["style"].choices = [(c.value, c.label) for c in Integration.Style]
     # Choosing another style brings that style's form (HTMX: the form alone is swapped).
     form.fields["style"].widget.attrs.update(
         {"hx-get": reverse("integration-create"), "hx-target": "#integration-create",
@@ -121,7 +124,10 @@ def integration_create(request):
     if request.method == "POST" and form.is_valid():
         with change(request, ElementType.INTEGRATION) as rec:
             rec.done(form.save())
-        then = "Run it when ready." if style in STREAM_STYLES else "Now add its routes."
+        then = {
+            **dict.fromkeys(STREAM_STYLES, "Run it when ready."),
+            Integration.Style.CONTAINER_WORK_ITEM: "Now add its routes and its container mirroring.",
+        }.get(style, "Now add its routes.")
         messages.success(request, f"Integration “{rec.obj.name}” created. {then}")
         return redirect("integration-edit", rec.obj.pk)
     return render(

@@ -4,9 +4,14 @@ local epics become Redmine features, their children Redmine sub-tasks (``parent_
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
+from activity.models import ArtifactActivity
+from connectors import registry
+from connectors.local.models import LocalItem
+from integrations.engine import detection, processing
 from integrations.models import ContainerMirroring, FieldMapping, Integration, ModelField
-from tests.engine.sync import items, new_item, run
+from tests.engine.sync import change, items, new_item, run
 from tests.engine.test_redmine_sync import configure, redmine, sync_model, twin_id  # noqa: F401, F811
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -43,3 +48,79 @@ def test_an_epic_with_children_and_grandchildren_goes_to_redmine_and_back_intact
     run(integration)  # and back: nothing new on either side, the local tree as it was
     assert len(items("alpha", "DEMO")) == 7 and len(redmine.issues(project)) == 7
     assert {c.parent_id for c in items("alpha", "DEMO") if c.pk in {x.pk for x in children}} == {epic.pk}
+
+
+def failures(code: str) -> list[ArtifactActivity]:
+    return list(ArtifactActivity.objects.filter(status=ArtifactActivity.Status.FAILED, code=code))
+
+
+def test_re_parenting_in_redmine_moves_the_local_twin_and_on_both_sides_is_50005E(tree, redmine):  # noqa: F811
+    integration, project = tree
+    first, second, third = (new_item("alpha", "DEMO", n, type="epic") for n in ("One", "Two", "Three"))
+    story = new_item("alpha", "DEMO", "Moves", parent=str(first.pk))
+    run(integration)
+
+    redmine.update(twin_id(story), parent_issue_id=int(twin_id(second)))  # moved in Redmine only
+    run(integration)
+    assert LocalItem.objects.get(pk=story.pk).parent_id == second.pk
+
+    integration.conflict_strategy = Integration.ConflictStrategy.ERROR
+    integration.save()
+    change(story, parent=str(third.pk))  # and now moved on both sides, to different epics
+    redmine.update(twin_id(story), parent_issue_id=int(twin_id(first)))
+    run(integration)
+    found = failures("CCRRTT-50005E")
+    assert found and all("“parent”" in f.message for f in found)
+    assert LocalItem.objects.get(pk=story.pk).parent_id == third.pk  # neither side overwritten
+    assert str(redmine.issue(twin_id(story))["parent"]["id"]) == twin_id(first)
+
+
+def test_a_child_processed_before_its_epic_waits_with_17020E_then_lands_under_it(tree, redmine):  # noqa: F811
+    integration, project = tree
+    epic = new_item("alpha", "DEMO", "Late epic", type="epic")
+    child = new_item("alpha", "DEMO", "Early child", parent=str(epic.pk))
+    detection.detect(integration.pk)
+    ArtifactActivity.objects.filter(artifact_id=str(child.pk)).update(priority=10)  # claimed first, alone
+    processing.process_batch(limit=1, worker="test")
+    [waiting] = failures("CCRRTT-17020E")
+    assert waiting.artifact_id == str(child.pk) and len(redmine.issues(project)) == 0
+
+    ArtifactActivity.objects.filter(status=ArtifactActivity.Status.FAILED).update(
+        next_retry_at=timezone.now()
+    )
+    run(integration)
+    assert str(redmine.issue(twin_id(child))["parent"]["id"]) == twin_id(epic)
+    assert not failures("CCRRTT-17020E")
+
+
+def test_an_epic_that_cannot_synchronize_fails_its_children_with_50018E(tree, redmine):  # noqa: F811
+    integration, project = tree
+    # Only urgent epics become Redmine features; any other epic is an error (50016E).
+    ContainerMirroring.objects.filter(integration=integration).update(
+        conditions=[{"field": "priority", "operator": "equals", "value": "high", "type": FEATURE}],
+        unmatched=ContainerMirroring.Unmatched.ERROR,
+    )
+    epic = new_item("alpha", "DEMO", "Ordinary epic", type="epic", priority="low")
+    child = new_item("alpha", "DEMO", "Waits for it", parent=str(epic.pk))
+    run(integration)
+
+    [refused] = failures("CCRRTT-50016E")
+    [blocked] = failures("CCRRTT-50018E")
+    assert refused.artifact_id == str(epic.pk) and blocked.artifact_id == str(child.pk)
+    assert "CCRRTT-50016E" in blocked.message and epic.formatted_id in blocked.message
+    assert redmine.issues(project) == []
+
+
+def test_redmine_versions_are_containers(tree, redmine):  # noqa: F811
+    integration, project = tree
+    response = redmine.rest.post(f"/projects/{project}/versions.json", json={"version": {"name": "1.0"}})
+    response.raise_for_status()
+    version = f"version:{response.json()['version']['id']}"
+    issue = redmine.create(project, "Filed in 1.0")
+    connector = registry.connect(integration.collection_b.repository.settings())
+
+    assert [ref.id for ref in connector.containers(project, "version")] == [version]
+    connector.set_container(issue, version)
+    assert connector.version_of(issue).id == version and connector.version_of(issue).title == "1.0"
+    assert [ref.id for ref in connector.children(version)] == [issue]
+    assert connector.container_of(issue) is None  # a version is not a parent issue
