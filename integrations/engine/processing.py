@@ -31,6 +31,7 @@ from integrations.engine import (
     mapping,
     retry,
     routing,
+    settled,
     time_entries,
 )
 from integrations.engine.context import (
@@ -271,9 +272,10 @@ class Batch:
 
     def process(self, activities: list[ArtifactActivity], held: set[str]) -> list[Creation]:
         """Update what is paired; return what is to be created."""
+        read_started = timezone.now()
         artifacts = self.read_sources(activities)
         pairs = self.pairs_of(activities)
-        creations, unchanged = [], []
+        creations, unchanged, settled_now = [], [], {"A": [], "B": []}
         for activity in activities:
             processor = Processor(self.context, activity, self.holder, held=held)
             try:
@@ -284,6 +286,7 @@ class Batch:
                         self.as_synchronized(pair, activity.source_side, artifact)
                     ):
                         unchanged.append(activity.pk)
+                        settled_now[activity.source_side].append(artifact)
                         continue
                     processor.run(artifact)  # re-reads the pair, reads the twin under both locks
                     continue
@@ -294,6 +297,8 @@ class Batch:
                 settle(activity, error)
         # Nothing happened for these: no rows to show (as for every activity that ends in Done).
         ArtifactActivity.objects.filter(pk__in=unchanged).delete()
+        for side, found in settled_now.items():  # the next listings skip them without a read
+            settled.record(self.context.integration.pk, side, found, read_started)
         return creations
 
     def as_synchronized(self, pair: ArtifactPair, side: str, artifact) -> bool:
@@ -677,6 +682,10 @@ class Processor:
             self.integration.pk, self.target.name, pair_side(pair, self.target.name)["artifact_id"]
         )
         with claims.locked([twin_key] if twin_key not in self.held else [], self.holder):
+            # Read the pair again under the twin's lock: another worker may have written the twin
+            # and committed the pair after the read above but before its lock was free, and
+            # deciding on the older snapshots would take that write for a change to undo.
+            pair = self.pair_of(artifact.id) or pair
             self.update(artifact, model, pair)
 
     def read_source(self):

@@ -506,6 +506,51 @@ def _latencies(issue: dict, side: str, tag: str, ledger: Ledger) -> list[float]:
     return found
 
 
+# --- Hub's requests, from Redmine's own log ------------------------------------------------------------
+
+LOG_LINE = re.compile(r"\[(\d{4}-\d\d-\d\dT[\d:.]+) #\d+\]\s+INFO -- : \[([0-9a-f-]+)\]\s+(.*)$")
+STARTED = re.compile(r'Started (\w+) "([^"?]+)')
+
+
+def hub_requests(log: Path, since: float) -> dict[str, int]:
+    """Hub's requests to one Redmine since ``since`` (wall clock), by kind, from its production
+    log: Hub is Redmine's administrator (``HUB_USER_ID``), the driver and the verification a
+    project member, so the request's "Current user" tells them apart."""
+    started: dict[str, tuple[float, str]] = {}
+    counted: dict[str, int] = {}
+    if not log.exists():
+        return counted
+    for line in log.read_text(errors="replace").splitlines():
+        found = LOG_LINE.search(line)
+        if not found:
+            continue
+        at, request, text = found.groups()
+        if (start := STARTED.match(text)) is not None:
+            when = datetime.fromisoformat(at).replace(tzinfo=UTC).timestamp()
+            path = re.sub(r"/\d+", "/N", start.group(2))
+            started[request] = (when, f"{start.group(1)} {path}")
+        elif text.startswith(f"Current user: admin (id={HUB_USER_ID})") and request in started:
+            when, kind = started.pop(request)
+            if when >= since:
+                counted[kind] = counted.get(kind, 0) + 1
+    return counted
+
+
+def requests_figures(workdir: Path, since: float, synchronized: int) -> dict:
+    """Hub's requests to both Redmines during the run, per synchronized issue, by kind."""
+    total: dict[str, int] = {}
+    for name in "AB":
+        log = workdir / f"redmine-{name}" / "redmine-instance" / "log" / "production.log"
+        for kind, n in hub_requests(log, since).items():
+            total[kind] = total.get(kind, 0) + n
+    top = dict(sorted(total.items(), key=lambda kv: -kv[1])[:8])
+    return {
+        "hub requests": sum(total.values()),
+        "hub requests per issue": round(sum(total.values()) / max(1, synchronized), 1),
+        "hub requests by kind": top,
+    }
+
+
 # --- the run -------------------------------------------------------------------------------------------
 
 
@@ -546,6 +591,7 @@ def run(form_name: str, workdir: Path, *, faults: bool = True) -> dict:
                 raise future.exception()
         sides = {name: Side(name, redmine) for name, redmine in zip("AB", redmines, strict=True)}
         figures: dict = {"form": form_name, "faults": faults, "setup s": round(time.monotonic() - t0, 1)}
+        configured_at = time.time()
         with hub.api() as api:
             configure(api, sides["A"], sides["B"], form.interval)
             ledger = Ledger()
@@ -573,6 +619,7 @@ def run(form_name: str, workdir: Path, *, faults: bool = True) -> dict:
             figures["quiet window s"] = form.quiet_window
             figures.update(verify(after, ledger, api))
             figures["recoveries"] = broken.recoveries
+        figures.update(requests_figures(workdir, configured_at, len(ledger.origin)))
         figures["total s"] = round(time.monotonic() - t0, 1)
         return figures
     finally:
