@@ -46,6 +46,7 @@ ONCE_IS_ENOUGH = (
     "tests/engine/test_cloud_sync.py",
     "tests/engine/test_connection_blockers.py",  # when detection tests a connection: no SQL of its own
     "tests/engine/test_settled.py",
+    "tests/engine/test_batch_twins.py",  # within one batch
     "tests/integrations/test_transfer.py",
     # the database transfer starts from the embedded SQLite database (the servers are its targets)
     "tests/settings_app/test_database_transfer.py",

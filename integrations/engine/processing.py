@@ -276,11 +276,20 @@ class Batch:
         artifacts = self.read_sources(activities)
         pairs = self.pairs_of(activities)
         creations, unchanged, settled_now = [], [], {"A": [], "B": []}
+        written_to: set[tuple[str, str]] = set()  # twins this batch may have written so far
         for activity in activities:
             processor = Processor(self.context, activity, self.holder, held=held)
             try:
                 pair = pairs.get((activity.source_side, activity.artifact_id))
                 artifact = artifacts.get((activity.source_side, activity.artifact_id))
+                if (activity.source_side, activity.artifact_id) in written_to:
+                    # Both twins' activities in one batch: the one before wrote this artifact
+                    # after the batch read it, so that read (and the pair) is stale — deciding on
+                    # it would take Hub's own write for a change and undo it (issue #20).
+                    artifact, pair = processor.read_source(), processor.pair_of(activity.artifact_id)
+                if pair is not None:
+                    twin_side = other(activity.source_side)
+                    written_to.add((twin_side, pair_side(pair, twin_side)["artifact_id"]))
                 if pair is not None and not activity.recreate:
                     if written_by_hub(pair, activity.source_side, artifact, self.context.integration) or (
                         self.as_synchronized(pair, activity.source_side, artifact)
