@@ -42,23 +42,25 @@ def _seen_revisions(integration_id: int, side: str, ids: list[str]) -> dict[str,
     return {artifact: (revision or "", settled_stamp) for artifact, revision, settled_stamp in rows}
 
 
-def already_seen(item, seen: tuple[str, str] | None) -> bool:
+def already_seen(item, seen: tuple[str, str] | None, *, full: bool = False) -> bool:
     """Whether the listed ``item`` is as Hub last saw it: at the revision Hub synchronized, or at
-    the settled "last changed" time (a listing that gives no more than that, as Redmine's)."""
+    the settled "last changed" time (a listing that gives no more than that, as Redmine's). A full
+    scan trusts only the revision: it is also what finds changes that move no "last changed" time
+    (a relation made in Redmine)."""
     if seen is None:
         return False
     revision, settled_stamp = seen
     if item.revision and revision == item.revision:
         return True
-    return bool(settled_stamp) and settled.stamp(item.updated) == settled_stamp
+    return not full and bool(settled_stamp) and settled.stamp(item.updated) == settled_stamp
 
 
-def record_changes(context: IntegrationContext, side: str, project: str, items) -> int:
+def record_changes(context: IntegrationContext, side: str, project: str, items, *, full: bool = False) -> int:
     """Upsert one waiting activity per changed artifact; returns how many are new or refreshed."""
     integration = context.integration
     ids = [item.id for item in items]
     seen = _seen_revisions(integration.pk, side, ids)
-    items = [item for item in items if not already_seen(item, seen.get(item.id))]
+    items = [item for item in items if not already_seen(item, seen.get(item.id), full=full)]
     if not items:
         return 0
     source, target = context.sides[side].collection, context.sides[other(side)].collection
@@ -123,7 +125,7 @@ def detect_side(context: IntegrationContext, side: str, *, full: bool = False, o
             artifact_types=containers.detected_types(context, side),
         )
         for page in pages:
-            recorded = record_changes(context, side, project, page.items)
+            recorded = record_changes(context, side, project, page.items, full=since is None)
             if recorded and on_recorded is not None:
                 on_recorded(recorded)
             found += recorded

@@ -54,5 +54,7 @@ def test_a_listing_at_the_settled_stamp_is_skipped_any_other_time_is_not():
     assert not detection.already_seen(later, seen)
     assert not detection.already_seen(at_stamp, ("2026-12-02T08:17:33Z/5", ""))  # never settled
     assert not detection.already_seen(at_stamp, None)  # not paired
+    # a full scan reads it anyway: it is what finds a change that moved no time (a relation)
+    assert not detection.already_seen(at_stamp, seen, full=True)
     # a listing that gives the whole revision is compared by it, as before
     assert detection.already_seen(ChangedItem("42", CHANGED, "r5"), ("r5", ""))
