@@ -419,7 +419,8 @@ def verify(state: dict[str, list[dict]], ledger: Ledger, api: httpx.Client) -> d
             if len(copies) != 1:
                 continue
             issue = copies[0]
-            if (issue["subject"], issue["priority"]["id"]) not in expected_values(tag, ledger, conflicted):
+            subjects, priorities = expected_values(tag, ledger, conflicted)
+            if issue["subject"] not in subjects or issue["priority"]["id"] not in priorities:
                 wrong_values += 1
             notes = [j.get("notes") or "" for j in issue.get("journals", [])]
             for token in comments.get(tag, []):
@@ -476,20 +477,21 @@ def conflicted_tags(api: httpx.Client, by_tag: dict[str, dict[str, list[dict]]])
         page += 1
 
 
-def expected_values(tag: str, ledger: Ledger, conflicted: set[str]) -> set[tuple[str, int]]:
-    """(subject, priority id) a twin may end with: the last write, and where the two sides were
-    written concurrently (a conflict Hub decided), the last write of the side the integration's
-    strategy lets win (``a_wins``): there "last" by the driver's clock is not what the strategy
-    decides."""
+def expected_values(tag: str, ledger: Ledger, conflicted: set[str]) -> tuple[set[str], set[int]]:
+    """The subjects and the priority ids a twin may end with, field by field (Hub decides a
+    conflict per field, and a write that sets a field to the value it has is no change of it):
+    the last write's, and where the two sides were written concurrently (a conflict Hub decided),
+    the last write of the side the integration's strategy lets win (``a_wins``): there "last" by
+    the driver's clock is not what the strategy decides."""
     writes = sorted((w for w in ledger.writes if w.tag == tag and w.subject), key=lambda w: w.at)
     # Writes to the two twins that overlapped in time have no order the driver can tell (under
     # load a PUT takes seconds, and Redmine dates it when it starts): each of them may be the last.
     latest_start = max(w.started or w.at for w in writes)
-    allowed = {(w.subject, PRIORITIES[w.priority]) for w in writes if w.at >= latest_start}
+    last = [w for w in writes if w.at >= latest_start]
     winner = [w for w in writes if w.side == "A"]
     if tag in conflicted and winner:
-        allowed.add((winner[-1].subject, PRIORITIES[winner[-1].priority]))
-    return allowed
+        last.append(winner[-1])
+    return {w.subject for w in last}, {PRIORITIES[w.priority] for w in last}
 
 
 def _latencies(issue: dict, side: str, tag: str, ledger: Ledger) -> list[float]:
