@@ -235,6 +235,11 @@ class ArtifactPair(RelatedElements):
         blank=True,
         help_text="Time Tracking: {'A:<entry id>': {'twin': 'B:<entry id>', 'seconds': n}, …} both ways",
     )
+    # Change detection's shortcut (integrations/engine/settled.py): the side's "last changed" time
+    # (ISO text) at which Hub read it and found nothing to take, long enough after that change that
+    # a tool listing only that time (Redmine: ``updated_on``) can be skipped without a read.
+    a_settled = models.CharField(max_length=40, blank=True)
+    b_settled = models.CharField(max_length=40, blank=True)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)

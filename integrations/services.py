@@ -181,15 +181,16 @@ def remember_test(repository: Repository, result: TestResult) -> None:
         validation.validate()
 
 
-def check_connections(repositories) -> None:
-    """Test each enabled repository's connection and record the outcome when its state changes:
-    a repository that stops connecting becomes failing (a blocker of its integrations), one that
-    connects again is cleared."""
+def check_connections(repositories, *, record: bool = False) -> None:
+    """Test each enabled repository's connection and record the outcome when its state changes
+    (always, with ``record``: its ``last_test_at`` then says when it was last tested, which change
+    detection's ``integrations.engine.connections`` relies on): a repository that stops connecting
+    becomes failing (a blocker of its integrations), one that connects again is cleared."""
     for repository in repositories:
         if not repository.enabled:
             continue
         result = test_connection(repository, save=False)
-        if result.code != repository.last_test_code or repository.last_test_at is None:
+        if record or result.code != repository.last_test_code or repository.last_test_at is None:
             remember_test(repository, result)
 
 

@@ -163,9 +163,15 @@ class RedmineConnector(RedmineContainers, Connector):
             if not re.fullmatch(r"[A-Za-z0-9_-]+", str(project)):
                 raise ProjectNotFound(f"Redmine has no project {project!r}.")
             missing = ProjectNotFound(f"Redmine has no project {project!r} visible to Hub's user.")
-            cache[project] = self.api.get(
-                f"/projects/{project}.json", params={"include": "trackers"}, missing=missing
-            )["project"]
+
+            def read() -> dict:
+                return self.api.get(
+                    f"/projects/{project}.json", params={"include": "trackers"}, missing=missing
+                )["project"]
+
+            # Every batch's connector needs it (issue #20: 2 of Hub's requests per issue): shared
+            # in the process like the custom fields; a project that is gone is not kept.
+            cache[project] = self.api.shared(f"project {project}", read)
         return cache[project]
 
     def artifact_types(self, project: str) -> list[ArtifactType]:

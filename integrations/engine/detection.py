@@ -21,7 +21,7 @@ from connectors.errors import ConnectorError
 from connectors.types import ChangedItem
 from hub import prometheus
 from hub.bulk import insert_rows
-from integrations.engine import connections, containers, schedule
+from integrations.engine import connections, containers, schedule, settled
 from integrations.engine.context import REVISION, IntegrationContext, may_work, other
 from integrations.models import ChangeWatermark, Integration
 
@@ -30,23 +30,37 @@ OVERLAP = dt.timedelta(seconds=10)
 PAGE_SIZE = 500
 
 
-def _seen_revisions(integration_id: int, side: str, ids: list[str]) -> dict[str, str]:
-    """Revisions Hub last synchronized, per artifact: a change it wrote itself is skipped here."""
+def _seen_revisions(integration_id: int, side: str, ids: list[str]) -> dict[str, tuple[str, str]]:
+    """Per artifact, the revision Hub last synchronized (a change it wrote itself is skipped here)
+    and its settled stamp (``integrations.engine.settled``)."""
     column = f"{side.lower()}_artifact_id"
     snapshot = f"{side.lower()}_snapshot"
     # Only the revision key, extracted by the database: decoding whole snapshots cost more.
     rows = ArtifactPair.objects.filter(integration_id=integration_id, **{f"{column}__in": ids}).values_list(
-        column, KeyTextTransform(REVISION, snapshot)
+        column, KeyTextTransform(REVISION, snapshot), f"{side.lower()}_settled"
     )
-    return {artifact: revision or "" for artifact, revision in rows}
+    return {artifact: (revision or "", settled_stamp) for artifact, revision, settled_stamp in rows}
 
 
-def record_changes(context: IntegrationContext, side: str, project: str, items) -> int:
+def already_seen(item, seen: tuple[str, str] | None, *, full: bool = False) -> bool:
+    """Whether the listed ``item`` is as Hub last saw it: at the revision Hub synchronized, or at
+    the settled "last changed" time (a listing that gives no more than that, as Redmine's). A full
+    scan trusts only the revision: it is also what finds changes that move no "last changed" time
+    (a relation made in Redmine)."""
+    if seen is None:
+        return False
+    revision, settled_stamp = seen
+    if item.revision and revision == item.revision:
+        return True
+    return not full and bool(settled_stamp) and settled.stamp(item.updated) == settled_stamp
+
+
+def record_changes(context: IntegrationContext, side: str, project: str, items, *, full: bool = False) -> int:
     """Upsert one waiting activity per changed artifact; returns how many are new or refreshed."""
     integration = context.integration
     ids = [item.id for item in items]
     seen = _seen_revisions(integration.pk, side, ids)
-    items = [item for item in items if not item.revision or seen.get(item.id) != item.revision]
+    items = [item for item in items if not already_seen(item, seen.get(item.id), full=full)]
     if not items:
         return 0
     source, target = context.sides[side].collection, context.sides[other(side)].collection
@@ -111,7 +125,7 @@ def detect_side(context: IntegrationContext, side: str, *, full: bool = False, o
             artifact_types=containers.detected_types(context, side),
         )
         for page in pages:
-            recorded = record_changes(context, side, project, page.items)
+            recorded = record_changes(context, side, project, page.items, full=since is None)
             if recorded and on_recorded is not None:
                 on_recorded(recorded)
             found += recorded

@@ -31,6 +31,7 @@ from integrations.engine import (
     mapping,
     retry,
     routing,
+    settled,
     test_step_flow,
     time_entries,
 )
@@ -272,19 +273,30 @@ class Batch:
 
     def process(self, activities: list[ArtifactActivity], held: set[str]) -> list[Creation]:
         """Update what is paired; return what is to be created."""
+        read_started = timezone.now()
         artifacts = self.read_sources(activities)
         pairs = self.pairs_of(activities)
-        creations, unchanged = [], []
+        creations, unchanged, settled_now = [], [], {"A": [], "B": []}
+        written_to: set[tuple[str, str]] = set()  # twins this batch may have written so far
         for activity in activities:
             processor = Processor(self.context, activity, self.holder, held=held)
             try:
                 pair = pairs.get((activity.source_side, activity.artifact_id))
                 artifact = artifacts.get((activity.source_side, activity.artifact_id))
+                if (activity.source_side, activity.artifact_id) in written_to:
+                    # Both twins' activities in one batch: the one before wrote this artifact
+                    # after the batch read it, so that read (and the pair) is stale — deciding on
+                    # it would take Hub's own write for a change and undo it (issue #20).
+                    artifact, pair = processor.read_source(), processor.pair_of(activity.artifact_id)
+                if pair is not None:
+                    twin_side = other(activity.source_side)
+                    written_to.add((twin_side, pair_side(pair, twin_side)["artifact_id"]))
                 if pair is not None and not activity.recreate:
                     if written_by_hub(pair, activity.source_side, artifact, self.context.integration) or (
                         self.as_synchronized(pair, activity.source_side, artifact)
                     ):
                         unchanged.append(activity.pk)
+                        settled_now[activity.source_side].append(artifact)
                         continue
                     processor.run(artifact)  # re-reads the pair, reads the twin under both locks
                     continue
@@ -295,6 +307,8 @@ class Batch:
                 settle(activity, error)
         # Nothing happened for these: no rows to show (as for every activity that ends in Done).
         ArtifactActivity.objects.filter(pk__in=unchanged).delete()
+        for side, found in settled_now.items():  # the next listings skip them without a read
+            settled.record(self.context.integration.pk, side, found, read_started)
         return creations
 
     def as_synchronized(self, pair: ArtifactPair, side: str, artifact) -> bool:
@@ -680,6 +694,10 @@ class Processor:
             self.integration.pk, self.target.name, pair_side(pair, self.target.name)["artifact_id"]
         )
         with claims.locked([twin_key] if twin_key not in self.held else [], self.holder):
+            # Read the pair again under the twin's lock: another worker may have written the twin
+            # and committed the pair after the read above but before its lock was free, and
+            # deciding on the older snapshots would take that write for a change to undo.
+            pair = self.pair_of(artifact.id) or pair
             self.update(artifact, model, pair)
 
     def read_source(self):

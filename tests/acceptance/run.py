@@ -124,10 +124,11 @@ class Side:
 class Write:
     side: str
     tag: str
-    at: float  # wall clock, seconds
+    at: float  # wall clock, seconds: when the write had returned
     subject: str | None = None
     priority: str | None = None
     comment: str | None = None
+    started: float = 0.0  # wall clock, seconds: when the write was sent (0: same as ``at``)
 
 
 @dataclass
@@ -244,12 +245,13 @@ def create_issues(side: Side, count: int, ledger: Ledger, pool: ThreadPoolExecut
             "subject": subject,
             "priority_id": PRIORITIES[priority],
         }
+        sent = time.time()
         answer = side.write(
             "POST", "/issues.json", {"issue": body}, done=lambda: _as_answer(side.find(f"[{tag}]"))
         )
         with ledger.lock:
             ledger.origin[tag] = (side.name, answer.json()["issue"]["id"])
-        ledger.add(Write(side.name, tag, time.time(), subject=subject, priority=priority))
+        ledger.add(Write(side.name, tag, time.time(), subject=subject, priority=priority, started=sent))
 
     list(pool.map(one, range(count)))
 
@@ -274,8 +276,9 @@ def update_and_comment(sides: dict[str, Side], form: Form, ledger: Ledger, twins
             subject = f"[{tag}] edited on {side_name} #{n} {uuid.uuid4().hex[:6]}"
             priority = random.choice(list(PRIORITIES))
             body = {"subject": subject, "priority_id": PRIORITIES[priority]}
+            sent = time.time()
             side.write("PUT", f"/issues/{issue_id}.json", {"issue": body})
-            ledger.add(Write(side_name, tag, time.time(), subject=subject, priority=priority))
+            ledger.add(Write(side_name, tag, time.time(), subject=subject, priority=priority, started=sent))
         else:
             token = f"c-{uuid.uuid4().hex[:12]}"
             body = {"notes": f"Comment {token} on {side_name}"}
@@ -416,7 +419,8 @@ def verify(state: dict[str, list[dict]], ledger: Ledger, api: httpx.Client) -> d
             if len(copies) != 1:
                 continue
             issue = copies[0]
-            if (issue["subject"], issue["priority"]["id"]) not in expected_values(tag, ledger, conflicted):
+            subjects, priorities = expected_values(tag, ledger, conflicted)
+            if issue["subject"] not in subjects or issue["priority"]["id"] not in priorities:
                 wrong_values += 1
             notes = [j.get("notes") or "" for j in issue.get("journals", [])]
             for token in comments.get(tag, []):
@@ -473,17 +477,21 @@ def conflicted_tags(api: httpx.Client, by_tag: dict[str, dict[str, list[dict]]])
         page += 1
 
 
-def expected_values(tag: str, ledger: Ledger, conflicted: set[str]) -> set[tuple[str, int]]:
-    """(subject, priority id) a twin may end with: the last write, and where the two sides were
-    written concurrently (a conflict Hub decided), the last write of the side the integration's
-    strategy lets win (``a_wins``): there "last" by the driver's clock is not what the strategy
-    decides."""
+def expected_values(tag: str, ledger: Ledger, conflicted: set[str]) -> tuple[set[str], set[int]]:
+    """The subjects and the priority ids a twin may end with, field by field (Hub decides a
+    conflict per field, and a write that sets a field to the value it has is no change of it):
+    the last write's, and where the two sides were written concurrently (a conflict Hub decided),
+    the last write of the side the integration's strategy lets win (``a_wins``): there "last" by
+    the driver's clock is not what the strategy decides."""
     writes = sorted((w for w in ledger.writes if w.tag == tag and w.subject), key=lambda w: w.at)
-    allowed = {(writes[-1].subject, PRIORITIES[writes[-1].priority])}
+    # Writes to the two twins that overlapped in time have no order the driver can tell (under
+    # load a PUT takes seconds, and Redmine dates it when it starts): each of them may be the last.
+    latest_start = max(w.started or w.at for w in writes)
+    last = [w for w in writes if w.at >= latest_start]
     winner = [w for w in writes if w.side == "A"]
     if tag in conflicted and winner:
-        allowed.add((winner[-1].subject, PRIORITIES[winner[-1].priority]))
-    return allowed
+        last.append(winner[-1])
+    return {w.subject for w in last}, {PRIORITIES[w.priority] for w in last}
 
 
 def _latencies(issue: dict, side: str, tag: str, ledger: Ledger) -> list[float]:
@@ -504,6 +512,51 @@ def _latencies(issue: dict, side: str, tag: str, ledger: Ledger) -> list[float]:
                 found.append(max(0.0, _when(journal["created_on"]) - write.at))
                 break
     return found
+
+
+# --- Hub's requests, from Redmine's own log ------------------------------------------------------------
+
+LOG_LINE = re.compile(r"\[(\d{4}-\d\d-\d\dT[\d:.]+) #\d+\]\s+INFO -- : \[([0-9a-f-]+)\]\s+(.*)$")
+STARTED = re.compile(r'Started (\w+) "([^"?]+)')
+
+
+def hub_requests(log: Path, since: float) -> dict[str, int]:
+    """Hub's requests to one Redmine since ``since`` (wall clock), by kind, from its production
+    log: Hub is Redmine's administrator (``HUB_USER_ID``), the driver and the verification a
+    project member, so the request's "Current user" tells them apart."""
+    started: dict[str, tuple[float, str]] = {}
+    counted: dict[str, int] = {}
+    if not log.exists():
+        return counted
+    for line in log.read_text(errors="replace").splitlines():
+        found = LOG_LINE.search(line)
+        if not found:
+            continue
+        at, request, text = found.groups()
+        if (start := STARTED.match(text)) is not None:
+            when = datetime.fromisoformat(at).replace(tzinfo=UTC).timestamp()
+            path = re.sub(r"/\d+", "/N", start.group(2))
+            started[request] = (when, f"{start.group(1)} {path}")
+        elif text.startswith(f"Current user: admin (id={HUB_USER_ID})") and request in started:
+            when, kind = started.pop(request)
+            if when >= since:
+                counted[kind] = counted.get(kind, 0) + 1
+    return counted
+
+
+def requests_figures(workdir: Path, since: float, synchronized: int) -> dict:
+    """Hub's requests to both Redmines during the run, per synchronized issue, by kind."""
+    total: dict[str, int] = {}
+    for name in "AB":
+        log = workdir / f"redmine-{name}" / "redmine-instance" / "log" / "production.log"
+        for kind, n in hub_requests(log, since).items():
+            total[kind] = total.get(kind, 0) + n
+    top = dict(sorted(total.items(), key=lambda kv: -kv[1])[:8])
+    return {
+        "hub requests": sum(total.values()),
+        "hub requests per issue": round(sum(total.values()) / max(1, synchronized), 1),
+        "hub requests by kind": top,
+    }
 
 
 # --- the run -------------------------------------------------------------------------------------------
@@ -546,6 +599,7 @@ def run(form_name: str, workdir: Path, *, faults: bool = True) -> dict:
                 raise future.exception()
         sides = {name: Side(name, redmine) for name, redmine in zip("AB", redmines, strict=True)}
         figures: dict = {"form": form_name, "faults": faults, "setup s": round(time.monotonic() - t0, 1)}
+        configured_at = time.time()
         with hub.api() as api:
             configure(api, sides["A"], sides["B"], form.interval)
             ledger = Ledger()
@@ -573,6 +627,7 @@ def run(form_name: str, workdir: Path, *, faults: bool = True) -> dict:
             figures["quiet window s"] = form.quiet_window
             figures.update(verify(after, ledger, api))
             figures["recoveries"] = broken.recoveries
+        figures.update(requests_figures(workdir, configured_at, len(ledger.origin)))
         figures["total s"] = round(time.monotonic() - t0, 1)
         return figures
     finally:

@@ -598,6 +598,28 @@ def test_requests_per_synchronized_redmine_issue(synced, redmine, requests_sent)
     assert update_from_redmine["GET issue"] <= 1 + 1 and "PUT issue" not in update_from_redmine
 
 
+def test_issues_nobody_touches_are_listed_again_but_not_read_again_once_settled(
+    synced, redmine, requests_sent, monkeypatch
+):
+    """Issue #20: Redmine's listing gives only ``updated_on`` and its watermark stays at the newest
+    change, so while nothing changes each issue changed within the detection overlap is listed at
+    every detection. Once a read found it holding nothing to take, long enough after its change
+    (``settled.settle_after``, 20 s; here 0 so the test need not wait), it is not read again — and
+    a new change to it is read as ever."""
+    from integrations.engine import settled
+
+    monkeypatch.setattr(settled, "settle_after", lambda: dt.timedelta(0))
+    integration, project = synced
+    ids = [redmine.create(project, f"Settles {n}") for n in range(2)]
+    run(integration)  # created, then listed again, read and found unchanged: settled
+    requests_sent.clear()
+    run(integration, rounds=1)
+    assert per_issue(requests_sent, 2).get("GET issue", 0) == 0, requests_sent
+    redmine.update(ids[0], subject="touched again")
+    run(integration, rounds=1)
+    assert local_twin(ids[0]).summary == "touched again"
+
+
 # --- comments and attachments ----------------------------------------------------------------------
 
 

@@ -349,16 +349,19 @@ def _requests_of(connector) -> list[str]:
 
 
 def test_connectors_with_the_same_credentials_check_them_and_read_custom_fields_once(redmine_peer_server):
-    """The engine makes a connector per batch and per detection; asking Redmine who Hub is and which
-    custom fields it has each time cost two requests per batch (issue #20: requests per issue)."""
+    """The engine makes a connector per batch and per detection; asking Redmine who Hub is, which
+    custom fields it has and what a project is each time cost three requests per batch (issue #20:
+    requests per issue)."""
     with registry.connect(redmine_peer_server.settings()) as first:
-        first.list_projects()
+        project = first.list_projects()[0].id
         assert first.custom_fields
+        types = first.artifact_types(project)
     with registry.connect(redmine_peer_server.settings()) as second:
         sent = _requests_of(second)
         second.list_projects()
         assert second.custom_fields == first.custom_fields
         assert second.current_user["login"] == "admin"
+        assert second.artifact_types(project) == types
     assert sent == ["/projects.json"]
     # other credentials are checked on their own: a wrong key is refused, not taken for the admin
     other = redmine_peer_server.settings(token="0" * 40)
