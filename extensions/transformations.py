@@ -191,7 +191,11 @@ def is_step_line(sources: Sequence[types.FieldInfo], targets: Sequence[types.Fie
 
 
 def step_calls(
-    extension: Extension, context: dict, steps: Any, target_steps: Any, shared: Mapping[str, Any] | None = None
+    extension: Extension,
+    context: dict,
+    steps: Any,
+    target_steps: Any,
+    shared: Mapping[str, Any] | None = None,
 ) -> list[runtime.Call]:
     """One call of ``transform(context, step)`` per source step, in step order. The step is also
     ``context.sourceTestStep``; ``context.targetTestStep`` is the target's step at that position as

@@ -9,10 +9,10 @@ process: the real create runs and commits (the local tracker's service is its ow
 then the wrapper writes the new twins' ids to the file named by ``HUB_TEST_CRASH_SENTINEL`` and
 blocks for good. Only the first create of the worker's processes hangs (a prefork worker's pool
 children race for it with an exclusive create, and the winner writes its pid next to the file):
-the others go on, so a second pool child never sits on claims nobody kills. The test waits for the file, checks the database
-is in the state the crash is about (twin in the target, creation intent, no pair) and kills the
-worker with SIGKILL. A SIGKILL at a random moment rarely lands in this window, which is why the
-random-kill test alone does not prove invariant 2.
+the others go on, so a second pool child never sits on claims nobody kills. The test waits for
+the file, checks the database is in the state the crash is about (twin in the target, creation
+intent, no pair) and kills the worker with SIGKILL. A SIGKILL at a random moment rarely lands in
+this window, which is why the random-kill test alone does not prove invariant 2.
 """
 
 from __future__ import annotations
