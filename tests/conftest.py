@@ -68,6 +68,45 @@ ONCE_IS_ENOUGH = (
     # a real runhub waiting on the embedded database's schema-migration file lock
     "tests/hub/test_maintenance_lock_process.py",
 )
+# ``mariadb``: the part of ``database`` the MariaDB stage runs (PostgreSQL runs all of it). MariaDB
+# differs from PostgreSQL where work is seen across connections and processes (REPEATABLE READ,
+# GET_LOCK instead of advisory locks, no FOR UPDATE OF, its own bulk and upsert SQL), so it runs
+# every test whose work commits for real (``transaction=True``, real servers and workers) and the
+# modules below, which reach engine-specific SQL inside one transaction. A single-transaction test
+# of a screen or an engine rule runs on SQLite and PostgreSQL only: the ORM writes its SQL, and a
+# third run of it cost CI minutes without ever finding anything.
+MARIADB_TOO = (
+    "tests/hub/test_bulk.py",  # hub.bulk: INSERT IGNORE / ON CONFLICT per engine
+    "tests/hub/test_lease.py",
+    "tests/hub/test_vault.py",
+    "tests/hub/test_maintenance_lock.py",
+    "tests/hub/test_health.py",
+    "tests/hub/test_secrets_at_rest.py",
+    "tests/integrations/test_history.py",
+    "tests/connectors/test_local_tracker.py",  # JSON columns
+    "tests/connectors/test_ratelimit.py",
+    "tests/eds/",  # the data stream writes the target table with its own SQL per engine
+    "tests/engine/test_claim_release.py",
+    "tests/engine/test_heartbeat_table.py",
+    "tests/engine/test_retry_schedule.py",
+    "tests/activity/test_ledger_upkeep.py",  # trimming and counting with raw SQL per engine
+    "tests/activity/test_pair_import_limits.py",
+    "tests/activity/test_pair_transfer.py",
+)
+COMMITTING_FIXTURES = frozenset(
+    {"server_database", "processes", "redis_server", "postgres_hub", "live_server"}
+)
+
+
+def _on_mariadb_too(item: pytest.Item, path: str) -> bool:
+    if item.get_closest_marker("mariadb"):
+        return True
+    django_db = item.get_closest_marker("django_db")
+    if django_db and django_db.kwargs.get("transaction"):
+        return True
+    return bool(COMMITTING_FIXTURES.intersection(item.fixturenames)) or path.startswith(MARIADB_TOO)
+
+
 # Session- or module-scoped fixtures of real servers -> the xdist group whose tests share one
 # server: all tests that use it run on the same worker, so it starts once a run, not once per
 # worker. A new shared server joins with a line here.
@@ -138,6 +177,8 @@ def pytest_collection_modifyitems(config, items):
         path = item.nodeid.split("::")[0]
         if _depends_on_the_database(item, path):
             item.add_marker(pytest.mark.database)
+            if _on_mariadb_too(item, path):
+                item.add_marker(pytest.mark.mariadb)
         group = _server_group(item)
         if group:
             item.add_marker(pytest.mark.xdist_group(group))
