@@ -51,6 +51,7 @@ ONCE_IS_ENOUGH = (
     # that holds the steps round-trips on every engine in tests/connectors/test_local_tracker.py
     "tests/engine/test_test_steps.py",
     "tests/engine/test_jira_query.py",  # the fake and the connector decide, not the database
+    "tests/engine/test_jira_cascading_sync.py",
     # the Redmine side of containers; the engine's container paths run on every engine in
     # tests/engine/test_containers.py (local trackers), so a second and third Redmine round adds nothing
     "tests/engine/test_containers_redmine.py",
