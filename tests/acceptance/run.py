@@ -411,6 +411,7 @@ def verify(state: dict[str, list[dict]], ledger: Ledger, api: httpx.Client) -> d
             comments.setdefault(write.tag, []).append(write.comment)
     conflicted = conflicted_tags(api, by_tag)
     wrong_values = lost = doubled = extra_journals = 0
+    wrong: list[str] = []  # which issue and what it holds against what was expected: for the report
     latencies: list[float] = []
     for tag, sides in by_tag.items():
         if tag not in ledger.origin:
@@ -422,6 +423,10 @@ def verify(state: dict[str, list[dict]], ledger: Ledger, api: httpx.Client) -> d
             subjects, priorities = expected_values(tag, ledger, conflicted)
             if issue["subject"] not in subjects or issue["priority"]["id"] not in priorities:
                 wrong_values += 1
+                wrong.append(
+                    f"{side}#{issue['id']} holds {issue['subject']!r}/priority {issue['priority']['id']}, "
+                    f"expected one of {sorted(subjects)!r}/{sorted(priorities)!r}"
+                )
             notes = [j.get("notes") or "" for j in issue.get("journals", [])]
             for token in comments.get(tag, []):
                 seen = sum(token in note for note in notes)
@@ -434,11 +439,14 @@ def verify(state: dict[str, list[dict]], ledger: Ledger, api: httpx.Client) -> d
             latencies += _latencies(issue, side, tag, ledger)
         ends = {(c[0]["subject"], c[0]["priority"]["id"]) for c in sides.values() if len(c) == 1}
         wrong_values += len(ends) > 1  # each twin as allowed, but not the same as its pair
+        if len(ends) > 1:
+            wrong.append(f"{tag}: the twins differ: {sorted(ends)!r}")
     figures.update(
         conflicts_decided=len(conflicted),
         duplicates=duplicates,
         missing=missing,
         wrong_values=wrong_values,
+        wrong_values_seen=wrong,
         comments_written=sum(len(c) for c in comments.values()),
         comments_lost=lost,
         comments_duplicated=doubled,

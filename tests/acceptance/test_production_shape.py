@@ -12,5 +12,8 @@ from tests.acceptance.run import broken_invariants, run
 @pytest.mark.production_shape
 @pytest.mark.slow
 def test_the_invariants_hold_in_the_production_shape_under_faults(tmp_path):
+    import json
+
     figures = run("bounded", tmp_path)
+    print(json.dumps(figures, indent=1, default=str))  # noqa: T201 - whole, where the assertion cuts it short
     assert broken_invariants(figures) == [], figures
