@@ -5,36 +5,20 @@ a wrong setting's catalog code on that setting and saves a right one."""
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.server import prepared_hub
+from tests.support.browser import sign_in
+from tests.support.server import administrator_and_trackers, prepared_hub
 
 pytestmark = pytest.mark.browser
 PASSWORD = "a long and unusual password"
 
-PREPARE = f"""
-from django.contrib.auth import get_user_model
-from connectors.local import service
-from hub import vault
-from hub.roles import set_role
-from integrations.models import ModelField, Model, Repository
+PREPARE = administrator_and_trackers(PASSWORD) + """
 from tests.engine.test_containers import _map_parent
 from tests.integrations.factories import mapped_collection
-user = get_user_model().objects.create_user(username="ada", password={PASSWORD!r})
-set_role(user, "administrator")
-vault.set_master_password({PASSWORD!r})
-alpha, beta = service.tracker("alpha"), service.tracker("beta")
-service.create_project(alpha, "DEMO", "Demo")
-service.create_project(beta, "WEB", "Website")
-model = Model.objects.create(name="Defect")
-ModelField.objects.create(model=model, key="title", label="Title", type="string", required=True, position=0)
-ModelField.objects.create(
-    model=model, key="priority", label="Priority", type="single_select",
-    options=[{{"id": "high", "label": "High"}}, {{"id": "low", "label": "Low"}}], position=1,
-)
 ModelField.objects.create(model=model, key="due", label="Due", type="date", position=2)
 ModelField.objects.create(model=model, key="parent", label="Parent", type="container", position=3)
 for label, project in (("Alpha", "DEMO"), ("Beta", "WEB")):
-    repository = Repository.objects.create(label=label, kind="local", url=f"local://{{label.lower()}}")
-    _map_parent(mapped_collection(f"{{label}} defects", repository, project, model))
+    repository = Repository.objects.create(label=label, kind="local", url=f"local://{label.lower()}")
+    _map_parent(mapped_collection(f"{label} defects", repository, project, model))
 """
 
 
@@ -46,11 +30,7 @@ def hub(tmp_path, server_database):
 
 
 def test_an_administrator_configures_a_container_and_work_item_integration(hub, page):
-    page.goto(hub.url + "/accounts/login/")
-    page.fill("#id_username", "ada")
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page.get_by_test_id("signed-in-user")).to_have_text("ada")
+    sign_in(page, hub.url, "ada", PASSWORD)
 
     page.goto(hub.url + "/integrations/new/?style=container_work_item")
     page.fill("#id_name", "Epics")

@@ -8,38 +8,23 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.server import prepared_hub
+from tests.support.browser import sign_in
+from tests.support.server import administrator_and_trackers, prepared_hub
 
 pytestmark = pytest.mark.browser
 PASSWORD = "a long and unusual password"
 
-PREPARE = f"""
-from django.contrib.auth import get_user_model
-from connectors.local import service
+PREPARE = administrator_and_trackers(PASSWORD) + """
 from connectors.local.models import LocalProject
-from hub import vault
-from hub.roles import set_role
-from integrations.models import Integration, Model, ModelField, Repository, Route
+from integrations.models import Integration, Route
 from tests.integrations.factories import mapped_collection
-user = get_user_model().objects.create_user(username="ada", password={PASSWORD!r})
-set_role(user, "administrator")
-vault.set_master_password({PASSWORD!r})
-alpha, beta = service.tracker("alpha"), service.tracker("beta")
-service.create_project(alpha, "DEMO", "Demo")
 service.create_project(alpha, "OPS", "Operations")
-service.create_project(beta, "WEB", "Website")
-model = Model.objects.create(name="Defect")
-ModelField.objects.create(model=model, key="title", label="Title", type="string", required=True, position=0)
-ModelField.objects.create(
-    model=model, key="priority", label="Priority", type="single_select",
-    options=[{{"id": "high", "label": "High"}}, {{"id": "low", "label": "Low"}}], position=1,
-)
 a = mapped_collection("Alpha defects", Repository.objects.create(label="Alpha", kind="local", url="local://alpha"),
                       "DEMO", model)
 b = mapped_collection("Beta defects", Repository.objects.create(label="Beta", kind="local", url="local://beta"),
                       "WEB", model)
 integration = Integration.objects.create(name="Alpha and Beta", collection_a=a, collection_b=b,
-                                         field_flows={{"title": "both"}}, conflict_strategy="a_wins")
+                                         field_flows={"title": "both"}, conflict_strategy="a_wins")
 Route.objects.create(integration=integration, project_a="DEMO", project_b="WEB", direction="both")
 # The project moved in the tool: same items, a new id.
 LocalProject.objects.filter(tracker=alpha, key="DEMO").update(key="DEMO2", name="Demo copy")
@@ -56,11 +41,7 @@ def hub(tmp_path, server_database):
 
 
 def test_the_picker_replaces_an_invalid_project_and_the_job_applies_it(hub, page):
-    page.goto(hub.url + "/accounts/login/")
-    page.fill("#id_username", "ada")
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page.get_by_test_id("signed-in-user")).to_have_text("ada")
+    sign_in(page, hub.url, "ada", PASSWORD)
 
     collection = f"{hub.url}/collections/{hub.collection_id}/"
     page.goto(collection + "projects/")

@@ -41,6 +41,16 @@ def new_page(browser, **context_options):
     return page
 
 
+def sign_in(page, url: str, username: str, password: str) -> None:
+    """Sign in on the Hub at ``url`` and wait for the signed-in page: going on before the login's
+    answer has arrived can abort it."""
+    page.goto(url + "/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+    expect(page.get_by_test_id("signed-in-user")).to_have_text(username)
+
+
 def failure_sections(item) -> list[tuple[str, str]]:
     """What a failed browser test saw, for its report: each page's address and visible text, and
     the tail of each Hub server's log. A CI failure is then readable without running it again."""

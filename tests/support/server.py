@@ -193,6 +193,32 @@ def run_shell(server: HubServer, database: ServerDatabase, script: str) -> str:
     return prepared.stdout
 
 
+def administrator_and_trackers(password: str) -> str:
+    """The start of a ``prepared_hub`` script that several browser tests share: the administrator
+    ``ada`` (``password``, which is also the master password), the local trackers alpha (project
+    DEMO) and beta (WEB), and the model Defect (title, priority high/low). Its names (``service``,
+    ``alpha``, ``beta``, ``model``, ``ModelField``, ``Model``, ``Repository``) are the script's."""
+    return f"""
+from django.contrib.auth import get_user_model
+from connectors.local import service
+from hub import vault
+from hub.roles import set_role
+from integrations.models import Model, ModelField, Repository
+user = get_user_model().objects.create_user(username="ada", password={password!r})
+set_role(user, "administrator")
+vault.set_master_password({password!r})
+alpha, beta = service.tracker("alpha"), service.tracker("beta")
+service.create_project(alpha, "DEMO", "Demo")
+service.create_project(beta, "WEB", "Website")
+model = Model.objects.create(name="Defect")
+ModelField.objects.create(model=model, key="title", label="Title", type="string", required=True, position=0)
+ModelField.objects.create(
+    model=model, key="priority", label="Priority", type="single_select",
+    options=[{{"id": "high", "label": "High"}}, {{"id": "low", "label": "Low"}}], position=1,
+)
+"""
+
+
 def prepared_hub(home: Path, database: ServerDatabase, script: str) -> HubServer:
     """A started Hub whose data ``script`` prepared (``run_shell``; its output is ``.prepared``).
     Stopped again if the preparation fails, so a failing fixture leaves no process behind."""
