@@ -226,9 +226,14 @@ def admin_client(client, administrator):
 
 
 @pytest.fixture
-def viewer_client(client, viewer):
-    client.force_login(viewer)
-    return client
+def viewer_client(viewer):
+    # Its own client: with pytest's shared ``client`` a test using admin_client too would act
+    # as whoever signed in last.
+    from django.test import Client
+
+    signed_in = Client()
+    signed_in.force_login(viewer)
+    return signed_in
 
 
 @pytest.fixture
