@@ -1,10 +1,11 @@
 """Extension runtime benchmark: the time of one custom data transformation call with a warm
 sandbox (median and p95), the same call with one ``store.retrieveValue`` host call, and — with
-``--sync N`` — bench/sync.py's initial sync of N items run twice in this run, without and with
-custom transformations on both mapped fields, and the ratio of the two rates.
+``--sync N`` — bench/sync.py's initial sync of N items in ``--rounds`` interleaved rounds without
+and with custom transformations on both mapped fields: the medians of the rates, their ratio,
+and the workers' CPU per artifact (sandbox children included) on each side.
 
     PYTHONPATH=. python bench/extensions.py --calls 5000
-    PYTHONPATH=. python bench/extensions.py --calls 5000 --sync 2000 --database sqlite
+    PYTHONPATH=. python bench/extensions.py --calls 5000 --sync 2000 --rounds 5 --database postgres
 
 Not a test: it prints figures, it asserts nothing.
 """
@@ -40,6 +41,7 @@ def arguments():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=5000)
     parser.add_argument("--sync", type=int, default=0, help="items for the initial sync comparison (0: skip)")
+    parser.add_argument("--rounds", type=int, default=5, help="A/B rounds of the sync comparison")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--database", choices=("postgres", "sqlite"), default="sqlite")
     return parser.parse_args()
@@ -112,14 +114,15 @@ def calls(count: int) -> None:
     print(f"load after the calls: {Path('/proc/loadavg').read_text().strip()}")
 
 
-def sync_rate(args, extension: bool) -> float:
+def sync_run(args, extension: bool) -> tuple[float, float]:
+    """One initial sync of bench/sync.py: (artifacts/s from Run to the last pair, worker CPU ms per
+    artifact — both workers and their sandbox children)."""
     command = [
         sys.executable,
         str(REPO / "bench" / "sync.py"),
         "--items",
         str(args.sync),
-        "--updates",
-        "1",
+        "--initial-only",
         "--workers",
         str(args.workers),
         "--database",
@@ -135,33 +138,61 @@ def sync_rate(args, extension: bool) -> float:
         text=True,
         check=True,
     ).stdout
-    shown = ("Run →", "  processing", "  CPU", "failed")
-    print("  " + "\n  ".join(line for line in output.splitlines() if line.startswith(shown)))
-    match = re.search(r"= (\d+) artifacts/s", output)
-    return float(match.group(1)) if match else 0.0
+    shown = ("Run →", "  processing", "  CPU", "  worker CPU", "failed")
+    print("    " + "\n    ".join(line for line in output.splitlines() if line.startswith(shown)), flush=True)
+    rate = re.search(r"= (\d+) artifacts/s", output)
+    cpu = re.search(r"worker CPU per artifact: ([\d.]+) ms", output)
+    return (float(rate.group(1)) if rate else 0.0), (float(cpu.group(1)) if cpu else 0.0)
+
+
+def sync_comparison(args) -> None:
+    """``--rounds`` rounds of one run without and one with extensions, the order alternating from
+    round to round (without first, then with first, …), so neither side always meets the colder
+    database or the quieter minute. One run's wall rate swings by a factor of two on this shared
+    machine, and single ratios ranged 53–170 %; the medians of the rounds and the worker CPU per
+    artifact (which waiting for a core does not inflate) are the figures to quote."""
+    runs: dict[bool, list[tuple[float, float]]] = {False: [], True: []}
+    for round_number in range(args.rounds):
+        order = (False, True) if round_number % 2 == 0 else (True, False)
+        for extension in order:
+            label = "with custom transformations on both fields" if extension else "without extensions"
+            print(f"  round {round_number + 1}, {label} (load {load()}):", flush=True)
+            runs[extension].append(sync_run(args, extension))
+    rates = {side: [rate for rate, _ in runs[side]] for side in runs}
+    cpus = {side: [cpu for _, cpu in runs[side]] for side in runs}
+    paired = [
+        with_ / without * 100 for with_, without in zip(rates[True], rates[False], strict=True) if without
+    ]
+    print(f"rates without: {rates[False]}; with: {rates[True]} artifacts/s")
+    print(f"worker CPU ms/artifact without: {cpus[False]}; with: {cpus[True]}")
+    median_without, median_with = statistics.median(rates[False]), statistics.median(rates[True])
+    print(
+        f"median rate: without {median_without:.0f}, with {median_with:.0f} artifacts/s = "
+        f"{median_with / median_without * 100:.0f} %; median of the rounds' ratios "
+        f"{statistics.median(paired):.0f} % (range {min(paired):.0f}–{max(paired):.0f} %)"
+    )
+    cpu_without, cpu_with = statistics.median(cpus[False]), statistics.median(cpus[True])
+    print(
+        f"median worker CPU per artifact: without {cpu_without:.3f} ms, with {cpu_with:.3f} ms "
+        f"(+{cpu_with - cpu_without:.3f} ms); CPU-bound rate ratio {cpu_without / cpu_with * 100:.0f} %"
+    )
+
+
+def load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 def main() -> None:
     args = arguments()
     if args.sync:
-        # Without, with, without again, compared with the mean of the two runs without: the first
-        # run of a series was measurably slower (a cold database), which favoured whichever came
-        # second — 122–170 % "with" when it always ran second, 95 % when it ran first.
         print(
             f"initial sync of {args.sync} items ({args.database}, {args.workers} workers), "
-            "without extensions:"
+            f"{args.rounds} rounds without / with extensions, alternating order:",
+            flush=True,
         )
-        first = sync_rate(args, extension=False)
-        print("with custom data transformations on both fields:")
-        with_extension = sync_rate(args, extension=True)
-        print("without extensions again:")
-        without = (first + sync_rate(args, extension=False)) / 2
-        if without:
-            print(
-                f"rate with extensions: {with_extension / without * 100:.0f} % of the mean rate "
-                f"without ({without:.0f} artifacts/s)"
-            )
-    calls(args.calls)
+        sync_comparison(args)
+    if args.calls:
+        calls(args.calls)
 
 
 if __name__ == "__main__":

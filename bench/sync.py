@@ -42,6 +42,11 @@ def arguments():
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/15")
     parser.add_argument("--keep", action="store_true")
     parser.add_argument(
+        "--initial-only",
+        action="store_true",
+        help="stop after the initial sync's figures (no update propagation, sizes or limit run)",
+    )
+    parser.add_argument(
         "--extension",
         action="store_true",
         help="map both fields of the Beta collection through custom data transformations (extensions)",
@@ -226,6 +231,38 @@ def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     ticks = os.sysconf("SC_CLK_TCK")
     return sum(int(value) for value in fields[11:15]) / ticks  # utime stime cutime cstime
+
+
+def descendants(pid: int) -> list[int]:
+    """The live descendants of a process (a worker's extension sandbox child among them), from each
+    thread's /proc children list."""
+    found, pending = [], [pid]
+    while pending:
+        parent = pending.pop()
+        try:
+            tasks = list(Path(f"/proc/{parent}/task").iterdir())
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                children = [int(child) for child in (task / "children").read_text().split()]
+            except OSError:
+                continue
+            found.extend(children)
+            pending.extend(children)
+    return found
+
+
+def descendant_cpu_seconds(pid: int) -> float:
+    """CPU time since the Run of a process's live descendants: a worker's sandbox child is not
+    reaped while the worker runs, so ``cpu_seconds(worker)`` never counts it."""
+    total = 0.0
+    for child in descendants(pid):
+        try:
+            total += cpu_seconds(child) - _figures.get(f"cpu_at_run_{child}", 0.0)
+        except OSError:
+            continue
+    return total
 
 
 def postgres_cpu_seconds() -> float:
@@ -480,12 +517,23 @@ def main() -> None:
         _figures["postgres_cpu_at_run"] = 0.0
         for process in [*workers, processes[-1]]:  # their start-up is not the sync's
             _figures[f"cpu_at_run_{process.pid}"] = cpu_seconds(process.pid)
+            for child in descendants(process.pid):  # a sandbox started with its worker
+                _figures[f"cpu_at_run_{child}"] = cpu_seconds(child)
         run_at = timezone.now()
         Integration.objects.filter(pk=integration_id).update(running=True)
         Integration.objects.get(pk=integration_id).save()  # writes the beat entries
         detect.delay(integration_id)  # what Run does: the first detection at once, not at the next tick
         wait(lambda: ArtifactPair.objects.count() >= args.items, 3600, "initial sync")
         report_initial_sync(args, run_at, load_before, [*workers, processes[-1]])
+        own = sum(since_run(w.pid) for w in workers)
+        children = sum(descendant_cpu_seconds(w.pid) for w in workers)
+        print(
+            f"  worker CPU per artifact: {(own + children) / args.items * 1000:.3f} ms "
+            f"(workers {own:.2f} s + their sandbox children {children:.2f} s)",
+            flush=True,
+        )
+        if args.initial_only:
+            return
 
         pairs = dict(ArtifactPair.objects.values_list("a_artifact_id", "b_artifact_id"))
         chosen = random.sample(sorted(pairs), min(args.updates, len(pairs)))

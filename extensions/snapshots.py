@@ -29,7 +29,15 @@ def snapshot(element_type: str, obj) -> dict[str, Any]:
         if obj.confidential:
             return {"name": obj.name, "kind": obj.kind, "keys": [p.key for p in pairs]}
         return {"name": obj.name, "kind": obj.kind, "pairs": {p.key: p.value for p in pairs}}
-    settings = getattr(obj, "extension_settings", None)
+    # Read afresh, not through ``obj.extension_settings``: the accessor caches the row the "before"
+    # snapshot read, so the "after" one would see no change and history would record nothing.
+    settings = (
+        CollectionExtensions.objects.select_related(
+            "comments_to_model", "comments_to_repository", "person_reconciliation", "state_transition"
+        )
+        .filter(collection=obj)
+        .first()
+    )
     names = {}
     for field in ("comments_to_model", "comments_to_repository", "person_reconciliation", "state_transition"):
         extension = getattr(settings, field, None) if settings else None

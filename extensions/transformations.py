@@ -9,8 +9,10 @@ options and text formats of the repository fields as the live schema gave them w
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -177,10 +179,19 @@ class LineExtensions:
             calls = step_calls(extension, context, values[0], target_artifact.get(targets[0].id), shared)
             return extension, calls, targets, True
         args = [context, inputs[0] if len(inputs) == 1 else inputs]
-        return extension, [runtime.Call(extension.script, "transform", args, shared=shared)], targets, False
+        call = runtime.Call(extension.script, "transform", args, host=line_host(), shared=shared)
+        return extension, [call], targets, False
 
 
 # --- test steps: one call per step, with context.sourceTestStep / targetTestStep ------------------
+
+
+def line_host():
+    """The host APIs of a mapping line's extension: the key-value stores (``store.*``), which need
+    no repository; ``persons`` and ``artifacts`` serve person reconciliation and the test bench."""
+    from extensions.hosts import HostApis
+
+    return HostApis()
 
 
 def is_step_line(sources: Sequence[types.FieldInfo], targets: Sequence[types.FieldInfo]) -> bool:
@@ -212,7 +223,9 @@ def step_calls(
             "targetTestStep": target_step,
             "testStepIndex": index,
         }
-        calls.append(runtime.Call(extension.script, "transform", [own, source_step], shared=shared))
+        calls.append(
+            runtime.Call(extension.script, "transform", [own, source_step], host=line_host(), shared=shared)
+        )
     return calls
 
 
@@ -252,6 +265,9 @@ def run_lines(items) -> list[list[Any] | ExtensionError]:
         except ExtensionError as error:
             outcomes[index] = error
     every_call = [call for _, _, calls, _, _ in prepared for call in calls]
+    if Collecting.calls is not None:  # inside ``ahead``: note the calls, stop the caller here
+        Collecting.calls.extend(every_call)
+        raise Deferred()
     results = iter(runtime.invoke_many(every_call) if every_call else [])
     for index, extension, calls, targets, per_step in prepared:
         own = [next(results) for _ in calls]
@@ -273,6 +289,48 @@ def run_lines(items) -> list[list[Any] | ExtensionError]:
         except ExtensionError as error:
             outcomes[index] = error
     return outcomes
+
+
+class Deferred(Exception):  # noqa: N818 - not an error: the control flow of ``ahead``
+    """Raised by ``run_lines`` while ``ahead`` collects: the caller's work stops there."""
+
+
+class _Collecting(threading.local):
+    calls: list[runtime.Call] | None = None
+
+
+Collecting = _Collecting()
+
+
+@contextlib.contextmanager
+def ahead(jobs: Iterable[Callable[[], Any]]):
+    """Within the block, the extension lines that ``jobs`` would run — pure mappings of several
+    artifacts, say the read-back of each twin a batch created — are answered from one sandbox
+    round trip made on entry (``runtime.compute_ahead``) instead of one round trip per artifact.
+    Each job is run once first up to its extension lines (``run_lines`` notes their calls and
+    stops it with ``Deferred``), so a job must have no effect before its mapping's extension
+    lines; what it computes then is thrown away and computed again, for real, in the block."""
+    if Collecting.calls is not None or runtime.Ahead.results is not None:
+        yield  # inside another ``ahead``: its results serve this block too
+        return
+    collected: list[runtime.Call] = []
+    Collecting.calls = collected
+    try:
+        for job in jobs:
+            try:
+                job()
+            except Deferred:
+                pass
+            except Exception:  # noqa: BLE001 - the job's real run in the block reports it
+                logger.debug("A job failed while its extension calls were collected", exc_info=True)
+    finally:
+        Collecting.calls = None
+    runtime.Ahead.results = {}
+    try:
+        runtime.compute_ahead(collected)
+        yield
+    finally:
+        runtime.Ahead.results = None
 
 
 ARTIFACT_KEYS = ("sourceArtifact", "targetArtifact", "targetRepositoryArtifact")

@@ -164,6 +164,11 @@ def _is_extension(line: Line) -> bool:
     return line.transform == "extension" and line.extension is not None
 
 
+def has_extension_lines(lines: Iterable[Line]) -> bool:
+    """Whether mapping through ``lines`` runs a custom data transformation."""
+    return any(_is_extension(line) for line in lines)
+
+
 def _extension_lines(pending: list[tuple[int, Line, list[Any]]], to_model: bool, source, target) -> dict:
     """Line index → converted values of the extension lines of one artifact and direction, run in
     one sandbox round trip; the first failing line (in line order) raises its own code. The

@@ -5,7 +5,9 @@ the counters committed in one transaction. See docs/engine.md for the order and 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
 import logging
 import random
 import sys
@@ -398,29 +400,53 @@ class Creations:
         ready = self.not_hubs_twins(ready)
         self.write_intents(ready)
         created, together = [], {}
-        for creation in ready:
-            processor = creation.processor
-            try:
-                if (
-                    processor.target.capabilities.bulk_create
-                    and not creation.earlier_attempt
-                    and not containers.may_match(creation)
-                ):
-                    fields = processor.twin_fields(creation)
-                    group = (
-                        processor.target.name,
-                        creation.intent.target_project,
-                        creation.intent.target_type,
-                    )
-                    together.setdefault(group, []).append((creation, fields))
-                    continue
-                processor.create_twin(creation)
-                created.append(creation)
-            except Exception as error:  # noqa: BLE001 - classified and shown on the Activity screen
-                settle(creation.activity, error)
+        bulk = [c for c in ready if self.created_together(c)]
+        together_ids = {id(c) for c in bulk}
+        with self.twin_fields_ahead(bulk):
+            for creation in ready:
+                processor = creation.processor
+                try:
+                    if id(creation) in together_ids:
+                        fields = processor.twin_fields(creation)
+                        group = (
+                            processor.target.name,
+                            creation.intent.target_project,
+                            creation.intent.target_type,
+                        )
+                        together.setdefault(group, []).append((creation, fields))
+                        continue
+                    processor.create_twin(creation)
+                    created.append(creation)
+                except Exception as error:  # noqa: BLE001 - classified and shown on the Activity screen
+                    settle(creation.activity, error)
         for (side, project, artifact_type), group in together.items():
             created += self.create_together(side, project, artifact_type, group)
         self.record(created)
+
+    @staticmethod
+    def created_together(creation: Creation) -> bool:
+        """Whether the twin is made with others of its batch in one request of the target's tool."""
+        return (
+            creation.processor.target.capabilities.bulk_create
+            and not creation.earlier_attempt
+            and not containers.may_match(creation)
+        )
+
+    def twin_fields_ahead(self, creations: list[Creation]):
+        """``extensions.transformations.ahead`` for the twin fields of ``creations``: the write
+        direction's extension lines of all of them in one sandbox round trip. Only where the model
+        has no persons, relationships or containers, whose translation before the extension lines
+        (look-ups in the tools and the pairs) the collecting run would repeat."""
+        from extensions.transformations import ahead
+
+        translated = {"person", "persons", "relationship", "relationships", containers.CONTAINER}
+        if set(self.context.model_types.values()) & translated:
+            return contextlib.nullcontext()
+        return ahead(
+            functools.partial(c.processor.twin_fields, c)
+            for c in creations
+            if mapping.has_extension_lines(c.processor.target.lines)
+        )
 
     def create_together(self, side: str, project: str, artifact_type: str, group) -> list[Creation]:
         """Twins of one project and type in one request, where the target's tool can; it makes all or
@@ -433,16 +459,26 @@ class Creations:
         except Exception:  # noqa: BLE001 - nothing was created; one by one finds the culprit
             logger.debug("Creating %d twins together failed; creating one by one", len(group), exc_info=True)
             twins = None
+        from extensions.transformations import ahead
+
+        # Each staged twin is read back into the model for its pair's snapshot: its extension
+        # lines for all the twins in one sandbox round trip, not one per twin.
+        read_back = [
+            functools.partial(mapping.to_model, creation.processor.target.lines, twins[n].fields)
+            for n, (creation, _) in enumerate(group)
+            if twins is not None and mapping.has_extension_lines(creation.processor.target.lines)
+        ]
         staged = []
-        for n, (creation, _) in enumerate(group):
-            try:
-                if twins is None:
-                    creation.processor.create_twin(creation)
-                else:
-                    creation.processor.stage_created(creation, twins[n])
-                staged.append(creation)
-            except Exception as error:  # noqa: BLE001 - classified and shown on the Activity screen
-                settle(creation.activity, error)
+        with ahead(read_back):
+            for n, (creation, _) in enumerate(group):
+                try:
+                    if twins is None:
+                        creation.processor.create_twin(creation)
+                    else:
+                        creation.processor.stage_created(creation, twins[n])
+                    staged.append(creation)
+                except Exception as error:  # noqa: BLE001 - classified and shown on the Activity screen
+                    settle(creation.activity, error)
         return staged
 
     def not_waiting(self, creations: list[Creation]) -> list[Creation]:

@@ -65,3 +65,22 @@ def test_a_failing_transformation_fails_the_activity_with_17011E(tagged):
     assert activity.code == "CCRRTT-17011E"
     assert "no tags today: Crash" in activity.message
     assert items("beta", "WEB") == []
+
+
+def test_the_extension_lines_of_twins_created_together_take_one_round_trip_per_direction(tagged, monkeypatch):
+    """Five twins made in one request: their writes' extension lines run in one sandbox round trip
+    and their read-backs (the pairs' snapshots) in another, not two per twin; each twin still gets
+    its own value, and reading them back changes nothing."""
+    from extensions import runtime
+
+    for n in range(5):
+        new_item("alpha", "DEMO", f"Crash {n}")
+    exchanges = []
+    request = runtime.SANDBOX.request
+    monkeypatch.setattr(runtime.SANDBOX, "request", lambda *a, **k: exchanges.append(1) or request(*a, **k))
+    run(tagged, rounds=1)
+    assert sorted(twin.summary for twin in items("beta", "WEB")) == [f"[alpha] Crash {n}" for n in range(5)]
+    assert len(exchanges) == 2
+    before = revisions("alpha"), revisions("beta")
+    run(tagged)
+    assert (revisions("alpha"), revisions("beta")) == before

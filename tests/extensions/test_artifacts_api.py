@@ -80,3 +80,40 @@ def test_the_associated_relationship_is_the_twin_through_the_pairs(api, integrat
     }
     with pytest.raises(ExtensionFailed, match="NotFoundException"):
         run(api, "return artifacts.getAssociatedRelationship({id: '5555'});")
+
+
+def test_a_search_returns_at_most_1024_results(api, monkeypatch):
+    from extensions.hosts import artifacts
+
+    assert artifacts.MAX_RESULTS == 1024  # the documented cap; a smaller one shows it is applied
+    monkeypatch.setattr(artifacts, "MAX_RESULTS", 3)
+    for n in range(5):
+        new_item("alpha", "DEMO", f"Login {n}")
+    script = "var t = artifacts.listSearchTypes()[1]; var d = artifacts.getSearchDefinition(t);"
+    assert len(run(api, script + " d['summary'] = 'login'; return artifacts.search(t, d);")) == 3
+
+
+def test_to_container_throws_when_the_artifact_is_missing(api):
+    script = "try { artifacts.toContainer({id: '999999'}); return 'made'; } catch (e) { return e.name; }"
+    assert run(api, script) == "NotFoundException"
+
+
+def test_the_associated_container_is_the_twin_with_the_summary_kept(api, integration):
+    item = new_item("alpha", "DEMO", "Epic")
+    ArtifactPair.objects.create(integration_id=integration.pk, a_artifact_id=str(item.pk), b_artifact_id="78")
+    script = "return artifacts.getAssociatedContainer(artifacts.toContainer(input));"
+    assert run(api, script, {"id": str(item.pk)}) == {"id": "78", "summary": "Epic"}
+
+
+def test_several_associated_artifacts_throw(api, integration):
+    """Two integrations of the collection pair the artifact with different twins."""
+    from integrations.models import Integration
+
+    other = Integration.objects.create(
+        name="Second", collection_a=integration.collection_a, collection_b=integration.collection_b
+    )
+    item = new_item("alpha", "DEMO", "Twice paired")
+    for owner, twin in ((integration, "80"), (other, "81")):
+        ArtifactPair.objects.create(integration_id=owner.pk, a_artifact_id=str(item.pk), b_artifact_id=twin)
+    with pytest.raises(ExtensionFailed, match="2 associated artifacts"):
+        run(api, "return artifacts.getAssociatedRelationship(input);", {"id": str(item.pk)})

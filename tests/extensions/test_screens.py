@@ -238,3 +238,30 @@ def test_a_mapping_line_with_an_extension_that_does_not_fit_is_refused(
     )
     assert response.status_code == 200
     assert "CCRRTT-17002E" in response.content.decode()
+
+
+def test_the_list_offers_exactly_the_four_types(admin_client):
+    page = admin_client.get(reverse("extensions")).content.decode()
+    offered = [part.split('"')[0] for part in page.split('data-testid="new-')[1:]]
+    assert offered == [
+        "custom_data_transformation",
+        "payload_transformation",
+        "person_reconciliation",
+        "state_transition",
+    ]
+
+
+def test_the_mapping_screen_warns_of_a_lossy_transformation_from_collection_to_model(
+    admin_client, collections, make_extension
+):
+    make_extension(
+        "Concatenate",
+        "var inputTypes = ['String', 'Rich Text']; var outputTypes = 'String';"
+        "function transform(c, i) { return i[0] + ' ' + i[1]; }",
+    )
+    url = reverse("mapping-transforms", args=[collections[0].pk])
+    page = admin_client.get(
+        url, {"repository_fields": ["summary", "description"], "model_fields": ["title"]}
+    ).content.decode()
+    assert ">Concatenate<" in page
+    assert 'data-testid="lossy-warning"' in page and "gives back less than it takes" in page

@@ -359,3 +359,23 @@ def test_a_test_step_extension_that_returns_no_step_object_is_17024E(extensions_
         mapping.to_model([steps_line], {"test_steps": [{"step": "Open"}]})
     assert failure.value.code == "CCRRTT-17024E"
     assert "step 1" in str(failure.value) and "Steps" in str(failure.value)
+
+
+STORE_LOOKUP = """
+var inputTypes = 'String';
+var outputTypes = 'String';
+function transform(context, input) {
+  return store.retrieveValue('Project to Product mapping', input);
+}
+"""
+
+
+def test_a_mapping_line_s_extension_reads_a_key_value_store(extensions_licensed, make_extension):
+    """The guide's use of stores: a lookup table in a custom data transformation of a mapping."""
+    from extensions import kvstores
+    from extensions.models import KeyValueStore
+
+    store = KeyValueStore.objects.create(name="Project to Product mapping")
+    kvstores.replace_pairs(store, [("WEB", "Website")])
+    lines = [line(make_extension("Product", STORE_LOOKUP), [text("project")], [text("product")])]
+    assert mapping.to_model(lines, {"project": "WEB"}) == {"product": "Website"}
