@@ -138,7 +138,6 @@ def _name(of: dict[int, str], key: int | None, what: str) -> str:
 
 def figures(filters: Filters) -> Figures:
     counts = filters.counts()
-    totals = counts.aggregate(created=Sum("created"), updated=Sum("updated"))
     by = f"{filters.chart_by}_id"
     labels = names()[filters.chart_by]
     split = counts.values(by).annotate(n=Sum("created") + Sum("updated")).order_by("-n", by)
@@ -147,9 +146,9 @@ def figures(filters: Filters) -> Figures:
         for row in counts.values("day").annotate(created=Sum("created"), updated=Sum("updated"))
     }
     days = (filters.end - filters.start).days + 1
-    return Figures(
-        created=totals["created"] or 0,
-        updated=totals["updated"] or 0,
+    return Figures(  # the totals are the days' sums: one scan of the range fewer
+        created=sum(created or 0 for created, _ in daily.values()),
+        updated=sum(updated or 0 for _, updated in daily.values()),
         users=filters.sightings().values("repository_id", "person_id").distinct().count(),
         distribution=[(_name(labels, row[by], filters.chart_by), row["n"]) for row in split if row["n"]],
         daily=[
