@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from django.db.models import F
 from django.utils import timezone
 
-from metrics.models import CountTotal, DailyCount, PersonSeen, PersonSighting, RepositoryPerson
+from metrics.models import CountTotal, DailyCount, MonthlyCount, PersonSeen, PersonSighting, RepositoryPerson
 
 
 def record(completed: Iterable[tuple[object, bool]]) -> None:
@@ -31,7 +31,9 @@ def record(completed: Iterable[tuple[object, bool]]) -> None:
             "model_id": model_id,
         }
         add(DailyCount, key, column, number)
-        add(CountTotal, {k: v for k, v in key.items() if k != "day"}, column, number)
+        keys = {k: v for k, v in key.items() if k != "day"}
+        add(MonthlyCount, {**keys, "month": today.replace(day=1)}, column, number)
+        add(CountTotal, keys, column, number)
 
 
 def add(counter, key: dict, column: str, number: int) -> None:
