@@ -11,26 +11,42 @@ def fill(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('metrics', '0006_people_seen'),
+        ("metrics", "0006_people_seen"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='MonthlyCount',
+            name="MonthlyCount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('month', models.DateField(help_text='The first day of the month.')),
-                ('integration_id', models.PositiveBigIntegerField()),
-                ('repository_id', models.PositiveBigIntegerField()),
-                ('model_id', models.PositiveBigIntegerField(blank=True, null=True)),
-                ('created', models.PositiveBigIntegerField(default=0)),
-                ('updated', models.PositiveBigIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("month", models.DateField(help_text="The first day of the month.")),
+                ("integration_id", models.PositiveBigIntegerField()),
+                ("repository_id", models.PositiveBigIntegerField()),
+                ("model_id", models.PositiveBigIntegerField(blank=True, null=True)),
+                ("created", models.PositiveBigIntegerField(default=0)),
+                ("updated", models.PositiveBigIntegerField(default=0)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('month', 'integration_id', 'repository_id', 'model_id'), name='monthly_count_unique')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("month", "integration_id", "repository_id", "model_id"),
+                        name="monthly_count_unique",
+                    )
+                ],
             },
+        ),
+        migrations.AddIndex(
+            model_name="dailycount",
+            index=models.Index(
+                fields=["day", "integration_id", "repository_id", "model_id", "created", "updated"],
+                name="daily_count_covering",
+            ),
         ),
         migrations.RunPython(fill, migrations.RunPython.noop),
     ]
