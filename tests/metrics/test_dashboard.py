@@ -91,6 +91,16 @@ def test_advanced_ranges_filters_and_chart_by(counted):
     assert dashboard.figures(filters).transactions == 7
 
 
+def test_the_model_filter_and_the_chart_by_model(counted):
+    a, _ = counted
+    model = a.collection_a.model
+    filters, _ = dashboard.filters_from(query(range="90", model=str(model.pk), chart_by="model"), True)
+    figures = dashboard.figures(filters)
+    assert figures.transactions == 26 and figures.distribution == [(model.name, 26)]
+    filters, _ = dashboard.filters_from(query(range="90", model=str(model.pk + 1000)), advanced=True)
+    assert dashboard.figures(filters).transactions == 0
+
+
 def test_the_daily_series_has_every_day_of_the_range(counted):
     filters, _ = dashboard.filters_from(query(range="30"), advanced=True)
     daily = dashboard.figures(filters).daily
