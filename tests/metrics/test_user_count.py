@@ -268,6 +268,8 @@ def test_the_pages_warn_and_offer_their_buttons_and_tabs(admin_client, people):
     assert 'data-testid="user-count-configuration"' in page
     configuration = admin_client.get("/metrics/user-count/configuration/").content.decode()
     assert "Back to Metrics" in configuration and 'data-testid="cancel"' in configuration
+    assert "View and configure your user count settings." in configuration
+    assert "also set their person field's user type to <em>Requester</em>" in configuration
     for tab in (
         "Integration Exclusions",
         "User Type Exclusions",
