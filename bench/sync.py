@@ -396,7 +396,7 @@ def compare_people(args, integration_id: int) -> None:
         sightings = PersonSighting.objects.filter(integration_id=pk).count()
         print(
             f"{name}: {args.items} artifacts with an assignee, Run → last pair {seconds:.1f} s = "
-            f"{rates[name]:.0f} artifacts/s; sightings {sightings}; "
+            f"{rates[name]:.1f} artifacts/s; sightings {sightings}; "
             f"load average before {load_before}, after {load_average()}",
             flush=True,
         )
