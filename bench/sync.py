@@ -30,6 +30,7 @@ from pathlib import Path
 from django.utils import timezone
 
 REPO = Path(__file__).resolve().parents[1]
+WITHOUT = "(no foundation)"  # as bench/sync_without_people.py
 
 
 def arguments():
@@ -50,6 +51,12 @@ def arguments():
         "--extension",
         action="store_true",
         help="map both fields of the Beta collection through custom data transformations (extensions)",
+    )
+    parser.add_argument(
+        "--people",
+        action="store_true",
+        help="items carry an assignee (a person field both ways); times two integrations of the same "
+        "run, one without the user-count data foundation (no person sightings) and one with it",
     )
     return parser.parse_args()
 
@@ -104,50 +111,97 @@ def configure(args) -> int:
     model = Model.objects.create(name="Defect")
     ModelField.objects.create(model=model, key="title", label="Title", type="string")
     ModelField.objects.create(model=model, key="details", label="Details", type="rich_text")
-    collections = []
-    for label, url, project in (("Alpha", "local://alpha", "DEMO"), ("Beta", "local://beta", "WEB")):
-        repository = Repository.objects.create(label=label, kind="local", url=url)
-        collection = RepositoryCollection.objects.create(
-            name=f"{label} defects", repository=repository, model=model, artifact_types=["bug"]
-        )
-        set_projects(collection, [{"id": project, "key": project, "name": project}])
-        for field, key, kind in (("summary", "title", "string"), ("description", "details", "rich_text")):
-            extension = bench_extension(kind) if args.extension and label == "Beta" else None
-            FieldMapping.objects.create(
-                collection=collection,
-                repository_fields=[field],
-                repository_field_types={field: kind},
-                model_fields=[key],
-                model_field_types={key: kind},
-                transform="extension" if extension else "copy",
-                params={"to_model_extension": extension, "to_repository_extension": extension}
-                if extension
-                else {},
+    mapped = [("summary", "title", "string"), ("description", "details", "rich_text")]
+    if args.people:
+        ModelField.objects.create(model=model, key="owner", label="Owner", type="person")
+        mapped.append(("assignee", "owner", "person"))
+    collections: dict[str, list] = {}
+    for suffix in ["", "2"] if args.people else [""]:  # "2": the collections of DEMO2 and WEB2
+        for label, url, project in (("Alpha", "local://alpha", "DEMO"), ("Beta", "local://beta", "WEB")):
+            repository = Repository.objects.get_or_create(label=label, kind="local", url=url)[0]
+            collection = RepositoryCollection.objects.create(
+                name=f"{label} defects{suffix}", repository=repository, model=model, artifact_types=["bug"]
             )
-        collections.append(collection)
+            key = f"{project}{suffix}"
+            set_projects(collection, [{"id": key, "key": key, "name": key}])
+            for field, model_key, kind in mapped:
+                extension = bench_extension(kind) if args.extension and label == "Beta" else None
+                FieldMapping.objects.create(
+                    collection=collection,
+                    repository_fields=[field],
+                    repository_field_types={field: kind},
+                    model_fields=[model_key],
+                    model_field_types={model_key: kind},
+                    transform="extension" if extension else "copy",
+                    params={"to_model_extension": extension, "to_repository_extension": extension}
+                    if extension
+                    else {},
+                )
+            collections.setdefault(suffix, []).append(collection)
     integration = Integration.objects.create(
         name="Bench",
-        collection_a=collections[0],
-        collection_b=collections[1],
-        field_flows={"title": "both", "details": "both"},
+        collection_a=collections[""][0],
+        collection_b=collections[""][1],
+        field_flows={"title": "both", "details": "both", **({"owner": "both"} if args.people else {})},
         conflict_strategy="a_wins",
         detection_interval=args.interval,
     )
     integration.routes.create(project_a="DEMO", project_b="WEB", direction="both")
     reporter = service.hub_user(alpha)
     started = time.monotonic()
+    create_items(args, projects[0], reporter, [])
+    print(f"created {args.items} items in alpha in {time.monotonic() - started:.1f} s", flush=True)
+    if args.people:
+        people(args, integration, collections["2"], alpha, beta, reporter)
+    return integration.pk
+
+
+def people(args, integration, collections, alpha, beta, reporter) -> None:
+    """Fifty people in both trackers (reconciliation matches them by username), an assignee on
+    every item, and a second integration, "Bench (no foundation)", between collections of their
+    own on projects DEMO2 and WEB2 with as many items: bench/sync_without_people.py makes its
+    workers skip the sightings."""
+    from connectors.local import service
+    from connectors.local.models import LocalItem, LocalUser
+
+    users = []
+    for n in range(50):
+        users.append(
+            LocalUser.objects.create(tracker=alpha, username=f"person{n}", email=f"p{n}@example.com")
+        )
+        LocalUser.objects.create(tracker=beta, username=f"person{n}", email=f"p{n}@example.com")
+    ids = list(LocalItem.objects.filter(project__key="DEMO").order_by("pk").values_list("pk", flat=True))
+    for n, user in enumerate(users):  # one UPDATE per person, not per item
+        LocalItem.objects.filter(pk__in=ids[n :: len(users)]).update(assignee=user)
+    without = type(integration).objects.get(pk=integration.pk)
+    without.pk, without.name = None, f"Bench {WITHOUT}"
+    without.collection_a, without.collection_b = collections
+    without.save()
+    without.routes.create(project_a="DEMO2", project_b="WEB2", direction="both")
+    service.create_project(beta, "WEB2", "Web 2")
+    create_items(args, service.create_project(alpha, "DEMO2", "Demo 2"), reporter, users)
+
+
+def create_items(args, project, reporter, users) -> None:
+    from connectors.local import service
+
     for start in range(0, args.items, 1000):  # the tracker's own bulk creation, 1,000 per request
         service.create_items(
-            projects[0],
+            project,
             "bug",
             [
-                ({"summary": f"Item {n}", "description": "Steps to reproduce " * 5}, "")
+                (
+                    {
+                        "summary": f"Item {n}",
+                        "description": "Steps to reproduce " * 5,
+                        **({"assignee": str(users[n % len(users)].pk)} if users else {}),
+                    },
+                    "",
+                )
                 for n in range(start, min(start + 1000, args.items))
             ],
             reporter=reporter,
         )
-    print(f"created {args.items} items in alpha in {time.monotonic() - started:.1f} s", flush=True)
-    return integration.pk
 
 
 def bench_extension(kind: str) -> str:
@@ -167,10 +221,11 @@ def bench_extension(kind: str) -> str:
     return name
 
 
-def start(env, home: Path, *arguments: str, name: str) -> subprocess.Popen:
+def start(env, home: Path, *arguments: str, name: str, people: bool = False) -> subprocess.Popen:
     log = open(home / f"{name}.log", "ab")  # noqa: SIM115 - kept open for the process
+    celery = [str(REPO / "bench" / "sync_without_people.py")] if people else ["-m", "celery"]
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "hub", *arguments, "--loglevel", "WARNING"],
+        [sys.executable, *celery, "-A", "hub", *arguments, "--loglevel", "WARNING"],
         cwd=REPO,
         env=env,
         stdout=log,
@@ -353,6 +408,43 @@ def report_initial_sync(args, run_at, load_before: str, processes) -> None:
     )
 
 
+def compare_people(args, integration_id: int) -> None:
+    """The integration without the data foundation first, then the one with it, on the same
+    workers: each one's Run → last pair and rate, and the sightings each wrote."""
+    from django.db.models import Max
+
+    from activity.models import ArtifactPair
+    from integrations.engine.tasks import detect
+    from integrations.models import Integration
+    from metrics.models import PersonSighting, RepositoryPerson
+
+    without = Integration.objects.get(name=f"Bench {WITHOUT}").pk
+    rates = {}
+    for name, pk in (("without the data foundation", without), ("with the data foundation", integration_id)):
+        load_before, run_at = load_average(), timezone.now()
+        Integration.objects.filter(pk=pk).update(running=True)
+        Integration.objects.get(pk=pk).save()
+        detect.delay(pk)
+        pairs = ArtifactPair.objects.filter(integration_id=pk)
+        wait(lambda pairs=pairs: pairs.count() >= args.items, 3600, f"initial sync {name}")
+        seconds = (pairs.aggregate(last=Max("created"))["last"] - run_at).total_seconds()
+        rates[name] = args.items / seconds
+        Integration.objects.filter(pk=pk).update(running=False)
+        sightings = PersonSighting.objects.filter(integration_id=pk).count()
+        print(
+            f"{name}: {args.items} artifacts with an assignee, Run → last pair {seconds:.1f} s = "
+            f"{rates[name]:.1f} artifacts/s; sightings {sightings}; "
+            f"load average before {load_before}, after {load_average()}",
+            flush=True,
+        )
+    ratio = rates["with the data foundation"] / rates["without the data foundation"]
+    print(
+        f"with / without: {100 * ratio:.0f} % of the rate; "
+        f"repository people {RepositoryPerson.objects.count()}",
+        flush=True,
+    )
+
+
 def with_defaults(model, columns: str, rows: list[tuple]) -> tuple[str, list[tuple]]:
     """``columns`` and ``rows`` completed by every other required column of ``model`` at its
     default, as the ORM would write it: a column a later migration adds (``test_steps``,
@@ -504,7 +596,17 @@ def main() -> None:
     try:
         integration_id = configure(args)
         workers = [
-            start(env, home, "worker", "--pool", "solo", "-n", f"bench{n}@%h", name=f"worker{n}")
+            start(
+                env,
+                home,
+                "worker",
+                "--pool",
+                "solo",
+                "-n",
+                f"bench{n}@%h",
+                name=f"worker{n}",
+                people=args.people,
+            )
             for n in range(args.workers)
         ]
         processes = [*workers, start(env, home, "beat", "--schedule", str(home / "beat"), name="beat")]
@@ -512,6 +614,9 @@ def main() -> None:
 
         # Run once every worker answers: their start-up (seconds of imports) is not Hub's sync time.
         wait(lambda: len(app.control.ping(timeout=1)) >= args.workers, 300, "workers to start")
+        if args.people:
+            compare_people(args, integration_id)
+            return
         load_before = load_average()
         mark_postgres_cpu()
         _figures["postgres_cpu_at_run"] = 0.0

@@ -24,9 +24,39 @@ class DailyCount(models.Model):
                 fields=["day", "integration_id", "repository_id", "model_id"], name="daily_count_unique"
             )
         ]
+        # The daily chart sums a range's days under any filter from this index alone (SQLite and
+        # PostgreSQL read no table row): two years were 73,000 table lookups.
+        indexes = [
+            models.Index(
+                fields=["day", "integration_id", "repository_id", "model_id", "created", "updated"],
+                name="daily_count_covering",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.day} integration {self.integration_id}: +{self.created} ~{self.updated}"
+
+
+class MonthlyCount(models.Model):
+    """``DailyCount`` summed per month (the first day of it), written with it: the distribution of a
+    long range reads its whole months here (2 years of 100 keys: 2,400 rows instead of 73,000)."""
+
+    month = models.DateField(help_text="The first day of the month.")
+    integration_id = models.PositiveBigIntegerField()
+    repository_id = models.PositiveBigIntegerField()
+    model_id = models.PositiveBigIntegerField(null=True, blank=True)
+    created = models.PositiveBigIntegerField(default=0)
+    updated = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "integration_id", "repository_id", "model_id"], name="monthly_count_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} integration {self.integration_id}: +{self.created} ~{self.updated}"
 
 
 class CountTotal(models.Model):

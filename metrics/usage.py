@@ -46,10 +46,25 @@ def _names():
     )
 
 
+def repository_fields() -> dict[tuple[int, str], list[str]]:
+    """(collection, model field) → the repository fields its mapping reads: a sighting records the
+    model field the person came through, the collection's mapping names the tool's field."""
+    from integrations.models import FieldMapping
+
+    out: dict[tuple[int, str], list[str]] = {}
+    for collection_id, model_fields, fields in FieldMapping.objects.values_list(
+        "collection_id", "model_fields", "repository_fields"
+    ):
+        for model_field in model_fields or []:
+            out.setdefault((collection_id, model_field), []).extend(fields or [])
+    return out
+
+
 def rows(personal: bool, today: date | None = None) -> list[list[str]]:
     """One row per repository person, integration, collection and project, and month; the fields
     the person was seen in during that month joined."""
     repositories, integrations, collections = _names()
+    mapped = repository_fields()
     people = {(p.repository_id, p.person_id): p for p in RepositoryPerson.objects.all()}
     grouped: dict[tuple, dict] = {}
     sightings = PersonSighting.objects.filter(month__gte=kept_since(today)).order_by(
@@ -71,7 +86,7 @@ def rows(personal: bool, today: date | None = None) -> list[list[str]]:
             repository.label if repository else f"(deleted repository {repository_id})",
             integrations.get(integration_id, f"(deleted integration {integration_id})"),
             f"{collections.get(collection_id, '')} / {project}".strip(" /"),
-            "",  # the engine records the model field a person came through, not the repository field
+            ", ".join(sorted({f for m in entry["fields"] for f in mapped.get((collection_id, m), [])})),
             ", ".join(entry["fields"]),
             str(entry["count"]),
             month.strftime("%Y-%m"),

@@ -37,15 +37,11 @@ def metrics_page(request):
         "figures": figures,
         "pie": charts.pie(figures.distribution),
         "line": charts.daily_lines(figures.daily),
+        "daily_rows": charts.daily_rows(figures.daily),
         "by_integration": dashboard.cumulative_by_integration(),
         "by_repository": dashboard.cumulative_by_repository(),
         "choices": dashboard.names() if advanced else {},
-        "ranges": [
-            ("7", "Last 7 Days"),
-            ("30", "Last 30 Days"),
-            ("90", "Last 90 Days"),
-            ("custom", "Custom Range"),
-        ],
+        "ranges": RANGE_LABELS,
         "minutes": dashboard.MINUTES_SAVED_PER_TRANSACTION,
         "is_administrator": is_administrator(request.user),
     }

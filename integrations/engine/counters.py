@@ -6,11 +6,16 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Iterable
+from datetime import timedelta
 
 from django.db.models import F
 from django.utils import timezone
 
-from metrics.models import CountTotal, DailyCount, PersonSeen, PersonSighting, RepositoryPerson
+from metrics.models import CountTotal, DailyCount, MonthlyCount, PersonSeen, PersonSighting, RepositoryPerson
+
+# Personal details are taken again from a person read for a sync (reconciliation reads the source
+# person) once they are this old: a renamed person shows the new name in the reports within a week.
+REFRESH_AFTER = timedelta(days=7)
 
 
 def record(completed: Iterable[tuple[object, bool]]) -> None:
@@ -31,7 +36,9 @@ def record(completed: Iterable[tuple[object, bool]]) -> None:
             "model_id": model_id,
         }
         add(DailyCount, key, column, number)
-        add(CountTotal, {k: v for k, v in key.items() if k != "day"}, column, number)
+        keys = {k: v for k, v in key.items() if k != "day"}
+        add(MonthlyCount, {**keys, "month": today.replace(day=1)}, column, number)
+        add(CountTotal, keys, column, number)
 
 
 def add(counter, key: dict, column: str, number: int) -> None:
@@ -90,7 +97,8 @@ def identify(repository_id: int, person_id: str, person) -> RepositoryPerson:
         person_id=person_id,
         defaults={**details, "refreshed": timezone.now() if person else None},
     )
-    if not created and person and any(details.values()) and found.refreshed is None:
+    stale = found.refreshed is None or timezone.now() - found.refreshed >= REFRESH_AFTER
+    if not created and person and any(details.values()) and stale:
         RepositoryPerson.objects.filter(pk=found.pk).update(**details, refreshed=timezone.now())
     return found
 

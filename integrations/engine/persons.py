@@ -47,6 +47,12 @@ class Reconciler:
             self._cache[person_id] = self._resolve(person_id)
         return self._cache[person_id]
 
+    def note(self, field: str, person_id: str | None) -> None:
+        """A person on the source artifact, sighted whether or not the field flows (nothing is read
+        or searched: the person's details come when a flowing field translates them)."""
+        if person_id:
+            self.fields.add((field, str(person_id)))
+
     def matched(self, person_id: str) -> str | None:
         """The other side's person this run matched ``person_id`` with, if any."""
         return self._cache.get(person_id)

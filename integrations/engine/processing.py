@@ -833,9 +833,21 @@ class Processor:
 
     def fields_for(self, target: SideContext, source: SideContext, model, keys) -> dict[str, Any]:
         extension_hooks.note_source(self.persons, model)
+        if source is self.source:
+            self.note_people(model)
         self.written_model = model  # what a state transition extension sees as the source artifact
         translated = {key: self.translate(key, model.get(key), source, target) for key in keys}
         return mapping.to_repository(target.lines, translated, only=keys)
+
+    def note_people(self, model) -> None:
+        """Every person in a person field of the source, for the user count: a field that does not
+        flow (or did not change) names its people too."""
+        for key, kind in self.context.model_types.items():
+            if kind == "person":
+                self.persons.note(key, model.get(key))
+            elif kind == "persons":
+                for person_id in model.get(key) or []:
+                    self.persons.note(key, person_id)
 
     def write(self, side: SideContext, artifact, fields: dict[str, Any]):
         """Update ``artifact`` (as read), moving its status through a transition where the tool

@@ -51,3 +51,58 @@ def test_sightings_older_than_two_years_are_purged_with_people_no_longer_seen(db
     assert list(PersonSeen.objects.values_list("person_id", flat=True)) == ["recent"]
     assert list(PersonSighting.objects.values_list("person_id", flat=True)) == ["recent"]
     assert list(RepositoryPerson.objects.values_list("person_id", flat=True)) == ["recent"]
+
+
+def test_personal_details_are_taken_again_once_a_week_old(db):
+    """A person read for a sync refreshes the details the reports show once they are a week old;
+    younger ones are left as they are (no write per sighting)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from connectors.types import Person
+    from integrations.engine import counters
+
+    now = timezone.now()
+    for person_id, age in (("old", counters.REFRESH_AFTER + timedelta(hours=1)), ("new", timedelta(days=1))):
+        RepositoryPerson.objects.create(
+            repository_id=1, person_id=person_id, display_name="Ann Before", refreshed=now - age
+        )
+        counters.identify(1, person_id, Person(id=person_id, username="ann", display_name="Ann After"))
+    names = dict(RepositoryPerson.objects.values_list("person_id", "display_name"))
+    assert names == {"old": "Ann After", "new": "Ann Before"}
+    assert RepositoryPerson.objects.get(person_id="old").refreshed > now
+
+
+def test_the_usage_report_names_the_repository_field_the_person_came_through(db, integration):
+    from integrations.models import FieldMapping
+    from metrics import usage
+
+    collection = integration.collection_a
+    FieldMapping.objects.create(
+        collection=collection,
+        repository_fields=["assignee"],
+        repository_field_types={"assignee": "person"},
+        model_fields=["owner"],
+        model_field_types={"owner": "person"},
+    )
+    PersonSighting.objects.create(
+        month=timezone_month(),
+        repository_id=collection.repository_id,
+        person_id="7",
+        integration_id=integration.pk,
+        collection_id=collection.pk,
+        project="DEMO",
+        field="owner",
+    )
+    [row] = usage.rows(personal=False)
+    assert (row[usage.COLUMNS.index("Repository Fields")], row[usage.COLUMNS.index("Model Fields")]) == (
+        "assignee",
+        "owner",
+    )
+
+
+def timezone_month():
+    from django.utils import timezone
+
+    return timezone.localdate().replace(day=1)

@@ -268,6 +268,26 @@ def test_person_fields_are_reconciled_and_sighted(with_people_and_parents):
     assert (sighting.username, sighting.field) == ("ann", "owner")
 
 
+def test_a_person_in_a_field_that_does_not_flow_is_sighted_too(with_people_and_parents):
+    """The user count counts people on artifacts Hub processed even where the person field stays
+    each side's own (nothing is read or searched for them)."""
+    from metrics.models import PersonSighting, RepositoryPerson
+
+    running, ann_alpha, _ = with_people_and_parents
+    running.field_flows = {**running.field_flows, "owner": "b_to_a"}  # from A it does not flow
+    running.save()
+    item = new_item("alpha", "DEMO", "Assigned, not copied", assignee=str(ann_alpha.pk))
+    run(running)
+    assert twin_of(item).assignee_id is None
+    sighting = PersonSighting.objects.get(person_id=str(ann_alpha.pk))
+    assert (sighting.field, sighting.count, sighting.repository_id) == (
+        "owner",
+        1,
+        running.collection_a.repository_id,
+    )
+    assert RepositoryPerson.objects.filter(person_id=str(ann_alpha.pk), person_uid=None).count() == 1
+
+
 def test_relationship_arriving_before_its_target_fails_with_17014E_then_resolves(with_people_and_parents):
     from django.utils import timezone
 

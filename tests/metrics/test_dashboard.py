@@ -12,7 +12,7 @@ from django.utils import timezone
 from hub import licensing
 from integrations.models import Integration
 from metrics import charts, dashboard
-from metrics.models import DailyCount, PersonSighting
+from metrics.models import DailyCount, MonthlyCount, PersonSighting
 
 TODAY = timezone.localdate()
 
@@ -91,6 +91,16 @@ def test_advanced_ranges_filters_and_chart_by(counted):
     assert dashboard.figures(filters).transactions == 7
 
 
+def test_the_model_filter_and_the_chart_by_model(counted):
+    a, _ = counted
+    model = a.collection_a.model
+    filters, _ = dashboard.filters_from(query(range="90", model=str(model.pk), chart_by="model"), True)
+    figures = dashboard.figures(filters)
+    assert figures.transactions == 26 and figures.distribution == [(model.name, 26)]
+    filters, _ = dashboard.filters_from(query(range="90", model=str(model.pk + 1000)), advanced=True)
+    assert dashboard.figures(filters).transactions == 0
+
+
 def test_the_daily_series_has_every_day_of_the_range(counted):
     filters, _ = dashboard.filters_from(query(range="30"), advanced=True)
     daily = dashboard.figures(filters).daily
@@ -143,7 +153,47 @@ def test_the_engine_keeps_the_totals_with_the_days(db):
     counters.record([(processor, True)])
     day = DailyCount.objects.get()
     total = CountTotal.objects.get()
-    assert (day.created, day.updated) == (total.created, total.updated) == (2, 2)
+    month = MonthlyCount.objects.get()
+    assert (day.created, day.updated) == (total.created, total.updated) == (month.created, month.updated)
+    assert (day.created, day.updated, month.month) == (2, 2, day.day.replace(day=1))
+
+
+@pytest.mark.parametrize(
+    "start, end",
+    [
+        (date(2026, 1, 1), date(2026, 3, 31)),  # whole months only
+        (date(2026, 1, 15), date(2026, 3, 10)),  # a part, a whole month, a part
+        (date(2026, 1, 15), date(2026, 2, 10)),  # no whole month
+        (date(2025, 12, 31), date(2026, 2, 1)),  # a day on each side of a whole month
+    ],
+)
+def test_the_distribution_from_the_monthly_rollup_equals_the_days(db, start, end):
+    """Whole months come from ``MonthlyCount``, the days around them from ``DailyCount``: the sum
+    is what summing every day of the range gives."""
+    day = date(2025, 12, 1)
+    while day <= date(2026, 4, 30):
+        for integration_id in (1, 2):
+            DailyCount.objects.create(
+                day=day,
+                integration_id=integration_id,
+                repository_id=9,
+                created=day.day,
+                updated=integration_id,
+            )
+        day += timedelta(days=1)
+    dashboard.rebuild_totals()
+    assert MonthlyCount.objects.count() == 5 * 2
+    filters = dashboard.Filters(start=start, end=end)
+    expected = {
+        integration_id: sum(
+            d.created + d.updated
+            for d in DailyCount.objects.filter(integration_id=integration_id, day__gte=start, day__lte=end)
+        )
+        for integration_id in (1, 2)
+    }
+    assert filters.split("integration_id") == expected
+    figures = dashboard.figures(filters)
+    assert figures.created + figures.updated == sum(expected.values())
 
 
 def test_pie_slices_share_the_whole_and_a_single_slice_is_a_circle():

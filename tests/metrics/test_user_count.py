@@ -260,3 +260,33 @@ def test_administrators_configure_each_tab_and_each_save_is_in_configuration_his
     report = admin_client.post("/metrics/user-count/report/")
     assert report["Content-Type"] == "application/zip"
     assert "final-counts.csv" in zipfile.ZipFile(io.BytesIO(report.content)).namelist()
+
+
+def test_the_pages_warn_and_offer_their_buttons_and_tabs(admin_client, people):
+    page = admin_client.get("/metrics/user-count/").content.decode()
+    assert 'data-testid="user-count-warning"' in page and "vendor contact" in page
+    assert 'data-testid="user-count-configuration"' in page
+    configuration = admin_client.get("/metrics/user-count/configuration/").content.decode()
+    assert "Back to Metrics" in configuration and 'data-testid="cancel"' in configuration
+    assert "View and configure your user count settings." in configuration
+    assert "also set their person field's user type to <em>Requester</em>" in configuration
+    for tab in (
+        "Integration Exclusions",
+        "User Type Exclusions",
+        "Person Reconciliation Overrides",
+        "Start Date",
+    ):
+        assert tab in configuration
+
+
+def test_an_administrator_adds_one_override_across_repositories_only(admin_client, people):
+    url = "/metrics/user-count/configuration/"
+    before = PersonOverride.objects.count()
+    same = admin_client.post(
+        url, {"tab": "overrides", "action": "add", "person": people["bob"].uid, "other": people["hank"].uid}
+    )
+    assert b"another repository" in same.content and PersonOverride.objects.count() == before
+    added = admin_client.post(
+        url, {"tab": "overrides", "action": "add", "person": people["bob"].uid, "other": people["dave"].uid}
+    )
+    assert added.status_code == 302 and PersonOverride.objects.count() > before

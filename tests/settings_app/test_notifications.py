@@ -266,3 +266,10 @@ def test_viewers_see_the_settings_but_change_nothing(server, viewer_client):
                  "/settings/notifications/check/send/"):  # fmt: skip
         assert viewer_client.post(path, form_data(server)).status_code == 403
     assert SmtpSettings.objects.get().enabled is False and server.messages == []
+
+
+def test_the_empty_form_offers_the_documented_defaults_and_the_google_hint(admin_client):
+    page = admin_client.get("/settings/notifications/").content.decode()
+    assert "Add Email Server" in page and 'data-testid="test-connection"' in page
+    assert 'value="[Hub]"' in page and 'value="60"' in page
+    assert "Google mail" in page and "SMTP_STARTTLS" in page
