@@ -362,3 +362,21 @@ def test_an_interrupted_history_migration_resumes_and_a_failed_one_is_prioritize
 def test_an_empty_history_is_marked_migrated_without_a_job():
     assert history_migrations.plan() is None
     assert history_migrations.pending() == [] and not history_migrations.migrating()
+
+
+def test_while_its_job_rewrites_an_integration_shows_1414I(running, monkeypatch):
+    seen = []
+
+    def records_the_blocker(integration_id: int) -> int:
+        seen.append(blocker_of(running).code)
+        return 0
+
+    monkeypatch.setitem(
+        data_migrations.REGISTRY,
+        "9999_observes",
+        data_migrations.DataMigration("9999_observes", "Observes", records_the_blocker),
+    )
+    (job,) = data_migrations.plan()
+    assert blocker_of(running).code == "CCRRTT-66003W"  # waiting for its job
+    assert jobs.execute(job.pk).status == BackgroundJob.Status.COMPLETED
+    assert seen == ["CCRRTT-1414I"] and blocker_of(running) is None
