@@ -26,6 +26,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.color import no_style
 from django.db import DEFAULT_DB_ALIAS, connections, models, router, transaction
+from django.db.models.fields import AutoFieldMixin
 from django.db.models.functions import Cast
 from django.db.utils import load_backend
 from django.utils import timezone
@@ -60,6 +61,24 @@ def open_alias(database: dict, purpose: str) -> str:
     filled = connections.configure_settings({DEFAULT_DB_ALIAS: dict(database)})[DEFAULT_DB_ALIAS]
     connections[alias] = load_backend(filled["ENGINE"]).DatabaseWrapper(filled, alias)
     return alias
+
+
+def unsupported_columns(database: dict) -> list[str]:
+    """The columns of Hub's schema that ``database``'s backend cannot create, as ``table.column``:
+    generated columns it has no kind of (Oracle has virtual ones only; the activity and pair
+    search columns are stored). Read from the backend's features, without connecting, so Save
+    refuses such a database instead of a transfer failing half-way through its migrations."""
+    filled = connections.configure_settings({DEFAULT_DB_ALIAS: dict(database)})[DEFAULT_DB_ALIAS]
+    features = load_backend(filled["ENGINE"]).DatabaseWrapper(filled, "hub-features").features
+    found = []
+    for model in apps.get_models():
+        for field in model._meta.local_fields:
+            if not getattr(field, "generated", False):
+                continue
+            kind = "stored" if field.db_persist else "virtual"
+            if not getattr(features, f"supports_{kind}_generated_columns"):
+                found.append(f"{model._meta.db_table}.{field.column}")
+    return found
 
 
 def close_alias(alias: str) -> None:
@@ -339,11 +358,18 @@ def _copy_writer(model, fields, connection):
     placeholders = ", ".join(["%s"] * len(fields))
     statement = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608 — names from the models
     converters = [_parameter_converter(field, connection) for field in fields]
+    # SQL Server refuses explicit values for an IDENTITY column unless the session allows them for
+    # that table (mssql-django's own compiler does the same for inserts that carry the key).
+    identity = connection.vendor == "microsoft" and isinstance(model._meta.pk, AutoFieldMixin)
 
     def write(rows) -> None:
         prepared = [[convert(value) for convert, value in zip(converters, row, strict=True)] for row in rows]
         with connection.cursor() as cursor:
+            if identity:
+                cursor.execute(f"SET IDENTITY_INSERT {table} ON")
             cursor.executemany(statement, prepared)
+            if identity:
+                cursor.execute(f"SET IDENTITY_INSERT {table} OFF")
 
     return write
 

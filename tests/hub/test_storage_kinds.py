@@ -8,6 +8,7 @@ the transfer tests against the real MariaDB do not set."""
 import pytest
 from django.db import models
 from django.db.utils import load_backend
+from django.urls import reverse
 from django.utils import timezone
 
 from activity.models import ArtifactPair
@@ -106,3 +107,70 @@ def test_the_transfer_prepares_a_row_for_the_backend_as_the_orm_would(stored):
         else:
             expected = field.get_db_prep_value(values[field.attname], connection=target, prepared=False)
             assert prepared == expected, field.attname
+
+
+def test_oracle_is_refused_because_it_cannot_hold_the_stored_search_columns():
+    """Oracle has virtual generated columns only; the activity and pair search columns are stored.
+    Its migrations would fail half-way through a transfer: Save refuses it first."""
+    oracle = storage.StorageSettings("oracle", "oracle://db.example.com:1521/HUBPDB", "hub")
+    assert transfer.unsupported_columns(oracle.database("")) == [
+        "activity_artifactactivity.search_text",
+        "activity_artifactpair.search_text",
+    ]
+    mssql = storage.StorageSettings("mssql", "mssql://db.example.com:1433/hub", "hub")
+    assert transfer.unsupported_columns(mssql.database("")) == []
+
+
+@pytest.mark.django_db
+def test_save_refuses_oracle_with_30010E_naming_the_columns(admin_client, master_password):
+    data = {
+        "kind": "oracle",
+        "location": "oracle://db.example.com:1521/HUBPDB",
+        "username": "hub",
+        "password": "Oracle-password-never-shown",
+        "backoff_value": "1",
+        "backoff_unit": "hours",
+    }
+    response = admin_client.post(reverse("settings-storage-save"), data)
+    page = response.content.decode()
+    assert response.status_code == 400 and "CCRRTT-30010E" in page
+    assert "activity_artifactpair.search_text" in page and 'name="backed_up"' not in page
+
+
+class RecordingCursor:
+    """SQL Server's cursor as far as the copy uses it (no server runs here): what it was asked."""
+
+    def __init__(self, statements: list):
+        self.statements = statements
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def execute(self, sql, params=None):
+        self.statements.append(sql)
+
+    def executemany(self, sql, rows):
+        self.statements.append((sql, len(rows)))
+
+
+def test_the_copy_into_sql_server_allows_explicit_ids_for_the_batch(monkeypatch):
+    target = wrapper(storage.StorageSettings("mssql", "mssql://db.example.com:1433/hub", "hub").database(""))
+    statements: list = []
+    monkeypatch.setattr(target, "cursor", lambda: RecordingCursor(statements))
+    fields = [field for field in ArtifactPair._meta.concrete_fields if not getattr(field, "generated", False)]
+    def value(field):
+        if isinstance(field, models.DateTimeField):
+            return timezone.now()
+        return None if field.null else 1 if field.primary_key else ""
+
+    row = tuple(value(field) for field in fields)
+
+    transfer._copy_writer(ArtifactPair, fields, target)([row, row])
+
+    assert statements[0] == "SET IDENTITY_INSERT [activity_artifactpair] ON"
+    insert, rows = statements[1]
+    assert insert.startswith("INSERT INTO [activity_artifactpair] ([id], ") and rows == 2
+    assert statements[2] == "SET IDENTITY_INSERT [activity_artifactpair] OFF"
