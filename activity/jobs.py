@@ -64,6 +64,10 @@ class JobRunner:
     holds_integrations: ClassVar[bool] = False
     # The code an interrupted resumable job records; a kind whose catalog has its own says so.
     cancelled_code: ClassVar[str] = CANCELLED
+    # Kinds that something waits for until they complete (an integration blocked by its data
+    # migration): an unexpected error (0001E) is retried on the schedule like a transient one, the
+    # last interval repeating, so the job never stays failed for good and Prioritize always applies.
+    retries_unexpected_errors: ClassVar[bool] = False
 
     def __init__(self, job: BackgroundJob):
         self.job = job
@@ -167,17 +171,21 @@ def execute(job_id: int) -> BackgroundJob:
         job.details = {**job.details, "worker": _beat()}
         job.save(update_fields=["status", "started", "next_retry_at", "details"])
     runner = RUNNERS[job.kind](job)
+    endless = runner.retries_unexpected_errors
     try:
         details = runner.run(**job.parameters)
     except JobFailed as failure:
-        _finish_failed(job, failure.code, failure.message, transient=failure.transient)
+        _finish_failed(job, failure.code, failure.message, transient=failure.transient, endless=endless)
     except MemoryError:
         logger.error("Background job %s (%s) ran out of memory", job.pk, job.name)
         message = "Hub ran out of memory running this job; it is tried again later. Give Hub more memory."
-        _finish_failed(job, "CCRRTT-0003E", message, transient=True)
+        _finish_failed(job, "CCRRTT-0003E", message, transient=True, endless=endless)
     except Exception as error:  # noqa: BLE001 - recorded on the job and in the log, never lost
         logger.exception("Background job %s (%s) failed", job.pk, job.name)
-        _finish_failed(job, "CCRRTT-0001E", f"Unexpected error: {error}", transient=False)
+        message = f"Unexpected error: {error}"
+        if endless:
+            message += " It is tried again later; Prioritize runs it at once once the cause is fixed."
+        _finish_failed(job, "CCRRTT-0001E", message, transient=endless, endless=endless)
     else:
         job.status = BackgroundJob.Status.COMPLETED
         job.progress = 100
@@ -200,13 +208,15 @@ def _beat() -> str:
     return worker
 
 
-def _finish_failed(job: BackgroundJob, code: str, message: str, *, transient: bool) -> None:
+def _finish_failed(
+    job: BackgroundJob, code: str, message: str, *, transient: bool, endless: bool = False
+) -> None:
     job.status = BackgroundJob.Status.FAILED
     job.code, job.message = code, message
     job.finished = timezone.now()
     job.log.append({"time": job.finished.isoformat(), "level": "error", "message": f"{code}: {message}"})
-    if transient and job.retry_count < len(RETRY_DELAYS):
-        job.next_retry_at = job.finished + RETRY_DELAYS[job.retry_count]
+    if transient and (endless or job.retry_count < len(RETRY_DELAYS)):
+        job.next_retry_at = job.finished + RETRY_DELAYS[min(job.retry_count, len(RETRY_DELAYS) - 1)]
         job.retry_count += 1
     fields = ["status", "code", "message", "finished", "log", "next_retry_at", "retry_count"]
     job.save(update_fields=fields)

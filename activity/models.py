@@ -278,6 +278,7 @@ class BackgroundJob(models.Model):
 
     class Kind(models.TextChoices):
         DATA_MIGRATION = "data_migration", "Data migration"
+        HISTORY_MIGRATION = "history_migration", "Configuration history migration"
         PROJECT_REPLACEMENT = "project_replacement", "Project replacement"
         ROUTE_MOVE = "route_move", "Route move"
         PAIR_EXPORT = "pair_export", "Artifact pair export"
@@ -340,7 +341,8 @@ class LedgerSettings(models.Model):
 class AppliedDataMigration(models.Model):
     """An integration data migration (``integrations.data_migrations``) that has rewritten one
     integration's operational data; an upgrade enqueues a job for every pair of integration and
-    registered migration not recorded here."""
+    registered migration not recorded here. Integration id 0 stands for the configuration history's
+    own migrations (``integrations.history_migrations``), which belong to no integration."""
 
     name = models.CharField(max_length=100)
     integration_id = models.PositiveBigIntegerField()

@@ -13,6 +13,8 @@ The switch-over file is written into the bench's throw-away HUB_HOME, never into
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import sys
 import time
 from pathlib import Path
@@ -29,6 +31,7 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--pairs", type=int, default=1_000_000)
     parser.add_argument("--target", default="postgres://postgres@127.0.0.1:5432/hub_bench_transfer")
     parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the job to FILE")
     return parser.parse_args()
 
 
@@ -50,27 +53,64 @@ def _recreate(url: str) -> None:
     admin.close()
 
 
+def _multiply(model, template, count: int, varying: dict[str, str]) -> None:
+    """``count`` copies of the ``template`` row, made by SQLite itself (one ``INSERT … SELECT`` over
+    a recursive counter ``n``): the columns in ``varying`` take the SQL expression given, the others
+    the template's value. Building 2 M model instances for ``bulk_create`` took longer than the
+    transfer it prepares."""
+    from django.db import connection
+
+    columns = [
+        field.column
+        for field in model._meta.concrete_fields
+        if not field.primary_key and not getattr(field, "generated", False)
+    ]
+    chosen = ", ".join(varying.get(column, f'"{column}"') for column in columns)
+    quoted = ", ".join(f'"{column}"' for column in columns)
+    table = model._meta.db_table
+    statement = (
+        f'INSERT INTO "{table}" ({quoted}) WITH RECURSIVE counter(n) AS '  # noqa: S608 - bench-made names
+        f"(SELECT %s UNION ALL SELECT n + 1 FROM counter WHERE n < %s) "
+        f'SELECT {chosen} FROM counter, "{table}" WHERE "{table}".id = %s'
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [1, count - 1, template.pk])
+
+
 def _fill(activities: int, pairs: int) -> None:
+    """Completed activities and artifact pairs of one integration, as the engine writes them."""
     from activity.models import ArtifactActivity, ArtifactPair
 
-    chunk = 20_000
-    for start in range(0, pairs, chunk):
-        ArtifactPair.objects.bulk_create(
-            ArtifactPair(
-                integration_id=1, a_artifact_id=str(n), b_artifact_id=str(n), a_snapshot={"title": f"T{n}"}
-            )
-            for n in range(start, min(pairs, start + chunk))
+    if pairs:
+        template = ArtifactPair.objects.create(
+            integration_id=1, a_artifact_id="0", b_artifact_id="0", a_snapshot={"title": "T0"}
         )
-    for start in range(0, activities, chunk):
-        ArtifactActivity.objects.bulk_create(
-            ArtifactActivity(
-                integration_id=1,
-                source_side="a",
-                artifact_id=str(n),
-                status=ArtifactActivity.Status.COMPLETED,
-                changed_fields={"title": {"original": f"T{n}", "new": f"U{n}"}},
-            )
-            for n in range(start, min(activities, start + chunk))
+        _multiply(
+            ArtifactPair,
+            template,
+            pairs,
+            {
+                "a_artifact_id": "CAST(n AS TEXT)",
+                "b_artifact_id": "CAST(n AS TEXT)",
+                "a_snapshot": "json_object('title', 'T' || n)",
+            },
+        )
+    if activities:
+        template = ArtifactActivity.objects.create(
+            integration_id=1,
+            source_side="a",
+            artifact_id="0",
+            status=ArtifactActivity.Status.COMPLETED,
+            changed_fields={"title": {"original": "T0", "new": "U0"}},
+        )
+        _multiply(
+            ArtifactActivity,
+            template,
+            activities,
+            {
+                "artifact_id": "CAST(n AS TEXT)",
+                "changed_fields": "json_object('title', json_object('original', 'T' || n, 'new', 'U' || n))",
+            },
         )
 
 
@@ -95,8 +135,16 @@ def main() -> None:
     job = transfer.start_transfer(stored, vault.encrypt("", transfer.PENDING_CONTEXT), "bench")
     parameters = {**job.parameters, "batch_size": options.batch_size}
     BackgroundJob.objects.filter(pk=job.pk).update(parameters=parameters)
+    print(f"load average before the transfer: {_load()}; peak RSS so far {_peak_rss_mib():.0f} MiB")
     started, cpu = time.monotonic(), time.process_time()
-    job = jobs.execute(job.pk)
+    if options.profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        job = profiler.runcall(jobs.execute, job.pk)
+        profiler.dump_stats(options.profile)
+    else:
+        job = jobs.execute(job.pk)
     total, cpu = time.monotonic() - started, time.process_time() - cpu
     if job.status != BackgroundJob.Status.COMPLETED:
         raise SystemExit(f"transfer failed: {job.code} {job.message}")
@@ -108,6 +156,15 @@ def main() -> None:
         f"whole job (migrate + copy + checks) {total:.1f} s, "
         f"{cpu:.1f} s CPU in this process (the database server's is not counted)"
     )
+    print(f"peak RSS of the bench process {_peak_rss_mib():.0f} MiB; load average after: {_load()}")
+
+
+def _peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+def _load() -> str:
+    return " / ".join(f"{value:.1f}" for value in os.getloadavg())
 
 
 if __name__ == "__main__":

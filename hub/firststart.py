@@ -93,9 +93,9 @@ def migrate(say: Say | None = None) -> None:
 def after_upgrade() -> int:
     """The Background Jobs tab is cleared after each upgrade: completed jobs go (jobs still pending,
     running or failed are work not done yet and stay). Then the integration data migrations the
-    upgrade needs are queued. Returns how many jobs were removed."""
+    upgrade needs are queued, and the configuration history's. Returns how many jobs were removed."""
     from activity.models import BackgroundJob
-    from integrations import data_migrations
+    from integrations import data_migrations, history_migrations
 
     removed, _ = BackgroundJob.objects.filter(status=BackgroundJob.Status.COMPLETED).delete()
     if removed:
@@ -103,6 +103,8 @@ def after_upgrade() -> int:
     # The operational data the new version reads differently is rewritten per integration, as
     # background jobs: the integrations not concerned start at once.
     data_migrations.plan()
+    # The configuration history, when a migration rewrites it: one job; the History screen waits.
+    history_migrations.plan()
     return removed
 
 

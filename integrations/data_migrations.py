@@ -18,6 +18,10 @@ pair, which is what the upgrade backup file (``integrations.upgrade_backup``) co
 A job stopped by a shutdown fails with **CCRRTT-0006W** and resumes by itself. An integration with
 failed activities on a disabled repository cannot be migrated (**CCRRTT-0006E**): the job is retried
 on the usual schedule, and **Prioritize** on the Background Jobs tab runs it at once after the fix.
+A job that fails unexpectedly (**CCRRTT-0001E**) is retried the same way, without end (its
+integration waits for it), and Prioritize applies to it too.
+The configuration history's own migrations (``integrations.history_migrations``) are planned beside
+these, as one job of their own.
 When the last job of an upgrade ends, the upgrade backup file of that upgrade is written.
 """
 
@@ -186,6 +190,7 @@ def _disabled_repository_errors(integration_id: int) -> str | None:
 class IntegrationDataMigration(JobRunner):
     kind = BackgroundJob.Kind.DATA_MIGRATION
     resumable = True  # every migration is idempotent and recorded when done
+    retries_unexpected_errors = True  # its integration stays blocked until it completes
     cancelled_code = CANCELLED
 
     def run(self, migrations: list[str], upgrade: str = "", **_) -> dict:

@@ -86,6 +86,11 @@ class ExternalDatabaseForm(forms.Form):
         problem = storage.driver_problem(kind)
         if problem:
             raise forms.ValidationError(problem)
+        if columns := transfer.unsupported_columns(stored.database("")):
+            raise forms.ValidationError(
+                f"{storage.INVALID_CODE}: {storage.KINDS[kind].label} cannot hold Hub's schema: its backend "
+                f"has no stored generated columns, which {', '.join(columns)} are. Choose another database."
+            )
         data["stored"] = stored
         return data
 

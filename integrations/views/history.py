@@ -88,7 +88,23 @@ def element_url(change) -> str:
         return ""
 
 
+def _unavailable(request, code: str):
+    """While the history is being migrated after an upgrade (``integrations.history_migrations``):
+    a page saying so, with the job, instead of a list that may be half rewritten."""
+    from activity import catalog
+    from integrations import history_migrations
+
+    context = {"code": code, "text": catalog.entry(code).title, "job": history_migrations.open_job()}
+    response = render(request, "integrations/history_unavailable.html", context, status=503)
+    response["Retry-After"] = "30"
+    return response
+
+
 def history(request):
+    from integrations import history_migrations
+
+    if history_migrations.migrating():
+        return _unavailable(request, history_migrations.NOT_AVAILABLE)
     form = HistoryFilter(request.GET or None)
     changes = form.filter(_changes()).select_related("user")
     page = Paginator(changes, 50).get_page(request.GET.get("page"))
@@ -105,6 +121,10 @@ def history(request):
 @require_POST
 def history_export(request):
     """Export the selected changes, or all of those the filters show."""
+    from integrations import history_migrations
+
+    if history_migrations.migrating():
+        return _unavailable(request, history_migrations.BEING_MIGRATED)
     form = HistoryFilter(request.POST)
     changes = form.filter(_changes())
     if "selected" in request.POST:

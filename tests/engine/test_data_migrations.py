@@ -2,7 +2,8 @@
 necessary (Settings → Advanced; seed 1450-1488, 6514-6519): each integration is migrated by its own
 Integration Data Migration job while the others run; what those synchronized meanwhile is written
 to an upgrade backup file, which, uploaded after restoring an older backup, keeps Hub from creating
-those twins a second time. The codes: 66003W, 1414I, 0006W, 0006E, 22001E, 0005E.
+those twins a second time. The configuration history's own migration job, while the History screen
+waits. The codes: 66003W, 1414I, 0006W, 0006E, 22001E, 0005E, 0001E (retried), 17030W, 30021E.
 
 Nothing here depends on the database engine (plain ORM reads and writes): ONCE_IS_ENOUGH."""
 
@@ -17,7 +18,10 @@ from django.utils import timezone
 from activity import jobs, services
 from activity.blockers import blocks_integration
 from activity.models import AppliedDataMigration, ArtifactActivity, ArtifactPair, BackgroundJob, Blocker
-from integrations import data_migrations, upgrade_backup
+from hub.addresses import MASK as URL_MASK
+from hub.fields import MASK
+from hub.models import ConfigurationChange
+from integrations import data_migrations, history_migrations, upgrade_backup
 from integrations.models import ChangeWatermark, Integration
 from tests.activity import factories
 from tests.engine.sync import items, new_item, run
@@ -223,3 +227,156 @@ def test_the_screen_lists_downloads_deletes_and_uploads_upgrade_backup_files(
         "CCRRTT-30002E" in refused.content.decode()
         and "not an upgrade backup file" in refused.content.decode()
     )
+
+
+def failing_once(error: str):
+    """A registered migration that raises ``error`` the first time it runs (a bug, a lost
+    connection) and succeeds after; and the list of its calls."""
+    calls = []
+
+    def apply(*integration_id) -> int:
+        calls.append(integration_id)
+        if len(calls) == 1:
+            raise RuntimeError(error)
+        return 0
+
+    return apply, calls
+
+
+def test_an_unexpected_failure_0001E_is_retried_and_prioritized_like_the_others(
+    admin_client, running, monkeypatch
+):
+    """A migration that fails unexpectedly (a bug, a lost connection) is not left failed for good:
+    its integration would wait for ever. It is retried on the schedule, without end, and
+    Prioritize on Background Jobs runs it at once."""
+    fails, calls = failing_once("connection to the database lost")
+    monkeypatch.setitem(
+        data_migrations.REGISTRY,
+        "9999_fails_once",
+        data_migrations.DataMigration("9999_fails_once", "Fails once", fails),
+    )
+    (job,) = data_migrations.plan()
+
+    failed = jobs.execute(job.pk)
+
+    assert (failed.status, failed.code) == (BackgroundJob.Status.FAILED, "CCRRTT-0001E")
+    assert failed.next_retry_at is not None and "Prioritize" in failed.message
+    assert blocker_of(running).code == "CCRRTT-0001E" and blocks_integration(running.pk)
+    # Retries never run out for this kind: the last interval repeats.
+    BackgroundJob.objects.filter(pk=job.pk).update(retry_count=len(jobs.RETRY_DELAYS) + 3)
+    BackgroundJob.objects.filter(pk=job.pk).update(status=BackgroundJob.Status.PENDING)
+    calls.clear()
+    again = jobs.execute(job.pk)
+    assert again.code == "CCRRTT-0001E"
+    assert again.next_retry_at - again.finished == jobs.RETRY_DELAYS[-1]
+
+    page = admin_client.get(reverse("activity-list", args=["jobs", "failed"])).content.decode()
+    assert 'data-action="prioritize"' in page and "CCRRTT-0001E" in page
+
+    assert services.prioritize_jobs(BackgroundJob.objects.filter(pk=job.pk)) == 1
+    assert jobs.run_due_jobs() == [job.pk]
+    assert BackgroundJob.objects.get(pk=job.pk).status == BackgroundJob.Status.COMPLETED
+    assert blocker_of(running) is None and not blocks_integration(running.pk)
+
+
+def test_other_kinds_still_end_failed_for_good_on_an_unexpected_error(monkeypatch):
+    from integrations.route_move import RouteMove
+
+    monkeypatch.setattr(RouteMove, "run", lambda self, **_: 1 / 0)
+    job = RouteMove.enqueue(name="Move routes", parameters={})
+    failed = jobs.execute(job.pk)
+    assert (failed.code, failed.next_retry_at) == ("CCRRTT-0001E", None)
+
+
+def recorded_under_older_rules(**values) -> ConfigurationChange:
+    """A history entry as an older version recorded it: written as given, not through hub.audit."""
+    return ConfigurationChange.objects.create(
+        source="console", action="update", element_type="repository", element_name="Alpha", **values
+    )
+
+
+def test_the_history_migration_job_makes_history_say_30021E_and_its_export_17030W_until_done(
+    admin_client, running
+):
+    entry = recorded_under_older_rules(
+        before={"label": "Alpha", "api_key": "old-key-1"},
+        after={"label": "Alpha", "url": "https://hub:s3cret@tracker.example/"},
+    )
+
+    job = history_migrations.plan()
+
+    assert job is not None and job.kind == BackgroundJob.Kind.HISTORY_MIGRATION
+    assert history_migrations.plan() is None  # a second start during the upgrade queues nothing twice
+    page = admin_client.get(reverse("history"))
+    assert page.status_code == 503 and page["Retry-After"]
+    assert "CCRRTT-30021E" in page.content.decode() and "old-key-1" not in page.content.decode()
+    export = admin_client.post(reverse("history-export"), {"all": "1"})
+    assert export.status_code == 503 and "CCRRTT-17030W" in export.content.decode()
+    # Configuration history is not operational data: the integrations run on meanwhile.
+    assert not blocks_integration(running.pk)
+    new_item("alpha", "DEMO", "Synchronized while the history migrates", priority="high")
+    run(running)
+    assert len(items("beta", "WEB")) == 1
+
+    done = jobs.execute(job.pk)
+
+    assert done.status == BackgroundJob.Status.COMPLETED, done.message
+    assert done.details["migrations"] == {"0001_redact_history": 1}
+    entry.refresh_from_db()
+    assert entry.before == {"label": "Alpha", "api_key": MASK}
+    assert entry.after == {"label": "Alpha", "url": f"https://hub:{URL_MASK}@tracker.example/"}
+    page = admin_client.get(reverse("history"))
+    assert page.status_code == 200 and 'data-testid="history"' in page.content.decode()
+    export = admin_client.post(reverse("history-export"), {"all": "1"})
+    assert export.status_code == 200 and export["Content-Type"] == "application/zip"
+    assert history_migrations.plan() is None  # applied once
+
+
+def test_an_interrupted_history_migration_resumes_and_a_failed_one_is_prioritized(running, monkeypatch):
+    recorded_under_older_rules(before={"password": "plain"})
+    job = history_migrations.plan()
+    interrupted = {"status": "processing", "details": {"worker": "gone.example:1:0"}}
+    BackgroundJob.objects.filter(pk=job.pk).update(**interrupted)
+    fails, _ = failing_once("disk I/O error")
+    monkeypatch.setitem(
+        history_migrations.REGISTRY,
+        "9999_fails_once",
+        history_migrations.HistoryMigration("9999_fails_once", "Fails once", fails),
+    )
+    BackgroundJob.objects.filter(pk=job.pk).update(
+        parameters={"migrations": ["0001_redact_history", "9999_fails_once"]}
+    )
+
+    jobs.run_due_jobs()  # the shutdown is found (0006W), the job resumes and then fails: 0001E
+
+    job.refresh_from_db()
+    assert any(line["message"].startswith("CCRRTT-0006W") for line in job.log)
+    assert (job.status, job.code) == (BackgroundJob.Status.FAILED, "CCRRTT-0001E")
+    assert job.next_retry_at is not None and history_migrations.migrating()
+    assert services.prioritize_jobs(BackgroundJob.objects.filter(pk=job.pk)) == 1
+    assert jobs.run_due_jobs() == [job.pk]
+    assert BackgroundJob.objects.get(pk=job.pk).status == BackgroundJob.Status.COMPLETED
+    assert not history_migrations.migrating() and history_migrations.pending() == []
+
+
+def test_an_empty_history_is_marked_migrated_without_a_job():
+    assert history_migrations.plan() is None
+    assert history_migrations.pending() == [] and not history_migrations.migrating()
+
+
+def test_while_its_job_rewrites_an_integration_shows_1414I(running, monkeypatch):
+    seen = []
+
+    def records_the_blocker(integration_id: int) -> int:
+        seen.append(blocker_of(running).code)
+        return 0
+
+    monkeypatch.setitem(
+        data_migrations.REGISTRY,
+        "9999_observes",
+        data_migrations.DataMigration("9999_observes", "Observes", records_the_blocker),
+    )
+    (job,) = data_migrations.plan()
+    assert blocker_of(running).code == "CCRRTT-66003W"  # waiting for its job
+    assert jobs.execute(job.pk).status == BackgroundJob.Status.COMPLETED
+    assert seen == ["CCRRTT-1414I"] and blocker_of(running) is None

@@ -60,6 +60,9 @@ def move_in_screens(admin_client, source, target, route, *, understood=True):
     page = reverse("settings-move-routes")
     html = admin_client.get(page, {"source": source.pk, "target": target.pk}).content.decode()
     assert f'name="routes" value="{route.pk}"' in html and 'data-testid="move-routes-understood"' in html
+    # The documented advice: stop both integrations first, review the target before running it.
+    assert "Stop both integrations before moving routes" in html
+    assert f"Afterwards review “{target.name}”" in html
     form = {"source": source.pk, "target": target.pk, "routes": [route.pk]}
     return admin_client.post(page, {**form, "understood": "on"} if understood else form)
 

@@ -178,3 +178,18 @@ def test_troubleshooting_points_to_the_support_report_for_logs(admin_client):
     html = admin_client.get(reverse("settings-troubleshooting")).content.decode()
     section = html[html.index('data-testid="downloading-logs"') :]
     assert "Downloading Logs" in section and reverse("help") in section
+
+
+def test_troubleshooting_mode_shows_when_it_ends_and_normal_shows_no_timer(admin_client):
+    from hub import logconfig
+
+    def level_line() -> str:
+        html = admin_client.get(reverse("settings-troubleshooting")).content.decode()
+        return html[html.index('data-testid="log-level"') :].split("</p>")[0]
+
+    try:
+        admin_client.post(reverse("settings-troubleshooting"), {"level": "troubleshooting"})
+        assert "troubleshooting" in level_line() and "(UTC), then back to normal" in level_line()
+    finally:
+        logconfig.set_level("normal")  # the level is a file every process of the test run reads
+    assert "then back to normal" not in level_line()

@@ -113,3 +113,32 @@ def test_runhub_restarts_its_processes_when_a_transfer_asks(settings, tmp_path):
 
     assert command._supervise({}, {"signal": None}, keeper=None) == runhub.RESTART
     assert not (tmp_path / "run" / runhub.RESTART_FILE).exists()
+
+
+def test_save_is_refused_while_the_kinds_driver_is_missing(admin_client, master_password, monkeypatch):
+    import pyodbc
+
+    monkeypatch.setattr(pyodbc, "drivers", lambda: [])  # pyodbc without Microsoft's ODBC driver
+    data = {
+        **form(ServerDatabase("postgres")),
+        "kind": "mssql",
+        "location": "mssql://db.example.com:1433/hub",
+        "username": "hub",
+    }
+    data.pop("tls_postgresql_sslmode")
+    response = admin_client.post(reverse("settings-storage-save"), data)
+    page = response.content.decode()
+    assert response.status_code == 400 and "ODBC Driver 18 for SQL Server" in page
+    assert 'name="backed_up"' not in page and PASSWORD not in page
+
+
+def test_a_completed_transfer_says_database_transfer_completed(admin_client):
+    BackgroundJob.objects.create(
+        kind=BackgroundJob.Kind.DATABASE_TRANSFER,
+        name="Database transfer",
+        status=BackgroundJob.Status.COMPLETED,
+        progress=100,
+        details={"rows": 4012, "tables": 72},
+    )
+    progress = admin_client.get(reverse("settings-storage-progress")).content.decode()
+    assert "Database Transfer Completed: 4012 rows of 72 tables" in progress
