@@ -1264,15 +1264,19 @@ COMPLETION_FIELDS = [
 def save_completed(activities: list[ArtifactActivity]) -> None:
     """Save the completion of a batch's activities: one prepared UPDATE run for each row.
     (``bulk_update`` builds a CASE expression per field and row, which costs far more time in Python
-    than the database spends on the rows.)"""
+    than the database spends on the rows.) Only a row its worker still holds: one released meanwhile
+    (its worker's heartbeat timed out, say after a network cut) is back in the queue or another
+    worker's, and its retry finds the pair committed with this and ends as an echo."""
     meta = ArtifactActivity._meta
     fields = [meta.get_field(name) for name in COMPLETION_FIELDS]
     quote = connection.ops.quote_name
     # Names from the model's own metadata, quoted; every value is a parameter.
     assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
-    statement = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608
+    held = f"{quote(meta.pk.column)} = %s AND {quote('status')} = %s AND {quote('claimed_by')} = %s"
+    statement = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {held}"  # noqa: S608
     rows = [
-        [f.get_db_prep_save(getattr(activity, f.attname), connection) for f in fields] + [activity.pk]
+        [f.get_db_prep_save(getattr(activity, f.attname), connection) for f in fields]
+        + [activity.pk, Status.PROCESSING.value, activity.claimed_by]
         for activity in activities
     ]
     with connection.cursor() as cursor:
