@@ -475,17 +475,14 @@ class RedmineConnector(RedmineContainers, Connector):
         return updated
 
     def _replaced(self, issue: dict, payload: Mapping[str, Any]) -> dict[str, Any]:
-        """What Hub's write just replaced (``Artifact.replaced``): the old values of the newest
-        journal that changed a field of ``payload`` — the journal of that write, since any later
-        change of those fields has failed ``_check_written`` — as Hub field values, from the issue
-        as it was before that journal."""
+        """What Hub's write just replaced (``Artifact.replaced``): the old values of the issue's
+        newest journal, where it changed fields of ``payload`` — the journal of that write — as Hub
+        field values, from the issue as it was before that journal. Nothing where someone wrote
+        after Hub (another journal is the newest: Hub cannot tell which one is its own)."""
         wanted = {("cf", str(cf["id"])) for cf in payload.get("custom_fields", [])}
         wanted |= {("attr", JOURNAL_NAME[name]) for name in payload if name in JOURNAL_NAME}
-        details = []
-        for journal in sorted(issue.get("journals", []), key=lambda j: j["id"], reverse=True):
-            details = [d for d in journal.get("details", []) if (d.get("property"), d.get("name")) in wanted]
-            if details:
-                break
+        newest = max(issue.get("journals", []), key=lambda j: j["id"], default={})
+        details = [d for d in newest.get("details", []) if (d.get("property"), d.get("name")) in wanted]
         before = {**issue, "custom_fields": [dict(cf) for cf in issue.get("custom_fields", [])]}
         changed = set()
         for detail in details:

@@ -1104,6 +1104,8 @@ class Processor:
         where the twin wins (and brought to the source by the write-back), or where no side wins
         (CCRRTT-50002E) — never a silent loss (issue #20: a title set on the twin a second before
         Hub wrote the other side's title over it). Returns the plan that holds and the twin now."""
+        if written.revision == read.revision:  # the write changed nothing: no journal of its own
+            return plan, written
         unseen = {
             field_id: value
             for field_id, value in (written.replaced or {}).items()
