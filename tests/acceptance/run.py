@@ -323,12 +323,13 @@ class Faults:
             if pids is None or _pid_of(row.get("claimed_by") or "") in pids
         }
 
-    def _recovered(self, kind: str, held: set[int], started: float) -> None:
-        """How long the claims of the killed processes stayed *processing*: until the heartbeat
-        timeout released them (or a retry completed them), at most ``limit``."""
+    def _recovered(self, kind: str, held: set[int], started: float, pids: set[int]) -> None:
+        """How long the claims of the killed processes stayed *processing* under those processes:
+        until the heartbeat timeout released them, at most ``limit`` (a released row claimed again
+        by a live worker is recovered)."""
         count, deadline = len(held), started + self.limit
         while held and time.monotonic() < deadline:
-            held &= self.processing_ids()
+            held &= self.processing_ids(pids)
             if held:
                 time.sleep(1)
         seconds = round(time.monotonic() - started, 1)
@@ -340,7 +341,7 @@ class Faults:
         started = time.monotonic()
         unit.kill_group()
         self.hub.restart(unit)
-        self._recovered("worker process group", held | self.processing_ids(pids), started)
+        self._recovered("worker process group", held | self.processing_ids(pids), started, pids)
 
     def kill_child(self, unit) -> None:
         children = unit.children()
@@ -352,7 +353,7 @@ class Faults:
         child = random.choice(children)
         held, started = self.processing_ids({child}), time.monotonic()
         os.kill(child, signal.SIGKILL)
-        self._recovered("pool child", held | self.processing_ids({child}), started)
+        self._recovered("pool child", held | self.processing_ids({child}), started, {child})
 
     def restart_redis(self) -> None:
         started = time.monotonic()
