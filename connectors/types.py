@@ -219,6 +219,11 @@ class Artifact:
     # ids of the persons who created or changed it, where the tool says (Redmine's author and
     # journals); None: not known
     editors: frozenset[str] | None = None
+    # On the read-back of Hub's own update: each field that write changed, with the value it held
+    # just before, where the tool records that (Redmine's journal of the write). A value unlike
+    # Hub's read of the artifact is someone else's change that the write replaced unseen, in a tool
+    # without optimistic concurrency. None: not known.
+    replaced: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,24 @@ PERSON_FIELDS = ["id", "username", "email", "display_name"]
 TEXT_FORMATS = (("textile", "Textile"), ("markdown", "Markdown"), ("plain", "Plain text"))
 
 
+# A journal's details name an attribute as the issue's column: the payload's name, but the parent's.
+JOURNAL_NAME = {f.param: "parent_id" if f.id == "parent" else f.param for f in rf.STANDARD if f.param}
+JOURNAL_FIELD = {JOURNAL_NAME[f.param]: f for f in rf.STANDARD if f.param}
+
+
+def _journal_value(field: rf.Standard, value: str | None) -> Any:
+    """A journal's old or new value (text) as the issue's JSON has that attribute."""
+    if field.param.endswith("_id"):
+        return {"id": int(value)} if value else None
+    if field.type == FieldType.DURATION:
+        return float(value) if value else None
+    if field.type == FieldType.LONG:
+        return int(value) if value else None
+    if field.type == FieldType.BOOLEAN:
+        return value in ("1", "true")
+    return value or ""
+
+
 def _id(artifact_id: str) -> str:
     if not is_digits(str(artifact_id)):
         raise ValuesNotAccepted("Redmine issue ids are numbers", fields={"id": repr(artifact_id)})
@@ -450,9 +468,38 @@ class RedmineConnector(RedmineContainers, Connector):
                 missing=self.api.not_found(issue_id),
             )
         self._set_relations(issue_id, relations)
-        updated = self.read_artifact(issue_id)
+        issue = self._issue(issue_id)
+        updated = self._artifact(issue)
         self._check_written(updated, fields)
+        updated.replaced = self._replaced(issue, payload)
         return updated
+
+    def _replaced(self, issue: dict, payload: Mapping[str, Any]) -> dict[str, Any]:
+        """What Hub's write just replaced (``Artifact.replaced``): the old values of the issue's
+        newest journal, where it changed fields of ``payload`` — the journal of that write — as Hub
+        field values, from the issue as it was before that journal. Nothing where someone wrote
+        after Hub (another journal is the newest: Hub cannot tell which one is its own)."""
+        wanted = {("cf", str(cf["id"])) for cf in payload.get("custom_fields", [])}
+        wanted |= {("attr", JOURNAL_NAME[name]) for name in payload if name in JOURNAL_NAME}
+        newest = max(issue.get("journals", []), key=lambda j: j["id"], default={})
+        details = [d for d in newest.get("details", []) if (d.get("property"), d.get("name")) in wanted]
+        before = {**issue, "custom_fields": [dict(cf) for cf in issue.get("custom_fields", [])]}
+        changed = set()
+        for detail in details:
+            old = detail.get("old_value")
+            if detail["property"] == "cf":
+                for cf in before["custom_fields"]:
+                    if str(cf["id"]) == detail["name"] and not cf.get("multiple"):
+                        cf["value"] = old or ""
+                        changed.add(rf.custom_field_id(cf["id"]))
+                continue
+            field = JOURNAL_FIELD[detail["name"]]
+            before[field.id] = _journal_value(field, old)
+            changed.add(field.id)
+        if not changed:
+            return {}
+        values = self._artifact(before).fields
+        return {field_id: values[field_id] for field_id in changed}
 
     def _check_written(self, artifact: Artifact, fields: Mapping[str, Any]) -> None:
         """Redmine drops values the user may not set (workflow, field permissions, a field not

@@ -1069,33 +1069,15 @@ class Processor:
                 twin_deleted=True,
             ) from None
         twin_model = mapping.to_model(self.target.lines, twin.fields)
-        source_snapshot = snapshot_of(pair, self.source.name)
-        target_snapshot = snapshot_of(pair, self.target.name)
-        strategy = self.integration.conflict_strategy
-        try:
-            plan = conflicts.plan_update(
-                source=self.source.name,
-                source_model=model,
-                source_snapshot=source_snapshot,
-                target_model=twin_model,
-                target_snapshot=target_snapshot,
-                field_flows=self.flows(model),
-                strategy=strategy,
-                equivalent=self.equivalent,
-                view=self.step_parts.view,
-            )
-        except conflicts.ConflictFailed as failed:
-            undecided = {key: (mine, theirs, "") for key, (mine, theirs) in failed.conflicts.items()}
-            conflicts.record(self.activity, self.source.name, strategy, undecided)
-            raise containers.conflict_of(failed, self.context.model_types, self.source.name) from None
-        conflicts.record(self.activity, self.source.name, strategy, plan.decided)
+        snapshots = snapshot_of(pair, self.source.name), snapshot_of(pair, self.target.name)
+        source_snapshot, target_snapshot = snapshots
+        plan = self.plan(model, twin_model, snapshots)
         writes = 0
         if plan.write:
             values = self.step_parts.merged({**model, **plan.write}, twin_model)
-            twin = (
-                self.write(self.target, twin, self.fields_for(self.target, self.source, values, plan.write))
-                or twin
-            )
+            fields = self.fields_for(self.target, self.source, values, plan.write)
+            written = self.write(self.target, twin, fields) or twin
+            plan, twin = self.replaced_unseen(twin, written, model, plan, snapshots)
             writes += 1
         if plan.write_back:
             values = self.step_parts.merged({**twin_model, **plan.write_back}, model)
@@ -1138,6 +1120,68 @@ class Processor:
             completed(self.activity, Result.UPDATED, changed)
             self.activity.save()
             counters.record([(self, False)])
+
+    def plan(self, model: dict, twin_model: dict, snapshots: tuple[dict, dict]) -> conflicts.Plan:
+        """What to write each way, the conflicts decided recorded on the activity (CCRRTT-50002E
+        where the strategy decides none)."""
+        strategy = self.integration.conflict_strategy
+        try:
+            plan = conflicts.plan_update(
+                source=self.source.name,
+                source_model=model,
+                source_snapshot=snapshots[0],
+                target_model=twin_model,
+                target_snapshot=snapshots[1],
+                field_flows=self.flows(model),
+                strategy=strategy,
+                equivalent=self.equivalent,
+                view=self.step_parts.view,
+            )
+        except conflicts.ConflictFailed as failed:
+            undecided = {key: (mine, theirs, "") for key, (mine, theirs) in failed.conflicts.items()}
+            conflicts.record(self.activity, self.source.name, strategy, undecided)
+            raise containers.conflict_of(failed, self.context.model_types, self.source.name) from None
+        conflicts.record(self.activity, self.source.name, strategy, plan.decided)
+        return plan
+
+    def replaced_unseen(self, read, written, model: dict, plan: conflicts.Plan, snapshots):
+        """Where the tool has no optimistic concurrency (Redmine), someone may change the twin
+        between Hub's read and Hub's write, and the write replaces that change unseen. Where the
+        tool says what the write replaced (``Artifact.replaced``) and it is not what Hub read, plan
+        again as if the read had seen it: a conflict for the strategy — the twin's value put back
+        where the twin wins (and brought to the source by the write-back), or where no side wins
+        (CCRRTT-50002E) — never a silent loss (issue #20: a title set on the twin a second before
+        Hub wrote the other side's title over it). Returns the plan that holds and the twin now."""
+        if written.revision == read.revision:  # the write changed nothing: no journal of its own
+            return plan, written
+        unseen = {
+            field_id: value
+            for field_id, value in (written.replaced or {}).items()
+            if value != read.fields.get(field_id)
+        }
+        if not unseen:
+            return plan, written
+        was = mapping.to_model(self.target.lines, {**read.fields, **unseen})
+        again = None
+        try:
+            again = self.plan(model, was, snapshots)
+        finally:
+            keep = again.write if again is not None else {}
+            back = [
+                key
+                for key in plan.write
+                if key not in keep and not self.equivalent(key, model.get(key), was.get(key))
+            ]
+            if back:
+                fields = mapping.to_repository(self.target.lines, was, only=back)
+                written = self.write(self.target, written, fields) or written
+        logger.info(
+            "%s: Hub's write replaced a change of %s made after Hub read it (%s); decided as a conflict",
+            self.activity,
+            written.formatted_id or written.id,
+            ", ".join(sorted(unseen)),
+        )
+        return again, written
 
     # --- comments and attachments -----------------------------------------------------------------
 
@@ -1270,15 +1314,19 @@ COMPLETION_FIELDS = [
 def save_completed(activities: list[ArtifactActivity]) -> None:
     """Save the completion of a batch's activities: one prepared UPDATE run for each row.
     (``bulk_update`` builds a CASE expression per field and row, which costs far more time in Python
-    than the database spends on the rows.)"""
+    than the database spends on the rows.) Only a row its worker still holds: one released meanwhile
+    (its worker's heartbeat timed out, say after a network cut) is back in the queue or another
+    worker's, and its retry finds the pair committed with this and ends as an echo."""
     meta = ArtifactActivity._meta
     fields = [meta.get_field(name) for name in COMPLETION_FIELDS]
     quote = connection.ops.quote_name
     # Names from the model's own metadata, quoted; every value is a parameter.
     assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
-    statement = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608
+    held = f"{quote(meta.pk.column)} = %s AND {quote('status')} = %s AND {quote('claimed_by')} = %s"
+    statement = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {held}"  # noqa: S608
     rows = [
-        [f.get_db_prep_save(getattr(activity, f.attname), connection) for f in fields] + [activity.pk]
+        [f.get_db_prep_save(getattr(activity, f.attname), connection) for f in fields]
+        + [activity.pk, Status.PROCESSING.value, activity.claimed_by]
         for activity in activities
     ]
     with connection.cursor() as cursor:

@@ -225,4 +225,18 @@ class ProductionHub:
         with ThreadPoolExecutor(max(1, len(self.units))) as stopping:
             list(stopping.map(Unit.stop, self.units.values()))
         self.redis.stop()
+        self.keep_ledger()
         self.database.drop()
+
+    def keep_ledger(self) -> None:
+        """The ledger (activities, pairs, intents) as SQL in the work directory, for reading a failed
+        run afterwards: which activity wrote what, its conflicts, each pair's snapshots."""
+        dump = shutil.which("pg_dump")
+        if self.database.engine != "postgres" or dump is None:
+            return
+        with (self.workdir / "ledger.sql").open("wb") as out:
+            tables = ["-t", "activity_*", "-t", "integrations_creationintent"]
+            subprocess.run(
+                [dump, "--data-only", *tables, self.database.url],
+                stdout=out, stderr=subprocess.DEVNULL, timeout=120, check=False,
+            )  # fmt: skip

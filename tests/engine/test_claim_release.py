@@ -14,7 +14,7 @@ from django.db import connections
 from django.utils import timezone
 
 from activity.models import ArtifactActivity
-from integrations.engine import claims, heartbeat
+from integrations.engine import claims, heartbeat, processing
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -128,3 +128,26 @@ def test_lock_rows_of_a_dead_worker_are_released_and_a_live_ones_kept(running):
     SyncLock.objects.create(key="1:A:2", holder="live.example:1:aa:batch", acquired=old)
     claims.release_stale()
     assert list(SyncLock.objects.values_list("key", flat=True)) == ["1:A:2"]
+
+
+def test_a_completion_by_a_worker_whose_claim_was_released_leaves_the_row_in_the_queue(running):
+    """A worker taken for dead (its heartbeat timed out: cut off from the database, say) may still
+    finish its batch after its rows went back to the queue. Its completion must not overwrite the
+    row another worker may claim now; the pair it committed is there either way, and the row's
+    retry ends as an echo (issue #20, noticed after a network cut in the scale-out test)."""
+    left_processing(running, 1)
+    stale = ArtifactActivity.objects.get()  # the batch's copy of its claimed row
+    assert claims.release_stale() == 1
+    processing.completed(stale, "updated", {})
+    processing.save_completed([stale])
+    row = ArtifactActivity.objects.get()
+    assert (row.status, row.claimed_by, row.waiting_key) == ("pending", "", f"{running.pk}:A:0")
+
+
+def test_a_completion_by_the_worker_that_holds_the_claim_is_saved(running):
+    left_processing(running, 1, holder="busy.example:7:cafe", ago=dt.timedelta(seconds=1))
+    mine = ArtifactActivity.objects.get()
+    processing.completed(mine, "updated", {"title": {"new": "x"}})
+    processing.save_completed([mine])
+    row = ArtifactActivity.objects.get()
+    assert (row.status, row.result, row.changed_fields) == ("completed", "updated", {"title": {"new": "x"}})

@@ -963,3 +963,37 @@ def test_change_made_in_redmine_while_hub_writes_the_same_issue_is_not_lost(sync
     issue = redmine.issue(issue_id)
     assert (issue["subject"], str(issue["priority"]["id"])) == ("Renamed locally", HIGH)
     assert (item.summary, item.priority) == ("Renamed locally", "high")
+
+
+@pytest.mark.parametrize(
+    ("strategy", "winner"), [("a_wins", "Renamed locally"), ("b_wins", "Renamed in Redmine")]
+)
+def test_the_same_field_changed_in_redmine_while_hub_writes_it_is_a_conflict_not_an_overwrite(
+    synced, redmine, monkeypatch, strategy, winner
+):
+    """Redmine has no optimistic concurrency: a change made between Hub's read of the twin and Hub's
+    write is overwritten by that write, and Hub's read-back then holds Hub's own values. It is a
+    conflict like any other change of both sides, decided by the integration's strategy and
+    recorded, never a silent loss (issue #20: the bounded acceptance run's "2 fields not as last
+    written" — a title set on the twin 1 s before Hub wrote the other side's title over it)."""
+    integration, project = synced
+    integration.conflict_strategy = strategy
+    integration.save()
+    item = new_item("alpha", "DEMO", "Racing")
+    run(integration)
+    issue_id = twin_id(item)
+    original = RedmineConnector.update_artifact
+
+    def someone_edits_first(self, artifact_id, fields, **kwargs):
+        redmine.update(artifact_id, subject="Renamed in Redmine")  # after Hub read the issue
+        monkeypatch.setattr(RedmineConnector, "update_artifact", original)
+        return original(self, artifact_id, fields, **kwargs)
+
+    monkeypatch.setattr(RedmineConnector, "update_artifact", someone_edits_first)
+    change(item, summary="Renamed locally")
+    run(integration)
+    item.refresh_from_db()
+    assert (item.summary, redmine.issue(issue_id)["subject"]) == (winner, winner)
+    decided = ArtifactActivity.objects.exclude(conflict="").get()
+    assert decided.conflict == strategy[0].upper()
+    assert {c["field"] for c in decided.conflicts} == {"title"}

@@ -389,3 +389,21 @@ def test_field_values_of_many_issues_are_read_one_list_request_per_hundred(redmi
         assert found[artifact.id].comments is None and found[artifact.id].attachments is None
     assert found[second.id].fields["relation_relates"] == [first.id]
     assert found[closed.id].fields["status"] == "5"
+
+
+def test_the_read_back_of_an_update_says_what_the_write_replaced(redmine, redmine_peer_server, project, cf):
+    """Redmine cannot refuse a write to an issue changed since Hub read it; its journal of Hub's
+    write names each value the write replaced (``Artifact.replaced``), so the engine can tell a
+    change made in between from its own read (issue #20)."""
+    made = make(redmine, project, priority="2", **{cf["Customer ref"]: "ACME-1"})
+    someone = redmine_peer_server.rest()
+    changed = {"subject": "Changed meanwhile", "priority_id": 3, "custom_fields": []}
+    changed["custom_fields"].append({"id": int(cf["Customer ref"].removeprefix("cf_")), "value": "ACME-2"})
+    someone.put(f"/issues/{made.id}.json", json={"issue": changed}).raise_for_status()
+    someone.close()
+    written = redmine.update_artifact(
+        made.id, {"subject": "Hub's title", "priority": "1", cf["Customer ref"]: "ACME-3"}
+    )
+    assert written.replaced == {"subject": "Changed meanwhile", "priority": "3", cf["Customer ref"]: "ACME-2"}
+    again = redmine.update_artifact(made.id, {"subject": "Hub's title again"})
+    assert again.replaced == {"subject": "Hub's title"}
