@@ -48,6 +48,7 @@ def arguments():
         " database would let another run's workers take this run's tasks)",
     )
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--profile", default="", help="a directory: each worker's cProfile is written there")
     parser.add_argument("--timeout", type=int, default=3600, help="seconds to wait for the initial sync")
     parser.add_argument(
         "--screen",
@@ -176,10 +177,13 @@ def bench_extension(kind: str) -> str:
     return name
 
 
-def start(env, home: Path, *arguments: str, name: str) -> subprocess.Popen:
+def start(env, home: Path, *arguments: str, name: str, profile: str = "") -> subprocess.Popen:
+    """A Celery process; with ``profile`` (a directory) under cProfile, its profile written there
+    when it stops."""
     log = open(home / f"{name}.log", "ab")  # noqa: SIM115 - kept open for the process
+    profiler = ["-m", "cProfile", "-o", str(Path(profile) / f"{name}.prof")] if profile else []
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "hub", *arguments, "--loglevel", "WARNING"],
+        [sys.executable, *profiler, "-m", "celery", "-A", "hub", *arguments, "--loglevel", "WARNING"],
         cwd=REPO,
         env=env,
         stdout=log,
@@ -194,18 +198,22 @@ def peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
-def wait(condition, timeout: float, what: str, progress=None):
-    """Poll ``condition`` until it holds; ``progress()`` is called every 30 s meanwhile."""
+def wait(condition, timeout: float, what: str, progress=None, *, fatal: bool = True) -> bool:
+    """Poll ``condition`` until it holds; ``progress()`` is called every 30 s meanwhile. When the
+    time runs out: an exit, or (``fatal=False``) False."""
     started = time.monotonic()
     deadline, shown = started + timeout, started
     while time.monotonic() < deadline:
         if condition():
-            return
+            return True
         if progress and time.monotonic() - shown >= 30:
             shown = time.monotonic()
             progress(shown - started)
         time.sleep(0.5)
-    raise SystemExit(f"gave up waiting: {what}")
+    if fatal:
+        raise SystemExit(f"gave up waiting: {what}")
+    print(f"gave up waiting after {timeout} s: {what}", flush=True)
+    return False
 
 
 def progress_line(processes):
@@ -565,8 +573,9 @@ def main() -> None:
     processes = []
     try:
         integration_id = configure(args)
+        solo = ("--pool", "solo")
         workers = [
-            start(env, home, "worker", "--pool", "solo", "-n", f"bench{n}@%h", name=f"worker{n}")
+            start(env, home, "worker", *solo, "-n", f"bench{n}@%h", name=f"worker{n}", profile=args.profile)
             for n in range(args.workers)
         ]
         processes = [*workers, start(env, home, "beat", "--schedule", str(home / "beat"), name="beat")]
@@ -583,12 +592,16 @@ def main() -> None:
         Integration.objects.filter(pk=integration_id).update(running=True)
         Integration.objects.get(pk=integration_id).save()  # writes the beat entries
         detect.delay(integration_id)  # what Run does: the first detection at once, not at the next tick
-        wait(
+        if not wait(
             lambda: ArtifactPair.objects.count() >= args.items,
             args.timeout,
             "initial sync",
             progress_line(processes),
-        )
+            fatal=False,
+        ):
+            # A large run cut by --timeout: every figure below is of the pairs made so far.
+            args.items, args.updates = ArtifactPair.objects.count(), 0
+            print(f"figures below are of the {args.items} pairs made by then", flush=True)
         report_initial_sync(args, run_at, load_before, [*workers, processes[-1]])
 
         pairs = dict(ArtifactPair.objects.values_list("a_artifact_id", "b_artifact_id"))
