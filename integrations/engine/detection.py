@@ -21,7 +21,7 @@ from connectors.errors import ConnectorError
 from connectors.types import ChangedItem
 from hub import prometheus
 from hub.bulk import insert_rows
-from integrations.engine import connections, containers, schedule, settled
+from integrations.engine import claims, connections, containers, heartbeat, schedule, settled
 from integrations.engine.context import REVISION, IntegrationContext, may_work, other
 from integrations.models import ChangeWatermark, Integration
 
@@ -261,13 +261,30 @@ def detect(integration_id: int, *, full: bool = False, on_recorded=None) -> int:
     if error_cap.check():
         logger.info("No change detection for %s: %s", integration.name, error_cap.CODE)
         return 0
-    context = IntegrationContext.load(integration_id)
+    holder = heartbeat.worker_name()
+    held = claims.lock_many([detection_lock(integration_id)], holder)
+    if not held and not full:
+        logger.info("Change detection of %s runs in another worker: not started twice", integration.name)
+        return 0
     try:
-        with prometheus.timed(prometheus.DETECTION, integration_id):
-            found = sum(
-                detect_and_report(context, side, full=full, on_recorded=on_recorded) for side in ("A", "B")
-            )
+        context = IntegrationContext.load(integration_id)
+        try:
+            with prometheus.timed(prometheus.DETECTION, integration_id):
+                sides = ("A", "B")
+                found = sum(detect_and_report(context, s, full=full, on_recorded=on_recorded) for s in sides)
+        finally:
+            context.close()
     finally:
-        context.close()
+        claims.unlock_many(held, holder)
     Integration.objects.filter(pk=integration_id).update(last_change_detected=timezone.now())
     return found
+
+
+def detection_lock(integration_id: int) -> str:
+    """The lock one detection of an integration holds while it pages (issue #19). An initial
+    detection of 200,000 artifacts pages for minutes, and beat asks for one every interval: without
+    it every worker ran its own copy of the same listing, one after another, and none was left to
+    process what they found. A detection asked for meanwhile is dropped, not queued — the running
+    one pages to the end of the list, so it sees every change made before it gets there, and the
+    next tick sees the rest. A full scan (the user's Run full scan) runs anyway."""
+    return f"detect:{integration_id}"
