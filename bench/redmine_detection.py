@@ -20,6 +20,7 @@ import datetime as dt
 import os
 import shutil
 import sqlite3
+import statistics
 import sys
 import tempfile
 import time
@@ -33,7 +34,7 @@ def arguments():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--issues", type=int, default=10_000)
     parser.add_argument("--reads", type=int, default=1_000, help="issues whose field values are read")
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each listing; the best is printed")
+    parser.add_argument("--repeat", type=int, default=5, help="runs of each listing, interleaved")
     return parser.parse_args()
 
 
@@ -62,23 +63,27 @@ def counted(client) -> list[str]:
     return sent
 
 
-def hub_listing(connector, project: str, page_size: int) -> tuple[float, int, int]:
+def hub_listing(connector, project: str, page_size: int) -> tuple[float, int, int, float]:
+    """Wall seconds, list requests, issues seen and this process's CPU seconds (Hub's own work:
+    Redmine's is in its server process) of one whole listing through ``changed_since``."""
     sent = counted(connector.api.http.client)
-    started, cursor, seen = time.monotonic(), None, 0
+    started, cpu, cursor, seen = time.monotonic(), time.process_time(), None, 0
     while True:
         page = connector.changed_since(project, None, cursor=cursor, page_size=page_size)
         seen += len(page.items)
         cursor = page.next_cursor
         if cursor is None:
             break
-    return time.monotonic() - started, len([p for p in sent if p == "/issues.json"]), seen
+    requests = len([p for p in sent if p == "/issues.json"])
+    connector.api.http.client.event_hooks["request"].pop()
+    return time.monotonic() - started, requests, seen, time.process_time() - cpu
 
 
-def plain_listing(server, project_id: str) -> tuple[float, int, int]:
+def plain_listing(server, project_id: str) -> tuple[float, int, int, float]:
     import httpx
 
     params = {"project_id": project_id, "subproject_id": "!*", "status_id": "*", "sort": "updated_on,id"}
-    started, requests, seen, offset = time.monotonic(), 0, 0, 0
+    started, cpu, requests, seen, offset = time.monotonic(), time.process_time(), 0, 0, 0
     with httpx.Client(base_url=server.url, headers=server.api_headers(), timeout=120) as client:
         while True:
             body = client.get("/issues.json", params={**params, "limit": 100, "offset": offset}).json()
@@ -88,7 +93,53 @@ def plain_listing(server, project_id: str) -> tuple[float, int, int]:
             offset += len(rows)
             if not rows or offset >= body["total_count"]:
                 break
-    return time.monotonic() - started, requests, seen
+    return time.monotonic() - started, requests, seen, time.process_time() - cpu
+
+
+def redmine_cpu_seconds(server) -> float:
+    """CPU seconds so far of the Redmine server process (and its reaped children)."""
+    pid = server.process.pid
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def interleaved(args, connector, redmine, page_size: int) -> None:
+    """Hub and the plain loop in turn, A B A B …, ``--repeat`` times each: the load drifts between
+    two runs far less than between two halves of a session, so the ratio of each pair is the
+    figure, and the median of those ratios. CPU seconds are this process's (Hub's own work, the
+    connector's or the plain loop's) and Redmine's, per list request."""
+    hub_runs, plain_runs, ratios = [], [], []
+    for n in range(args.repeat):
+        runs = {}
+        for name in ("hub", "plain") if n % 2 == 0 else ("plain", "hub"):  # who goes first alternates
+            before = redmine_cpu_seconds(redmine.server)
+            if name == "hub":
+                result = hub_listing(connector, redmine.project_id, page_size)
+            else:
+                result = plain_listing(redmine.server, redmine.project_id)
+            runs[name] = (*result, redmine_cpu_seconds(redmine.server) - before)
+        hub_runs.append(runs["hub"])
+        plain_runs.append(runs["plain"])
+        ratios.append(runs["hub"][0] / runs["plain"][0])
+        print(
+            f"  pair {n + 1}: Hub {runs['hub'][0]:.2f} s, plain {runs['plain'][0]:.2f} s,"
+            f" ratio {ratios[-1]:.2f}; load {' '.join(Path('/proc/loadavg').read_text().split()[:3])}",
+            flush=True,
+        )
+    for name, results in (("Hub changed_since", hub_runs), ("plain httpx loop", plain_runs)):
+        wall = statistics.median(r[0] for r in results)
+        requests, seen = results[0][1], results[0][2]
+        client_cpu = statistics.median(r[3] for r in results)
+        server_cpu = statistics.median(r[4] for r in results)
+        print(
+            f"  {name}: {seen} issues, median {wall:.2f} s ({seen / wall:.0f}/s), {requests} list requests"
+            f" = {requests / seen:.4f} per detected change; CPU per request: this process"
+            f" {1000 * client_cpu / requests:.1f} ms, Redmine {1000 * server_cpu / requests:.0f} ms"
+        )
+    print(
+        f"  ratio Hub / plain (wall): median {statistics.median(ratios):.2f}"
+        f" (min {min(ratios):.2f}, max {max(ratios):.2f}, {len(ratios)} pairs)"
+    )
 
 
 def main() -> None:
@@ -112,14 +163,7 @@ def main() -> None:
             copy_issues(redmine.db_file, int(template.id), args.issues - 1)
             load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
             print(f"Redmine {redmine.server.url}: {args.issues} issues; load average {load}")
-            hub = min(hub_listing(connector, redmine.project_id, PAGE_SIZE) for _ in range(args.repeat))
-            plain = min(plain_listing(redmine.server, redmine.project_id) for _ in range(args.repeat))
-            for name, (seconds, requests, seen) in (("Hub changed_since", hub), ("plain httpx loop", plain)):
-                print(
-                    f"  {name}: {seen} issues in {seconds:.2f} s ({seen / seconds:.0f}/s), {requests} list"
-                    f" requests = {requests / seen:.4f} per detected change"
-                )
-            print(f"  ratio Hub / plain (wall): {hub[0] / plain[0]:.2f}")
+            interleaved(args, connector, redmine, PAGE_SIZE)
 
             ids = [str(n) for n in range(int(template.id), int(template.id) + args.reads)]
             sent = counted(connector.api.http.client)

@@ -7,9 +7,10 @@ per synchronized pair; CPU seconds and peak memory of every process, and the mac
 
     PYTHONPATH=. python bench/sync.py --items 10000 --workers 2 --database postgres
 
-PostgreSQL and Redis are expected at 127.0.0.1 (5432, user postgres; 6379 — or --redis URL). A
-database ``hub_bench_<random>`` and a data directory are made for the run and removed after it
-(``--keep`` keeps them). Not a test: it prints figures, it asserts nothing.
+PostgreSQL is expected at 127.0.0.1 (5432, user postgres); the run starts a redis-server of its own
+on a free port (or give --redis URL). A database ``hub_bench_<random>`` and a data directory are
+made for the run and removed after it (``--keep`` keeps them). Not a test: it prints figures, it
+asserts nothing.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from django.utils import timezone
 
 REPO = Path(__file__).resolve().parents[1]
 WITHOUT = "(no foundation)"  # as bench/sync_without_people.py
+sys.path.insert(0, str(REPO / "bench"))
 
 
 def arguments():
@@ -40,8 +42,21 @@ def arguments():
     parser.add_argument("--updates", type=int, default=200, help="items changed to measure propagation")
     parser.add_argument("--interval", type=int, default=5, help="change detection interval (s)")
     parser.add_argument("--database", choices=("postgres", "sqlite"), default="postgres")
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379/15")
+    parser.add_argument(
+        "--redis",
+        default="",
+        help="broker URL; by default a redis-server of the run's own on a free port (a shared Redis"
+        " database would let another run's workers take this run's tasks)",
+    )
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--profile", default="", help="a directory: each worker's cProfile is written there")
+    parser.add_argument("--timeout", type=int, default=3600, help="seconds to wait for the initial sync")
+    parser.add_argument(
+        "--screen",
+        action="store_true",
+        help="after the run, time the Activity screen's banner and first pages, and the database size"
+        " again once the 100,000-completed cap has pruned (the large run)",
+    )
     parser.add_argument(
         "--initial-only",
         action="store_true",
@@ -221,11 +236,16 @@ def bench_extension(kind: str) -> str:
     return name
 
 
-def start(env, home: Path, *arguments: str, name: str, people: bool = False) -> subprocess.Popen:
+def start(
+    env, home: Path, *arguments: str, name: str, people: bool = False, profile: str = ""
+) -> subprocess.Popen:
+    """A Celery process; with ``people``, the worker of bench/sync_without_people.py; with
+    ``profile`` (a directory) under cProfile, its profile written there when it stops."""
     log = open(home / f"{name}.log", "ab")  # noqa: SIM115 - kept open for the process
     celery = [str(REPO / "bench" / "sync_without_people.py")] if people else ["-m", "celery"]
+    profiler = ["-m", "cProfile", "-o", str(Path(profile) / f"{name}.prof")] if profile else []
     return subprocess.Popen(
-        [sys.executable, *celery, "-A", "hub", *arguments, "--loglevel", "WARNING"],
+        [sys.executable, *profiler, *celery, "-A", "hub", *arguments, "--loglevel", "WARNING"],
         cwd=REPO,
         env=env,
         stdout=log,
@@ -240,13 +260,40 @@ def peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
-def wait(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
+def wait(condition, timeout: float, what: str, progress=None, *, fatal: bool = True) -> bool:
+    """Poll ``condition`` until it holds; ``progress()`` is called every 30 s meanwhile. When the
+    time runs out: an exit, or (``fatal=False``) False."""
+    started = time.monotonic()
+    deadline, shown = started + timeout, started
     while time.monotonic() < deadline:
         if condition():
-            return
+            return True
+        if progress and time.monotonic() - shown >= 30:
+            shown = time.monotonic()
+            progress(shown - started)
         time.sleep(0.5)
-    raise SystemExit(f"gave up waiting: {what}")
+    if fatal:
+        raise SystemExit(f"gave up waiting: {what}")
+    print(f"gave up waiting after {timeout} s: {what}", flush=True)
+    return False
+
+
+def progress_line(processes):
+    """A progress line of a long run: pairs made, activities by status, each process's RSS."""
+    from django.db.models import Count
+
+    from activity.models import ArtifactActivity, ArtifactPair
+
+    def show(seconds: float) -> None:
+        statuses = dict(ArtifactActivity.objects.values_list("status").annotate(n=Count("id")))
+        rss = ", ".join(f"{peak_rss_mb(p.pid):.0f}" for p in processes)
+        print(
+            f"  {seconds:.0f} s: {ArtifactPair.objects.count()} pairs; activities {statuses}; "
+            f"peak RSS MB {rss}; load {load_average()}",
+            flush=True,
+        )
+
+    return show
 
 
 def database_bytes(args, items: int) -> dict[str, float]:
@@ -272,6 +319,56 @@ def database_bytes(args, items: int) -> dict[str, float]:
                 )
             sizes[label] = (cursor.fetchone()[0] or 0) / items
     return sizes
+
+
+def print_sizes(args, what: str) -> None:
+    from activity.models import ArtifactActivity
+
+    sizes = database_bytes(args, args.items)
+    print(
+        f"{what}: "
+        + ", ".join(f"{label} {value:.0f}" for label, value in sizes.items())
+        + f" — total {sum(sizes.values()):.0f} ({ArtifactActivity.objects.count()} activities kept)",
+        flush=True,
+    )
+
+
+def large_run_figures(args) -> None:
+    """What the large run adds: the database once the 100,000-completed cap has pruned (beat runs
+    it every 10 minutes; here at once), before and after PostgreSQL's VACUUM, and the Activity
+    screen's banner and first pages at that size (the test client: the whole middleware stack)."""
+    from activity_screen import timed
+    from common import signed_in_client
+    from django.conf import settings
+    from django.db import connection
+
+    from activity import retention
+
+    started = time.monotonic()
+    removed = retention.trim_completed()
+    print(
+        f"100,000-completed cap: {removed} completed activities pruned in {time.monotonic() - started:.1f} s"
+    )
+    print_sizes(args, "  database bytes per pair after the prune")
+    if args.database == "postgres":
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE activity_artifactactivity")
+            cursor.execute("VACUUM ANALYZE activity_artifactpair")
+        print_sizes(args, "  after VACUUM ANALYZE (space reusable, files not shrunk)")
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM FULL activity_artifactactivity")
+            cursor.execute("VACUUM FULL activity_artifactpair")
+        print_sizes(args, "  after VACUUM FULL (the live rows alone)")
+    settings.ALLOWED_HOSTS = ["*"]
+    client = signed_in_client("bench", "administrator")
+    for label, url in (
+        ("banner counts", "/activity/banner/"),
+        ("Activities: completed, first page", "/activity/activities/completed/"),
+        ("Activities: pending, first page", "/activity/activities/pending/"),
+        ("Pairs, first page", "/activity/pairs/"),
+    ):
+        median, p90 = timed(client, url, 10)
+        print(f"  Activity screen, {label}: median {median:.0f} ms, p90 {p90:.0f} ms; load {load_average()}")
 
 
 _figures: dict[str, float] = {}
@@ -448,14 +545,19 @@ def compare_people(args, integration_id: int) -> None:
 def with_defaults(model, columns: str, rows: list[tuple]) -> tuple[str, list[tuple]]:
     """``columns`` and ``rows`` completed by every other required column of ``model`` at its
     default, as the ORM would write it: a column a later migration adds (``test_steps``,
-    ``time_entry_map``) is NOT NULL without a database default, and the plain INSERT would fail."""
+    ``time_entry_map``, ``a_settled``) is NOT NULL without a database default, and the plain
+    INSERT would fail."""
     from django.db import connection
 
     named = {name.strip() for name in columns.split(",")}
     extra = [
         f
         for f in model._meta.concrete_fields
-        if not f.primary_key and not f.null and f.column not in named and f.has_default()
+        if not f.primary_key
+        and not f.generated
+        and not f.null
+        and f.column not in named
+        and (f.has_default() or f.empty_strings_allowed)  # a CharField without default: ""
     ]
     values = tuple(f.get_db_prep_save(f.get_default(), connection) for f in extra)
     return ", ".join([columns, *(f.column for f in extra)]), [row + values for row in rows]
@@ -580,9 +682,16 @@ def main() -> None:
     database = f"hub_bench_{uuid.uuid4().hex[:8]}"
     if args.database == "postgres":
         postgres(f'CREATE DATABASE "{database}"')
+    sys.path.insert(0, str(REPO))
+    redis = None
+    if args.database == "postgres" and not args.redis:
+        from tests.engine.workers import RedisServer
+
+        redis = RedisServer()
+        redis.start()
+        args.redis = redis.url
     env = environment(args, home, database)
     os.environ.update(env)
-    sys.path.insert(0, str(REPO))
     import django
 
     django.setup()
@@ -595,17 +704,11 @@ def main() -> None:
     processes = []
     try:
         integration_id = configure(args)
+        solo = ("--pool", "solo")
         workers = [
             start(
-                env,
-                home,
-                "worker",
-                "--pool",
-                "solo",
-                "-n",
-                f"bench{n}@%h",
-                name=f"worker{n}",
-                people=args.people,
+                env, home, "worker", *solo, "-n", f"bench{n}@%h", name=f"worker{n}",
+                people=args.people, profile=args.profile,
             )
             for n in range(args.workers)
         ]
@@ -628,7 +731,16 @@ def main() -> None:
         Integration.objects.filter(pk=integration_id).update(running=True)
         Integration.objects.get(pk=integration_id).save()  # writes the beat entries
         detect.delay(integration_id)  # what Run does: the first detection at once, not at the next tick
-        wait(lambda: ArtifactPair.objects.count() >= args.items, 3600, "initial sync")
+        if not wait(
+            lambda: ArtifactPair.objects.count() >= args.items,
+            args.timeout,
+            "initial sync",
+            progress_line(processes),
+            fatal=False,
+        ):
+            # A large run cut by --timeout: every figure below is of the pairs made so far.
+            args.items, args.updates = ArtifactPair.objects.count(), 0
+            print(f"figures below are of the {args.items} pairs made by then", flush=True)
         report_initial_sync(args, run_at, load_before, [*workers, processes[-1]])
         own = sum(since_run(w.pid) for w in workers)
         children = sum(descendant_cpu_seconds(w.pid) for w in workers)
@@ -654,25 +766,23 @@ def main() -> None:
             )
             return all(twins[int(pairs[s])] == summary for s, (_, summary) in changed.items())
 
-        wait(twins_updated, 600, "update propagation")
-        twin_times = dict(
-            LocalItem.objects.filter(pk__in=[int(pairs[s]) for s in chosen]).values_list("pk", "updated")
-        )
-        latencies = sorted(
-            (twin_times[int(pairs[s])] - when).total_seconds() for s, (when, _) in changed.items()
-        )
-        p50 = statistics.median(latencies)
-        p95 = latencies[max(0, int(len(latencies) * 0.95) - 1)]
-        print(
-            f"update propagation ({len(latencies)} changes, {args.interval} s interval): "
-            f"p50 {p50:.1f} s, p95 {p95:.1f} s"
-        )
-        sizes = database_bytes(args, args.items)
-        print(
-            "database bytes per pair: "
-            + ", ".join(f"{label} {value:.0f}" for label, value in sizes.items())
-            + f" — total {sum(sizes.values()):.0f}"
-        )
+        if chosen:
+            wait(twins_updated, 600, "update propagation")
+            twin_times = dict(
+                LocalItem.objects.filter(pk__in=[int(pairs[s]) for s in chosen]).values_list("pk", "updated")
+            )
+            latencies = sorted(
+                (twin_times[int(pairs[s])] - when).total_seconds() for s, (when, _) in changed.items()
+            )
+            p50 = statistics.median(latencies)
+            p95 = latencies[max(0, int(len(latencies) * 0.95) - 1)]
+            print(
+                f"update propagation ({len(latencies)} changes, {args.interval} s interval): "
+                f"p50 {p50:.1f} s, p95 {p95:.1f} s"
+            )
+        print_sizes(args, "database bytes per pair")
+        if args.screen:
+            large_run_figures(args)
         print(
             "peak RSS: "
             + ", ".join(f"worker{n} {peak_rss_mb(w.pid):.0f} MB" for n, w in enumerate(workers))
@@ -714,6 +824,8 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
+        if redis is not None:
+            redis.stop()
         if not args.keep:
             if args.database == "postgres":
                 postgres(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')

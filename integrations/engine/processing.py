@@ -91,11 +91,12 @@ def runnable_integrations() -> list[int]:
     return ids
 
 
-def process_batch(limit: int = 50, worker: str | None = None) -> int:
-    """Claim up to ``limit`` due activities and process them; returns how many were claimed."""
+def process_batch(limit: int = 50, worker: str | None = None, *, gated: bool = False) -> int:
+    """Claim up to ``limit`` due activities and process them; returns how many were claimed.
+    ``gated``: the caller has just checked the instance-wide gates (the process task, once a round)."""
     from hub.gates import integration_work_allowed
 
-    if not integration_work_allowed()[0]:
+    if not gated and not integration_work_allowed()[0]:
         return 0
     worker = worker or worker_name()
     heartbeat.beat(worker)  # alive while it works, also where no heartbeat thread runs

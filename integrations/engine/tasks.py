@@ -51,16 +51,19 @@ def process() -> int:
     """Work through due activities in batches until none is left (then the next wake-up), or until
     ``BUDGET`` seconds have passed: then a fresh wake-up goes to the back of the queue, so a
     detection waiting behind this task runs first instead of waiting for the whole backlog."""
+    from hub.gates import integration_work_allowed
     from integrations.engine import processing
     from integrations.gateway import work
 
     total, deadline = 0, time.monotonic() + BUDGET
     while True:
+        if not integration_work_allowed()[0]:  # once a round, for the batch and the gateway work
+            return total
         size, started = batch_size(), time.monotonic()
-        activities = processing.process_batch(limit=size)
+        activities = processing.process_batch(limit=size, gated=True)
         if activities:
             _pace["per_s"] = activities / max(time.monotonic() - started, 1e-3)
-        claimed = activities + work.process_due(limit=BATCH)
+        claimed = activities + work.process_due(limit=BATCH, after_batch=True)
         total += claimed
         if activities < size and claimed < BATCH:
             return total

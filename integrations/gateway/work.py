@@ -34,18 +34,22 @@ class Refused(Exception):
         self.code, self.message = code, message
 
 
-def process_due(limit: int = 100, worker: str | None = None) -> int:
-    """Transform received payloads, then write due gateway activities; returns the work done."""
+def process_due(limit: int = 100, worker: str | None = None, *, after_batch: bool = False) -> int:
+    """Transform received payloads, then write due gateway activities; returns the work done.
+    ``after_batch``: called in the same round as ``processing.process_batch(gated=True)``, whose
+    caller checked the gates and which released dead workers' claims already — each costs several
+    queries, and the process task runs a round per batch of 100."""
     from hub.gates import integration_work_allowed
 
-    if not integration_work_allowed()[0]:
+    if not after_batch and not integration_work_allowed()[0]:
         return 0
     # Keeps the 0002E blocker current, which pauses the intake (``intake.unavailable``); what was
     # received already is still written, retries included, as with detection.
     error_cap.check()
     worker = worker or processing.worker_name()
     done = transform_received(limit)
-    claims.release_stale()
+    if not after_batch:
+        claims.release_stale()
     return done + write_due(worker, limit)
 
 

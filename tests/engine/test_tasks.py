@@ -35,15 +35,51 @@ def test_processing_runs_until_nothing_is_due_within_its_budget(three_detected, 
     assert three_detected == [] and not ArtifactActivity.objects.filter(status="pending").exists()
 
 
+def test_a_round_of_the_process_task_checks_the_gates_and_releases_stale_claims_once(
+    three_detected, monkeypatch
+):
+    """Issue #19: the batch and the gateway work of one round shared nothing, so each checked the
+    instance-wide gates (lease, master password, license, blockers) and released dead workers'
+    claims: a dozen queries twice for every batch of 100."""
+    from hub import gates
+    from integrations.engine import claims
+
+    calls = {"gates": 0, "release": 0}
+    check, release = gates.integration_work_allowed, claims.release_stale
+
+    def counted_check():
+        calls["gates"] += 1
+        return check()
+
+    def counted_release(*args, **kwargs):
+        calls["release"] += 1
+        return release(*args, **kwargs)
+
+    monkeypatch.setattr(gates, "integration_work_allowed", counted_check)
+    monkeypatch.setattr(claims, "release_stale", counted_release)
+    monkeypatch.setattr(tasks, "BUDGET", 0)
+    assert tasks.process() == 1
+    assert calls == {"gates": 1, "release": 1}
+
+
+def test_the_process_task_does_nothing_while_a_gate_is_closed(three_detected, monkeypatch):
+    from hub import gates
+
+    monkeypatch.setattr(gates, "integration_work_allowed", lambda: (False, "CCRRTT-16001E: locked"))
+    assert tasks.process() == 0
+    assert ArtifactActivity.objects.filter(status="pending").count() == 3
+
+
 def test_a_slow_batch_makes_the_next_claim_smaller(monkeypatch):
     """Issue #20: at about a second per activity (Redmine) a process claims what fits into its
     budget, so that the other processes find work too instead of one holding 100 rows."""
+    from hub import gates
     from integrations.engine import processing
     from integrations.gateway import work
 
     clock, asked = [0.0], []
 
-    def batch(limit):
+    def batch(limit, **_):
         asked.append(limit)
         clock[0] += limit * 1.0  # one second per activity
         return limit if len(asked) < 3 else 0
@@ -51,7 +87,8 @@ def test_a_slow_batch_makes_the_next_claim_smaller(monkeypatch):
     monkeypatch.setattr(tasks, "_pace", {})
     monkeypatch.setattr(tasks.time, "monotonic", lambda: clock[0])
     monkeypatch.setattr(processing, "process_batch", batch)
-    monkeypatch.setattr(work, "process_due", lambda limit: 0)
+    monkeypatch.setattr(work, "process_due", lambda limit, **_: 0)
+    monkeypatch.setattr(gates, "integration_work_allowed", lambda: (True, ""))
     monkeypatch.setattr(tasks.process, "delay", lambda: None)
     tasks.process()
     assert asked[0] == tasks.BATCH  # nothing known yet
