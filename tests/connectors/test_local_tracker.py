@@ -98,7 +98,8 @@ def test_every_field_type_round_trips(alpha):
     one_by_one = {i: alpha.read_artifact(i) for i in ids}
     assert alpha.read_artifacts(ids) == one_by_one
     without_discussion = alpha.read_field_values(ids)
-    assert {i: a.fields for i, a in without_discussion.items()} == {i: a.fields for i, a in one_by_one.items()}
+    fields_of = {i: a.fields for i, a in one_by_one.items()}
+    assert {i: a.fields for i, a in without_discussion.items()} == fields_of
     assert without_discussion[made.id].comments is None and one_by_one[made.id].comments
 
 
