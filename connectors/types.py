@@ -255,3 +255,6 @@ class ChangePage:
     items: list[ChangedItem]
     next_cursor: str | None
     server_time: dt.datetime | None = None
+    # The field values of the page's artifacts, id → artifact, when they were read with the
+    # listing (``Connector.changed_field_values``); None from ``changed_since``.
+    artifacts: dict[str, Artifact] | None = None

@@ -233,6 +233,7 @@ def _stream(integration: Integration, full: bool) -> int:
     fields = streamed_fields(target)
     wanted = columns(target)
     repository_id = str(source.repository_id)
+    read, to_model = fields_read(lines), mapping.model_reader(lines)
     written, seen = 0, set()
     with registry.connect(source.repository.settings()) as connector, open_table(target) as table:
         table.check(wanted)
@@ -248,14 +249,16 @@ def _stream(integration: Integration, full: bool) -> int:
                     watermark, _ = ChangeWatermark.objects.get_or_create(
                         integration=integration, side="A", project=project
                     )
-                    for page in changed_pages(connector, source, watermark, full=full):
-                        ids = list(dict.fromkeys(item.id for item in page.items))
-                        artifacts = connector.read_field_values(ids) if ids else {}
+                    pages = changed_pages(
+                        connector, source, watermark, full=full, with_values=True, fields=read
+                    )
+                    for page in pages:
+                        artifacts = page.artifacts
                         synced_at = timezone.now().isoformat()
                         rows = [
                             make_row(
                                 (repository_id, artifact.id, artifact.formatted_id, artifact.url),
-                                mapping.to_model(lines, artifact.fields),
+                                to_model(artifact.fields),
                                 synced_at,
                             )
                             for artifact in artifacts.values()
@@ -275,6 +278,14 @@ def _stream(integration: Integration, full: bool) -> int:
         if full:
             table.mark_deleted(repository_id, seen, timezone.now())
     return written
+
+
+def fields_read(lines) -> set[str] | None:
+    """The repository fields the mapping reads, which are all a page needs from the tool; None
+    (every field) when an extension line is among them: it sees the whole source artifact."""
+    if any(line.reads and mapping._is_extension(line) for line in lines):
+        return None
+    return {name for line in lines if line.reads for name in line.repository_fields}
 
 
 def at_once(function: Callable, *args) -> Future:

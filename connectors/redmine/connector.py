@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
@@ -344,7 +344,9 @@ class RedmineConnector(RedmineContainers, Connector):
     def read_artifact(self, artifact_id: str) -> Artifact:
         return self._artifact(self._issue(artifact_id))
 
-    def read_field_values(self, artifact_ids: Sequence[str]) -> dict[str, Artifact]:
+    def read_field_values(
+        self, artifact_ids: Sequence[str], fields: Collection[str] | None = None
+    ) -> dict[str, Artifact]:
         """The field values alone (the Enterprise Data Stream): one list request per 100 ids
         (``/issues.json?issue_id=1,2,3``, relations included) instead of one request per issue.
         The list has no journals, so comments and attachments are left unread (``None``), editors

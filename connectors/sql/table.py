@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,10 @@ MISSING_COLUMN = "CCRRTT-10009E"
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 KEY_COLUMNS = ("repository_id", "artifact_id")
 HUB_COLUMNS = (*KEY_COLUMNS, "formatted_id", "url", "synced_at", "deleted_at")
+# Rows per statement on PostgreSQL; bytes per statement on MySQL (mysqlclient's default is 64 kB;
+# the server's max_allowed_packet is 16 MB by default on MariaDB and 64 MB on MySQL 8).
+PG_ROWS = 1000
+MYSQL_STATEMENT = 1024 * 1024
 MULTI_VALUED = ("multi_select", "persons", "relationships", "web_links", "comments", "attachments")
 
 # Column types of each field type, per dialect.
@@ -111,6 +115,21 @@ def cell(value: Any, field_type: str, vendor: str) -> Any:
     if isinstance(value, (int, float, str, dt.date)):  # datetime is a date too
         return value
     return json.dumps(value, ensure_ascii=False)
+
+
+SCALARS = (str, int, float)
+
+
+def converter(field_type: str, vendor: str) -> Callable[[Any], Any]:
+    """``cell`` for one column: the text and number values most columns hold pass as they are,
+    without ``cell``'s tests (a stream converts every value of every row)."""
+    if field_type in MULTI_VALUED or field_type in ("date", "date_time", "boolean"):
+        return lambda value: cell(value, field_type, vendor)
+
+    def scalar(value: Any) -> Any:
+        return value if value is None or type(value) in SCALARS else cell(value, field_type, vendor)
+
+    return scalar
 
 
 class Table:
@@ -216,12 +235,15 @@ class Table:
 
     # --- rows -----------------------------------------------------------------------------------
 
-    def upsert_statement(self, columns: Sequence[Column]) -> str:
+    def upsert_statement(self, columns: Sequence[Column], *, rows_mark: bool = False) -> str:
+        """The upsert of one row (``rows_mark``: of many, ``VALUES %s`` for psycopg2's
+        ``execute_values``)."""
         names = [self.quote(c.name) for c in columns]
         keys = [self.quote(k) for k in KEY_COLUMNS]
         others = [n for c, n in zip(columns, names, strict=True) if c.name not in KEY_COLUMNS]
         marks = ", ".join(["%s"] * len(names)) if self.vendor != "sqlite" else ", ".join("?" * len(names))
-        insert = f"INSERT INTO {self.quote(self.table)} ({', '.join(names)}) VALUES ({marks})"  # noqa: S608
+        values = "%s" if rows_mark else f"({marks})"
+        insert = f"INSERT INTO {self.quote(self.table)} ({', '.join(names)}) VALUES {values}"  # noqa: S608
         if self.vendor in ("postgresql", "sqlite"):
             updates = ", ".join(f"{n} = excluded.{n}" for n in others)
             return f"{insert} ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
@@ -238,18 +260,23 @@ class Table:
         )
 
     def upsert(self, columns: Sequence[Column], rows: Iterable[Mapping[str, Any]]) -> int:
-        """Insert or update one row per artifact, in one transaction of the target database."""
-        values = [[cell(row.get(c.name), c.field_type, self.vendor) for c in columns] for row in rows]
+        """Insert or update one row per artifact, in one transaction of the target database, with
+        one multi-row statement per batch: ``INSERT … VALUES (…), (…) ON CONFLICT`` on PostgreSQL
+        (``execute_values``), ``… ON DUPLICATE KEY UPDATE`` on MySQL (mysqlclient's
+        ``executemany`` makes one statement of up to ``MYSQL_STATEMENT`` bytes)."""
+        plan = [(c.name, converter(c.field_type, self.vendor)) for c in columns]
+        values = [[convert(row.get(name)) for name, convert in plan] for row in rows]
         if not values:
             return 0
-        statement = self.upsert_statement(columns)
         cursor = self.connection.cursor()
         if self.vendor == "postgresql":
-            from psycopg2.extras import execute_batch
+            from psycopg2.extras import execute_values
 
-            execute_batch(cursor, statement, values, page_size=500)
+            execute_values(cursor, self.upsert_statement(columns, rows_mark=True), values, page_size=PG_ROWS)
         else:
-            cursor.executemany(statement, values)
+            if self.vendor == "mysql":
+                cursor.max_stmt_length = MYSQL_STATEMENT
+            cursor.executemany(self.upsert_statement(columns), values)
         self.connection.commit()
         return len(values)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import traceback
+from functools import partial
 
 from django.db import transaction
 from django.db.models.fields.json import KeyTextTransform
@@ -177,18 +178,29 @@ def record_time_entry_changes(context: IntegrationContext, side: str, project: s
 
 
 def changed_pages(
-    connector, collection, watermark: ChangeWatermark, *, full: bool = False, artifact_types=None
+    connector,
+    collection,
+    watermark: ChangeWatermark,
+    *,
+    full: bool = False,
+    artifact_types=None,
+    with_values: bool = False,
+    fields=None,
 ):
     """The pages of what changed in the watermark's project since it (everything on a full scan).
     The caller commits what it makes of each page before asking for the next; after the last one
-    the watermark moves (also shared by the Enterprise Data Stream)."""
+    the watermark moves (also shared by the Enterprise Data Stream). ``with_values``: each page
+    carries its artifacts' field values (``fields`` alone, if given) in ``page.artifacts``."""
     since = None if full else watermark.position
     cursor, newest, server_time = None, None, None
     # The collection's repository query narrows what is read; only connectors that run queries
     # take one (for the others validation blocks the integration with 1413E before detection).
     narrowed = {"query": collection.query} if collection.query.strip() else {}
+    list_page = (
+        partial(connector.changed_field_values, fields=fields) if with_values else connector.changed_since
+    )
     while True:
-        page = connector.changed_since(
+        page = list_page(
             watermark.project,
             since,
             artifact_types=collection.artifact_types if artifact_types is None else artifact_types,

@@ -266,6 +266,55 @@ def to_model(lines: Iterable[Line], fields: Mapping[str, Any]) -> dict[str, Any]
     return model
 
 
+# The transforms ``_apply`` gives their own branch; every other one converts the first value.
+_OWN_BRANCH = ("constant", "join", "split", FORMATTED_IDS, "test_steps", "value_map", "extension")
+
+
+def model_reader(lines: Iterable[Line]) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+    """``to_model`` of these lines as a function of the fields, for a reader of many artifacts
+    through one mapping (the Enterprise Data Stream): what each line does is worked out once,
+    not once per artifact, and a conversion between equal types is skipped. The same values as
+    ``to_model``; with an extension line among them it is ``to_model`` itself (one sandbox round
+    trip per artifact, the built-in lines' model in hand)."""
+    lines = list(lines)
+    if any(line.reads and _is_extension(line) for line in lines):
+        return lambda fields: to_model(lines, fields)
+    to_json = V.to_json
+    steps: list[tuple] = []  # (repository field, its type, model field, convert or None) or (line,)
+    for line in lines:
+        if not line.reads:
+            continue
+        simple = line.transform not in _OWN_BRANCH and line.repository_fields and line.model_fields
+        if not simple:
+            steps.append((line,))
+            continue
+        source, target = line.repository_types[0], line.model_types[0]
+        same = source == target or (source in TEXT and target in TEXT)
+        steps.append((line.repository_fields[0], source, line.model_fields[0], None if same else target))
+
+    def read(fields: Mapping[str, Any]) -> dict[str, Any]:
+        model: dict[str, Any] = {}
+        for step in steps:
+            if len(step) == 4:
+                name, source, key, target = step
+                value = to_json(source, fields.get(name))
+                model[key] = value if target is None else _convert(value, source, target, key)
+                continue
+            line = step[0]
+            if line.transform == "constant" and not line.repository_fields:
+                converted = [(line.params or {}).get("value")] * len(line.model_fields)
+            else:
+                values = [
+                    to_json(t, fields.get(f))
+                    for f, t in zip(line.repository_fields, line.repository_types, strict=False)
+                ]
+                converted = _apply(line, values, True, fields, model)
+            model.update(zip(line.model_fields, converted, strict=False))
+        return model
+
+    return read
+
+
 def formatted_ids_in(text: Any) -> list[str]:
     """The formatted ids a text names, in order, each once (“Fix WEB-1, see WEB-2”)."""
     return list(dict.fromkeys(FORMATTED_ID.findall(str(text or ""))))

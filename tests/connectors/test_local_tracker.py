@@ -91,6 +91,16 @@ def test_every_field_type_round_trips(alpha):
     schema |= {f.id: f.type for f in alpha.field_schema("DEMO", "test_case")}
     assert set(FieldType) <= set(schema.values())
     assert "time_entries" not in made.fields
+    # The batch reads build artifacts from plain rows, the single read from model instances:
+    # every field type reads the same both ways (comments and attachments too).
+    alpha.add_comment(made.id, "a comment")
+    ids = [made.id, case.id, epic.id]
+    one_by_one = {i: alpha.read_artifact(i) for i in ids}
+    assert alpha.read_artifacts(ids) == one_by_one
+    without_discussion = alpha.read_field_values(ids)
+    fields_of = {i: a.fields for i, a in one_by_one.items()}
+    assert {i: a.fields for i, a in without_discussion.items()} == fields_of
+    assert without_discussion[made.id].comments is None and one_by_one[made.id].comments
 
 
 def test_story_points_exist_only_on_stories_and_epics(alpha):

@@ -92,6 +92,31 @@ def test_join_and_split_between_several_fields_and_one():
     assert mapping.to_repository([join], {"text": "a / b"}) == {"first": "a", "second": "b"}
 
 
+def test_the_compiled_reader_of_a_mapping_reads_what_to_model_reads():
+    """``model_reader`` (the Enterprise Data Stream's) works out each line once; its values are
+    ``to_model``'s, conversions included, a later line overriding an earlier one."""
+    number = Line(["estimate"], ["string"], ["hours"], ["double"], transform="number_text")
+    constant = Line([], [], ["source"], ["string"], transform="constant", params={"value": "alpha"})
+    join = Line(["summary", "estimate"], ["string", "string"], ["text"], ["string"], transform="join")
+    again = Line(["estimate"], ["string"], ["title"], ["string"])  # overrides TITLE's value
+    skipped = Line(["summary"], ["string"], ["unread"], ["string"], reads=False)
+    lines = [TITLE, PRIORITY, DUE, SPENT, LINKS, READ_ONLY, number, constant, join, again, skipped]
+    read = mapping.model_reader(lines)
+    for fields in (
+        {
+            "summary": "Crash", "priority": "p2", "due_date": dt.date(2026, 3, 1), "estimate": "2.5",
+            "time_spent": dt.timedelta(minutes=5), "web_links": [WebLink("https://a.example")],
+            "created": dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC),
+        },
+        {"summary": None, "estimate": None},
+        {},
+    ):  # fmt: skip
+        assert read(fields) == mapping.to_model(lines, fields)
+    assert read({"estimate": "2.5"})["title"] == "2.5" and "unread" not in read({"summary": "x"})
+    with pytest.raises(mapping.MappingFailed):
+        read({"estimate": "about three"})
+
+
 FLOWS = {"title": "both", "priority": "a_to_b", "due": "b_to_a"}
 
 

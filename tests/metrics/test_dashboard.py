@@ -123,6 +123,22 @@ def test_a_bad_range_says_why_and_falls_back_to_30_days(db, values, message):
     assert filters.start == TODAY - timedelta(days=29)
 
 
+def test_the_template_column_names_each_style(integration):
+    """The "Template" column (cumulative per integration) says each integration's style by its
+    documented name, an Enterprise Data Stream and a Gateway integration too, counted or not."""
+    Integration.objects.create(
+        name="Defects → reporting", style=Integration.Style.ENTERPRISE_DATA_STREAM,
+        collection_a=integration.collection_a,
+    )  # fmt: skip
+    Integration.objects.create(
+        name="CI → Alpha", style=Integration.Style.GATEWAY, collection_b=integration.collection_a
+    )
+    styles = {row.name: row.style for row in dashboard.cumulative_by_integration()}
+    assert styles["Defects → reporting"] == "Enterprise Data Stream"
+    assert styles["CI → Alpha"] == "Gateway"
+    assert styles[integration.name] == "Work Item Synchronization"
+
+
 def test_cumulative_tables_count_since_counting_began(counted):
     a, b = counted
     rows = {row.name: row for row in dashboard.cumulative_by_integration()}
