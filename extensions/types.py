@@ -9,6 +9,8 @@ Multi Select       list of option ids                          array of labels; 
 Rich Text          text in the field's format                  HTML
 Web Links          [{url, label}]                              [{label?, location}]
 Relationship(s)    artifact id (list)                          {id} (array of them)
+Container          the container's artifact id                 {id, summary}; summary is null
+                                                               (artifacts.toContainer fills it)
 others             as stored (ISO dates, numbers, person ids)  the same
 =================  ==========================================  ===============================
 
@@ -129,6 +131,8 @@ def to_extension(value: Any, info: FieldInfo) -> Any:
         return None if value in (None, "") else {"id": str(value)}
     if kind == FieldType.RELATIONSHIPS:
         return [{"id": str(v)} for v in value or []]
+    if kind == FieldType.CONTAINER:
+        return None if value in (None, "") else {"id": str(value), "summary": None}
     return value
 
 
@@ -141,10 +145,10 @@ def _expect(condition: bool, info: FieldInfo, value: Any, expected: str) -> None
         )
 
 
-def _relationship_id(value: Any, info: FieldInfo) -> str:
+def _relationship_id(value: Any, info: FieldInfo, expected: str = "a relationship {id}") -> str:
     if isinstance(value, dict) and value.get("id") not in (None, ""):
         return str(value["id"])
-    _expect(isinstance(value, (str, int)) and not isinstance(value, bool), info, value, "a relationship {id}")
+    _expect(isinstance(value, (str, int)) and not isinstance(value, bool), info, value, expected)
     return str(value)
 
 
@@ -232,6 +236,10 @@ def from_extension(value: Any, info: FieldInfo, undefined: bool = False) -> Any:
         return links
     if kind == FieldType.RELATIONSHIP:
         return None if empty else _relationship_id(value, info)
+    if kind == FieldType.CONTAINER:
+        # A container ({id, summary}, from artifacts.toContainer / getAssociatedContainer) or a
+        # relationship ({id}) stands for the container's artifact; null: the top level.
+        return None if empty or value == "" else _relationship_id(value, info, "a container {id, summary}")
     if kind == FieldType.RELATIONSHIPS:
         if empty:
             return []

@@ -61,6 +61,7 @@ class Feature(StrEnum):
     CONDITIONAL_FIELD_FLOW = "conditional_field_flow"
     ARTIFACT_UNIONS = "artifact_unions"
     GATEWAY_PAYLOAD_TRANSFORMATION = "gateway_payload_transformation"
+    TEST_STEPS = "test_steps"
     USERS = "users"
 
 
@@ -71,7 +72,11 @@ FLAGS = (
     Feature.CONDITIONAL_FIELD_FLOW,
     Feature.ARTIFACT_UNIONS,
     Feature.GATEWAY_PAYLOAD_TRANSFORMATION,
+    Feature.TEST_STEPS,
 )
+# Flags an edition grants when the license does not name them: test step functionality comes with
+# the Advanced edition (docs/time-tracking.md, "The license gate for test steps").
+EDITION_FLAGS = {Feature.TEST_STEPS: frozenset({"advanced"})}
 LABELS = {
     Feature.INTEGRATION_STYLE: "integration style",
     Feature.CONNECTOR_KIND: "connector",
@@ -80,6 +85,7 @@ LABELS = {
     Feature.CONDITIONAL_FIELD_FLOW: "conditional field flow",
     Feature.ARTIFACT_UNIONS: "artifact unions",
     Feature.GATEWAY_PAYLOAD_TRANSFORMATION: "gateway payload transformation",
+    Feature.TEST_STEPS: "test step synchronization",
 }
 REFUSAL_CODES = {
     Feature.INTEGRATION_STYLE: "CCRRTT-64001E",
@@ -89,6 +95,9 @@ REFUSAL_CODES = {
     Feature.GATEWAY_PAYLOAD_TRANSFORMATION: "CCRRTT-20006E",  # the catalog's gateway code
     Feature.CONDITIONAL_FIELD_FLOW: "CCRRTT-15012E",
     Feature.ARTIFACT_UNIONS: "CCRRTT-15013E",
+    # No catalog entry names test steps: 64001E is the catalog's refusal of an integration for a
+    # license restriction, and its user actions (disable it, or change it) are what helps.
+    Feature.TEST_STEPS: "CCRRTT-64001E",
     Feature.USERS: "CCRRTT-30016E",
 }
 
@@ -128,6 +137,8 @@ class License:
         granted = self.features.get(str(feature))
         if feature in LISTED:
             return isinstance(granted, list) and ("*" in granted or value in granted)
+        if granted is None and feature in EDITION_FLAGS:
+            return str(self.edition) in EDITION_FLAGS[feature]
         return granted is True
 
 

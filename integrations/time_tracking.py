@@ -130,3 +130,37 @@ def test_step_flow_problems(
             continue
         found.append((f"test_steps:{key}", "CCRRTT-50014E", message, _links(integration)))
     return found
+
+
+def test_step_license_problems(
+    integration: Integration, model_fields: dict, flows: dict
+) -> list[tuple[str, str, str, list[dict]]]:
+    """The license gate for test steps: an integration whose field flow moves a Test Steps field
+    needs a license that grants test step synchronization (the Advanced edition, or
+    ``"test_steps": true``); CCRRTT-64001E otherwise. No usable license at all has its own code."""
+    from hub import licensing
+    from integrations.validation import flow_of
+
+    keys = [
+        key
+        for key, value in flows.items()
+        if (field := model_fields.get(key)) is not None
+        and field.type == "test_steps"
+        and flow_of(value)[0] not in ("", None, Integration.Flow.NONE)
+    ]
+    if not keys:
+        return []
+    refused = licensing.refusal(licensing.Feature.TEST_STEPS)
+    if refused is None or refused.code != licensing.REFUSAL_CODES[licensing.Feature.TEST_STEPS]:
+        return []
+    shown = ", ".join(f"“{model_fields[key].label or key}”" for key in keys)
+    return [
+        (
+            "license:test_steps",
+            refused.code,
+            f"synchronizes test steps ({shown}), which the license does not include (test step "
+            "synchronization comes with the Advanced edition): set the flow of those fields to none, "
+            "disable the integration, or apply a license that includes test steps",
+            _links(integration),
+        )
+    ]

@@ -553,9 +553,10 @@ def _work_item_sync_problems(
     model_fields = ctx.model_fields(a.model_id if a else None)
     if not model_fields:
         return found
-    from integrations.time_tracking import test_step_flow_problems
+    from integrations.time_tracking import test_step_flow_problems, test_step_license_problems
 
     found += test_step_flow_problems(integration, model_fields)
+    found += test_step_license_problems(integration, model_fields, integration.field_flows or {})
     found += _route_condition_problems(routes, model_fields, me)
     for condition in (integration.filters or {}).get("conditions", []):
         problem = condition_problem(condition, model_fields)

@@ -112,6 +112,8 @@
       },
       toRelationship: function (container) {
         if (!container) throw new exceptions.HostException("toRelationship needs a container");
+        // A raw artifact's container field (artifacts.retrieveArtifact(...)['parent']) holds its id.
+        if (typeof container !== "object") return { id: text(container), "repository-id": null };
         return { id: container.id, "repository-id": container["repository-id"] || null };
       },
       getAssociatedRelationship: function (relationship) {

@@ -400,6 +400,7 @@ class Creations:
         ready = self.still_unpaired(ready)
         ready = self.not_hubs_twins(ready)
         self.write_intents(ready)
+        containers.check_twins(self.context, ready)  # the 17022E check: one read, not one per child
         created, together = [], {}
         bulk = [c for c in ready if self.created_together(c)]
         together_ids = {id(c) for c in bulk}

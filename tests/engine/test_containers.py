@@ -156,6 +156,32 @@ def test_a_deleted_container_twin_asks_for_recreate(tree_sync):
     assert failed.artifact_id == str(bug.pk) and "Recreate" in failed.message
 
 
+def test_the_deleted_container_check_reads_the_twins_together(tree_sync, monkeypatch):
+    """The 17022E check of a batch of children reads their containers' twins in one batched read
+    (Redmine: one list request per 100), not one read per child."""
+    from connectors.local.connector import LocalConnector
+
+    epics = [new_item("alpha", "DEMO", f"Epic {n}", type="epic") for n in range(3)]
+    run(tree_sync)
+    twins = {str(twin(epic).pk) for epic in epics}
+    one_by_one, together = [], []
+    read_artifact, read_field_values = LocalConnector.read_artifact, LocalConnector.read_field_values
+    monkeypatch.setattr(
+        LocalConnector, "read_artifact", lambda self, i: one_by_one.append(i) or read_artifact(self, i)
+    )
+    monkeypatch.setattr(
+        LocalConnector,
+        "read_field_values",
+        lambda self, ids: together.append(list(ids)) or read_field_values(self, ids),
+    )
+    bugs = [new_item("alpha", "DEMO", f"Bug {n}", parent=str(epics[n % 3].pk)) for n in range(9)]
+    run(tree_sync)
+
+    assert {twin(bug).parent_id for bug in bugs} == {int(t) for t in twins}
+    assert not twins & set(one_by_one), "a container twin was read alone"
+    assert [sorted(ids) for ids in together if twins & set(ids)] == [sorted(twins)]
+
+
 @pytest.mark.parametrize(("matching", "outcome"), [("first", "associated"), ("error", "CCRRTT-50007E")])
 def test_container_matching(tree_sync, matching, outcome):
     tree_sync.creation_flow = "a_to_b"  # Beta's epics are not copied to Alpha

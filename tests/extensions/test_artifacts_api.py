@@ -98,13 +98,6 @@ def test_to_container_throws_when_the_artifact_is_missing(api):
     assert run(api, script) == "NotFoundException"
 
 
-def test_the_associated_container_is_the_twin_with_the_summary_kept(api, integration):
-    item = new_item("alpha", "DEMO", "Epic")
-    ArtifactPair.objects.create(integration_id=integration.pk, a_artifact_id=str(item.pk), b_artifact_id="78")
-    script = "return artifacts.getAssociatedContainer(artifacts.toContainer(input));"
-    assert run(api, script, {"id": str(item.pk)}) == {"id": "78", "summary": "Epic"}
-
-
 def test_several_associated_artifacts_throw(api, integration):
     """Two integrations of the collection pair the artifact with different twins."""
     from integrations.models import Integration
@@ -117,3 +110,66 @@ def test_several_associated_artifacts_throw(api, integration):
         ArtifactPair.objects.create(integration_id=owner.pk, a_artifact_id=str(item.pk), b_artifact_id=twin)
     with pytest.raises(ExtensionFailed, match="2 associated artifacts"):
         run(api, "return artifacts.getAssociatedRelationship(input);", {"id": str(item.pk)})
+
+
+# The guide's two container examples (seed "Containers and Relationships"), over the local
+# tracker, whose raw artifacts carry the parent as ``parent`` and the kind as ``type``.
+FIRST_PARENT_FOLDER = """
+var inputTypes = 'Relationship';
+var outputTypes = 'Container';
+
+function transform(context, input) {
+    if (input) {
+        var parentRelationship = findParentFolder(context.sourceArtifact);
+        return artifacts.toContainer(parentRelationship);
+    }
+    return null;
+}
+
+function findParentFolder(artifact){
+    var parent = artifacts.retrieveArtifact(artifact['parent']);
+    if (parent['type'] === 'epic') {
+        return artifact['parent'];
+    } else if (parent['parent'] === null) {
+        return null;
+    }
+    return findParentFolder(parent);
+}
+"""
+PARENT_OF_THE_CONTAINER = """
+var inputTypes = 'Container';
+var outputTypes = 'Relationship';
+
+function transform(context, input) {
+    if (input) {
+        var parentRelationship = artifacts.toRelationship(input);
+        var parentArtifact = artifacts.retrieveArtifact(parentRelationship);
+        var container = parentArtifact['parent'];
+        return artifacts.toRelationship(container);
+    }
+    return null;
+}
+"""
+
+
+def test_the_documented_container_examples(api):
+    epic = new_item("alpha", "DEMO", "Checkout", type="epic")
+    story = new_item("alpha", "DEMO", "Pay by card", type="story", parent=str(epic.pk))
+    task = new_item("alpha", "DEMO", "Card form", parent=str(story.pk))
+    source = api.artifacts.retrieve({"id": str(task.pk)})
+
+    found = invoke(FIRST_PARENT_FOLDER, "transform", [{"sourceArtifact": source}, source["parent"]], api)
+    assert found.value == {"id": str(epic.pk), "summary": "Checkout"}  # the epic above the story
+
+    story_container = {"id": str(story.pk), "summary": "Pay by card"}
+    up = invoke(PARENT_OF_THE_CONTAINER, "transform", [{}, story_container], api)
+    assert up.value == {"id": str(epic.pk), "repository-id": None}
+
+
+def test_the_associated_container_is_the_twin_with_the_summary(api, integration):
+    epic = new_item("alpha", "DEMO", "Checkout", type="epic")
+    ArtifactPair.objects.create(integration_id=integration.pk, a_artifact_id=str(epic.pk), b_artifact_id="41")
+    script = "return artifacts.getAssociatedContainer(artifacts.toContainer(input));"
+    assert run(api, script, {"id": str(epic.pk)}) == {"id": "41", "summary": "Checkout"}
+    missing = "try { artifacts.getAssociatedContainer({id: '999'}); } catch (e) { return e.name; }"
+    assert run(api, missing) == "NotFoundException"

@@ -379,3 +379,31 @@ def test_a_mapping_line_s_extension_reads_a_key_value_store(extensions_licensed,
     kvstores.replace_pairs(store, [("WEB", "Website")])
     lines = [line(make_extension("Product", STORE_LOOKUP), [text("project")], [text("product")])]
     assert mapping.to_model(lines, {"project": "WEB"}) == {"product": "Website"}
+
+
+CONTAINER_ECHO = """
+var inputTypes = 'Container';
+var outputTypes = 'Container';
+
+function transform(context, input) {
+  if (!input) { return null; }
+  if (input.summary !== null) { throw 'a container value arrives without its summary'; }
+  if (input.id === '7') { return {id: '8', summary: 'Renamed'}; }  // a container object
+  if (input.id === '9') { return {id: '10'}; }                      // a relationship
+  return true;                                                      // neither: 17024E
+}
+"""
+
+
+def test_container_values_arrive_as_containers_and_leave_as_the_container_id(
+    extensions_licensed, make_extension
+):
+    extension = make_extension("Parent", CONTAINER_ECHO)
+    parent = [FieldInfo("parent", "Parent", "container")]
+    lines = [line(extension, parent, [FieldInfo("parent", "Parent", "container")])]
+    assert mapping.to_model(lines, {"parent": "7"}) == {"parent": "8"}
+    assert mapping.to_model(lines, {"parent": "9"}) == {"parent": "10"}
+    assert mapping.to_model(lines, {"parent": None}) == {"parent": None}  # the top level
+    with pytest.raises(MappingFailed) as failure:
+        mapping.to_model(lines, {"parent": "1"})
+    assert failure.value.code == "CCRRTT-17024E" and "a container {id, summary}" in str(failure.value)

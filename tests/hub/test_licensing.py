@@ -141,6 +141,7 @@ def test_a_feature_the_license_does_not_grant_is_refused_with_its_code(licensed,
         (Feature.CONNECTOR_KIND, "redmine"),
         (Feature.INTEGRATION_STYLE, "work-item-synchronization"),
         (Feature.CONDITIONAL_FIELD_FLOW, None),
+        (Feature.TEST_STEPS, None),  # not named: the Advanced edition grants it
         (Feature.USERS, "10"),
     ],
 )

@@ -133,6 +133,7 @@ def test_issue_and_apply_a_license_with_the_commands(tmp_path, settings):
     assert licensing.permits(licensing.Feature.CONNECTOR_KIND, "jira")
     assert not licensing.permits(licensing.Feature.CONNECTOR_KIND, "servicenow")
     assert licensing.permits(licensing.Feature.CONDITIONAL_FIELD_FLOW)
+    assert not licensing.permits(licensing.Feature.TEST_STEPS)  # the Basic edition, not granted
     assert ConfigurationChange.objects.get(element_type="License").source == "command"
 
 

@@ -94,3 +94,33 @@ def test_mapping_time_entries_again_clears_the_problem(tracking):
     assert "CCRRTT-50010E" in codes(tracking)
     map_time_entries(tracking.collection_b)
     assert "CCRRTT-50010E" not in codes(tracking)
+
+
+@pytest.mark.parametrize(
+    ("edition", "granted", "refused"),
+    [("basic", None, True), ("basic", True, False), ("advanced", None, False), ("advanced", False, True)],
+)
+def test_test_steps_flowing_under_a_license_without_them_raise_64001E(
+    integration, issue, edition, granted, refused
+):
+    """The edition gate (12.24): test step synchronization comes with the Advanced edition, or with
+    a license that says ``"test_steps": true``; otherwise the integration that lets a Test Steps
+    field flow is blocked with 64001E, naming the field."""
+    from hub import licensing
+    from tests.hub.security_fixtures import license_body
+
+    features = license_body()["features"] | ({} if granted is None else {"test_steps": granted})
+    licensing.apply(issue(edition=edition, features=features))
+    ModelField.objects.create(
+        model=integration.collection_a.model, key="steps", label="Steps", type="test_steps", position=8
+    )
+    integration.field_flows = {**integration.field_flows, "steps": {"flow": "none"}}
+    integration.save()
+    assert "test steps" not in codes(integration).get("CCRRTT-64001E", "")  # not flowing: no gate
+
+    integration.field_flows = {**integration.field_flows, "steps": {"flow": "both", "parts": ["step"]}}
+    integration.save()
+    message = codes(integration).get("CCRRTT-64001E", "")
+    assert ("synchronizes test steps (“Steps”)" in message) is refused
+    if refused:
+        assert "Advanced edition" in message and blocks_integration(integration.pk)

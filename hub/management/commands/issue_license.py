@@ -70,7 +70,12 @@ class Command(BaseCommand):
             "instance": options["instance"],
             "features": {
                 **{feature.value: _names(options[feature.value]) for feature in licensing.LISTED},
-                **{feature.value: bool(options[feature.value]) for feature in licensing.FLAGS},
+                **{
+                    feature.value: bool(options[feature.value])
+                    for feature in licensing.FLAGS
+                    # not granted here: the edition decides (test steps come with Advanced)
+                    if options[feature.value] or feature not in licensing.EDITION_FLAGS
+                },
             },
         }
         try:
