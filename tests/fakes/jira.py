@@ -640,7 +640,7 @@ class JiraFake(FakeServer):
 
     # --- search -------------------------------------------------------------------------------
 
-    def _jql(self, jql: str, request: Request) -> list[Issue]:
+    def _jql(self, jql: str, request: Request, validate: object = "strict") -> list[Issue]:
         """A subset of JQL: ``AND``-joined ``project =``, ``issuetype =|in``, ``key =``, ``summary ~``,
         ``updated >=`` / ``created >=`` with a ``"yyyy/MM/dd HH:mm"`` literal — minute precision, read in
         the zone of the user running the query [connectors.md §3] — and ``ORDER BY``. Unbounded JQL
@@ -694,6 +694,21 @@ class JiraFake(FakeServer):
                 rows = [i for i in rows if i.key in keys]
             elif name == "labels" and op == "=":
                 rows = [i for i in rows if literal in (getattr(i, "labels", None) or [])]
+            elif name in ("key", "issuekey") and op == "in":
+                # an unknown key fails the query unless ``validateQuery`` is ``warn`` (or false),
+                # which leaves it out [Jira Server REST v2, search]
+                wanted = [v.strip().strip('"') for v in value.strip("()").split(",")]
+                unknown = [k for k in wanted if k not in self.issues or self.issues[k].deleted]
+                if unknown and str(validate).lower() not in ("warn", "false", "none"):
+                    raise Answer(
+                        400,
+                        {
+                            "errorMessages": [
+                                f"An issue with key '{unknown[0]}' does not exist for field 'key'."
+                            ]
+                        },
+                    )
+                rows = [i for i in rows if i.key in set(wanted)]
             elif name in ("key", "issuekey"):
                 rows = [i for i in rows if i.key == literal]
             elif name == "summary" and op == "~":
@@ -733,6 +748,7 @@ class JiraFake(FakeServer):
             "maxResults": request.arg("maxResults"),
             "fields": fields.split(",") if fields else None,
             "properties": (request.arg("properties") or "").split(","),
+            "validateQuery": request.arg("validateQuery", "strict"),
         }
 
     @route("GET", "/rest/api/{version}/search/jql")
@@ -786,7 +802,7 @@ class JiraFake(FakeServer):
                 },
             )
         args = self._search_args(request)
-        rows = self._jql(args.get("jql") or "", request)
+        rows = self._jql(args.get("jql") or "", request, args.get("validateQuery", "strict"))
         start, size = int(args.get("startAt") or 0), min(1000, int(args.get("maxResults") or 50))
         props = [p for p in (args.get("properties") or []) if p]
         return Answer(
