@@ -220,6 +220,7 @@ def main() -> None:
             [
                 "read_artifact",
                 "read_artifacts",
+                "read_field_values",
                 "create_artifact",
                 "create_artifacts",
                 "update_artifact",
