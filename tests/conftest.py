@@ -153,7 +153,7 @@ def _server_group(item: pytest.Item) -> str | None:
 # deadline stretches with the machine's pace (tests/acceptance/run.py, at most 3x): green twice
 # since at load averages of 10-21, 13.5 and 18 minutes there (3-4 minutes on a quiet machine).
 # By hand: HUB_TEST_DB=postgres HUB_ACCEPTANCE=1 .venv/bin/python -m pytest tests/acceptance -n 0
-PRODUCTION_SHAPE_IN_CI = True
+PRODUCTION_SHAPE_IN_CI = False
 
 
 def _deselect_outside_postgres(config, items) -> None:

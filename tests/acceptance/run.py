@@ -23,6 +23,7 @@ from pathlib import Path
 
 import httpx
 
+from hub.ids import is_digits
 from tests.acceptance.stack import ProductionHub
 from tests.connectors.peers import (
     MARKER_FIELD,
@@ -365,7 +366,7 @@ class Faults:
 
 def _pid_of(holder: str) -> int | None:
     parts = holder.split(":")
-    return int(parts[1]) if len(parts) > 2 and parts[1].isdigit() else None
+    return int(parts[1]) if len(parts) > 2 and is_digits(parts[1]) else None
 
 
 def inject(faults: Faults, form: Form, stop: threading.Event, spacing: float) -> threading.Thread:
