@@ -79,10 +79,13 @@ class _ServerLock(_Lock):
                 ADVISORY_KEY,
             )
         else:
+            # MariaDB's named locks are the server's, not the database's (PostgreSQL's advisory
+            # locks are per database): two Hubs on one server, each with its own database, must
+            # not wait for each other. A name is at most 64 characters.
             self.take, self.give, self.argument = (
                 "SELECT GET_LOCK(%s, 0)",
                 "SELECT RELEASE_LOCK(%s)",
-                LOCK_NAME,
+                server_lock_name(connection.settings_dict["NAME"]),
             )
 
     def try_acquire(self) -> bool:
@@ -93,6 +96,11 @@ class _ServerLock(_Lock):
     def release(self) -> None:
         with self.connection.cursor() as cursor:
             cursor.execute(self.give, [self.argument])
+
+
+def server_lock_name(database: str) -> str:
+    name = f"{LOCK_NAME}:{database}"
+    return name if len(name) <= 64 else f"{LOCK_NAME}:{zlib.crc32(database.encode()):08x}"
 
 
 def lock_file() -> Path:

@@ -3,16 +3,37 @@ file before its content, so it never reads an empty payload and exits (30008E)."
 
 from pathlib import Path
 
+import pytest
 from kombu import Connection
-from kombu.transport import filesystem
+from kombu.transport import filesystem, virtual
 
 from hub import embedded_broker
 
 
 def folders(tmp_path: Path) -> dict:
-    out = tmp_path / "out"
-    out.mkdir()
-    return {"data_folder_in": str(out), "data_folder_out": str(out), "store_processed": False}
+    """The embedded default's options (hub/settings.py), every folder in this test's own: kombu's
+    default control folder is ``./control``, shared by whatever else runs in the working directory."""
+    for sub in ("out", "processed", "control"):
+        (tmp_path / sub).mkdir()
+    return {
+        "data_folder_in": str(tmp_path / "out"),
+        "data_folder_out": str(tmp_path / "out"),
+        "processed_folder": str(tmp_path / "processed"),
+        "control_folder": str(tmp_path / "control"),
+        "store_processed": True,
+        "polling_interval": 0.2,
+    }
+
+
+@pytest.fixture(autouse=True)
+def own_broker_state(monkeypatch):
+    """kombu keeps the filesystem transport's bindings in one state per process, not per folder: once
+    any earlier test of this process has bound the queue ``celery``, a connection to new folders
+    never writes their exchange table, and what it sends is routed nowhere."""
+    monkeypatch.setattr(filesystem.Transport, "global_state", virtual.BrokerState())
+
+
+WAIT = 30  # seconds a message may take to arrive on a loaded machine (the get returns as it does)
 
 
 def empty_messages_while_writing(module, monkeypatch, tmp_path: Path, transport) -> list[str]:
@@ -32,7 +53,7 @@ def empty_messages_while_writing(module, monkeypatch, tmp_path: Path, transport)
     with Connection("filesystem://", transport=transport, transport_options=options) as connection:
         queue = connection.SimpleQueue("celery")
         queue.put({"task": "integrations.engine.process"})
-        assert queue.get(timeout=5).payload == {"task": "integrations.engine.process"}
+        assert queue.get(timeout=WAIT).payload == {"task": "integrations.engine.process"}
         queue.close()
     return seen
 
@@ -56,7 +77,7 @@ def test_many_messages_arrive_whole_and_leave_no_partial_file(tmp_path):
         queue = connection.SimpleQueue("celery")
         for n in range(50):
             queue.put({"n": n})
-        received = [queue.get(timeout=5).payload["n"] for _ in range(50)]
+        received = [queue.get(timeout=WAIT).payload["n"] for _ in range(50)]
         queue.close()
     assert sorted(received) == list(range(50))
     assert not [p for p in Path(options["data_folder_out"]).iterdir() if p.name.startswith("partial_")]

@@ -97,3 +97,36 @@ def test_the_lock_is_released_when_the_migration_fails(home, monkeypatch):
     with pytest.raises(RuntimeError):
         firststart.migrate()
     AnotherInstance().finish()
+
+
+
+@pytest.mark.mariadb
+def test_two_hubs_with_their_own_databases_on_one_mariadb_server_do_not_wait_for_each_other(
+    home, migrations_run
+):
+    """MariaDB's named locks belong to the server, not to a database: the lock's name carries the
+    database's, so another Hub migrating its own database on the same server does not hold this
+    one's start. (PostgreSQL's advisory locks are per database already.)"""
+    if connection.vendor != "mysql":
+        pytest.skip("MariaDB's server-wide named locks only")
+    name = f"{connection.settings_dict['NAME']}_another_hub"
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE DATABASE `{name}`")
+    another = connections.create_connection("default")
+    another.settings_dict = {**another.settings_dict, "NAME": name}
+    try:
+        other_hub = maintenance._ServerLock(another)
+        assert other_hub.try_acquire()
+        said = []
+        firststart.migrate(lambda message, level=logging.INFO: said.append(message))
+        assert said == [] and migrations_run == [("migrate",)]
+        other_hub.release()
+    finally:
+        another.close()
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE `{name}`")
+
+
+def test_a_long_database_name_still_gives_a_lock_name_mariadb_takes():
+    long_names = {maintenance.server_lock_name(letter * 80) for letter in "xy"}
+    assert len(long_names) == 2 and all(len(name) <= 64 for name in long_names)
