@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import tempfile
 import uuid
+from pathlib import Path
 from time import monotonic
 
 from kombu.exceptions import ChannelError
@@ -42,3 +43,19 @@ class Channel(filesystem.Channel):
 
 class Transport(filesystem.Transport):
     Channel = Channel
+
+
+def transport_options(folder: Path) -> dict:
+    """The embedded default's broker options, every folder under ``folder`` (created here)."""
+    for sub in ("out", "processed", "control"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    return {
+        "data_folder_in": str(folder / "out"),
+        "data_folder_out": str(folder / "out"),
+        "processed_folder": str(folder / "processed"),
+        "control_folder": str(folder / "control"),
+        "store_processed": False,
+        # kombu polls the folder (1 s by default); a wake-up — an event hint's above all — should
+        # reach an idle worker within a fraction of a second. A listing of a small folder is cheap.
+        "polling_interval": 0.2,
+    }

@@ -9,7 +9,7 @@ from pathlib import Path
 import dj_database_url
 
 from hub import config as hub_config
-from hub import filemodes
+from hub import embedded_broker, filemodes
 from hub import storage as hub_storage
 from hub.logconfig import logging_dict
 
@@ -245,20 +245,9 @@ if HUB["hub.broker.url"]:
     CELERY_BROKER_URL = HUB["hub.broker.url"]
     CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 else:
-    for sub in ("out", "processed"):
-        (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT = "hub.embedded_broker:Transport"  # messages appear whole, see there
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(BROKER_DIR / "out"),
-        "data_folder_out": str(BROKER_DIR / "out"),
-        "processed_folder": str(BROKER_DIR / "processed"),
-        "control_folder": str(BROKER_DIR / "control"),
-        "store_processed": False,
-        # kombu polls the folder (1 s by default); a wake-up — an event hint's above all — should
-        # reach an idle worker within a fraction of a second. A listing of a small folder is cheap.
-        "polling_interval": 0.2,
-    }
+    CELERY_BROKER_TRANSPORT_OPTIONS = embedded_broker.transport_options(BROKER_DIR)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -11,18 +11,8 @@ from hub import embedded_broker
 
 
 def folders(tmp_path: Path) -> dict:
-    """The embedded default's options (hub/settings.py), every folder in this test's own: kombu's
-    default control folder is ``./control``, shared by whatever else runs in the working directory."""
-    for sub in ("out", "processed", "control"):
-        (tmp_path / sub).mkdir()
-    return {
-        "data_folder_in": str(tmp_path / "out"),
-        "data_folder_out": str(tmp_path / "out"),
-        "processed_folder": str(tmp_path / "processed"),
-        "control_folder": str(tmp_path / "control"),
-        "store_processed": True,
-        "polling_interval": 0.2,
-    }
+    """The embedded default's options (hub/settings.py), every folder in this test's own."""
+    return embedded_broker.transport_options(tmp_path)
 
 
 @pytest.fixture(autouse=True)
