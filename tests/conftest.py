@@ -11,7 +11,7 @@ from hub.roles import set_role
 from tests.connectors.peers import redmine_peer_server, roundup_peer_server  # noqa: F401 - fixtures
 
 # One Chromium per test process for every browser test, and a fresh page per test.
-from tests.support.browser import browser, page, pytest_runtest_makereport  # noqa: F401 - fixtures, hook
+from tests.support.browser import browser, page, pages, pytest_runtest_makereport  # noqa: F401 - fixtures, hook
 
 # HUB_TEST_CPU_REPORT=<file>: each test's CPU, its own and its reaped processes' (docs/operations.md).
 from tests.support.cpu_report import pytest_runtest_protocol  # noqa: F401 - hook

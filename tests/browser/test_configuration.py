@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.browser import new_page
+from tests.support import browser as browser_support
 from tests.support.screenshots import screenshot
 from tests.support.server import prepared_hub
 
@@ -37,11 +37,7 @@ def hub(tmp_path, server_database):
 
 
 def sign_in(page, hub, username):
-    page.goto(hub.url + "/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page.get_by_test_id("signed-in-user")).to_have_text(username)
+    browser_support.sign_in(page, hub.url, username, PASSWORD)
 
 
 def shot(page, name):
@@ -95,8 +91,8 @@ def create_collection(page, hub, name, repository, project, screenshot=False):
     expect(page.get_by_test_id("mapping-lines")).to_contain_text("summary")
 
 
-def test_an_administrator_builds_and_starts_an_integration_and_a_viewer_cannot_change_it(hub, browser):
-    admin = new_page(browser)
+def test_an_administrator_builds_and_starts_an_integration_and_a_viewer_cannot_change_it(hub, pages):
+    admin = pages()
     sign_in(admin, hub, "ada")
     # An integration runs only once the master password protects the credentials it uses.
     admin.goto(hub.url + "/settings/general/")
@@ -142,7 +138,7 @@ def test_an_administrator_builds_and_starts_an_integration_and_a_viewer_cannot_c
     admin.goto(hub.url + "/integrations/")
     expect(admin.get_by_test_id("integrations")).to_contain_text("running")
 
-    viewer = new_page(browser)
+    viewer = pages()
     sign_in(viewer, hub, "victor")
     for path in ("/repositories/", "/models/", "/collections/", "/integrations/", "/history/"):
         viewer.goto(hub.url + path)

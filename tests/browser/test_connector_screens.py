@@ -159,13 +159,12 @@ def wait_until(condition, seconds: float = 30):
 @pytest.mark.parametrize("kind", sorted(CONNECTORS))
 def test_an_administrator_configures_a_repository_tests_it_and_receives_its_webhooks(
     hub,  # noqa: F811
-    browser,
+    page,
     kind,
 ):
     connector = CONNECTORS[kind]
     with connector.fake_class() as fake:
         values = connector.values(fake)
-        page = browser.new_context(ignore_https_errors=True).new_page()
         sign_in(page, hub, "ada")
         page.goto(hub.url + "/settings/general/")  # secrets are stored only under a master password
         page.fill("#id_new_password", "master password for the browser test")

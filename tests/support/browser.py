@@ -82,3 +82,19 @@ def page(browser):
     page = new_page(browser)
     yield page
     page.context.close()
+
+
+@pytest.fixture
+def pages(browser):
+    """``pages()`` opens another page in a context of its own (another signed-in user); all are
+    closed after the test: a context left open keeps its page's polling alive for the rest of the
+    test process."""
+    opened = []
+
+    def open_page(**context_options):
+        opened.append(new_page(browser, **context_options))
+        return opened[-1]
+
+    yield open_page
+    for page in opened:
+        page.context.close()
