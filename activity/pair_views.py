@@ -18,6 +18,7 @@ from activity.models import ArtifactActivity, ArtifactPair, BackgroundJob
 from hub import uploads
 
 REVISION = "__revision__"  # the snapshot's revision key (integrations.engine.context.REVISION)
+WRITING = "__writing__"  # the snapshot's unfinished writes (integrations.engine.context.WRITING)
 
 logger = logging.getLogger("hub.activity")
 
@@ -28,7 +29,7 @@ def field_rows(pair: ArtifactPair, search: str = "") -> list[dict]:
     the screen can grey it out."""
     flows = services.hooks.field_flows(pair.integration_id) if pair.integration_id else {}
     names = sorted(set(flows) | set(pair.a_snapshot) | set(pair.b_snapshot), key=str.lower)
-    names = [name for name in names if name != REVISION]  # Hub's bookkeeping, not a field
+    names = [name for name in names if name not in (REVISION, WRITING)]  # Hub's bookkeeping
     if search:
         names = [name for name in names if search.lower() in name.lower()]
     one_way_from = {"a_to_b": "A", "b_to_a": "B"}

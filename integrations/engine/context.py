@@ -15,6 +15,9 @@ from integrations.engine.routing import RouteRow
 from integrations.models import Integration
 
 REVISION = "__revision__"  # snapshot key: the side's revision when Hub last synchronized it
+# snapshot key: the fields Hub has begun to write to that side and whose outcome the pair does not
+# record yet (processing.Processor.writing: committed before the write, gone with the next save)
+WRITING = "__writing__"
 
 
 def other(side: str) -> str:

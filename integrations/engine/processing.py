@@ -39,6 +39,7 @@ from integrations.engine import (
 )
 from integrations.engine.context import (
     REVISION,
+    WRITING,
     IntegrationContext,
     SideContext,
     integration_ready,
@@ -322,6 +323,8 @@ class Batch:
         nothing flows from it, and the twin is not even read (issue #20: no echo)."""
         if artifact is None or not pair.a_snapshot or not pair.b_snapshot:
             return False
+        if WRITING in pair.a_snapshot or WRITING in pair.b_snapshot:
+            return False  # a write whose outcome the pair does not record: only update() can tell
         integration = self.context.integration
         if uncopied(pair, side, artifact, integration):
             return False
@@ -1071,19 +1074,21 @@ class Processor:
                 twin_deleted=True,
             ) from None
         twin_model = mapping.to_model(self.target.lines, twin.fields)
-        snapshots = snapshot_of(pair, self.source.name), snapshot_of(pair, self.target.name)
+        snapshots = self.unfinished_writes(pair, (model, artifact.revision), (twin_model, twin.revision))
         source_snapshot, target_snapshot = snapshots
         plan = self.plan(model, twin_model, snapshots)
         writes = 0
         if plan.write:
             values = self.step_parts.merged({**model, **plan.write}, twin_model)
             fields = self.fields_for(self.target, self.source, values, plan.write)
+            self.writing(pair, self.target.name, plan.write, model, twin_model, twin.revision)
             written = self.write(self.target, twin, fields) or twin
             plan, twin = self.replaced_unseen(twin, written, model, plan, snapshots)
             writes += 1
         if plan.write_back:
             values = self.step_parts.merged({**twin_model, **plan.write_back}, model)
             fields = self.fields_for(self.source, self.target, values, plan.write_back)
+            self.writing(pair, self.source.name, plan.write_back, twin_model, model, artifact.revision)
             artifact = self.write(self.source, artifact, fields) or artifact
             model = mapping.to_model(self.source.lines, artifact.fields)
             writes += 1
@@ -1122,6 +1127,56 @@ class Processor:
             completed(self.activity, Result.UPDATED, changed)
             self.activity.save()
             counters.record([(self, False)])
+
+    def writing(self, pair: ArtifactPair, side: str, keys, propagated: dict, read: dict, revision) -> None:
+        """Commit, before Hub writes ``keys`` to ``side``, that it is about to: the value each one
+        takes from the other side (``propagated``), the value it has there now (``read``) and that
+        side's revision. The pair's save after the write drops it; where that save never comes (the
+        worker killed, the activity failed after the write), the next processing of the pair reads
+        it (``unfinished_writes``) instead of taking the old snapshot for that side's state."""
+        column = f"{side.lower()}_snapshot"
+        stored = dict(getattr(pair, column) or {})
+        entries = dict(stored.get(WRITING) or {})
+        for key in keys:
+            entries[key] = {"from": propagated.get(key), "was": read.get(key), "revision": revision}
+        stored[WRITING] = entries
+        setattr(pair, column, stored)
+        ArtifactPair.objects.filter(pk=pair.pk).update(**{column: stored})
+
+    def unfinished_writes(self, pair: ArtifactPair, source: tuple, target: tuple) -> tuple[dict, dict]:
+        """The pair's snapshots (source's, target's) as Hub's unfinished writes left the sides.
+        ``source`` and ``target``: each side's model values and revision as read now.
+
+        A write Hub began and never recorded (``writing``) may have landed or not, and the side may
+        have been changed since by someone else. The old snapshot would take a landed write for that
+        side's own change and, worse, a user's later change back to the old value for no change at
+        all: the other side's value, which Hub had already written, then overwrote it on both sides
+        (issue #20, the bounded acceptance run's "A#10 and B#17 both hold priority 1, the last write
+        was 2"). Per field written:
+        - it holds the value written: the write landed; both sides are synchronized at that value;
+        - it holds the value read, at the revision read: the write never landed; the snapshot holds;
+        - anything else (changed since, perhaps back to the old value): a change of that side, so
+          where the other side changed too it is a conflict for the strategy, never a silent loss."""
+        snapshots = {self.source.name: snapshot_of(pair, self.source.name)}
+        snapshots[self.target.name] = snapshot_of(pair, self.target.name)
+        now = {self.source.name: source, self.target.name: target}
+        for side in (self.source.name, self.target.name):
+            entries = (getattr(pair, f"{side.lower()}_snapshot") or {}).get(WRITING) or {}
+            values, revision = now[side]
+            for key, entry in entries.items():
+                mine, theirs = snapshots[side], snapshots[other(side)]
+                value = values.get(key)
+                if side == self.target.name:
+                    landed = self.equivalent(key, entry["from"], value)
+                else:
+                    landed = self.equivalent(key, value, entry["from"])
+                if landed:
+                    mine[key], theirs[key] = value, entry["from"]
+                elif value == entry["was"] and revision == entry["revision"]:
+                    continue
+                else:
+                    mine.pop(key, None)  # no snapshot value: changed on that side
+        return snapshots[self.source.name], snapshots[self.target.name]
 
     def plan(self, model: dict, twin_model: dict, snapshots: tuple[dict, dict]) -> conflicts.Plan:
         """What to write each way, the conflicts decided recorded on the activity (CCRRTT-50002E
@@ -1392,6 +1447,7 @@ def set_side(pair: ArtifactPair, side: str, artifact) -> None:
 def snapshot_of(pair: ArtifactPair, side: str) -> dict:
     values = dict(getattr(pair, f"{side.lower()}_snapshot") or {})
     values.pop(REVISION, None)
+    values.pop(WRITING, None)
     return values
 
 
