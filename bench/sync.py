@@ -418,10 +418,15 @@ def descendant_cpu_seconds(pid: int) -> float:
     return total
 
 
+_backend_cpu: dict[int, float] = {}  # backend pid → its CPU since the Run, as last seen
+
+
 def postgres_cpu_seconds() -> float:
-    """CPU time so far of the PostgreSQL backends serving this run's database (the workers keep
-    their connections for 60 s, so they live through a run; other databases on the server — other
-    people's tests on a shared machine — are not counted)."""
+    """CPU time so far of the PostgreSQL backends serving this run's database, each as last seen:
+    a worker's backend may end before the figures are read (Celery closes a task's connections), so
+    the bench samples them while it waits (every 0.5 s) and keeps the last reading of each. Other
+    databases on the server — other people's tests on a shared machine — are not counted. A lower
+    bound: the last half second of an ended backend is missed."""
     from django.db import connection
 
     if connection.vendor != "postgresql":
@@ -429,13 +434,12 @@ def postgres_cpu_seconds() -> float:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
         pids = [row[0] for row in cursor.fetchall()]
-    total = 0.0
     for pid in pids:
         try:
-            total += cpu_seconds(pid) - _figures.get(f"postgres_at_run_{pid}", 0.0)
+            _backend_cpu[pid] = cpu_seconds(pid) - _figures.get(f"postgres_at_run_{pid}", 0.0)
         except OSError:
             continue
-    return total
+    return sum(_backend_cpu.values())
 
 
 def mark_postgres_cpu() -> None:
@@ -507,7 +511,7 @@ def report_initial_sync(args, run_at, load_before: str, processes, until=None) -
                 [*(f"worker{n}" for n in range(len(processes) - 1)), "beat"], processes, strict=True
             )
         )
-        + f", PostgreSQL {postgres_cpu_seconds():.1f} (backends still connected: a lower bound)"
+        + f", PostgreSQL {postgres_cpu_seconds():.1f} (backends sampled every 0.5 s: a lower bound)"
         + f"; load average before {load_before}, after {load_average()}",
         flush=True,
     )
@@ -779,7 +783,7 @@ def run(args, children, home: Path, database: str) -> None:
     Integration.objects.get(pk=integration_id).save()  # writes the beat entries
     detect.delay(integration_id)  # what Run does: the first detection at once, not at the next tick
     cut = not wait(
-        lambda: ArtifactPair.objects.count() >= args.items,
+        lambda: postgres_cpu_seconds() is not None and ArtifactPair.objects.count() >= args.items,
         args.timeout,
         "initial sync",
         progress_line(processes),
