@@ -108,14 +108,30 @@ def banner_counts() -> dict:
         jobs[status] += n
         if kind == BackgroundJob.Kind.DATA_MIGRATION:
             migrations[status] += n
-    activities = dict.fromkeys(A.values, 0)
-    activities.update(ArtifactActivity.objects.order_by().values_list("status").annotate(n=Count("id")))
+    activities, about = count_activities()
     return {
         "blockers": {**blockers, "migrations": _job_buckets(migrations)},
         "jobs": _job_buckets(jobs),
         "activities": activities,
+        "activities_about": about,
         "pairs": count_pairs(),
     }
+
+
+def count_activities() -> tuple[dict, dict]:
+    """Activities per status, and which of them are estimates. On a huge ledger (a large initial
+    sync's backlog: a million pending) a status the planner puts above ``EXACT_UP_TO`` rows comes
+    from its statistics; the others are counted exactly, in one query limited to those statuses
+    (an index range scan on ``activity_status_created``, not a scan of the whole table)."""
+    counts = dict.fromkeys(A.values, 0)
+    estimates = estimated_by_status()
+    large = {status for status, n in (estimates or {}).items() if n > EXACT_UP_TO and status in counts}
+    exact = ArtifactActivity.objects.order_by()
+    if large:
+        exact = exact.filter(status__in=[status for status in counts if status not in large])
+        counts.update({status: estimates[status] for status in large})
+    counts.update(exact.values_list("status").annotate(n=Count("id")))
+    return counts, {status: status in large for status in counts}
 
 
 # Above this many rows an unfiltered count of a table on PostgreSQL comes from the planner's own
@@ -135,6 +151,31 @@ def estimated_rows(model) -> int | None:
     return row[0] if row and row[0] > ESTIMATE_ABOVE else None
 
 
+# A status of that many rows or fewer is counted exactly even on a huge ledger (failed, ignored: the
+# ones a user acts on, and an index range scan of at most this many entries).
+EXACT_UP_TO = 50_000
+
+
+def estimated_by_status() -> dict[str, int] | None:
+    """The planner's rows per activity status (its most common values × the table's rows, both
+    kept current by autovacuum's ANALYZE), when the table holds more than ``ESTIMATE_ABOVE`` rows;
+    else None (count exactly)."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.reltuples::bigint, s.most_common_vals::text::text[], s.most_common_freqs"
+            " FROM pg_class c LEFT JOIN pg_stats s ON s.schemaname = current_schema()"
+            " AND s.tablename = c.relname AND s.attname = 'status' WHERE c.oid = %s::regclass",
+            [ArtifactActivity._meta.db_table],
+        )
+        row = cursor.fetchone()
+    if not row or row[0] <= ESTIMATE_ABOVE:
+        return None
+    total, values, frequencies = row
+    return {value: int(total * share) for value, share in zip(values or [], frequencies or [], strict=True)}
+
+
 def count_pairs() -> dict:
     estimate = estimated_rows(ArtifactPair)
     if estimate is not None:
@@ -143,11 +184,14 @@ def count_pairs() -> dict:
 
 
 class LedgerPaginator(Paginator):
-    """Exact counts, except for the unfiltered list of a huge table (see ``ESTIMATE_ABOVE``)."""
+    """Exact counts, except for the unfiltered list of a huge table (see ``ESTIMATE_ABOVE``), and an
+    unfiltered activity tab whose statuses the planner puts above ``EXACT_UP_TO`` rows on a huge
+    ledger (``statuses``: the pending tab of a large initial sync)."""
 
-    def __init__(self, object_list, per_page, *, may_estimate: bool = False):
+    def __init__(self, object_list, per_page, *, may_estimate: bool = False, statuses=()):
         super().__init__(object_list, per_page)
         self.may_estimate = may_estimate
+        self.statuses = tuple(statuses)
         self.approximate = False
 
     @cached_property
@@ -155,6 +199,12 @@ class LedgerPaginator(Paginator):
         if self.may_estimate and (estimate := estimated_rows(self.object_list.model)) is not None:
             self.approximate = True
             return estimate
+        if self.statuses and self.object_list.model is ArtifactActivity:
+            estimates = estimated_by_status() or {}
+            estimate = sum(estimates.get(status, 0) for status in self.statuses)
+            if estimate > EXACT_UP_TO:
+                self.approximate = True
+                return estimate
         return super().count
 
 
@@ -181,7 +231,10 @@ def _list_context(request, definition: ListDefinition, tab: Tab | None, data) ->
     unfiltered_whole_table = not filtered and not (tab and tab.statuses)
     sorting = _sorting(definition, data)
     paginator = LedgerPaginator(
-        _page_queryset(definition, sorting.apply(queryset)), PAGE_SIZE, may_estimate=unfiltered_whole_table
+        _page_queryset(definition, sorting.apply(queryset)),
+        PAGE_SIZE,
+        may_estimate=unfiltered_whole_table,
+        statuses=tab.statuses if tab and tab.statuses and not filtered else (),
     )
     page = paginator.get_page(data.get("page"))
     query = _filters_only(data)

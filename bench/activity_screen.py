@@ -36,6 +36,12 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--database", default="postgres://postgres@127.0.0.1:5432/hub_bench")
     parser.add_argument("--completed", type=int, default=100_000)
     parser.add_argument("--failed", type=int, default=10_000)
+    parser.add_argument(
+        "--pending",
+        type=int,
+        default=0,
+        help="pending activities too: the backlog of a large initial sync (issue #19: 200,000 pairs)",
+    )
     parser.add_argument("--pairs", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=20)
     return parser.parse_args()
@@ -82,7 +88,7 @@ def fill(args) -> None:
     now = datetime.now(UTC)
 
     def activity_rows(status: str, count: int, offset: int):
-        failed = status == "failed"
+        failed, pending = status == "failed", status == "pending"
         for n in range(offset, offset + count):
             integration, side, artifact = 1 + n % 3, "AB"[n % 2], str(n)
             yield {
@@ -99,7 +105,7 @@ def fill(args) -> None:
                 "summary": f"Login fails on page {n % 997} for user {n}",
                 "url": f"https://jira.example.com/browse/PROJ-{n}",
                 "status": status,
-                "result": "" if failed else "updated",
+                "result": "" if failed or pending else "updated",
                 "code": "CCRRTT-1002E" if failed else "",
                 "message": "Connector failed to read the person." if failed else "",
                 "retry_count": 3 if failed else 0,
@@ -107,16 +113,22 @@ def fill(args) -> None:
                 "recreate": False,
                 "twin_deleted": False,
                 "claimed_by": "",
-                "changed_fields": "{}" if failed else '{"Summary": {"original": "Old", "new": "New"}}',
+                "changed_fields": "{}"
+                if failed or pending
+                else '{"Summary": {"original": "Old", "new": "New"}}',
                 "conflict": "",  # not null since the conflict decisions (no database default)
                 "conflicts": "[]",
-                "waiting_key": f"{integration}:{side}:{artifact}" if failed else None,
+                "waiting_key": f"{integration}:{side}:{artifact}" if failed or pending else None,
                 "created": (now - timedelta(seconds=n * 20)).isoformat(),
                 "updated": now.isoformat(),
                 "next_retry_at": (now + timedelta(minutes=5)).isoformat() if failed and n % 2 else None,
             }
 
-    for status, wanted, offset in (("completed", args.completed, 0), ("failed", args.failed, 5_000_000)):
+    for status, wanted, offset in (
+        ("completed", args.completed, 0),
+        ("failed", args.failed, 5_000_000),
+        ("pending", args.pending, 8_000_000),
+    ):
         have = ArtifactActivity.objects.filter(status=status).count()
         if have < wanted:
             print(f"Loading {wanted - have:,} {status} activities", file=sys.stderr)
@@ -131,6 +143,8 @@ def fill(args) -> None:
         "comment_map",
         "attachment_map",
         "time_entry_map",  # NOT NULL without a database default (activity 0005): COPY must name it
+        "a_settled",  # the same (activity 0007)
+        "b_settled",
         "created",
         "updated",
         "last_synced_at",
@@ -158,6 +172,8 @@ def fill(args) -> None:
                 '{"A:1": "B:7"}',
                 "{}",
                 "{}",
+                "",
+                "",
                 stamp,
                 stamp,
                 stamp,

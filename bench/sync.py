@@ -237,14 +237,15 @@ def bench_extension(kind: str) -> str:
 
 
 def start(
-    env, home: Path, *arguments: str, name: str, people: bool = False, profile: str = ""
+    children, env, home: Path, *arguments: str, name: str, people: bool = False, profile: str = ""
 ) -> subprocess.Popen:
-    """A Celery process; with ``people``, the worker of bench/sync_without_people.py; with
-    ``profile`` (a directory) under cProfile, its profile written there when it stops."""
+    """A Celery process, started by ``children`` (bench/processes.py: stopped on any end of the
+    bench); with ``people``, the worker of bench/sync_without_people.py; with ``profile`` (a
+    directory) under cProfile, its profile written there when it stops."""
     log = open(home / f"{name}.log", "ab")  # noqa: SIM115 - kept open for the process
     celery = [str(REPO / "bench" / "sync_without_people.py")] if people else ["-m", "celery"]
     profiler = ["-m", "cProfile", "-o", str(Path(profile) / f"{name}.prof")] if profile else []
-    return subprocess.Popen(
+    return children.start(
         [sys.executable, *profiler, *celery, "-A", "hub", *arguments, "--loglevel", "WARNING"],
         cwd=REPO,
         env=env,
@@ -322,9 +323,9 @@ def database_bytes(args, items: int) -> dict[str, float]:
 
 
 def print_sizes(args, what: str) -> None:
-    from activity.models import ArtifactActivity
+    from activity.models import ArtifactActivity, ArtifactPair
 
-    sizes = database_bytes(args, args.items)
+    sizes = database_bytes(args, max(1, ArtifactPair.objects.count()))
     print(
         f"{what}: "
         + ", ".join(f"{label} {value:.0f}" for label, value in sizes.items())
@@ -417,10 +418,15 @@ def descendant_cpu_seconds(pid: int) -> float:
     return total
 
 
+_backend_cpu: dict[int, float] = {}  # backend pid → its CPU since the Run, as last seen
+
+
 def postgres_cpu_seconds() -> float:
-    """CPU time so far of the PostgreSQL backends serving this run's database (the workers keep
-    their connections for 60 s, so they live through a run; other databases on the server — other
-    people's tests on a shared machine — are not counted)."""
+    """CPU time so far of the PostgreSQL backends serving this run's database, each as last seen:
+    a worker's backend may end before the figures are read (Celery closes a task's connections), so
+    the bench samples them while it waits (every 0.5 s) and keeps the last reading of each. Other
+    databases on the server — other people's tests on a shared machine — are not counted. A lower
+    bound: the last half second of an ended backend is missed."""
     from django.db import connection
 
     if connection.vendor != "postgresql":
@@ -428,13 +434,12 @@ def postgres_cpu_seconds() -> float:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
         pids = [row[0] for row in cursor.fetchall()]
-    total = 0.0
     for pid in pids:
         try:
-            total += cpu_seconds(pid) - _figures.get(f"postgres_at_run_{pid}", 0.0)
+            _backend_cpu[pid] = cpu_seconds(pid) - _figures.get(f"postgres_at_run_{pid}", 0.0)
         except OSError:
             continue
-    return total
+    return sum(_backend_cpu.values())
 
 
 def mark_postgres_cpu() -> None:
@@ -456,35 +461,42 @@ def since_run(pid: int) -> float:
     return cpu_seconds(pid) - _figures.get(f"cpu_at_run_{pid}", 0.0)
 
 
-def report_initial_sync(args, run_at, load_before: str, processes) -> None:
+def report_initial_sync(args, run_at, load_before: str, processes, until=None) -> None:
     """Run → last pair, split into change detection (Run → the last activity of the source side)
-    and processing (first activity → last pair), with the CPU each process spent."""
-    from django.db.models import Max, Min
+    and processing (first activity → last pair), with the CPU each process spent. ``until``: the end
+    of a window cut by --timeout; then only the pairs and activities created by then count, and
+    the time is the whole window (the last pair made in it is not the end of the wait)."""
+    from django.db.models import Count, Max, Min
 
     from activity.models import ArtifactActivity, ArtifactPair
 
-    source = ArtifactActivity.objects.filter(source_side="A").aggregate(
-        first=Min("created"), last=Max("created")
-    )
-    last_pair = ArtifactPair.objects.aggregate(last=Max("created"))["last"]
-    total = (last_pair - run_at).total_seconds()
+    activities = ArtifactActivity.objects.filter(source_side="A")
+    pairs = ArtifactPair.objects.all()
+    if until is not None:
+        activities, pairs = activities.filter(created__lte=until), pairs.filter(created__lte=until)
+    source = activities.aggregate(first=Min("created"), last=Max("created"), n=Count("id"))
+    made = pairs.aggregate(last=Max("created"), n=Count("id"))
+    _figures["pairs"] = made["n"]
+    end = until or made["last"]
+    total = (end - run_at).total_seconds()
     _figures["run_to_last_pair"] = total
     detection = (source["last"] - run_at).total_seconds()
     to_first = (source["first"] - run_at).total_seconds()
-    processing = (last_pair - source["first"]).total_seconds()
+    processing = (end - source["first"]).total_seconds()
+    what = "Run → last pair" if until is None else f"Run → end of the {args.timeout} s window"
     print(
-        f"Run → last pair: {args.items} artifacts in {total:.1f} s = {args.items / total:.0f} artifacts/s "
-        f"(what a user sees)",
+        f"{what}: {made['n']} artifacts in {total:.1f} s = {made['n'] / total:.0f} artifacts/s "
+        f"(what a user sees)" + ("" if until is None else f"; {args.items} were asked for"),
         flush=True,
     )
     print(
         f"  change detection: Run → first activity {to_first:.1f} s, Run → last activity {detection:.1f} s "
-        f"({args.items / max(detection - to_first, 1e-3):.0f} activities/s while paging)",
+        f"({source['n']} activities, {source['n'] / max(detection - to_first, 1e-3):.0f}/s while paging)",
         flush=True,
     )
     print(
-        f"  processing: first activity → last pair {processing:.1f} s "
-        f"({args.items / processing:.0f} artifacts/s; "
+        f"  processing: first activity → {'last pair' if until is None else 'end of window'} "
+        f"{processing:.1f} s ({made['n'] / processing:.0f} artifacts/s; "
         f"overlaps detection by {max(0, detection - to_first):.1f} s)",
         flush=True,
     )
@@ -499,7 +511,7 @@ def report_initial_sync(args, run_at, load_before: str, processes) -> None:
                 [*(f"worker{n}" for n in range(len(processes) - 1)), "beat"], processes, strict=True
             )
         )
-        + f", PostgreSQL {postgres_cpu_seconds():.1f} (backends still connected: a lower bound)"
+        + f", PostgreSQL {postgres_cpu_seconds():.1f} (backends sampled every 0.5 s: a lower bound)"
         + f"; load average before {load_before}, after {load_average()}",
         flush=True,
     )
@@ -680,16 +692,49 @@ def main() -> None:
     args = arguments()
     home = Path(tempfile.mkdtemp(prefix="hub-bench-"))
     database = f"hub_bench_{uuid.uuid4().hex[:8]}"
-    if args.database == "postgres":
-        postgres(f'CREATE DATABASE "{database}"')
     sys.path.insert(0, str(REPO))
-    redis = None
-    if args.database == "postgres" and not args.redis:
-        from tests.engine.workers import RedisServer
+    from processes import Children
 
-        redis = RedisServer()
-        redis.start()
-        args.redis = redis.url
+    # Workers, beat and the redis-server are stopped however the bench ends: exception, SIGINT,
+    # SIGTERM, SIGHUP (bench/processes.py); then the database and data directory are removed.
+    with Children() as children:
+        try:
+            if args.database == "postgres":
+                postgres(f'CREATE DATABASE "{database}"')
+            run(args, children, home, database)
+        finally:
+            children.stop()
+            from django.db import connections
+
+            connections.close_all()
+            if not args.keep:
+                if args.database == "postgres":
+                    postgres(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+                shutil.rmtree(home, ignore_errors=True)
+
+
+def own_redis(children) -> str:
+    """A redis-server of the run's own on a free port (a shared Redis database would let another
+    run's workers take this run's tasks)."""
+    from tests.engine.workers import free_port
+
+    port = free_port()
+    children.start(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+
+    def answers() -> bool:
+        result = subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True)
+        return result.stdout.strip() == "PONG"
+
+    wait(answers, 30, "redis-server to start")
+    return f"redis://127.0.0.1:{port}/0"
+
+
+def run(args, children, home: Path, database: str) -> None:
+    if args.database == "postgres" and not args.redis:
+        args.redis = own_redis(children)
     env = environment(args, home, database)
     os.environ.update(env)
     import django
@@ -701,135 +746,136 @@ def main() -> None:
     from integrations.engine.tasks import detect
     from integrations.models import Integration
 
-    processes = []
-    try:
-        integration_id = configure(args)
-        solo = ("--pool", "solo")
-        workers = [
-            start(
-                env, home, "worker", *solo, "-n", f"bench{n}@%h", name=f"worker{n}",
-                people=args.people, profile=args.profile,
-            )
-            for n in range(args.workers)
-        ]
-        processes = [*workers, start(env, home, "beat", "--schedule", str(home / "beat"), name="beat")]
-        from hub.celery import app
-
-        # Run once every worker answers: their start-up (seconds of imports) is not Hub's sync time.
-        wait(lambda: len(app.control.ping(timeout=1)) >= args.workers, 300, "workers to start")
-        if args.people:
-            compare_people(args, integration_id)
-            return
-        load_before = load_average()
-        mark_postgres_cpu()
-        _figures["postgres_cpu_at_run"] = 0.0
-        for process in [*workers, processes[-1]]:  # their start-up is not the sync's
-            _figures[f"cpu_at_run_{process.pid}"] = cpu_seconds(process.pid)
-            for child in descendants(process.pid):  # a sandbox started with its worker
-                _figures[f"cpu_at_run_{child}"] = cpu_seconds(child)
-        run_at = timezone.now()
-        Integration.objects.filter(pk=integration_id).update(running=True)
-        Integration.objects.get(pk=integration_id).save()  # writes the beat entries
-        detect.delay(integration_id)  # what Run does: the first detection at once, not at the next tick
-        if not wait(
-            lambda: ArtifactPair.objects.count() >= args.items,
-            args.timeout,
-            "initial sync",
-            progress_line(processes),
-            fatal=False,
-        ):
-            # A large run cut by --timeout: every figure below is of the pairs made so far.
-            args.items, args.updates = ArtifactPair.objects.count(), 0
-            print(f"figures below are of the {args.items} pairs made by then", flush=True)
-        report_initial_sync(args, run_at, load_before, [*workers, processes[-1]])
-        own = sum(since_run(w.pid) for w in workers)
-        children = sum(descendant_cpu_seconds(w.pid) for w in workers)
-        print(
-            f"  worker CPU per artifact: {(own + children) / args.items * 1000:.3f} ms "
-            f"(workers {own:.2f} s + their sandbox children {children:.2f} s)",
-            flush=True,
+    integration_id = configure(args)
+    solo = ("--pool", "solo")
+    workers = [
+        start(
+            children,
+            env,
+            home,
+            "worker",
+            *solo,
+            "-n",
+            f"bench{n}@%h",
+            name=f"worker{n}",
+            people=args.people,
+            profile=args.profile,
         )
-        if args.initial_only:
-            return
+        for n in range(args.workers)
+    ]
+    processes = [*workers, start(children, env, home, "beat", "--schedule", str(home / "beat"), name="beat")]
+    from hub.celery import app
 
-        pairs = dict(ArtifactPair.objects.values_list("a_artifact_id", "b_artifact_id"))
-        chosen = random.sample(sorted(pairs), min(args.updates, len(pairs)))
-        changed = {}
-        for n, source_id in enumerate(chosen):
-            item = update_item(int(source_id), {"summary": f"Changed {n}"})
-            changed[source_id] = (item.updated, f"Changed {n}")
-            time.sleep(args.interval * 2 / len(chosen))  # spread the changes over two intervals
+    # Run once every worker answers: their start-up (seconds of imports) is not Hub's sync time.
+    wait(lambda: len(app.control.ping(timeout=1)) >= args.workers, 300, "workers to start")
+    if args.people:
+        compare_people(args, integration_id)
+        return
+    load_before = load_average()
+    mark_postgres_cpu()
+    _figures["postgres_cpu_at_run"] = 0.0
+    for process in [*workers, processes[-1]]:  # their start-up is not the sync's
+        _figures[f"cpu_at_run_{process.pid}"] = cpu_seconds(process.pid)
+        for child in descendants(process.pid):  # a sandbox started with its worker
+            _figures[f"cpu_at_run_{child}"] = cpu_seconds(child)
+    run_at = timezone.now()
+    Integration.objects.filter(pk=integration_id).update(running=True)
+    Integration.objects.get(pk=integration_id).save()  # writes the beat entries
+    detect.delay(integration_id)  # what Run does: the first detection at once, not at the next tick
+    cut = not wait(
+        lambda: postgres_cpu_seconds() is not None and ArtifactPair.objects.count() >= args.items,
+        args.timeout,
+        "initial sync",
+        progress_line(processes),
+        fatal=False,
+    )
+    window_end = None
+    if cut:
+        # A large run cut by --timeout. The workers and beat are frozen (SIGSTOP) at the window's
+        # end, so their CPU and the rows stand still; every figure below divides by what was done
+        # inside the window (pairs and activities created by its end), not by what was asked for.
+        children.freeze(processes)
+        window_end = timezone.now()
+    report_initial_sync(args, run_at, load_before, [*workers, processes[-1]], until=window_end)
+    own = sum(since_run(w.pid) for w in workers)
+    sandboxes = sum(descendant_cpu_seconds(w.pid) for w in workers)
+    print(
+        f"  worker CPU per artifact: {(own + sandboxes) / _figures['pairs'] * 1000:.3f} ms "
+        f"(workers {own:.2f} s + their sandbox children {sandboxes:.2f} s, "
+        f"{_figures['pairs']} pairs)",
+        flush=True,
+    )
 
-        def twins_updated():
-            twins = dict(
-                LocalItem.objects.filter(pk__in=[int(pairs[s]) for s in chosen]).values_list("pk", "summary")
-            )
-            return all(twins[int(pairs[s])] == summary for s, (_, summary) in changed.items())
-
-        if chosen:
-            wait(twins_updated, 600, "update propagation")
-            twin_times = dict(
-                LocalItem.objects.filter(pk__in=[int(pairs[s]) for s in chosen]).values_list("pk", "updated")
-            )
-            latencies = sorted(
-                (twin_times[int(pairs[s])] - when).total_seconds() for s, (when, _) in changed.items()
-            )
-            p50 = statistics.median(latencies)
-            p95 = latencies[max(0, int(len(latencies) * 0.95) - 1)]
-            print(
-                f"update propagation ({len(latencies)} changes, {args.interval} s interval): "
-                f"p50 {p50:.1f} s, p95 {p95:.1f} s"
-            )
-        print_sizes(args, "database bytes per pair")
-        if args.screen:
-            large_run_figures(args)
-        print(
-            "peak RSS: "
-            + ", ".join(f"worker{n} {peak_rss_mb(w.pid):.0f} MB" for n, w in enumerate(workers))
+    def rss() -> str:
+        return (
+            ", ".join(f"worker{n} {peak_rss_mb(w.pid):.0f} MB" for n, w in enumerate(workers))
             + f", beat {peak_rss_mb(processes[-1].pid):.0f} MB, bench {peak_rss_mb(os.getpid()):.0f} MB"
         )
-        failed = ArtifactActivity.objects.filter(status="failed").count()
-        print(
-            f"failed activities: {failed}; beta items: {LocalItem.objects.filter(project__key='WEB').count()}"
-        )
-        # Last, so its rows are not counted above (they go to a project and integration of their own).
-        limit = limit_run(args)
-        print(
-            f"limit (plain script, same {args.items} source rows, same database): {limit:.1f} s "
-            f"= {args.items / limit:.0f} pairs/s",
-            flush=True,
-        )
-        print(
-            f"  CPU seconds: script {_figures['limit_cpu']:.1f}, "
-            f"PostgreSQL {_figures['limit_postgres_cpu']:.1f}; "
-            f"load average {load_average()}",
-            flush=True,
-        )
-        hub_cpu = _figures["hub_cpu"]
-        limit_cpu = _figures["limit_cpu"] + _figures["limit_postgres_cpu"]
-        print(
-            f"Hub / limit: {100 * limit / _figures['run_to_last_pair']:.0f} % by wall time, "
-            f"{100 * limit_cpu / hub_cpu:.0f} % by CPU seconds (Hub's processes and PostgreSQL: "
-            f"{hub_cpu:.1f} s, the limit's {limit_cpu:.1f} s)",
-            flush=True,
-        )
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        from django.db import connections
 
-        connections.close_all()
-        if redis is not None:
-            redis.stop()
-        if not args.keep:
-            if args.database == "postgres":
-                postgres(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-            shutil.rmtree(home, ignore_errors=True)
+    if cut:
+        print(f"peak RSS: {rss()}", flush=True)
+        children.stop(only=processes)  # what follows (sizes, screen, limit) runs without them
+        args.items, args.updates = _figures["pairs"], 0
+        print(f"workers stopped; figures below are of the {args.items} pairs of the window", flush=True)
+    if args.initial_only:
+        return
+
+    pairs = dict(ArtifactPair.objects.values_list("a_artifact_id", "b_artifact_id"))
+    chosen = random.sample(sorted(pairs), min(args.updates, len(pairs)))
+    changed = {}
+    for n, source_id in enumerate(chosen):
+        item = update_item(int(source_id), {"summary": f"Changed {n}"})
+        changed[source_id] = (item.updated, f"Changed {n}")
+        time.sleep(args.interval * 2 / len(chosen))  # spread the changes over two intervals
+
+    def twins_updated():
+        twins = dict(
+            LocalItem.objects.filter(pk__in=[int(pairs[s]) for s in chosen]).values_list("pk", "summary")
+        )
+        return all(twins[int(pairs[s])] == summary for s, (_, summary) in changed.items())
+
+    if chosen:
+        wait(twins_updated, 600, "update propagation")
+        twin_times = dict(
+            LocalItem.objects.filter(pk__in=[int(pairs[s]) for s in chosen]).values_list("pk", "updated")
+        )
+        latencies = sorted(
+            (twin_times[int(pairs[s])] - when).total_seconds() for s, (when, _) in changed.items()
+        )
+        p50 = statistics.median(latencies)
+        p95 = latencies[max(0, int(len(latencies) * 0.95) - 1)]
+        print(
+            f"update propagation ({len(latencies)} changes, {args.interval} s interval): "
+            f"p50 {p50:.1f} s, p95 {p95:.1f} s"
+        )
+    print_sizes(args, "database bytes per pair")
+    if args.screen:
+        large_run_figures(args)
+    if not cut:
+        print(f"peak RSS: {rss()}")
+    failed = ArtifactActivity.objects.filter(status="failed").count()
+    print(f"failed activities: {failed}; beta items: {LocalItem.objects.filter(project__key='WEB').count()}")
+    # Last, so its rows are not counted above (they go to a project and integration of their own).
+    limit = limit_run(args)
+    print(
+        f"limit (plain script, same {args.items} source rows, same database): {limit:.1f} s "
+        f"= {args.items / limit:.0f} pairs/s",
+        flush=True,
+    )
+    print(
+        f"  CPU seconds: script {_figures['limit_cpu']:.1f}, "
+        f"PostgreSQL {_figures['limit_postgres_cpu']:.1f}; "
+        f"load average {load_average()}",
+        flush=True,
+    )
+    hub_cpu = _figures["hub_cpu"]
+    limit_cpu = _figures["limit_cpu"] + _figures["limit_postgres_cpu"]
+    print(
+        f"Hub / limit: {100 * limit / _figures['run_to_last_pair']:.0f} % by wall time, "
+        f"{100 * limit_cpu / hub_cpu:.0f} % by CPU seconds (Hub's processes and PostgreSQL: "
+        f"{hub_cpu:.1f} s, the limit's {limit_cpu:.1f} s)",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

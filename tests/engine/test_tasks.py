@@ -97,6 +97,18 @@ def test_a_slow_batch_makes_the_next_claim_smaller(monkeypatch):
     assert tasks.batch_size() == 5
 
 
+def test_a_fast_batch_makes_the_next_claim_larger_up_to_the_cap(monkeypatch):
+    """Issue #19: against a fast tool (the local tracker, about a millisecond per activity) a process
+    claims MAX_BATCH once its pace is known, so what each batch costs whatever its size (claim,
+    context, gates) is shared by more activities; the first claim, pace unknown, stays BATCH."""
+    monkeypatch.setattr(tasks, "_pace", {})
+    assert tasks.batch_size() == tasks.BATCH == 100
+    monkeypatch.setattr(tasks, "_pace", {"per_s": 60.0})
+    assert tasks.batch_size() == 300  # five seconds of budget at that pace
+    monkeypatch.setattr(tasks, "_pace", {"per_s": 1000.0})
+    assert tasks.batch_size() == tasks.MAX_BATCH == 500
+
+
 def test_run_asks_for_the_first_detection_at_once_instead_of_at_the_first_tick(
     integration, licensed, monkeypatch
 ):
