@@ -131,8 +131,9 @@ def _initial() -> dict:
 
 def _backoff_initial(seconds: float) -> dict:
     for unit, size in storage.UNITS.items():
-        if seconds >= size and (seconds / size) == int(seconds / size):
-            return {"backoff_value": int(seconds / size), "backoff_unit": unit}
+        value = round(seconds / size, 6)  # 0.25 / 0.001 is 250.00000000000003
+        if seconds >= size and value == int(value):
+            return {"backoff_value": int(value), "backoff_unit": unit}
     return {"backoff_value": seconds, "backoff_unit": "seconds"}
 
 

@@ -7,8 +7,9 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from activity.models import BackgroundJob
-from hub import api
+from hub import api, storage
 from hub.models import ConfigurationChange
+from settings_app import storage_views
 from tests.support.server import ServerDatabase
 
 PASSWORD = "Db-password-51c2-never-in-html"
@@ -47,7 +48,7 @@ def test_test_connection_checks_the_account_permissions(admin_client, master_pas
     response = admin_client.post(reverse("settings-storage-test"), form(postgres_database))
     page = response.content.decode()
     assert response.status_code == 200
-    for check in ("connect", "create table", "create index", "alter table", "insert", "update", "drop table"):
+    for check in ("connect", "tls", "create table", "alter table", "update", "truncate", "temporary table"):
         assert f"<td>{check}</td><td>passed</td>" in page
     assert "failed" not in page.split('data-testid="storage-test-results"')[1]
 
@@ -142,3 +143,26 @@ def test_a_completed_transfer_says_database_transfer_completed(admin_client):
     )
     progress = admin_client.get(reverse("settings-storage-progress")).content.decode()
     assert "Database Transfer Completed: 4012 rows of 72 tables" in progress
+
+
+def test_the_backoff_interval_defaults_to_one_hour(admin_client):
+    page = admin_client.get(reverse("settings-storage")).content.decode()
+    assert 'name="backoff_value" value="1"' in page
+    assert '<option value="hours" selected>Hours</option>' in page
+    for unit in ("Minutes", "Seconds", "Milliseconds"):
+        assert f">{unit}</option>" in page
+    assert storage.StorageSettings("postgresql", "postgres://h/hub", "hub").backoff_seconds == 3600
+    saved = {"kind": "postgresql", "location": "postgres://h/hub", "username": "hub"}
+    assert storage.StorageSettings.from_dict(saved).backoff_seconds == 3600  # a file without one
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "seconds"),
+    [("2", "hours", 7200), ("90", "minutes", 5400), ("45", "seconds", 45), ("250", "milliseconds", 0.25)],
+)
+def test_each_backoff_unit_is_converted_and_shown_again_in_its_unit(value, unit, seconds):
+    data = form(ServerDatabase("postgres", name="hub"), backoff_value=value, backoff_unit=unit)
+    bound = storage_views.ExternalDatabaseForm(data)
+    assert bound.is_valid(), bound.errors
+    assert bound.cleaned_data["stored"].backoff_seconds == pytest.approx(seconds)
+    assert storage_views._backoff_initial(seconds) == {"backoff_value": int(value), "backoff_unit": unit}
