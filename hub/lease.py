@@ -167,4 +167,18 @@ class DatabaseInUseMiddleware:
             return api.error_response(
                 503, f"{CODE}: another Hub instance{where} holds the operational database.", code=CODE
             )
-        return render(request, "hub/database_in_use.html", {"code": CODE, "other": other}, status=503)
+        return lost_page(request, other)
+
+
+def lost_page(request, other: InstanceLease, *, form=None, results=None, status: int = 503):
+    """The 30012E page: the other instance, Override database access, and the form that connects
+    this instance to a different database (Storage Settings' connection fields)."""
+    from settings_app.storage_views import ExternalDatabaseForm, initial_settings
+
+    context = {
+        "code": CODE,
+        "other": other,
+        "form": form or ExternalDatabaseForm(initial=initial_settings()),
+        "results": results,
+    }
+    return render(request, "hub/database_in_use.html", context, status=status)

@@ -185,7 +185,9 @@ class StorageSettings:
             "OPTIONS": options,
         }
         if self.kind == "postgresql":
-            options.update({"connect_timeout": 5, **tls})
+            # libpq refuses a server that offers less than TLS 1.2 (Test Connection reports the
+            # protocol each session uses, for every kind: settings_app.transfer.session_tls).
+            options.update({"connect_timeout": 5, "ssl_min_protocol_version": "TLSv1.2", **tls})
         elif self.kind == "mysql":
             options.update({"connect_timeout": 5, "charset": "utf8mb4"})
             if tls.get("ssl_mode"):

@@ -189,6 +189,7 @@ def change_detection() -> dict:
                 "project": mark.project,
                 "position": mark.position,
                 "last_full_scan": mark.last_full_scan,
+                "last_full_scan_seconds": mark.last_full_scan_seconds,
             }
         )
     return {

@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from hub import security_views, support_views, views
 from hub.roles import any_signed_in_user_may_post
+from settings_app import storage_views
 
 admin.site.site_header = "Hub user administration"
 admin.site.site_title = "Hub"
@@ -19,6 +20,7 @@ urlpatterns = [
     path("accounts/logout/", any_signed_in_user_may_post(auth_views.LogoutView.as_view()), name="logout"),
     path("api/health", views.api_health, name="api-health"),
     path("metrics", views.prometheus_metrics, name="prometheus-metrics"),
+    path("database-in-use/connect/", storage_views.connect_elsewhere, name="connect-different-database"),
     path(
         "database-in-use/override/",
         security_views.override_database_access,

@@ -48,6 +48,11 @@ urlpatterns = [
     path("collections/<int:pk>/delete/", collections.collection_delete, name="collection-delete"),
     path("collections/<int:pk>/projects/", collections.manage_projects, name="collection-projects"),
     path(
+        "collections/<int:pk>/projects/<int:project_pk>/remove/",
+        collections.remove_invalid_project,
+        name="collection-remove-invalid-project",
+    ),
+    path(
         "collections/<int:pk>/invalid-projects/",
         collections.manage_invalid_projects,
         name="collection-invalid-projects",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.db.models import Max
+from django.db.models import Max, Sum
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -41,11 +41,12 @@ class FlowExternalChangesForm(forms.Form):
 
 def _rows() -> list[dict]:
     default = ChangeDetectionSettings.get().full_scan_cron
-    last = dict(
-        ChangeWatermark.objects.values("integration_id")
-        .annotate(last=Max("last_full_scan"))
-        .values_list("integration_id", "last")
-    )
+    last = {
+        integration_id: (when, seconds)
+        for integration_id, when, seconds in ChangeWatermark.objects.values("integration_id")
+        .annotate(last=Max("last_full_scan"), seconds=Sum("last_full_scan_seconds"))
+        .values_list("integration_id", "last", "seconds")
+    }
     return [
         {
             "integration": integration,
@@ -53,7 +54,9 @@ def _rows() -> list[dict]:
             "schedule": schedule.describe(integration.full_scan_cron or default)
             if (integration.full_scan_cron or default)
             else "Never",
-            "last_full_scan": last.get(integration.pk),
+            "last_full_scan": last.get(integration.pk, (None, None))[0],
+            # each project's last full scan, added up: the scans of one run read them one by one
+            "full_scan_seconds": last.get(integration.pk, (None, None))[1],
         }
         for integration in Integration.objects.order_by("name")
     ]

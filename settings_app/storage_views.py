@@ -3,6 +3,8 @@ Connection, and Save → back-up warning → confirmation → Transfer (``settin
 
 from __future__ import annotations
 
+import logging
+
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -12,11 +14,12 @@ from django.views.decorators.http import require_POST
 
 from activity.jobs import JobFailed
 from activity.models import BackgroundJob
-from hub import audit, storage, vault
+from hub import audit, lease, storage, vault
 from hub.addresses import redact
 from settings_app import transfer
 
 ELEMENT = "Storage settings"
+log = logging.getLogger("hub.storage")
 
 
 def _tls_field_name(kind: str, option: str) -> str:
@@ -118,7 +121,7 @@ def _current_database() -> dict:
     return {"vendor": connection.display_name, "where": where, "embedded": embedded, "source": source}
 
 
-def _initial() -> dict:
+def initial_settings() -> dict:
     initial = {"kind": "postgresql", "backoff_value": 1, "backoff_unit": "hours"}
     if settings.HUB_STORAGE is not None:
         stored = settings.HUB_STORAGE[0]
@@ -131,8 +134,9 @@ def _initial() -> dict:
 
 def _backoff_initial(seconds: float) -> dict:
     for unit, size in storage.UNITS.items():
-        if seconds >= size and (seconds / size) == int(seconds / size):
-            return {"backoff_value": int(seconds / size), "backoff_unit": unit}
+        value = round(seconds / size, 6)  # 0.25 / 0.001 is 250.00000000000003
+        if seconds >= size and value == int(value):
+            return {"backoff_value": int(value), "backoff_unit": unit}
     return {"backoff_value": seconds, "backoff_unit": "seconds"}
 
 
@@ -140,7 +144,7 @@ def _page(request, *, form=None, confirm=None, results=None, status=200):
     job = BackgroundJob.objects.filter(kind=BackgroundJob.Kind.DATABASE_TRANSFER).order_by("-created").first()
     context = {
         "current": _current_database(),
-        "form": form or ExternalDatabaseForm(initial=_initial()),
+        "form": form or ExternalDatabaseForm(initial=initial_settings()),
         "confirm": confirm,
         "results": results,
         "job": job,
@@ -212,3 +216,46 @@ def start(request):
     audit.record_change(request.user, "settings", ELEMENT, ELEMENT, before, after)
     messages.success(request, f"{job.name} started. Integrations pause until it ends.")
     return redirect("settings-storage")
+
+
+def _same_database(stored: storage.StorageSettings) -> bool:
+    """Whether ``stored`` names the database this instance uses now (the one it lost)."""
+    current, wanted = settings.DATABASES["default"], stored.database("")
+    key = ("ENGINE", "HOST", "PORT", "NAME")
+    return all(str(current.get(k) or "") == str(wanted.get(k) or "") for k in key)
+
+
+@require_POST
+def connect_elsewhere(request):
+    """The 30012E page's "update your credentials to connect to a different database" (seed 4767):
+    only while another instance holds this one's database. The settings must pass Test Connection;
+    then they are saved as Storage Settings (password sealed) and ``runhub`` restarts every process
+    on that database, which it migrates. Nothing is copied: use a database of its own for this
+    instance (an empty one starts afresh)."""
+    other = lease.lost()
+    if other is None:
+        messages.error(request, "This instance holds its database; move it with Use External Database.")
+        return redirect("settings-storage")
+    form = ExternalDatabaseForm(request.POST)
+    if not form.is_valid():
+        return lease.lost_page(request, other, form=form, status=400)
+    stored, password = form.cleaned_data["stored"], form.cleaned_data["password"]
+    problem = vault.storage_problem()
+    if _same_database(stored):
+        problem = f"{storage.INVALID_CODE}: another instance holds that database; choose a different one."
+    if problem:
+        form.add_error(None, str(problem))
+        return lease.lost_page(request, other, form=form, status=400)
+    results = transfer.test_connection(stored, password)
+    if not all(result["ok"] for result in results):
+        form.add_error(None, f"{storage.UNREACHABLE_CODE}: Test Connection failed; nothing was changed.")
+        return lease.lost_page(request, other, form=form, results=results, status=400)
+    storage.write_file(settings.HUB_HOME, stored, vault.seal_outside(password, storage.PASSWORD_CONTEXT))
+    storage.clear_backoff(storage.run_dir())
+    transfer.request_restart()
+    log.warning(
+        "CCRRTT-30012E: %s chose a different operational database (%s); Hub restarts on it.",
+        request.user.get_username(),
+        redact(stored.location),
+    )
+    return render(request, "hub/database_switching.html", {"location": redact(stored.location)}, status=202)

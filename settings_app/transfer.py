@@ -97,6 +97,7 @@ def _failure_text(error: Exception) -> str:
 
 CHECKS = (
     "connect",
+    "tls",
     "create table",
     "create index",
     "alter table",
@@ -104,9 +105,12 @@ CHECKS = (
     "select",
     "update",
     "delete",
+    "truncate",
+    "temporary table",
     "drop index",
     "drop table",
 )
+TOO_OLD_TLS = frozenset({"SSLv2", "SSLv3", "TLSv1", "TLSv1.0", "TLSv1.1"})
 
 
 def _probe_model(table: str):
@@ -145,6 +149,7 @@ def test_connection(stored: storage.StorageSettings, password: str) -> list[dict
         connection = connections[alias]
         steps = (
             ("connect", connection.ensure_connection),
+            ("tls", lambda: _check_tls(connection, stored)),
             ("create table", lambda: _schema(connection, lambda editor: editor.create_model(model))),
             ("create index", lambda: _schema(connection, lambda editor: editor.add_index(model, index))),
             ("alter table", lambda: _alter(connection, model, label_field)),
@@ -152,17 +157,19 @@ def test_connection(stored: storage.StorageSettings, password: str) -> list[dict
             ("select", lambda: list(model._base_manager.using(alias).filter(label="probe"))),
             ("update", lambda: model._base_manager.using(alias).filter(id=1).update(label="probed")),
             ("delete", lambda: model._base_manager.using(alias).filter(id=1).delete()),
+            ("truncate", lambda: _truncate(connection, table)),
+            ("temporary table", lambda: _temporary_table(connection, f"{table}_tmp")),
             ("drop index", lambda: _schema(connection, lambda editor: editor.remove_index(model, index))),
             ("drop table", lambda: _schema(connection, lambda editor: editor.delete_model(model))),
         )
         for name, step in steps:
             try:
-                step()
+                detail = step()
             except Exception as error:  # noqa: BLE001 — every driver has its own errors
                 results.append({"check": name, "ok": False, "detail": _failure_text(error)})
                 break
-            results.append({"check": name, "ok": True, "detail": ""})
-            created = name not in ("connect", "drop table") and (created or name == "create table")
+            results.append({"check": name, "ok": True, "detail": detail if isinstance(detail, str) else ""})
+            created = name not in ("connect", "tls", "drop table") and (created or name == "create table")
     finally:
         if created and results[-1]["check"] != "drop table":
             try:
@@ -171,6 +178,76 @@ def test_connection(stored: storage.StorageSettings, password: str) -> list[dict
                 log.warning("The probe table %s could not be dropped.", table)
         close_alias(alias)
     return results
+
+
+class TlsRefused(Exception):
+    pass
+
+
+def _tls_requested(stored: storage.StorageSettings) -> bool:
+    tls = stored.tls
+    return (
+        tls.get("sslmode") in ("require", "verify-ca", "verify-full")
+        or tls.get("ssl_mode") in ("REQUIRED", "VERIFY_CA", "VERIFY_IDENTITY")
+        or tls.get("protocol") == "tcps"
+        or tls.get("Encrypt") in ("yes", "strict")
+    )
+
+
+def session_tls(connection) -> str:
+    """The TLS protocol of this session as the server reports it (``TLSv1.3``), ``""`` when the
+    session is not encrypted. Oracle and SQL Server report only that it is (``tcps`` / ``TRUE``)."""
+    queries = {
+        "postgresql": "SELECT COALESCE(MAX(version), '') FROM pg_stat_ssl "
+        "WHERE pid = pg_backend_pid() AND ssl",
+        "mysql": "SELECT COALESCE(MAX(VARIABLE_VALUE), '') FROM information_schema.SESSION_STATUS "
+        "WHERE VARIABLE_NAME = 'SSL_VERSION'",
+        "oracle": "SELECT CASE WHEN SYS_CONTEXT('USERENV', 'NETWORK_PROTOCOL') = 'tcps' THEN 'tcps' "
+        "ELSE ' ' END FROM DUAL",
+        "microsoft": "SELECT CASE WHEN encrypt_option = 'TRUE' THEN 'TRUE' ELSE '' END "
+        "FROM sys.dm_exec_connections WHERE session_id = @@SPID",
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(queries[connection.vendor])
+        row = cursor.fetchone()
+    return (row[0] or "").strip() if row else ""
+
+
+def _check_tls(connection, stored: storage.StorageSettings) -> str:
+    """The database must offer TLS 1.2 or later: a session encrypted with an older protocol fails,
+    and so does an unencrypted one when the TLS options ask for encryption."""
+    protocol = session_tls(connection)
+    if not protocol:
+        if _tls_requested(stored):
+            raise TlsRefused("The TLS options ask for encryption, but the session is not encrypted.")
+        return "not encrypted (no TLS option asks for it)"
+    if protocol in TOO_OLD_TLS:
+        raise TlsRefused(f"The session uses {protocol}; Hub's database must offer TLS 1.2 or later.")
+    return f"encrypted ({protocol})"
+
+
+def _truncate(connection, table: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE TABLE {connection.ops.quote_name(table)}")
+
+
+def _temporary_table(connection, table: str) -> None:
+    """Create, fill and drop a temporary table, the way each kind spells it."""
+    name = connection.ops.quote_name(table)
+    create = {
+        "oracle": f"CREATE GLOBAL TEMPORARY TABLE {name} (id NUMBER(19)) ON COMMIT PRESERVE ROWS",
+        "microsoft": f"CREATE TABLE {connection.ops.quote_name('#' + table)} (id BIGINT)",
+    }.get(connection.vendor, f"CREATE TEMPORARY TABLE {name} (id BIGINT)")
+    if connection.vendor == "microsoft":
+        name = connection.ops.quote_name("#" + table)
+    with connection.cursor() as cursor:
+        cursor.execute(create)
+        try:
+            cursor.execute(f"INSERT INTO {name} (id) VALUES (1)")  # noqa: S608 — a generated name
+            if connection.vendor == "oracle":
+                cursor.execute(f"TRUNCATE TABLE {name}")
+        finally:
+            cursor.execute(f"DROP TABLE {name}")
 
 
 def _schema(connection, act) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 import traceback
 from functools import partial
 
@@ -192,6 +193,7 @@ def changed_pages(
     the watermark moves (also shared by the Enterprise Data Stream). ``with_values``: each page
     carries its artifacts' field values (``fields`` alone, if given) in ``page.artifacts``."""
     since = None if full else watermark.position
+    started = time.monotonic()  # the duration of a full scan: reading and the caller's recording
     cursor, newest, server_time = None, None, None
     # The collection's repository query narrows what is read; only connectors that run queries
     # take one (for the others validation blocks the integration with 1413E before detection).
@@ -223,6 +225,7 @@ def changed_pages(
         watermark.position = position
     if full or since is None:
         watermark.last_full_scan = timezone.now()
+        watermark.last_full_scan_seconds = round(time.monotonic() - started, 3)
     watermark.save()
 
 

@@ -17,6 +17,11 @@ class ChangeWatermark(models.Model):
     project = models.CharField(max_length=200)
     position = models.DateTimeField(null=True, blank=True, help_text="Empty: never scanned.")
     last_full_scan = models.DateTimeField(null=True, blank=True)
+    last_full_scan_seconds = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="How long the last full scan of this project took (reading and recording).",
+    )
     updated = models.DateTimeField(auto_now=True)
 
     class Meta:

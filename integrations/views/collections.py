@@ -217,6 +217,27 @@ def manage_projects(request, pk: int):
     )
 
 
+@require_POST
+def remove_invalid_project(request, pk: int, project_pk: int):
+    """The "x" beside an invalid project: remove it from the collection when it has no valid
+    replacement (seed 2268). Only invalid projects; any other leaves through Manage projects."""
+    collection = get_object_or_404(RepositoryCollection, pk=pk)
+    project = get_object_or_404(collection.projects, pk=project_pk, invalid=True)
+    kept = [
+        {"id": p.project_id, "key": p.key, "name": p.name, "kind": p.kind}
+        for p in collection.projects.exclude(pk=project.pk)
+    ]
+    with change(request, ElementType.COLLECTION, collection) as rec:
+        services.set_projects(collection, kept)
+        rec.done(collection)
+    messages.success(
+        request,
+        f"Project “{project.name}” was removed from “{collection.name}”. Adding its replacement to the "
+        "collection later may create duplicates: replace projects with Manage invalid projects instead.",
+    )
+    return redirect("collection-edit", pk)
+
+
 def manage_invalid_projects(request, pk: int):
     """The two-pane picker: an invalid project on the left, its replacement (searchable) on the right,
     Replace; Done goes back to the collection, whose Save starts the replacement job."""

@@ -243,3 +243,23 @@ def test_a_viewer_cannot_move_routes(viewer_client, source, target):
     )
     assert response.status_code == 403
     assert not BackgroundJob.objects.filter(kind=BackgroundJob.Kind.ROUTE_MOVE).exists()
+
+
+def test_while_the_job_moves_a_route_both_integrations_show_1414I(source, target, monkeypatch):
+    set_projects(target.collection_a, PROJECTS_A)
+    set_projects(target.collection_b, PROJECTS_B)
+    job = route_move.start(source, target, [the_route(source, "DEMO"), the_route(source, "OPS")])
+    seen = []
+    moving = route_move.move_route
+
+    def records_the_blockers(route, *args):
+        blocker = Blocker.objects.get(key=route_move.blocker_key(job.pk))
+        seen.append((str(route), blocker.code, sorted(blocker.integration_ids)))
+        assert blocks_integration(source.pk) and blocks_integration(target.pk)
+        return moving(route, *args)
+
+    monkeypatch.setattr(route_move, "move_route", records_the_blockers)
+    assert jobs.execute(job.pk).status == BackgroundJob.Status.COMPLETED
+    both = sorted([source.pk, target.pk])
+    assert seen == [("DEMO ↔ WEB", "CCRRTT-1414I", both), ("OPS ↔ SHOP", "CCRRTT-1414I", both)]
+    assert not Blocker.objects.filter(key=route_move.blocker_key(job.pk)).exists()

@@ -186,6 +186,41 @@ def test_one_waiting_activity_per_artifact(running):
     assert ArtifactActivity.objects.filter(artifact_id=str(item.pk), source_side="A").count() == 1
 
 
+class SteppingClock:
+    """``time`` as detection sees it: each monotonic reading 1.25 s after the one before."""
+
+    def __init__(self):
+        self.now = 100.0
+
+    def monotonic(self) -> float:
+        self.now += 1.25
+        return self.now
+
+
+def test_a_full_scan_records_its_time_and_duration_per_project(running, admin_client, monkeypatch):
+    from django.urls import reverse
+
+    from integrations.engine import detection
+    from integrations.models import ChangeWatermark
+
+    new_item("alpha", "DEMO", "Scanned")
+    detection.detect(running.pk)  # the first scan of a project reads everything: a full one too
+    monkeypatch.setattr(detection, "time", SteppingClock())
+    detection.detect(running.pk)  # incremental: the recorded full scan stays as it was
+    marks = ChangeWatermark.objects.filter(integration=running)
+    first = {(m.side, m.project): (m.last_full_scan, m.last_full_scan_seconds) for m in marks}
+    assert first and all(when and seconds is not None and seconds < 1.25 for when, seconds in first.values())
+
+    detection.detect(running.pk, full=True)
+    again = {(m.side, m.project): (m.last_full_scan, m.last_full_scan_seconds) for m in marks.all()}
+    assert set(again) == set(first)
+    assert all(again[key][0] > first[key][0] and again[key][1] == 1.25 for key in again)
+    page = admin_client.get(reverse("settings-advanced")).content.decode()
+    row = page.split(f'href="{running.get_absolute_url()}"')[1]
+    duration = row.split('data-testid="full-scan-duration">')[1]
+    assert duration.startswith(f"{1.25 * len(again):.1f} s</td>")
+
+
 def test_stopped_integration_detects_and_processes_nothing(running):
     from integrations.services import stop
 

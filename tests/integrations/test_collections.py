@@ -4,8 +4,11 @@ gateway and SQL collections."""
 from django.urls import reverse
 
 from activity.models import Blocker
+from hub.models import ConfigurationChange
+from integrations import services
 from integrations.models import CollectionProject, FieldMapping, GatewayCollection, SqlCollection
 from integrations.secrets import fingerprint
+from integrations.snapshots import ElementType
 
 
 def test_manage_projects_lists_the_repositorys_live_projects(admin_client, collections):
@@ -168,3 +171,32 @@ def test_the_api_shows_a_projects_problem_after_refresh(admin_client, integratio
     assert answer.status_code == 200, answer.content
     [project] = answer.json()
     assert project["problem_code"] == "CCRRTT-1105E" and "retired" in project["problem"]
+
+
+def test_the_x_removes_an_invalid_project_without_a_replacement(admin_client, integration, trackers):
+    """Seed 2268: an invalid project with no valid replacement is removed with its "x"; its 1110E
+    goes, the history records the change, and a valid project cannot be removed that way."""
+    from connectors.local.models import LocalProject
+
+    collection = integration.collection_a
+    services.set_projects(
+        collection, [*({"id": i, "name": i} for i in collection.project_ids()), {"id": "OPS", "name": "Ops"}]
+    )
+    LocalProject.objects.filter(key="DEMO").update(key="GONE")
+    admin_client.post(reverse("collection-projects", args=[collection.pk]), {"refresh": "1"})
+    gone = CollectionProject.objects.get(collection=collection, project_id="DEMO")
+    ops = CollectionProject.objects.get(collection=collection, project_id="OPS")
+    page = admin_client.get(reverse("collection-edit", args=[collection.pk])).content.decode()
+    assert page.count('data-testid="remove-invalid-project"') == 1 and "may create duplicates" in page
+    assert Blocker.objects.filter(code="CCRRTT-1110E").exists()
+
+    refused = admin_client.post(reverse("collection-remove-invalid-project", args=[collection.pk, ops.pk]))
+    assert refused.status_code == 404 and "OPS" in collection.project_ids()
+    response = admin_client.post(
+        reverse("collection-remove-invalid-project", args=[collection.pk, gone.pk]), follow=True
+    )
+    assert "may create duplicates" in response.content.decode()
+    assert collection.project_ids() == ["OPS"]
+    assert not Blocker.objects.filter(code="CCRRTT-1110E").exists()
+    record = ConfigurationChange.objects.filter(element_type=ElementType.COLLECTION).latest("pk")
+    assert "DEMO" in str(record.before) and "DEMO" not in str(record.after)

@@ -7,8 +7,9 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from activity.models import BackgroundJob
-from hub import api
+from hub import api, storage, vault
 from hub.models import ConfigurationChange
+from settings_app import storage_views
 from tests.support.server import ServerDatabase
 
 PASSWORD = "Db-password-51c2-never-in-html"
@@ -47,7 +48,7 @@ def test_test_connection_checks_the_account_permissions(admin_client, master_pas
     response = admin_client.post(reverse("settings-storage-test"), form(postgres_database))
     page = response.content.decode()
     assert response.status_code == 200
-    for check in ("connect", "create table", "create index", "alter table", "insert", "update", "drop table"):
+    for check in ("connect", "tls", "create table", "alter table", "update", "truncate", "temporary table"):
         assert f"<td>{check}</td><td>passed</td>" in page
     assert "failed" not in page.split('data-testid="storage-test-results"')[1]
 
@@ -142,3 +143,90 @@ def test_a_completed_transfer_says_database_transfer_completed(admin_client):
     )
     progress = admin_client.get(reverse("settings-storage-progress")).content.decode()
     assert "Database Transfer Completed: 4012 rows of 72 tables" in progress
+
+
+def test_the_backoff_interval_defaults_to_one_hour(admin_client):
+    page = admin_client.get(reverse("settings-storage")).content.decode()
+    assert 'name="backoff_value" value="1"' in page
+    assert '<option value="hours" selected>Hours</option>' in page
+    for unit in ("Minutes", "Seconds", "Milliseconds"):
+        assert f">{unit}</option>" in page
+    assert storage.StorageSettings("postgresql", "postgres://h/hub", "hub").backoff_seconds == 3600
+    saved = {"kind": "postgresql", "location": "postgres://h/hub", "username": "hub"}
+    assert storage.StorageSettings.from_dict(saved).backoff_seconds == 3600  # a file without one
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "seconds"),
+    [("2", "hours", 7200), ("90", "minutes", 5400), ("45", "seconds", 45), ("250", "milliseconds", 0.25)],
+)
+def test_each_backoff_unit_is_converted_and_shown_again_in_its_unit(value, unit, seconds):
+    data = form(ServerDatabase("postgres", name="hub"), backoff_value=value, backoff_unit=unit)
+    bound = storage_views.ExternalDatabaseForm(data)
+    assert bound.is_valid(), bound.errors
+    assert bound.cleaned_data["stored"].backoff_seconds == pytest.approx(seconds)
+    assert storage_views._backoff_initial(seconds) == {"backoff_value": int(value), "backoff_unit": unit}
+
+
+@pytest.fixture
+def lost_home(settings, tmp_path):
+    """This instance's HUB_HOME (same instance id), while another instance holds its database."""
+    from hub.instance import instance_id
+    from tests.hub.test_lease import other_instance_holds
+
+    home = tmp_path / "hub-home"
+    (home / "run").mkdir(parents=True)
+    (home / "instance-id").write_text(instance_id())
+    settings.HUB_HOME = home
+    other_instance_holds()
+    return home
+
+
+def test_the_lost_access_page_connects_to_a_different_database(
+    admin_client, master_password, postgres_database, lost_home
+):
+    """Seed 4767: "update your credentials to connect to a different database". The settings pass
+    Test Connection, are saved with the password sealed, and runhub is asked to restart on them."""
+    page = admin_client.get("/settings/")
+    assert page.status_code == 503
+    html = page.content.decode()
+    assert "CCRRTT-30012E" in html and 'data-testid="connect-different-database"' in html
+    assert 'name="location"' in html and "Override database access" in html
+    url = reverse("connect-different-database")
+
+    missing = admin_client.post(url, form(ServerDatabase("postgres", name="hub_no_such_database")))
+    assert missing.status_code == 400 and "<td>connect</td><td><strong" in missing.content.decode()
+    assert "CCRRTT-30009E" in missing.content.decode() and PASSWORD not in missing.content.decode()
+    assert not (lost_home / "database.json").exists()
+    assert not (lost_home / "run" / "restart-requested").exists()
+
+    response = admin_client.post(url, form(postgres_database))
+    assert response.status_code == 202 and 'data-testid="database-switching"' in response.content.decode()
+    saved = (lost_home / "database.json").read_text()
+    assert PASSWORD not in saved and postgres_database.name in saved
+    stored, sealed = storage.read_file(lost_home)
+    assert (stored.kind, stored.username, stored.backoff_seconds) == ("postgresql", "postgres", 1800)
+    assert vault.unseal_outside(sealed, storage.PASSWORD_CONTEXT) == PASSWORD
+    assert (lost_home / "run" / "restart-requested").exists()
+
+
+def test_only_an_instance_that_lost_its_database_connects_elsewhere(
+    admin_client, viewer_client, master_password, postgres_database, settings, tmp_path
+):
+    settings.HUB_HOME = tmp_path
+    response = admin_client.post(reverse("connect-different-database"), form(postgres_database))
+    assert response.status_code == 302 and response.url == reverse("settings-storage")
+    viewer = viewer_client.post(reverse("connect-different-database"), form(postgres_database))
+    assert viewer.status_code == 403
+    assert not (tmp_path / "database.json").exists()
+
+
+def test_the_database_another_instance_holds_is_not_a_different_one(postgres_database, monkeypatch):
+    from django.conf import settings
+
+    stored = storage.StorageSettings("postgresql", f"postgres://127.0.0.1:5432/{postgres_database.name}", "x")
+    assert not storage_views._same_database(stored)
+    current = {"ENGINE": "django.db.backends.postgresql", "HOST": "127.0.0.1", "PORT": "5432"}
+    # read by _same_database only; the open connections keep theirs
+    monkeypatch.setitem(settings.DATABASES, "default", {**current, "NAME": postgres_database.name})
+    assert storage_views._same_database(stored)
