@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import json
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -236,15 +237,31 @@ def refuse(collection: GatewayCollection, body: bytes, code: str, message: str) 
 
 _last_wake = [0.0]
 WAKE_EVERY = 0.5  # seconds; the beat's "process due activities" runs every 5 s besides
+_wanted = threading.Event()
+_waker: list[threading.Thread] = []
+_waker_lock = threading.Lock()
 
 
 def wake() -> None:
     """Wake the workers, at most every ``WAKE_EVERY`` seconds per process: one wake-up serves every
-    payload stored before the worker looks, and a flood must not cost a broker message each."""
-    from integrations.engine.hints import wake as wake_workers
-
+    payload stored before the worker looks, and a flood must not cost a broker message each. The
+    broker message is sent by a thread of its own: a slow or unreachable broker never holds up an
+    answer (the payload is stored already; the beat finds it if the message is lost)."""
     now = time.monotonic()
     if now - _last_wake[0] < WAKE_EVERY:
         return
     _last_wake[0] = now
-    wake_workers()
+    with _waker_lock:
+        if not _waker or not _waker[0].is_alive():
+            _waker[:] = [threading.Thread(target=_wake_loop, name="gateway-wake", daemon=True)]
+            _waker[0].start()
+    _wanted.set()
+
+
+def _wake_loop() -> None:
+    from integrations.engine import hints
+
+    while True:
+        _wanted.wait()
+        _wanted.clear()
+        hints.wake()  # never raises: a broker that is down is logged

@@ -91,3 +91,30 @@ def test_a_change_another_process_made_is_seen_once_the_second_is_over(client, g
     for known in intake._doors.values():
         known.known_until = 0.0  # the second is over
     assert post(client, gateway, {"title": "Now closed"}).status_code == 503
+
+
+def test_an_unexpected_failure_is_a_json_500_with_30000E_and_stores_nothing(client, gateway, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("the disk caught fire")
+
+    monkeypatch.setattr(intake.shapes, "problems_of", broken)
+    answer = post(client, gateway, {"title": "Unlucky"})
+    assert answer.status_code == 500 and answer["Content-Type"] == "application/json"
+    assert answer.json()["code"] == "CCRRTT-30000E" and "fire" not in answer.json()["message"]
+    assert not GatewayPayload.objects.exists()
+
+
+def test_the_broker_message_is_sent_off_the_request_thread(monkeypatch):
+    import threading
+    import time
+
+    from integrations.engine import hints
+
+    senders = []
+    monkeypatch.setattr(hints, "wake", lambda: senders.append(threading.current_thread().name))
+    monkeypatch.setattr(intake, "_last_wake", [0.0])
+    intake.wake()
+    deadline = time.monotonic() + 5
+    while not senders and time.monotonic() < deadline:
+        time.sleep(0.01)  # polling for the wake-up thread, with a deadline
+    assert senders == ["gateway-wake"]
