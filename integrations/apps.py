@@ -27,6 +27,28 @@ class IntegrationsConfig(AppConfig):
         from integrations.engine import signals, tasks  # noqa: F401
 
         signals.connect(self)
+        # The gateway's door keeps what it knows of a collection for a second; a change forgets it.
+        from django.db.models.signals import post_delete, post_save
+
+        from integrations.gateway import intake
+
+        for sender in DOOR_CONFIGURATION:
+            post_save.connect(intake.forget, sender=sender, dispatch_uid=f"gateway-door-{sender}")
+            post_delete.connect(intake.forget, sender=sender, dispatch_uid=f"gateway-door-del-{sender}")
+
+
+# What the gateway's answer depends on (integrations.gateway.intake.door). Not every model: a
+# receiver for all of them would cost every bulk delete its fast path.
+DOOR_CONFIGURATION = (
+    "integrations.GatewayCollection",
+    "integrations.Integration",
+    "integrations.Model",
+    "integrations.ModelField",
+    "activity.Blocker",
+    "hub.AppliedLicense",
+    "hub.MasterKey",
+    "hub.InstanceLease",
+)
 
 
 def _needs_new_credentials(repositories) -> None:

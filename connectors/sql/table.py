@@ -24,6 +24,7 @@ HUB_COLUMNS = (*KEY_COLUMNS, "formatted_id", "url", "synced_at", "deleted_at")
 # the server's max_allowed_packet is 16 MB by default on MariaDB and 64 MB on MySQL 8).
 PG_ROWS = 1000
 MYSQL_STATEMENT = 1024 * 1024
+CONVERTED = 4096  # parsed date texts a column's converter remembers
 MULTI_VALUED = ("multi_select", "persons", "relationships", "web_links", "comments", "attachments")
 
 # Column types of each field type, per dialect.
@@ -123,7 +124,23 @@ SCALARS = (str, int, float)
 def converter(field_type: str, vendor: str) -> Callable[[Any], Any]:
     """``cell`` for one column: the text and number values most columns hold pass as they are,
     without ``cell``'s tests (a stream converts every value of every row)."""
-    if field_type in MULTI_VALUED or field_type in ("date", "date_time", "boolean"):
+    if field_type in ("date", "date_time"):
+        # A stream stamps every row of a page with one synced_at, and dates repeat: each text is
+        # parsed once per column, not once per row.
+        parsed: dict[str, Any] = {}
+
+        def when(value: Any) -> Any:
+            if type(value) is not str:
+                return cell(value, field_type, vendor)
+            known = parsed.get(value, parsed)
+            if known is parsed:
+                if len(parsed) >= CONVERTED:
+                    parsed.clear()
+                known = parsed[value] = cell(value, field_type, vendor)
+            return known
+
+        return when
+    if field_type in MULTI_VALUED or field_type == "boolean":
         return lambda value: cell(value, field_type, vendor)
 
     def scalar(value: Any) -> Any:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import json
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -46,11 +47,53 @@ def rate_limit() -> int:
     return int(settings.HUB["hub.gateway.rateLimit"])
 
 
+# What the door knows of a collection, kept ``DOOR_TTL`` seconds per web process so that a payload
+# costs its insert and not the ten queries of the answer (token, model fields, lease, master key,
+# license, blockers, listening integrations). A change of configuration in this process empties it
+# at once (``forget``, connected to the configuration models' signals in ``IntegrationsConfig``);
+# another process's change is seen within ``DOOR_TTL``.
+DOOR_TTL = 1.0
+RATE_RECOUNT = 0.1  # seconds between two counts of a collection's last second in the database
+
+
+@dataclass
+class Door:
+    collection: GatewayCollection | None
+    fields: dict[str, Any] | None = None  # the model's FieldInfo by key, when there is no extension
+    answer: Answer | None = None  # the 503 while nothing would take a payload, else None
+    known_until: float = 0.0
+
+
+_doors: dict[int, Door] = {}
+_rates: dict[int, list[float]] = {}  # collection id → [counted at, count then, stored since]
+
+
+def forget(*_args, **_kwargs) -> None:
+    """Forget every collection's door and rate count (a signal receiver: any configuration change)."""
+    _doors.clear()
+    _rates.clear()
+
+
+def door(collection_id: int) -> Door:
+    now = time.monotonic()
+    known = _doors.get(collection_id)
+    if known is not None and known.known_until > now:
+        return known
+    collection = GatewayCollection.objects.filter(pk=collection_id).select_related("model").first()
+    known = Door(collection, known_until=now + DOOR_TTL)
+    if collection is not None:
+        if collection.extension_id is None:
+            known.fields = shapes.infos(collection.model)
+        known.answer = _unavailable(collection)
+    _doors[collection_id] = known
+    return known
+
+
 def authenticated(collection_id: int, authorization: str) -> GatewayCollection | None:
     """The collection whose token the ``Authorization: Bearer …`` header carries, or None. An
     unknown collection and a wrong token look alike to the caller."""
     scheme, _, token = (authorization or "").partition(" ")
-    collection = GatewayCollection.objects.filter(pk=collection_id).select_related("model").first()
+    collection = door(collection_id).collection
     if collection is None or scheme.lower() != "bearer" or not token.strip() or not collection.token_hash:
         return None
     if not hmac.compare_digest(fingerprint(token.strip()), collection.token_hash):
@@ -72,7 +115,13 @@ def listeners(collection: GatewayCollection) -> list[Integration]:
 def unavailable(collection: GatewayCollection) -> Answer | None:
     """503 while nothing would take the payload: safe mode, a lost lease, no master password or
     license, or no running integration listening. The documentation drops such payloads; answering
-    503 with Retry-After lets a retrying sender lose nothing instead."""
+    503 with Retry-After lets a retrying sender lose nothing instead. Known for ``DOOR_TTL``."""
+    if settings.SAFE_MODE:  # free to look at: not cached
+        return _later(STOPPED, "Hub is not processing now: Hub was started in safe mode.")
+    return door(collection.pk).answer
+
+
+def _unavailable(collection: GatewayCollection) -> Answer | None:
     from hub.gates import integration_work_allowed
 
     allowed, reason = integration_work_allowed()
@@ -97,10 +146,18 @@ def _later(code: str, message: str) -> Answer:
 
 def flooded(collection: GatewayCollection) -> Answer | None:
     """429 once the collection took ``hub.gateway.rateLimit`` payloads in the last second. Counted
-    in the database, so every web worker shares one limit."""
-    since = timezone.now() - dt.timedelta(seconds=1)
-    recent = GatewayPayload.objects.filter(collection=collection, received__gte=since).count()
-    if recent < rate_limit():
+    in the database, so every web worker shares one limit: at most every ``RATE_RECOUNT`` seconds
+    per process, plus what this process stored since."""
+    now = time.monotonic()
+    rate = _rates.get(collection.pk)
+    if rate is None or now - rate[0] >= RATE_RECOUNT:
+        since = timezone.now() - dt.timedelta(seconds=1)
+        rate = _rates[collection.pk] = [
+            now,
+            GatewayPayload.objects.filter(collection=collection, received__gte=since).count(),
+            0,
+        ]
+    if rate[1] + rate[2] < rate_limit():
         return None
     return Answer(
         429,
@@ -132,7 +189,7 @@ def receive(
         refuse(collection, body, INVALID_JSON, message)
         return Answer(400, {"code": INVALID_JSON, "message": message})
     if collection.extension_id is None:
-        problems = shapes.problems_of(collection.model, payload)
+        problems = shapes.problems_of(collection.model, payload, door(collection.pk).fields)
         if problems:
             message = "The payload does not match the model “{}”: {}".format(
                 collection.model.name, " ".join(problems)
@@ -142,8 +199,15 @@ def receive(
     stored = GatewayPayload.objects.create(
         collection=collection, body=text, parameters=dict(parameters), headers=dict(headers)
     )
+    _stored(collection)
     wake()
     return Answer(202, {"id": stored.pk})
+
+
+def _stored(collection: GatewayCollection) -> None:
+    rate = _rates.get(collection.pk)
+    if rate is not None:
+        rate[2] += 1
 
 
 def refuse(collection: GatewayCollection, body: bytes, code: str, message: str) -> None:
@@ -159,6 +223,7 @@ def refuse(collection: GatewayCollection, body: bytes, code: str, message: str) 
             message=message,
             processed=timezone.now(),
         )
+        _stored(collection)
         for integration in listeners(collection):
             ArtifactActivity.objects.create(
                 **shapes.related(integration, collection),
@@ -172,15 +237,31 @@ def refuse(collection: GatewayCollection, body: bytes, code: str, message: str) 
 
 _last_wake = [0.0]
 WAKE_EVERY = 0.5  # seconds; the beat's "process due activities" runs every 5 s besides
+_wanted = threading.Event()
+_waker: list[threading.Thread] = []
+_waker_lock = threading.Lock()
 
 
 def wake() -> None:
     """Wake the workers, at most every ``WAKE_EVERY`` seconds per process: one wake-up serves every
-    payload stored before the worker looks, and a flood must not cost a broker message each."""
-    from integrations.engine.hints import wake as wake_workers
-
+    payload stored before the worker looks, and a flood must not cost a broker message each. The
+    broker message is sent by a thread of its own: a slow or unreachable broker never holds up an
+    answer (the payload is stored already; the beat finds it if the message is lost)."""
     now = time.monotonic()
     if now - _last_wake[0] < WAKE_EVERY:
         return
     _last_wake[0] = now
-    wake_workers()
+    with _waker_lock:
+        if not _waker or not _waker[0].is_alive():
+            _waker[:] = [threading.Thread(target=_wake_loop, name="gateway-wake", daemon=True)]
+            _waker[0].start()
+    _wanted.set()
+
+
+def _wake_loop() -> None:
+    from integrations.engine import hints
+
+    while True:
+        _wanted.wait()
+        _wanted.clear()
+        hints.wake()  # never raises: a broker that is down is logged

@@ -39,9 +39,10 @@ def model_values(fields: dict[str, FieldInfo], artifact: Any) -> tuple[dict[str,
     return values, problems
 
 
-def problems_of(model, payload: Any) -> list[str]:
-    """Every problem of a payload that must be model-shaped, named by artifact and field."""
-    fields = infos(model)
+def problems_of(model, payload: Any, fields: dict[str, FieldInfo] | None = None) -> list[str]:
+    """Every problem of a payload that must be model-shaped, named by artifact and field (``fields``:
+    the model's ``infos``, when the caller knows them already)."""
+    fields = infos(model) if fields is None else fields
     artifacts = artifacts_of(payload)
     if not artifacts:
         return ["An empty array holds no artifact."]

@@ -8,6 +8,8 @@ the same bare 401. The checks and the storing are ``integrations.gateway.intake`
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib.auth.decorators import login_not_required
 from django.db import OperationalError
 from django.http import HttpResponse, HttpResponseNotAllowed, JsonResponse
@@ -16,6 +18,8 @@ from django.views.decorators.csrf import csrf_exempt
 from integrations.gateway import intake
 
 PRIVATE = ("Authorization", "Cookie")  # never stored nor handed to an extension
+UNEXPECTED = "CCRRTT-30000E"
+log = logging.getLogger("hub.gateway")
 
 
 @csrf_exempt  # a sender has no CSRF token; the collection's token authenticates it
@@ -30,6 +34,13 @@ def receive(request, pk: int):
             {"code": intake.STOPPED, "message": "Hub cannot store the payload now; retry shortly."},
             status=503,
             headers={"Retry-After": "1"},
+        )
+    except Exception:  # noqa: BLE001 - a sender gets a coded JSON answer, never Django's error page
+        # The insert is one statement and a refusal one transaction: a failure stored nothing.
+        log.exception("Gateway collection %s: unexpected error while receiving a payload", pk)
+        return JsonResponse(
+            {"code": UNEXPECTED, "message": "An unexpected error occurred; nothing was stored. Retry later."},
+            status=500,
         )
 
 
