@@ -84,3 +84,23 @@ def test_the_extension_lines_of_twins_created_together_take_one_round_trip_per_d
     before = revisions("alpha"), revisions("beta")
     run(tagged)
     assert (revisions("alpha"), revisions("beta")) == before
+
+
+def test_the_extension_lines_of_updates_in_one_batch_share_round_trips(tagged, monkeypatch):
+    """Five twins changed at once: the source side's extension lines of the five updates (the
+    check for Hub's own write and the update's model) run in one sandbox round trip for the
+    batch, not one or two per update; each update still gets its own value."""
+    from extensions import runtime
+
+    originals = [new_item("alpha", "DEMO", f"Crash {n}") for n in range(5)]
+    run(tagged)
+    for twin in items("beta", "WEB"):
+        change(twin, summary=twin.summary.replace("Crash", "Hang"))
+    exchanges = []
+    request = runtime.SANDBOX.request
+    monkeypatch.setattr(runtime.SANDBOX, "request", lambda *a, **k: exchanges.append(1) or request(*a, **k))
+    run(tagged, rounds=1)
+    for item in originals:
+        item.refresh_from_db()
+    assert sorted(item.summary for item in originals) == [f"Hang {n}" for n in range(5)]
+    assert len(exchanges) == 1  # two per update before (10)
