@@ -104,3 +104,45 @@ def test_the_extension_lines_of_updates_in_one_batch_share_round_trips(tagged, m
         item.refresh_from_db()
     assert sorted(item.summary for item in originals) == [f"Hang {n}" for n in range(5)]
     assert len(exchanges) == 1  # two per update before (10)
+
+
+def test_a_relationship_output_of_an_extension_line_links_the_twins(running, issue):
+    """Alpha's parent line reads into the model through an extension that returns a relationship
+    object of its own making (``{id}``, not its input): the child's twin links to the parent's."""
+    from activity.models import ArtifactPair
+    from connectors.local.models import LocalItem
+    from hub import licensing
+    from integrations.models import ModelField
+
+    def twin_of(item):
+        pair = ArtifactPair.objects.get(a_artifact_id=str(item.pk))
+        return LocalItem.objects.get(pk=int(pair.b_artifact_id))
+
+    licensing.apply(issue(features=ALL))
+    ModelField.objects.create(
+        model=running.collection_a.model, key="parent", label="Parent", type="relationship", position=6
+    )
+    Extension.objects.create(
+        name="Parent",
+        type="custom_data_transformation",
+        script="var inputTypes = 'Relationship'; var outputTypes = 'Relationship';"
+        "function transform(context, input) { return input ? {id: '' + input.id} : null; }",
+    )
+    for collection in (running.collection_a, running.collection_b):
+        extension = collection == running.collection_a
+        FieldMapping.objects.create(
+            collection=collection,
+            repository_fields=["parent"],
+            repository_field_types={"parent": "relationship"},
+            model_fields=["parent"],
+            model_field_types={"parent": "relationship"},
+            transform="extension" if extension else "copy",
+            params={"to_model_extension": "Parent"} if extension else {},
+        )
+    running.field_flows = {**running.field_flows, "parent": "a_to_b"}
+    running.save()
+    parent = new_item("alpha", "DEMO", "Parent")
+    run(running)
+    child = new_item("alpha", "DEMO", "Child", parent=str(parent.pk))
+    run(running)
+    assert twin_of(child).parent_id == twin_of(parent).pk
