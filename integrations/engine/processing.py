@@ -736,6 +736,7 @@ class Processor:
         # Test Step Flow: the parts of a step that flow; the others stay each side's own.
         self.step_parts = test_step_flow.StepParts(self.integration.field_flows, context.model_types)
         extension_hooks.enter(self.integration.name, activity.artifact_id)
+        extension_hooks.serve(context.sides.values(), self.integration.pk)
 
     # The order of docs/engine.md: (the batch has locked the source) read fresh, map, find the
     # pair; with a pair, lock the twin and update; without one, create through the batch.

@@ -106,28 +106,17 @@ def test_the_extension_lines_of_updates_in_one_batch_share_round_trips(tagged, m
     assert len(exchanges) == 1  # two per update before (10)
 
 
-def test_a_relationship_output_of_an_extension_line_links_the_twins(running, issue):
-    """Alpha's parent line reads into the model through an extension that returns a relationship
-    object of its own making (``{id}``, not its input): the child's twin links to the parent's."""
-    from activity.models import ArtifactPair
-    from connectors.local.models import LocalItem
+def parent_line_through(running, issue, script: str):
+    """Alpha's parent line reads into the model through an extension with ``script`` (Relationship
+    in and out); parent flows from alpha to beta."""
     from hub import licensing
     from integrations.models import ModelField
-
-    def twin_of(item):
-        pair = ArtifactPair.objects.get(a_artifact_id=str(item.pk))
-        return LocalItem.objects.get(pk=int(pair.b_artifact_id))
 
     licensing.apply(issue(features=ALL))
     ModelField.objects.create(
         model=running.collection_a.model, key="parent", label="Parent", type="relationship", position=6
     )
-    Extension.objects.create(
-        name="Parent",
-        type="custom_data_transformation",
-        script="var inputTypes = 'Relationship'; var outputTypes = 'Relationship';"
-        "function transform(context, input) { return input ? {id: '' + input.id} : null; }",
-    )
+    Extension.objects.create(name="Parent", type="custom_data_transformation", script=script)
     for collection in (running.collection_a, running.collection_b):
         extension = collection == running.collection_a
         FieldMapping.objects.create(
@@ -141,8 +130,49 @@ def test_a_relationship_output_of_an_extension_line_links_the_twins(running, iss
         )
     running.field_flows = {**running.field_flows, "parent": "a_to_b"}
     running.save()
+
+
+def twin_of(item):
+    from activity.models import ArtifactPair
+    from connectors.local.models import LocalItem
+
+    pair = ArtifactPair.objects.get(a_artifact_id=str(item.pk))
+    return LocalItem.objects.get(pk=int(pair.b_artifact_id))
+
+
+def test_a_relationship_output_of_an_extension_line_links_the_twins(running, issue):
+    """The extension returns a relationship object of its own making (``{id}``, not its input):
+    the child's twin links to the parent's."""
+    parent_line_through(
+        running,
+        issue,
+        "var inputTypes = 'Relationship'; var outputTypes = 'Relationship';"
+        "function transform(context, input) { return input ? {id: '' + input.id} : null; }",
+    )
     parent = new_item("alpha", "DEMO", "Parent")
     run(running)
     child = new_item("alpha", "DEMO", "Child", parent=str(parent.pk))
     run(running)
+    assert twin_of(child).parent_id == twin_of(parent).pk
+
+
+def test_a_mapping_line_finds_its_relationship_through_the_artifacts_api_in_a_sync(running, issue):
+    """The guide's formatted-ID search example, run by the engine: ``artifacts.*`` serve the
+    repository of the line's collection, so the link found in alpha becomes the twins' link."""
+    parent = new_item("alpha", "DEMO", "Parent")
+    parent_line_through(
+        running,
+        issue,
+        "var inputTypes = 'Relationship'; var outputTypes = 'Relationship';"
+        "function transform(context, input) {"
+        "  if (context.sourceArtifact.summary !== 'Child') { return input; }"
+        "  var searchDefinition = artifacts.getFormattedIdSearchDefinition();"
+        f"  searchDefinition['formatted-id'] = '{parent.formatted_id}';"
+        "  var results = artifacts.searchByFormattedId(searchDefinition);"
+        "  if (results[0]) { return results[0]; } return null; }",
+    )
+    run(running)
+    child = new_item("alpha", "DEMO", "Child")  # no parent of its own: the search gives it one
+    run(running)
+    assert list(ArtifactActivity.objects.filter(status="failed").values_list("code", "message")) == []
     assert twin_of(child).parent_id == twin_of(parent).pk
