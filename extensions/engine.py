@@ -18,6 +18,7 @@ from extensions.hosts.persons import PersonsApi, person_json
 from integrations.engine.persons import Reconciler, match
 
 enter = transformations.enter  # the processor names integration and artifact for the log lines
+serve = transformations.serve  # and its sides, for mapping lines' artifacts.*
 
 
 def settings_of(collection):

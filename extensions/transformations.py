@@ -133,6 +133,7 @@ class LineExtensions:
     to_repository: Extension | None
     repository_fields: list[types.FieldInfo]
     model_fields: list[types.FieldInfo]
+    collection_id: int | None = None  # whose repository ``artifacts.*`` serve in the engine
 
     def __call__(
         self,
@@ -176,22 +177,32 @@ class LineExtensions:
         source, target = artifacts or artifacts_json(source_artifact, target_artifact)
         shared = {"sourceArtifact": source, "targetArtifact": target, "targetRepositoryArtifact": target}
         if is_step_line(sources, targets):
-            calls = step_calls(extension, context, values[0], target_artifact.get(targets[0].id), shared)
+            calls = step_calls(
+                extension, context, values[0], target_artifact.get(targets[0].id), shared, self.collection_id
+            )
             return extension, calls, targets, True
         args = [context, inputs[0] if len(inputs) == 1 else inputs]
-        call = runtime.Call(extension.script, "transform", args, host=line_host(), shared=shared)
+        call = runtime.Call(
+            extension.script, "transform", args, host=line_host(self.collection_id), shared=shared
+        )
         return extension, [call], targets, False
 
 
 # --- test steps: one call per step, with context.sourceTestStep / targetTestStep ------------------
 
 
-def line_host():
+def line_host(collection_id: int | None = None):
     """The host APIs of a mapping line's extension: the key-value stores (``store.*``), which need
-    no repository; ``persons`` and ``artifacts`` serve person reconciliation and the test bench."""
+    no repository, and in a synchronization ``artifacts.*`` over the repository of the line's
+    collection (the sides ``serve`` named); ``persons`` serve person reconciliation."""
     from extensions.hosts import HostApis
+    from extensions.hosts.artifacts import ArtifactsApi
 
-    return HostApis()
+    side = Scope.sides.get(collection_id) if collection_id is not None else None
+    if side is None:
+        return HostApis()
+    connector, collection, integration_id = side
+    return HostApis(artifacts=ArtifactsApi(connector, collection, integration_id))
 
 
 def is_step_line(sources: Sequence[types.FieldInfo], targets: Sequence[types.FieldInfo]) -> bool:
@@ -207,6 +218,7 @@ def step_calls(
     steps: Any,
     target_steps: Any,
     shared: Mapping[str, Any] | None = None,
+    collection_id: int | None = None,
 ) -> list[runtime.Call]:
     """One call of ``transform(context, step)`` per source step, in step order. The step is also
     ``context.sourceTestStep``; ``context.targetTestStep`` is the target's step at that position as
@@ -224,7 +236,13 @@ def step_calls(
             "testStepIndex": index,
         }
         calls.append(
-            runtime.Call(extension.script, "transform", [own, source_step], host=line_host(), shared=shared)
+            runtime.Call(
+                extension.script,
+                "transform",
+                [own, source_step],
+                host=line_host(collection_id),
+                shared=shared,
+            )
         )
     return calls
 
@@ -361,10 +379,18 @@ class Scope:
 
     integration = ""
     artifact = ""
+    # collection id → (connector, collection, integration id) of the integration being processed
+    sides: dict = {}  # noqa: RUF012 - replaced as a whole by ``serve``
 
 
 def enter(integration: str, artifact: str) -> None:
     Scope.integration, Scope.artifact = integration, artifact
+
+
+def serve(sides, integration_id: int) -> None:
+    """The processor's sides (``SideContext``: collection and open connector): mapping lines'
+    extensions of these collections get ``artifacts.*`` over their own repository."""
+    Scope.sides = {side.collection.pk: (side.connector, side.collection, integration_id) for side in sides}
 
 
 def run(extension: Extension, entry: str, args: list, host=None) -> runtime.Result:
@@ -412,7 +438,7 @@ def line_extensions(mapping, model_fields: Mapping[str, Any]) -> LineExtensions 
                 options=list(field.options or []) if field else (),
             )
         )
-    return LineExtensions(found.get(names[0]), found.get(names[1]), repository, model)
+    return LineExtensions(found.get(names[0]), found.get(names[1]), repository, model, mapping.collection_id)
 
 
 def schema_info(schema_fields: Sequence[Any]) -> dict[str, dict]:

@@ -416,7 +416,9 @@ def _taken_ahead(calls: Sequence[Call]) -> list[Result] | None:
     keys = [call_key(c) for c in calls]
     if not all(k in Ahead.results for k in keys):
         return None
-    return [Ahead.results.pop(k) for k in keys]
+    # Kept, not taken: a call keeps no state, so an artifact mapped twice in the block (the
+    # batch's check for Hub's own write, then its update) gets the same answer both times.
+    return [Ahead.results[k] for k in keys]
 
 
 def invoke_many(

@@ -282,38 +282,61 @@ class Batch:
         pairs = self.pairs_of(activities)
         creations, unchanged, settled_now = [], [], {"A": [], "B": []}
         written_to: set[tuple[str, str]] = set()  # twins this batch may have written so far
-        for activity in activities:
-            processor = Processor(self.context, activity, self.holder, held=held)
-            try:
-                pair = pairs.get((activity.source_side, activity.artifact_id))
-                artifact = artifacts.get((activity.source_side, activity.artifact_id))
-                if (activity.source_side, activity.artifact_id) in written_to:
-                    # Both twins' activities in one batch: the one before wrote this artifact
-                    # after the batch read it, so that read (and the pair) is stale — deciding on
-                    # it would take Hub's own write for a change and undo it (issue #20).
-                    artifact, pair = processor.read_source(), processor.pair_of(activity.artifact_id)
-                if pair is not None:
-                    twin_side = other(activity.source_side)
-                    written_to.add((twin_side, pair_side(pair, twin_side)["artifact_id"]))
-                if pair is not None and not activity.recreate:
-                    if written_by_hub(pair, activity.source_side, artifact, self.context.integration) or (
-                        self.as_synchronized(pair, activity.source_side, artifact)
-                    ):
-                        unchanged.append(activity.pk)
-                        settled_now[activity.source_side].append(artifact)
+        with self.source_models_ahead(activities, artifacts, pairs):
+            for activity in activities:
+                processor = Processor(self.context, activity, self.holder, held=held)
+                try:
+                    pair = pairs.get((activity.source_side, activity.artifact_id))
+                    artifact = artifacts.get((activity.source_side, activity.artifact_id))
+                    if (activity.source_side, activity.artifact_id) in written_to:
+                        # Both twins' activities in one batch: the one before wrote this artifact
+                        # after the batch read it, so that read (and the pair) is stale — deciding on
+                        # it would take Hub's own write for a change and undo it (issue #20).
+                        artifact, pair = processor.read_source(), processor.pair_of(activity.artifact_id)
+                    if pair is not None:
+                        twin_side = other(activity.source_side)
+                        written_to.add((twin_side, pair_side(pair, twin_side)["artifact_id"]))
+                    if pair is not None and not activity.recreate:
+                        if written_by_hub(pair, activity.source_side, artifact, self.context.integration) or (
+                            self.as_synchronized(pair, activity.source_side, artifact)
+                        ):
+                            unchanged.append(activity.pk)
+                            settled_now[activity.source_side].append(artifact)
+                            continue
+                        processor.run(artifact)  # re-reads the pair, reads the twin under both locks
                         continue
-                    processor.run(artifact)  # re-reads the pair, reads the twin under both locks
-                    continue
-                if artifact is None:  # not in the batch read: read it alone (its own error, if any)
-                    artifact = processor.read_source()
-                creations.append(processor.prepare_creation(artifact, pair))
-            except Exception as error:  # noqa: BLE001 - classified and shown on the Activity screen
-                settle(activity, error)
+                    if artifact is None:  # not in the batch read: read it alone (its own error, if any)
+                        artifact = processor.read_source()
+                    creations.append(processor.prepare_creation(artifact, pair))
+                except Exception as error:  # noqa: BLE001 - classified and shown on the Activity screen
+                    settle(activity, error)
         # Nothing happened for these: no rows to show (as for every activity that ends in Done).
         ArtifactActivity.objects.filter(pk__in=unchanged).delete()
         for side, found in settled_now.items():  # the next listings skip them without a read
             settled.record(self.context.integration.pk, side, found, read_started)
         return creations
+
+    def source_models_ahead(self, activities, artifacts, pairs):
+        """``extensions.transformations.ahead`` for the source models of the batch's updates: the
+        extension lines that read each paired source artifact into the model (for the check for
+        Hub's own write, then for the update itself) run in one sandbox round trip for the batch,
+        not one or two per update. ``to_model`` looks nothing up, so collecting repeats no request;
+        a source read again in the loop (stale after a write) has other fields, so other keys."""
+        from extensions.transformations import ahead
+
+        jobs = []
+        for activity in activities:
+            key = (activity.source_side, activity.artifact_id)
+            artifact, lines = artifacts.get(key), self.context.sides[activity.source_side].lines
+            if (
+                artifact is None
+                or key not in pairs
+                or activity.recreate
+                or not mapping.has_extension_lines(lines)
+            ):
+                continue
+            jobs.append(functools.partial(mapping.to_model, lines, artifact.fields))
+        return ahead(jobs) if jobs else contextlib.nullcontext()
 
     def as_synchronized(self, pair: ArtifactPair, side: str, artifact) -> bool:
         """Whether ``artifact`` still has the values Hub last synchronized for this pair, with no
@@ -716,6 +739,7 @@ class Processor:
         # Test Step Flow: the parts of a step that flow; the others stay each side's own.
         self.step_parts = test_step_flow.StepParts(self.integration.field_flows, context.model_types)
         extension_hooks.enter(self.integration.name, activity.artifact_id)
+        extension_hooks.serve(context.sides.values(), self.integration.pk)
 
     # The order of docs/engine.md: (the batch has locked the source) read fresh, map, find the
     # pair; with a pair, lock the twin and update; without one, create through the batch.

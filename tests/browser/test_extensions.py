@@ -1,6 +1,6 @@
 """An administrator writes an extension in the browser: a syntax error shows with its line (and
 is marked in the editor), the fix saves with Ctrl+S, the extension is used in a field mapping,
-and the test bench runs it."""
+and the test bench runs it. Ctrl+S also saves a key-value store's pair."""
 
 
 import pytest
@@ -26,6 +26,8 @@ repository = Repository.objects.create(label="Alpha", kind="local", url="local:/
 collection = RepositoryCollection.objects.create(name="Alpha defects", repository=repository, model=model,
                                                  artifact_types=["bug"])
 set_projects(collection, [{{"id": "DEMO", "key": "DEMO", "name": "Demo"}}])
+from extensions.models import KeyValueStore
+KeyValueStore.objects.create(name="Products")
 """
 BROKEN = "var inputTypes = 'String';\nvar outputTypes = 'String';\nfunction transform(context, input) {\n  return input +;\n}\n"  # noqa: E501
 FIXED = BROKEN.replace("return input +;", "console.log('got ' + input);\n  return input.toUpperCase();")
@@ -94,4 +96,13 @@ def test_write_fix_map_and_bench_an_extension(page, hub):
     page.click("[data-testid=bench-run]")
     expect(page.get_by_test_id("bench-output")).to_contain_text('"QUIET PLEASE"')
     expect(page.get_by_test_id("bench-logs")).to_contain_text("got quiet please")
+
+    # Ctrl+S saves a key-value store's pair form too (the value field has the focus).
+    page.goto(hub.url + "/settings/extensions/stores/")
+    page.click("text=Products")
+    page.fill("#id_key", "WEB-1")
+    page.fill("#id_value", "Web shop")
+    page.locator("#id_value").press("Control+s")
+    expect(page.get_by_test_id("pairs")).to_contain_text("WEB-1")
+    expect(page.get_by_test_id("pairs")).to_contain_text("Web shop")
     assert not [e for e in page.console_errors if "Content Security Policy" in e], page.console_errors

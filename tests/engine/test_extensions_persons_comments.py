@@ -216,3 +216,18 @@ def test_a_comment_extension_acts_only_on_new_comments(splitting):
     assert comments_of(twin) == [*before, "NEW ONE"]
     pair = ArtifactPair.objects.get(a_artifact_id=str(item.pk))
     assert len([k for k in pair.comment_map if k.startswith("A:")]) == 2
+
+
+def test_a_comment_author_goes_through_the_person_reconciliation_extension(with_assignee):
+    """A comment by alpha's jsmith is written in beta by John: the same extensions that map the
+    assignee map the comment's author (the default rules find no one: the e-mails differ)."""
+    reconcile(with_assignee.collection_a, FROM_ALPHA, "Alpha persons")
+    reconcile(with_assignee.collection_b, TO_BETA, "Beta persons")
+    item = new_item("alpha", "DEMO", "Commented")
+    run(with_assignee)
+    service.add_comment(item.pk, LocalUser.objects.get(username="jsmith"), "Seen on 2.3 too")
+    run(with_assignee)
+    [twin] = items("beta", "WEB")
+    [copy] = LocalComment.objects.filter(item=twin)
+    assert copy.author.username == "john"
+    assert copy.body.endswith("Seen on 2.3 too") and "wrote:" not in copy.body

@@ -84,3 +84,95 @@ def test_the_extension_lines_of_twins_created_together_take_one_round_trip_per_d
     before = revisions("alpha"), revisions("beta")
     run(tagged)
     assert (revisions("alpha"), revisions("beta")) == before
+
+
+def test_the_extension_lines_of_updates_in_one_batch_share_round_trips(tagged, monkeypatch):
+    """Five twins changed at once: the source side's extension lines of the five updates (the
+    check for Hub's own write and the update's model) run in one sandbox round trip for the
+    batch, not one or two per update; each update still gets its own value."""
+    from extensions import runtime
+
+    originals = [new_item("alpha", "DEMO", f"Crash {n}") for n in range(5)]
+    run(tagged)
+    for twin in items("beta", "WEB"):
+        change(twin, summary=twin.summary.replace("Crash", "Hang"))
+    exchanges = []
+    request = runtime.SANDBOX.request
+    monkeypatch.setattr(runtime.SANDBOX, "request", lambda *a, **k: exchanges.append(1) or request(*a, **k))
+    run(tagged, rounds=1)
+    for item in originals:
+        item.refresh_from_db()
+    assert sorted(item.summary for item in originals) == [f"Hang {n}" for n in range(5)]
+    assert len(exchanges) == 1  # two per update before (10)
+
+
+def parent_line_through(running, issue, script: str):
+    """Alpha's parent line reads into the model through an extension with ``script`` (Relationship
+    in and out); parent flows from alpha to beta."""
+    from hub import licensing
+    from integrations.models import ModelField
+
+    licensing.apply(issue(features=ALL))
+    ModelField.objects.create(
+        model=running.collection_a.model, key="parent", label="Parent", type="relationship", position=6
+    )
+    Extension.objects.create(name="Parent", type="custom_data_transformation", script=script)
+    for collection in (running.collection_a, running.collection_b):
+        extension = collection == running.collection_a
+        FieldMapping.objects.create(
+            collection=collection,
+            repository_fields=["parent"],
+            repository_field_types={"parent": "relationship"},
+            model_fields=["parent"],
+            model_field_types={"parent": "relationship"},
+            transform="extension" if extension else "copy",
+            params={"to_model_extension": "Parent"} if extension else {},
+        )
+    running.field_flows = {**running.field_flows, "parent": "a_to_b"}
+    running.save()
+
+
+def twin_of(item):
+    from activity.models import ArtifactPair
+    from connectors.local.models import LocalItem
+
+    pair = ArtifactPair.objects.get(a_artifact_id=str(item.pk))
+    return LocalItem.objects.get(pk=int(pair.b_artifact_id))
+
+
+def test_a_relationship_output_of_an_extension_line_links_the_twins(running, issue):
+    """The extension returns a relationship object of its own making (``{id}``, not its input):
+    the child's twin links to the parent's."""
+    parent_line_through(
+        running,
+        issue,
+        "var inputTypes = 'Relationship'; var outputTypes = 'Relationship';"
+        "function transform(context, input) { return input ? {id: '' + input.id} : null; }",
+    )
+    parent = new_item("alpha", "DEMO", "Parent")
+    run(running)
+    child = new_item("alpha", "DEMO", "Child", parent=str(parent.pk))
+    run(running)
+    assert twin_of(child).parent_id == twin_of(parent).pk
+
+
+def test_a_mapping_line_finds_its_relationship_through_the_artifacts_api_in_a_sync(running, issue):
+    """The guide's formatted-ID search example, run by the engine: ``artifacts.*`` serve the
+    repository of the line's collection, so the link found in alpha becomes the twins' link."""
+    parent = new_item("alpha", "DEMO", "Parent")
+    parent_line_through(
+        running,
+        issue,
+        "var inputTypes = 'Relationship'; var outputTypes = 'Relationship';"
+        "function transform(context, input) {"
+        "  if (context.sourceArtifact.summary !== 'Child') { return input; }"
+        "  var searchDefinition = artifacts.getFormattedIdSearchDefinition();"
+        f"  searchDefinition['formatted-id'] = '{parent.formatted_id}';"
+        "  var results = artifacts.searchByFormattedId(searchDefinition);"
+        "  if (results[0]) { return results[0]; } return null; }",
+    )
+    run(running)
+    child = new_item("alpha", "DEMO", "Child")  # no parent of its own: the search gives it one
+    run(running)
+    assert list(ArtifactActivity.objects.filter(status="failed").values_list("code", "message")) == []
+    assert twin_of(child).parent_id == twin_of(parent).pk

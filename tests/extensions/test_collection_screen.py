@@ -92,6 +92,31 @@ def test_transition_graph_edges_are_added_and_removed(admin_client, collections)
     assert CollectionExtensions.objects.get(collection=collection).transition_graph == []
 
 
+def test_learn_adds_the_transitions_a_real_artifact_offers_from_its_status(admin_client, collections):
+    """Learn reads the artifact and its transitions from the collection's tool (the local tracker:
+    from New, Start work → In progress and Resolve → Resolved) and adds one edge each, once; an
+    artifact the tool does not have adds nothing and says why."""
+    from django.contrib.messages import get_messages
+
+    from tests.engine.sync import new_item
+
+    collection = collections[0]
+    item = new_item("alpha", "DEMO", "Learn from me")
+    url = reverse("collection-transition-graph", args=[collection.pk])
+    for _ in range(2):  # learning twice adds no edge twice
+        response = admin_client.post(url, {"graph": "1", "action": "learn", "artifact": str(item.pk)})
+    assert CollectionExtensions.objects.get(collection=collection).transition_graph == [
+        {"from": "new", "to": "in_progress", "transition": "Start work"},
+        {"from": "new", "to": "resolved", "transition": "Resolve"},
+    ]
+    assert any("2 transition(s) from status 'new'" in str(m) for m in get_messages(response.wsgi_request))
+    response = admin_client.post(url, {"graph": "1", "action": "learn", "artifact": "999999"})
+    assert any(
+        "could not read the transitions of '999999'" in str(m) for m in get_messages(response.wsgi_request)
+    )
+    assert len(CollectionExtensions.objects.get(collection=collection).transition_graph) == 2
+
+
 def test_viewers_cannot_change_a_collections_extensions(viewer_client, collections, extensions):
     response = viewer_client.post(
         reverse("collection-extensions", args=[collections[0].pk]),
