@@ -74,6 +74,53 @@ def test_personal_details_are_taken_again_once_a_week_old(db):
     assert RepositoryPerson.objects.get(person_id="old").refreshed > now
 
 
+def test_the_periodic_refresh_reads_people_never_read_or_a_week_old_from_their_repository(repositories):
+    """Beat's ``metrics.refresh_people``: a person seen only in a field that does not flow (never
+    read) and one read over a week ago get the repository's current details; one read yesterday is
+    not asked for; one the repository no longer has keeps their details; a disabled repository is
+    left for the next run."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from connectors.local import service
+    from connectors.local.models import LocalUser
+    from metrics import tasks
+
+    alpha, beta = repositories
+    tracker = service.tracker("alpha")
+    now = timezone.now()
+
+    def user(username):
+        return LocalUser.objects.create(
+            tracker=tracker, username=username, email=f"{username}@example.com", display_name=username.title()
+        )
+
+    never, old, recent = user("never"), user("old"), user("recent")
+    for local, refreshed in (
+        (never, None),
+        (old, now - timedelta(days=8)),
+        (recent, now - timedelta(days=1)),
+    ):
+        RepositoryPerson.objects.create(repository_id=alpha.pk, person_id=str(local.pk), refreshed=refreshed)
+    RepositoryPerson.objects.create(repository_id=alpha.pk, person_id="999999", username="gone")
+    RepositoryPerson.objects.create(repository_id=beta.pk, person_id="beta-1", username="beta person")
+    beta.enabled = False
+    beta.save()
+
+    assert tasks.refresh_people() == 2
+    people = {p.person_id: p for p in RepositoryPerson.objects.all()}
+    assert (people[str(never.pk)].display_name, people[str(never.pk)].email) == ("Never", "never@example.com")
+    assert people[str(old.pk)].username == "old" and people[str(old.pk)].refreshed > now
+    assert people[str(recent.pk)].username == "" and people[str(recent.pk)].refreshed < now
+    assert people["999999"].username == "gone" and people["999999"].refreshed > now  # not asked again
+    assert people["beta-1"].refreshed is None  # disabled: tried again at the next run
+    assert tasks.refresh_people() == 0  # everything of alpha is fresh now
+    from django_celery_beat.models import PeriodicTask
+
+    assert PeriodicTask.objects.filter(task="metrics.refresh_people").exists()  # beat runs it hourly
+
+
 def test_the_usage_report_names_the_repository_field_the_person_came_through(db, integration):
     from integrations.models import FieldMapping
     from metrics import usage
