@@ -36,6 +36,26 @@ def test_each_sighting_in_a_month_and_place_is_counted(with_people_and_parents):
     )
 
 
+def test_a_batch_writes_each_sighting_once_with_the_sum_of_its_artifacts(db, django_assert_max_num_queries):
+    """Three artifacts of one batch with the same assignee: one sighting row counting 3, one
+    repository person, one PersonSeen, in a bounded number of queries; the next batch adds to it."""
+    from types import SimpleNamespace as Row
+
+    from connectors.types import Person
+    from integrations.engine import counters
+
+    side = Row(repository=Row(pk=7), collection=Row(pk=2, model_id=3))
+    persons = Row(fields={("owner", "41")}, seen={"41": Person("41", "ann")}, matched=lambda _: None)
+    processor = Row(
+        integration=Row(pk=5), target=side, source=side, persons=persons, activity=Row(source_project="DEMO")
+    )
+    counters.record([(processor, False)])  # the rows exist from here on
+    with django_assert_max_num_queries(5):  # the person, the sighting, day, month, total
+        counters.record([(processor, True)] * 3)
+    assert list(PersonSighting.objects.values_list("person_id", "username", "count")) == [("41", "ann", 4)]
+    assert RepositoryPerson.objects.count() == PersonSeen.objects.count() == 1
+
+
 def test_sightings_older_than_two_years_are_purged_with_people_no_longer_seen(db):
     from datetime import date
 
