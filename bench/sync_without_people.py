@@ -19,9 +19,9 @@ def main() -> int:
 
     sight_persons = counters.sight_persons
 
-    def only_with_foundation(processor, today) -> None:
+    def only_with_foundation(processor, today, batch=None) -> None:
         if not processor.integration.name.endswith(WITHOUT):
-            sight_persons(processor, today)
+            sight_persons(processor, today, batch)
 
     counters.sight_persons = only_with_foundation
     sys.argv[0] = "celery"

@@ -4,9 +4,12 @@ the license, and the Metrics dashboard."""
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
-# Housekeeping on beat: person data is kept for the two years the usage reports cover.
+# Housekeeping on beat: person data is kept for the two years the usage reports cover, and its
+# personal details kept current.
 SCHEDULES = (
     ("Forget person sightings older than two years", "metrics.purge_people", {"minute": "17", "hour": "3"}),
+    # Personal details a week old, or never read, are read again from their repositories.
+    ("Refresh personal details of seen people", "metrics.refresh_people", {"minute": "47"}),
 )
 
 

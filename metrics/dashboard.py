@@ -16,7 +16,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from hub.ids import parse_ids
-from metrics.models import CountTotal, DailyCount, MonthlyCount, PersonSeen, PersonSighting
+from metrics.models import CountKeys, CountTotal, DailyCount, MonthlyCount, PersonSeen, PersonSighting
 
 MINUTES_SAVED_PER_TRANSACTION = 3
 RANGES = {"7": 7, "30": 30, "90": 90}
@@ -35,8 +35,16 @@ class Filters:
     model_ids: list[int] = field(default_factory=list)
     chart_by: str = "integration"
 
-    def counts(self):
-        return self.narrowed(DailyCount.objects.filter(day__gte=self.start, day__lte=self.end))
+    def counts(self, start: date | None = None, before: date | None = None):
+        """The range's days (or those from ``start`` and before ``before`` within it). Each bound
+        is given once: SQLite plans a range scan of the index on one lower and one upper bound, so
+        a second upper bound would be a filter over every day up to ``end``."""
+        start = max(start or self.start, self.start)
+        days = DailyCount.objects.filter(day__gte=start)
+        days = (
+            days.filter(day__lt=before) if before and before <= self.end else days.filter(day__lte=self.end)
+        )
+        return self.narrowed(days)
 
     def whole_months(self) -> tuple[date, date]:
         """The first day of the first whole month of the range and the first day after its last
@@ -54,8 +62,8 @@ class Filters:
             months = MonthlyCount.objects.filter(month__gte=first, month__lt=after)
             parts = [
                 self.narrowed(months),
-                self.counts().filter(day__lt=first),
-                self.counts().filter(day__gte=after),
+                self.counts(before=first),
+                self.counts(start=after),
             ]
         totals: dict[int | None, int] = {}
         for rows in parts:
@@ -170,10 +178,11 @@ def _name(of: dict[int, str], key: int | None, what: str) -> str:
     return of.get(key, f"(deleted {what} {key})")
 
 
-def figures(filters: Filters) -> Figures:
+def figures(filters: Filters, named: dict[str, dict[int, str]] | None = None) -> Figures:
+    """``named``: ``names()`` when the caller has it already (the page's filter choices)."""
     counts = filters.counts()
     by = f"{filters.chart_by}_id"
-    labels = names()[filters.chart_by]
+    labels = (named or names())[filters.chart_by]
     split = sorted(filters.split(by).items(), key=lambda item: (-item[1], item[0] is None, item[0] or 0))
     daily = {
         row["day"]: (row["created"], row["updated"])
@@ -276,7 +285,7 @@ def cumulative_by_repository() -> list[CumulativeRow]:
 def roll_up_months(daily=DailyCount, monthly=MonthlyCount) -> int:
     """Recompute the monthly rollup from the days (the models are arguments for the migration that
     fills it)."""
-    keys = ("integration_id", "repository_id", "model_id")
+    keys = CountKeys.KEYS
     rows = (
         daily.objects.annotate(month=TruncMonth("day"))
         .values("month", *keys)
@@ -300,7 +309,7 @@ def rebuild_totals() -> int:
     """Recompute the running totals and the monthly rollup from the days (after rows were written
     around the engine: a bulk load, a repair). The engine keeps them current itself."""
     roll_up_months()
-    keys = ("integration_id", "repository_id", "model_id")
+    keys = CountKeys.KEYS
     rows = DailyCount.objects.values(*keys).annotate(c=Sum("created"), u=Sum("updated")).order_by(*keys)
     CountTotal.objects.all().delete()
     made = CountTotal.objects.bulk_create(

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 from datetime import date, timedelta
 
-from django.db.models import Count, Sum
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
 from metrics.models import DailyCount, PersonSeen, PersonSighting, RepositoryPerson
+
+logger = logging.getLogger(__name__)
 
 KEPT = timedelta(days=2 * 365)
 
@@ -175,3 +178,43 @@ def purge(today: date | None = None) -> int:
     ]
     PersonSeen.objects.filter(pk__in=unseen).delete()
     return deleted + gone
+
+
+def refresh_people(per_repository: int = 200, now=None) -> int:
+    """Read again from its repository every person whose personal details are a week old or were
+    never read (a person seen only in a field that does not flow is never read for a sync), at
+    most ``per_repository`` a run, the longest-unread first. A repository that cannot read
+    persons, or fails, is left for the next run; a person it no longer has keeps their details.
+    Returns the people read."""
+    from connectors import errors, registry
+    from integrations.engine.counters import REFRESH_AFTER
+    from integrations.models import Repository
+
+    now = now or timezone.now()
+    stale = Q(refreshed__isnull=True) | Q(refreshed__lt=now - REFRESH_AFTER)
+    read = 0
+    waiting = RepositoryPerson.objects.filter(stale).values("repository_id")
+    for repository in Repository.objects.filter(pk__in=waiting).order_by("pk"):
+        people = RepositoryPerson.objects.filter(stale, repository_id=repository.pk).order_by(
+            F("refreshed").asc(nulls_first=True), "pk"
+        )[:per_repository]
+        try:
+            with registry.connect(repository.settings()) as connector:
+                for person in people:
+                    try:
+                        found = connector.read_person(person.person_id)
+                    except errors.ArtifactNotFound:
+                        RepositoryPerson.objects.filter(pk=person.pk).update(refreshed=now)
+                        continue
+                    RepositoryPerson.objects.filter(pk=person.pk).update(
+                        username=found.username or person.username,
+                        email=found.email or person.email,
+                        display_name=found.display_name or person.display_name,
+                        refreshed=now,
+                    )
+                    read += 1
+        except errors.OperationUnsupported:
+            continue  # the tool cannot read persons: its people keep what the syncs saw
+        except errors.ConnectorError as error:
+            logger.warning("Personal details of %s not refreshed: %s", repository.label, error)
+    return read

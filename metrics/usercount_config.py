@@ -43,16 +43,30 @@ def _integration_rows(config: UserCountSettings):
 
 
 def _user_type_rows(config: UserCountSettings):
-    """A row per person field of a repository people were seen in, with its type and its impact."""
-    from integrations.models import Integration, Repository
+    """A row per person field of a repository people were seen in, with its type and its impact.
+    The field is shown as the repository names it (the fields the collections' mappings read for
+    it) with the model field's label; the key stays the model field the sightings record."""
+    from integrations.models import Integration, ModelField, Repository, RepositoryCollection
+    from metrics import usage
 
     labels = dict(Repository.objects.values_list("pk", "label"))
     names = dict(Integration.objects.values_list("pk", "name"))
     seen: dict[tuple[int, str], set[int]] = {}
-    for repository_id, field, integration_id in (
-        PersonSighting.objects.values_list("repository_id", "field", "integration_id").distinct().order_by()
+    collections: dict[tuple[int, str], set[int]] = {}
+    for repository_id, field, integration_id, collection_id in (
+        PersonSighting.objects.values_list("repository_id", "field", "integration_id", "collection_id")
+        .distinct()
+        .order_by()
     ):
         seen.setdefault((repository_id, field), set()).add(integration_id)
+        if collection_id is not None:
+            collections.setdefault((repository_id, field), set()).add(collection_id)
+    mapped = usage.repository_fields()
+    models = dict(RepositoryCollection.objects.values_list("pk", "model_id"))
+    field_labels = {
+        (model_id, key): label
+        for model_id, key, label in ModelField.objects.values_list("model_id", "key", "label")
+    }
     rows = []
     for (repository_id, field), integrations in sorted(
         seen.items(), key=lambda i: (labels.get(i[0][0], ""), i[0])
@@ -74,11 +88,17 @@ def _user_type_rows(config: UserCountSettings):
             )
         else:
             impact, details = "Counted", ""
+        places = sorted(collections.get((repository_id, field), ()))
+        repository_fields = sorted({f for c in places for f in mapped.get((c, field), [])})
+        model_label = next(
+            (field_labels[models[c], field] for c in places if (models.get(c), field) in field_labels), field
+        )
         rows.append(
             {
                 "key": f"{repository_id}:{field}",
                 "repository": labels.get(repository_id, f"(deleted repository {repository_id})"),
-                "field": field,
+                "field": ", ".join(repository_fields) or model_label,
+                "model_field": model_label,
                 "type": kind,
                 "impact": impact,
                 "details": details,

@@ -29,7 +29,8 @@ def advanced_edition() -> bool:
 def metrics_page(request):
     advanced = advanced_edition()
     filters, errors = dashboard.filters_from(request.GET, advanced)
-    figures = dashboard.figures(filters)
+    named = dashboard.names()
+    figures = dashboard.figures(filters, named)
     context = {
         "advanced": advanced,
         "filters": filters,
@@ -40,7 +41,7 @@ def metrics_page(request):
         "daily_rows": charts.daily_rows(figures.daily),
         "by_integration": dashboard.cumulative_by_integration(),
         "by_repository": dashboard.cumulative_by_repository(),
-        "choices": dashboard.names() if advanced else {},
+        "choices": named if advanced else {},
         "ranges": RANGE_LABELS,
         "minutes": dashboard.MINUTES_SAVED_PER_TRANSACTION,
         "is_administrator": is_administrator(request.user),

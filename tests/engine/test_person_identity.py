@@ -36,6 +36,26 @@ def test_each_sighting_in_a_month_and_place_is_counted(with_people_and_parents):
     )
 
 
+def test_a_batch_writes_each_sighting_once_with_the_sum_of_its_artifacts(db, django_assert_max_num_queries):
+    """Three artifacts of one batch with the same assignee: one sighting row counting 3, one
+    repository person, one PersonSeen, in a bounded number of queries; the next batch adds to it."""
+    from types import SimpleNamespace as Row
+
+    from connectors.types import Person
+    from integrations.engine import counters
+
+    side = Row(repository=Row(pk=7), collection=Row(pk=2, model_id=3))
+    persons = Row(fields={("owner", "41")}, seen={"41": Person("41", "ann")}, matched=lambda _: None)
+    processor = Row(
+        integration=Row(pk=5), target=side, source=side, persons=persons, activity=Row(source_project="DEMO")
+    )
+    counters.record([(processor, False)])  # the rows exist from here on
+    with django_assert_max_num_queries(5):  # the person, the sighting, day, month, total
+        counters.record([(processor, True)] * 3)
+    assert list(PersonSighting.objects.values_list("person_id", "username", "count")) == [("41", "ann", 4)]
+    assert RepositoryPerson.objects.count() == PersonSeen.objects.count() == 1
+
+
 def test_sightings_older_than_two_years_are_purged_with_people_no_longer_seen(db):
     from datetime import date
 
@@ -72,6 +92,53 @@ def test_personal_details_are_taken_again_once_a_week_old(db):
     names = dict(RepositoryPerson.objects.values_list("person_id", "display_name"))
     assert names == {"old": "Ann After", "new": "Ann Before"}
     assert RepositoryPerson.objects.get(person_id="old").refreshed > now
+
+
+def test_the_periodic_refresh_reads_people_never_read_or_a_week_old_from_their_repository(repositories):
+    """Beat's ``metrics.refresh_people``: a person seen only in a field that does not flow (never
+    read) and one read over a week ago get the repository's current details; one read yesterday is
+    not asked for; one the repository no longer has keeps their details; a disabled repository is
+    left for the next run."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from connectors.local import service
+    from connectors.local.models import LocalUser
+    from metrics import tasks
+
+    alpha, beta = repositories
+    tracker = service.tracker("alpha")
+    now = timezone.now()
+
+    def user(username):
+        return LocalUser.objects.create(
+            tracker=tracker, username=username, email=f"{username}@example.com", display_name=username.title()
+        )
+
+    never, old, recent = user("never"), user("old"), user("recent")
+    for local, refreshed in (
+        (never, None),
+        (old, now - timedelta(days=8)),
+        (recent, now - timedelta(days=1)),
+    ):
+        RepositoryPerson.objects.create(repository_id=alpha.pk, person_id=str(local.pk), refreshed=refreshed)
+    RepositoryPerson.objects.create(repository_id=alpha.pk, person_id="999999", username="gone")
+    RepositoryPerson.objects.create(repository_id=beta.pk, person_id="beta-1", username="beta person")
+    beta.enabled = False
+    beta.save()
+
+    assert tasks.refresh_people() == 2
+    people = {p.person_id: p for p in RepositoryPerson.objects.all()}
+    assert (people[str(never.pk)].display_name, people[str(never.pk)].email) == ("Never", "never@example.com")
+    assert people[str(old.pk)].username == "old" and people[str(old.pk)].refreshed > now
+    assert people[str(recent.pk)].username == "" and people[str(recent.pk)].refreshed < now
+    assert people["999999"].username == "gone" and people["999999"].refreshed > now  # not asked again
+    assert people["beta-1"].refreshed is None  # disabled: tried again at the next run
+    assert tasks.refresh_people() == 0  # everything of alpha is fresh now
+    from django_celery_beat.models import PeriodicTask
+
+    assert PeriodicTask.objects.filter(task="metrics.refresh_people").exists()  # beat runs it hourly
 
 
 def test_the_usage_report_names_the_repository_field_the_person_came_through(db, integration):

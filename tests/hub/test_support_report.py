@@ -168,6 +168,29 @@ def test_the_usage_report_in_the_zip_has_no_personal_details(admin_client, confi
     assert overview["person_ids_by_integration"] == [{"integration_id": configured.pk, "person_ids": 1}]
 
 
+def test_an_integration_without_associations_has_no_last_processed_time(configured):
+    """overview.json: an integration that never paired an artifact has no last processed time
+    (null, as the documentation's note says); one that did has the time."""
+    from datetime import UTC
+
+    from hub import support_contents
+    from integrations.models import Integration
+
+    processed = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    Integration.objects.create(
+        name="Paired before",
+        collection_a=configured.collection_a,
+        collection_b=configured.collection_b,
+        last_artifact_processed=processed,
+    )
+    overview = json.loads(support_report._json(support_contents.usage_overview()))  # as zipped
+    details = {d["name"]: d for d in overview["integration_details"]}
+    assert details[configured.name]["last_processed"] is None
+    assert (
+        datetime.fromisoformat(details["Paired before"]["last_processed"].replace("Z", "+00:00")) == processed
+    )
+
+
 def test_only_the_days_of_logs_asked_for_are_included(admin_client, db):
     logs = settings.HUB.logs_dir
     old, recent = logs / "hub.log.2026-11-01", logs / "hub.log.2026-11-30"

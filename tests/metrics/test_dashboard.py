@@ -181,6 +181,7 @@ def test_the_engine_keeps_the_totals_with_the_days(db):
         (date(2026, 1, 15), date(2026, 3, 10)),  # a part, a whole month, a part
         (date(2026, 1, 15), date(2026, 2, 10)),  # no whole month
         (date(2025, 12, 31), date(2026, 2, 1)),  # a day on each side of a whole month
+        (date(2026, 2, 1), date(2026, 3, 15)),  # a whole month, then a part
     ],
 )
 def test_the_distribution_from_the_monthly_rollup_equals_the_days(db, start, end):

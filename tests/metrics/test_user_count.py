@@ -262,6 +262,42 @@ def test_administrators_configure_each_tab_and_each_save_is_in_configuration_his
     assert "final-counts.csv" in zipfile.ZipFile(io.BytesIO(report.content)).namelist()
 
 
+def test_user_type_exclusions_name_the_repository_field_and_the_model_fields_label(
+    admin_client, people, integration
+):
+    """The tab lists the person fields of the repositories as their mappings name them, with the
+    model field's label; the model field's id is only the key the sightings are stored under."""
+    from integrations.models import FieldMapping, ModelField
+
+    rb = integration.collection_b.repository
+    ModelField.objects.create(
+        model=integration.collection_b.model, key="reporter", label="Reported by", type="person"
+    )
+    FieldMapping.objects.create(
+        collection=integration.collection_b,
+        repository_fields=["author"],
+        repository_field_types={"author": "person"},
+        model_fields=["reporter"],
+        model_field_types={"reporter": "person"},
+        direction="to_model",
+    )
+    PersonSighting.objects.filter(repository_id=rb.pk, field="reporter").update(
+        collection_id=integration.collection_b.pk
+    )
+    page = admin_client.get("/metrics/user-count/configuration/?tab=user-types").content.decode()
+    rows = {
+        row.split('data-testid="person-field">')[1].split("</td>")[0]: row
+        for row in page.split("<tr>")
+        if 'data-testid="person-field"' in row
+    }
+    assert "author" in rows and "reporter" not in rows
+    assert "<td>Reported by</td>" in rows["author"]
+    assert f'name="type_{rb.pk}:reporter"' in rows["author"]  # saved under the sightings' key
+    assert '<option value="requester" selected>Requester</option>' in rows["author"]
+    # a field whose sightings name no mapped collection keeps the name Hub has for it
+    assert "owner" in rows and "watcher" in rows
+
+
 def test_the_pages_warn_and_offer_their_buttons_and_tabs(admin_client, people):
     page = admin_client.get("/metrics/user-count/").content.decode()
     assert 'data-testid="user-count-warning"' in page and "vendor contact" in page
