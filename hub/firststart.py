@@ -93,9 +93,10 @@ def migrate(say: Say | None = None) -> None:
 def after_upgrade() -> int:
     """The Background Jobs tab is cleared after each upgrade: completed jobs go (jobs still pending,
     running or failed are work not done yet and stay). Then the integration data migrations the
-    upgrade needs are queued, and the configuration history's. Returns how many jobs were removed."""
+    upgrade needs are queued, and the configuration history's; the configuration migrations run
+    (what fails is an issue on Activity → Issues, with Retry). Returns how many jobs were removed."""
     from activity.models import BackgroundJob
-    from integrations import data_migrations, history_migrations
+    from integrations import configuration_migrations, data_migrations, history_migrations
 
     removed, _ = BackgroundJob.objects.filter(status=BackgroundJob.Status.COMPLETED).delete()
     if removed:
@@ -105,6 +106,9 @@ def after_upgrade() -> int:
     data_migrations.plan()
     # The configuration history, when a migration rewrites it: one job; the History screen waits.
     history_migrations.plan()
+    # The configuration itself, when the new version reads it differently: a collection that
+    # cannot be migrated blocks only its own integrations, until Retry on the Issues tab succeeds.
+    configuration_migrations.run()
     return removed
 
 

@@ -83,7 +83,15 @@ def _configuration_migration() -> Result:
         return Result(FAIL, f"The migration state cannot be read ({type(exc).__name__}).")
     if pending:
         return Result(FAIL, f"{len(pending)} database migration(s) have not been applied.")
-    return Result(PASS, "The operational database schema is up to date.")
+    from activity.models import Blocker
+
+    issues = Blocker.objects.filter(kind=Blocker.Kind.MIGRATION).count()
+    if issues:
+        return Result(
+            FAIL,
+            f"{issues} configuration migration issue(s) on Activity → Issues: resolve the cause, then Retry.",
+        )
+    return Result(PASS, "The operational database schema is up to date; no configuration migration issue.")
 
 
 @register("memoryUsage")

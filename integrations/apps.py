@@ -22,8 +22,15 @@ class IntegrationsConfig(AppConfig):
         # A master-password reset erases repository credentials: say which repositories need new ones.
         vault.on_reset("integrations.Repository")(_needs_new_credentials)
         # The sync engine: its beat entries follow the configuration; its tasks register with Celery.
-        # Registers the job runners (data and history migrations, project replacement, route moves).
-        from integrations import data_migrations, history_migrations, project_replacement, route_move  # noqa: F401
+        # Registers the job runners (data and history migrations, project replacement, route moves)
+        # and the Issues tab's Retry of configuration migrations.
+        from integrations import (  # noqa: F401
+            configuration_migrations,
+            data_migrations,
+            history_migrations,
+            project_replacement,
+            route_move,
+        )
         from integrations.engine import signals, tasks  # noqa: F401
 
         signals.connect(self)

@@ -17,9 +17,8 @@ from hub import gates, licensing, vault
 from hub.models import AppliedLicense, InstanceLease
 from integrations import validation
 from integrations.engine import detection
-from integrations.models import Integration, Route
 from tests.engine.sync import items, new_item, run
-from tests.integrations.factories import mapped_collection
+from tests.integrations.factories import mapped_collection, running_integration
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,15 +28,13 @@ def two_running(running, repositories, model):
     """The factories' integration (Alpha DEMO ↔ Beta WEB) and a second one, Alpha OPS ↔ Beta SUP."""
     alpha, beta = repositories
     service.create_project(service.tracker("beta"), "SUP", "Support")
-    second = Integration.objects.create(
-        name="Operations ↔ Support",
-        collection_a=mapped_collection("Alpha operations", alpha, "OPS", model),
-        collection_b=mapped_collection("Beta support", beta, "SUP", model),
-        field_flows={"title": "both", "priority": "a_to_b"},
-        conflict_strategy="a_wins",
-        running=True,
+    second = running_integration(
+        "Operations ↔ Support",
+        mapped_collection("Alpha operations", alpha, "OPS", model),
+        mapped_collection("Beta support", beta, "SUP", model),
+        "OPS",
+        "SUP",
     )
-    Route.objects.create(integration=second, project_a="OPS", project_b="SUP", direction="both")
     return running, second
 
 

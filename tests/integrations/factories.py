@@ -83,6 +83,21 @@ def mapped_collection(name, repository, project, model):
     return collection
 
 
+def running_integration(name, collection_a, collection_b, project_a, project_b):
+    """A second integration like the factories' one (title both ways, priority A → B, A wins),
+    running, with one route."""
+    integration = Integration.objects.create(
+        name=name,
+        collection_a=collection_a,
+        collection_b=collection_b,
+        field_flows={"title": "both", "priority": "a_to_b"},
+        conflict_strategy="a_wins",
+        running=True,
+    )
+    Route.objects.create(integration=integration, project_a=project_a, project_b=project_b, direction="both")
+    return integration
+
+
 @pytest.fixture
 def collections(repositories, model):
     alpha, beta = repositories
