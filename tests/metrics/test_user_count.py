@@ -326,3 +326,40 @@ def test_an_administrator_adds_one_override_across_repositories_only(admin_clien
         url, {"tab": "overrides", "action": "add", "person": people["bob"].uid, "other": people["dave"].uid}
     )
     assert added.status_code == 302 and PersonOverride.objects.count() > before
+
+
+def test_a_long_list_pages_by_twenty_with_previous_and_next_and_a_save_keeps_the_other_pages(
+    admin_client, integration
+):
+    """Result x - y of n, Previous / Next as links only where there is a page to go to; a save on
+    page 2 changes the rows page 2 showed and leaves page 1's exclusions as they were."""
+    for n in range(21):
+        Integration.objects.create(
+            name=f"Team {n:02}", collection_a=integration.collection_a, collection_b=integration.collection_b
+        )
+    first_of_all = Integration.objects.order_by("name", "pk").first()
+    config = UserCountSettings.get()
+    config.integrations = {str(first_of_all.pk): {"non_production": True}}
+    config.save()
+    url = "/metrics/user-count/configuration/"
+
+    first = admin_client.get(f"{url}?tab=integrations").content.decode()
+    result = first.split('data-testid="result">')[1].split("</p>")[0]
+    assert "Result 1 - 20 of 22" in result
+    assert '<span class="text-muted">Previous</span>' in result
+    assert '<a href="?tab=integrations&amp;page=2">Next</a>' in result
+    assert first.count('name="shown"') == 20 and "Team 19" not in first
+
+    second = admin_client.get(f"{url}?tab=integrations&page=2").content.decode()
+    result = second.split('data-testid="result">')[1].split("</p>")[0]
+    assert "Result 21 - 22 of 22" in result
+    assert '<a href="?tab=integrations&amp;page=1">Previous</a>' in result
+    assert '<span class="text-muted">Next</span>' in result
+    on_page_two = [int(part.split('"')[0]) for part in second.split('name="shown" value="')[1:]]
+    assert len(on_page_two) == 2 and first_of_all.pk not in on_page_two
+
+    last = on_page_two[-1]
+    admin_client.post(url, {"tab": "integrations", "page": "2", "shown": on_page_two, f"itsm_{last}": "on"})
+    saved = UserCountSettings.get().integrations
+    assert saved[str(last)] == {"non_production": False, "itsm": True}
+    assert saved[str(first_of_all.pk)] == {"non_production": True}  # page 1 untouched

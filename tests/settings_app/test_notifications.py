@@ -273,3 +273,36 @@ def test_the_empty_form_offers_the_documented_defaults_and_the_google_hint(admin
     assert "Add Email Server" in page and 'data-testid="test-connection"' in page
     assert 'value="[Hub]"' in page and 'value="60"' in page
     assert "Google mail" in page and "SMTP_STARTTLS" in page
+
+
+def test_saved_settings_are_edited_under_configure_notification_settings_and_delete_empties_it(
+    server, admin_client, master_password
+):
+    admin_client.post("/settings/notifications/", form_data(server, username="hub", password="Smtp-Pa55"))
+    stored = SmtpSettings.objects.get()
+
+    page = admin_client.get("/settings/notifications/").content.decode()
+    form = page[page.index("<h2>Configure Notification Settings</h2>") :]
+    assert "Add Email Server" not in page
+    # The form holds what is stored, the password left out.
+    assert 'value="ops@example.com"' in form and f'value="{server.port}"' in form
+    assert 'value="hub"' in form and "Smtp-Pa55" not in form
+
+    edited = form_data(server, username="hub", password="", recipients="oncall@example.com", frequency="60")
+    assert admin_client.post("/settings/notifications/", edited).status_code == 302
+
+    after = SmtpSettings.objects.get()  # the same settings, changed: not a second server
+    assert after.pk == stored.pk
+    assert (after.recipients, after.frequency) == ("oncall@example.com", 60)
+    assert after.password.reveal() == "Smtp-Pa55"  # left empty on the form: the stored one is kept
+    page = admin_client.get("/settings/notifications/").content.decode()
+    assert 'value="oncall@example.com"' in page
+
+    admin_client.post("/settings/notifications/delete/")
+
+    assert not SmtpSettings.objects.exists()
+    page = admin_client.get("/settings/notifications/").content.decode()
+    assert "<h2>Add Email Server</h2>" in page and "Configure Notification Settings" not in page
+    assert "No email server yet" in page and 'data-testid="delete"' not in page
+    deleted = ConfigurationChange.objects.filter(element_type="Email notifications").order_by("id").last()
+    assert deleted.before["recipients"] == "oncall@example.com" and deleted.after is None
