@@ -12,9 +12,12 @@ HISTORY_KEPT = dt.timedelta(days=183)  # six months
 
 @shared_task(name="integrations.validate_configuration")
 def validate_configuration() -> int:
-    """Hourly: problems that arise without a save (a project gone, a repository changed)."""
-    from integrations import validation
+    """Hourly: problems that arise without a save (a project gone, a repository changed). The
+    configuration migrations run first for what still needs them, so a configuration migration
+    issue that was removed while its cause remains comes back, and one whose cause went clears."""
+    from integrations import configuration_migrations, validation
 
+    configuration_migrations.run()
     return len(validation.validate())
 
 

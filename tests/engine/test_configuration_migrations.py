@@ -158,3 +158,28 @@ def test_retry_of_a_migration_this_version_no_longer_has_clears_the_issue(runnin
     retry(admin_client, issue)
     assert not Blocker.objects.filter(pk=issue.pk).exists()
     assert not blocks_integration(running.pk)
+
+
+def test_a_removed_issue_comes_back_at_the_hourly_validation_while_its_cause_remains(running, admin_client):
+    from integrations.tasks import validate_configuration
+
+    alpha_defects = running.collection_a
+    as_an_older_version_left_it(alpha_defects)
+    repository = alpha_defects.repository
+    repository.enabled = False
+    repository.save()
+    configuration_migrations.run()
+    issue = issue_of(alpha_defects)
+    admin_client.post("/activity/blockers/action/remove/", {"ids": [issue.pk]}, HTTP_HX_REQUEST="true")
+    assert issue_of(alpha_defects) is None
+
+    validate_configuration()
+
+    assert issue_of(alpha_defects).code == "CCRRTT-61106E"
+    repository.enabled = True
+    repository.save()
+
+    validate_configuration()
+
+    assert issue_of(alpha_defects) is None
+    assert types_of(alpha_defects) == [{"summary": "string"}, {"priority": "single_select"}]
