@@ -158,6 +158,9 @@ class LocalAttachment(models.Model):
     size = models.BigIntegerField()
     stored_name = models.CharField(max_length=100)  # file under HUB_HOME/local-tracker/<tracker>/
     created = models.DateTimeField()
+    uploader = models.ForeignKey(
+        LocalUser, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["created", "id"]

@@ -105,6 +105,7 @@ class RedmineConnector(RedmineContainers, Connector):
         optimistic_concurrency=False,  # lock_version exists but the REST API never shows it
         creation_marker=False,  # only with a "Hub marker" custom field, see __init__
         comment_marker=True,  # notes keep their text as written
+        attachment_description=True,  # a file's description; its author is always the API user
         max_page_size=MAX_LIMIT,
         containers=True,  # parent issues and versions (connectors/redmine/containers.py)
     )
@@ -598,6 +599,7 @@ class RedmineConnector(RedmineContainers, Connector):
             size=int(row.get("filesize") or 0),
             content_type=row.get("content_type") or "application/octet-stream",
             created=rf.parse_time(row.get("created_on")),
+            author=str((row.get("author") or {}).get("id", "")),
         )
 
     def attachments(self, artifact_id: str) -> list[AttachmentMeta]:
@@ -629,7 +631,10 @@ class RedmineConnector(RedmineContainers, Connector):
         *,
         content_type: str = "application/octet-stream",
         max_bytes: int = DEFAULT_ATTACHMENT_LIMIT,
+        description: str = "",
     ) -> AttachmentMeta:
+        """``description``: the file's description in Redmine (a synchronized file's names who
+        attached it there: Redmine records the API user as the author and lets no one set another)."""
         issue_id = _id(artifact_id)
         with spooled(content, filename, max_bytes) as (spool, size):
 
@@ -651,7 +656,12 @@ class RedmineConnector(RedmineContainers, Connector):
             json={
                 "issue": {
                     "uploads": [
-                        {"token": upload["token"], "filename": filename, "content_type": content_type}
+                        {
+                            "token": upload["token"],
+                            "filename": filename,
+                            "content_type": content_type,
+                            **({"description": description[:255]} if description else {}),
+                        }
                     ]
                 }
             },
