@@ -177,6 +177,7 @@ class Person:
     username: str = ""
     email: str = ""
     display_name: str = ""
+    active: bool = True  # False: the tool keeps the account but it is locked or deactivated
 
 
 @dataclass(frozen=True)

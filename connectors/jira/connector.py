@@ -797,13 +797,18 @@ class JiraConnector(Connector):
             # "username" can be here (empty when the user's privacy settings hide it).
             email = user.get("emailAddress") or ""
             return Person(
-                id=user["accountId"], username=email, email=email, display_name=user.get("displayName", "")
+                id=user["accountId"],
+                username=email,
+                email=email,
+                display_name=user.get("displayName", ""),
+                active=bool(user.get("active", True)),
             )
         return Person(
             id=user["name"],
             username=user["name"],
             email=user.get("emailAddress") or "",
             display_name=user.get("displayName", ""),
+            active=bool(user.get("active", True)),
         )
 
     def person_search_fields(self) -> list[str]:

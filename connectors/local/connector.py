@@ -685,7 +685,7 @@ class LocalConnector(Connector):
 
     @staticmethod
     def _person(user: LocalUser) -> Person:
-        return Person(str(user.pk), user.username, user.email, user.display_name)
+        return Person(str(user.pk), user.username, user.email, user.display_name, active=user.active)
 
     def person_search_fields(self) -> list[str]:
         return list(PERSON_FIELDS)

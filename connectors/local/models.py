@@ -27,6 +27,7 @@ class LocalUser(models.Model):
     username = models.CharField(max_length=150)
     email = models.EmailField(blank=True)
     display_name = models.CharField(max_length=200, blank=True)
+    active = models.BooleanField(default=True)  # False: a deactivated user, kept for their items
 
     class Meta:
         ordering = ["username"]

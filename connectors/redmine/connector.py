@@ -747,8 +747,13 @@ class RedmineConnector(RedmineContainers, Connector):
     @staticmethod
     def _person(user: Mapping) -> Person:
         name = " ".join(p for p in (user.get("firstname"), user.get("lastname")) if p) or user.get("name", "")
+        # status (administrators' keys only): 1 active, 2 registered but not activated, 3 locked.
         return Person(
-            id=str(user["id"]), username=user.get("login", ""), email=user.get("mail", ""), display_name=name
+            id=str(user["id"]),
+            username=user.get("login", ""),
+            email=user.get("mail", ""),
+            display_name=name,
+            active=int(user.get("status") or 1) == 1,
         )
 
     def person_search_fields(self) -> list[str]:
@@ -778,6 +783,13 @@ class RedmineConnector(RedmineContainers, Connector):
             have = user.get(key, "") if key else person.display_name
             if (have or "").casefold() == wanted:
                 found.append(person)
+        if found and any("status" not in user for user in users["users"]):
+            # Redmine 5.0's user list does not show the status (a single user's page does): ask
+            # again for the active ones only, when there is someone to tell about.
+            params = {"name": value.strip(), "status": 1, "limit": MAX_LIMIT}
+            active = self.api.get("/users.json", params=params)
+            ids = {str(user["id"]) for user in active["users"]}
+            found = [dataclasses.replace(person, active=person.id in ids) for person in found]
         return found
 
     def _find_members(self, field: str, wanted: str) -> list[Person]:
