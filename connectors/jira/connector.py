@@ -714,14 +714,14 @@ class JiraConnector(Connector):
 
     # --- attachments --------------------------------------------------------------------------
 
-    @staticmethod
-    def _attachment(row: Mapping) -> AttachmentMeta:
+    def _attachment(self, row: Mapping) -> AttachmentMeta:
         return AttachmentMeta(
             id=str(row["id"]),
             filename=row["filename"],
             size=int(row.get("size") or 0),
             content_type=row.get("mimeType") or "application/octet-stream",
             created=parse_time(row.get("created")),
+            author=self._person_id(row.get("author")) or "",
         )
 
     def attachments(self, artifact_id: str) -> list[AttachmentMeta]:
