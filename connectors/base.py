@@ -234,9 +234,13 @@ class Connector(ABC):
         *,
         content_type: str = "application/octet-stream",
         max_bytes: int = DEFAULT_ATTACHMENT_LIMIT,
+        **named,
     ) -> AttachmentMeta:
         """Attach streamed content. Raises ValuesNotAccepted naming the file when it is larger than
-        ``max_bytes`` or than the tool accepts."""
+        ``max_bytes`` or than the tool accepts. A connector with ``capabilities.attachment_author``
+        also takes ``author=<person id>`` and records the file as that person's; one with
+        ``capabilities.attachment_description`` takes ``description=<text>`` and shows it with the
+        file (where the copy of a synchronized file names who attached it)."""
         raise OperationUnsupported(f"{self.label} repositories have no attachments.")
 
     # --- persons ------------------------------------------------------------------------------

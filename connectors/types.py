@@ -114,6 +114,8 @@ class Capabilities:
     max_page_size: int = 100
     event_hints: bool = False  # the tool sends webhooks Hub can verify (``Connector.event_hints_from``)
     comment_author: bool = False  # add_comment takes ``author`` (a person id of this repository)
+    attachment_author: bool = False  # upload_attachment takes ``author`` (a person id of this repository)
+    attachment_description: bool = False  # upload_attachment takes ``description`` (a text the tool shows)
     repository_queries: bool = False  # change detection can be narrowed by a collection's repository query
     comment_marker: bool = False  # a comment keeps a trailing ``<!-- hub-comment: … -->`` Hub adds
     containers: bool = False  # artifacts have parents (``connectors.containers.ContainerSupport``)
@@ -175,6 +177,7 @@ class Person:
     username: str = ""
     email: str = ""
     display_name: str = ""
+    active: bool = True  # False: the tool keeps the account but it is locked or deactivated
 
 
 @dataclass(frozen=True)
@@ -193,6 +196,7 @@ class AttachmentMeta:
     size: int
     content_type: str = "application/octet-stream"
     created: dt.datetime | None = None
+    author: str = ""  # person id of whoever attached it ("" where the tool does not say)
 
 
 @dataclass(frozen=True)

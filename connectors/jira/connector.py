@@ -714,14 +714,14 @@ class JiraConnector(Connector):
 
     # --- attachments --------------------------------------------------------------------------
 
-    @staticmethod
-    def _attachment(row: Mapping) -> AttachmentMeta:
+    def _attachment(self, row: Mapping) -> AttachmentMeta:
         return AttachmentMeta(
             id=str(row["id"]),
             filename=row["filename"],
             size=int(row.get("size") or 0),
             content_type=row.get("mimeType") or "application/octet-stream",
             created=parse_time(row.get("created")),
+            author=self._person_id(row.get("author")) or "",
         )
 
     def attachments(self, artifact_id: str) -> list[AttachmentMeta]:
@@ -797,13 +797,18 @@ class JiraConnector(Connector):
             # "username" can be here (empty when the user's privacy settings hide it).
             email = user.get("emailAddress") or ""
             return Person(
-                id=user["accountId"], username=email, email=email, display_name=user.get("displayName", "")
+                id=user["accountId"],
+                username=email,
+                email=email,
+                display_name=user.get("displayName", ""),
+                active=bool(user.get("active", True)),
             )
         return Person(
             id=user["name"],
             username=user["name"],
             email=user.get("emailAddress") or "",
             display_name=user.get("displayName", ""),
+            active=bool(user.get("active", True)),
         )
 
     def person_search_fields(self) -> list[str]:

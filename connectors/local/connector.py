@@ -192,6 +192,7 @@ class LocalConnector(Connector):
         search_by_formatted_id=True,
         max_page_size=1000,
         comment_author=True,
+        attachment_author=True,
         containers=True,
     )
     time_entry_capabilities = TimeEntryCapabilities(supported=True, other_worker=True, filtering=True)
@@ -576,6 +577,7 @@ class LocalConnector(Connector):
             size=attachment.size,
             content_type=attachment.content_type,
             created=attachment.created,
+            author=str(attachment.uploader_id or ""),
         )
 
     def attachments(self, artifact_id: str) -> list[AttachmentMeta]:
@@ -607,10 +609,18 @@ class LocalConnector(Connector):
         *,
         content_type: str = "application/octet-stream",
         max_bytes: int = DEFAULT_ATTACHMENT_LIMIT,
+        author: str | None = None,
     ) -> AttachmentMeta:
+        """``author``: the tracker user to record as the uploader (the original uploader of a
+        synchronized file); none when not given or not in this tracker."""
         item = self._item(artifact_id)
+        uploader = (
+            LocalUser.objects.filter(tracker=self.tracker, pk=_int(author)).first()
+            if author and is_digits(author)
+            else None
+        )
         stored = service.add_attachment(
-            item.pk, filename, content, content_type=content_type, max_bytes=max_bytes
+            item.pk, filename, content, content_type=content_type, max_bytes=max_bytes, uploader=uploader
         )
         return self._attachment(stored)
 
@@ -675,7 +685,7 @@ class LocalConnector(Connector):
 
     @staticmethod
     def _person(user: LocalUser) -> Person:
-        return Person(str(user.pk), user.username, user.email, user.display_name)
+        return Person(str(user.pk), user.username, user.email, user.display_name, active=user.active)
 
     def person_search_fields(self) -> list[str]:
         return list(PERSON_FIELDS)

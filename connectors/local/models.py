@@ -27,6 +27,7 @@ class LocalUser(models.Model):
     username = models.CharField(max_length=150)
     email = models.EmailField(blank=True)
     display_name = models.CharField(max_length=200, blank=True)
+    active = models.BooleanField(default=True)  # False: a deactivated user, kept for their items
 
     class Meta:
         ordering = ["username"]
@@ -158,6 +159,9 @@ class LocalAttachment(models.Model):
     size = models.BigIntegerField()
     stored_name = models.CharField(max_length=100)  # file under HUB_HOME/local-tracker/<tracker>/
     created = models.DateTimeField()
+    uploader = models.ForeignKey(
+        LocalUser, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["created", "id"]

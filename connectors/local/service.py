@@ -378,8 +378,10 @@ def add_attachment(
     *,
     content_type: str = "application/octet-stream",
     max_bytes: int = MAX_ATTACHMENT_BYTES,
+    uploader: LocalUser | None = None,
 ) -> LocalAttachment:
-    """Store the streamed content, refusing it (and keeping nothing) past the smaller limit."""
+    """Store the streamed content, refusing it (and keeping nothing) past the smaller limit.
+    ``uploader``: who attached it (none: nobody in particular, as before uploaders were kept)."""
     item = LocalItem.objects.select_related("project__tracker").get(pk=item_id)
     limit = min(max_bytes, MAX_ATTACHMENT_BYTES)
     name = Path(filename).name.strip() or "attachment"
@@ -406,6 +408,7 @@ def add_attachment(
                 size=size,
                 stored_name=stored_name,
                 created=item.updated,
+                uploader=uploader,
             )
     except BaseException:
         path.unlink(missing_ok=True)

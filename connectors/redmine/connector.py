@@ -105,6 +105,7 @@ class RedmineConnector(RedmineContainers, Connector):
         optimistic_concurrency=False,  # lock_version exists but the REST API never shows it
         creation_marker=False,  # only with a "Hub marker" custom field, see __init__
         comment_marker=True,  # notes keep their text as written
+        attachment_description=True,  # a file's description; its author is always the API user
         max_page_size=MAX_LIMIT,
         containers=True,  # parent issues and versions (connectors/redmine/containers.py)
     )
@@ -598,6 +599,7 @@ class RedmineConnector(RedmineContainers, Connector):
             size=int(row.get("filesize") or 0),
             content_type=row.get("content_type") or "application/octet-stream",
             created=rf.parse_time(row.get("created_on")),
+            author=str((row.get("author") or {}).get("id", "")),
         )
 
     def attachments(self, artifact_id: str) -> list[AttachmentMeta]:
@@ -629,7 +631,10 @@ class RedmineConnector(RedmineContainers, Connector):
         *,
         content_type: str = "application/octet-stream",
         max_bytes: int = DEFAULT_ATTACHMENT_LIMIT,
+        description: str = "",
     ) -> AttachmentMeta:
+        """``description``: the file's description in Redmine (a synchronized file's names who
+        attached it there: Redmine records the API user as the author and lets no one set another)."""
         issue_id = _id(artifact_id)
         with spooled(content, filename, max_bytes) as (spool, size):
 
@@ -651,7 +656,12 @@ class RedmineConnector(RedmineContainers, Connector):
             json={
                 "issue": {
                     "uploads": [
-                        {"token": upload["token"], "filename": filename, "content_type": content_type}
+                        {
+                            "token": upload["token"],
+                            "filename": filename,
+                            "content_type": content_type,
+                            **({"description": description[:255]} if description else {}),
+                        }
                     ]
                 }
             },
@@ -737,8 +747,13 @@ class RedmineConnector(RedmineContainers, Connector):
     @staticmethod
     def _person(user: Mapping) -> Person:
         name = " ".join(p for p in (user.get("firstname"), user.get("lastname")) if p) or user.get("name", "")
+        # status (administrators' keys only): 1 active, 2 registered but not activated, 3 locked.
         return Person(
-            id=str(user["id"]), username=user.get("login", ""), email=user.get("mail", ""), display_name=name
+            id=str(user["id"]),
+            username=user.get("login", ""),
+            email=user.get("mail", ""),
+            display_name=name,
+            active=int(user.get("status") or 1) == 1,
         )
 
     def person_search_fields(self) -> list[str]:
@@ -768,6 +783,13 @@ class RedmineConnector(RedmineContainers, Connector):
             have = user.get(key, "") if key else person.display_name
             if (have or "").casefold() == wanted:
                 found.append(person)
+        if found and any("status" not in user for user in users["users"]):
+            # Redmine 5.0's user list does not show the status (a single user's page does): ask
+            # again for the active ones only, when there is someone to tell about.
+            params = {"name": value.strip(), "status": 1, "limit": MAX_LIMIT}
+            active = self.api.get("/users.json", params=params)
+            ids = {str(user["id"]) for user in active["users"]}
+            found = [dataclasses.replace(person, active=person.id in ids) for person in found]
         return found
 
     def _find_members(self, field: str, wanted: str) -> list[Person]:

@@ -7,12 +7,14 @@ CCRRTT-1004E, a failure while searching CCRRTT-1005E; both fail the artifact's a
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import threading
 
 import ldap3
 from ldap3.core import exceptions as ldap_errors
+from ldap3.protocol.formatters.formatters import format_sid, format_uuid_le
 
 from extensions.errors import HostFailed
 from extensions.runtime import HostError
@@ -69,11 +71,61 @@ def _connection(connection: dict, fresh: bool = False) -> ldap3.Connection:
     return opened
 
 
-def _value(values):
+# Active Directory's binary identifiers, given to scripts as AD's own tools print them.
+BINARY_TEXT = {"objectguid": format_uuid_le, "objectsid": format_sid}
+PAGE_SIZE = 500  # below AD's MaxPageSize (1,000), the most entries it sends in one answer
+PAGED_RESULTS = "1.2.840.113556.1.4.319"  # RFC 2696 simple paged results
+SIZE_LIMIT_EXCEEDED = 4
+
+
+def _text(name: str, value) -> str:
+    if not isinstance(value, bytes):
+        return str(value)
+    readable = BINARY_TEXT.get(name.lower())
+    if readable is not None:
+        with contextlib.suppress(ValueError, TypeError, IndexError):
+            return readable(value)
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return base64.b64encode(value).decode("ascii")  # other binary values (photos, certificates)
+
+
+def _value(name: str, values):
     if isinstance(values, list):
-        values = [v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v) for v in values]
+        values = [_text(name, v) for v in values]
         return values[0] if len(values) == 1 else values
-    return values.decode("utf-8", "replace") if isinstance(values, bytes) else str(values)
+    return _text(name, values)
+
+
+def _entries(bound: ldap3.Connection, connection: dict, base: str, query: str, attributes) -> list[dict]:
+    """Every matching entry, page by page: Active Directory answers at most 1,000 entries to a
+    search that does not page (and says so with sizeLimitExceeded, which ldap3 does not raise).
+    More than MAX_RESULTS entries fail the search instead of being cut silently."""
+    entries: list[dict] = []
+    cookie = None
+    while True:
+        bound.search(base, query, attributes=attributes, paged_size=PAGE_SIZE, paged_cookie=cookie)
+        entries += [e for e in bound.response or [] if e.get("type") == "searchResEntry"]
+        control = ((bound.result or {}).get("controls") or {}).get(PAGED_RESULTS) or {}
+        cookie = (control.get("value") or {}).get("cookie")
+        if len(entries) > MAX_RESULTS:
+            if cookie:  # tell the server to drop the rest of the search
+                with contextlib.suppress(ldap_errors.LDAPException):
+                    bound.search(base, query, attributes=["1.1"], paged_size=0, paged_cookie=cookie)
+            raise HostFailed(
+                f"The LDAP search in {base!r} for {query} matches more than {MAX_RESULTS:,} entries; "
+                "narrow the filter.",
+                code="CCRRTT-1005E",
+            )
+        if (bound.result or {}).get("result") == SIZE_LIMIT_EXCEEDED:
+            raise HostFailed(
+                f"The LDAP server {connection.get('url')} stopped the search in {base!r} for {query} "
+                f"at its size limit ({len(entries):,} entries); narrow the filter.",
+                code="CCRRTT-1005E",
+            )
+        if not cookie:
+            return entries
 
 
 def search(connection: dict, base: str, query: str, fields) -> list[dict]:
@@ -84,7 +136,7 @@ def search(connection: dict, base: str, query: str, fields) -> list[dict]:
     for attempt in (1, 2):
         bound = _connection(connection, fresh=attempt == 2)
         try:
-            bound.search(base, query, attributes=attributes, size_limit=MAX_RESULTS)
+            entries = _entries(bound, connection, base, query, attributes)
             break
         except ldap_errors.LDAPInvalidFilterError as error:
             raise HostError("HostException", f"The LDAP filter {query!r} is not valid: {error}") from None
@@ -105,12 +157,11 @@ def search(connection: dict, base: str, query: str, fields) -> list[dict]:
                 f"The LDAP search in {base!r} failed: {type(error).__name__}: {error}", code="CCRRTT-1005E"
             ) from None
     results = []
-    for entry in bound.response or []:
-        if entry.get("type") != "searchResEntry":
-            continue
+    for entry in entries:
         item = {"dn": entry.get("dn", "")}
         for name, values in (entry.get("raw_attributes") or {}).items():
-            item[name] = _value(values)
+            if values not in ([], None):  # ldap3 lists a requested attribute the entry lacks as []
+                item[name] = _value(name, values)
         results.append(item)
     return results
 

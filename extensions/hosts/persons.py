@@ -32,7 +32,7 @@ def person_json(person: Person) -> dict:
         "person-username": person.username,
         "person-email": person.email,
         "person-display-name": person.display_name,
-        "active": True,
+        "active": person.active,
         "id": person.id,
         "username": person.username,
         "email": person.email,

@@ -1343,6 +1343,21 @@ class Processor:
             body = f"{name} wrote:\n\n{body}"
         return self.target.connector.add_comment(twin_id, body, private=private)
 
+    def attachment_author(self, attachment) -> dict:
+        """How the copy of ``attachment`` names who attached it, as the target allows: that person
+        as its uploader where the tool lets Hub set one and the person reconciliation finds them,
+        else a description "Attached by <name>" where the tool keeps one; else nothing (the file
+        has no first line to name them in)."""
+        if not attachment.author:
+            return {}
+        author = self.persons.target_id(attachment.author, "attachments")
+        if author and self.target.capabilities.attachment_author:
+            return {"author": author}
+        name = author_name(self.persons, attachment.author)
+        if name and self.target.capabilities.attachment_description:
+            return {"description": f"Attached by {name}"}
+        return {}
+
     def attachments(self, artifact, twin_id: str, pair: ArtifactPair) -> int:
         flow = (self.integration.attachment_flow or {}).get(self.direction()) or {}
         if not flow.get("enabled") or not self.target.capabilities.attachments:
@@ -1359,7 +1374,12 @@ class Processor:
                 continue
             content = self.source.connector.download_attachment(artifact.id, attachment.id, max_bytes=limit)
             copy = self.target.connector.upload_attachment(
-                twin_id, attachment.filename, content, content_type=attachment.content_type, max_bytes=limit
+                twin_id,
+                attachment.filename,
+                content,
+                content_type=attachment.content_type,
+                max_bytes=limit,
+                **self.attachment_author(attachment),
             )
             attachment_map[key] = f"{self.target.name}:{copy.id}"
             attachment_map[f"{self.target.name}:{copy.id}"] = key
@@ -1445,8 +1465,8 @@ def kept_values(changed: dict) -> dict:
 
 
 def author_name(persons, person_id: str) -> str:
-    """How a comment's author is named in its copy: display name, else username, else id; "" for
-    none. The reconciler has read the person (target_id) and remembers it."""
+    """How a comment's author (or a file's uploader) is named in its copy: display name, else
+    username, else id; "" for none. The reconciler has read the person (target_id) and remembers it."""
     if not person_id:
         return ""
     person = getattr(persons, "seen", {}).get(person_id)

@@ -99,6 +99,27 @@ def _add_redmine_custom_fields(db_file: Path) -> dict[str, int]:
     return made
 
 
+def new_redmine_user(
+    rest: httpx.Client, login: str, firstname: str, lastname: str, mail: str, password: str
+) -> str:
+    """Create a Redmine user as the administrator; its id."""
+    user = rest.post(
+        "/users.json",
+        json={
+            "user": {
+                "login": login,
+                "firstname": firstname,
+                "lastname": lastname,
+                "mail": mail,
+                "password": password,
+                "must_change_passwd": False,
+            }
+        },
+    )
+    user.raise_for_status()
+    return str(user.json()["user"]["id"])
+
+
 def prepare_redmine(workdir: Path, timeout: float = 120) -> PreparedRedmine:
     server = start_redmine(workdir, timeout=timeout)
     try:
@@ -110,21 +131,9 @@ def prepare_redmine(workdir: Path, timeout: float = 120) -> PreparedRedmine:
             custom_fields={name: f"cf_{cf_id}" for name, cf_id in made.items()},
         )
         with prepared.rest() as rest:
-            user = rest.post(
-                "/users.json",
-                json={
-                    "user": {
-                        "login": MEMBER_LOGIN,
-                        "firstname": "Grace",
-                        "lastname": "Hopper",
-                        "mail": MEMBER_EMAIL,
-                        "password": MEMBER_PASSWORD,
-                        "must_change_passwd": False,
-                    }
-                },
+            prepared.member_id = new_redmine_user(
+                rest, MEMBER_LOGIN, "Grace", "Hopper", MEMBER_EMAIL, MEMBER_PASSWORD
             )
-            user.raise_for_status()
-            prepared.member_id = str(user.json()["user"]["id"])
             roles = {r["name"]: r["id"] for r in rest.get("/roles.json").json()["roles"]}
             for user_id, role in ((prepared.member_id, "Developer"), ("1", "Manager")):
                 rest.post(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from activity.models import ArtifactActivity
 from connectors.local import service
-from connectors.local.models import LocalItem, LocalProject
+from connectors.local.models import LocalItem, LocalProject, LocalUser
 from integrations.engine import detection, processing
 
 # Filters: only high-priority artifacts get a twin created (updates of existing pairs still flow).
@@ -23,6 +23,16 @@ def new_item(tracker: str, project: str, summary: str, **fields) -> LocalItem:
         fields.pop("type", "bug"),
         {"summary": summary, **fields},
         reporter=service.hub_user(of),
+    )
+
+
+def user(tracker: str, username: str, name: str) -> LocalUser:
+    """A user of a local tracker, with an e-mail address made from the user name."""
+    return LocalUser.objects.create(
+        tracker=service.tracker(tracker),
+        username=username,
+        display_name=name,
+        email=f"{username}@example.org",
     )
 
 

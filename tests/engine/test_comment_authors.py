@@ -9,18 +9,9 @@ from activity.models import ArtifactPair
 from connectors.local import service
 from connectors.local.connector import LocalConnector
 from connectors.local.models import LocalItem, LocalUser
-from tests.engine.sync import new_item, run
+from tests.engine.sync import new_item, run, user
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def user(tracker: str, username: str, name: str) -> LocalUser:
-    return LocalUser.objects.create(
-        tracker=service.tracker(tracker),
-        username=username,
-        display_name=name,
-        email=f"{username}@example.org",
-    )
 
 
 def commented_and_synchronized(running, author: LocalUser, body: str = "Seen on 2.3 too"):

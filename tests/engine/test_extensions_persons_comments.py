@@ -231,3 +231,21 @@ def test_a_comment_author_goes_through_the_person_reconciliation_extension(with_
     [copy] = LocalComment.objects.filter(item=twin)
     assert copy.author.username == "john"
     assert copy.body.endswith("Seen on 2.3 too") and "wrote:" not in copy.body
+
+
+
+def test_an_attachment_uploader_goes_through_the_person_reconciliation_extension(with_assignee):
+    """A file alpha's jsmith attached is attached in beta by John, through the same extensions
+    (inventory 2.46: every person field, attachment authors included)."""
+    with_assignee.attachment_flow = {"a_to_b": {"enabled": True, "max_size_mb": 1}}
+    with_assignee.save()
+    reconcile(with_assignee.collection_a, FROM_ALPHA, "Alpha persons")
+    reconcile(with_assignee.collection_b, TO_BETA, "Beta persons")
+    item = new_item("alpha", "DEMO", "With a file")
+    run(with_assignee)
+    jsmith = LocalUser.objects.get(username="jsmith")
+    service.add_attachment(item.pk, "trace.log", [b"log bytes"], uploader=jsmith)
+    run(with_assignee)
+    [twin] = items("beta", "WEB")
+    [copy] = twin.attachments.all()
+    assert copy.filename == "trace.log" and copy.uploader.username == "john"

@@ -90,12 +90,17 @@ class Redmine:
     def delete(self, issue_id: str) -> None:
         self.rest.delete(f"/issues/{issue_id}.json").raise_for_status()
 
-    def attach(self, issue_id: str, filename: str, content: bytes) -> None:
+    def attach(self, issue_id: str, filename: str, content: bytes, as_user: str = "") -> None:
+        """Attach a file; ``as_user``: the login to upload as (Redmine's switch-user header for an
+        administrator's API key), so that the file is that user's."""
         upload = self.rest.post(
             "/uploads.json",
             params={"filename": filename},
             content=content,
-            headers={"Content-Type": "application/octet-stream"},
+            headers={
+                "Content-Type": "application/octet-stream",
+                **({"X-Redmine-Switch-User": as_user} if as_user else {}),
+            },
         )
         upload.raise_for_status()
         token = upload.json()["upload"]["token"]
@@ -752,6 +757,31 @@ def test_attachments_flow_once_each_way(synced, redmine, writes):
         next(a["content_url"] for a in redmine.issue(issue_id)["attachments"] if a["filename"] == "trace.log")
     )
     assert download.content == b"local bytes"
+
+
+def test_who_attached_a_file_is_carried_both_ways(synced, redmine):
+    """Redmine records Hub's API user as a file's author and lets no one set another: the copy of a
+    local file names its uploader in the file's description. A file grace attached in Redmine is
+    attached in the local tracker by its grace (the default person reconciliation, by user name)."""
+    integration, project = synced
+    grace = LocalUser.objects.create(
+        tracker=service.tracker("alpha"), username=MEMBER_LOGIN, display_name="Grace Hopper"
+    )
+    item = new_item("alpha", "DEMO", "Files by Grace")
+    service.add_attachment(item.pk, "trace.log", [b"local bytes"], uploader=grace)
+    run(integration)
+    issue_id = twin_id(item)
+    [copy] = redmine.issue(issue_id)["attachments"]
+    assert copy["filename"] == "trace.log" and copy["description"] == "Attached by Grace Hopper"
+
+    redmine.attach(issue_id, "screen.png", b"\x89PNG redmine bytes", as_user=MEMBER_LOGIN)
+    assert {a["filename"]: a["author"]["id"] for a in redmine.issue(issue_id)["attachments"]}[
+        "screen.png"
+    ] == int(redmine.prepared.member_id)
+    run(integration)
+    local = {a.filename: a for a in LocalItem.objects.get(pk=item.pk).attachments.all()}
+    assert local["screen.png"].uploader == grace
+    assert local["trace.log"].uploader == grace
 
 
 def test_attachment_over_the_size_limit_fails_with_17003E_naming_the_file(synced, redmine):

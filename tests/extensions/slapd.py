@@ -8,7 +8,7 @@ import shutil
 import socket
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 BASE = "dc=example,dc=org"
@@ -20,6 +20,17 @@ PEOPLE = [
     ("o*brien", "O'Brien", "Pat (Paddy) O*Brien", "pat@example.org"),
 ]
 SCHEMAS = ("core", "cosine", "inetorgperson")
+
+
+@dataclass(frozen=True)
+class Directory:
+    """What a throwaway slapd holds: its suffix, the LDIF of its entries, the schema files it loads
+    (Debian's by name, or paths), and more lines for the database section (limits, say)."""
+
+    base: str
+    ldif: str
+    schemas: tuple[str, ...] = SCHEMAS
+    database_lines: tuple[str, ...] = field(default=())
 
 
 class SlapdStartError(RuntimeError):
@@ -60,7 +71,12 @@ def _ldif() -> str:
     return "\n".join(entries)
 
 
-def start(workdir: Path, timeout: float = 60) -> Slapd:
+def openldap() -> Directory:
+    return Directory(BASE, _ldif())
+
+
+def start(workdir: Path, timeout: float = 60, directory: Directory | None = None) -> Slapd:
+    directory = directory or openldap()
     slapd = shutil.which("slapd") or "/usr/sbin/slapd"
     slapadd = shutil.which("slapadd") or "/usr/sbin/slapadd"
     if not Path(slapd).exists():
@@ -72,7 +88,9 @@ def start(workdir: Path, timeout: float = 60) -> Slapd:
     hashed = subprocess.run(
         ["/usr/sbin/slappasswd", "-s", ADMIN_PASSWORD], capture_output=True, text=True, check=True
     ).stdout.strip()
-    includes = "\n".join(f"include /etc/ldap/schema/{name}.schema" for name in SCHEMAS)
+    includes = "\n".join(
+        f"include {name if '/' in name else f'/etc/ldap/schema/{name}.schema'}" for name in directory.schemas
+    )
     config = workdir / "slapd.conf"
     config.write_text(
         f"{includes}\n"
@@ -80,14 +98,15 @@ def start(workdir: Path, timeout: float = 60) -> Slapd:
         "moduleload back_mdb\n"
         "modulepath /usr/lib/ldap\n"
         "database mdb\n"
-        f'suffix "{BASE}"\n'
-        f'rootdn "{ADMIN}"\n'
+        f'suffix "{directory.base}"\n'
+        f'rootdn "cn=admin,{directory.base}"\n'
         f"rootpw {hashed}\n"
         f"directory {data}\n"
         "maxsize 10485760\n"
+        + "".join(f"{line}\n" for line in directory.database_lines)
     )
     ldif = workdir / "people.ldif"
-    ldif.write_text(_ldif())
+    ldif.write_text(directory.ldif)
     added = subprocess.run([slapadd, "-f", str(config), "-l", str(ldif)], capture_output=True, text=True)
     if added.returncode != 0:
         raise SlapdStartError(f"slapadd failed: {added.stderr[-2000:]}")

@@ -29,11 +29,11 @@ def call(script: str, *args):
     return invoke(script, "mapPersonToRepository", list(args), HostApis())
 
 
-# The guide's LDAP example with its base and URL pointed at the test directory.
+# The guide's LDAP example with its URL, principal, password and base pointed at a test directory.
 LDAP_EXAMPLE = """
 function mapPersonToRepository(modelPerson) {
-  ldap.connect('%(url)s', 'cn=admin,dc=example,dc=org', '%(password)s');
-  var results = ldap.search('dc=example,dc=org', 'cn='+ldap.escape(modelPerson['id']))
+  ldap.connect('%(url)s', '%(principal)s', '%(password)s');
+  var results = ldap.search('%(base)s', 'cn='+ldap.escape(modelPerson['id']))
   if (results.length == 0) {
     throw 'no person found with id='+modelPerson['id'];
   }
@@ -43,7 +43,12 @@ function mapPersonToRepository(modelPerson) {
 
 
 def example(directory) -> str:
-    return LDAP_EXAMPLE % {"url": directory.url, "password": slapd.ADMIN_PASSWORD}
+    return LDAP_EXAMPLE % {
+        "url": directory.url,
+        "principal": slapd.ADMIN,
+        "password": slapd.ADMIN_PASSWORD,
+        "base": slapd.BASE,
+    }
 
 
 def test_the_documented_ldap_lookup_returns_the_surname(directory):

@@ -50,6 +50,13 @@ def test_search_person_finds_exactly_one_with_the_documented_keys(api):
     )
 
 
+def test_active_tells_a_deactivated_person_from_an_active_one(api):
+    LocalUser.objects.filter(username="jane").update(active=False)
+    script = """return [persons.searchPerson('person-username', 'jsmith').active,
+                       persons.searchPerson('person-username', 'jane').active];"""
+    assert run(api, script) == [True, False]
+
+
 def test_no_match_and_several_matches_throw_their_exceptions_which_a_script_can_catch(api):
     script = """var seen = [];
       try { persons.searchPerson('person-username', 'nobody'); } catch (e) {

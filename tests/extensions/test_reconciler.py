@@ -12,6 +12,7 @@ from connectors import registry
 from connectors.local import service
 from connectors.local.models import LocalUser
 from extensions.engine import ExtensionReconciler
+from extensions.errors import ExtensionFailed
 from extensions.models import CollectionExtensions, Extension
 
 pytestmark = pytest.mark.django_db
@@ -76,3 +77,23 @@ def test_a_person_the_source_cannot_read_comes_as_unresolved_person(sides):
     reconcile(sides.target.collection, TO_BETA % ("'gone-424242'", "''"))
     reconciler = ExtensionReconciler(sides.source, sides.target)
     assert reconciler.target_id("424242", "assignee") == sides.john
+
+
+def test_the_repository_person_says_whether_the_account_is_active(sides):
+    """The guide's repositoryPerson keys, ``active`` included: false for a deactivated user, whom a
+    script may then map to someone else; ``unresolvedPerson`` is null when the person was read."""
+    reconcile(
+        sides.source.collection,
+        """function mapPersonFromRepository(repositoryPerson, unresolvedPerson, context) {
+          var keys = ['person-id', 'person-email', 'person-display-name', 'active'];
+          var complete = keys.every(function (k) { return k in repositoryPerson; });
+          if (!complete || unresolvedPerson !== null) { throw 'unexpected arguments'; }
+          return repositoryPerson.active ? repositoryPerson['person-username'] : 'stand-in';
+        }""",
+    )
+    reconcile(sides.target.collection, TO_BETA % ("'stand-in'", "'John S'"))
+    LocalUser.objects.filter(pk=int(sides.jsmith)).update(active=False)
+    assert ExtensionReconciler(sides.source, sides.target).target_id(sides.jsmith, "assignee") == sides.john
+    LocalUser.objects.filter(pk=int(sides.jsmith)).update(active=True)
+    with pytest.raises(ExtensionFailed, match="returned 'nobody'"):  # 'jsmith' now, not the stand-in
+        ExtensionReconciler(sides.source, sides.target).target_id(sides.jsmith, "assignee")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import sqlite3
+import uuid
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,13 @@ from connectors.errors import (
     ValuesNotAccepted,
 )
 from connectors.types import FieldType, RepositorySettings, WebLink
-from tests.connectors.peers import MARKER_FIELD, MEMBER_EMAIL, MEMBER_LOGIN, MEMBER_PASSWORD
+from tests.connectors.peers import (
+    MARKER_FIELD,
+    MEMBER_EMAIL,
+    MEMBER_LOGIN,
+    MEMBER_PASSWORD,
+    new_redmine_user,
+)
 from tests.peers.servers import free_port
 
 BUG = "1"
@@ -270,6 +277,21 @@ def test_persons_are_found_by_login_email_and_name(redmine, redmine_peer_server)
     assert redmine.find_persons("display_name", "grace hopper") == [grace]
     assert redmine.find_persons("id", grace.id) == [grace] == [redmine.read_person(grace.id)]
     assert redmine.find_persons("username", "gra") == []
+
+
+def test_a_locked_user_is_found_as_not_active(redmine, redmine_peer_server):
+    """Redmine keeps a locked account (status 3) and lists it; ``Person.active`` says so, which
+    person reconciliation extensions see as ``repositoryPerson.active`` (inventory 2.51)."""
+    login = f"locked-{uuid.uuid4().hex[:8]}"
+    with redmine_peer_server.rest() as rest:
+        user_id = new_redmine_user(rest, login, "Lock", "Ed", f"{login}@example.org", "Locked-User-1906")
+        [before] = redmine.find_persons("username", login)
+        rest.put(f"/users/{user_id}.json", json={"user": {"status": 3}}).raise_for_status()
+    [locked] = redmine.find_persons("username", login)
+    assert (before.id, before.active) == (user_id, True)
+    assert (locked.id, locked.active) == (user_id, False) and not redmine.read_person(user_id).active
+    [grace] = redmine.find_persons("username", MEMBER_LOGIN)
+    assert grace.active
 
 
 def test_basic_authentication_of_a_member_without_administrator_rights(redmine_peer_server, project, cf):
