@@ -8,8 +8,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.db import IntegrityError, transaction
+
 from activity.models import ArtifactActivity
-from connectors.containers import supports
+from connectors.containers import is_object, object_types, supports
 from connectors.errors import ArtifactNotFound
 from integrations.engine import conflicts, routing
 
@@ -37,7 +39,8 @@ def detected_types(context, side: str) -> list[str]:
     types = list(context.sides[side].collection.artifact_types or [])
     mirroring = mirroring_of(context)
     if mirroring is not None and types:
-        types += [t for t in mirroring.types_of(side) if t not in types]
+        objects = object_types(context.sides[side].connector)  # versions: not artifacts to list
+        types += [t for t in mirroring.types_of(side) if t not in types and t not in objects]
     return types
 
 
@@ -189,6 +192,8 @@ def translate(processor, key: str, value: Any, source, target) -> Any:
             f"“{key}” puts the artifact in container {value}, but “{target.repository.label}” cannot hold "
             "containers. Map the field only toward repositories with containers.",
         )
+    if is_object(source.connector, value):
+        return _object_twin(processor, str(value), source, target)
     current, seen = str(value), set()
     while current and current not in seen:
         seen.add(current)
@@ -204,6 +209,118 @@ def translate(processor, key: str, value: Any, source, target) -> Any:
         up = source.connector.container_of(current) if supports(source.connector) else None
         current = up.id if up is not None else ""
     return None
+
+
+def _object_twin(processor, value: str, source, target) -> str | None:
+    """The twin of a container that is not an artifact (a Redmine version): the one its
+    ContainerPair names, else one made now (or, with container matching, found by title) in the
+    route's target project and paired. A container whose type is not a container type of the side
+    is out of scope (None: no container). 17022E when the twin was deleted."""
+    from integrations.engine.processing import Failure
+    from integrations.models import ContainerPair
+
+    integration = processor.integration
+    pairs = ContainerPair.objects.filter(integration_id=integration.pk)
+    pair = pairs.filter(**{f"{source.name.lower()}_container_id": value}).first()
+    if pair is not None:
+        return _existing_object(processor, target, pair, value)
+    try:
+        ref = source.connector.read_container(value)
+    except ArtifactNotFound:
+        return None  # gone on the source: the artifact leaves its container
+    mirroring = mirroring_of(processor.context)
+    mine = mirroring.types_of(source.name) if mirroring is not None else []
+    if ref.type not in mine:
+        return None
+    theirs = mirroring.types_of(target.name)
+    wanted = theirs[mine.index(ref.type)] if mine.index(ref.type) < len(theirs) else ""
+    if wanted not in object_types(target.connector):
+        raise Failure(
+            "CCRRTT-67000E",
+            f"The {ref.type} {ref.title or value} this artifact is in has no kind of container to be "
+            f"created as in “{target.repository.label}” (container types of side {target.name}: "
+            f"{', '.join(theirs) or 'none'}). Add the matching container type on the integration's "
+            "container mirroring.",
+        )
+    project = processor.activity.target_project
+    twin = _matching_object(processor, target, project, wanted, ref, mirroring)
+    if twin is None:
+        twin = target.connector.create_container(project, wanted, ref.title).id
+    ids = {source.name: value, target.name: twin}
+    projects = {source.name: ref.project, target.name: project}
+    try:
+        with transaction.atomic():
+            ContainerPair.objects.create(
+                integration_id=integration.pk,
+                a_container_id=ids["A"],
+                b_container_id=ids["B"],
+                a_project=projects["A"],
+                b_project=projects["B"],
+                title=ref.title[:1000],
+            )
+    except IntegrityError:  # another worker paired it first: use its pair
+        pair = pairs.get(**{f"{source.name.lower()}_container_id": value})
+        return pair.id_of(target.name)
+    _checked(processor.context)[twin] = True
+    return twin
+
+
+def _matching_object(processor, target, project: str, container_type: str, ref, mirroring) -> str | None:
+    """With container matching on: the unpaired container of the target project with the same
+    title (several: the first, or 50007E)."""
+    from integrations.engine.processing import Failure
+    from integrations.models import ContainerPair
+
+    if mirroring.matching == mirroring.Matching.OFF or not ref.title.strip():
+        return None
+    paired = set(
+        ContainerPair.objects.filter(integration_id=processor.integration.pk).values_list(
+            f"{target.name.lower()}_container_id", flat=True
+        )
+    )
+    candidates = [
+        found.id
+        for found in target.connector.containers(project, container_type)
+        if found.title.strip() == ref.title.strip() and found.id not in paired
+    ]
+    if len(candidates) > 1 and mirroring.matching == mirroring.Matching.ERROR:
+        raise Failure(
+            "CCRRTT-50007E",
+            f"{len(candidates)} containers of “{target.collection.name}” match the {ref.type} "
+            f"“{ref.title}” ({', '.join(candidates)}). Rename them so that one matches, choose the "
+            "first match, or turn container matching off.",
+        )
+    return candidates[0] if candidates else None
+
+
+def _existing_object(processor, target, pair, value: str) -> str:
+    """The paired twin when it still exists (read once per batch); else 17022E, and the pair is
+    forgotten so that the artifact's retry makes the container again (a version has no activity of
+    its own to Recreate)."""
+    from integrations.engine.processing import Failure
+
+    twin = pair.id_of(target.name)
+    if _still_there(processor.context, twin, target.connector.read_container):
+        return twin
+    pair.delete()
+    raise Failure(
+        "CCRRTT-17022E",
+        f"The container {value} (“{pair.title}”) is paired with {twin} in “{target.collection.name}”, "
+        "which was deleted. Retry this artifact to create the container again (or file it elsewhere "
+        "and change it).",
+    )
+
+
+def _still_there(context, twin: str, read) -> bool:
+    """Whether the twin exists, read (``read(twin)``) once per batch."""
+    seen = _checked(context)
+    if twin not in seen:
+        try:
+            read(twin)
+            seen[twin] = True
+        except ArtifactNotFound:
+            seen[twin] = False
+    return seen[twin]
 
 
 def _checked(context) -> dict[str, bool]:
@@ -248,14 +365,7 @@ def _existing(processor, target, twin: str, source_container: str) -> str:
     read by ``check_twins``), else 17022E."""
     from integrations.engine.processing import Failure
 
-    seen = _checked(processor.context)
-    if twin not in seen:
-        try:
-            target.connector.read_artifact(twin)
-            seen[twin] = True
-        except ArtifactNotFound:
-            seen[twin] = False
-    if not seen[twin]:
+    if not _still_there(processor.context, twin, target.connector.read_artifact):
         raise Failure(
             "CCRRTT-17022E",
             f"The container {source_container} is paired with {twin} in “{target.collection.name}”, which "

@@ -124,3 +124,114 @@ def test_redmine_versions_are_containers(tree, redmine):  # noqa: F811
     assert connector.version_of(issue).id == version and connector.version_of(issue).title == "1.0"
     assert [ref.id for ref in connector.children(version)] == [issue]
     assert connector.container_of(issue) is None  # a version is not a parent issue
+
+
+# --- Redmine versions as containers of their own: Redmine project ↔ Redmine project ---------------
+
+
+def _version(redmine, project: str, name: str) -> str:  # noqa: F811
+    response = redmine.rest.post(f"/projects/{project}/versions.json", json={"version": {"name": name}})
+    response.raise_for_status()
+    return str(response.json()["version"]["id"])
+
+
+def _versions(redmine, project: str) -> dict[str, str]:  # noqa: F811
+    """name → id of the project's versions."""
+    rows = redmine.rest.get(f"/projects/{project}/versions.json").json()["versions"]
+    return {row["name"]: str(row["id"]) for row in rows}
+
+
+@pytest.fixture
+def releases(redmine, redmine_peer_server, master_password, licensed):  # noqa: F811
+    """Two Redmine projects of one Redmine, issues created from the first into the second. The
+    model's *Release* is a Container field that both collections map to Redmine's *Target
+    version* (``fixed_version``) with the ``container_ref`` transform: versions are containers."""
+    from integrations.models import Model, Repository, RepositoryCollection, Route
+    from integrations.services import set_projects
+    from tests.connectors.peers import MARKER_FIELD, PEER_TIMEOUT
+
+    source, target = redmine.new_project(), redmine.new_project()
+    model = Model.objects.create(name="Release item")
+    ModelField.objects.create(model=model, key="title", label="Title", type="string", position=0)
+    ModelField.objects.create(model=model, key="release", label="Release", type="container", position=1)
+    repository = Repository.objects.create(
+        label="Redmine",
+        kind="redmine",
+        url=redmine_peer_server.server.url,
+        auth_method="api_key",
+        token=redmine_peer_server.server.api_key,
+        extra={"marker_field": MARKER_FIELD},
+        timeout=PEER_TIMEOUT,
+    )
+    collections = []
+    for project in (source, target):
+        collection = RepositoryCollection.objects.create(
+            name=f"Redmine {project}", repository=repository, model=model, artifact_types=["1"]
+        )
+        set_projects(collection, [{"id": project, "key": project, "name": project}])
+        FieldMapping.objects.create(
+            collection=collection,
+            repository_fields=["subject"],
+            repository_field_types={"subject": "string"},
+            model_fields=["title"],
+            model_field_types={"title": "string"},
+        )
+        FieldMapping.objects.create(
+            collection=collection,
+            repository_fields=["fixed_version"],
+            repository_field_types={"fixed_version": "single_select"},
+            model_fields=["release"],
+            model_field_types={"release": "container"},
+            transform="container_ref",
+            params={"container_type": "version"},
+        )
+        collections.append(collection)
+    integration = Integration.objects.create(
+        name="Releases",
+        style=Integration.Style.CONTAINER_WORK_ITEM,
+        collection_a=collections[0],
+        collection_b=collections[1],
+        creation_flow="a_to_b",
+        field_flows={"title": "both", "release": "both"},
+        conflict_strategy="a_wins",
+        running=True,
+    )
+    Route.objects.create(integration=integration, project_a=source, project_b=target)
+    ContainerMirroring.objects.create(
+        integration=integration,
+        container_types_a=["version"],
+        container_types_b=["version"],
+        parent_field="release",
+    )
+    return integration, source, target
+
+
+def test_an_item_in_a_version_arrives_in_the_twin_version(releases, redmine):  # noqa: F811
+    from integrations import validation
+    from integrations.models import ContainerPair
+
+    integration, source, target = releases
+    assert [p.code for p in validation.problems() if integration.pk in p.integration_ids] == []
+    first = _version(redmine, source, "2.0")
+    issue = redmine.create(source, "Ships in 2.0", fixed_version_id=int(first))
+    run(integration)
+
+    [copy] = redmine.issues(target)
+    made = _versions(redmine, target)
+    assert list(made) == ["2.0"] and made["2.0"] != first  # the twin version, in the target project
+    assert str(copy["fixed_version"]["id"]) == made["2.0"]
+    [pair] = ContainerPair.objects.filter(integration=integration)
+    assert (pair.a_container_id, pair.b_container_id) == (f"version:{first}", f"version:{made['2.0']}")
+
+    redmine.create(source, "Also in 2.0", fixed_version_id=int(first))  # through the pair: no new version
+    second = _version(redmine, source, "2.1")
+    redmine.update(issue, fixed_version_id=int(second))  # moved to another version
+    run(integration)
+
+    made = _versions(redmine, target)
+    assert sorted(made) == ["2.0", "2.1"]
+    by_subject = {row["subject"]: row for row in redmine.issues(target)}
+    assert str(by_subject["Also in 2.0"]["fixed_version"]["id"]) == made["2.0"]
+    assert str(by_subject["Ships in 2.0"]["fixed_version"]["id"]) == made["2.1"]
+    assert ContainerPair.objects.filter(integration=integration).count() == 2
+    assert not ArtifactActivity.objects.filter(status=ArtifactActivity.Status.FAILED).exists()
