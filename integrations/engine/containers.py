@@ -261,7 +261,7 @@ def _object_twin(processor, value: str, source, target) -> str | None:
     except IntegrityError:  # another worker paired it first: use its pair
         pair = pairs.get(**{f"{source.name.lower()}_container_id": value})
         return pair.id_of(target.name)
-    _checked(processor.context)[twin] = True
+    _checked(processor.context)[target.name, twin] = True
     return twin
 
 
@@ -300,7 +300,7 @@ def _existing_object(processor, target, pair, value: str) -> str:
     from integrations.engine.processing import Failure
 
     twin = pair.id_of(target.name)
-    if _still_there(processor.context, twin, target.connector.read_container):
+    if _still_there(processor.context, target.name, twin, target.connector.read_container):
         return twin
     pair.delete()
     raise Failure(
@@ -311,51 +311,68 @@ def _existing_object(processor, target, pair, value: str) -> str:
     )
 
 
-def _still_there(context, twin: str, read) -> bool:
-    """Whether the twin exists, read (``read(twin)``) once per batch."""
+def _still_there(context, side: str, twin: str, read) -> bool:
+    """Whether the twin exists on ``side``, read (``read(twin)``) once per batch."""
     seen = _checked(context)
-    if twin not in seen:
+    if (side, twin) not in seen:
         try:
             read(twin)
-            seen[twin] = True
+            seen[side, twin] = True
         except ArtifactNotFound:
-            seen[twin] = False
-    return seen[twin]
+            seen[side, twin] = False
+    return seen[side, twin]
 
 
-def _checked(context) -> dict[str, bool]:
+def _checked(context) -> dict[tuple[str, str], bool]:
     """The container twins whose existence this batch has checked: twin id → it exists."""
     return context.__dict__.setdefault("_container_twins_checked", {})
 
 
 def check_twins(context, creations: list) -> int:
-    """Check, in one batched read per target side, that the twins of the containers these
-    creations go into still exist (the 17022E check), instead of one read per container in
-    ``translate``. Only those found are marked: a twin the batched read did not return (deleted,
-    or a kind of container the tool's list does not show) is read alone by ``_existing``, which
-    decides. Returns how many twins were checked."""
+    """The 17022E check of a wave of creations in one batched read per target side
+    (``check_containers``). Returns how many twins were checked."""
     mirroring = mirroring_of(context)
     if mirroring is None or not creations:
         return 0
+    return check_containers(
+        context, [(c.processor.source.name, c.model.get(mirroring.parent_field)) for c in creations]
+    )
+
+
+def check_containers(context, values) -> int:
+    """Check, in one batched read per target side, that the twins of these containers still exist
+    (the 17022E check), instead of one read per container in ``translate``. ``values``: (source
+    side, the source's container id) of the batch's creations or updates. Only those found are
+    marked: a twin the batched read did not return (deleted, or a kind of container the tool's list
+    does not show) is read alone by ``_existing``, which decides. Returns how many were checked."""
+    from activity.models import ArtifactPair
+
     seen = _checked(context)
-    wanted: dict[str, tuple[Any, set[str]]] = {}
-    for creation in creations:
-        value = creation.model.get(mirroring.parent_field)
-        processor = creation.processor
-        if value in (None, "") or not supports(processor.target.connector):
+    by_side: dict[str, set[str]] = {}
+    for side, value in values:
+        if value not in (None, ""):
+            by_side.setdefault(side, set()).add(str(value))
+    wanted: list[tuple[Any, set[str]]] = []
+    for side, ids in by_side.items():
+        target = context.sides["B" if side == "A" else "A"]
+        if not supports(target.connector):
             continue
-        twin = processor.twin_of(processor.source.name, str(value))
-        if twin is not None and twin not in seen:
-            wanted.setdefault(processor.target.name, (processor.target, set()))[1].add(twin)
+        mine, theirs = f"{side.lower()}_artifact_id", f"{target.name.lower()}_artifact_id"
+        pairs = ArtifactPair.objects.filter(
+            integration_id=context.integration.pk, **{f"{mine}__in": sorted(ids)}
+        )
+        twins = {twin for twin in pairs.values_list(theirs, flat=True) if (target.name, twin) not in seen}
+        if twins:
+            wanted.append((target, twins))
     checked = 0
-    for target, twins in wanted.values():
+    for target, twins in wanted:
         try:
             found = target.connector.read_field_values(sorted(twins))
         except Exception:  # noqa: BLE001 - the one-by-one check in _existing still decides
             logger.info("Batched container check failed; checking one by one", exc_info=True)
             found = {}
         for twin in twins & set(found):
-            seen[twin] = True
+            seen[target.name, twin] = True
         checked += len(twins)
     return checked
 
@@ -365,7 +382,7 @@ def _existing(processor, target, twin: str, source_container: str) -> str:
     read by ``check_twins``), else 17022E."""
     from integrations.engine.processing import Failure
 
-    if not _still_there(processor.context, twin, target.connector.read_artifact):
+    if not _still_there(processor.context, target.name, twin, target.connector.read_artifact):
         raise Failure(
             "CCRRTT-17022E",
             f"The container {source_container} is paired with {twin} in “{target.collection.name}”, which "

@@ -235,3 +235,52 @@ def test_an_item_in_a_version_arrives_in_the_twin_version(releases, redmine):  #
     assert str(by_subject["Ships in 2.0"]["fixed_version"]["id"]) == made["2.1"]
     assert ContainerPair.objects.filter(integration=integration).count() == 2
     assert not ArtifactActivity.objects.filter(status=ArtifactActivity.Status.FAILED).exists()
+
+
+def test_a_deleted_epic_twin_is_17022E_and_the_others_are_checked_in_one_read(tree, redmine, monkeypatch):  # noqa: F811
+    """The 17022E check of a batch's updates and creations reads the epics' twins in one list
+    request (``/issues.json?issue_id=…``): only the deleted one is read alone, once, and its new
+    child fails 17022E. (Redmine lists Hub's own writes again, so the epics' twins are also read as
+    sources of activities that turn out to be Hub's writes: the check is counted apart.)"""
+    from connectors.redmine.connector import RedmineConnector
+    from integrations.engine import containers
+    from tests.engine.test_redmine_sync import counted_requests
+
+    integration, project = tree
+    epics = [new_item("alpha", "DEMO", f"Epic {n}", type="epic") for n in range(3)]
+    stories = [new_item("alpha", "DEMO", f"Story {n}", parent=str(epics[n].pk)) for n in range(3)]
+    run(integration)
+    epic_twins = [twin_id(epic) for epic in epics]
+    redmine.delete(epic_twins[0])  # Redmine deletes its sub-task (the twin of story 0) with it
+
+    sent = counted_requests(monkeypatch)
+    together, alone = [], []
+    read_field_values, still_there = RedmineConnector.read_field_values, containers._still_there
+
+    def listing(self, ids, fields=None):
+        together.append(set(ids))
+        return read_field_values(self, ids, fields)
+
+    def one_by_one(context, side, twin, read):
+        if (side, twin) not in containers._checked(context):
+            alone.append(twin)
+        return still_there(context, side, twin, read)
+
+    monkeypatch.setattr(RedmineConnector, "read_field_values", listing)
+    monkeypatch.setattr(containers, "_still_there", one_by_one)
+    for story in stories[1:]:
+        change(story, summary=f"{story.summary}, edited")  # updates of stories in the other two epics
+    late = new_item("alpha", "DEMO", "Late story", parent=str(epics[0].pk))
+    placed = new_item("alpha", "DEMO", "Placed story", parent=str(epics[1].pk))
+    run(integration)
+
+    [refused] = failures("CCRRTT-17022E")
+    assert refused.artifact_id == str(late.pk) and epic_twins[0] in refused.message
+    assert str(redmine.issue(twin_id(placed))["parent"]["id"]) == epic_twins[1]
+    assert {redmine.issue(twin_id(s))["subject"] for s in stories[1:]} == {
+        "Story 1, edited",
+        "Story 2, edited",
+    }
+    assert any(set(epic_twins[1:]) <= ids for ids in together), "the updates' epics were not read together"
+    assert set(alone) == {epic_twins[0]}, "an epic's twin that exists was read alone"
+    assert sent.count(("GET", f"/issues/{epic_twins[0]}.json")) == alone.count(epic_twins[0])
