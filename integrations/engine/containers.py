@@ -211,6 +211,54 @@ def translate(processor, key: str, value: Any, source, target) -> Any:
     return None
 
 
+def routed_by_container(processor, artifact, model, missing: routing.RouteMissing) -> str:
+    """The target project of an item whose own project has no route (``missing``, 17019E): the
+    project of its nearest mirrored ancestor's twin, so that the item goes into that twin (the
+    catalog's 17019E user action 1). 17020E / 50018E while that ancestor has no twin yet; 17019E
+    when none of its ancestors is mirrored (naming them), or when the twin it is routed by was
+    deleted (user action 3: change the container and Recreate it)."""
+    from activity.models import ArtifactPair
+
+    mirroring = mirroring_of(processor.context)
+    source, target = processor.source, processor.target
+    value = model.get(mirroring.parent_field) if mirroring is not None else None
+    if value in (None, "") or not supports(source.connector) or is_object(source.connector, value):
+        raise missing
+    chain, current = [], str(value)
+    while current and current not in chain:
+        chain.append(current)
+        pair = ArtifactPair.objects.filter(
+            integration_id=processor.integration.pk, **{f"{source.name.lower()}_artifact_id": current}
+        ).first()
+        if pair is not None:
+            twin = pair.side(target.name)
+            if not _still_there(
+                processor.context, target.name, twin["artifact_id"], target.connector.read_artifact
+            ):
+                mine = pair.side(source.name)["formatted_id"] or current
+                shown = twin["formatted_id"] or twin["artifact_id"]
+                raise routing.RouteMissing(
+                    f"{artifact.formatted_id} is routed by its container {mine}, "
+                    f"whose twin {shown} in “{target.collection.name}” was "
+                    "deleted, and its own project has no route. Make a change to the container so that its "
+                    "activity shows the deleted twin, and use Recreate Artifact on it (or add a route)."
+                )
+            return twin["project"]
+        try:
+            container = source.connector.read_artifact(current)
+        except ArtifactNotFound:
+            break
+        if in_scope(processor, source.name, container):
+            _not_yet(processor, source.name, container)
+        up = source.connector.container_of(current)
+        current = up.id if up is not None else ""
+    raise routing.RouteMissing(
+        f"{missing} {artifact.formatted_id} is in container {', in '.join(chain)}; neither that container "
+        "nor any of its ancestors is part of the mirrored container structure. Mirror one of them (its "
+        "project routed, its type a container type), or add a route for the artifact's project."
+    )
+
+
 def _object_twin(processor, value: str, source, target) -> str | None:
     """The twin of a container that is not an artifact (a Redmine version): the one its
     ContainerPair names, else one made now (or, with container matching, found by title) in the

@@ -949,14 +949,19 @@ class Processor:
             raise Done("filtered out")
         if not conflicts.flows(integration.creation_flow, self.source.name) and not activity.recreate:
             raise Done("the creation flow does not go this way")
-        project = routing.target_project(
-            self.context.routes,
-            self.source.name,
-            artifact.project,
-            model,
-            artifact.formatted_id,
-            ignore_unmatched=integration.unmatched_routing == integration.Unmatched.IGNORE,
-        )
+        try:
+            project = routing.target_project(
+                self.context.routes,
+                self.source.name,
+                artifact.project,
+                model,
+                artifact.formatted_id,
+                ignore_unmatched=integration.unmatched_routing == integration.Unmatched.IGNORE,
+            )
+        except routing.RouteMissing as missing:  # Container + Work Item: routed by its container
+            if containers.mirroring_of(self.context) is None:
+                raise
+            project = containers.routed_by_container(self, artifact, model, missing)
         if project is None:
             raise Done("no route condition holds, and the integration ignores such artifacts")
         activity.target_project = project
