@@ -284,3 +284,35 @@ def test_a_deleted_epic_twin_is_17022E_and_the_others_are_checked_in_one_read(tr
     assert any(set(epic_twins[1:]) <= ids for ids in together), "the updates' epics were not read together"
     assert set(alone) == {epic_twins[0]}, "an epic's twin that exists was read alone"
     assert sent.count(("GET", f"/issues/{epic_twins[0]}.json")) == alone.count(epic_twins[0])
+
+
+def test_an_item_in_a_version_whose_twin_was_deleted_fails_17022E_and_the_retry_makes_it_again(
+    releases,
+    redmine,  # noqa: F811
+):
+    from integrations.models import ContainerPair
+
+    integration, source, target = releases
+    version = _version(redmine, source, "3.0")
+    redmine.create(source, "In 3.0", fixed_version_id=int(version))
+    run(integration)
+    [copy] = redmine.issues(target)
+    twin_version = str(copy["fixed_version"]["id"])
+    redmine.update(str(copy["id"]), fixed_version_id="")  # Redmine deletes only versions no issue is in
+    redmine.rest.delete(f"/versions/{twin_version}.json").raise_for_status()
+
+    late = redmine.create(source, "Also in 3.0", fixed_version_id=int(version))
+    run(integration)
+    [refused] = failures("CCRRTT-17022E")
+    assert refused.artifact_id == late and f"version:{twin_version}" in refused.message
+    assert not ContainerPair.objects.filter(integration=integration).exists()  # forgotten: made again
+
+    ArtifactActivity.objects.filter(pk=refused.pk).update(next_retry_at=timezone.now())
+    run(integration)
+    made = _versions(redmine, target)
+    assert list(made) == ["3.0"]  # made again (Redmine may give it the deleted one's id)
+    [pair] = ContainerPair.objects.filter(integration=integration)
+    assert pair.b_container_id == f"version:{made['3.0']}"
+    placed = next(row for row in redmine.issues(target) if row["subject"] == "Also in 3.0")
+    assert str(placed["fixed_version"]["id"]) == made["3.0"]
+    assert not failures("CCRRTT-17022E")
