@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 
 from activity.models import ArtifactActivity
 from connectors.containers import is_object, object_types, supports
-from connectors.errors import ArtifactNotFound
+from connectors.errors import ArtifactNotFound, ValuesNotAccepted
 from integrations.engine import conflicts, routing
 
 logger = logging.getLogger(__name__)
@@ -293,7 +293,14 @@ def _object_twin(processor, value: str, source, target) -> str | None:
     project = processor.activity.target_project
     twin = _matching_object(processor, target, project, wanted, ref, mirroring)
     if twin is None:
-        twin = target.connector.create_container(project, wanted, ref.title).id
+        try:
+            twin = target.connector.create_container(project, wanted, ref.title).id
+        except ValuesNotAccepted:
+            # A tool that keeps titles unique (Redmine's version names, per project) refuses a second
+            # one: an earlier attempt made it and died before recording the pair, or a user did.
+            twin = _unpaired_with_title(processor, target, project, wanted, ref)
+            if twin is None:
+                raise
     ids = {source.name: value, target.name: twin}
     projects = {source.name: ref.project, target.name: project}
     try:
@@ -317,20 +324,10 @@ def _matching_object(processor, target, project: str, container_type: str, ref, 
     """With container matching on: the unpaired container of the target project with the same
     title (several: the first, or 50007E)."""
     from integrations.engine.processing import Failure
-    from integrations.models import ContainerPair
 
     if mirroring.matching == mirroring.Matching.OFF or not ref.title.strip():
         return None
-    paired = set(
-        ContainerPair.objects.filter(integration_id=processor.integration.pk).values_list(
-            f"{target.name.lower()}_container_id", flat=True
-        )
-    )
-    candidates = [
-        found.id
-        for found in target.connector.containers(project, container_type)
-        if found.title.strip() == ref.title.strip() and found.id not in paired
-    ]
+    candidates = _same_title(processor, target, project, container_type, ref)
     if len(candidates) > 1 and mirroring.matching == mirroring.Matching.ERROR:
         raise Failure(
             "CCRRTT-50007E",
@@ -339,6 +336,27 @@ def _matching_object(processor, target, project: str, container_type: str, ref, 
             "first match, or turn container matching off.",
         )
     return candidates[0] if candidates else None
+
+
+def _same_title(processor, target, project: str, container_type: str, ref) -> list[str]:
+    """The target project's containers of the type titled as ``ref`` that no pair holds yet."""
+    from integrations.models import ContainerPair
+
+    paired = set(
+        ContainerPair.objects.filter(integration_id=processor.integration.pk).values_list(
+            f"{target.name.lower()}_container_id", flat=True
+        )
+    )
+    return [
+        found.id
+        for found in target.connector.containers(project, container_type)
+        if found.title.strip() == ref.title.strip() and found.id not in paired
+    ]
+
+
+def _unpaired_with_title(processor, target, project: str, container_type: str, ref) -> str | None:
+    found = _same_title(processor, target, project, container_type, ref) if ref.title.strip() else []
+    return found[0] if len(found) == 1 else None
 
 
 def _existing_object(processor, target, pair, value: str) -> str:

@@ -316,3 +316,20 @@ def test_an_item_in_a_version_whose_twin_was_deleted_fails_17022E_and_the_retry_
     placed = next(row for row in redmine.issues(target) if row["subject"] == "Also in 3.0")
     assert str(placed["fixed_version"]["id"]) == made["3.0"]
     assert not failures("CCRRTT-17022E")
+
+
+def test_a_version_an_earlier_attempt_made_is_paired_not_made_twice(releases, redmine):  # noqa: F811
+    """Redmine refuses a second version of one name in a project: the version a worker killed
+    before it recorded the pair made (or a user made) is taken, with container matching off."""
+    from integrations.models import ContainerPair
+
+    integration, source, target = releases
+    version = _version(redmine, source, "4.0")
+    left_over = _version(redmine, target, "4.0")
+    redmine.create(source, "In 4.0", fixed_version_id=int(version))
+    run(integration)
+
+    [copy] = redmine.issues(target)
+    assert str(copy["fixed_version"]["id"]) == left_over and list(_versions(redmine, target)) == ["4.0"]
+    [pair] = ContainerPair.objects.filter(integration=integration)
+    assert pair.b_container_id == f"version:{left_over}"
