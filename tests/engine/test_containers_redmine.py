@@ -333,3 +333,16 @@ def test_a_version_an_earlier_attempt_made_is_paired_not_made_twice(releases, re
     assert str(copy["fixed_version"]["id"]) == left_over and list(_versions(redmine, target)) == ["4.0"]
     [pair] = ContainerPair.objects.filter(integration=integration)
     assert pair.b_container_id == f"version:{left_over}"
+
+
+def test_an_epic_paired_with_a_redmine_version_is_refused_with_67000E(tree):
+    """Local epics (artifacts) cannot become Redmine versions (not artifacts): validation says so."""
+    from integrations import validation
+
+    integration, _ = tree
+    assert "CCRRTT-67000E" not in [
+        p.code for p in validation.problems() if integration.pk in p.integration_ids
+    ]
+    ContainerMirroring.objects.filter(integration=integration).update(container_types_b=["version"])
+    [refused] = [p for p in validation.problems() if p.code == "CCRRTT-67000E"]
+    assert integration.pk in refused.integration_ids and "“epic” of side A" in refused.message
