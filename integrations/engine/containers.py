@@ -290,7 +290,8 @@ def _object_twin(processor, value: str, source, target) -> str | None:
             f"{', '.join(theirs) or 'none'}). Add the matching container type on the integration's "
             "container mirroring.",
         )
-    project = processor.activity.target_project
+    activity = processor.activity  # the version goes where the artifact's twin is, either way
+    project = activity.target_project if target.name == processor.target.name else activity.source_project
     twin = _matching_object(processor, target, project, wanted, ref, mirroring)
     if twin is None:
         try:

@@ -346,3 +346,29 @@ def test_an_epic_paired_with_a_redmine_version_is_refused_with_67000E(tree):
     ContainerMirroring.objects.filter(integration=integration).update(container_types_b=["version"])
     [refused] = [p for p in validation.problems() if p.code == "CCRRTT-67000E"]
     assert integration.pk in refused.integration_ids and "“epic” of side A" in refused.message
+
+
+def test_a_version_written_back_to_the_source_is_made_in_the_source_project(releases, redmine):  # noqa: F811
+    """The release flows both ways, and B wins conflicts. The source moved into version 5.2 while
+    its twin moved into a new version 5.1 of the target project: the source's activity writes B's
+    version back, and its twin version is made in the source project (not in the target's)."""
+    from integrations.models import ContainerPair
+
+    integration, source, target = releases
+    integration.conflict_strategy = Integration.ConflictStrategy.B_WINS
+    integration.save()
+    issue = redmine.create(source, "Moves back", fixed_version_id=int(_version(redmine, source, "5.0")))
+    run(integration)
+    [copy] = redmine.issues(target)
+    redmine.update(str(copy["id"]), fixed_version_id=int(_version(redmine, target, "5.1")))
+    redmine.update(issue, fixed_version_id=int(_version(redmine, source, "5.2")))
+    detection.detect(integration.pk)
+    ArtifactActivity.objects.filter(source_side="B").delete()  # only the source's activity decides
+    while processing.process_batch(limit=100, worker="test"):
+        pass
+
+    assert not ArtifactActivity.objects.filter(status=ArtifactActivity.Status.FAILED).exists()
+    assert sorted(_versions(redmine, source)) == ["5.0", "5.1", "5.2"]
+    assert redmine.issue(issue)["fixed_version"]["id"] == int(_versions(redmine, source)["5.1"])
+    pair = ContainerPair.objects.get(integration=integration, title="5.1")
+    assert (pair.a_project, pair.b_project) == (source, target)
