@@ -38,3 +38,35 @@ def supports(connector) -> bool:
     return bool(getattr(connector.capabilities, "containers", False)) and isinstance(
         connector, ContainerSupport
     )
+
+
+@runtime_checkable
+class ContainerObjects(Protocol):
+    """Containers that are not artifacts (Redmine's versions): the tool keeps them apart from its
+    issues, so change detection never lists them and artifact pairs never hold them. The engine
+    pairs them itself (``integrations.ContainerPair``) the first time an item in one is mirrored.
+    ``object_container_types`` names their container types; their ids are told apart from
+    artifact ids by ``is_container_object``."""
+
+    object_container_types: frozenset[str]
+
+    def is_container_object(self, container_id: str) -> bool:
+        """Whether the id is one of these containers (not an artifact)."""
+
+    def read_container(self, container_id: str) -> ContainerRef:
+        """The container with its type, title and project. Raises ArtifactNotFound."""
+
+    def create_container(self, project: str, container_type: str, title: str) -> ContainerRef:
+        """Create a container of the type in the project, titled ``title``."""
+
+
+def object_types(connector) -> frozenset[str]:
+    """The container types of ``connector`` that are not artifacts (empty for most connectors)."""
+    if not supports(connector) or not isinstance(connector, ContainerObjects):
+        return frozenset()
+    return frozenset(connector.object_container_types)
+
+
+def is_object(connector, container_id) -> bool:
+    """Whether ``container_id`` is a container of ``connector`` that is not an artifact."""
+    return bool(object_types(connector)) and connector.is_container_object(str(container_id))

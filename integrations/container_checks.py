@@ -39,6 +39,7 @@ def problems(integration: Integration, collections: dict, mirroring=None) -> lis
                     f"route creation toward side {side} only",
                 )
             )
+    found += _kind_problems(mirroring, sides)
     for index, condition in enumerate(mirroring.conditions or []):
         key = condition.get("field", "")
         unmapped = [
@@ -71,4 +72,37 @@ def problems(integration: Integration, collections: dict, mirroring=None) -> lis
                         f"“{mirroring.parent_field}” with an extension",
                     )
                 )
+    return found
+
+
+def _kind_problems(mirroring, sides: dict) -> list[tuple[str, str, str]]:
+    """CCRRTT-67000E for container types at the same position on both sides where one is a
+    container that is not an artifact (a Redmine version) and the other an artifact type (an epic):
+    Hub mirrors a version as a version and an epic as an artifact, never one as the other."""
+    from integrations.validation import _connector_class
+
+    def objects(side: str) -> frozenset:
+        collection = sides[side]
+        cls = _connector_class(collection.repository.kind) if collection is not None else None
+        return frozenset(getattr(cls, "object_container_types", ()) or ())
+
+    kinds = {side: objects(side) for side in ("A", "B")}
+    found = []
+    for type_a, type_b in zip(mirroring.types_of("A"), mirroring.types_of("B"), strict=False):
+        if (type_a in kinds["A"]) != (type_b in kinds["B"]):
+            other, version = (
+                (f"“{type_a}” of side A", f"“{type_b}” of side B")
+                if type_b in kinds["B"]
+                else (f"“{type_b}” of side B", f"“{type_a}” of side A")
+            )
+            found.append(
+                (
+                    f"kinds:{type_a}:{type_b}",
+                    "CCRRTT-67000E",
+                    f"pairs the container type {other}, an artifact type, with {version}, a kind of "
+                    "container that is not an artifact (such as a version): the target repository has "
+                    "no valid container for either. Pair artifact types with artifact types, and "
+                    "versions with versions",
+                )
+            )
     return found

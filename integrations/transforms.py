@@ -85,6 +85,15 @@ BUILT_IN: tuple[Transform, ...] = (
         "Relationship(s) ↔ one or many",
         _one_to_one(_pairs([T.RELATIONSHIP], [T.RELATIONSHIPS])),
     ),
+    # A tool's field whose values are containers that are not artifacts (Redmine's Target version,
+    # ``fixed_version``): the plain id ``7`` is the container ``version:7`` in the model
+    # (``{"container_type": "version"}``), so the engine can pair it (docs/containers.md).
+    Transform(
+        "container_ref",
+        "Select of containers ↔ container (e.g. a target version)",
+        _one_to_one(_pairs([T.SINGLE_SELECT, T.RELATIONSHIP], [T.CONTAINER])),
+        params=("container_type",),
+    ),
     Transform("links_text", "Web links ↔ text (one per line)", _one_to_one(_pairs([T.WEB_LINKS], TEXT))),
     # Commit artifacts (Gateway): the formatted ids a commit message names (“Fix login (WEB-1)”) are
     # the work items it links to; the Gateway looks each one up in the target repository.

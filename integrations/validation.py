@@ -21,7 +21,7 @@ from integrations import mapping_rules, transforms
 from integrations.engine import routing
 from integrations.engine.routing import RouteRow
 from integrations.models import FieldMapping, Integration, Model, Repository, RepositoryCollection
-from integrations.models.modeling import SELECT_TYPES
+from integrations.models.modeling import SELECT_TYPES, FieldType
 
 # Blockers this validator owns; others (license, engine failures) are never touched here.
 OWNED_KEY = re.compile(r"^(integration|repository|collection|union):\d+:CCRRTT-\d{4,5}[EWI]")
@@ -504,6 +504,46 @@ def nothing_flows(integration: Integration) -> bool:
     return not any(flow and flow != Integration.Flow.NONE for flow in flows)
 
 
+RELATIONSHIP_TYPES = (FieldType.RELATIONSHIP, FieldType.RELATIONSHIPS)
+TOWARD = {
+    "B": (Integration.Flow.A_TO_B, Integration.Flow.BOTH),
+    "A": (Integration.Flow.B_TO_A, Integration.Flow.BOTH),
+}
+
+
+def required_relationship_problems(integration: Integration, a, b, model_fields: dict, links: dict) -> list:
+    """CCRRTT-50008E, the integration cannot start: a *required* Relationship field of the model is
+    written to a side twins are created on, not as a constant, and this integration brings it no
+    value from the other side (the field does not flow that way, or the other collection does not
+    read it), so no twin could ever link to anything there (docs/containers.md)."""
+    found = []
+    required = [f.key for f in model_fields.values() if f.required and f.type in RELATIONSHIP_TYPES]
+    for side, target, source in (("B", b, a), ("A", a, b)):
+        if not required or target is None or source is None:
+            continue
+        if integration.creation_flow not in TOWARD[side]:
+            continue
+        for key in required:
+            lines = [m for m in target.mappings.all() if key in m.model_fields and m.writes]
+            if not lines or any(m.transform == "constant" for m in lines):
+                continue
+            flow = flow_of((integration.field_flows or {}).get(key, Integration.Flow.NONE))[0]
+            if flow in TOWARD[side] and collection_moves(source, key)[0]:
+                continue
+            found.append(
+                (
+                    f"required:{side}:{key}",
+                    "CCRRTT-50008E",
+                    f"cannot be started because the required relationship “{key}” of collection {side} "
+                    f"“{target.name}” cannot be resolved: nothing of “{source.name}” that this integration "
+                    f"synchronizes flows into it. Create an integration that synchronizes the artifacts "
+                    f"“{key}” refers to and let the field flow toward {side}, or give it a constant mapping",
+                    links[side],
+                )
+            )
+    return found
+
+
 def _work_item_sync_problems(
     integration: Integration, ctx: _Context
 ) -> list[tuple[str, str, str, list[dict]]]:
@@ -558,6 +598,7 @@ def _work_item_sync_problems(
     found += test_step_flow_problems(integration, model_fields)
     found += test_step_license_problems(integration, model_fields, integration.field_flows or {})
     found += _route_condition_problems(routes, model_fields, me)
+    found += required_relationship_problems(integration, a, b, model_fields, links)
     for condition in (integration.filters or {}).get("conditions", []):
         problem = condition_problem(condition, model_fields)
         if problem:

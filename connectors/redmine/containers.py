@@ -5,6 +5,7 @@ containers of their tracker's type; versions have ids ``version:<n>`` and the ty
 from __future__ import annotations
 
 from connectors.containers import ContainerRef
+from connectors.errors import ArtifactNotFound, ValuesNotAccepted
 
 VERSION = "version"
 VERSION_PREFIX = "version:"
@@ -29,7 +30,37 @@ def _version_ref(version: dict) -> ContainerRef:
 
 
 class RedmineContainers:
-    """Mixed into ``RedmineConnector``: uses its ``api``, ``_issue``, ``_paged`` and ``_project``."""
+    """Mixed into ``RedmineConnector``: uses its ``api``, ``_issue``, ``_paged`` and ``_project``.
+    Versions are containers that are not artifacts (``connectors.containers.ContainerObjects``)."""
+
+    object_container_types = frozenset({VERSION})
+
+    def is_container_object(self, container_id: str) -> bool:
+        return str(container_id).startswith(VERSION_PREFIX)
+
+    def read_container(self, container_id: str) -> ContainerRef:
+        number = str(container_id).removeprefix(VERSION_PREFIX)
+        missing = ArtifactNotFound(
+            f"Redmine version {number} does not exist or is not visible to Hub's user."
+        )
+        if not number.isdigit():
+            raise missing
+        return _version_ref(self.api.get(f"/versions/{number}.json", missing=missing)["version"])
+
+    def create_container(self, project: str, container_type: str, title: str) -> ContainerRef:
+        if container_type != VERSION:
+            raise ValuesNotAccepted(
+                "Redmine creates versions only; other containers are issues",
+                fields={"container_type": container_type},
+            )
+        identifier = self._project(project)["id"]
+        response = self.api.call(
+            "POST",
+            f"/projects/{identifier}/versions.json",
+            json={"version": {"name": title}},
+            labels={"Name": "name"},
+        )
+        return _version_ref(response.json()["version"])
 
     def container_of(self, artifact_id: str) -> ContainerRef | None:
         issue = self._issue(artifact_id, include="")

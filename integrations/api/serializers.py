@@ -292,7 +292,7 @@ class FieldMappingSerializer(CleanModelSerializer):
             "model_fields": given("model_fields", []),
             "direction": given("direction", FieldMapping.Direction.BOTH),
             "transform": given("transform", "copy"),
-            **{name: params.get(name, "") for name in ("value", "separator")},
+            **{name: params.get(name, "") for name in ("value", "separator", "container_type")},
             **{name: params.get(name, "") for name in ("to_model_default", "to_repository_default")},
             **{name: "\n".join(f"{k} = {v}" for k, v in value.items()) for name, value in maps.items()},
             # Custom data transformations, by name; offered only where their types fit, in order.

@@ -8,9 +8,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.db import IntegrityError, transaction
+
 from activity.models import ArtifactActivity
-from connectors.containers import supports
-from connectors.errors import ArtifactNotFound
+from connectors.containers import is_object, object_types, supports
+from connectors.errors import ArtifactNotFound, ValuesNotAccepted
 from integrations.engine import conflicts, routing
 
 logger = logging.getLogger(__name__)
@@ -37,7 +39,8 @@ def detected_types(context, side: str) -> list[str]:
     types = list(context.sides[side].collection.artifact_types or [])
     mirroring = mirroring_of(context)
     if mirroring is not None and types:
-        types += [t for t in mirroring.types_of(side) if t not in types]
+        objects = object_types(context.sides[side].connector)  # versions: not artifacts to list
+        types += [t for t in mirroring.types_of(side) if t not in types and t not in objects]
     return types
 
 
@@ -189,6 +192,8 @@ def translate(processor, key: str, value: Any, source, target) -> Any:
             f"“{key}” puts the artifact in container {value}, but “{target.repository.label}” cannot hold "
             "containers. Map the field only toward repositories with containers.",
         )
+    if is_object(source.connector, value):
+        return _object_twin(processor, str(value), source, target)
     current, seen = str(value), set()
     while current and current not in seen:
         seen.add(current)
@@ -206,39 +211,235 @@ def translate(processor, key: str, value: Any, source, target) -> Any:
     return None
 
 
-def _checked(context) -> dict[str, bool]:
+def routed_by_container(processor, artifact, model, missing: routing.RouteMissing) -> str:
+    """The target project of an item whose own project has no route (``missing``, 17019E): the
+    project of its nearest mirrored ancestor's twin, so that the item goes into that twin (the
+    catalog's 17019E user action 1). 17020E / 50018E while that ancestor has no twin yet; 17019E
+    when none of its ancestors is mirrored (naming them), or when the twin it is routed by was
+    deleted (user action 3: change the container and Recreate it)."""
+    from activity.models import ArtifactPair
+
+    mirroring = mirroring_of(processor.context)
+    source, target = processor.source, processor.target
+    value = model.get(mirroring.parent_field) if mirroring is not None else None
+    if value in (None, "") or not supports(source.connector) or is_object(source.connector, value):
+        raise missing
+    chain, current = [], str(value)
+    while current and current not in chain:
+        chain.append(current)
+        pair = ArtifactPair.objects.filter(
+            integration_id=processor.integration.pk, **{f"{source.name.lower()}_artifact_id": current}
+        ).first()
+        if pair is not None:
+            twin = pair.side(target.name)
+            if not _still_there(
+                processor.context, target.name, twin["artifact_id"], target.connector.read_artifact
+            ):
+                mine = pair.side(source.name)["formatted_id"] or current
+                shown = twin["formatted_id"] or twin["artifact_id"]
+                raise routing.RouteMissing(
+                    f"{artifact.formatted_id} is routed by its container {mine}, "
+                    f"whose twin {shown} in “{target.collection.name}” was "
+                    "deleted, and its own project has no route. Make a change to the container so that its "
+                    "activity shows the deleted twin, and use Recreate Artifact on it (or add a route)."
+                )
+            return twin["project"]
+        try:
+            container = source.connector.read_artifact(current)
+        except ArtifactNotFound:
+            break
+        if in_scope(processor, source.name, container):
+            _not_yet(processor, source.name, container)
+        up = source.connector.container_of(current)
+        current = up.id if up is not None else ""
+    raise routing.RouteMissing(
+        f"{missing} {artifact.formatted_id} is in container {', in '.join(chain)}; neither that container "
+        "nor any of its ancestors is part of the mirrored container structure. Mirror one of them (its "
+        "project routed, its type a container type), or add a route for the artifact's project."
+    )
+
+
+def _object_twin(processor, value: str, source, target) -> str | None:
+    """The twin of a container that is not an artifact (a Redmine version): the one its
+    ContainerPair names, else one made now (or, with container matching, found by title) in the
+    route's target project and paired. A container whose type is not a container type of the side
+    is out of scope (None: no container). 17022E when the twin was deleted."""
+    from integrations.engine.processing import Failure
+    from integrations.models import ContainerPair
+
+    integration = processor.integration
+    pairs = ContainerPair.objects.filter(integration_id=integration.pk)
+    pair = pairs.filter(**{f"{source.name.lower()}_container_id": value}).first()
+    if pair is not None:
+        return _existing_object(processor, target, pair, value)
+    try:
+        ref = source.connector.read_container(value)
+    except ArtifactNotFound:
+        return None  # gone on the source: the artifact leaves its container
+    mirroring = mirroring_of(processor.context)
+    mine = mirroring.types_of(source.name) if mirroring is not None else []
+    if ref.type not in mine:
+        return None
+    theirs = mirroring.types_of(target.name)
+    wanted = theirs[mine.index(ref.type)] if mine.index(ref.type) < len(theirs) else ""
+    if wanted not in object_types(target.connector):
+        raise Failure(
+            "CCRRTT-67000E",
+            f"The {ref.type} {ref.title or value} this artifact is in has no kind of container to be "
+            f"created as in “{target.repository.label}” (container types of side {target.name}: "
+            f"{', '.join(theirs) or 'none'}). Add the matching container type on the integration's "
+            "container mirroring.",
+        )
+    activity = processor.activity  # the version goes where the artifact's twin is, either way
+    project = activity.target_project if target.name == processor.target.name else activity.source_project
+    twin = _matching_object(processor, target, project, wanted, ref, mirroring)
+    if twin is None:
+        try:
+            twin = target.connector.create_container(project, wanted, ref.title).id
+        except ValuesNotAccepted:
+            # A tool that keeps titles unique (Redmine's version names, per project) refuses a second
+            # one: an earlier attempt made it and died before recording the pair, or a user did.
+            twin = _unpaired_with_title(processor, target, project, wanted, ref)
+            if twin is None:
+                raise
+    ids = {source.name: value, target.name: twin}
+    projects = {source.name: ref.project, target.name: project}
+    try:
+        with transaction.atomic():
+            ContainerPair.objects.create(
+                integration_id=integration.pk,
+                a_container_id=ids["A"],
+                b_container_id=ids["B"],
+                a_project=projects["A"],
+                b_project=projects["B"],
+                title=ref.title[:1000],
+            )
+    except IntegrityError:  # another worker paired it first: use its pair
+        pair = pairs.get(**{f"{source.name.lower()}_container_id": value})
+        return pair.id_of(target.name)
+    _checked(processor.context)[target.name, twin] = True
+    return twin
+
+
+def _matching_object(processor, target, project: str, container_type: str, ref, mirroring) -> str | None:
+    """With container matching on: the unpaired container of the target project with the same
+    title (several: the first, or 50007E)."""
+    from integrations.engine.processing import Failure
+
+    if mirroring.matching == mirroring.Matching.OFF or not ref.title.strip():
+        return None
+    candidates = _same_title(processor, target, project, container_type, ref)
+    if len(candidates) > 1 and mirroring.matching == mirroring.Matching.ERROR:
+        raise Failure(
+            "CCRRTT-50007E",
+            f"{len(candidates)} containers of “{target.collection.name}” match the {ref.type} "
+            f"“{ref.title}” ({', '.join(candidates)}). Rename them so that one matches, choose the "
+            "first match, or turn container matching off.",
+        )
+    return candidates[0] if candidates else None
+
+
+def _same_title(processor, target, project: str, container_type: str, ref) -> list[str]:
+    """The target project's containers of the type titled as ``ref`` that no pair holds yet."""
+    from integrations.models import ContainerPair
+
+    paired = set(
+        ContainerPair.objects.filter(integration_id=processor.integration.pk).values_list(
+            f"{target.name.lower()}_container_id", flat=True
+        )
+    )
+    return [
+        found.id
+        for found in target.connector.containers(project, container_type)
+        if found.title.strip() == ref.title.strip() and found.id not in paired
+    ]
+
+
+def _unpaired_with_title(processor, target, project: str, container_type: str, ref) -> str | None:
+    found = _same_title(processor, target, project, container_type, ref) if ref.title.strip() else []
+    return found[0] if len(found) == 1 else None
+
+
+def _existing_object(processor, target, pair, value: str) -> str:
+    """The paired twin when it still exists (read once per batch); else 17022E, and the pair is
+    forgotten so that the artifact's retry makes the container again (a version has no activity of
+    its own to Recreate)."""
+    from integrations.engine.processing import Failure
+
+    twin = pair.id_of(target.name)
+    if _still_there(processor.context, target.name, twin, target.connector.read_container):
+        return twin
+    pair.delete()
+    raise Failure(
+        "CCRRTT-17022E",
+        f"The container {value} (“{pair.title}”) is paired with {twin} in “{target.collection.name}”, "
+        "which was deleted. Retry this artifact to create the container again (or file it elsewhere "
+        "and change it).",
+    )
+
+
+def _still_there(context, side: str, twin: str, read) -> bool:
+    """Whether the twin exists on ``side``, read (``read(twin)``) once per batch."""
+    seen = _checked(context)
+    if (side, twin) not in seen:
+        try:
+            read(twin)
+            seen[side, twin] = True
+        except ArtifactNotFound:
+            seen[side, twin] = False
+    return seen[side, twin]
+
+
+def _checked(context) -> dict[tuple[str, str], bool]:
     """The container twins whose existence this batch has checked: twin id → it exists."""
     return context.__dict__.setdefault("_container_twins_checked", {})
 
 
 def check_twins(context, creations: list) -> int:
-    """Check, in one batched read per target side, that the twins of the containers these
-    creations go into still exist (the 17022E check), instead of one read per container in
-    ``translate``. Only those found are marked: a twin the batched read did not return (deleted,
-    or a kind of container the tool's list does not show) is read alone by ``_existing``, which
-    decides. Returns how many twins were checked."""
+    """The 17022E check of a wave of creations in one batched read per target side
+    (``check_containers``). Returns how many twins were checked."""
     mirroring = mirroring_of(context)
     if mirroring is None or not creations:
         return 0
+    return check_containers(
+        context, [(c.processor.source.name, c.model.get(mirroring.parent_field)) for c in creations]
+    )
+
+
+def check_containers(context, values) -> int:
+    """Check, in one batched read per target side, that the twins of these containers still exist
+    (the 17022E check), instead of one read per container in ``translate``. ``values``: (source
+    side, the source's container id) of the batch's creations or updates. Only those found are
+    marked: a twin the batched read did not return (deleted, or a kind of container the tool's list
+    does not show) is read alone by ``_existing``, which decides. Returns how many were checked."""
+    from activity.models import ArtifactPair
+
     seen = _checked(context)
-    wanted: dict[str, tuple[Any, set[str]]] = {}
-    for creation in creations:
-        value = creation.model.get(mirroring.parent_field)
-        processor = creation.processor
-        if value in (None, "") or not supports(processor.target.connector):
+    by_side: dict[str, set[str]] = {}
+    for side, value in values:
+        if value not in (None, ""):
+            by_side.setdefault(side, set()).add(str(value))
+    wanted: list[tuple[Any, set[str]]] = []
+    for side, ids in by_side.items():
+        target = context.sides["B" if side == "A" else "A"]
+        if not supports(target.connector):
             continue
-        twin = processor.twin_of(processor.source.name, str(value))
-        if twin is not None and twin not in seen:
-            wanted.setdefault(processor.target.name, (processor.target, set()))[1].add(twin)
+        mine, theirs = f"{side.lower()}_artifact_id", f"{target.name.lower()}_artifact_id"
+        pairs = ArtifactPair.objects.filter(
+            integration_id=context.integration.pk, **{f"{mine}__in": sorted(ids)}
+        )
+        twins = {twin for twin in pairs.values_list(theirs, flat=True) if (target.name, twin) not in seen}
+        if twins:
+            wanted.append((target, twins))
     checked = 0
-    for target, twins in wanted.values():
+    for target, twins in wanted:
         try:
             found = target.connector.read_field_values(sorted(twins))
         except Exception:  # noqa: BLE001 - the one-by-one check in _existing still decides
             logger.info("Batched container check failed; checking one by one", exc_info=True)
             found = {}
         for twin in twins & set(found):
-            seen[twin] = True
+            seen[target.name, twin] = True
         checked += len(twins)
     return checked
 
@@ -248,14 +449,7 @@ def _existing(processor, target, twin: str, source_container: str) -> str:
     read by ``check_twins``), else 17022E."""
     from integrations.engine.processing import Failure
 
-    seen = _checked(processor.context)
-    if twin not in seen:
-        try:
-            target.connector.read_artifact(twin)
-            seen[twin] = True
-        except ArtifactNotFound:
-            seen[twin] = False
-    if not seen[twin]:
+    if not _still_there(processor.context, target.name, twin, target.connector.read_artifact):
         raise Failure(
             "CCRRTT-17022E",
             f"The container {source_container} is paired with {twin} in “{target.collection.name}”, which "

@@ -160,6 +160,18 @@ def _value_map(value: Any, table: Mapping[str, Any], default: Any) -> Any:
     return one(value)
 
 
+def _container_ref(value: Any, container_type: str, to_model: bool, name: str) -> Any:
+    """``container_ref``: the tool's plain id ``7`` ↔ the model's container ``<type>:7``."""
+    if V.empty(value):
+        return None
+    prefix = f"{container_type}:"
+    if to_model:
+        return f"{prefix}{value}"
+    if not str(value).startswith(prefix):
+        raise MappingFailed(f"“{name}”: {value} is not a container of type {container_type or '?'}.")
+    return str(value).removeprefix(prefix)
+
+
 def _is_extension(line: Line) -> bool:
     return line.transform == "extension" and line.extension is not None
 
@@ -225,6 +237,8 @@ def _apply(
         parts = dict(params.get("parts") or {})  # model part → repository part
         steps = values[0] or []
         return [test_steps.renamed(steps, {v: k for k, v in parts.items()} if to_model else parts)]
+    if line.transform == "container_ref":
+        return [_container_ref(values[0], str(params.get("container_type") or ""), to_model, name)]
     if line.transform == "value_map":
         direction = "to_model" if to_model else "to_repository"
         mapped = _value_map(values[0], params.get(direction) or {}, params.get(f"{direction}_default"))
@@ -267,7 +281,16 @@ def to_model(lines: Iterable[Line], fields: Mapping[str, Any]) -> dict[str, Any]
 
 
 # The transforms ``_apply`` gives their own branch; every other one converts the first value.
-_OWN_BRANCH = ("constant", "join", "split", FORMATTED_IDS, "test_steps", "value_map", "extension")
+_OWN_BRANCH = (
+    "constant",
+    "join",
+    "split",
+    FORMATTED_IDS,
+    "test_steps",
+    "value_map",
+    "extension",
+    "container_ref",
+)
 
 
 def model_reader(lines: Iterable[Line]) -> Callable[[Mapping[str, Any]], dict[str, Any]]:

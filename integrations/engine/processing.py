@@ -282,8 +282,9 @@ class Batch:
         pairs = self.pairs_of(activities)
         creations, unchanged, settled_now = [], [], {"A": [], "B": []}
         written_to: set[tuple[str, str]] = set()  # twins this batch may have written so far
+        containers_checked = False
         with self.source_models_ahead(activities, artifacts, pairs):
-            for activity in activities:
+            for index, activity in enumerate(activities):
                 processor = Processor(self.context, activity, self.holder, held=held)
                 try:
                     pair = pairs.get((activity.source_side, activity.artifact_id))
@@ -303,6 +304,9 @@ class Batch:
                             unchanged.append(activity.pk)
                             settled_now[activity.source_side].append(artifact)
                             continue
+                        if not containers_checked:  # the 17022E check of the updates: one read
+                            containers_checked = True
+                            self.check_containers(activities[index:], artifacts, pairs)
                         processor.run(artifact)  # re-reads the pair, reads the twin under both locks
                         continue
                     if artifact is None:  # not in the batch read: read it alone (its own error, if any)
@@ -315,6 +319,26 @@ class Batch:
         for side, found in settled_now.items():  # the next listings skip them without a read
             settled.record(self.context.integration.pk, side, found, read_started)
         return creations
+
+    def check_containers(self, activities, artifacts, pairs) -> None:
+        """The 17022E check of the batch's updates from here on, in one batched read per target
+        side (``containers.check_containers``) instead of one read per container: every update
+        translates its container (to write it, or to compare it with the twin's)."""
+        mirroring = containers.mirroring_of(self.context)
+        if mirroring is None:
+            return
+        values = []
+        for activity in activities:
+            key = (activity.source_side, activity.artifact_id)
+            artifact = artifacts.get(key)
+            if artifact is None or key not in pairs or activity.recreate:
+                continue
+            try:
+                model = mapping.to_model(self.context.sides[activity.source_side].lines, artifact.fields)
+            except Exception:  # noqa: BLE001, S112 - the update itself reports its mapping failure
+                continue
+            values.append((activity.source_side, model.get(mirroring.parent_field)))
+        containers.check_containers(self.context, values)
 
     def source_models_ahead(self, activities, artifacts, pairs):
         """``extensions.transformations.ahead`` for the source models of the batch's updates: the
@@ -925,14 +949,19 @@ class Processor:
             raise Done("filtered out")
         if not conflicts.flows(integration.creation_flow, self.source.name) and not activity.recreate:
             raise Done("the creation flow does not go this way")
-        project = routing.target_project(
-            self.context.routes,
-            self.source.name,
-            artifact.project,
-            model,
-            artifact.formatted_id,
-            ignore_unmatched=integration.unmatched_routing == integration.Unmatched.IGNORE,
-        )
+        try:
+            project = routing.target_project(
+                self.context.routes,
+                self.source.name,
+                artifact.project,
+                model,
+                artifact.formatted_id,
+                ignore_unmatched=integration.unmatched_routing == integration.Unmatched.IGNORE,
+            )
+        except routing.RouteMissing as missing:  # Container + Work Item: routed by its container
+            if containers.mirroring_of(self.context) is None:
+                raise
+            project = containers.routed_by_container(self, artifact, model, missing)
         if project is None:
             raise Done("no route condition holds, and the integration ignores such artifacts")
         activity.target_project = project

@@ -263,6 +263,12 @@ class FieldMappingForm(forms.Form):
     )
     value = forms.CharField(label="Constant value", required=False)
     separator = forms.CharField(label="Separator", required=False, strip=False)
+    container_type = forms.CharField(
+        label="Container type",
+        required=False,
+        help_text="Select of containers ↔ container: the type of the containers the values are "
+        "(Redmine's target versions: version).",
+    )
 
     def __init__(self, *args, schema=(), model_fields=(), others=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -338,6 +344,10 @@ class FieldMappingForm(forms.Form):
             params["value"] = data.get("value", "")
         elif data["transform"] in ("join", "split"):
             params["separator"] = data.get("separator") or " "
+        elif data["transform"] == "container_ref":
+            params["container_type"] = (data.get("container_type") or "").strip()
+            if not params["container_type"]:
+                self.add_error("container_type", "Name the type of the containers (for example version).")
         data["params"] = params
         line = mapping_rules.line_of(
             data["repository_fields"],
@@ -434,6 +444,7 @@ def mapping_initial(mapping: FieldMapping) -> dict:
         "to_repository_default": params.get("to_repository_default", ""),
         "value": params.get("value", ""),
         "separator": params.get("separator", ""),
+        "container_type": params.get("container_type", ""),
         "to_model_extension": params.get("to_model_extension", ""),
         "to_repository_extension": params.get("to_repository_extension", ""),
         "params_json": json.dumps(params),

@@ -7,7 +7,7 @@ from integrations.models.collections import (
     RepositoryCollection,
     SqlCollection,
 )
-from integrations.models.containers import ContainerMirroring
+from integrations.models.containers import ContainerMirroring, ContainerPair
 from integrations.models.engine import (
     ChangeDetectionSettings,
     ChangeWatermark,
@@ -25,6 +25,7 @@ __all__ = [
     "ArtifactUnion",
     "ChangeDetectionSettings",
     "ContainerMirroring",
+    "ContainerPair",
     "ChangeWatermark",
     "CreationIntent",
     "CollectionProject",

@@ -41,3 +41,32 @@ class ContainerMirroring(models.Model):
 
     def types_of(self, side: str) -> list[str]:
         return list((self.container_types_a if side == "A" else self.container_types_b) or [])
+
+
+class ContainerPair(models.Model):
+    """Two containers that are not artifacts (Redmine versions), one on each side, mirrored by one
+    integration: the engine records it when it first places an item in the source container's twin
+    (created, or found by title), and places every later item through it. Artifact containers are
+    paired by ``activity.ArtifactPair`` like any artifact."""
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="container_pairs")
+    a_container_id = models.CharField(max_length=200)
+    b_container_id = models.CharField(max_length=200)
+    a_project = models.CharField(max_length=200, blank=True)
+    b_project = models.CharField(max_length=200, blank=True)
+    title = models.CharField(
+        max_length=1000, blank=True, help_text="The source container's title when paired."
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["integration", "a_container_id"], name="container_pair_a_unique"),
+            models.UniqueConstraint(fields=["integration", "b_container_id"], name="container_pair_b_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.a_container_id} ↔ {self.b_container_id}"
+
+    def id_of(self, side: str) -> str:
+        return self.a_container_id if side == "A" else self.b_container_id

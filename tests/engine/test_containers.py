@@ -255,3 +255,36 @@ def test_validation_refuses_what_container_mirroring_cannot_do(tree_sync):
     )
 
     assert codes_of(tree_sync) >= {"CCRRTT-50015E", "CCRRTT-50017E", "CCRRTT-50019E", "CCRRTT-50020E"}
+
+
+def test_17019E_in_a_container_and_work_item_integration(tree_sync):
+    """The catalog's three cases of 17019E, with Alpha's OPS project in the collection and no route
+    for it: (1) an item of OPS goes into the twin of its mirrored container in DEMO (routed by its
+    container), and fails 17019E when none of its ancestors is mirrored; (2) a container of OPS has
+    no route; (3) the container twin an OPS item is routed by was deleted."""
+    from integrations.services import set_projects
+
+    set_projects(tree_sync.collection_a, [{"id": p, "key": p, "name": p} for p in ("DEMO", "OPS")])
+    mirrored = new_item("alpha", "DEMO", "Mirrored epic", type="epic")
+    routed_by_it = new_item("alpha", "OPS", "Ops bug in a mirrored epic", parent=str(mirrored.pk))
+    unrouted = new_item("alpha", "OPS", "Ops epic", type="epic")  # case 2: a container with no route
+    stranded = new_item("alpha", "OPS", "Ops bug in an ops epic", parent=str(unrouted.pk))  # case 1
+    run(tree_sync)
+    # Routed by its container, the OPS bug needs the epic's twin (and its project) before it is
+    # prepared: in the epic's own batch it waits (17020E), and the retry places it.
+    assert [f.artifact_id for f in failures("CCRRTT-17020E")] == [str(routed_by_it.pk)]
+    retry_now()
+    run(tree_sync)
+
+    assert twin(routed_by_it).parent_id == twin(mirrored).pk and twin(routed_by_it).project.key == "WEB"
+    refused = {f.artifact_id: f.message for f in failures("CCRRTT-17019E")}
+    assert set(refused) == {str(unrouted.pk), str(stranded.pk)}
+    assert refused[str(unrouted.pk)] == "No route takes project “OPS” of side A to the other side."
+    assert f"in container {unrouted.pk}" in refused[str(stranded.pk)]
+    assert "mirrored container structure" in refused[str(stranded.pk)]
+
+    service.delete_item(twin(mirrored).pk)  # case 3: the twin that routes OPS items is gone
+    late = new_item("alpha", "OPS", "Later ops bug", parent=str(mirrored.pk))
+    run(tree_sync)
+    [gone] = [f for f in failures("CCRRTT-17019E") if f.artifact_id == str(late.pk)]
+    assert "was deleted" in gone.message and "Recreate" in gone.message

@@ -124,3 +124,251 @@ def test_redmine_versions_are_containers(tree, redmine):  # noqa: F811
     assert connector.version_of(issue).id == version and connector.version_of(issue).title == "1.0"
     assert [ref.id for ref in connector.children(version)] == [issue]
     assert connector.container_of(issue) is None  # a version is not a parent issue
+
+
+# --- Redmine versions as containers of their own: Redmine project ↔ Redmine project ---------------
+
+
+def _version(redmine, project: str, name: str) -> str:  # noqa: F811
+    response = redmine.rest.post(f"/projects/{project}/versions.json", json={"version": {"name": name}})
+    response.raise_for_status()
+    return str(response.json()["version"]["id"])
+
+
+def _versions(redmine, project: str) -> dict[str, str]:  # noqa: F811
+    """name → id of the project's versions."""
+    rows = redmine.rest.get(f"/projects/{project}/versions.json").json()["versions"]
+    return {row["name"]: str(row["id"]) for row in rows}
+
+
+@pytest.fixture
+def releases(redmine, redmine_peer_server, master_password, licensed):  # noqa: F811
+    """Two Redmine projects of one Redmine, issues created from the first into the second. The
+    model's *Release* is a Container field that both collections map to Redmine's *Target
+    version* (``fixed_version``) with the ``container_ref`` transform: versions are containers."""
+    from integrations.models import Model, Repository, RepositoryCollection, Route
+    from integrations.services import set_projects
+    from tests.connectors.peers import MARKER_FIELD, PEER_TIMEOUT
+
+    source, target = redmine.new_project(), redmine.new_project()
+    model = Model.objects.create(name="Release item")
+    ModelField.objects.create(model=model, key="title", label="Title", type="string", position=0)
+    ModelField.objects.create(model=model, key="release", label="Release", type="container", position=1)
+    repository = Repository.objects.create(
+        label="Redmine",
+        kind="redmine",
+        url=redmine_peer_server.server.url,
+        auth_method="api_key",
+        token=redmine_peer_server.server.api_key,
+        extra={"marker_field": MARKER_FIELD},
+        timeout=PEER_TIMEOUT,
+    )
+    collections = []
+    for project in (source, target):
+        collection = RepositoryCollection.objects.create(
+            name=f"Redmine {project}", repository=repository, model=model, artifact_types=["1"]
+        )
+        set_projects(collection, [{"id": project, "key": project, "name": project}])
+        FieldMapping.objects.create(
+            collection=collection,
+            repository_fields=["subject"],
+            repository_field_types={"subject": "string"},
+            model_fields=["title"],
+            model_field_types={"title": "string"},
+        )
+        FieldMapping.objects.create(
+            collection=collection,
+            repository_fields=["fixed_version"],
+            repository_field_types={"fixed_version": "single_select"},
+            model_fields=["release"],
+            model_field_types={"release": "container"},
+            transform="container_ref",
+            params={"container_type": "version"},
+        )
+        collections.append(collection)
+    integration = Integration.objects.create(
+        name="Releases",
+        style=Integration.Style.CONTAINER_WORK_ITEM,
+        collection_a=collections[0],
+        collection_b=collections[1],
+        creation_flow="a_to_b",
+        field_flows={"title": "both", "release": "both"},
+        conflict_strategy="a_wins",
+        running=True,
+    )
+    Route.objects.create(integration=integration, project_a=source, project_b=target)
+    ContainerMirroring.objects.create(
+        integration=integration,
+        container_types_a=["version"],
+        container_types_b=["version"],
+        parent_field="release",
+    )
+    return integration, source, target
+
+
+def test_an_item_in_a_version_arrives_in_the_twin_version(releases, redmine):  # noqa: F811
+    from integrations import validation
+    from integrations.models import ContainerPair
+
+    integration, source, target = releases
+    assert [p.code for p in validation.problems() if integration.pk in p.integration_ids] == []
+    first = _version(redmine, source, "2.0")
+    issue = redmine.create(source, "Ships in 2.0", fixed_version_id=int(first))
+    run(integration)
+
+    [copy] = redmine.issues(target)
+    made = _versions(redmine, target)
+    assert list(made) == ["2.0"] and made["2.0"] != first  # the twin version, in the target project
+    assert str(copy["fixed_version"]["id"]) == made["2.0"]
+    [pair] = ContainerPair.objects.filter(integration=integration)
+    assert (pair.a_container_id, pair.b_container_id) == (f"version:{first}", f"version:{made['2.0']}")
+
+    redmine.create(source, "Also in 2.0", fixed_version_id=int(first))  # through the pair: no new version
+    second = _version(redmine, source, "2.1")
+    redmine.update(issue, fixed_version_id=int(second))  # moved to another version
+    run(integration)
+
+    made = _versions(redmine, target)
+    assert sorted(made) == ["2.0", "2.1"]
+    by_subject = {row["subject"]: row for row in redmine.issues(target)}
+    assert str(by_subject["Also in 2.0"]["fixed_version"]["id"]) == made["2.0"]
+    assert str(by_subject["Ships in 2.0"]["fixed_version"]["id"]) == made["2.1"]
+    assert ContainerPair.objects.filter(integration=integration).count() == 2
+    assert not ArtifactActivity.objects.filter(status=ArtifactActivity.Status.FAILED).exists()
+
+
+def test_a_deleted_epic_twin_is_17022E_and_the_others_are_checked_in_one_read(tree, redmine, monkeypatch):  # noqa: F811
+    """The 17022E check of a batch's updates and creations reads the epics' twins in one list
+    request (``/issues.json?issue_id=…``): only the deleted one is read alone, once, and its new
+    child fails 17022E. (Redmine lists Hub's own writes again, so the epics' twins are also read as
+    sources of activities that turn out to be Hub's writes: the check is counted apart.)"""
+    from connectors.redmine.connector import RedmineConnector
+    from integrations.engine import containers
+    from tests.engine.test_redmine_sync import counted_requests
+
+    integration, project = tree
+    epics = [new_item("alpha", "DEMO", f"Epic {n}", type="epic") for n in range(3)]
+    stories = [new_item("alpha", "DEMO", f"Story {n}", parent=str(epics[n].pk)) for n in range(3)]
+    run(integration)
+    epic_twins = [twin_id(epic) for epic in epics]
+    redmine.delete(epic_twins[0])  # Redmine deletes its sub-task (the twin of story 0) with it
+
+    sent = counted_requests(monkeypatch)
+    together, alone = [], []
+    read_field_values, still_there = RedmineConnector.read_field_values, containers._still_there
+
+    def listing(self, ids, fields=None):
+        together.append(set(ids))
+        return read_field_values(self, ids, fields)
+
+    def one_by_one(context, side, twin, read):
+        if (side, twin) not in containers._checked(context):
+            alone.append(twin)
+        return still_there(context, side, twin, read)
+
+    monkeypatch.setattr(RedmineConnector, "read_field_values", listing)
+    monkeypatch.setattr(containers, "_still_there", one_by_one)
+    for story in stories[1:]:
+        change(story, summary=f"{story.summary}, edited")  # updates of stories in the other two epics
+    late = new_item("alpha", "DEMO", "Late story", parent=str(epics[0].pk))
+    placed = new_item("alpha", "DEMO", "Placed story", parent=str(epics[1].pk))
+    run(integration)
+
+    [refused] = failures("CCRRTT-17022E")
+    assert refused.artifact_id == str(late.pk) and epic_twins[0] in refused.message
+    assert str(redmine.issue(twin_id(placed))["parent"]["id"]) == epic_twins[1]
+    assert {redmine.issue(twin_id(s))["subject"] for s in stories[1:]} == {
+        "Story 1, edited",
+        "Story 2, edited",
+    }
+    assert any(set(epic_twins[1:]) <= ids for ids in together), "the updates' epics were not read together"
+    assert set(alone) == {epic_twins[0]}, "an epic's twin that exists was read alone"
+    assert sent.count(("GET", f"/issues/{epic_twins[0]}.json")) == alone.count(epic_twins[0])
+
+
+def test_an_item_in_a_version_whose_twin_was_deleted_fails_17022E_and_the_retry_makes_it_again(
+    releases,
+    redmine,  # noqa: F811
+):
+    from integrations.models import ContainerPair
+
+    integration, source, target = releases
+    version = _version(redmine, source, "3.0")
+    redmine.create(source, "In 3.0", fixed_version_id=int(version))
+    run(integration)
+    [copy] = redmine.issues(target)
+    twin_version = str(copy["fixed_version"]["id"])
+    redmine.update(str(copy["id"]), fixed_version_id="")  # Redmine deletes only versions no issue is in
+    redmine.rest.delete(f"/versions/{twin_version}.json").raise_for_status()
+
+    late = redmine.create(source, "Also in 3.0", fixed_version_id=int(version))
+    run(integration)
+    [refused] = failures("CCRRTT-17022E")
+    assert refused.artifact_id == late and f"version:{twin_version}" in refused.message
+    assert not ContainerPair.objects.filter(integration=integration).exists()  # forgotten: made again
+
+    ArtifactActivity.objects.filter(pk=refused.pk).update(next_retry_at=timezone.now())
+    run(integration)
+    made = _versions(redmine, target)
+    assert list(made) == ["3.0"]  # made again (Redmine may give it the deleted one's id)
+    [pair] = ContainerPair.objects.filter(integration=integration)
+    assert pair.b_container_id == f"version:{made['3.0']}"
+    placed = next(row for row in redmine.issues(target) if row["subject"] == "Also in 3.0")
+    assert str(placed["fixed_version"]["id"]) == made["3.0"]
+    assert not failures("CCRRTT-17022E")
+
+
+def test_a_version_an_earlier_attempt_made_is_paired_not_made_twice(releases, redmine):  # noqa: F811
+    """Redmine refuses a second version of one name in a project: the version a worker killed
+    before it recorded the pair made (or a user made) is taken, with container matching off."""
+    from integrations.models import ContainerPair
+
+    integration, source, target = releases
+    version = _version(redmine, source, "4.0")
+    left_over = _version(redmine, target, "4.0")
+    redmine.create(source, "In 4.0", fixed_version_id=int(version))
+    run(integration)
+
+    [copy] = redmine.issues(target)
+    assert str(copy["fixed_version"]["id"]) == left_over and list(_versions(redmine, target)) == ["4.0"]
+    [pair] = ContainerPair.objects.filter(integration=integration)
+    assert pair.b_container_id == f"version:{left_over}"
+
+
+def test_an_epic_paired_with_a_redmine_version_is_refused_with_67000E(tree):
+    """Local epics (artifacts) cannot become Redmine versions (not artifacts): validation says so."""
+    from integrations import validation
+
+    integration, _ = tree
+    assert "CCRRTT-67000E" not in [
+        p.code for p in validation.problems() if integration.pk in p.integration_ids
+    ]
+    ContainerMirroring.objects.filter(integration=integration).update(container_types_b=["version"])
+    [refused] = [p for p in validation.problems() if p.code == "CCRRTT-67000E"]
+    assert integration.pk in refused.integration_ids and "“epic” of side A" in refused.message
+
+
+def test_a_version_written_back_to_the_source_is_made_in_the_source_project(releases, redmine):  # noqa: F811
+    """The release flows both ways, and B wins conflicts. The source moved into version 5.2 while
+    its twin moved into a new version 5.1 of the target project: the source's activity writes B's
+    version back, and its twin version is made in the source project (not in the target's)."""
+    from integrations.models import ContainerPair
+
+    integration, source, target = releases
+    integration.conflict_strategy = Integration.ConflictStrategy.B_WINS
+    integration.save()
+    issue = redmine.create(source, "Moves back", fixed_version_id=int(_version(redmine, source, "5.0")))
+    run(integration)
+    [copy] = redmine.issues(target)
+    redmine.update(str(copy["id"]), fixed_version_id=int(_version(redmine, target, "5.1")))
+    redmine.update(issue, fixed_version_id=int(_version(redmine, source, "5.2")))
+    detection.detect(integration.pk)
+    ArtifactActivity.objects.filter(source_side="B").delete()  # only the source's activity decides
+    while processing.process_batch(limit=100, worker="test"):
+        pass
+
+    assert not ArtifactActivity.objects.filter(status=ArtifactActivity.Status.FAILED).exists()
+    assert sorted(_versions(redmine, source)) == ["5.0", "5.1", "5.2"]
+    assert redmine.issue(issue)["fixed_version"]["id"] == int(_versions(redmine, source)["5.1"])
+    pair = ContainerPair.objects.get(integration=integration, title="5.1")
+    assert (pair.a_project, pair.b_project) == (source, target)

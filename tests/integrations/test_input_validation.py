@@ -143,6 +143,26 @@ def test_mapping_value_maps_given_as_lists_are_refused(api):
     refused(response, "params")
 
 
+def test_a_select_of_containers_is_mapped_with_its_container_type(api):
+    """The ``container_ref`` transform (Redmine's Target version as a Container field) needs the
+    type of its containers: refused without it, stored with it (docs/containers.md)."""
+    from integrations.models import FieldMapping, RepositoryCollection
+
+    build(api)
+    collection = api.get("/collections/").json()[0]["id"]
+    model = RepositoryCollection.objects.get(pk=collection).model
+    ModelField.objects.create(model=model, key="release", label="Release", type="container", position=20)
+    line = {"repository_fields": ["parent"], "model_fields": ["release"], "transform": "container_ref"}
+    assert "type of the containers" in refused(
+        api.post(f"/collections/{collection}/mappings/", line), "container_type"
+    )
+    response = api.post(
+        f"/collections/{collection}/mappings/", {**line, "params": {"container_type": "version"}}
+    )
+    assert response.status_code == 201, response.content[:300]
+    assert FieldMapping.objects.get(pk=response.json()["id"]).params == {"container_type": "version"}
+
+
 # --- constraint violations ---------------------------------------------------------------------
 
 
