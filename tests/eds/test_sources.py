@@ -119,3 +119,27 @@ def test_the_form_takes_more_sources_and_refuses_one_of_another_model(admin_clie
     saved = admin_client.post(url, {**base, "more_sources": [beta.pk]})
     assert saved.status_code == 302
     assert list(Integration.objects.get(pk=stream.integration.pk).more_sources.all()) == [beta]
+
+
+@pytest.mark.parametrize("target_database", ["sqlite"], indirect=True)
+def test_history_and_export_carry_the_sources_and_the_target_by_name(stream, repositories):
+    """The integration's snapshot (History's values, what export writes and import applies) names
+    its SQL collection and more sources; the SQL collection's names its model."""
+    from integrations import snapshots
+    from integrations.models import SqlCollection
+
+    beta = mapped_collection("Beta defects", repositories[1], "WEB", stream.target.model)
+    stream.integration.more_sources.set([beta])
+    stream.integration.key_identifier = "title"
+    stream.integration.save()
+    document = snapshots.snapshot("integration", stream.integration)
+    assert document["sql_collection"] == "Reporting" and document["more_sources"] == ["Beta defects"]
+    table = snapshots.snapshot("sql collection", stream.target)
+    assert table["model"] == stream.target.model.name
+    stream.integration.delete()
+    SqlCollection.objects.all().delete()
+    snapshots.apply("sql collection", table)
+    again = snapshots.apply("integration", document)
+    assert again.sql_collection.model == stream.target.model and again.collection_a == stream.source
+    assert list(again.more_sources.all()) == [beta] and again.key_identifier == "title"
+    assert eds.problems(again) == []
