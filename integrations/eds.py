@@ -1,5 +1,6 @@
-"""Enterprise Data Stream: every artifact of the source collection, as one row of the SQL
-collection's table (``connectors.sql.table``), keyed by repository and artifact id.
+"""Enterprise Data Stream: every artifact of the source collections (collection A and the more
+sources, repository collections; a gateway collection) as one row of the SQL collection's table
+(``connectors.sql.table``), keyed by repository and artifact id.
 
 It runs where change detection runs (the same beat entries: ``detection.detect`` hands EDS
 integrations here). Each pass reads what changed since the watermark of each project and upserts
@@ -63,19 +64,35 @@ def is_operational_database(collection: SqlCollection) -> bool:
     )
 
 
-def problems(integration: Integration) -> list[tuple[str, str, str]]:
-    """(detail, code, message) for each problem of an EDS integration's configuration."""
+def repository_sources(integration: Integration, more=None) -> list:
+    """The repository collections an EDS integration streams: collection A, then the more sources
+    (``more``: those to judge instead of the saved ones, as a form has them before saving)."""
+    found = [integration.collection_a] if integration.collection_a is not None else []
+    if more is None:
+        more = integration.more_sources.all() if integration.pk else []
+    for collection in more:
+        if all(collection.pk != one.pk for one in found):
+            found.append(collection)
+    return found
+
+
+def watermark_side(integration: Integration, collection) -> str:
+    """Collection A keeps side A's watermarks; each further source has its own side, ``S<its id>``
+    (two sources may read projects of the same key in different tools)."""
+    return "A" if collection.pk == integration.collection_a_id else f"S{collection.pk}"
+
+
+def problems(integration: Integration, more=None) -> list[tuple[str, str, str]]:
+    """(detail, code, message) for each problem of an EDS integration's configuration; ``more``:
+    the further source collections to judge instead of the saved ones."""
     from integrations.gateway.checks import collection_problems
 
     found = []
-    target, source, gateway = (
-        integration.sql_collection,
-        integration.collection_a,
-        integration.gateway_collection,
-    )
+    target, gateway = integration.sql_collection, integration.gateway_collection
+    sources = repository_sources(integration, more)
     if target is None:
         found.append(("sql", "CCRRTT-10004E", "has no target SQL collection"))
-    if source is None and gateway is None:
+    if not sources and gateway is None:
         found.append(("source", "CCRRTT-10005E", "has no source collection"))
     if gateway is not None:
         for detail, code, message in collection_problems(gateway):
@@ -87,7 +104,11 @@ def problems(integration: Integration) -> list[tuple[str, str, str]]:
     if target.model_id is None:
         found.append(("model", "CCRRTT-10006E", f"streams to “{target.name}”, which is mapped to no model"))
     else:
-        for detail, one in (("source-model", source), ("gateway-model", gateway)):
+        named = [
+            ("source-model" if one.pk == integration.collection_a_id else "more-model", one)
+            for one in sources
+        ]
+        for detail, one in [*named, ("gateway-model", gateway)]:
             if one is not None and one.model_id != target.model_id:
                 found.append((detail, "CCRRTT-10007E", f"reads “{one.name}”, mapped to another model"))
     key = integration.key_identifier
@@ -204,9 +225,13 @@ def person_names(connector) -> Callable[[str], str]:
 def stream(integration_id: int, *, full: bool = False) -> int:
     """One pass of an EDS integration; returns the rows written. A failure becomes a blocker of the
     integration (the code of the table problem, or the tool's), cleared by the next good pass."""
-    integration = Integration.objects.select_related(
-        "collection_a__repository", "collection_a__model", "sql_collection__model"
-    ).get(pk=integration_id)
+    integration = (
+        Integration.objects.select_related(
+            "collection_a__repository", "collection_a__model", "sql_collection__model"
+        )
+        .prefetch_related("more_sources__repository", "more_sources__model")
+        .get(pk=integration_id)
+    )
     key = f"integration:{integration.pk}:stream"
     if not integration.running or problems(integration):
         return 0
@@ -224,19 +249,38 @@ def stream(integration_id: int, *, full: bool = False) -> int:
 
 
 def _stream(integration: Integration, full: bool) -> int:
+    target = integration.sql_collection
+    sources = repository_sources(integration)
+    if not sources:  # a gateway collection alone: its payloads write rows as they arrive
+        return 0
+    fields, wanted = streamed_fields(target), columns(target)
+    written = 0
+    # What a full scan saw, per repository: two sources may read projects of one repository, and
+    # a row is marked deleted only when no source of this integration has its artifact.
+    seen: dict[str, set[str]] = {}
+    with open_table(target) as table:
+        table.check(wanted)
+        for source in sources:
+            kept = seen.setdefault(str(source.repository_id), set())
+            written += _stream_source(integration, source, table, fields, wanted, full, kept)
+        if full:
+            for repository_id, kept in seen.items():
+                table.mark_deleted(repository_id, kept, timezone.now())
+    return written
+
+
+def _stream_source(
+    integration: Integration, source, table: Table, fields, wanted, full: bool, seen: set
+) -> int:
+    """The rows of one source repository collection: each project read since its watermark."""
     from connectors import registry
 
-    source, target = integration.collection_a, integration.sql_collection
-    if source is None:  # a gateway collection alone: its payloads write rows as they arrive
-        return 0
     lines = mapping.lines_of(source)
-    fields = streamed_fields(target)
-    wanted = columns(target)
     repository_id = str(source.repository_id)
     read, to_model = fields_read(lines), mapping.model_reader(lines)
-    written, seen = 0, set()
-    with registry.connect(source.repository.settings()) as connector, open_table(target) as table:
-        table.check(wanted)
+    side = watermark_side(integration, source)
+    written = 0
+    with registry.connect(source.repository.settings()) as connector:
         make_row = RowMaker(fields, person_names(connector))
         # The target's upsert of one page runs while the next page is read from the tool: the
         # database's own work (and the wait for it) overlaps Hub's reading and mapping.
@@ -247,7 +291,7 @@ def _stream(integration: Integration, full: bool) -> int:
             try:
                 for project in source.project_ids():
                     watermark, _ = ChangeWatermark.objects.get_or_create(
-                        integration=integration, side="A", project=project
+                        integration=integration, side=side, project=project
                     )
                     pages = changed_pages(
                         connector, source, watermark, full=full, with_values=True, fields=read
@@ -275,8 +319,6 @@ def _stream(integration: Integration, full: bool) -> int:
             finally:
                 if pending is not None:  # a failed read: the write under way ends before the table closes
                     pending.exception()
-        if full:
-            table.mark_deleted(repository_id, seen, timezone.now())
     return written
 
 

@@ -159,7 +159,12 @@ def snapshot(element_type: str, obj) -> dict[str, Any]:
     if element_type == ElementType.GATEWAY_COLLECTION:
         return {"name": obj.name, "model": obj.model.name}
     if element_type == ElementType.SQL_COLLECTION:
-        return {"name": obj.name, "database_url": obj.database_url, "table": obj.table}
+        return {
+            "name": obj.name,
+            "database_url": obj.database_url,
+            "table": obj.table,
+            "model": obj.model.name if obj.model_id else None,
+        }
     if element_type == ElementType.ARTIFACT_UNION:
         return {
             "name": obj.name,
@@ -177,6 +182,7 @@ def snapshot(element_type: str, obj) -> dict[str, Any]:
             "collection_b": obj.collection_b.name if obj.collection_b_id else None,
             "routes": [_pick(r, ROUTE_FIELDS) for r in obj.routes.all()],
             **_container_mirroring(obj),
+            **_stream_settings(obj),
         }
     raise ValueError(f"unknown element type {element_type!r}")
 
@@ -294,6 +300,8 @@ def apply(element_type: str, data: dict[str, Any], existing=None):
     if element_type == ElementType.SQL_COLLECTION:
         obj = existing or SqlCollection()
         obj.name, obj.database_url, obj.table = data["name"], data["database_url"], data["table"]
+        if "model" in data:  # snapshots from before the model was part of it: as is
+            obj.model = _by_name(Model, data["model"], "Model")
         return _cleaned(obj)
     if element_type == ElementType.ARTIFACT_UNION:
         obj = existing or ArtifactUnion()
@@ -310,13 +318,54 @@ def apply(element_type: str, data: dict[str, Any], existing=None):
             setattr(obj, name, data[name])
     obj.collection_a = _by_name(RepositoryCollection, data.get("collection_a"), "Collection")
     obj.collection_b = _by_name(RepositoryCollection, data.get("collection_b"), "Collection")
+    more = _apply_stream_settings(obj, data)
     _cleaned(obj)
+    if more is not None:
+        obj.more_sources.set(more)
     obj.routes.all().delete()
     for route in _routes(obj, data.get("routes", [])):
         _cleaned(route)
     if "container_mirroring" in data:
         _apply_container_mirroring(obj, data["container_mirroring"])
     return obj
+
+
+STREAM_STYLES = (Integration.Style.GATEWAY, Integration.Style.ENTERPRISE_DATA_STREAM)
+
+
+def _stream_settings(integration: Integration) -> dict[str, Any]:
+    """A Gateway or Enterprise Data Stream integration's own collections and keys, by name."""
+    if integration.style not in STREAM_STYLES:
+        return {}
+    return {
+        "gateway_collection": integration.gateway_collection.name
+        if integration.gateway_collection_id
+        else None,
+        "sql_collection": integration.sql_collection.name if integration.sql_collection_id else None,
+        "more_sources": sorted(c.name for c in integration.more_sources.all()),
+        "key_identifier": integration.key_identifier,
+        "twinless_update": integration.twinless_update,
+    }
+
+
+def _apply_stream_settings(integration: Integration, data: dict) -> list | None:
+    """Set what ``_stream_settings`` names (keys a snapshot lacks stay as they are); returns the more
+    sources to set once the integration is saved (None: not in the snapshot)."""
+    if "gateway_collection" in data:
+        integration.gateway_collection = _by_name(
+            GatewayCollection, data["gateway_collection"], "Gateway collection"
+        )
+    if "sql_collection" in data:
+        integration.sql_collection = _by_name(SqlCollection, data["sql_collection"], "SQL collection")
+    for name in ("key_identifier", "twinless_update"):
+        if name in data:
+            setattr(integration, name, data[name])
+    if "more_sources" not in data:
+        return None
+    names = data["more_sources"]
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        raise ValueError("“more_sources” is not a list of collection names")
+    return [_by_name(RepositoryCollection, name, "Collection") for name in names]
 
 
 def _draw_from(union: ArtifactUnion, names) -> None:
@@ -329,6 +378,8 @@ def _draw_from(union: ArtifactUnion, names) -> None:
     RepositoryCollection.objects.filter(union=union).exclude(pk__in=[c.pk for c in chosen]).update(union=None)
     RepositoryCollection.objects.filter(pk__in=[c.pk for c in chosen]).update(union=union)
     apply_union(union)
+
+
 def _container_mirroring(integration: Integration) -> dict[str, Any]:
     """The container mirroring of a Container + Work Item integration; nothing for the others, so
     their snapshots (and the history of their changes) stay as they were."""

@@ -72,11 +72,12 @@ class _Context:
         self.integrations = list(
             Integration.objects.select_related(
                 "gateway_collection__model", "sql_collection"
-            ).prefetch_related("routes")
+            ).prefetch_related("routes", "more_sources")
         )
         self.users_of_collection: dict[int, list[int]] = defaultdict(list)
         for integration in self.integrations:
-            for cid in {integration.collection_a_id, integration.collection_b_id} - {None}:
+            more = {c.pk for c in integration.more_sources.all()}
+            for cid in {integration.collection_a_id, integration.collection_b_id, *more} - {None}:
                 self.users_of_collection[cid].append(integration.pk)
 
     def model_fields(self, model_id: int | None) -> dict:

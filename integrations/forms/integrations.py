@@ -25,8 +25,8 @@ STREAM_FIELDS = {
         "name", "style", "gateway_collection", "collection_b", "twinless_update", "key_identifier",
     ],
     Integration.Style.ENTERPRISE_DATA_STREAM: [
-        "name", "style", "collection_a", "gateway_collection", "sql_collection", "key_identifier",
-        "detection_interval", "detection_cron", "full_scan_cron",
+        "name", "style", "collection_a", "more_sources", "gateway_collection", "sql_collection",
+        "key_identifier", "detection_interval", "detection_cron", "full_scan_cron",
     ],
 }  # fmt: skip
 # Where a problem the validators (integrations.gateway.checks, integrations.eds) find is shown.
@@ -56,6 +56,11 @@ STREAM_LABELS = {
     },
     Integration.Style.ENTERPRISE_DATA_STREAM: {
         "collection_a": ("Source repository collection", "Every artifact of it becomes a row of the table."),
+        "more_sources": (
+            "More source repository collections",
+            "Further repository collections of the same model streamed into the same table (rows are "
+            "keyed by repository and artifact id).",
+        ),
         "gateway_collection": ("Source gateway collection", "Every artifact of its payloads becomes a row."),
         "sql_collection": ("Target SQL collection", "The table the rows are written to."),
         "key_identifier": (
@@ -98,6 +103,10 @@ class StreamIntegrationForm(CleanModelForm):
             self.fields["collection_a"].queryset = RepositoryCollection.objects.select_related(
                 "repository", "model"
             )
+        if "more_sources" in self.fields:
+            self.fields["more_sources"].queryset = RepositoryCollection.objects.select_related(
+                "repository", "model"
+            )
         self.fields["gateway_collection"].queryset = GatewayCollection.objects.select_related("model")
         self.fields["gateway_collection"].required = self.style == Integration.Style.GATEWAY
         if "sql_collection" in self.fields:
@@ -119,17 +128,24 @@ class StreamIntegrationForm(CleanModelForm):
             return data
         candidate = Integration(pk=self.instance.pk, style=self.style)
         for name in STREAM_FIELDS[self.style]:
-            if name in data:
+            if name in data and name != "more_sources":  # a many-to-many: judged as given, below
                 setattr(candidate, name, data[name])
         if self.style == Integration.Style.GATEWAY:
             target = data.get("collection_b")
             found = integration_problems(candidate, {target.pk: target} if target else {})
         else:
-            found = eds.problems(candidate)
+            more = list(data.get("more_sources") or [])
+            if candidate.collection_a is not None and candidate.collection_a in more:
+                self.add_error(
+                    "more_sources", "Collection A is streamed already; choose only other collections."
+                )
+            found = eds.problems(candidate, more)
         for detail, code, message, *_ in found:
             name = PROBLEM_FIELDS.get(code)
             if code == "CCRRTT-10007E" or detail.startswith("gateway-"):
-                name = "gateway_collection" if detail.startswith("gateway-") else "collection_a"
+                name = {"gateway": "gateway_collection", "more-model": "more_sources"}.get(
+                    detail.split("-")[0] if detail.startswith("gateway-") else detail, "collection_a"
+                )
             self.add_error(name if name in self.fields else None, f"{code}: this integration {message}.")
         return data
 

@@ -13,7 +13,9 @@ class ChangeWatermark(models.Model):
     integration = models.ForeignKey(
         "integrations.Integration", on_delete=models.CASCADE, related_name="watermarks"
     )
-    side = models.CharField(max_length=1)
+    side = models.CharField(
+        max_length=12, help_text="A or B; an Enterprise Data Stream's further source: S<collection id>."
+    )
     project = models.CharField(max_length=200)
     position = models.DateTimeField(null=True, blank=True, help_text="Empty: never scanned.")
     last_full_scan = models.DateTimeField(null=True, blank=True)

@@ -92,6 +92,13 @@ class Integration(models.Model):
         related_name="integrations",
         help_text="Enterprise Data Stream: the target; collection A (and a gateway collection) the sources.",
     )
+    more_sources = models.ManyToManyField(
+        RepositoryCollection,
+        verbose_name="more source repository collections",
+        blank=True,
+        related_name="integrations_as_more_sources",
+        help_text="Enterprise Data Stream: repository collections streamed besides collection A.",
+    )
     key_identifier = models.CharField(
         max_length=100,
         blank=True,

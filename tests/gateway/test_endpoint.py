@@ -97,6 +97,19 @@ def test_a_body_that_is_not_json_is_30004E_and_shows_escaped_on_the_activity_scr
     assert not LocalItem.objects.exists()
 
 
+def test_a_body_with_a_nul_byte_is_30004E_not_a_server_error(live_server, gateway):
+    """PostgreSQL's text holds no NUL: the refusal keeps the body with the replacement mark instead
+    (found by test_senders.py's fuzzing on PostgreSQL, 2026-12-03)."""
+    answer = post(live_server, gateway, b"\xde\x00 not json")
+    assert answer.status_code == 400 and answer.json()["code"] == "CCRRTT-30004E"
+    refusal = ArtifactActivity.objects.get(integration_id=gateway.integration.pk)
+    assert (
+        refusal.code == "CCRRTT-30004E"
+        and "\x00" not in refusal.message
+        and "\ufffd not json" in refusal.message
+    )
+
+
 def test_a_body_nested_100000_deep_is_30004E_not_a_server_error(live_server, gateway):
     answer = post(live_server, gateway, b"[" * 100_000 + b"]" * 100_000)
     assert answer.status_code == 400
