@@ -74,13 +74,18 @@ def plan_update(
     """
     plan = Plan()
     target = "B" if source == "A" else "A"
+    only_target: dict[str, Any] = {}  # changed on the target alone, flowing to the source
     for key, flow in field_flows.items():
         if key not in source_model:
             continue
         source_value, target_value = source_model.get(key), target_model.get(key)
         source_changed = view(key, source_value) != view(key, source_snapshot.get(key, _MISSING))
         target_changed = view(key, target_value) != view(key, target_snapshot.get(key, _MISSING))
-        if not source_changed or not flows(flow, source):
+        if not source_changed:
+            if target_changed and flows(flow, target) and not equivalent(key, source_value, target_value):
+                only_target[key] = target_value
+            continue
+        if not flows(flow, source):
             continue
         if equivalent(key, view(key, source_value), view(key, target_value)):
             continue  # already the same: nothing to write (and no conflict)
@@ -98,6 +103,10 @@ def plan_update(
             plan.conflicts[key] = (source_value, target_value)
     if plan.conflicts:
         raise ConflictFailed(plan.conflicts, source)
+    if plan.write_back:
+        # Hub writes to the source anyway: the target's other changes go in the same write, rather
+        # than in a second write by the target's own activity (two journals for one change there).
+        plan.write_back = {**only_target, **plan.write_back}
     return plan
 
 

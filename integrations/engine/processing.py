@@ -1178,7 +1178,7 @@ class Processor:
         with transaction.atomic():
             pair.save()
             completed(self.activity, Result.UPDATED, changed)
-            self.activity.save()
+            save_held(self.activity)
             counters.record([(self, False)])
 
     def writing(self, pair: ArtifactPair, side: str, keys, propagated: dict, read: dict, revision) -> None:
@@ -1467,6 +1467,20 @@ def save_completed(activities: list[ArtifactActivity]) -> None:
             execute_batch(cursor.cursor, statement, rows, page_size=len(rows))
         else:
             cursor.executemany(statement, rows)
+
+
+def save_held(activity: ArtifactActivity) -> bool:
+    """Save every field of ``activity`` only where its worker still holds the row, as
+    ``save_completed`` does for a batch: a claim released meanwhile (the worker's heartbeat timed
+    out) is back in the queue or another worker's, and this save must not complete it under them.
+    Whether it was saved."""
+    activity.updated = timezone.now()
+    meta = ArtifactActivity._meta
+    values = {f.attname: getattr(activity, f.attname) for f in meta.concrete_fields if not f.primary_key}
+    held = ArtifactActivity.objects.filter(
+        pk=activity.pk, status=Status.PROCESSING, claimed_by=activity.claimed_by
+    )
+    return bool(held.update(**values))
 
 
 def completed(activity: ArtifactActivity, result: str, changed: dict) -> None:

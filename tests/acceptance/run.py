@@ -142,6 +142,7 @@ class Write:
     priority: str | None = None
     comment: str | None = None
     started: float = 0.0  # wall clock, seconds: when the write was sent (0: same as ``at``)
+    priority_kept: bool = False  # an update that set the priority the issue held (Redmine's journal)
 
 
 @dataclass
@@ -344,14 +345,28 @@ class Faults:
         self.hub.restart(unit)
         self._recovered("worker process group", held | self.processing_ids(pids), started, pids)
 
-    def kill_child(self, unit) -> None:
+    def holding(self, pids: set[int], within: float, stop: threading.Event) -> set[int]:
+        """Wait up to ``within`` seconds for one of ``pids`` to hold claims, and return the holders:
+        a kill then lands while the process is at work (the recovery of its claims is what is
+        measured; on a quiet machine a batch takes under a second, and a kill at a fixed moment
+        mostly met processes holding nothing). Empty: none held any in time; killed all the same."""
+        deadline = time.monotonic() + within
+        while not stop.is_set():
+            page = self.api.get("/activities/", params={"status": "processing", "page_size": 500}).json()
+            holders = {_pid_of(row.get("claimed_by") or "") for row in page["results"]} & pids
+            if holders or time.monotonic() >= deadline:
+                return holders
+            stop.wait(0.2)
+        return set()
+
+    def kill_child(self, unit, busy: set[int] = frozenset()) -> None:
         children = unit.children()
         if not children:
             return
         import os
         import signal
 
-        child = random.choice(children)
+        child = random.choice(sorted(busy & set(children)) or children)
         held, started = self.processing_ids({child}), time.monotonic()
         os.kill(child, signal.SIGKILL)
         self._recovered("pool child", held | self.processing_ids({child}), started, {child})
@@ -376,13 +391,16 @@ def inject(faults: Faults, form: Form, stop: threading.Event, spacing: float) ->
     def run() -> None:
         workers = faults.hub.workers_units()
         for n, fault in enumerate(plan):
-            if stop.wait(spacing):
+            # The first fault a few seconds into the creates, the others at most ``spacing`` apart,
+            # each kill as soon as its processes hold claims (the initial sync, the updates).
+            if stop.wait(5 if n == 0 else spacing / 4):
                 return
             unit = workers[n % len(workers)]
             if fault == "worker":
+                faults.holding({unit.pid, *unit.children()}, spacing, stop)
                 faults.kill_worker(unit)
             elif fault == "child":
-                faults.kill_child(unit)
+                faults.kill_child(unit, faults.holding(set(unit.children()), spacing, stop))
             else:
                 faults.restart_redis()
 
@@ -429,6 +447,7 @@ def verify(state: dict[str, list[dict]], ledger: Ledger, api: httpx.Client) -> d
         if write.comment:
             comments.setdefault(write.tag, []).append(write.comment)
     conflicted = conflicted_tags(api, by_tag)
+    mark_unchanged_priorities(ledger, by_tag)
     wrong_values = lost = doubled = extra_journals = 0
     wrong: list[str] = []  # which issue and what it holds against what was expected: for the report
     latencies: list[float] = []
@@ -504,6 +523,34 @@ def conflicted_tags(api: httpx.Client, by_tag: dict[str, dict[str, list[dict]]])
         page += 1
 
 
+def mark_unchanged_priorities(ledger: Ledger, by_tag: dict[str, dict[str, list[dict]]]) -> None:
+    """Mark each update that set the priority the issue already held (``Write.priority_kept``),
+    from the journal Redmine made of it (the driver's, with the write's subject, and no
+    ``priority_id`` detail): Redmine stores that as no change of the priority, so Hub cannot see
+    it, and a concurrent change of the other twin's priority rightly stands."""
+    for write in ledger.writes:
+        if not (write.subject and write.priority) or ledger.origin.get(write.tag, (None,))[0] is None:
+            continue
+        copies = by_tag.get(write.tag, {}).get(write.side) or []
+        for issue in copies[:1]:
+            for journal in issue.get("journals", []):
+                if journal["user"]["id"] == HUB_USER_ID:
+                    continue
+                details = journal.get("details", [])
+                if any(d.get("name") == "subject" and d.get("new_value") == write.subject for d in details):
+                    write.priority_kept = not any(d.get("name") == "priority_id" for d in details)
+                    break
+
+
+def _last(writes: list[Write]) -> list[Write]:
+    """The writes that may be the last: every one that returned after the latest start (writes to
+    the two twins that overlapped in time have no order the driver can tell)."""
+    if not writes:
+        return []
+    latest_start = max(w.started or w.at for w in writes)
+    return [w for w in writes if w.at >= latest_start]
+
+
 def expected_values(tag: str, ledger: Ledger, conflicted: set[str]) -> tuple[set[str], set[int]]:
     """The subjects and the priority ids a twin may end with, field by field (Hub decides a
     conflict per field, and a write that sets a field to the value it has is no change of it):
@@ -513,12 +560,20 @@ def expected_values(tag: str, ledger: Ledger, conflicted: set[str]) -> tuple[set
     writes = sorted((w for w in ledger.writes if w.tag == tag and w.subject), key=lambda w: w.at)
     # Writes to the two twins that overlapped in time have no order the driver can tell (under
     # load a PUT takes seconds, and Redmine dates it when it starts): each of them may be the last.
-    latest_start = max(w.started or w.at for w in writes)
-    last = [w for w in writes if w.at >= latest_start]
+    last = _last(writes)
     winner = [w for w in writes if w.side == "A"]
     if tag in conflicted and winner:
         last.append(winner[-1])
-    return {w.subject for w in last}, {PRIORITIES[w.priority] for w in last}
+    # The priority field by field too: a write that kept the priority it found changed nothing
+    # there; the last writes that did change it decide (or the strategy's winner among them).
+    changing = [w for w in writes if not w.priority_kept]
+    priorities = {PRIORITIES[w.priority] for w in last if not w.priority_kept}
+    if any(w.priority_kept for w in last):
+        priorities |= {PRIORITIES[w.priority] for w in _last(changing)}
+        winning = [w for w in changing if w.side == "A"]
+        if tag in conflicted and winning:
+            priorities.add(PRIORITIES[winning[-1].priority])
+    return {w.subject for w in last}, priorities
 
 
 def _latencies(issue: dict, side: str, tag: str, ledger: Ledger) -> list[float]:

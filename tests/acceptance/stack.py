@@ -14,6 +14,7 @@ import shlex
 import shutil
 import signal
 import subprocess
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -47,6 +48,8 @@ class Unit:
     env: dict[str, str]
     process: subprocess.Popen | None = None
     restarts: int = 0
+    stopping: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def start(self) -> None:
         with self.log.open("ab") as out:
@@ -74,10 +77,12 @@ class Unit:
             return []
 
     def kill_group(self) -> None:
-        """SIGKILL the unit's whole process group (the worker and its pool), then wait for it."""
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.pid, signal.SIGKILL)
-        self.process.wait(timeout=30)
+        """SIGKILL the unit's whole process group (the worker and its pool), then wait for it (under
+        the unit's lock: the supervisor restarts it only once it is gone)."""
+        with self.lock:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.pid, signal.SIGKILL)
+            self.process.wait(timeout=30)
 
     def stop(self, timeout: float = 30) -> None:
         if not self.alive():
@@ -141,6 +146,8 @@ class ProductionHub:
     port: int = field(default_factory=free_port)
     token: str = ""
     env: dict[str, str] = field(default_factory=dict)
+    supervisor: threading.Thread | None = None
+    supervisor_stop: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self):
         self.redis = Redis(self.workdir / "redis")
@@ -190,6 +197,8 @@ class ProductionHub:
             self.units[name] = Unit(name, _local(argv, self.home), logs / f"{name}.log", self.env)
             self.units[name].start()
         self.wait_until_serving()
+        self.supervisor = threading.Thread(target=self.supervise, args=(self.supervisor_stop,), daemon=True)
+        self.supervisor.start()
 
     def wait_until_serving(self, deadline_seconds: float = 120) -> None:
         deadline = time.monotonic() + deadline_seconds
@@ -216,10 +225,32 @@ class ProductionHub:
         return [unit for name, unit in self.units.items() if name.startswith("worker-")]
 
     def restart(self, unit: Unit) -> None:
-        unit.restarts += 1
-        unit.start()
+        with unit.lock:
+            if unit.alive():  # the supervisor was first (see ``supervise``)
+                return
+            unit.restarts += 1
+            unit.start()
+
+    def supervise(self, stop: threading.Event) -> None:
+        """systemd's ``Restart=on-failure`` of deploy/systemd's units (``RestartSec`` unset: 100 ms):
+        a unit that ended with a failure, a signal included, is started again. A celery worker ends
+        so when Redis restarts under it (kombu's Redis transport raises AttributeError on the lost
+        connection: "Unrecoverable error"); without this the run had no worker left after the
+        Redis restart and never reached quiet."""
+        while not stop.wait(0.1):
+            for unit in list(self.units.values()):
+                with unit.lock:
+                    ended = unit.process is not None and unit.process.poll()
+                    if ended and not unit.stopping:
+                        unit.restarts += 1
+                        unit.start()
 
     def stop(self) -> None:
+        for unit in self.units.values():
+            unit.stopping = True
+        if self.supervisor is not None:
+            self.supervisor_stop.set()
+            self.supervisor.join(timeout=5)
         # All units at once: each warm shutdown waits for its running task, and one after the other
         # that added up to a minute of teardown.
         with ThreadPoolExecutor(max(1, len(self.units))) as stopping:

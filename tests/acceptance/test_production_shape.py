@@ -13,7 +13,11 @@ from tests.acceptance.run import broken_invariants, run
 @pytest.mark.slow
 def test_the_invariants_hold_in_the_production_shape_under_faults(tmp_path):
     import json
+    import os
+    from pathlib import Path
 
-    figures = run("bounded", tmp_path)
+    # HUB_ACCEPTANCE_WORKDIR keeps the run's Redmine databases, logs and ledger.sql for reading a
+    # failure afterwards (pytest's temporary directory is gone by then)
+    figures = run("bounded", Path(os.environ.get("HUB_ACCEPTANCE_WORKDIR") or tmp_path))
     print(json.dumps(figures, indent=1, default=str))  # noqa: T201 - whole, where the assertion cuts it short
     assert broken_invariants(figures) == [], figures

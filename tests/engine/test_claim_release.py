@@ -14,7 +14,7 @@ from django.db import connections
 from django.utils import timezone
 
 from activity.models import ArtifactActivity
-from integrations.engine import claims, heartbeat, processing
+from integrations.engine import claims, detection, heartbeat, processing
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -151,3 +151,32 @@ def test_a_completion_by_the_worker_that_holds_the_claim_is_saved(running):
     processing.save_completed([mine])
     row = ArtifactActivity.objects.get()
     assert (row.status, row.result, row.changed_fields) == ("completed", "updated", {"title": {"new": "x"}})
+
+
+def test_an_update_finished_after_its_claim_was_released_is_left_to_its_new_holder(running, monkeypatch):
+    """The same for one pair's update, which records its pair and completion on its own (not through
+    ``save_completed``): a worker taken for dead whose claim another worker took over while it was
+    still writing must not complete the row under the new holder, who has it in hand."""
+    from activity.models import ArtifactPair
+    from connectors.local.connector import LocalConnector
+    from connectors.local.models import LocalItem
+    from tests.engine.sync import change, new_item, run
+
+    item = new_item("alpha", "DEMO", "Original")
+    run(running)
+    twin = LocalItem.objects.get(pk=int(ArtifactPair.objects.get().b_artifact_id))
+    change(item, summary="Changed")
+    update_artifact = LocalConnector.update_artifact
+    taken_over = "other.example:2:bb"
+
+    def released_and_claimed_again_meanwhile(self, artifact_id, fields, **kwargs):
+        ArtifactActivity.objects.filter(status="processing").update(claimed_by=taken_over)
+        return update_artifact(self, artifact_id, fields, **kwargs)
+
+    monkeypatch.setattr(LocalConnector, "update_artifact", released_and_claimed_again_meanwhile)
+    detection.detect(running.pk)
+    processing.process_batch(limit=100, worker="test")
+    twin.refresh_from_db()
+    assert twin.summary == "Changed"  # the write and the pair are there either way
+    row = ArtifactActivity.objects.filter(source_side="A", artifact_id=str(item.pk)).latest("pk")
+    assert (row.status, row.claimed_by) == ("processing", taken_over)

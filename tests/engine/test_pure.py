@@ -162,6 +162,20 @@ def test_change_on_the_target_only_is_left_for_the_targets_own_activity():
     assert plan(target_model={"title": "theirs"}).empty
 
 
+def test_a_write_back_carries_the_targets_other_changes_that_flow_back_in_the_same_write():
+    # B's activity: both changed the title (A wins: written back to B) and A changed its priority,
+    # which flows A → B. One write to B brings both; left for A's own activity, the priority cost a
+    # second Hub journal on B for one change of A (issue #20, the bounded acceptance run's "1 extra
+    # Hub journal": B0011).
+    result = plan(
+        source="B",
+        source_model={"title": "mine"},
+        target_model={"title": "theirs", "priority": "high", "due": "2026-01-01"},
+    )
+    assert (result.write, result.write_back) == ({}, {"title": "theirs", "priority": "high"})
+    assert set(result.decided) == {"title"}  # the priority was no conflict
+
+
 @pytest.mark.parametrize(
     ("strategy", "write", "write_back"),
     [("a_wins", {"title": "mine"}, {}), ("b_wins", {}, {"title": "theirs"})],
