@@ -7,7 +7,9 @@ they ran, not, as the reaped CPU alone did, all at once to whichever test happen
 its process (CI's report of 2026-12-02 showed 240 CPU s for the 11 wall seconds of
 tests/metrics/test_dashboard.py and 198 s for the two trivial tests of tests/test_screenshots.py:
 the whole run's Chromium and peer servers, reaped after the last test). Session fixtures' teardown
-itself is one line of its own, ``(session fixtures' teardown)``. CI's budget is CPU-bound on 2 cores,
+itself is one line of its own, ``(session fixtures' teardown)``; it can be negative: a process whose
+parent exits without waiting for it (Chromium's helpers) is reaped by init, and its CPU, counted
+while it ran, leaves the totals. CI's budget is CPU-bound on 2 cores,
 so this, not wall time under load, says what to make cheaper:
 
     HUB_TEST_CPU_REPORT=/tmp/cpu.txt make test
