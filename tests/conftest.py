@@ -13,8 +13,8 @@ from tests.connectors.peers import redmine_peer_server, roundup_peer_server  # n
 # One Chromium per test process for every browser test, and a fresh page per test.
 from tests.support.browser import browser, page, pages, pytest_runtest_makereport  # noqa: F401 - fixtures, hook
 
-# HUB_TEST_CPU_REPORT=<file>: each test's CPU, its own and its reaped processes' (docs/operations.md).
-from tests.support.cpu_report import pytest_runtest_protocol  # noqa: F401 - hook
+# HUB_TEST_CPU_REPORT=<file>: each test's CPU, its process's and its descendants' (docs/operations.md).
+from tests.support.cpu_report import pytest_runtest_protocol, pytest_runtest_teardown  # noqa: F401 - hooks
 
 PASSWORD = "correct horse battery staple"
 

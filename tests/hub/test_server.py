@@ -1,13 +1,14 @@
 """The real server as ``make run`` starts it: HTTPS, the redirect, clean stop, data reuse, modes."""
 
 import json
+import os
 import subprocess
 import sys
 import urllib.request
 
 import pytest
 
-from tests.support.server import REPO, port_open, processes_of, start_hub
+from tests.support.server import REPO, ServerDatabase, port_open, processes_of, start_hub
 
 
 @pytest.fixture
@@ -17,7 +18,20 @@ def hub(tmp_path, server_database):
     server.stop()
 
 
-def test_console_is_served_over_https_with_a_generated_certificate(hub):
+@pytest.fixture(scope="module")
+def first_start(tmp_path_factory):
+    """One Hub started on an empty data directory and an empty database (it migrates them itself),
+    shared by the tests that only look at what a first start made: each Hub start costs 7-10 CPU s."""
+    database = ServerDatabase(os.environ.get("HUB_TEST_DB", "sqlite"))
+    database.create()
+    server = start_hub(tmp_path_factory.mktemp("first-start") / "home", database, migrated=False)
+    yield server
+    server.stop()
+    database.drop()
+
+
+def test_console_is_served_over_https_with_a_generated_certificate(first_start):
+    hub = first_start
     status, body = hub.get("/accounts/login/")
     assert status == 200
     assert "Sign in to Hub" in body
@@ -25,7 +39,9 @@ def test_console_is_served_over_https_with_a_generated_certificate(hub):
     assert "self-signed certificate" in hub.log() and "server.ssl.certificate" in hub.log()
 
 
-def test_plain_http_redirects_to_the_https_port(hub):
+def test_plain_http_redirects_to_the_https_port(first_start):
+    hub = first_start
+
     class NoRedirect(urllib.request.HTTPRedirectHandler):
         def redirect_request(self, *args, **kwargs):
             return None
@@ -37,7 +53,8 @@ def test_plain_http_redirects_to_the_https_port(hub):
     assert answer.value.headers["Location"] == f"https://127.0.0.1:{hub.port}/activity/?page=2"
 
 
-def test_first_start_prints_a_setup_token_kept_in_an_owner_only_file(hub):
+def test_first_start_prints_a_setup_token_kept_in_an_owner_only_file(first_start):
+    hub = first_start
     token_file = hub.home / "setup-token"
     assert hub.setup_token() in hub.log()
     assert token_file.stat().st_mode & 0o077 == 0
