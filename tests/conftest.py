@@ -155,9 +155,10 @@ def _server_group(item: pytest.Item) -> str | None:
 # Out of CI again after 2 fields not as last written in a full CI run (accept6). On accept7 green
 # in 7 of 10 bounded runs, the last four in a row (the failures: one unsettled, one from workers a
 # Redis restart ended, one extra journal since fixed); through pytest 304.5 s at load 4-9 and
-# 218.9 s at load 6-8 (docs/performance.md).
+# 218.9 s at load 6-8 (docs/performance.md). Kept out of CI by the lead (2026-12-03): run 5's
+# wrong priority (through pytest, as CI runs it) is still unexplained, and CI is over its budget.
 # By hand: HUB_TEST_DB=postgres HUB_ACCEPTANCE=1 .venv/bin/python -m pytest tests/acceptance -n 0
-PRODUCTION_SHAPE_IN_CI = True
+PRODUCTION_SHAPE_IN_CI = False
 
 
 def _deselect_outside_postgres(config, items) -> None:

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integrations', '0016_watermark_full_scan_duration'),
+        ('integrations', '0017_container_pair'),
     ]
 
     operations = [
