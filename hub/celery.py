@@ -49,7 +49,18 @@ def _start_heartbeat(sender=None, **_kwargs):
         from extensions.services import start_sandbox_if_used
 
         start_sandbox_if_used()
+    load_connectors()
     freeze_startup_objects()
+
+
+def load_connectors() -> None:
+    """Import the built-in connectors while the worker starts, not in the first task that connects
+    to a repository: that was the first detection after Run, which waited for every connector
+    module (and its tool's client library) to be imported — 20 % of a worker's detection samples
+    in py-spy (issue #19). Imported here, they join the frozen start-up heap as well."""
+    from connectors import registry
+
+    registry.kinds()
 
 
 def freeze_startup_objects() -> None:
@@ -88,6 +99,7 @@ def _start_extension_sandbox(**_kwargs):
 
     connections.close_all()
     start_sandbox_if_used()
+    load_connectors()
     freeze_startup_objects()
 
 

@@ -70,3 +70,18 @@ def test_a_ready_solo_worker_freezes_its_start_up_objects(unfrozen, monkeypatch)
     monkeypatch.setattr(services, "start_sandbox_if_used", lambda: None)
     hub_celery._start_heartbeat(sender=SimpleNamespace(hostname="w@h", pool=SimpleNamespace()))
     assert gc.get_freeze_count() > 0
+
+
+def test_a_ready_worker_has_imported_the_connectors_before_its_first_task(unfrozen, monkeypatch):
+    from connectors import registry
+    from extensions import services
+    from integrations.engine import heartbeat
+
+    monkeypatch.setattr(heartbeat, "start", lambda name: None)
+    monkeypatch.setattr(services, "start_sandbox_if_used", lambda: None)
+    imported = []
+    monkeypatch.setattr(registry, "_loaded", False)
+    monkeypatch.setattr(registry.importlib, "import_module", imported.append)
+    hub_celery._start_heartbeat(sender=SimpleNamespace(hostname="w@h", pool=SimpleNamespace()))
+    assert registry._loaded
+    assert imported == list(registry.BUILT_IN)
