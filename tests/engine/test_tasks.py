@@ -132,3 +132,41 @@ def test_run_still_starts_the_integration_when_the_broker_cannot_be_reached(
 
     monkeypatch.setattr(tasks.detect, "delay", unreachable)
     assert services.start(integration).state == "running"
+
+
+def test_a_batch_runs_without_cyclic_collections_and_the_collector_is_back_after_it(
+    three_detected, monkeypatch
+):
+    import gc
+
+    from integrations.engine import processing
+
+    seen = []
+    real = processing.process_batch
+
+    def batch(**kwargs):
+        seen.append(gc.isenabled())
+        return real(**kwargs)
+
+    monkeypatch.setattr(processing, "process_batch", batch)
+    monkeypatch.setattr(tasks, "BUDGET", 600)
+    assert gc.isenabled()
+    assert tasks.process() == 3
+    assert seen and not any(seen)  # paused inside every batch
+    assert gc.isenabled()  # and on again after the task
+
+
+def test_the_collector_is_back_after_a_batch_that_raises_and_stays_off_if_it_was():
+    import gc
+
+    with pytest.raises(RuntimeError), tasks.collector_paused():
+        assert not gc.isenabled()
+        raise RuntimeError("a batch failed")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with tasks.collector_paused():
+            pass
+        assert not gc.isenabled()  # a caller's own pause is left alone
+    finally:
+        gc.enable()
