@@ -33,6 +33,7 @@ from django.urls import reverse
 
 from activity.blockers import clear_blocker, raise_blocker
 from activity.models import Blocker
+from hub.ids import is_digits
 
 log = logging.getLogger("hub.upgrade")
 
@@ -194,7 +195,7 @@ def retry(blocker: Blocker) -> None:
     """Retry on the Issues tab: the migration that raised the blocker, for its collection only."""
     name, _, collection = blocker.key.removeprefix(PREFIX).partition(":collection:")
     migration = REGISTRY.get(name)
-    if migration is None or not collection.isdigit():  # a migration this version no longer has
+    if migration is None or not is_digits(collection):  # a migration this version no longer has
         blocker.delete()
         return
     migrate_one(migration, int(collection))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from connectors.containers import ContainerRef
 from connectors.errors import ArtifactNotFound, ValuesNotAccepted
+from hub.ids import is_digits
 
 VERSION = "version"
 VERSION_PREFIX = "version:"
@@ -43,7 +44,7 @@ class RedmineContainers:
         missing = ArtifactNotFound(
             f"Redmine version {number} does not exist or is not visible to Hub's user."
         )
-        if not number.isdigit():
+        if not is_digits(number):
             raise missing
         return _version_ref(self.api.get(f"/versions/{number}.json", missing=missing)["version"])
 

@@ -40,6 +40,7 @@ class Embedded:
     """``start_hub``'s database argument for a Hub on its embedded SQLite database."""
 
     url: str = ""
+    engine: str = "sqlite"
 
 
 def environment(home, user_home, trusted_key: str) -> dict[str, str]:

@@ -27,6 +27,7 @@ TOOLING = {
     "HUB_ROUNDUP_VERSION": "deploy/ci/install-peers.sh",
     "HUB_SCREENSHOTS": "tests/support/screenshots.py",
     "HUB_ACCEPTANCE": "tests/acceptance/test_production_shape.py",
+    "HUB_ACCEPTANCE_WORKDIR": "tests/acceptance/test_production_shape.py",
 }
 # Names of Hub's own files that look like keys: the configuration file, the database, logs, the
 # console's style sheet.
