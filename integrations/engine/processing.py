@@ -179,7 +179,8 @@ def settle(activity: ArtifactActivity, error: BaseException) -> None:
     """Record how processing ``activity`` ended when it did not complete."""
     failure = classify(error, activity.integration_id)
     if failure is None:
-        ArtifactActivity.objects.filter(pk=activity.pk).delete()  # nothing happened: no row to show
+        # Nothing happened: no row to show, unless the claim went to another worker meanwhile.
+        held(activity).delete()
         if getattr(error, "message", ""):
             logger.debug("%s: %s", activity, error.message)
     else:
@@ -719,6 +720,7 @@ def fail(activity: ArtifactActivity, failure: Failure) -> None:
         if failure.soon
         else retry.next_retry(now, activity.retry_count, server_wait=failure.server_wait)
     )
+    mine = held(activity)  # before the claim is cleared: who holds the row now
     activity.claimed_by, activity.claimed_at = "", None
     key = ArtifactActivity.make_waiting_key(
         activity.integration_id, activity.source_side, activity.artifact_id
@@ -726,6 +728,11 @@ def fail(activity: ArtifactActivity, failure: Failure) -> None:
     for _ in range(3):
         try:
             with transaction.atomic():
+                if not mine.select_for_update().exists():
+                    # Released as a dead worker's and taken again (or settled) meanwhile: the row
+                    # is another worker's now, and this failure is no longer its news.
+                    logger.info("%s is no longer held by this worker; its failure is not recorded", activity)
+                    return
                 # A change detected meanwhile made a pending row; this one reads fresh on retry, so
                 # it carries that change too.
                 ArtifactActivity.objects.filter(waiting_key=key).exclude(pk=activity.pk).delete()
@@ -1467,6 +1474,15 @@ def save_completed(activities: list[ArtifactActivity]) -> None:
             execute_batch(cursor.cursor, statement, rows, page_size=len(rows))
         else:
             cursor.executemany(statement, rows)
+
+
+def held(activity: ArtifactActivity):
+    """The row of ``activity`` as long as the worker that claimed it still holds it (any row of it
+    where it was never claimed)."""
+    rows = ArtifactActivity.objects.filter(pk=activity.pk)
+    if activity.claimed_by:
+        rows = rows.filter(status=Status.PROCESSING, claimed_by=activity.claimed_by)
+    return rows
 
 
 def save_held(activity: ArtifactActivity) -> bool:

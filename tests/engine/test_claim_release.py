@@ -180,3 +180,64 @@ def test_an_update_finished_after_its_claim_was_released_is_left_to_its_new_hold
     assert twin.summary == "Changed"  # the write and the pair are there either way
     row = ArtifactActivity.objects.filter(source_side="A", artifact_id=str(item.pk)).latest("pk")
     assert (row.status, row.claimed_by) == ("processing", taken_over)
+
+
+def test_a_failure_after_its_claim_was_released_is_left_to_its_new_holder(running, monkeypatch):
+    """The failure path too: a worker taken for dead whose write then failed must not mark the row
+    failed (and schedule it for later) while another worker has it in hand."""
+    from connectors.errors import ValuesNotAccepted
+    from connectors.local.connector import LocalConnector
+    from tests.engine.sync import change, new_item, run
+
+    item = new_item("alpha", "DEMO", "Original")
+    run(running)
+    change(item, summary="Changed")
+    taken_over = "other.example:2:bb"
+
+    def released_and_claimed_again_then_refused(self, artifact_id, fields, **kwargs):
+        ArtifactActivity.objects.filter(status="processing").update(claimed_by=taken_over)
+        raise ValuesNotAccepted("refused", fields={"summary": "no"})
+
+    monkeypatch.setattr(LocalConnector, "update_artifact", released_and_claimed_again_then_refused)
+    detection.detect(running.pk)
+    processing.process_batch(limit=100, worker="test")
+    row = ArtifactActivity.objects.filter(source_side="A", artifact_id=str(item.pk)).latest("pk")
+    assert (row.status, row.claimed_by, row.code, row.retry_count) == ("processing", taken_over, "", 0)
+
+
+def test_a_failure_of_a_row_still_held_is_recorded_as_before(running, monkeypatch):
+    from connectors.errors import ValuesNotAccepted
+    from connectors.local.connector import LocalConnector
+    from tests.engine.sync import change, new_item, run
+
+    item = new_item("alpha", "DEMO", "Original")
+    run(running)
+    change(item, summary="Changed")
+
+    def refused(self, artifact_id, fields, **kwargs):
+        raise ValuesNotAccepted("refused", fields={"summary": "no"})
+
+    monkeypatch.setattr(LocalConnector, "update_artifact", refused)
+    detection.detect(running.pk)
+    processing.process_batch(limit=100, worker="test")
+    row = ArtifactActivity.objects.filter(source_side="A", artifact_id=str(item.pk)).latest("pk")
+    assert (row.status, row.claimed_by, row.code, row.retry_count) == ("failed", "", "CCRRTT-17003E", 1)
+
+
+def test_nothing_to_do_after_its_claim_was_released_leaves_the_row_to_its_new_holder(running):
+    """``settle`` of a "nothing to do" ending deletes the row only while this worker holds it."""
+    from integrations.engine.processing import Done
+
+    row = ArtifactActivity.objects.create(
+        integration_id=running.pk,
+        source_side="A",
+        artifact_id="1",
+        status="processing",
+        claimed_by="other:1:x",
+    )
+    mine = ArtifactActivity.objects.get(pk=row.pk)
+    mine.claimed_by = "test"
+    processing.settle(mine, Done("nothing"))
+    assert ArtifactActivity.objects.filter(pk=row.pk, claimed_by="other:1:x").exists()
+    processing.settle(ArtifactActivity.objects.get(pk=row.pk), Done("nothing"))
+    assert not ArtifactActivity.objects.filter(pk=row.pk).exists()
