@@ -111,6 +111,14 @@ class Connector(ABC):
         """The artifact with its fields, comments and attachment metadata.
         Raises ArtifactNotFound when it does not exist (any more)."""
 
+    def touched_since(self, artifact: Artifact, revision: str) -> dict[str, dt.datetime | None] | None:
+        """The fields someone other than Hub's own user changed after ``revision`` (an earlier
+        revision of ``artifact``), by the tool's history, even where a field was changed and changed
+        back: values alone cannot show that. Each field id → when it was last changed so, by the
+        tool's clock. None where the tool keeps no such history or the revision is not one this
+        connector can place in it."""
+        return None
+
     def read_artifacts(self, artifact_ids: Sequence[str]) -> dict[str, Artifact]:
         """Several artifacts at once, by id; those that do not exist are left out. The engine reads
         a claimed batch with it: a connector whose tool can answer for many ids in one request (or

@@ -228,6 +228,11 @@ class Artifact:
     # Hub's read of the artifact is someone else's change that the write replaced unseen, in a tool
     # without optimistic concurrency. None: not known.
     replaced: dict[str, Any] | None = None
+    # The tool's record of who changed which fields, change by change, where it keeps one (Redmine's
+    # journals): (the change's number, its author's id, the ids of the fields it changed, when, by
+    # the tool's clock), oldest first. The connector's ``touched_since`` reads it. None: not known
+    # (not read, or the tool keeps no history).
+    field_changes: tuple[tuple[int, str, frozenset[str], dt.datetime | None], ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,17 @@ def _journal_value(field: rf.Standard, value: str | None) -> Any:
     return value or ""
 
 
+def _journal_fields(journal: Mapping) -> frozenset[str]:
+    """The ids of the fields a journal changed (its ``attr`` and ``cf`` details)."""
+    fields = set()
+    for detail in journal.get("details", []):
+        if detail.get("property") == "cf":
+            fields.add(rf.custom_field_id(detail["name"]))
+        elif detail.get("property") == "attr" and detail.get("name") in JOURNAL_FIELD:
+            fields.add(JOURNAL_FIELD[detail["name"]].id)
+    return frozenset(fields)
+
+
 def _id(artifact_id: str) -> str:
     if not is_digits(str(artifact_id)):
         raise ValuesNotAccepted("Redmine issue ids are numbers", fields={"id": repr(artifact_id)})
@@ -328,7 +339,31 @@ class RedmineConnector(RedmineContainers, Connector):
                 for person in [issue.get("author"), *(j.get("user") for j in journals)]
                 if person and "id" in person
             ),
+            field_changes=tuple(
+                (
+                    j["id"],
+                    str((j.get("user") or {}).get("id", "")),
+                    _journal_fields(j),
+                    rf.parse_time(j.get("created_on")),
+                )
+                for j in sorted(journals, key=lambda j: j["id"])
+            )
+            if "journals" in issue
+            else None,
         )
+
+    def touched_since(self, artifact: Artifact, revision: str) -> dict[str, dt.datetime | None] | None:
+        """From the journals after the revision's last journal id (``updated_on/<journal id>``),
+        leaving out Hub's own (the connection's user)."""
+        _, _, journal = (revision or "").rpartition("/")
+        if artifact.field_changes is None or not is_digits(journal):
+            return None
+        hub = str(self.current_user["id"])
+        touched: dict[str, dt.datetime | None] = {}
+        for number, author, fields, when in artifact.field_changes:  # oldest first: the last one stays
+            if number > int(journal) and author != hub:
+                touched.update(dict.fromkeys(fields, when))
+        return touched
 
     def _marker_of(self, issue: dict) -> str:
         """The creation marker Hub stored in the marker custom field, if one is configured."""
@@ -361,7 +396,7 @@ class RedmineConnector(RedmineContainers, Connector):
             for issue in body.get("issues", []):
                 artifact = self._artifact({**issue, "journals": []})
                 artifact.revision, artifact.editors = issue["updated_on"], None
-                artifact.comments = artifact.attachments = None
+                artifact.comments = artifact.attachments = artifact.field_changes = None
                 found[artifact.id] = artifact
         return found
 

@@ -49,6 +49,9 @@ from integrations.engine.context import (
 from integrations.models import CreationIntent, Integration
 
 logger = logging.getLogger("hub.engine")
+# Two changes of one field, one on each side, less than this apart by the tools' clocks are taken as
+# made at once (a conflict for the strategy): Redmine dates its journals to the second.
+TOUCH_GRAIN = dt.timedelta(seconds=1)
 Status = ArtifactActivity.Status
 Result = ArtifactActivity.Result
 SOON = dt.timedelta(seconds=5)
@@ -1135,7 +1138,9 @@ class Processor:
             ) from None
         twin_model = mapping.to_model(self.target.lines, twin.fields)
         snapshots = self.unfinished_writes(pair, (model, artifact.revision), (twin_model, twin.revision))
-        source_snapshot, target_snapshot = snapshots
+        originals = dict(snapshots[0])  # what the Activity screen shows as each field's original value
+        self.forget_touched(pair, artifact, twin, snapshots)
+        target_snapshot = snapshots[1]
         plan = self.plan(model, twin_model, snapshots)
         writes = 0
         if plan.write:
@@ -1179,7 +1184,7 @@ class Processor:
             pair.save()
             raise Done("nothing changed that flows to the other side")
         changed = {
-            key: {"original": source_snapshot.get(key), "new": value}
+            key: {"original": originals.get(key), "new": value}
             for key, value in {**plan.write, **plan.write_back}.items()
         }
         with transaction.atomic():
@@ -1237,6 +1242,45 @@ class Processor:
                 else:
                     mine.pop(key, None)  # no snapshot value: changed on that side
         return snapshots[self.source.name], snapshots[self.target.name]
+
+    def forget_touched(self, pair: ArtifactPair, artifact, twin, snapshots: tuple[dict, dict]) -> None:
+        """Drop from a side's snapshot each field someone changed there since the pair's last
+        synchronization, by the tool's history (``Connector.touched_since``), later than the other
+        side's own last change of it: a field changed and changed back by a user is a change of that
+        side, which values alone do not show. Otherwise the other side's earlier change of it would
+        overwrite the user's later write (issue #20, the long acceptance run: priority 2 → 1 → 2 on
+        A after 2 → 3 on B; Hub wrote 3 to A). No snapshot value means changed on that side: where
+        the other side changed it too, a conflict for the strategy.
+
+        "Later" by the tools' clocks: the other side's history of the field where it keeps one,
+        else its last change of anything; within ``TOUCH_GRAIN`` counts as at once (Redmine dates to
+        the second), so a conflict. A touch clearly older than the other side's change (a change and
+        undo Hub already found as synchronized) is no rival to that change: it flows."""
+        sides = (self.source, artifact), (self.target, twin)
+        touched = [self.touch_times(pair, side, found) for side, found in sides]
+        for n, snapshot in enumerate(snapshots):
+            mine, theirs, rival_artifact = touched[n], touched[1 - n], sides[1 - n][1]
+            for key, when in (mine or {}).items():
+                rival = theirs.get(key) if theirs is not None else rival_artifact.updated
+                if rival is None or when is None or when + TOUCH_GRAIN > rival:
+                    snapshot.pop(key, None)
+
+    def touch_times(self, pair: ArtifactPair, side, found) -> dict[str, Any] | None:
+        """Model key → when someone other than Hub last changed it on ``side`` since the pair's
+        snapshot of that side (None: the tool keeps no history)."""
+        revision = (getattr(pair, f"{side.name.lower()}_snapshot") or {}).get(REVISION)
+        fields = side.connector.touched_since(found, revision) if revision else None
+        if fields is None:
+            return None
+        times: dict[str, Any] = {}
+        for line in side.lines:
+            hits = [fields[f] for f in line.repository_fields if f in fields]
+            if not line.reads or not hits:
+                continue
+            when = None if None in hits else max(hits)
+            for key in line.model_fields:
+                times[key] = when
+        return times
 
     def plan(self, model: dict, twin_model: dict, snapshots: tuple[dict, dict]) -> conflicts.Plan:
         """What to write each way, the conflicts decided recorded on the activity (CCRRTT-50002E

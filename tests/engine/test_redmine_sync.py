@@ -75,8 +75,12 @@ class Redmine:
         response.raise_for_status()
         return str(response.json()["issue"]["id"])
 
-    def update(self, issue_id: str, **attributes) -> None:
-        self.rest.put(f"/issues/{issue_id}.json", json={"issue": attributes}).raise_for_status()
+    def update(self, issue_id: str, as_user: str = "", **attributes) -> None:
+        """``as_user``: the login to write as (Redmine's switch-user header for an administrator's
+        API key); by default the administrator, who is also Hub's user here."""
+        headers = {"X-Redmine-Switch-User": as_user} if as_user else {}
+        answer = self.rest.put(f"/issues/{issue_id}.json", json={"issue": attributes}, headers=headers)
+        answer.raise_for_status()
 
     def issue(self, issue_id: str) -> dict:
         response = self.rest.get(f"/issues/{issue_id}.json", params={"include": "journals,attachments"})
@@ -539,6 +543,75 @@ def conflicting_edits(synced, redmine, strategy):
 )
 def test_conflict_is_resolved_by_the_strategy(synced, redmine, strategy, winner):
     assert conflicting_edits(synced, redmine, strategy) == (winner, winner)
+
+
+def redmine_wins_on_a_low_twin(synced):
+    """A local item at Low with its Redmine twin, Redmine winning conflicts: (integration, item, id)."""
+    integration, _ = synced
+    integration.conflict_strategy = "b_wins"
+    integration.save()
+    item = new_item("alpha", "DEMO", "Original", priority="low")
+    run(integration)
+    return integration, item, twin_id(item)
+
+
+def undo_on_redmine(redmine, issue_id: str) -> None:
+    """A Redmine user (not Hub's) sets the priority to High and back to Low."""
+    redmine.update(issue_id, as_user=MEMBER_LOGIN, priority_id=int(HIGH))
+    redmine.update(issue_id, as_user=MEMBER_LOGIN, priority_id=int(LOW))
+
+
+def test_a_field_a_redmine_user_changed_and_changed_back_is_that_sides_change(synced, redmine):
+    """The values alone say the priority did not change on Redmine (Low again); its journals say a
+    user set it after Hub's last synchronization. So the local change made before is a conflict,
+    which the strategy (Redmine wins) decides, not a silent overwrite of the user's last write
+    (issue #20's long acceptance run: 2 → 1 → 2 on one side, 2 → 3 on the other, 3 everywhere)."""
+    integration, item, issue_id = redmine_wins_on_a_low_twin(synced)
+    change(item, priority="high")
+    undo_on_redmine(redmine, issue_id)
+    run(integration)
+    item.refresh_from_db()
+    assert (item.priority, str(redmine.issue(issue_id)["priority"]["id"])) == ("low", LOW)
+    decided = ArtifactActivity.objects.exclude(conflict="")
+    assert [c["field"] for a in decided for c in a.conflicts] == ["priority"]
+
+
+def test_a_change_undone_on_redmine_before_a_later_local_change_lets_that_change_flow(synced, redmine):
+    """A user's change and undo that Hub already found as synchronized is in Redmine's journals
+    still, but older than the local change made after it: no rival to it, even where Redmine wins
+    conflicts. The later write stands on both sides."""
+    integration, item, issue_id = redmine_wins_on_a_low_twin(synced)
+    undo_on_redmine(redmine, issue_id)
+    run(integration)  # as synchronized: nothing flows
+    undone = max(j["created_on"] for j in redmine.issue(issue_id)["journals"])
+    deadline = time.monotonic() + 5
+    while timezone.now() < dt.datetime.fromisoformat(undone) + processing.TOUCH_GRAIN * 2:
+        assert time.monotonic() < deadline, "the clock did not pass the undo"
+        time.sleep(0.05)  # polling for the clock to pass the undo, not a synchronisation
+    change(item, priority="high")
+    run(integration)
+    assert str(redmine.issue(issue_id)["priority"]["id"]) == HIGH
+    item.refresh_from_db()
+    assert item.priority == "high"
+    assert not ArtifactActivity.objects.exclude(conflict="").exists()
+
+
+def test_hubs_own_journals_are_not_a_change_of_the_redmine_side(synced, redmine):
+    """Hub's writes to Redmine make journals too, under Hub's user: they never count as someone's
+    change there. The next local change simply flows (no conflict, nothing written back)."""
+    integration, _ = synced
+    item = new_item("alpha", "DEMO", "Original", priority="low")
+    run(integration)
+    issue_id = twin_id(item)
+    change(item, priority="high")
+    run(integration)
+    change(item, summary="edited locally")
+    run(integration)
+    issue = redmine.issue(issue_id)
+    assert (issue["subject"], str(issue["priority"]["id"])) == ("edited locally", HIGH)
+    assert not ArtifactActivity.objects.exclude(conflict="").exists()
+    item.refresh_from_db()
+    assert (item.summary, item.priority) == ("edited locally", "high")
 
 
 def test_conflict_with_error_strategy_fails_with_50002E_showing_both_values(synced, redmine):
