@@ -64,6 +64,7 @@ FORMS = {
     "long": Form(300, 100, 100, 60, 4, 1, 1, quiet_window=180, deadline=1800, quiet_creates=120),
 }
 MAX_STRETCH = 3.0
+ATTEMPTS = 6  # of a driver request, on a server error or a dropped connection
 
 
 def stretched(form: Form, creates_took: float) -> float:
@@ -102,18 +103,36 @@ class Side:
                 "limit": 100,
                 "offset": offset,
             }
-            page = self.rest.get("/issues.json", params=params).json()
+            page = self.get("/issues.json", params).json()
             found += page["issues"]
             offset += 100
             if offset >= page["total_count"]:
                 return found
 
+    def get(self, path: str, params: dict) -> httpx.Response:
+        """A read as a user's client makes it: a dropped connection is tried again (reads are
+        idempotent; Redmine's server may close a kept-alive connection as the request goes out)."""
+        for attempt in range(ATTEMPTS):
+            try:
+                return self.rest.get(path, params=params)
+            except httpx.TransportError:
+                if attempt == ATTEMPTS - 1:
+                    raise
+            time.sleep(2 * (attempt + 1))  # back-off before the next attempt, not a synchronisation
+        raise AssertionError("unreachable")
+
     def write(self, method: str, path: str, body: dict, done=None) -> httpx.Response:
         """A write as a user makes it: on a server error (Redmine on SQLite answers 500 when its
-        database is busy) try again, unless ``done()`` finds the first attempt took effect."""
-        for attempt in range(6):
-            answer = self.rest.request(method, path, json=body)
-            if answer.status_code < 500:
+        database is busy) or a dropped connection, try again, unless ``done()`` finds the first
+        attempt took effect. Writes without ``done`` set values, so sending them twice is harmless."""
+        for attempt in range(ATTEMPTS):
+            try:
+                answer = self.rest.request(method, path, json=body)
+            except httpx.TransportError:
+                if attempt == ATTEMPTS - 1:
+                    raise
+                answer = None
+            if answer is not None and answer.status_code < 500:
                 answer.raise_for_status()
                 return answer
             if done is not None and (found := done()) is not None:
@@ -124,11 +143,11 @@ class Side:
 
     def find(self, text: str) -> dict | None:
         params = {"project_id": self.project, "status_id": "*", "subject": f"~{text}"}
-        found = self.rest.get("/issues.json", params=params).json()["issues"]
+        found = self.get("/issues.json", params).json()["issues"]
         return found[0] if found else None
 
     def issue(self, issue_id: int) -> dict:
-        answer = self.rest.get(f"/issues/{issue_id}.json", params={"include": "journals"})
+        answer = self.get(f"/issues/{issue_id}.json", {"include": "journals"})
         answer.raise_for_status()
         return answer.json()["issue"]
 
