@@ -6,7 +6,8 @@ the configuration migration issue takes its place there.
 The tool is a Redmine address whose listener accepts connections and never answers (a blackhole),
 with a repository timeout of ten minutes: a start that asked it would not be running within the
 deadline. Then the blackhole drops its connections and refuses new ones. It runs once, on the
-embedded database (the upgrade is the last migration rolled back and applied again by the start);
+embedded database (the upgrade: activity's migrations after 0008_history_migration_job rolled back,
+applied again by the start);
 the in-process behaviour on every engine is in tests/engine/test_configuration_migrations.py."""
 
 from __future__ import annotations
