@@ -279,6 +279,7 @@ class BackgroundJob(models.Model):
     class Kind(models.TextChoices):
         DATA_MIGRATION = "data_migration", "Data migration"
         HISTORY_MIGRATION = "history_migration", "Configuration history migration"
+        CONFIGURATION_MIGRATION = "configuration_migration", "Configuration migration"
         PROJECT_REPLACEMENT = "project_replacement", "Project replacement"
         ROUTE_MOVE = "route_move", "Route move"
         PAIR_EXPORT = "pair_export", "Artifact pair export"

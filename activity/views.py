@@ -92,8 +92,9 @@ def banner(request):
 def banner_counts() -> dict:
     """Every number of the summary banner, in four grouped queries (one per ledger table).
 
-    The Blockers part also counts configuration data migrations by state, because a migration that
-    is processing or has failed is what keeps migration blockers up."""
+    The Blockers part also counts the integration data migration and configuration migration jobs
+    by state, because a migration that is pending, processing or has failed is what keeps their
+    blockers (66003W) up."""
     # Blocking (all integrations) + affecting some = the total: every blocker has one impact.
     blockers = Blocker.objects.aggregate(
         total=Count("id"),
@@ -106,7 +107,7 @@ def banner_counts() -> dict:
         BackgroundJob.objects.order_by().values_list("kind", "status").annotate(n=Count("id"))
     ):
         jobs[status] += n
-        if kind == BackgroundJob.Kind.DATA_MIGRATION:
+        if kind in (BackgroundJob.Kind.DATA_MIGRATION, BackgroundJob.Kind.CONFIGURATION_MIGRATION):
             migrations[status] += n
     activities, about = count_activities()
     return {

@@ -93,8 +93,10 @@ def migrate(say: Say | None = None) -> None:
 def after_upgrade() -> int:
     """The Background Jobs tab is cleared after each upgrade: completed jobs go (jobs still pending,
     running or failed are work not done yet and stay). Then the integration data migrations the
-    upgrade needs are queued, and the configuration history's; the configuration migrations run
-    (what fails is an issue on Activity → Issues, with Retry). Returns how many jobs were removed."""
+    upgrade needs are queued, and the configuration history's, and the configuration migrations'
+    job (what fails is an issue on Activity → Issues, with Retry). This runs inside the schema lock
+    every other starting process waits for, so it only reads and writes the database: whatever asks
+    a tool runs in those jobs, after the start. Returns how many jobs were removed."""
     from activity.models import BackgroundJob
     from integrations import configuration_migrations, data_migrations, history_migrations
 
@@ -106,9 +108,10 @@ def after_upgrade() -> int:
     data_migrations.plan()
     # The configuration history, when a migration rewrites it: one job; the History screen waits.
     history_migrations.plan()
-    # The configuration itself, when the new version reads it differently: a collection that
-    # cannot be migrated blocks only its own integrations, until Retry on the Issues tab succeeds.
-    configuration_migrations.run()
+    # The configuration itself, when the new version reads it differently: the collections that
+    # need it wait (66003W) for a job that asks their tools after the start; one that cannot be
+    # migrated blocks only its own integrations, until Retry on the Issues tab succeeds.
+    configuration_migrations.plan()
     return removed
 
 

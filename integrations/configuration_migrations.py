@@ -6,12 +6,20 @@ gives the ids of the collections that still need it, and the function migrates o
 raising ``ConnectorError`` or ``MigrationFailed`` when it cannot. It must be idempotent: what is
 migrated is no longer a target, so running it again does nothing.
 
-``run()`` runs once after a schema upgrade (``hub.firststart.after_upgrade``). A collection that
-cannot be migrated becomes a **configuration migration issue** on Activity → Issues: a blocker of
-kind *migration* naming the collection and the cause, with the cause's code. It blocks the
-integrations that use the collection; the others go on. Once the cause is resolved, **Retry** on
-the Issues tab runs that migration for that collection again (``activity.services.BLOCKER_RETRY``):
-success clears the issue, a new failure refreshes it. While such an issue exists the health check
+A migration usually needs the tool (the live field schema), and a tool that cannot be reached
+makes each attempt wait for its connection timeout. So an upgrade does not run them where it
+migrates the schema: ``plan()`` runs there (``hub.firststart.after_upgrade``, inside the schema
+lock every other starting process waits for) and only reads the database: ``targets()`` must not
+talk to a tool. Each collection that needs a migration blocks its integrations with
+**CCRRTT-66003W** (a plain blocker under the issue's own key), and one **Configuration migration**
+background job is queued. A worker runs it after the start (``run()``); the hourly
+``integrations.validate_configuration`` runs the same ``run()`` again, so nothing depends on the
+job alone. A collection that cannot be migrated then becomes a **configuration migration issue**
+on Activity → Issues: a blocker of kind *migration* naming the collection and the cause, with the
+cause's code (an unreachable tool: CCRRTT-1000E). It blocks the integrations that use the
+collection; the others go on. Once the cause is resolved, **Retry** on the Issues tab runs that
+migration for that collection again (``activity.services.BLOCKER_RETRY``): success clears the
+issue, a new failure refreshes it. While such an issue exists the health check
 ``configurationMigration`` fails.
 
 One real migration: ``0001_repository_field_types``. Hub keeps, per mapping line, the type the
@@ -32,13 +40,15 @@ from django.db.models import Q
 from django.urls import reverse
 
 from activity.blockers import clear_blocker, raise_blocker
-from activity.models import Blocker
+from activity.jobs import JobRunner, register
+from activity.models import BackgroundJob, Blocker
 from hub.ids import is_digits
 
 log = logging.getLogger("hub.upgrade")
 
 PREFIX = "configuration-migration:"
 OUTDATED = "CCRRTT-1109E"
+WAITING = "CCRRTT-66003W"  # the collection waits for the configuration migration job
 UNEXPECTED = "CCRRTT-0001E"
 
 
@@ -171,24 +181,98 @@ def migrate_one(migration: ConfigurationMigration, collection_id: int) -> bool:
         f"{reason}. Resolve the cause, then Retry.",
         kind=Blocker.Kind.MIGRATION,
         integration_ids=_integrations_of(collection_id),
-        related=[
-            {
-                "label": f"Collection {collection.name}",
-                "url": reverse("collection-edit", args=[collection_id]),
-            }
-        ],
+        related=[_collection_link(collection_id, collection.name)],
     )
     return False
 
 
-def run() -> dict[str, list[int]]:
-    """Every registered migration for every collection that needs it: {name: collections that failed}."""
-    failed: dict[str, list[int]] = {}
+def _collection_link(collection_id: int, name: str) -> dict:
+    return {"label": f"Collection {name}", "url": reverse("collection-edit", args=[collection_id])}
+
+
+def plan() -> BackgroundJob | None:
+    """At an upgrade, inside the schema lock: database work only, never a tool. Every collection
+    a registered migration still targets blocks its integrations with 66003W, and one
+    Configuration migration job is queued to run the migrations (``run()``) in the background.
+    The job queued (or the one already waiting), or None when nothing needs migrating."""
+    from integrations.models import RepositoryCollection
+
+    names = dict(RepositoryCollection.objects.values_list("pk", "name"))
+    waiting = 0
     for migration in REGISTRY.values():
         for collection_id in migration.targets():
-            if not migrate_one(migration, collection_id):
-                failed.setdefault(migration.name, []).append(collection_id)
+            if collection_id not in names:
+                continue
+            key = blocker_key(migration.name, collection_id)
+            if Blocker.objects.filter(key=key, kind=Blocker.Kind.MIGRATION).exists():
+                waiting += 1  # an issue from before the upgrade stays what it is until the job
+                continue
+            raise_blocker(
+                key,
+                WAITING,
+                f"Configuration migration “{migration.title}” waits to migrate collection "
+                f"“{names[collection_id]}”: its integrations wait for the Configuration migration "
+                "job (Activity → Background Jobs).",
+                integration_ids=_integrations_of(collection_id),
+                related=[_collection_link(collection_id, names[collection_id])],
+            )
+            waiting += 1
+    if not waiting:
+        return None
+    if job := ConfigurationMigrationJob.busy():
+        return job
+    log.info("Upgrade: %s collection(s) wait for their configuration migrations", waiting)
+    return ConfigurationMigrationJob.enqueue(name="Configuration migration")
+
+
+def release_waiting() -> int:
+    """66003W blockers whose collection no longer needs a migration (run() migrated every target,
+    so what still waits was migrated or deleted meanwhile): their integrations go on."""
+    deleted, _ = Blocker.objects.filter(key__startswith=PREFIX, code=WAITING).delete()
+    return deleted
+
+
+def run(progress: Callable[[int, int, str], None] | None = None) -> dict[str, list[int]]:
+    """Every registered migration for every collection that needs it: {name: collections that
+    failed}. Runs in a worker (the job, the hourly validation), never at start: it asks tools.
+    ``progress(done, total, line)`` is told after each collection."""
+    from integrations.models import RepositoryCollection
+
+    failed: dict[str, list[int]] = {}
+    work = [(migration, c) for migration in REGISTRY.values() for c in migration.targets()]
+    names = dict(RepositoryCollection.objects.values_list("pk", "name"))
+    for done, (migration, collection_id) in enumerate(work, start=1):
+        migrated = migrate_one(migration, collection_id)
+        if not migrated:
+            failed.setdefault(migration.name, []).append(collection_id)
+        if progress:
+            name = names.get(collection_id, collection_id)
+            outcome = "migrated" if migrated else "an issue on Activity → Issues"
+            progress(done, len(work), f"{migration.name}, collection “{name}”: {outcome}")
+    release_waiting()
     return failed
+
+
+@register
+class ConfigurationMigrationJob(JobRunner):
+    """The configuration migrations an upgrade queued (``plan()``), run by a worker after the start."""
+
+    kind = BackgroundJob.Kind.CONFIGURATION_MIGRATION
+    resumable = True  # every migration is idempotent: what is migrated is no longer a target
+
+    def run(self, **_) -> dict:
+        def progress(done: int, total: int, line: str) -> None:
+            self.log(line, "info" if line.endswith("migrated") else "warning")
+            self.set_progress(100 * done // total)
+
+        failed = run(progress)
+        issues = sum(len(collections) for collections in failed.values())
+        self.log(
+            f"{issues} configuration migration issue(s) on Activity → Issues: resolve the cause, then Retry."
+            if issues
+            else "Every collection is migrated."
+        )
+        return {"issues": issues}
 
 
 def retry(blocker: Blocker) -> None:

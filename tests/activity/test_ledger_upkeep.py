@@ -83,6 +83,13 @@ def test_banner_counts_every_tab():
     assert counts["jobs"] == {"processing": 1, "failed": 1, "completed": 0}
 
 
+def test_the_configuration_migration_job_counts_with_the_migrations():
+    """Its 66003W blockers stay up while it waits, as the integration data migrations' do."""
+    factories.job(kind=BackgroundJob.Kind.CONFIGURATION_MIGRATION)
+    factories.job(kind=BackgroundJob.Kind.PAIR_EXPORT)
+    assert banner_counts()["blockers"]["migrations"] == {"processing": 1, "failed": 0, "completed": 0}
+
+
 def test_the_blockers_card_breakdown_adds_up_to_its_total(admin_client):
     """Each blocker blocks all integrations or affects some: the two add up to the total, and the
     configuration migrations are counted apart (they are jobs, not blockers)."""

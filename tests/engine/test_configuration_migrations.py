@@ -72,9 +72,19 @@ def test_a_failed_configuration_migration_is_an_issue_that_retry_reruns_and_succ
     repository.save()
 
     firststart.after_upgrade()
-    # The upgrade's integration data migrations (their own jobs, 66003W meanwhile) complete.
+    # The upgrade asked no tool: the collection waits for its job (66003W), its integration with it.
+    waiting = issue_of(alpha_defects)
+    assert (waiting.code, waiting.kind) == ("CCRRTT-66003W", Blocker.Kind.PLAIN)
+    assert waiting.integration_ids == [running.pk] and "Configuration migration job" in waiting.message
+    assert types_of(alpha_defects) == [{}, {}]
+    # The upgrade's integration data migrations (their own jobs, 66003W meanwhile) complete, and
+    # the configuration migration job a worker runs after the start.
     for job in BackgroundJob.objects.filter(kind=BackgroundJob.Kind.DATA_MIGRATION):
         assert jobs.execute(job.pk).status == BackgroundJob.Status.COMPLETED
+    [job] = BackgroundJob.objects.filter(kind=BackgroundJob.Kind.CONFIGURATION_MIGRATION)
+    job = jobs.execute(job.pk)
+    assert (job.status, job.details["issues"]) == (BackgroundJob.Status.COMPLETED, 1)
+    assert "“Alpha defects”: an issue on Activity → Issues" in job.log[0]["message"]
 
     issue = issue_of(alpha_defects)
     assert issue is not None and issue.kind == Blocker.Kind.MIGRATION
@@ -183,3 +193,27 @@ def test_a_removed_issue_comes_back_at_the_hourly_validation_while_its_cause_rem
 
     assert issue_of(alpha_defects) is None
     assert types_of(alpha_defects) == [{"summary": "string"}, {"priority": "single_select"}]
+
+
+def test_an_upgrade_only_marks_what_waits_and_the_job_releases_what_was_migrated(running, unrelated):
+    """Under the schema lock the upgrade reads the database only; the job migrates, and a waiting
+    collection that no longer needs the migration (fixed meanwhile) is released, not left blocked."""
+    as_an_older_version_left_it(running.collection_a)
+    as_an_older_version_left_it(running.collection_b)
+
+    job = configuration_migrations.plan()
+
+    assert (
+        job.kind == BackgroundJob.Kind.CONFIGURATION_MIGRATION and job.status == BackgroundJob.Status.PENDING
+    )
+    assert configuration_migrations.plan().pk == job.pk  # one job, however often it is planned
+    assert {issue_of(c).code for c in (running.collection_a, running.collection_b)} == {"CCRRTT-66003W"}
+    assert blocks_integration(running.pk) and not blocks_integration(unrelated.pk)
+    FieldMapping.objects.filter(collection=running.collection_b).delete()  # no longer a target
+
+    assert jobs.execute(job.pk).status == BackgroundJob.Status.COMPLETED
+
+    assert issue_of(running.collection_a) is None and issue_of(running.collection_b) is None
+    assert types_of(running.collection_a) == [{"summary": "string"}, {"priority": "single_select"}]
+    assert not blocks_integration(running.pk)
+    assert configuration_migrations.plan() is None  # nothing left to migrate

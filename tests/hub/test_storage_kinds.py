@@ -174,3 +174,59 @@ def test_the_copy_into_sql_server_allows_explicit_ids_for_the_batch(monkeypatch)
     insert, rows = statements[1]
     assert insert.startswith("INSERT INTO [activity_artifactpair] ([id], ") and rows == 2
     assert statements[2] == "SET IDENTITY_INSERT [activity_artifactpair] OFF"
+
+
+class AnsweringCursor(RecordingCursor):
+    """… and what it answers a query with."""
+
+    def __init__(self, statements: list, row: tuple):
+        super().__init__(statements)
+        self.row = row
+
+    def fetchone(self):
+        return self.row
+
+
+@pytest.mark.parametrize(
+    ("stored", "temporary", "encrypted"),
+    [
+        (
+            storage.StorageSettings("oracle", "oracle://db.example.com:1521/HUBPDB", "hub"),
+            [
+                'CREATE GLOBAL TEMPORARY TABLE "HUB_PROBE_T" (id NUMBER(19)) ON COMMIT PRESERVE ROWS',
+                'INSERT INTO "HUB_PROBE_T" (id) VALUES (1)',
+                'TRUNCATE TABLE "HUB_PROBE_T"',
+                'DROP TABLE "HUB_PROBE_T"',
+            ],
+            ("tcps",),
+        ),
+        (
+            storage.StorageSettings("mssql", "mssql://db.example.com:1433/hub", "hub"),
+            [
+                "CREATE TABLE [#hub_probe_t] (id BIGINT)",
+                "INSERT INTO [#hub_probe_t] (id) VALUES (1)",
+                "DROP TABLE [#hub_probe_t]",
+            ],
+            ("TRUE",),
+        ),
+    ],
+    ids=["oracle", "mssql"],
+)
+def test_test_connection_spells_the_temporary_table_and_the_tls_query_of_each_kind(
+    monkeypatch, stored, temporary, encrypted
+):
+    """The SQL Test Connection sends these two kinds, as far as it is Hub's own (the other steps go
+    through Django's schema editor of their backend). Never run against a server here."""
+    target = wrapper(stored.database(""))
+    statements: list = []
+    monkeypatch.setattr(target, "cursor", lambda: AnsweringCursor(statements, encrypted))
+
+    transfer._temporary_table(target, "hub_probe_t")
+    assert statements == temporary
+
+    statements.clear()
+    assert transfer.session_tls(target) == encrypted[0]
+    [query] = statements
+    assert ("NETWORK_PROTOCOL" if stored.kind == "oracle" else "encrypt_option") in query
+    # Both report only that the session is encrypted, so the check cannot see the protocol.
+    assert transfer._check_tls(target, stored).startswith("encrypted")
