@@ -378,55 +378,12 @@ class Call:
         return [{**self.args[0], **self.shared}, *self.args[1:]]
 
 
-def call_key(call: Call) -> str:
-    """What makes a call's answer: its script, entry point and arguments as sent (a call keeps no
-    state, so the same key gets the same answer from a sandbox without host calls)."""
-    compiled = call.script if isinstance(call.script, Compiled) else Compiled.of(call.script)
-    return f"{compiled.id}\t{call.entry}\t{json.dumps(call.merged_args(), default=str)}"
-
-
-class _Ahead(threading.local):
-    """Results computed ahead (``compute_ahead``) by call key, for the calls that follow in the
-    same thread; None outside ``transformations.ahead``."""
-
-    results: dict[str, Result] | None = None
-
-
-Ahead = _Ahead()
-
-
-def compute_ahead(calls: Sequence[Call]) -> None:
-    """Run ``calls`` — those of several artifacts — in one sandbox round trip now, so that each
-    artifact's own ``invoke_many`` later finds its results instead of a round trip of its own
-    (about 0.4 ms of CPU each). Each call still runs with state of its own, as in any batch.
-    Best effort: only results made without host calls are kept; a failed call, or a round trip
-    that fails as a whole, is left to the artifact's own call, which gets its own outcome."""
-    if Ahead.results is None or not calls:
-        return
-    limit, _ = limits()
-    results = invoke_many(calls, alone_on_failure=False, batch_limit=limit)
-    for call, result in zip(calls, results, strict=True):
-        if isinstance(result, Result) and not result.host_calls:
-            Ahead.results[call_key(call)] = result
-
-
-def _taken_ahead(calls: Sequence[Call]) -> list[Result] | None:
-    if not Ahead.results:
-        return None
-    keys = [call_key(c) for c in calls]
-    if not all(k in Ahead.results for k in keys):
-        return None
-    # Kept, not taken: a call keeps no state, so an artifact mapped twice in the block (the
-    # batch's check for Hub's own write, then its update) gets the same answer both times.
-    return [Ahead.results[k] for k in keys]
-
-
 def invoke_many(
     calls: Sequence[Call], *, alone_on_failure: bool = True, batch_limit: float | None = None
 ) -> list[Result | ExtensionError]:
     """Several calls in one sandbox round trip (plus one per host call asked), each with the
     state of a call of its own: the engine maps all the extension lines of one direction of an
-    artifact this way, and ``compute_ahead`` the lines of many artifacts.
+    artifact this way, and ``transformations.ahead`` the lines of many artifacts.
 
     Each answer is the call's Result, or the ExtensionError it failed with. When the round trip
     as a whole fails (a runaway, a dead sandbox, a syntax error), the calls still open run one
@@ -434,9 +391,6 @@ def invoke_many(
     False: they fail with the batch's error instead). ``batch_limit``: the time the whole round
     trip may take (default: the time limit of one call for each call).
     """
-    ahead = _taken_ahead(calls)
-    if ahead is not None:
-        return ahead
     if len(calls) == 1 and alone_on_failure:
         return [_one(calls[0])]
     limit, heap = limits()
@@ -541,7 +495,6 @@ __all__ = [
     "SANDBOX",
     "Result",
     "compile_check",
-    "compute_ahead",
     "invoke",
     "invoke_many",
     "log_lines",

@@ -23,6 +23,7 @@ from activity.models import ArtifactActivity, ArtifactPair
 from connectors.errors import ArtifactNotFound, ConnectorError, OperationUnsupported, RevisionConflict
 from connectors.hidden_marker import comment_key_of, with_comment_marker
 from extensions import engine as extension_hooks
+from extensions.licensing import per_batch
 from hub import prometheus
 from integrations.engine import (
     claims,
@@ -117,7 +118,8 @@ def process_batch(limit: int = 50, worker: str | None = None, *, gated: bool = F
                 settle(activity, error)
             continue
         try:
-            with prometheus.timed(prometheus.PROCESSING, integration_id, share=len(group)):
+            # One license check per extension type and batch, not one per mapping line and artifact.
+            with prometheus.timed(prometheus.PROCESSING, integration_id, share=len(group)), per_batch():
                 Batch(context, group, worker).run()
         except Exception as error:  # noqa: BLE001 - a bug of the batch: its unsettled rows fail visibly
             unsettled(group, worker, error)
