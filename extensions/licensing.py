@@ -16,8 +16,8 @@ _answers: dict[tuple[str, str], tuple[float, object]] = {}
 
 
 class _Batch(threading.local):
-    # Inside ``per_batch``: the answers this block has had, by gate.
-    answers: dict[tuple[str, str], object] | None = None
+    # Inside ``per_batch``: the answers this block has had, by (feature, value).
+    answers: dict[tuple, object] | None = None
 
 
 _batch = _Batch()
@@ -39,14 +39,18 @@ def per_batch():
 
 
 def _refusal(feature, value: str | None):
-    key = (str(feature), value or "")
     held = _batch.answers
-    if held is not None and key in held:
-        return held[key]
-    answer = _cached(key, feature, value)
     if held is not None:
-        held[key] = answer
+        answer = held.get((feature, value), _UNASKED)
+        if answer is not _UNASKED:
+            return answer
+    answer = _cached((str(feature), value or ""), feature, value)
+    if held is not None:
+        held[feature, value] = answer
     return answer
+
+
+_UNASKED = object()
 
 
 def _cached(key: tuple[str, str], feature, value: str | None):
