@@ -200,24 +200,11 @@ def test_a_container_input_of_a_mapping_line_carries_the_summary_the_tool_has(
     epic = new_item("alpha", "DEMO", "Checkout", type="epic")
     extension = make_extension("Where", WHERE)
     container, note = FieldInfo("parent", "Parent", "container"), FieldInfo("note", "Note", "string")
-    reading = Line(
-        ["parent"],
-        ["container"],
-        ["note"],
-        ["string"],
-        "extension",
-        writes=False,
-        extension=LineExtensions(extension, None, [container], [note], alpha.pk),
-    )
-    writing = Line(
-        ["note"],
-        ["string"],
-        ["parent"],
-        ["container"],
-        "extension",
-        reads=False,
-        extension=LineExtensions(None, extension, [note], [container], beta.pk),
-    )
+    # Alpha's parent → the model's note; the model's parent (alpha's container) → beta's note.
+    reading = Line(["parent"], ["container"], ["note"], ["string"], "extension", writes=False,
+                   extension=LineExtensions(extension, None, [container], [note], alpha.pk))  # fmt: skip
+    writing = Line(["note"], ["string"], ["parent"], ["container"], "extension", reads=False,
+                   extension=LineExtensions(None, extension, [note], [container], beta.pk))  # fmt: skip
     with (
         registry.connect(alpha.repository.settings()) as on_alpha,
         registry.connect(beta.repository.settings()) as on_beta,
