@@ -347,8 +347,9 @@ class Batch:
         """``extensions.transformations.ahead`` for the source models of the batch's updates: the
         extension lines that read each paired source artifact into the model (for the check for
         Hub's own write, then for the update itself) run in one sandbox round trip for the batch,
-        not one or two per update. ``to_model`` looks nothing up, so collecting repeats no request;
-        a source read again in the loop (stale after a write) has other fields, so other keys."""
+        not one or two per update. ``to_model`` looks nothing up (a Container input's summary is
+        read once per batch), so collecting repeats no request; a source read again in the loop
+        (stale after a write) has other fields, so other fingerprints."""
         from extensions.transformations import ahead
 
         jobs = []
