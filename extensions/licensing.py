@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
 
 from extensions.errors import LicenseRefused
@@ -13,8 +15,45 @@ TTL = 10.0
 _answers: dict[tuple[str, str], tuple[float, object]] = {}
 
 
+class _Batch(threading.local):
+    # Inside ``per_batch``: the answers this block has had, by (feature, value).
+    answers: dict[tuple, object] | None = None
+
+
+_batch = _Batch()
+
+
+@contextlib.contextmanager
+def per_batch():
+    """Within the block — one batch of the engine — each gate is asked once: the first answer
+    holds for the rest of the block (a license that changes meanwhile counts from the next batch,
+    as it would within ``TTL`` anyway). Nested blocks share the outer one's answers."""
+    if _batch.answers is not None:
+        yield
+        return
+    _batch.answers = {}
+    try:
+        yield
+    finally:
+        _batch.answers = None
+
+
 def _refusal(feature, value: str | None):
-    key = (str(feature), value or "")
+    held = _batch.answers
+    if held is not None:
+        answer = held.get((feature, value), _UNASKED)
+        if answer is not _UNASKED:
+            return answer
+    answer = _cached((str(feature), value or ""), feature, value)
+    if held is not None:
+        held[feature, value] = answer
+    return answer
+
+
+_UNASKED = object()
+
+
+def _cached(key: tuple[str, str], feature, value: str | None):
     now = time.monotonic()
     cached = _answers.get(key)
     if cached is not None and now - cached[0] < TTL:

@@ -9,8 +9,8 @@ Multi Select       list of option ids                          array of labels; 
 Rich Text          text in the field's format                  HTML
 Web Links          [{url, label}]                              [{label?, location}]
 Relationship(s)    artifact id (list)                          {id} (array of them)
-Container          the container's artifact id                 {id, summary}; summary is null
-                                                               (artifacts.toContainer fills it)
+Container          the container's artifact id                 {id, summary}; the engine reads the
+                                                               summary (transformations.container_summary)
 others             as stored (ISO dates, numbers, person ids)  the same
 =================  ==========================================  ===============================
 

@@ -92,8 +92,14 @@ class ArtifactsApi:
         return {"id": self._twin(_id_of(relationship))}
 
     def associated_container(self, container: Any) -> dict:
-        twin = self._twin(_id_of(container, "container"))
+        artifact_id = _id_of(container, "container")
+        twin = self._twin(artifact_id)
         summary = container.get("summary") if isinstance(container, dict) else None
+        if summary is None:  # a container the script made ({id} or an id): the tool has the summary
+            try:
+                summary = self.to_container(artifact_id, None)["summary"]
+            except HostError:
+                summary = None
         return {"id": twin, "summary": summary}
 
     def _twin(self, artifact_id: str) -> str:

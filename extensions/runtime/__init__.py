@@ -378,47 +378,8 @@ class Call:
         return [{**self.args[0], **self.shared}, *self.args[1:]]
 
 
-def call_key(call: Call) -> str:
-    """What makes a call's answer: its script, entry point and arguments as sent (a call keeps no
-    state, so the same key gets the same answer from a sandbox without host calls)."""
-    compiled = call.script if isinstance(call.script, Compiled) else Compiled.of(call.script)
-    return f"{compiled.id}\t{call.entry}\t{json.dumps(call.merged_args(), default=str)}"
-
-
-class _Ahead(threading.local):
-    """Results computed ahead (``compute_ahead``) by call key, for the calls that follow in the
-    same thread; None outside ``transformations.ahead``."""
-
-    results: dict[str, Result] | None = None
-
-
-Ahead = _Ahead()
-
-
-def compute_ahead(calls: Sequence[Call]) -> None:
-    """Run ``calls`` — those of several artifacts — in one sandbox round trip now, so that each
-    artifact's own ``invoke_many`` later finds its results instead of a round trip of its own
-    (about 0.4 ms of CPU each). Each call still runs with state of its own, as in any batch.
-    Best effort: only results made without host calls are kept; a failed call, or a round trip
-    that fails as a whole, is left to the artifact's own call, which gets its own outcome."""
-    if Ahead.results is None or not calls:
-        return
-    limit, _ = limits()
-    results = invoke_many(calls, alone_on_failure=False, batch_limit=limit)
-    for call, result in zip(calls, results, strict=True):
-        if isinstance(result, Result) and not result.host_calls:
-            Ahead.results[call_key(call)] = result
-
-
-def _taken_ahead(calls: Sequence[Call]) -> list[Result] | None:
-    if not Ahead.results:
-        return None
-    keys = [call_key(c) for c in calls]
-    if not all(k in Ahead.results for k in keys):
-        return None
-    # Kept, not taken: a call keeps no state, so an artifact mapped twice in the block (the
-    # batch's check for Hub's own write, then its update) gets the same answer both times.
-    return [Ahead.results[k] for k in keys]
+# json.dumps(value, default=str) without making an encoder for every value (a batch encodes many)
+_ENCODE = json.JSONEncoder(default=str).encode
 
 
 def invoke_many(
@@ -426,7 +387,7 @@ def invoke_many(
 ) -> list[Result | ExtensionError]:
     """Several calls in one sandbox round trip (plus one per host call asked), each with the
     state of a call of its own: the engine maps all the extension lines of one direction of an
-    artifact this way, and ``compute_ahead`` the lines of many artifacts.
+    artifact this way, and ``transformations.ahead`` the lines of many artifacts.
 
     Each answer is the call's Result, or the ExtensionError it failed with. When the round trip
     as a whole fails (a runaway, a dead sandbox, a syntax error), the calls still open run one
@@ -434,9 +395,6 @@ def invoke_many(
     False: they fail with the batch's error instead). ``batch_limit``: the time the whole round
     trip may take (default: the time limit of one call for each call).
     """
-    ahead = _taken_ahead(calls)
-    if ahead is not None:
-        return ahead
     if len(calls) == 1 and alone_on_failure:
         return [_one(calls[0])]
     limit, heap = limits()
@@ -446,26 +404,34 @@ def invoke_many(
     open_ = list(range(len(calls)))
     SANDBOX.ensure(heap)
     started = time.perf_counter()
-    args_json = [json.dumps(list(c.args), default=str) for c in calls]
+    args_json = [_ENCODE(list(c.args)) for c in calls]
+    texts: dict[str, str] = {}  # script ids, entry points and shared keys: each encoded once
+
+    def text(value: str) -> str:
+        if value not in texts:
+            texts[value] = json.dumps(value)
+        return texts[value]
+
     shared_texts: list[str] = []  # each shared value encoded once for the whole batch
     shared_index: dict[int, int] = {}
-    shared_refs = []
-    for call in calls:
+    heads, shared_refs = [], []
+    for n, call in enumerate(calls):
         refs = []
         for key, value in (call.shared or {}).items():
             if id(value) not in shared_index:
                 shared_index[id(value)] = len(shared_texts)
-                shared_texts.append(json.dumps(value, default=str))
-            refs.append([key, shared_index[id(value)]])
-        shared_refs.append(json.dumps(refs))
-    shared_json = json.dumps("[" + ",".join(json.dumps(t) for t in shared_texts) + "]")
+                shared_texts.append(_ENCODE(value))
+            refs.append(f"[{text(key)},{shared_index[id(value)]}]")
+        heads.append(f"[{text(compiled[n].id)},{text(call.entry)},{args_json[n]},")
+        shared_refs.append("[" + ",".join(refs) + "]")
+    # The shared values go as a JavaScript array of JSON texts (each call parses its own copies),
+    # not as one more JSON text of that array: one escaping less of the largest part of the code.
+    shared_js = "[" + ",".join(json.dumps(t) for t in shared_texts) + "]"
     while open_:
         batch = ",".join(
-            f"[{json.dumps(compiled[i].id)},{json.dumps(calls[i].entry)},{args_json[i]},"
-            f"{json.dumps(answers[i])},{shared_refs[i]}]"
-            for i in open_
+            f"{heads[i]}{json.dumps(answers[i]) if answers[i] else '{}'},{shared_refs[i]}]" for i in open_
         )
-        code = f"__hub.runMany({json.dumps('[' + batch + ']')}, {shared_json})"
+        code = f"__hub.runMany({json.dumps('[' + batch + ']')}, {shared_js})"
         timeout = batch_limit or limit * len(open_)
         try:
             outs = json.loads(_run([compiled[i] for i in open_], code, timeout, heap, limit))
@@ -541,7 +507,6 @@ __all__ = [
     "SANDBOX",
     "Result",
     "compile_check",
-    "compute_ahead",
     "invoke",
     "invoke_many",
     "log_lines",

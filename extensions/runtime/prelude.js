@@ -237,8 +237,9 @@
       // ``sharedJson``: JSON texts the calls name in call[4] as [key, index] — the artifacts every
       // line of the artifact sees, sent once per batch. Each call parses its own copies (nothing
       // one call does to them reaches the next); keys naming the same text share one copy.
-      runMany: function (callsJson, sharedJson) {
-        const shared = sharedJson === undefined ? [] : JSON.parse(sharedJson);
+      // sharedTexts: an array of JSON texts, each call parsing its own copies of those it names.
+      runMany: function (callsJson, sharedTexts) {
+        const shared = sharedTexts === undefined ? [] : sharedTexts;
         return JSON.stringify(JSON.parse(callsJson).map(function (call) {
           const refs = call[4] || [];
           if (refs.length) {

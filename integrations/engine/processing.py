@@ -23,6 +23,7 @@ from activity.models import ArtifactActivity, ArtifactPair
 from connectors.errors import ArtifactNotFound, ConnectorError, OperationUnsupported, RevisionConflict
 from connectors.hidden_marker import comment_key_of, with_comment_marker
 from extensions import engine as extension_hooks
+from extensions.licensing import per_batch
 from hub import prometheus
 from integrations.engine import (
     claims,
@@ -120,7 +121,8 @@ def process_batch(limit: int = 50, worker: str | None = None, *, gated: bool = F
                 settle(activity, error)
             continue
         try:
-            with prometheus.timed(prometheus.PROCESSING, integration_id, share=len(group)):
+            # One license check per extension type and batch, not one per mapping line and artifact.
+            with prometheus.timed(prometheus.PROCESSING, integration_id, share=len(group)), per_batch():
                 Batch(context, group, worker).run()
         except Exception as error:  # noqa: BLE001 - a bug of the batch: its unsettled rows fail visibly
             unsettled(group, worker, error)
@@ -348,8 +350,9 @@ class Batch:
         """``extensions.transformations.ahead`` for the source models of the batch's updates: the
         extension lines that read each paired source artifact into the model (for the check for
         Hub's own write, then for the update itself) run in one sandbox round trip for the batch,
-        not one or two per update. ``to_model`` looks nothing up, so collecting repeats no request;
-        a source read again in the loop (stale after a write) has other fields, so other keys."""
+        not one or two per update. ``to_model`` looks nothing up (a Container input's summary is
+        read once per batch), so collecting repeats no request; a source read again in the loop
+        (stale after a write) has other fields, so other fingerprints."""
         from extensions.transformations import ahead
 
         jobs = []

@@ -86,6 +86,28 @@ def test_the_extension_lines_of_twins_created_together_take_one_round_trip_per_d
     assert (revisions("alpha"), revisions("beta")) == before
 
 
+def test_twins_created_together_convert_each_artifact_once_and_check_the_license_once(tagged, monkeypatch):
+    """The same five twins: the collecting pass of ``transformations.ahead`` prepares each line's
+    calls (the artifacts converted, the call built) and the block's real pass takes them by
+    fingerprint, so each artifact is converted once per direction (10 for 5 twins; 20 when both
+    passes converted), and the license of the extension type is read once per batch (20 checks
+    before: one per line and pass)."""
+    from extensions import licensing, transformations
+    from extensions.transformations import LineExtensions
+
+    for n in range(5):
+        new_item("alpha", "DEMO", f"Crash {n}")
+    conversions, built, checks = [], [], []
+    convert, build, cached = transformations.artifacts_json, LineExtensions.call, licensing._cached
+    monkeypatch.setattr(transformations, "artifacts_json", lambda *a: conversions.append(1) or convert(*a))
+    monkeypatch.setattr(LineExtensions, "call", lambda *a, **k: built.append(1) or build(*a, **k))
+    monkeypatch.setattr(licensing, "_cached", lambda *a: checks.append(1) or cached(*a))
+    run(tagged, rounds=1)
+    assert sorted(twin.summary for twin in items("beta", "WEB")) == [f"[alpha] Crash {n}" for n in range(5)]
+    assert len(conversions) == len(built) == 10  # 5 writes + 5 read-backs, once each
+    assert len(checks) == 1
+
+
 def test_the_extension_lines_of_updates_in_one_batch_share_round_trips(tagged, monkeypatch):
     """Five twins changed at once: the source side's extension lines of the five updates (the
     check for Hub's own write and the update's model) run in one sandbox round trip for the

@@ -173,3 +173,65 @@ def test_the_associated_container_is_the_twin_with_the_summary(api, integration)
     assert run(api, script, {"id": str(epic.pk)}) == {"id": "41", "summary": "Checkout"}
     missing = "try { artifacts.getAssociatedContainer({id: '999'}); } catch (e) { return e.name; }"
     assert run(api, missing) == "NotFoundException"
+
+
+WHERE = """var inputTypes = 'Container';
+var outputTypes = 'String';
+function transform(context, input) { return input ? input.id + ': ' + input.summary : null; }
+"""
+
+
+def test_a_container_input_of_a_mapping_line_carries_the_summary_the_tool_has(
+    collections, integration, extensions_licensed, make_extension
+):
+    """“All container objects provide a summary property”: in a synchronization a line's Container
+    input arrives with the container's summary, read from the tool that holds it — the line's own
+    repository towards the model, the other side's towards the repository (the model's value is
+    that side's container) — once per container while the same connectors serve."""
+    from types import SimpleNamespace
+
+    from extensions import transformations
+    from extensions.transformations import LineExtensions
+    from extensions.types import FieldInfo
+    from integrations.engine import mapping
+    from integrations.engine.mapping import Line
+
+    alpha, beta = collections
+    epic = new_item("alpha", "DEMO", "Checkout", type="epic")
+    extension = make_extension("Where", WHERE)
+    container, note = FieldInfo("parent", "Parent", "container"), FieldInfo("note", "Note", "string")
+    # Alpha's parent → the model's note; the model's parent (alpha's container) → beta's note.
+    reading = Line(["parent"], ["container"], ["note"], ["string"], "extension", writes=False,
+                   extension=LineExtensions(extension, None, [container], [note], alpha.pk))  # fmt: skip
+    writing = Line(["note"], ["string"], ["parent"], ["container"], "extension", reads=False,
+                   extension=LineExtensions(None, extension, [note], [container], beta.pk))  # fmt: skip
+    with (
+        registry.connect(alpha.repository.settings()) as on_alpha,
+        registry.connect(beta.repository.settings()) as on_beta,
+    ):
+        reads = []
+        read_raw = on_alpha.read_raw
+        on_alpha.read_raw = lambda artifact_id: reads.append(artifact_id) or read_raw(artifact_id)
+        sides = [
+            SimpleNamespace(collection=alpha, connector=on_alpha),
+            SimpleNamespace(collection=beta, connector=on_beta),
+        ]
+        try:
+            transformations.serve(sides, integration.pk)
+            assert mapping.to_model([reading], {"parent": str(epic.pk)}) == {"note": f"{epic.pk}: Checkout"}
+            assert mapping.to_model([reading], {"parent": str(epic.pk)}) == {"note": f"{epic.pk}: Checkout"}
+            assert mapping.to_repository([writing], {"parent": str(epic.pk)}) == {
+                "note": f"{epic.pk}: Checkout"
+            }
+            assert reads == [str(epic.pk)]  # one read for the three inputs
+            assert mapping.to_model([reading], {"parent": "99999"}) == {"note": "99999: null"}  # gone: null
+        finally:
+            transformations.Scope.sides, transformations.Scope.summaries = {}, {}
+    assert mapping.to_model([reading], {"parent": str(epic.pk)}) == {"note": f"{epic.pk}: null"}  # no sync
+
+
+def test_the_associated_container_of_a_container_made_by_the_script_has_the_summary(api, integration):
+    epic = new_item("alpha", "DEMO", "Checkout", type="epic")
+    ArtifactPair.objects.create(integration_id=integration.pk, a_artifact_id=str(epic.pk), b_artifact_id="41")
+    script = "return artifacts.getAssociatedContainer({id: input});"
+    assert run(api, script, str(epic.pk)) == {"id": "41", "summary": "Checkout"}

@@ -319,24 +319,3 @@ def test_shared_artifacts_are_sent_once_yet_each_call_gets_its_own_copy():
     assert first.value == "changed"
     assert second.value == ["Login", ["a"], True]  # the first call's changes did not reach it
     assert artifact == {"summary": "Login", "labels": ["a"]}  # nor Python's object
-
-
-def test_results_computed_ahead_for_several_artifacts_save_their_round_trips(monkeypatch):
-    """``compute_ahead``: the calls of three artifacts in one round trip, each with its own state;
-    each artifact's own call then takes its result without a round trip. A failed call is not
-    kept: the artifact's own call fails by itself."""
-    exchanges = []
-    request = runtime.SANDBOX.request
-    monkeypatch.setattr(runtime.SANDBOX, "request", lambda *a, **k: exchanges.append(1) or request(*a, **k))
-    calls = [Call(LEAKY, "transform", [{}, n]) for n in ("a", "b", "c")]
-    failing = Call("function transform(c, i) { throw 'no ' + i; }", "transform", [{}, "d"])
-    runtime.Ahead.results = {}
-    try:
-        runtime.compute_ahead([*calls, failing])
-        assert len(exchanges) == 1
-        assert [invoke_many([c])[0].value for c in calls] == [[1, 1, "a"], [1, 1, "b"], [1, 1, "c"]]
-        assert len(exchanges) == 1
-        (failed,) = invoke_many([failing])
-        assert "no d" in failed.message and len(exchanges) == 2
-    finally:
-        runtime.Ahead.results = None

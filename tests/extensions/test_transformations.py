@@ -407,3 +407,70 @@ def test_container_values_arrive_as_containers_and_leave_as_the_container_id(
     with pytest.raises(MappingFailed) as failure:
         mapping.to_model(lines, {"parent": "1"})
     assert failure.value.code == "CCRRTT-17024E" and "a container {id, summary}" in str(failure.value)
+
+
+COUNTING = """var inputTypes = 'String';
+var outputTypes = 'String';
+var seen = [];
+function transform(context, input) {
+  if (input === 'boom') { throw 'no ' + input; }
+  seen.push(input);
+  return input + ':' + seen.length + ':' + context.sourceArtifact.summary;
+}
+"""
+
+
+def test_lines_collected_ahead_are_prepared_and_run_once_for_the_block(
+    extensions_licensed, make_extension, monkeypatch
+):
+    """``transformations.ahead``: the lines of four artifacts in one round trip, each call with
+    state of its own. In the block each artifact's mapping takes its prepared calls and results
+    by fingerprint: no round trip, no second conversion of the artifacts, no call built again. A
+    failed line is not kept (its own run fails by itself), and an artifact changed after it was
+    collected misses, so it never gets a stale answer."""
+    import functools
+
+    from extensions import runtime
+
+    extension = make_extension("Counting", COUNTING)
+    lines = [line(extension, [text("summary")], [text("title")])]
+    exchanges, conversions, built = [], [], []
+    request, convert, build = runtime.SANDBOX.request, transformations.artifacts_json, LineExtensions.call
+    monkeypatch.setattr(runtime.SANDBOX, "request", lambda *a, **k: exchanges.append(1) or request(*a, **k))
+    monkeypatch.setattr(transformations, "artifacts_json", lambda *a: conversions.append(1) or convert(*a))
+    monkeypatch.setattr(LineExtensions, "call", lambda *a, **k: built.append(1) or build(*a, **k))
+    artifacts = [{"summary": n} for n in ("a", "b", "c", "boom")]
+    changing = {"summary": "d"}
+    jobs = [functools.partial(mapping.to_model, lines, fields) for fields in [*artifacts, changing]]
+    with transformations.ahead(jobs):
+        assert (len(exchanges), len(conversions), len(built)) == (1, 5, 5)
+        models = [mapping.to_model(lines, fields) for fields in artifacts[:3]]
+        assert models == [{"title": "a:1:a"}, {"title": "b:1:b"}, {"title": "c:1:c"}]
+        assert mapping.to_model(lines, artifacts[0]) == {"title": "a:1:a"}  # mapped twice: kept
+        assert (len(exchanges), len(conversions), len(built)) == (1, 5, 5)
+        with pytest.raises(MappingFailed, match="no boom"):
+            mapping.to_model(lines, artifacts[3])
+        assert len(exchanges) == 2
+        changing["summary"] = "e"
+        assert mapping.to_model(lines, changing) == {"title": "e:1:e"}
+        assert (len(exchanges), len(conversions), len(built)) == (3, 7, 7)
+
+
+def test_the_license_of_an_extension_type_is_checked_once_per_batch(
+    extensions_licensed, make_extension, monkeypatch
+):
+    """Inside ``licensing.per_batch`` (the engine's batch) each extension type's license is read
+    once, however many lines and artifacts use it; outside it, per line as before."""
+    from extensions import licensing
+
+    extension = make_extension("Counting", COUNTING)
+    lines = [line(extension, [text("summary")], [text("title")])] * 2
+    checks = []
+    cached = licensing._cached
+    monkeypatch.setattr(licensing, "_cached", lambda *a: checks.append(a[0]) or cached(*a))
+    with licensing.per_batch():
+        for n in range(3):
+            mapping.to_model(lines, {"summary": str(n)})
+    assert [value for _, value in checks] == ["custom_data_transformation"]
+    mapping.to_model(lines, {"summary": "x"})
+    assert len(checks) == 3
