@@ -52,6 +52,18 @@ def arguments():
     parser.add_argument("--profile", default="", help="a directory: each worker's cProfile is written there")
     parser.add_argument("--timeout", type=int, default=3600, help="seconds to wait for the initial sync")
     parser.add_argument(
+        "--until",
+        default="",
+        help="HH:MM (UTC): cut the initial sync at this time of day at the latest, as --timeout does"
+        " (a large run started before a deadline)",
+    )
+    parser.add_argument(
+        "--no-limit",
+        action="store_true",
+        help="do not run the limit script after the figures (at 1,000,000 rows it takes minutes and"
+        " holds every row in memory)",
+    )
+    parser.add_argument(
         "--screen",
         action="store_true",
         help="after the run, time the Activity screen's banner and first pages, and the database size"
@@ -739,6 +751,20 @@ def own_redis(children) -> str:
     return f"redis://127.0.0.1:{port}/0"
 
 
+def window(args) -> float:
+    """Seconds from now the initial sync may take: --timeout, or less when --until comes first."""
+    if not args.until:
+        return args.timeout
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+    hour, minute = (int(part) for part in args.until.split(":"))
+    until = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    if until <= now:
+        until += timedelta(days=1)
+    return min(args.timeout, (until - now).total_seconds())
+
+
 def run(args, children, home: Path, database: str) -> None:
     if args.database == "postgres" and not args.redis:
         args.redis = own_redis(children)
@@ -791,7 +817,7 @@ def run(args, children, home: Path, database: str) -> None:
     detect.delay(integration_id)  # what Run does: the first detection at once, not at the next tick
     cut = not wait(
         lambda: postgres_cpu_seconds() is not None and ArtifactPair.objects.count() >= args.items,
-        args.timeout,
+        window(args),
         "initial sync",
         progress_line(processes),
         fatal=False,
@@ -862,6 +888,9 @@ def run(args, children, home: Path, database: str) -> None:
         print(f"peak RSS: {rss()}")
     failed = ArtifactActivity.objects.filter(status="failed").count()
     print(f"failed activities: {failed}; beta items: {LocalItem.objects.filter(project__key='WEB').count()}")
+    if args.no_limit:
+        print("limit: not run (--no-limit)", flush=True)
+        return
     # Last, so its rows are not counted above (they go to a project and integration of their own).
     limit = limit_run(args)
     print(
