@@ -341,7 +341,13 @@ class LocalConnector(Connector):
                 last_updated, last_id = dt.datetime.fromisoformat(updated_text), int(last_id)
             except ValueError:
                 raise ConnectorError(f"{cursor!r} is not a cursor of the local tracker.") from None
-            items = items.filter(Q(updated__gt=last_updated) | Q(updated=last_updated, id__gt=last_id))
+            # ``updated >= last`` as well, though the OR implies it: it is what an index range scan
+            # of local_item_changes (project, updated, id) can start from. Without it the scan began
+            # at the project's first item on every page and filtered its way to the cursor — a
+            # listing of 1,000,000 items cost O(N²) (a page 46 ms at item 17,000, growing).
+            items = items.filter(updated__gte=last_updated).filter(
+                Q(updated__gt=last_updated) | Q(updated=last_updated, id__gt=last_id)
+            )
         size = max(1, min(page_size, self.capabilities.max_page_size))
         rows = list(items.order_by("updated", "id").values_list(*columns)[: size + 1])
         more = len(rows) > size

@@ -33,6 +33,7 @@ from connectors.local.models import (
     TimeActivity,
 )
 from connectors.types import FieldType, WebLink
+from hub import bulk
 
 HUB_USERNAME = "hub"
 LINK_SCHEMES = ("http://", "https://", "ftp://", "mailto:")
@@ -282,7 +283,7 @@ def create_items(
             )
             many.append(_apply(item, values, creating=True))
             created.append(item)
-        LocalItem.objects.bulk_create(created)
+        bulk.insert_instances(created)
         for item, lists in zip(created, many, strict=True):
             for name, targets in lists.items():
                 getattr(item, name).set(targets)

@@ -25,6 +25,7 @@ from connectors.hidden_marker import comment_key_of, with_comment_marker
 from extensions import engine as extension_hooks
 from extensions.licensing import per_batch
 from hub import prometheus
+from hub.bulk import insert_instances
 from integrations.engine import (
     claims,
     conflicts,
@@ -415,6 +416,19 @@ def pairs_of(integration_id: int, activities) -> dict[tuple[str, str], ArtifactP
     return found
 
 
+def paired(integration_id: int, activities) -> set[tuple[str, str]]:
+    """(side, artifact id) of the activities' source artifacts that have a pair: the ids alone, no
+    pair instances built (``pairs_of`` where only membership counts)."""
+    found = set()
+    for side in ("A", "B"):
+        ids = [a.artifact_id for a in activities if a.source_side == side]
+        column = f"{side.lower()}_artifact_id"
+        if ids:
+            rows = ArtifactPair.objects.filter(integration_id=integration_id, **{f"{column}__in": ids})
+            found.update((side, artifact_id) for artifact_id in rows.values_list(column, flat=True))
+    return found
+
+
 @dataclass
 class Creation:
     """A twin to create: the processor of its activity, the source artifact read fresh and mapped,
@@ -593,7 +607,7 @@ class Creations:
     def still_unpaired(self, creations: list[Creation]) -> list[Creation]:
         """Re-read the pairs under the artifact locks, right before creating: one recorded since the
         batch read them makes this an update, not a second twin."""
-        fresh = pairs_of(self.integration.pk, [c.activity for c in creations])
+        fresh = paired(self.integration.pk, [c.activity for c in creations])
         ready = []
         for creation in creations:
             key = (creation.processor.source.name, creation.artifact.id)
@@ -657,7 +671,7 @@ class Creations:
                     )
                     new.append(creation.intent)
             with transaction.atomic():
-                CreationIntent.objects.bulk_create(new)
+                insert_instances(new)  # bulk_create's rows, without its SQL compiler (hub.bulk)
 
     def record(self, created: list[Creation]) -> None:
         if not created:
@@ -694,7 +708,7 @@ class Creations:
         for creation in created:
             creation.pair.last_synced_at = now
             creation.pair.created = creation.pair.updated = now
-        ArtifactPair.objects.bulk_create([c.pair for c in created])
+        insert_instances([c.pair for c in created])
         activities = []
         for creation in created:
             activity = creation.activity

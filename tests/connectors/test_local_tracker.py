@@ -180,3 +180,33 @@ def test_reading_several_items_leaves_out_the_missing(alpha):
     first, second = (alpha.create_artifact("DEMO", "bug", {"summary": s}) for s in ("a", "b"))
     found = alpha.read_artifacts([first.id, "999999", second.id])
     assert found == {first.id: alpha.read_artifact(first.id), second.id: alpha.read_artifact(second.id)}
+
+
+def test_a_listing_page_starts_at_its_cursor_with_ties_on_the_updated_time(db):
+    """Items made together share one ``updated``: pages split such a run by id, none is lost or
+    repeated, and each page's query bounds ``updated`` from below (the range an index scan of
+    (project, updated, id) starts from, not the project's first item)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    tracker = service.tracker("ties")
+    project = service.create_project(tracker, "TIE", "Ties")
+    for start in range(0, 30, 10):  # three runs of ten items with one updated time each
+        service.create_items(
+            project, "bug", [({"summary": f"Item {n}"}, "") for n in range(start, start + 10)]
+        )
+    connector = local("local://ties")
+    seen, cursor, queries = [], None, []
+    while True:
+        with CaptureQueriesContext(connection) as captured:
+            page = connector.changed_since("TIE", None, cursor=cursor, page_size=7)
+        if cursor is not None:
+            queries += [q["sql"] for q in captured.captured_queries if "connectors_localitem" in q["sql"]]
+        seen += [item.id for item in page.items]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    made = sorted(LocalItem.objects.filter(project=project).values_list("updated", "pk"))
+    assert seen == [str(pk) for _, pk in made] and len(set(seen)) == 30
+    bound = f"{connection.ops.quote_name('updated')} >= "
+    assert queries and all(bound in sql for sql in queries)

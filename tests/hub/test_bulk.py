@@ -83,3 +83,144 @@ def test_nothing_to_insert_sends_nothing(django_assert_num_queries):
 def test_an_unknown_field_is_refused():
     with pytest.raises(ValueError, match="no insertable field search_text"):
         insert_rows(ArtifactActivity, COMMON, [{**waiting("1"), "search_text": "x"}])
+
+
+# --- insert_instances: what bulk_create stores, without its SQL compiler (the batch's inserts) ---
+
+
+def unsaved_pairs(count: int, start: int = 0, integration: int = 7) -> list:
+    from activity.models import ArtifactPair
+
+    return [
+        ArtifactPair(
+            integration_id=integration,
+            integration_name="Bench",
+            a_artifact_id=str(n),
+            a_formatted_id=f"DEMO-{n}",
+            a_summary=f"Item {n}",
+            a_snapshot={"title": f"Item {n}", "_revision": "r1"},
+            b_artifact_id=str(10_000 + n),
+            b_summary=f"Item {n} ↔ twin",
+            b_snapshot={"title": f"Item {n}"},
+        )
+        for n in range(start, start + count)
+    ]
+
+
+def stored(pair) -> dict:
+    """Every column of a pair's row but the ones two inserts differ in by construction."""
+    from activity.models import ArtifactPair
+
+    ignored = {"id", "integration_id", "created", "updated", "search_text"}
+    row = ArtifactPair.objects.filter(pk=pair.pk).values().get()
+    return {key: value for key, value in row.items() if key not in ignored}
+
+
+def test_instances_are_stored_as_bulk_create_stores_them_and_come_back_saved():
+    from activity.models import ArtifactPair
+    from hub.bulk import insert_instances
+
+    before = timezone.now()
+    mine, theirs = unsaved_pairs(3), unsaved_pairs(3, integration=8)
+    assert insert_instances(mine) == mine
+    ArtifactPair.objects.bulk_create(theirs)
+    assert len({pair.pk for pair in mine}) == 3
+    for ours, django_s in zip(mine, theirs, strict=True):
+        assert ours.pk is not None and not ours._state.adding and ours._state.db == "default"
+        assert stored(ours) == stored(django_s)
+        row = ArtifactPair.objects.get(pk=ours.pk)
+        assert (row.integration_id, row.a_snapshot) == (7, ours.a_snapshot)
+        # auto_now / auto_now_add set on the instance, as bulk_create sets them
+        assert before - dt.timedelta(seconds=1) <= ours.created == row.created <= timezone.now()
+        assert ours.updated == row.updated
+
+
+def test_the_generated_search_column_is_returned_where_the_database_computes_it():
+    from django.db import connection
+
+    from activity.models import ArtifactPair
+    from hub.bulk import insert_instances
+
+    (pair,) = insert_instances(unsaved_pairs(1, start=4711))
+    assert ArtifactPair.objects.filter(search_text__icontains="item 4711 ↔").count() == 1
+    if connection.vendor == "postgresql":  # RETURNING, as bulk_create gets it there
+        assert "DEMO-4711" in pair.search_text
+
+
+def test_a_duplicate_instance_is_an_integrity_error_and_stores_nothing():
+    from django.db import IntegrityError, transaction
+
+    from activity.models import ArtifactPair
+    from hub.bulk import insert_instances
+
+    insert_instances(unsaved_pairs(1))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert_instances(unsaved_pairs(2))
+    assert ArtifactPair.objects.count() == 1
+
+
+def test_an_expression_or_a_saved_instance_goes_through_bulk_create(monkeypatch):
+    from django.db.models import QuerySet, Value
+
+    from activity.models import ArtifactPair
+    from hub.bulk import insert_instances
+
+    calls = []
+    real = QuerySet.bulk_create
+    monkeypatch.setattr(
+        QuerySet, "bulk_create", lambda self, objs: calls.append(len(objs)) or real(self, objs)
+    )
+    pairs = unsaved_pairs(2)
+    pairs[1].a_summary = Value("computed")
+    insert_instances(pairs)
+    assert ArtifactPair.objects.get(pk=pairs[1].pk).a_summary == "computed"
+    assert calls == [2]
+    saved = ArtifactPair.objects.get(pk=pairs[0].pk)
+    saved.a_artifact_id, saved.b_artifact_id = "x", "y"
+    saved.pk = 99_999  # a primary key given: bulk_create's own handling
+    insert_instances([saved])
+    assert calls == [2, 1] and ArtifactPair.objects.filter(pk=99_999).exists()
+
+
+def test_no_instances_send_nothing(django_assert_num_queries):
+    from hub.bulk import insert_instances
+
+    with django_assert_num_queries(0):
+        assert insert_instances([]) == []
+
+
+def test_a_value_sent_as_it_is_is_what_get_db_prep_save_returns():
+    """The pass-through of insert_instances: for every field of the batch's three models, each
+    value it lets through unprepared is returned unchanged (same value, same type) by the field's
+    own get_db_prep_save on this database."""
+    from django.db import connection
+
+    from activity.models import ArtifactPair
+    from connectors.local.models import LocalItem
+    from hub.bulk import _unchanged
+    from integrations.models import CreationIntent
+
+    samples = [
+        None,
+        "",
+        "text",
+        0,
+        7,
+        True,
+        False,
+        timezone.now(),
+        dt.datetime(2026, 1, 1),
+        1.5,
+        {"a": 1},
+        [],
+    ]
+    let_through = 0
+    for model in (ArtifactPair, CreationIntent, LocalItem):
+        for field in model._meta.concrete_fields:
+            kept = _unchanged(field, connection)
+            for value in samples if kept else []:
+                if kept(value):
+                    let_through += 1
+                    prepared = field.get_db_prep_save(value, connection)
+                    assert prepared == value and type(prepared) is type(value), (field, value)
+    assert let_through > 0 or connection.vendor != "postgresql"
