@@ -278,8 +278,7 @@ def _store_group(group: list[GatewayPayload], key: int) -> BaseException | None:
     ``_done`` and returns ``key``'s."""
     outcomes: dict[int, BaseException | None] = {}
     try:
-        with transaction.atomic():
-            _insert(group)
+        _insert(group)
         outcomes = {id(payload): None for payload in group}
     except Exception as error:  # noqa: BLE001 - each payload is tried alone below
         if len(group) == 1:
@@ -299,15 +298,20 @@ def _store_group(group: list[GatewayPayload], key: int) -> BaseException | None:
 
 
 def _insert(group: list[GatewayPayload]) -> None:
+    """One payload: an autocommitted INSERT (one round trip, as before group commit). Several: one
+    multi-row INSERT in a transaction (BEGIN, INSERT, COMMIT), or one INSERT each in it where the
+    database cannot return the new ids of a multi-row INSERT."""
     from django.db import connection
 
     if len(group) == 1:
         group[0].save(force_insert=True)
-    elif connection.features.can_return_rows_from_bulk_insert:
-        GatewayPayload.objects.bulk_create(group)
-    else:
-        for payload in group:
-            payload.save(force_insert=True)
+        return
+    with transaction.atomic():
+        if connection.features.can_return_rows_from_bulk_insert:
+            GatewayPayload.objects.bulk_create(group)
+        else:
+            for payload in group:
+                payload.save(force_insert=True)
 
 
 def _stored(collection: GatewayCollection) -> None:

@@ -222,3 +222,18 @@ def test_a_work_item_sync_has_no_stream_settings(api, repositories, model):
         },
     )
     assert answer.status_code == 400 and "twinless_update" in answer.json()["errors"]
+
+
+def test_preview_of_a_stream_integration_is_a_conflict_not_a_server_error(api, repositories, model):
+    """Found by the API contract run once it had a Gateway integration to try: a 500 before."""
+    mapped_collection("Beta defects", repositories[1], "WEB", model)
+    api.post("/gateway-collections/", {"name": "CI", "model": "Defect"})
+    body = {
+        "name": "CI → Beta",
+        "style": "gateway",
+        "gateway_collection": "CI",
+        "collection_b": "Beta defects",
+    }
+    integration = api.post("/integrations/", body).json()
+    answer = api.get(f"/integrations/{integration['id']}/preview/")
+    assert answer.status_code == 409 and "no second tool" in answer.json()["message"]
