@@ -59,6 +59,14 @@ def arguments() -> argparse.Namespace:
         help="raw: http.client senders in --sender-processes processes; requests: threads of this process",
     )
     parser.add_argument("--sender-processes", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=8, help="threads of each gunicorn process")
+    parser.add_argument(
+        "--group-commit", choices=["on", "off"], default="on", help="off: one commit per payload (A/B)"
+    )
+    parser.add_argument(
+        "--gc-freeze", choices=["on", "off"], default="on", help="off: no gc.freeze() after start-up (A/B)"
+    )
+    parser.add_argument("--no-end-to-end", action="store_true", help="measure the endpoint only")
     parser.add_argument(
         "--rate-limit",
         type=int,
@@ -227,23 +235,44 @@ def end_to_end(url: str, token: str) -> list[float]:
     ]
 
 
+def commits(name: str) -> int:
+    """Transactions committed in database ``name`` so far (every backend's, as PostgreSQL counts)."""
+    import psycopg2
+
+    admin = psycopg2.connect(ADMIN)
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute("SELECT xact_commit FROM pg_stat_database WHERE datname = %s", [name])
+            return cursor.fetchone()[0]
+    finally:
+        admin.close()
+
+
 def main() -> None:
     args = arguments()
     name = f"hub_bench_gw_{uuid.uuid4().hex[:8]}"
     database = f"postgres://postgres@127.0.0.1:5432/{name}"
     setup_django(database)
     collection_id, token = configure()
-    env = {**os.environ, "PYTHONPATH": str(REPO), "HUB_GATEWAY_RATELIMIT": str(args.rate_limit)}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "HUB_GATEWAY_RATELIMIT": str(args.rate_limit),
+        "BENCH_GW_GROUP_COMMIT": args.group_commit,
+        "BENCH_GW_GC_FREEZE": args.gc_freeze,
+    }
     server = subprocess.Popen(
         [
             str(Path(sys.executable).with_name("gunicorn")),
             "hub.wsgi:application",
+            "-c",
+            str(Path(__file__).with_name("gateway_gunicorn.py")),
             "-b",
             f"127.0.0.1:{args.port}",
             "-w",
             str(args.web_workers),
             "--threads",
-            "8",
+            str(args.threads),
             "--log-level",
             "warning",
         ],
@@ -264,12 +293,15 @@ def main() -> None:
         how = (args.client, args.sender_processes)
         load(url, token, args.senders, 1.0, *how)  # warm-up: connections, caches
         print(f"load average before: {os.getloadavg()}")
+        commits_before = commits(name)
         accepted, other, times = load(url, token, args.senders, args.seconds, *how)
+        time.sleep(1.5)  # the server's statistics reach pg_stat_database within a second, not a sync
+        committed = commits(name) - commits_before
         print(
             f"senders: {args.senders} ({args.client}"
             + (f", {args.sender_processes} processes" if args.client == "raw" else ", threads")
-            + f"), web workers: {args.web_workers} × 8 threads, {args.seconds:.0f} s, "
-            f"rate limit {args.rate_limit}/s"
+            + f"), web workers: {args.web_workers} × {args.threads} threads, {args.seconds:.0f} s, "
+            f"rate limit {args.rate_limit}/s, group commit {args.group_commit}, gc freeze {args.gc_freeze}"
         )
         print(f"accepted: {accepted} ({accepted / args.seconds:.0f}/s), other answers by status: {other}")
         print(
@@ -277,11 +309,17 @@ def main() -> None:
             f"{statistics.median(times) * 1000:.1f} / {percentile(times, 0.95) * 1000:.1f} / "
             f"{max(times) * 1000:.1f} ms"
         )
-        e2e = end_to_end(url, token)
         print(
-            f"end to end ({len(e2e)} payloads, one worker): p50 {statistics.median(e2e) * 1000:.0f} ms, "
-            f"p95 {percentile(e2e, 0.95) * 1000:.0f} ms"
+            f"database commits during the endpoint's {args.seconds:.0f} s: {committed} "
+            f"({committed / max(accepted, 1):.2f} per accepted payload, including the rate counts' reads)"
         )
+        print(f"load average after the endpoint's {args.seconds:.0f} s: {os.getloadavg()}")
+        e2e = None if args.no_end_to_end else end_to_end(url, token)
+        if e2e is not None:
+            print(
+                f"end to end ({len(e2e)} payloads, one worker): p50 {statistics.median(e2e) * 1000:.0f} ms, "
+                f"p95 {percentile(e2e, 0.95) * 1000:.0f} ms"
+            )
         print(f"load average: {os.getloadavg()}")
     finally:
         server.terminate()

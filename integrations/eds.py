@@ -45,23 +45,88 @@ def open_table(collection: SqlCollection) -> Table:
     return Table(collection.database_url, unseal(collection.password) or "", collection.table)
 
 
-def is_operational_database(collection: SqlCollection) -> bool:
-    """Whether the URL names Hub's own operational database (refused: reports must not share it)."""
+def _database_identity(database: dict) -> tuple[str, ...]:
+    """(engine, host, port, name) of a Django database definition, as far as they tell one
+    database from another."""
+    engine = database["ENGINE"].rsplit(".", 1)[-1]
+    if "sqlite" in engine:
+        return (engine, str(database["NAME"]))
+    return (
+        engine,
+        database.get("HOST") or "localhost",
+        str(database.get("PORT") or ""),
+        database.get("NAME"),
+    )
+
+
+def _url_identity(url: str) -> tuple[str, ...] | None:
     import dj_database_url
 
     try:
-        target = dj_database_url.parse(collection.database_url)
+        return _database_identity(dj_database_url.parse(url))
     except Exception:  # noqa: BLE001 - an unparsable URL is the URL check's to refuse, not this one's
-        return False
-    own = settings.DATABASES["default"]
-    same_engine = target["ENGINE"].rsplit(".", 1)[-1] == own["ENGINE"].rsplit(".", 1)[-1]
-    if "sqlite" in target["ENGINE"]:
-        return same_engine and str(target["NAME"]) == str(own["NAME"])
-    return same_engine and (target["HOST"] or "localhost", str(target["PORT"] or ""), target["NAME"]) == (
-        own.get("HOST") or "localhost",
-        str(own.get("PORT") or ""),
-        own.get("NAME"),
+        return None
+
+
+def is_operational_database(collection: SqlCollection) -> bool:
+    """Whether the URL names Hub's own operational database (refused: reports must not share it)."""
+    return _url_identity(collection.database_url) == _database_identity(settings.DATABASES["default"])
+
+
+def operational_database_refusal(url: str) -> str:
+    """The refusal of a SQL collection's database URL naming Hub's own database, or ''."""
+    if url and is_operational_database(SqlCollection(database_url=url)):
+        return "CCRRTT-30015E: this is Hub's own operational database; reports need a database of their own."
+    return ""
+
+
+def same_table(one: SqlCollection, other: SqlCollection) -> bool:
+    """Whether two SQL collections write one table: the same collection, or the same database and
+    table name (compared without case: MariaDB on some systems, and unquoted names, ignore it)."""
+    if one.pk is not None and one.pk == other.pk:
+        return True
+    where = _url_identity(one.database_url)
+    return (
+        where is not None
+        and where == _url_identity(other.database_url)
+        and one.table.strip().lower() == other.table.strip().lower()
     )
+
+
+def shared_table_problems(integration: Integration, sources: list, target: SqlCollection) -> list:
+    """A full scan marks deleted the rows of a repository whose artifact this integration did not
+    see; another integration streaming the same repository into the same table has rows this one
+    never sees, so the two would mark each other's rows deleted. Such a setup is refused (10008E:
+    the table is the target collection's one project); several sources of one integration are fine."""
+    repositories = {source.repository_id: source.repository for source in sources}
+    if not repositories or not target.table:
+        return []
+    others = (
+        Integration.objects.filter(
+            style=Integration.Style.ENTERPRISE_DATA_STREAM, sql_collection__isnull=False
+        )
+        .exclude(pk=integration.pk)
+        .select_related("sql_collection", "collection_a__repository")
+        .prefetch_related("more_sources__repository")
+        .order_by("pk")
+    )
+    found = []
+    for other in others:
+        if not same_table(other.sql_collection, target):
+            continue
+        shared = [one.repository for one in repository_sources(other) if one.repository_id in repositories]
+        if shared:
+            found.append(
+                (
+                    f"shared-table-{other.pk}",
+                    "CCRRTT-10008E",
+                    f"streams the repository “{shared[0].label}” into the table “{target.table}”, as the "
+                    f"integration “{other.name}” does: a full scan of either would mark the other's rows "
+                    "deleted. Stream each repository into a table from one integration only (one "
+                    "integration may have several source collections)",
+                )
+            )
+    return found
 
 
 def repository_sources(integration: Integration, more=None) -> list:
@@ -118,6 +183,7 @@ def problems(integration: Integration, more=None) -> list[tuple[str, str, str]]:
         found.append(("table", "CCRRTT-10008E", f"streams to “{target.name}”, which names no table"))
     if is_operational_database(target):
         found.append(("database", "CCRRTT-30015E", "streams into Hub's own operational database"))
+    found += shared_table_problems(integration, sources, target)
     return found
 
 

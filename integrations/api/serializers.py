@@ -3,9 +3,12 @@ the screens, so a request refused by the console is refused here with the same c
 
 from __future__ import annotations
 
+import copy
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from extensions.models import Extension, ExtensionType
 from hub.api import CleanModelSerializer
 from integrations import container_mirroring, services, validation
 from integrations.forms.collections import FieldMappingForm, other_lines
@@ -13,6 +16,7 @@ from integrations.forms.repositories import kind_choices
 from integrations.models import (
     ContainerMirroring,
     FieldMapping,
+    FieldType,
     GatewayCollection,
     Integration,
     Model,
@@ -24,6 +28,13 @@ from integrations.models import (
 )
 from integrations.models.integrations import repeated_route
 from integrations.secrets import is_set
+
+
+def named(queryset, help_text: str, **kwargs) -> serializers.SlugRelatedField:
+    """An optional reference to a configuration element by its name (null: none)."""
+    return serializers.SlugRelatedField(
+        slug_field="name", queryset=queryset, allow_null=True, required=False, help_text=help_text, **kwargs
+    )
 
 
 @extend_schema_field(
@@ -319,25 +330,121 @@ class FieldMappingSerializer(CleanModelSerializer):
 
 
 class GatewayCollectionSerializer(CleanModelSerializer):
-    model = serializers.SlugRelatedField(slug_field="name", queryset=Model.objects.all())
+    """Name, model, payload transformation and Relationship Field Configuration, judged by the
+    screen's form (``GatewayCollectionForm``: 20004E, 20005E, 20006E). The token is never read back:
+    creation and ``rotate-token`` answer it once."""
+
+    model = serializers.SlugRelatedField(
+        slug_field="name",
+        queryset=Model.objects.all(),
+        error_messages={"required": "CCRRTT-20005E: a gateway collection must have a model."},
+    )
+    extension = named(
+        Extension.objects.filter(type=ExtensionType.PAYLOAD_TRANSFORMATION),
+        "The payload transformation extension (transformPayload) by name; null: a payload must already "
+        "be shaped like the model. Licensed feature (CCRRTT-20006E).",
+    )
+    relationship_repositories = serializers.DictField(
+        child=serializers.IntegerField(),
+        required=False,
+        help_text="Relationship Field Configuration: for each Relationship(s) field of the model, its "
+        "id → the id of the repository it points to (CCRRTT-20004E while one is missing).",
+    )
+    has_token = serializers.SerializerMethodField(
+        help_text="Whether a token is set; the token itself is shown only when made."
+    )
 
     class Meta:
         model = GatewayCollection
-        fields = ["id", "name", "model"]
+        fields = ["id", "name", "model", "extension", "relationship_repositories", "has_token"]
+
+    def get_has_token(self, obj) -> bool:
+        return bool(obj.token_hash)
+
+    def validate(self, attrs):
+        from integrations.forms.collections import RELATIONSHIP_PREFIX, GatewayCollectionForm
+
+        attrs = super().validate(attrs)
+        instance = self.instance if isinstance(self.instance, GatewayCollection) else None
+        current = (
+            (lambda name, default=None: getattr(instance, name, default))
+            if instance
+            else (lambda name, default=None: default)
+        )
+        model = attrs.get("model", current("model"))
+        extension = attrs.get("extension", current("extension"))
+        relationships = {
+            key
+            for key, kind in (model.fields.values_list("key", "type") if model is not None else [])
+            if kind in (FieldType.RELATIONSHIP, FieldType.RELATIONSHIPS)
+        }
+        if "relationship_repositories" in attrs:
+            given = attrs["relationship_repositories"]
+            unknown = sorted(set(given) - relationships)
+            if unknown:
+                raise serializers.ValidationError(
+                    {
+                        "relationship_repositories": [
+                            f"“{key}” is no Relationship(s) field of the model." for key in unknown
+                        ]
+                    }
+                )
+        else:  # as stored, for the fields the (possibly new) model still has
+            stored = current("relationship_repositories") or {}
+            given = {key: value for key, value in stored.items() if key in relationships}
+        data = {
+            "name": attrs.get("name", current("name", "")),
+            "model": model.pk if model is not None else "",
+            "extension": extension.pk if extension is not None else "",
+            **{RELATIONSHIP_PREFIX + key: str(value) for key, value in given.items()},
+        }
+        form = GatewayCollectionForm(
+            data, instance=instance or GatewayCollection(), model_id=data["model"] or None
+        )
+        if not form.is_valid():
+            errors: dict[str, list[str]] = {}
+            for name, messages in form.errors.items():
+                field = "relationship_repositories" if name.startswith(RELATIONSHIP_PREFIX) else name
+                errors.setdefault("non_field_errors" if field == "__all__" else field, []).extend(messages)
+            raise serializers.ValidationError(errors)
+        attrs["relationship_repositories"] = {
+            field.key: int(form.cleaned_data[name]) for field, name in form.relationship_fields
+        }
+        return attrs
+
+
+class GatewayTokenSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    token = serializers.CharField(help_text="The new token; shown this once, only its digest is kept.")
 
 
 class SqlCollectionSerializer(CleanModelSerializer):
     password = SecretStatusField(help_text="Write-only; reads say whether one is stored.")
+    model = named(Model.objects.all(), "The model reported on, one column per field (10006E while none).")
 
     class Meta:
         model = SqlCollection
-        fields = ["id", "name", "database_url", "password", "table"]
+        fields = ["id", "name", "database_url", "password", "table", "model"]
 
     def validate(self, attrs):
+        from integrations import eds
+
         attrs = super().validate(attrs)
         if attrs.get("password") in (None, ""):
             attrs.pop("password", None)
+        refused = eds.operational_database_refusal(attrs.get("database_url", ""))
+        if refused:
+            raise serializers.ValidationError({"database_url": [refused]})
         return attrs
+
+
+class TableSerializer(serializers.Serializer):
+    ddl = serializers.CharField(help_text="The CREATE TABLE statement Hub proposes for the model.")
+    digest = serializers.CharField(help_text="Send it back as ``confirm`` to run this statement.")
+
+
+class TableConfirmationSerializer(serializers.Serializer):
+    confirm = serializers.CharField(help_text="The digest of the statement read with GET.")
 
 
 @extend_schema_field(
@@ -430,6 +537,9 @@ class ContainerMirroringSerializer(serializers.Serializer):
     default_type = serializers.CharField(required=False, allow_blank=True)
 
 
+STREAM_ONLY = ("gateway_collection", "sql_collection", "more_sources", "key_identifier", "twinless_update")
+
+
 class IntegrationSerializer(CleanModelSerializer):
     collection_a = serializers.SlugRelatedField(
         slug_field="name", queryset=RepositoryCollection.objects.all(), allow_null=True, required=False
@@ -443,6 +553,21 @@ class IntegrationSerializer(CleanModelSerializer):
         allow_null=True,
         help_text="Container + Work Item style only; null: none (the integration cannot run).",
     )
+    gateway_collection = named(
+        GatewayCollection.objects.all(),
+        "Gateway style: the source (required). Enterprise Data Stream: a source besides the repository "
+        "collections.",
+    )
+    sql_collection = named(
+        SqlCollection.objects.all(), "Enterprise Data Stream: the target (CCRRTT-10004E without one)."
+    )
+    more_sources = serializers.SlugRelatedField(
+        slug_field="name",
+        queryset=RepositoryCollection.objects.all(),
+        many=True,
+        required=False,
+        help_text="Enterprise Data Stream: repository collections streamed besides collection A.",
+    )
     state = serializers.SerializerMethodField()
     blockers = serializers.SerializerMethodField()
 
@@ -454,6 +579,11 @@ class IntegrationSerializer(CleanModelSerializer):
             "style",
             "collection_a",
             "collection_b",
+            "gateway_collection",
+            "sql_collection",
+            "more_sources",
+            "key_identifier",
+            "twinless_update",
             "routes",
             "container_mirroring",
             "unmatched_routing",
@@ -482,6 +612,24 @@ class IntegrationSerializer(CleanModelSerializer):
 
     def validate(self, attrs):
         attrs = super().validate(attrs)  # Integration.clean: schedules, filters, flows, collections
+        instance = self.instance if isinstance(self.instance, Integration) else None
+        style = attrs.get("style", instance.style if instance else Integration.Style.WORK_ITEM_SYNC)
+        streams = (Integration.Style.GATEWAY, Integration.Style.ENTERPRISE_DATA_STREAM)
+        if (
+            instance is not None
+            and style != instance.style
+            and streams.count(style) + streams.count(instance.style)
+        ):
+            raise serializers.ValidationError(
+                {"style": "A Gateway or Enterprise Data Stream integration keeps its style."}
+            )
+        if style in streams:
+            return self._validate_stream(attrs, Integration.Style(style), instance)
+        given = [name for name in STREAM_ONLY if attrs.get(name)]
+        if given:
+            raise serializers.ValidationError(
+                {name: "Only a Gateway or Enterprise Data Stream integration has this." for name in given}
+            )
         a = attrs.get("collection_a", getattr(self.instance, "collection_a", None))
         b = attrs.get("collection_b", getattr(self.instance, "collection_b", None))
         if a is not None and a == b:
@@ -506,6 +654,52 @@ class IntegrationSerializer(CleanModelSerializer):
         self._check_route_conditions(routes, a or b)
         if attrs.get("container_mirroring") is not None:
             self._check_container_mirroring(attrs, a, b)
+        return attrs
+
+    def _validate_stream(self, attrs, style, instance):
+        """A Gateway or EDS integration is judged by the screen's form (``StreamIntegrationForm``):
+        its collections and settings, with the validators' codes (1405E, 1410E, 1416E, 20000E,
+        20004E–20007E, 67001E, 10004E–10008E, 30015E) under the field each concerns."""
+        from integrations.forms.integrations import STREAM_FIELDS, StreamIntegrationForm
+
+        names = STREAM_FIELDS[style]
+        foreign = [
+            name
+            for name in ("collection_a", "collection_b", "more_sources", "sql_collection", "routes")
+            if name not in names and attrs.get(name)
+        ]
+        if attrs.get("container_mirroring"):
+            foreign.append("container_mirroring")
+        if foreign:
+            raise serializers.ValidationError(
+                {name: f"A {style.label} integration has no such setting." for name in foreign}
+            )
+
+        def value(name):
+            return attrs[name] if name in attrs else getattr(instance, name, None) if instance else None
+
+        data: dict = {}
+        for name in names:
+            if name == "more_sources":
+                more = attrs.get("more_sources", list(instance.more_sources.all()) if instance else [])
+                data[name] = [collection.pk for collection in more]
+            elif name in ("collection_a", "collection_b", "gateway_collection", "sql_collection"):
+                data[name] = value(name).pk if value(name) is not None else ""
+            elif name == "style":
+                data[name] = style.value
+            elif name == "twinless_update":
+                if value(name):
+                    data[name] = "on"  # a checkbox: absent is off
+            else:
+                data[name] = "" if value(name) is None else value(name)
+        form = StreamIntegrationForm(data, instance=copy.copy(instance) or Integration(), style=style)
+        if not form.is_valid():
+            raise serializers.ValidationError(
+                {
+                    ("non_field_errors" if name == "__all__" else name): list(messages)
+                    for name, messages in form.errors.items()
+                }
+            )
         return attrs
 
     def _check_container_mirroring(self, attrs, a, b):
@@ -568,11 +762,14 @@ class IntegrationSerializer(CleanModelSerializer):
     def create(self, validated_data):
         routes = validated_data.pop("routes", [])
         mirroring = {k: validated_data.pop(k) for k in ["container_mirroring"] if k in validated_data}
+        more_sources = validated_data.pop("more_sources", [])
         if "field_flows" not in validated_data:  # as on the screen: what the mappings allow
             validated_data["field_flows"] = validation.mapped_flows(
                 validated_data.get("collection_a"), validated_data.get("collection_b")
             )
         integration = Integration.objects.create(**validated_data)
+        if more_sources:
+            integration.more_sources.set(more_sources)
         self._save_routes(integration, routes)
         self._save_container_mirroring(integration, mirroring)
         return integration

@@ -220,17 +220,86 @@ class GatewayCollectionViewSet(RecordedModelViewSet):
         data = {**serializer.data, "token": token}
         return Response(data, status=status.HTTP_201_CREATED, headers=self.get_success_headers(data))
 
+    @extend_schema(request=None, responses={200: s.GatewayTokenSerializer})
+    @action(detail=True, methods=["post"], url_path="rotate-token")
+    def rotate_token(self, request, pk=None):
+        """A new token for the collection (the screen's "New token"): the old one stops working at
+        once; the new one is answered this once, only its digest is kept."""
+        collection = self.get_object()
+        with transaction.atomic(), self._change(GatewayCollection.objects.get(pk=collection.pk)) as rec:
+            token = services.new_gateway_token(collection)
+            collection.save()
+            rec.done(collection)
+        return Response(s.GatewayTokenSerializer({"id": collection.pk, "token": token}).data)
+
 
 class SqlCollectionViewSet(RecordedModelViewSet):
-    queryset = SqlCollection.objects.all()
+    queryset = SqlCollection.objects.select_related("model")
     serializer_class = s.SqlCollectionSerializer
     element_type = ElementType.SQL_COLLECTION
+
+    @extend_schema(request=None, responses={200: s.ConnectionResultSerializer})
+    @action(detail=True, methods=["post"], url_path="test-connection")
+    def test_connection(self, request, pk=None):
+        """The screen's Test connection: credentials, TLS options of the URL, the table and its
+        columns (CCRRTT-10009E naming each missing one), with the saved settings."""
+        from connectors.errors import ConnectorError
+        from integrations import eds
+
+        collection = self.get_object()
+        problem = eds.unusable(collection)
+        if problem is None:
+            try:
+                eds.test_table(collection)
+                message = f"The table {collection.table} has every column the stream writes."
+                return Response({"ok": True, "code": "", "message": message})
+            except ConnectorError as error:
+                problem = error
+        return Response({"ok": False, "code": problem.code, "message": problem.message})
+
+    @extend_schema(
+        methods=["GET"], request=None, responses={200: s.TableSerializer, 409: OpenApiResponse(ERROR_SCHEMA)}
+    )
+    @extend_schema(
+        methods=["POST"],
+        request=s.TableConfirmationSerializer,
+        responses={200: s.ConnectionResultSerializer, 409: OpenApiResponse(ERROR_SCHEMA)},
+    )
+    @action(detail=True, methods=["get", "post"])
+    def table(self, request, pk=None):
+        """The screen's Create table: GET proposes the statement for the model (with its digest);
+        POST with ``confirm`` set to that digest runs it. 409 when the collection cannot be used
+        (no model, Hub's own database…) or the model changed since the statement was read."""
+        from connectors.errors import ConnectorError
+        from integrations import eds
+
+        collection = self.get_object()
+        problem = eds.unusable(collection)
+        if problem is not None:
+            raise Conflict(f"{problem.code}: {problem.message}")
+        try:
+            ddl = eds.proposed_ddl(collection)
+        except ConnectorError as error:
+            raise Conflict(f"{error.code}: {error.message}") from None
+        if request.method == "GET":
+            return Response(s.TableSerializer({"ddl": ddl, "digest": eds.ddl_digest(ddl)}).data)
+        confirmation = s.TableConfirmationSerializer(data=request.data)
+        confirmation.is_valid(raise_exception=True)
+        if confirmation.validated_data["confirm"] != eds.ddl_digest(ddl):
+            raise Conflict(
+                "CCRRTT-30002E: The model changed since the statement was shown; read the new one."
+            )
+        try:
+            eds.create_table(collection)
+        except ConnectorError as error:
+            return Response({"ok": False, "code": error.code, "message": error.message})
+        return Response({"ok": True, "code": "", "message": f"Table {collection.table} created."})
 
 
 class IntegrationViewSet(RecordedModelViewSet):
     queryset = Integration.objects.select_related(
-        "collection_a", "collection_b", "container_mirroring"
-    ).prefetch_related("routes")
+        "collection_a", "collection_b", "container_mirroring", "gateway_collection", "sql_collection"
+    ).prefetch_related("routes", "more_sources")
     serializer_class = s.IntegrationSerializer
     element_type = ElementType.INTEGRATION
 

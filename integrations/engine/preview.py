@@ -128,6 +128,13 @@ class NotPreviewable(Exception):
 
 
 def preview(integration_id: int, *, limit: int = LIMIT) -> Preview:
+    style = Integration.objects.filter(pk=integration_id).values_list("style", flat=True).first()
+    if style in (Integration.Style.GATEWAY, Integration.Style.ENTERPRISE_DATA_STREAM):
+        # No pair of tools to read: a Gateway's source is payloads still to come, an EDS's target a table.
+        raise NotPreviewable(
+            "Preview shows what Run would do between two tools; a Gateway or Enterprise Data Stream "
+            "integration has no second tool to read."
+        )
     context = IntegrationContext.load(integration_id)
     integration = context.integration
     if integration.running:

@@ -156,12 +156,9 @@ class SqlCollectionForm(CleanModelForm):
 
         data = super().clean()
         if data.get("database_url") and "database_url" not in self.errors:
-            if eds.is_operational_database(SqlCollection(database_url=data["database_url"])):
-                self.add_error(
-                    "database_url",
-                    "CCRRTT-30015E: this is Hub's own operational database; reports need a database "
-                    "of their own.",
-                )
+            refused = eds.operational_database_refusal(data["database_url"])
+            if refused:
+                self.add_error("database_url", refused)
         return data
 
 

@@ -56,6 +56,15 @@ def seed_configuration(live) -> None:
         assert created.status_code == 201, created.text
     body = {"name": "Sync", "collection_a": "A", "collection_b": "B"}
     assert live.api.post("/integrations/", json=body).status_code == 201
+    # The Gateway and EDS elements, so that their actions (rotate-token, test-connection, table) run.
+    assert live.api.post("/gateway-collections/", json={"name": "CI", "model": "Defect"}).status_code == 201
+    body = {"name": "CI → B", "style": "gateway", "gateway_collection": "CI", "collection_b": "B"}
+    assert live.api.post("/integrations/", json=body).status_code == 201
+    reports = f"sqlite:///{live.home / 'reports.sqlite3'}"
+    body = {"name": "Reports", "database_url": reports, "table": "defects", "model": "Defect"}
+    assert live.api.post("/sql-collections/", json=body).status_code == 201
+    body = {"name": "A → reports", "style": "enterprise_data_stream", "collection_a": "A"}
+    assert live.api.post("/integrations/", json={**body, "sql_collection": "Reports"}).status_code == 201
 
 
 def test_the_live_api_keeps_the_contract_of_its_openapi_document(live, tmp_path):
