@@ -460,7 +460,7 @@ def _existing(processor, target, twin: str, source_container: str) -> str:
 
 
 def _not_yet(processor, side: str, container) -> None:
-    from integrations.engine.processing import Failure
+    from integrations.engine.processing import ContainerNotYet, Failure
 
     failed = ArtifactActivity.objects.filter(
         integration_id=processor.integration.pk,
@@ -475,12 +475,10 @@ def _not_yet(processor, side: str, container) -> None:
             f"own activity failed ({failed.code}). Fix that failure; this artifact follows.",
             transient=True,
         )
-    raise Failure(
-        "CCRRTT-17020E",
+    raise ContainerNotYet(
         f"The container {container.formatted_id} has no twin yet; this artifact is placed when the "
         "container has synchronized (no action needed).",
-        transient=True,
-        soon=True,
+        (side, str(container.id)),
     )
 
 
