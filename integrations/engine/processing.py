@@ -282,7 +282,10 @@ class Batch:
                 Creations(self.context, wave).run()
             self.follow_their_containers(creations, waiting)
         finally:
-            claims.unlock_many(held, self.holder)
+            try:
+                containers.close_held(self.context)  # the closed versions it opened to file items
+            finally:
+                claims.unlock_many(held, self.holder)
         Integration.objects.filter(pk=self.context.integration.pk).update(
             last_artifact_processed=timezone.now()
         )
