@@ -53,6 +53,7 @@ class ContainerObjects(Protocol):
     artifact ids by ``is_container_object``."""
 
     object_container_types: frozenset[str]
+    # Optional: type id → the name screens show (``object_container_names``), else the id.
 
     def is_container_object(self, container_id: str) -> bool:
         """Whether the id is one of these containers (not an artifact)."""

@@ -60,6 +60,7 @@ class RedmineContainers:
     Versions are containers that are not artifacts (``connectors.containers.ContainerObjects``)."""
 
     object_container_types = frozenset({VERSION})
+    object_container_names = {VERSION: "Version"}  # how the screens name them
     container_attributes = VERSION_ATTRIBUTES
 
     def is_container_object(self, container_id: str) -> bool:

@@ -493,3 +493,36 @@ def test_an_issue_of_a_closed_version_in_a_later_batch_is_filed_and_the_twin_clo
     assert _version_of(redmine, twin)["status"] == "closed"
     assert ContainerPair.objects.get(pk=pair.pk).held_open == {}
     assert redmine.issue(first)["fixed_version"]["id"] == int(version)
+
+
+def test_the_container_mirroring_screen_names_redmine_versions_and_refuses_an_epic_as_one(tree, admin_client):
+    """The Redmine side's container types name its trackers and its versions, the latter as
+    containers that are not artifacts; pairing the local epics with versions is refused on the
+    screen with 67000E on side B's setting, and a type Redmine does not have by name."""
+    from django.urls import reverse
+
+    integration, _ = tree
+    page = admin_client.get(reverse("integration-edit", args=[integration.pk])).content.decode()
+    assert "Feature (2)" in page and "Version (version), containers that are not artifacts" in page
+    data = {
+        "container_types_a": "epic",
+        "container_types_b": "version",
+        "parent_field": "parent",
+        "matching": "off",
+        "match_field": "summary",
+        "unmatched": "default",
+        "default_type": "",
+        "container-conditions-TOTAL_FORMS": "0",
+        "container-conditions-INITIAL_FORMS": "0",
+    }
+    form = admin_client.post(reverse("integration-containers", args=[integration.pk]), data).context[
+        "mirroring"
+    ]
+    assert "container_types_b" in form.errors, form.errors
+    [refused] = form.errors["container_types_b"]
+    assert refused.startswith("CCRRTT-67000E") and "“version” of side B" in refused
+    form = admin_client.post(
+        reverse("integration-containers", args=[integration.pk]), {**data, "container_types_b": "release"}
+    ).context["mirroring"]
+    assert form.errors["container_types_b"][0].startswith("“release”: not a container type of side B")
+    assert ContainerMirroring.objects.get(integration=integration).container_types_b == [FEATURE]
