@@ -5,8 +5,8 @@ container, and moving an artifact to another container. Only connectors whose
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -17,6 +17,10 @@ class ContainerRef:
     type: str
     title: str = ""
     project: str = ""
+    # A container that is not an artifact (``ContainerObjects``): what a user expects its twin to
+    # copy besides the title (Redmine's version: description, status, due_date, sharing). Not part
+    # of the reference's identity.
+    attributes: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
 @runtime_checkable
@@ -49,6 +53,7 @@ class ContainerObjects(Protocol):
     artifact ids by ``is_container_object``."""
 
     object_container_types: frozenset[str]
+    # Optional: type id → the name screens show (``object_container_names``), else the id.
 
     def is_container_object(self, container_id: str) -> bool:
         """Whether the id is one of these containers (not an artifact)."""
@@ -56,8 +61,18 @@ class ContainerObjects(Protocol):
     def read_container(self, container_id: str) -> ContainerRef:
         """The container with its type, title and project. Raises ArtifactNotFound."""
 
-    def create_container(self, project: str, container_type: str, title: str) -> ContainerRef:
-        """Create a container of the type in the project, titled ``title``."""
+    container_attributes: tuple[str, ...]
+
+    def create_container(
+        self, project: str, container_type: str, title: str, attributes: dict | None = None
+    ) -> ContainerRef:
+        """Create a container of the type in the project, titled ``title``, with ``attributes``
+        (keys of ``container_attributes``; missing ones take the tool's defaults)."""
+
+    def update_container(
+        self, container_id: str, *, title: str | None = None, attributes: dict | None = None
+    ) -> ContainerRef:
+        """Change the container's title and/or attributes. Raises ArtifactNotFound."""
 
 
 def object_types(connector) -> frozenset[str]:

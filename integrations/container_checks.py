@@ -97,7 +97,7 @@ def _kind_problems(mirroring, sides: dict) -> list[tuple[str, str, str]]:
             )
             found.append(
                 (
-                    f"kinds:{type_a}:{type_b}",
+                    f"kinds:{type_a}:{type_b}:{'B' if type_b in kinds['B'] else 'A'}",  # the version's side
                     "CCRRTT-67000E",
                     f"pairs the container type {other}, an artifact type, with {version}, a kind of "
                     "container that is not an artifact (such as a version): the target repository has "

@@ -26,6 +26,7 @@ CONDITION_KEYS = ("field", "operator", "value", "type")
 # Where each validation code of container_checks is shown: the setting the user changes to fix it.
 CODE_FIELDS = {
     "CCRRTT-50015E": "container_types",  # + the side: container_types_a / container_types_b
+    "CCRRTT-67000E": "container_types",  # on the side whose type is a version
     "CCRRTT-50017E": "conditions",
     "CCRRTT-50019E": "matching",
     "CCRRTT-50020E": "non_field",
@@ -47,6 +48,70 @@ def _type_list(value, name: str, errors: dict) -> list[str]:
         errors.setdefault(name, []).append("Give the container artifact types as a list of type ids.")
         return []
     return list(dict.fromkeys(v.strip() for v in value if v.strip()))
+
+
+def offered(collection) -> list[tuple[str, str, bool]] | None:
+    """The container types a side can name: (type id, name, whether it is a container that is not
+    an artifact, such as a Redmine version): the artifact types the repository has in the
+    collection's projects, then those containers. None when the repository cannot be asked (the
+    screen then names none and nothing is refused for it). Asked once per collection object."""
+    if collection is None or getattr(collection, "repository_id", None) is None:
+        return None
+    cached = collection.__dict__.get("_container_offer", _UNASKED)
+    if cached is not _UNASKED:
+        return cached
+    from connectors import registry
+    from connectors.containers import object_types
+
+    found: dict[str, tuple[str, bool]] = {}
+    try:
+        with registry.connect(collection.repository.settings()) as connector:
+            for project in collection.project_ids():
+                for artifact_type in connector.artifact_types(project):
+                    found.setdefault(artifact_type.id, (artifact_type.name, False))
+            names = getattr(connector, "object_container_names", {}) or {}
+            for kind in sorted(object_types(connector)):
+                found[kind] = (names.get(kind, kind), True)
+        offer = [(key, name, is_object) for key, (name, is_object) in found.items()]
+    except Exception:  # noqa: BLE001 - unreachable, disabled, misconfigured: the screen names none
+        offer = None
+    collection.__dict__["_container_offer"] = offer
+    return offer
+
+
+_UNASKED = object()
+
+
+def describe_offer(collection) -> str:
+    """The container types of ``collection`` in words, for the screen ("" when unknown)."""
+    offer = offered(collection)
+    if not offer:
+        return ""
+    items = [f"{name} ({key})" if name != key else key for key, name, is_object in offer if not is_object]
+    objects = [f"{name} ({key})" if name != key else key for key, name, is_object in offer if is_object]
+    text = f"“{collection.name}” offers the artifact types {', '.join(items) or 'none'}"
+    if objects:
+        text += (
+            f"; and {', '.join(objects)}, containers that are not artifacts (Redmine's versions): "
+            "pair such a type with the same kind on the other side, at the same position"
+        )
+    return text + "."
+
+
+def _offer_problems(integration: Integration, mirroring, values: dict, errors: dict) -> None:
+    """A container type the side's repository does not have, named on that side's setting."""
+    for side, name in (("A", "container_types_a"), ("B", "container_types_b")):
+        collection = integration.collection_a if side == "A" else integration.collection_b
+        offer = offered(collection) if name in values else None
+        if not offer:
+            continue
+        known = {key for key, _, _ in offer}
+        unknown = [t for t in mirroring.types_of(side) if t not in known]
+        if unknown:
+            shown = ", ".join(f"“{t}”" for t in unknown)
+            errors.setdefault(name, []).append(
+                f"{shown}: not a container type of side {side}. {describe_offer(collection)}"
+            )
 
 
 def model_fields_of(integration: Integration) -> dict:
@@ -110,6 +175,7 @@ def checked(integration: Integration, values: dict) -> tuple[ContainerMirroring,
         if name == "container_types":
             name = f"container_types_{detail.rsplit(':', 1)[-1].lower()}"
         errors.setdefault(name, []).append(f"{code}: this integration {message}.")
+    _offer_problems(integration, mirroring, values, errors)
     return mirroring, errors
 
 

@@ -10,6 +10,7 @@ from hub.ids import is_digits
 
 VERSION = "version"
 VERSION_PREFIX = "version:"
+_LABELS = {"Name": "name", "Due date": "due_date", "Status": "status", "Sharing": "sharing"}
 
 
 def _issue_ref(issue: dict) -> ContainerRef:
@@ -21,13 +22,37 @@ def _issue_ref(issue: dict) -> ContainerRef:
     )
 
 
+# What a version's twin copies besides its name; Redmine's write name of due_date is effective_date.
+VERSION_ATTRIBUTES = ("description", "status", "due_date", "sharing")
+_DEFAULTS = {"description": "", "status": "open", "due_date": "", "sharing": "none"}
+_WRITTEN_AS = {"due_date": "effective_date"}
+
+
 def _version_ref(version: dict) -> ContainerRef:
     return ContainerRef(
         f"{VERSION_PREFIX}{version['id']}",
         VERSION,
         version.get("name", ""),
         str((version.get("project") or {}).get("id", "")),
+        {key: version.get(key) or default for key, default in _DEFAULTS.items()},
     )
+
+
+def _version_payload(title: str | None, attributes: dict | None) -> dict:
+    payload = {} if title is None else {"name": title}
+    for key, value in (attributes or {}).items():
+        if key in _DEFAULTS:
+            payload[_WRITTEN_AS.get(key, key)] = value if value not in (None, "") else _DEFAULTS[key]
+    return payload
+
+
+def _version_number(container_id: str) -> tuple[str, ArtifactNotFound]:
+    """The number of a ``version:<n>`` id, and the error its absence raises (at once when not a number)."""
+    number = str(container_id).removeprefix(VERSION_PREFIX)
+    missing = ArtifactNotFound(f"Redmine version {number} does not exist or is not visible to Hub's user.")
+    if not is_digits(number):
+        raise missing
+    return number, missing
 
 
 class RedmineContainers:
@@ -35,20 +60,19 @@ class RedmineContainers:
     Versions are containers that are not artifacts (``connectors.containers.ContainerObjects``)."""
 
     object_container_types = frozenset({VERSION})
+    object_container_names = {VERSION: "Version"}  # how the screens name them
+    container_attributes = VERSION_ATTRIBUTES
 
     def is_container_object(self, container_id: str) -> bool:
         return str(container_id).startswith(VERSION_PREFIX)
 
     def read_container(self, container_id: str) -> ContainerRef:
-        number = str(container_id).removeprefix(VERSION_PREFIX)
-        missing = ArtifactNotFound(
-            f"Redmine version {number} does not exist or is not visible to Hub's user."
-        )
-        if not is_digits(number):
-            raise missing
+        number, missing = _version_number(container_id)
         return _version_ref(self.api.get(f"/versions/{number}.json", missing=missing)["version"])
 
-    def create_container(self, project: str, container_type: str, title: str) -> ContainerRef:
+    def create_container(
+        self, project: str, container_type: str, title: str, attributes: dict | None = None
+    ) -> ContainerRef:
         if container_type != VERSION:
             raise ValuesNotAccepted(
                 "Redmine creates versions only; other containers are issues",
@@ -58,10 +82,23 @@ class RedmineContainers:
         response = self.api.call(
             "POST",
             f"/projects/{identifier}/versions.json",
-            json={"version": {"name": title}},
-            labels={"Name": "name"},
+            json={"version": _version_payload(title, attributes)},
+            labels=_LABELS,
         )
         return _version_ref(response.json()["version"])
+
+    def update_container(
+        self, container_id: str, *, title: str | None = None, attributes: dict | None = None
+    ) -> ContainerRef:
+        number, missing = _version_number(container_id)
+        self.api.call(
+            "PUT",
+            f"/versions/{number}.json",
+            json={"version": _version_payload(title, attributes)},
+            missing=missing,
+            labels=_LABELS,
+        )
+        return self.read_container(container_id)  # Redmine answers a PUT with no body
 
     def container_of(self, artifact_id: str) -> ContainerRef | None:
         issue = self._issue(artifact_id, include="")

@@ -5,10 +5,12 @@ without container mirroring passes through unchanged."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from activity.models import ArtifactActivity
 from connectors.containers import is_object, object_types, supports
@@ -18,6 +20,7 @@ from integrations.engine import conflicts, routing
 logger = logging.getLogger(__name__)
 
 CONTAINER = "container"
+PREVIEW = "preview"  # the holder of Preview's processors (integrations.engine.preview): no writes
 _UNSET = object()
 
 
@@ -290,35 +293,214 @@ def _object_twin(processor, value: str, source, target) -> str | None:
             f"{', '.join(theirs) or 'none'}). Add the matching container type on the integration's "
             "container mirroring.",
         )
+    if processor.holder == PREVIEW:  # Preview reads only: it shows the container it would make
+        return f"(new {wanted} “{ref.title}”)"
     activity = processor.activity  # the version goes where the artifact's twin is, either way
     project = activity.target_project if target.name == processor.target.name else activity.source_project
+    # The twin copies the source's attributes; a closed or locked one is made open, so that items
+    # can be filed in it, and closed at the end of the batch (``close_held``).
+    wanted_values = dict(ref.attributes)
+    hold = _closed(wanted_values)
+    made_values = {**wanted_values, STATUS: OPEN} if hold else wanted_values
     twin = _matching_object(processor, target, project, wanted, ref, mirroring)
     if twin is None:
         try:
-            twin = target.connector.create_container(project, wanted, ref.title).id
+            twin = target.connector.create_container(project, wanted, ref.title, made_values).id
         except ValuesNotAccepted:
             # A tool that keeps titles unique (Redmine's version names, per project) refuses a second
             # one: an earlier attempt made it and died before recording the pair, or a user did.
             twin = _unpaired_with_title(processor, target, project, wanted, ref)
             if twin is None:
                 raise
+            _write_object(target.connector, twin, None, made_values)
+    else:  # an existing container, matched by title: it takes the source's attributes
+        _write_object(target.connector, twin, None, made_values)
     ids = {source.name: value, target.name: twin}
     projects = {source.name: ref.project, target.name: project}
     try:
         with transaction.atomic():
-            ContainerPair.objects.create(
+            pair = ContainerPair.objects.create(
                 integration_id=integration.pk,
                 a_container_id=ids["A"],
                 b_container_id=ids["B"],
                 a_project=projects["A"],
                 b_project=projects["B"],
                 title=ref.title[:1000],
+                snapshot=_values_of(ref),
+                held_open={target.name: timezone.now().isoformat()} if hold else {},
             )
     except IntegrityError:  # another worker paired it first: use its pair
         pair = pairs.get(**{f"{source.name.lower()}_container_id": value})
         return pair.id_of(target.name)
+    if hold:
+        _held(processor.context).add(pair.pk)
     _checked(processor.context)[target.name, twin] = True
     return twin
+
+
+# --- the attributes of containers that are not artifacts (Redmine versions) ----------------------
+
+TITLE, STATUS, OPEN = "title", "status", "open"
+HELD_AT_MOST = dt.timedelta(minutes=10)  # longer than a batch runs: its worker died
+
+
+def _values_of(ref) -> dict:
+    """What a container pair compares: the title and the connector's attributes."""
+    return {TITLE: ref.title, **dict(ref.attributes)}
+
+
+def _closed(values: dict) -> bool:
+    return values.get(STATUS) not in (None, "", OPEN)
+
+
+def _write_object(connector, container_id: str, title, attributes: dict) -> None:
+    if title is not None or attributes:
+        connector.update_container(container_id, title=title, attributes=attributes or None)
+
+
+def _held(context) -> set[int]:
+    """The ContainerPairs whose closed twin this batch opened to file items in it."""
+    return context.__dict__.setdefault("_container_pairs_held_open", set())
+
+
+def _hold_open(processor, target, pair, twin: str) -> None:
+    """Open the pair's ``target`` container for the batch when the snapshot says it is closed or
+    locked (Redmine files no issue in such a version), recorded on the pair first, so that the end
+    of the batch, or the next detection after a kill, closes it again."""
+    if not _closed(pair.snapshot or {}) or target.name in (pair.held_open or {}):
+        if target.name in (pair.held_open or {}):
+            _held(processor.context).add(pair.pk)
+        return
+    pair.held_open = {**(pair.held_open or {}), target.name: timezone.now().isoformat()}
+    pair.save(update_fields=["held_open"])
+    _held(processor.context).add(pair.pk)
+    _write_object(target.connector, twin, None, {STATUS: OPEN})
+
+
+def close_held(context, pair_ids=None) -> int:
+    """Give the containers Hub held open their snapshot's status again (closed, locked): those of
+    this batch (``pair_ids`` None), or the ones listed. Returns how many were closed."""
+    from integrations.models import ContainerPair
+
+    ids = _held(context) if pair_ids is None else set(pair_ids)
+    closed = 0
+    for pair in ContainerPair.objects.filter(pk__in=sorted(ids), integration_id=context.integration.pk):
+        for side in sorted(pair.held_open or {}):
+            try:
+                _write_object(
+                    context.sides[side].connector, pair.id_of(side), None, {STATUS: pair.snapshot.get(STATUS)}
+                )
+                closed += 1
+            except ArtifactNotFound:
+                pass  # deleted meanwhile: nothing to close
+            except Exception:  # noqa: BLE001 - still held: the next detection closes it
+                logger.warning("Could not close container %s again", pair.id_of(side), exc_info=True)
+                continue
+            pair.held_open = {s: since for s, since in pair.held_open.items() if s != side}
+            pair.save(update_fields=["held_open"])
+    if pair_ids is None:
+        ids.clear()
+    return closed
+
+
+def sync_object_containers(context) -> int:
+    """Bring the attributes of paired containers that are not artifacts (Redmine versions: name,
+    description, status, due date, sharing) in step, once per detection: a change on one side since
+    the pair's snapshot is written to the other where the parent field flows that way; a change of
+    the same attribute on both sides goes to the winner of the conflict strategy (Error upon
+    conflict: neither is written, and a warning is logged). One listing per paired project and
+    side. Containers Hub held open and did not close (a killed batch) are closed here. Returns how
+    many containers were written."""
+    from integrations.models import ContainerPair
+
+    mirroring = mirroring_of(context)
+    if mirroring is None:
+        return 0
+    pairs = list(ContainerPair.objects.filter(integration_id=context.integration.pk))
+    if not pairs or not all(object_types(context.sides[s].connector) for s in ("A", "B")):
+        return 0
+    current = {}
+    for side in ("A", "B"):
+        connector = context.sides[side].connector
+        for project in sorted({getattr(p, f"{side.lower()}_project") for p in pairs} - {""}):
+            for kind in sorted(object_types(connector)):
+                for ref in connector.containers(project, kind):
+                    current[side, ref.id] = ref
+    integration = context.integration
+    flow = (integration.field_flows or {}).get(mirroring.parent_field, conflicts.BOTH)
+    written = 0
+    leftovers = []
+    for pair in pairs:
+        refs = {side: current.get((side, pair.id_of(side))) for side in ("A", "B")}
+        if None in refs.values():
+            continue  # gone on a side (17022E when an item needs it), or not listed
+        values = {side: _values_of(ref) for side, ref in refs.items()}
+        snapshot = dict(pair.snapshot or {}) or dict(values[_first_source(integration)])
+        for side in pair.held_open or {}:  # held open by Hub: its status is still the snapshot's
+            values[side][STATUS] = snapshot.get(STATUS, values[side][STATUS])
+        writes: dict[str, dict] = {"A": {}, "B": {}}
+        for key in sorted(set(values["A"]) | set(values["B"])):
+            a, b = values["A"].get(key), values["B"].get(key)
+            if a == b:
+                snapshot[key] = a
+                continue
+            changed = [side for side in ("A", "B") if values[side].get(key) != snapshot.get(key)]
+            winner = changed[0] if len(changed) == 1 else _winner(integration, pair, key, a, b)
+            if winner and conflicts.flows(flow, winner):
+                loser = "B" if winner == "A" else "A"
+                writes[loser][key] = values[winner].get(key)
+                snapshot[key] = values[winner].get(key)
+        for side, change in writes.items():
+            if not change:
+                continue
+            title = change.pop(TITLE, None)
+            try:
+                _write_object(context.sides[side].connector, pair.id_of(side), title, change)
+                written += 1
+            except Exception:  # noqa: BLE001 - the next detection tries again
+                logger.warning("Could not update container %s", pair.id_of(side), exc_info=True)
+                snapshot = dict(pair.snapshot or {}) or snapshot
+                continue
+            if STATUS in change:  # the status is now what Hub means it to be: no longer held
+                pair.held_open = {s: t for s, t in (pair.held_open or {}).items() if s != side}
+        if snapshot != (pair.snapshot or {}) or writes["A"] or writes["B"]:
+            pair.snapshot = snapshot
+            pair.title = str(snapshot.get(TITLE, pair.title))[:1000]
+            pair.save(update_fields=["snapshot", "held_open", "title"])
+        if _left_over(pair):
+            leftovers.append(pair.pk)
+    written += close_held(context, leftovers) if leftovers else 0
+    return written
+
+
+def _left_over(pair) -> bool:
+    """Whether Hub holds one of the pair's containers open since longer than any batch runs: the
+    batch that opened it died (kill -9) before it closed it again. A batch running now keeps its
+    own open."""
+    limit = (timezone.now() - HELD_AT_MOST).isoformat()
+    return any(since < limit for since in (pair.held_open or {}).values())
+
+
+def _first_source(integration) -> str:
+    """The side a pair without a snapshot (paired before Hub kept one) takes its values from."""
+    return "B" if integration.creation_flow == conflicts.B_TO_A else "A"
+
+
+def _winner(integration, pair, key: str, a, b) -> str:
+    strategy = integration.conflict_strategy
+    if strategy == integration.ConflictStrategy.A_WINS:
+        return "A"
+    if strategy == integration.ConflictStrategy.B_WINS:
+        return "B"
+    logger.warning(
+        "Containers %s and %s: %s changed on both sides (%r, %r); neither is written (Error upon conflict)",
+        pair.a_container_id,
+        pair.b_container_id,
+        key,
+        a,
+        b,
+    )
+    return ""
 
 
 def _matching_object(processor, target, project: str, container_type: str, ref, mirroring) -> str | None:
@@ -368,6 +550,8 @@ def _existing_object(processor, target, pair, value: str) -> str:
 
     twin = pair.id_of(target.name)
     if _still_there(processor.context, target.name, twin, target.connector.read_container):
+        if processor.holder != PREVIEW:
+            _hold_open(processor, target, pair, twin)
         return twin
     pair.delete()
     raise Failure(
@@ -460,7 +644,7 @@ def _existing(processor, target, twin: str, source_container: str) -> str:
 
 
 def _not_yet(processor, side: str, container) -> None:
-    from integrations.engine.processing import Failure
+    from integrations.engine.processing import ContainerNotYet, Failure
 
     failed = ArtifactActivity.objects.filter(
         integration_id=processor.integration.pk,
@@ -475,12 +659,10 @@ def _not_yet(processor, side: str, container) -> None:
             f"own activity failed ({failed.code}). Fix that failure; this artifact follows.",
             transient=True,
         )
-    raise Failure(
-        "CCRRTT-17020E",
+    raise ContainerNotYet(
         f"The container {container.formatted_id} has no twin yet; this artifact is placed when the "
         "container has synchronized (no action needed).",
-        transient=True,
-        soon=True,
+        (side, str(container.id)),
     )
 
 

@@ -308,6 +308,12 @@ def detect(integration_id: int, *, full: bool = False, on_recorded=None) -> int:
             with prometheus.timed(prometheus.DETECTION, integration_id):
                 sides = ("A", "B")
                 found = sum(detect_and_report(context, s, full=full, on_recorded=on_recorded) for s in sides)
+            try:  # containers that are not artifacts (Redmine versions) have no activities
+                containers.sync_object_containers(context)
+            except Exception:  # noqa: BLE001 - the next detection tries again
+                logger.warning(
+                    "Synchronizing the container pairs of %s failed", integration.name, exc_info=True
+                )
         finally:
             context.close()
     finally:

@@ -71,6 +71,16 @@ class Failure(Exception):
         self.server_wait = flags.get("server_wait")
 
 
+class ContainerNotYet(Failure):
+    """CCRRTT-17020E: the container the artifact goes into (or is routed by) has no twin yet.
+    ``waits_for`` is (side, the container's id); the batch that is creating that container places
+    the artifact after it (``Batch.follow_their_containers``), any other retries it soon."""
+
+    def __init__(self, message: str, waits_for: tuple[str, str]):
+        super().__init__("CCRRTT-17020E", message, transient=True, soon=True)
+        self.waits_for = waits_for
+
+
 class Done(Exception):
     """Nothing (more) to do for this activity: out of scope, or nothing changed."""
 
@@ -273,21 +283,54 @@ class Batch:
                             f"({keys[activity.pk]}); trying again shortly."
                         ),
                     )
-            creations = self.process(ready, held)
+            creations, waiting = self.process(ready, held)
             for wave in containers.waves(self.context, creations):  # containers first
                 Creations(self.context, wave).run()
+            self.follow_their_containers(creations, waiting)
         finally:
-            claims.unlock_many(held, self.holder)
+            try:
+                containers.close_held(self.context)  # the closed versions it opened to file items
+            finally:
+                claims.unlock_many(held, self.holder)
         Integration.objects.filter(pk=self.context.integration.pk).update(
             last_artifact_processed=timezone.now()
         )
 
-    def process(self, activities: list[ArtifactActivity], held: set[str]) -> list[Creation]:
-        """Update what is paired; return what is to be created."""
+    def follow_their_containers(self, created: list[Creation], waiting: list) -> None:
+        """Creations routed by their container (``containers.routed_by_container``) whose container
+        had no twin yet when they were prepared: those whose container this batch was creating are
+        prepared again once its waves are recorded, and follow in waves of their own (a chain of
+        such containers, one level per round). The others, and those whose container still has no
+        twin after its round, keep their 17020E (or get the container's failure, 50018E)."""
+        while waiting:
+            coming = {(c.processor.source.name, str(c.artifact.id)) for c in created}
+            coming |= {(p.source.name, str(a.id)) for p, a, _, _ in waiting}
+            created, still = [], []
+            for processor, artifact, old_pair, error in waiting:
+                if error.waits_for not in coming:
+                    settle(processor.activity, error)
+                    continue
+                try:
+                    created.append(processor.prepare_creation(artifact, old_pair))
+                except ContainerNotYet as again:  # its container follows in this round: the next one
+                    still.append((processor, artifact, old_pair, again))
+                except Exception as failed:  # noqa: BLE001 - classified and shown on the Activity screen
+                    settle(processor.activity, failed)
+            if not created:
+                for processor, _, _, error in still:
+                    settle(processor.activity, error)
+                return
+            for wave in containers.waves(self.context, created):
+                Creations(self.context, wave).run()
+            waiting = still
+
+    def process(self, activities: list[ArtifactActivity], held: set[str]) -> tuple[list[Creation], list]:
+        """Update what is paired; return what is to be created, and the creations routed by a
+        container that has no twin yet (processor, artifact, old pair, its ContainerNotYet)."""
         read_started = timezone.now()
         artifacts = self.read_sources(activities)
         pairs = self.pairs_of(activities)
-        creations, unchanged, settled_now = [], [], {"A": [], "B": []}
+        creations, waiting, unchanged, settled_now = [], [], [], {"A": [], "B": []}
         written_to: set[tuple[str, str]] = set()  # twins this batch may have written so far
         containers_checked = False
         with self.source_models_ahead(activities, artifacts, pairs):
@@ -318,14 +361,17 @@ class Batch:
                         continue
                     if artifact is None:  # not in the batch read: read it alone (its own error, if any)
                         artifact = processor.read_source()
-                    creations.append(processor.prepare_creation(artifact, pair))
+                    try:
+                        creations.append(processor.prepare_creation(artifact, pair))
+                    except ContainerNotYet as error:  # perhaps its container is coming
+                        waiting.append((processor, artifact, pair, error))
                 except Exception as error:  # noqa: BLE001 - classified and shown on the Activity screen
                     settle(activity, error)
         # Nothing happened for these: no rows to show (as for every activity that ends in Done).
         ArtifactActivity.objects.filter(pk__in=unchanged).delete()
         for side, found in settled_now.items():  # the next listings skip them without a read
             settled.record(self.context.integration.pk, side, found, read_started)
-        return creations
+        return creations, waiting
 
     def check_containers(self, activities, artifacts, pairs) -> None:
         """The 17022E check of the batch's updates from here on, in one batched read per target

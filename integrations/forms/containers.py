@@ -10,7 +10,7 @@ from integrations import container_mirroring
 from integrations.forms.integrations import OPERATOR_CHOICES, condition_initial, condition_of
 from integrations.models import ContainerMirroring, Integration
 
-TYPES_HELP = "Artifact type ids separated by commas, e.g. epic, folder."
+TYPES_HELP = "Container type ids separated by commas, e.g. epic, folder, version."
 
 
 class ContainerMirroringForm(forms.Form):
@@ -38,6 +38,10 @@ class ContainerMirroringForm(forms.Form):
         }
         initial = {**stored, **{s: ", ".join(stored[s]) for s in ("container_types_a", "container_types_b")}}
         super().__init__(*args, initial=initial, **kwargs)
+        for side, collection in (("a", integration.collection_a), ("b", integration.collection_b)):
+            offer = container_mirroring.describe_offer(collection)
+            if offer:
+                self.fields[f"container_types_{side}"].help_text = f"{TYPES_HELP} {offer}"
         fields = container_mirroring.model_fields_of(integration)
         for name in ("parent_field", "match_field"):
             choices = [(key, f.label) for key, f in fields.items()]

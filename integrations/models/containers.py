@@ -57,6 +57,13 @@ class ContainerPair(models.Model):
     title = models.CharField(
         max_length=1000, blank=True, help_text="The source container's title when paired."
     )
+    # The attributes both containers had when Hub last synchronized them (title and the
+    # connector's ``container_attributes``): a side that differs from it has changed since.
+    snapshot = models.JSONField(default=dict, blank=True)
+    # Side ("A", "B") → since when (ISO time) Hub holds its container open to file items in it
+    # while the snapshot says it is closed or locked (Redmine files no issue in such a version);
+    # Hub closes it again at the end of the batch, or a later detection when the batch died.
+    held_open = models.JSONField(default=dict, blank=True)
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:

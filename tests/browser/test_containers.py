@@ -11,7 +11,9 @@ from tests.support.server import administrator_and_trackers, prepared_hub
 pytestmark = pytest.mark.browser
 PASSWORD = "a long and unusual password"
 
-PREPARE = administrator_and_trackers(PASSWORD) + """
+PREPARE = (
+    administrator_and_trackers(PASSWORD)
+    + """
 from tests.engine.test_containers import _map_parent
 from tests.integrations.factories import mapped_collection
 ModelField.objects.create(model=model, key="due", label="Due", type="date", position=2)
@@ -20,6 +22,7 @@ for label, project in (("Alpha", "DEMO"), ("Beta", "WEB")):
     repository = Repository.objects.create(label=label, kind="local", url=f"local://{label.lower()}")
     _map_parent(mapped_collection(f"{label} defects", repository, project, model))
 """
+)
 
 
 @pytest.fixture
@@ -41,7 +44,14 @@ def test_an_administrator_configures_a_container_and_work_item_integration(hub, 
     expect(page.locator(".messages")).to_contain_text("container mirroring")
 
     section = page.locator("#containers-form")
+    # Each side names the container types its repository has; one it has not is refused there.
+    expect(section.locator("#id_container_types_b_helptext")).to_contain_text("Epic (epic)")
     section.locator("#id_container_types_a").fill("epic")
+    section.locator("#id_container_types_b").fill("saga")
+    section.locator("button[type=submit]").click()
+    expect(page.locator("#containers-form")).to_contain_text("“saga”: not a container type of side B")
+
+    section = page.locator("#containers-form")
     section.locator("#id_container_types_b").fill("epic")
     conditions = page.get_by_test_id("container-conditions")
     conditions.locator("select[name$='-field']").first.select_option("due")  # mapped by neither

@@ -270,11 +270,6 @@ def test_17019E_in_a_container_and_work_item_integration(tree_sync):
     unrouted = new_item("alpha", "OPS", "Ops epic", type="epic")  # case 2: a container with no route
     stranded = new_item("alpha", "OPS", "Ops bug in an ops epic", parent=str(unrouted.pk))  # case 1
     run(tree_sync)
-    # Routed by its container, the OPS bug needs the epic's twin (and its project) before it is
-    # prepared: in the epic's own batch it waits (17020E), and the retry places it.
-    assert [f.artifact_id for f in failures("CCRRTT-17020E")] == [str(routed_by_it.pk)]
-    retry_now()
-    run(tree_sync)
 
     assert twin(routed_by_it).parent_id == twin(mirrored).pk and twin(routed_by_it).project.key == "WEB"
     refused = {f.artifact_id: f.message for f in failures("CCRRTT-17019E")}
@@ -282,9 +277,50 @@ def test_17019E_in_a_container_and_work_item_integration(tree_sync):
     assert refused[str(unrouted.pk)] == "No route takes project “OPS” of side A to the other side."
     assert f"in container {unrouted.pk}" in refused[str(stranded.pk)]
     assert "mirrored container structure" in refused[str(stranded.pk)]
+    assert not failures("CCRRTT-17020E")
 
     service.delete_item(twin(mirrored).pk)  # case 3: the twin that routes OPS items is gone
     late = new_item("alpha", "OPS", "Later ops bug", parent=str(mirrored.pk))
     run(tree_sync)
     [gone] = [f for f in failures("CCRRTT-17019E") if f.artifact_id == str(late.pk)]
     assert "was deleted" in gone.message and "Recreate" in gone.message
+
+
+def test_items_routed_by_a_chain_of_containers_made_in_their_batch_follow_without_waiting(tree_sync):
+    """Routed by their container in the batch that creates it, items follow in the next wave of the
+    same batch (no 17020E row, no retry): an OPS epic in a DEMO epic, an OPS bug in the OPS epic,
+    all new together; the OPS project has no route, so each is placed in its container's twin
+    once that twin is recorded, level by level."""
+    from integrations.engine import detection, processing
+    from integrations.services import set_projects
+
+    set_projects(tree_sync.collection_a, [{"id": p, "key": p, "name": p} for p in ("DEMO", "OPS")])
+    top = new_item("alpha", "DEMO", "Mirrored epic", type="epic")
+    middle = new_item("alpha", "OPS", "Ops epic in it", type="epic", parent=str(top.pk))
+    bug = new_item("alpha", "OPS", "Ops bug in the ops epic", parent=str(middle.pk))
+    detection.detect(tree_sync.pk)
+    assert processing.process_batch(limit=100, worker="test")  # one batch holds all three
+
+    assert not ArtifactActivity.objects.filter(status=ArtifactActivity.Status.FAILED).exists(), list(
+        ArtifactActivity.objects.values_list("artifact_id", "code", "message")
+    )
+    assert twin(middle).parent_id == twin(top).pk and twin(bug).parent_id == twin(middle).pk
+    assert twin(bug).project.key == twin(top).project.key == "WEB"
+
+
+def test_an_item_routed_by_a_container_another_batch_creates_still_waits_with_17020E(tree_sync):
+    """The container is not in the item's batch: the item waits (17020E) and its retry places it."""
+    from integrations.engine import detection, processing
+    from integrations.services import set_projects
+
+    set_projects(tree_sync.collection_a, [{"id": p, "key": p, "name": p} for p in ("DEMO", "OPS")])
+    epic = new_item("alpha", "DEMO", "Late epic", type="epic")
+    bug = new_item("alpha", "OPS", "Early ops bug", parent=str(epic.pk))
+    detection.detect(tree_sync.pk)
+    ArtifactActivity.objects.filter(artifact_id=str(bug.pk)).update(priority=10)  # claimed first, alone
+    processing.process_batch(limit=1, worker="test")
+    [waiting] = failures("CCRRTT-17020E")
+    assert waiting.artifact_id == str(bug.pk) and waiting.next_retry_at is not None
+    retry_now()
+    run(tree_sync)
+    assert twin(bug).parent_id == twin(epic).pk and not failures("CCRRTT-17020E")

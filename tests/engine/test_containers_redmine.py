@@ -372,3 +372,157 @@ def test_a_version_written_back_to_the_source_is_made_in_the_source_project(rele
     assert redmine.issue(issue)["fixed_version"]["id"] == int(_versions(redmine, source)["5.1"])
     pair = ContainerPair.objects.get(integration=integration, title="5.1")
     assert (pair.a_project, pair.b_project) == (source, target)
+
+
+# --- what a twin version copies besides its name ---------------------------------------------------
+
+
+def _version_of(redmine, version_id: str) -> dict:  # noqa: F811
+    return redmine.rest.get(f"/versions/{version_id}.json").json()["version"]
+
+
+def _set_version(redmine, version_id: str, **values) -> None:  # noqa: F811
+    redmine.rest.put(f"/versions/{version_id}.json", json={"version": values}).raise_for_status()
+
+
+def _copied(version: dict) -> tuple:
+    return (
+        version["name"],
+        version.get("description") or "",
+        version["status"],
+        version.get("due_date") or "",
+        version["sharing"],
+    )
+
+
+def test_a_twin_version_copies_the_versions_attributes_and_their_changes_flow(releases, redmine):  # noqa: F811
+    """A locked version with a description, a due date and sharing: its twin has them all (made
+    open to file the issue, locked at the end of the batch). Later edits of the source version
+    (name, description, due date, status) reach the twin at the next detection, an edit of the
+    twin's due date comes back, and the same attribute changed on both sides goes to the
+    conflict strategy's winner (A wins)."""
+    from integrations.models import ContainerPair
+
+    integration, source, target = releases
+    version = _version(redmine, source, "6.0")
+    _set_version(redmine, version, description="Spring release", due_date="2027-03-01", sharing="descendants")
+    redmine.create(source, "Ships in 6.0", fixed_version_id=int(version))
+    _set_version(redmine, version, status="locked")  # Redmine files no new issue in it now
+    run(integration)
+
+    [copy] = redmine.issues(target)
+    twin = str(copy["fixed_version"]["id"])
+    assert _copied(_version_of(redmine, twin)) == (
+        "6.0",
+        "Spring release",
+        "locked",
+        "2027-03-01",
+        "descendants",
+    )
+    [pair] = ContainerPair.objects.filter(integration=integration)
+    assert pair.held_open == {} and pair.snapshot["status"] == "locked"
+
+    _set_version(
+        redmine,
+        version,
+        name="6.0 final",
+        description="Spring release, shipped",
+        due_date="2027-03-15",
+        status="closed",
+    )
+    run(integration)
+    assert _copied(_version_of(redmine, twin)) == (
+        "6.0 final",
+        "Spring release, shipped",
+        "closed",
+        "2027-03-15",
+        "descendants",
+    )
+
+    _set_version(redmine, twin, due_date="2027-04-01")  # edited on the twin: flows back
+    run(integration)
+    assert _version_of(redmine, version)["due_date"] == "2027-04-01"
+
+    _set_version(redmine, version, description="From A")  # both sides: A wins
+    _set_version(redmine, twin, description="From B")
+    run(integration)
+    assert _version_of(redmine, version)["description"] == "From A"
+    assert _version_of(redmine, twin)["description"] == "From A"
+    assert not ArtifactActivity.objects.filter(status=ArtifactActivity.Status.FAILED).exists()
+
+
+def test_an_issue_of_a_closed_version_in_a_later_batch_is_filed_and_the_twin_closed_again(releases, redmine):  # noqa: F811
+    """Redmine files no issue in a closed version. The twin of a closed version is opened for the
+    batch that files an issue in it and closed again at its end; a twin left open by a batch
+    that died (kill -9) is closed by a later detection, one a batch holds right now is not."""
+    from datetime import timedelta
+
+    from integrations.models import ContainerPair
+
+    integration, source, target = releases
+    version = _version(redmine, source, "7.0")
+    first = redmine.create(source, "First in 7.0", fixed_version_id=int(version))
+    second = redmine.create(source, "Second in 7.0", fixed_version_id=int(version))
+    _set_version(redmine, version, status="closed")
+    detection.detect(integration.pk)
+    ArtifactActivity.objects.filter(artifact_id=second).update(priority=-10)  # the first goes alone
+    assert processing.process_batch(limit=1, worker="test") == 1
+    [pair] = ContainerPair.objects.filter(integration=integration)
+    twin = pair.b_container_id.removeprefix("version:")
+    assert _version_of(redmine, twin)["status"] == "closed" and pair.held_open == {}
+
+    assert processing.process_batch(limit=1, worker="test") == 1  # the second: in a closed twin
+    assert not ArtifactActivity.objects.filter(status=ArtifactActivity.Status.FAILED).exists(), list(
+        ArtifactActivity.objects.values_list("artifact_id", "code", "message")
+    )
+    by_subject = {row["subject"]: row for row in redmine.issues(target)}
+    assert {str(by_subject[s]["fixed_version"]["id"]) for s in ("First in 7.0", "Second in 7.0")} == {twin}
+    assert _version_of(redmine, twin)["status"] == "closed"
+    assert ContainerPair.objects.get(pk=pair.pk).held_open == {}
+
+    # A batch opened the twin and was killed before it closed it again.
+    _set_version(redmine, twin, status="open")
+    recent = timezone.now().isoformat()
+    ContainerPair.objects.filter(pk=pair.pk).update(held_open={"B": recent})
+    detection.detect(integration.pk)
+    assert _version_of(redmine, twin)["status"] == "open"  # maybe a batch is filing in it now
+    assert _version_of(redmine, version)["status"] == "closed"  # and the source is not reopened
+    stale = (timezone.now() - timedelta(minutes=11)).isoformat()
+    ContainerPair.objects.filter(pk=pair.pk).update(held_open={"B": stale})
+    detection.detect(integration.pk)
+    assert _version_of(redmine, twin)["status"] == "closed"
+    assert ContainerPair.objects.get(pk=pair.pk).held_open == {}
+    assert redmine.issue(first)["fixed_version"]["id"] == int(version)
+
+
+def test_the_container_mirroring_screen_names_redmine_versions_and_refuses_an_epic_as_one(tree, admin_client):
+    """The Redmine side's container types name its trackers and its versions, the latter as
+    containers that are not artifacts; pairing the local epics with versions is refused on the
+    screen with 67000E on side B's setting, and a type Redmine does not have by name."""
+    from django.urls import reverse
+
+    integration, _ = tree
+    page = admin_client.get(reverse("integration-edit", args=[integration.pk])).content.decode()
+    assert "Feature (2)" in page and "Version (version), containers that are not artifacts" in page
+    data = {
+        "container_types_a": "epic",
+        "container_types_b": "version",
+        "parent_field": "parent",
+        "matching": "off",
+        "match_field": "summary",
+        "unmatched": "default",
+        "default_type": "",
+        "container-conditions-TOTAL_FORMS": "0",
+        "container-conditions-INITIAL_FORMS": "0",
+    }
+    form = admin_client.post(reverse("integration-containers", args=[integration.pk]), data).context[
+        "mirroring"
+    ]
+    assert "container_types_b" in form.errors, form.errors
+    [refused] = form.errors["container_types_b"]
+    assert refused.startswith("CCRRTT-67000E") and "“version” of side B" in refused
+    form = admin_client.post(
+        reverse("integration-containers", args=[integration.pk]), {**data, "container_types_b": "release"}
+    ).context["mirroring"]
+    assert form.errors["container_types_b"][0].startswith("“release”: not a container type of side B")
+    assert ContainerMirroring.objects.get(integration=integration).container_types_b == [FEATURE]

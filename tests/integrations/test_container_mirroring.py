@@ -53,7 +53,7 @@ def test_the_page_configures_container_types_matching_and_conditions(admin_clien
     response = admin_client.post(
         reverse("integration-containers", args=[tree.pk]),
         screen_data(
-            container_types_a="epic, folder",
+            container_types_a="epic, story",
             matching="first",
             **{
                 "container-conditions-0-field": "priority",
@@ -64,17 +64,17 @@ def test_the_page_configures_container_types_matching_and_conditions(admin_clien
     )
     assert response.status_code == 302, response.content.decode()[-3000:]
     mirroring = ContainerMirroring.objects.get(integration=tree)
-    assert mirroring.container_types_a == ["epic", "folder"] and mirroring.matching == "first"
+    assert mirroring.container_types_a == ["epic", "story"] and mirroring.matching == "first"
     assert mirroring.conditions == [
         {"field": "priority", "operator": "equals", "value": "high", "type": "feature"}
     ]
     # Recorded in history as a change of the integration, with its container mirroring.
     assert snapshots.snapshot("integration", tree)["container_mirroring"]["container_types_a"] == [
         "epic",
-        "folder",
+        "story",
     ]
     page = admin_client.get(reverse("integration-edit", args=[tree.pk])).content.decode()
-    assert 'value="epic, folder"' in page and 'value="feature"' in page
+    assert 'value="epic, story"' in page and 'value="feature"' in page
 
 
 def test_the_page_shows_each_code_on_the_setting_at_fault(admin_client, tree):
@@ -83,7 +83,7 @@ def test_the_page_shows_each_code_on_the_setting_at_fault(admin_client, tree):
     response = admin_client.post(
         reverse("integration-containers", args=[tree.pk]),
         screen_data(
-            container_types_b="epic, folder",
+            container_types_b="epic, story",
             **{
                 "container-conditions-0-field": "due",  # in the model, mapped by neither collection
                 "container-conditions-0-operator": "is_empty",
@@ -148,7 +148,7 @@ def test_the_api_refuses_with_the_screens_codes_per_setting(admin_client, tree):
         "collection_b": tree.collection_b.name,
         "creation_flow": "both",
         "conflict_strategy": "a_wins",
-        "container_mirroring": {"container_types_a": ["epic", "folder"]},
+        "container_mirroring": {"container_types_a": ["epic", "story"]},
     }
     response = admin_client.post(f"{API}/integrations/", created, content_type="application/json")
     assert (
@@ -178,8 +178,36 @@ def test_export_and_import_carry_the_container_mirroring_and_its_rules(tree):
     tree.creation_flow = Integration.Flow.BOTH
     tree.save()
     bad = {**document, "creation_flow": "both"}
-    bad["container_mirroring"] = {**document["container_mirroring"], "container_types_a": ["epic", "folder"]}
+    bad["container_mirroring"] = {**document["container_mirroring"], "container_types_a": ["epic", "story"]}
     change = transfer.ExportedChange("update", "integration", tree.name, document, bad)
     result = transfer.apply_changes([change], user=None)
     assert "CCRRTT-50015E" in str(vars(result))
     assert ContainerMirroring.objects.get(integration=tree).container_types_a == ["epic"]
+
+
+def test_the_page_names_the_container_types_each_side_offers_and_refuses_others(admin_client, tree):
+    """Each side's container types say what its repository has (the local tracker: its item
+    types, no versions); a type it does not have is refused on that side's setting, by the page
+    and the API alike, naming what it offers."""
+    page = admin_client.get(reverse("integration-edit", args=[tree.pk])).content.decode()
+    assert "offers the artifact types Bug (bug), Story (story)" in page and "Epic (epic)" in page
+    assert "not artifacts" not in page  # the local tracker has no containers such as versions
+    response = admin_client.post(
+        reverse("integration-containers", args=[tree.pk]), screen_data(container_types_b="epic, version")
+    )
+    form = response.context["mirroring"]
+    assert form.errors["container_types_b"] == [
+        f"“version”: not a container type of side B. “{tree.collection_b.name}” offers the artifact "
+        "types Bug (bug), Story (story), Task (task), Epic (epic), Test case (test_case)."
+    ]
+    assert "container_types_a" not in form.errors and not ContainerMirroring.objects.exists()
+    response = admin_client.patch(
+        f"{API}/integrations/{tree.pk}/",
+        {"container_mirroring": {"container_types_a": ["saga"], "container_types_b": ["epic"]}},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert (
+        "“saga”: not a container type of side A"
+        in response.json()["errors"]["container_mirroring.container_types_a"][0]
+    )
