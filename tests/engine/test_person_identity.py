@@ -81,30 +81,15 @@ def test_a_batch_of_many_people_costs_the_same_queries_as_one(db, django_assert_
     its own). Each sighting gets its own artifacts' count, and a person read now whose details are
     a week old is refreshed."""
     from datetime import timedelta
-    from types import SimpleNamespace as Row
 
     from django.db import transaction
     from django.utils import timezone
 
-    from connectors.types import Person
     from integrations.engine import counters
+    from tests.engine.sync import matched_assignee
 
-    source = Row(repository=Row(pk=7), collection=Row(pk=2, model_id=3))
-    target = Row(repository=Row(pk=8), collection=Row(pk=4, model_id=3))
-
-    def processor(n: int) -> Row:
-        persons = Row(
-            fields={("owner", f"p{n}")},
-            seen={f"p{n}": Person(f"p{n}", f"user{n}")},
-            matched=lambda person_id: f"b-{person_id}",
-        )
-        return Row(
-            integration=Row(pk=5),
-            target=target,
-            source=source,
-            persons=persons,
-            activity=Row(source_project="DEMO"),
-        )
+    def processor(n: int):
+        return matched_assignee(f"p{n}")
 
     first = [(processor(n), True) for n in range(40)]
     # the people, the sightings and their rollup are made here: the savepoint and its release; the
