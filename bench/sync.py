@@ -88,8 +88,15 @@ def arguments():
     parser.add_argument(
         "--with-first",
         action="store_true",
-        help="with --people: time the integration with the foundation first (the second phase of a"
-        " run may be slower for reasons of its own)",
+        help="with --people: in each round, time the integration with the foundation first (the"
+        " second phase of a round may be slower for reasons of its own)",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=2,
+        help="with --people: rounds of one phase without the foundation and one with it, interleaved"
+        " (without, with, without, with, ...), each on an integration and items of its own",
     )
     return parser.parse_args()
 
@@ -149,7 +156,7 @@ def configure(args) -> int:
         ModelField.objects.create(model=model, key="owner", label="Owner", type="person")
         mapped.append(("assignee", "owner", "person"))
     collections: dict[str, list] = {}
-    for suffix in ["", "2"] if args.people else [""]:  # "2": the collections of DEMO2 and WEB2
+    for suffix in suffixes(args):  # "2", "3", ...: the collections of DEMO2 and WEB2, ...
         for label, url, project in (("Alpha", "local://alpha", "DEMO"), ("Beta", "local://beta", "WEB")):
             repository = Repository.objects.get_or_create(label=label, kind="local", url=url)[0]
             collection = RepositoryCollection.objects.create(
@@ -181,22 +188,42 @@ def configure(args) -> int:
     )
     integration.routes.create(project_a="DEMO", project_b="WEB", direction="both")
     reporter = service.hub_user(alpha)
+    if args.people:
+        people(args, integration, collections, alpha, beta, projects, reporter)
+        return integration.pk
     started = time.monotonic()
     create_items(args, projects[0], reporter, [])
     print(f"created {args.items} items in alpha in {time.monotonic() - started:.1f} s", flush=True)
     analyze_items(args)
-    if args.people:
-        people(args, integration, collections["2"], alpha, beta, reporter)
     return integration.pk
 
 
-def people(args, integration, collections, alpha, beta, reporter) -> None:
+def suffixes(args) -> list[str]:
+    """The projects' suffixes: "" alone, or with --people two per round ("" and "2" for round 1,
+    "3" and "4" for round 2, ...)."""
+    return ["", *(str(n) for n in range(2, 2 * args.rounds + 1))] if args.people else [""]
+
+
+def phase_names(args) -> list[tuple[int, str, str]]:
+    """(round, integration name, suffix) of each integration of --people: in each round one with
+    the data foundation (suffix "", "3", ...) and one without it (suffix "2", "4", ...)."""
+    names = []
+    for number in range(1, args.rounds + 1):
+        base = "Bench" if number == 1 else f"Bench round {number}"
+        with_suffix = "" if number == 1 else str(2 * number - 1)
+        names.append((number, base, with_suffix))
+        names.append((number, f"{base} {WITHOUT}", str(2 * number)))
+    return names
+
+
+def people(args, integration, collections, alpha, beta, projects, reporter) -> None:
     """Fifty people in both trackers (reconciliation matches them by username), an assignee on
-    every item, and a second integration, "Bench (no foundation)", between collections of their
-    own on projects DEMO2 and WEB2 with as many items: bench/sync_without_people.py makes its
-    workers skip the sightings."""
+    every item, and per round two integrations between collections of their own: one with the
+    data foundation ("Bench", "Bench round 2", ...: projects DEMO ↔ WEB, DEMO3 ↔ WEB3, ...) and one
+    without it ("Bench (no foundation)", ...: DEMO2 ↔ WEB2, DEMO4 ↔ WEB4, ...), each with as many
+    items: bench/sync_without_people.py makes its workers skip the sightings of the latter."""
     from connectors.local import service
-    from connectors.local.models import LocalItem, LocalUser
+    from connectors.local.models import LocalUser
 
     users = []
     for n in range(50):
@@ -204,16 +231,24 @@ def people(args, integration, collections, alpha, beta, reporter) -> None:
             LocalUser.objects.create(tracker=alpha, username=f"person{n}", email=f"p{n}@example.com")
         )
         LocalUser.objects.create(tracker=beta, username=f"person{n}", email=f"p{n}@example.com")
-    ids = list(LocalItem.objects.filter(project__key="DEMO").order_by("pk").values_list("pk", flat=True))
-    for n, user in enumerate(users):  # one UPDATE per person, not per item
-        LocalItem.objects.filter(pk__in=ids[n :: len(users)]).update(assignee=user)
-    without = type(integration).objects.get(pk=integration.pk)
-    without.pk, without.name = None, f"Bench {WITHOUT}"
-    without.collection_a, without.collection_b = collections
-    without.save()
-    without.routes.create(project_a="DEMO2", project_b="WEB2", direction="both")
-    service.create_project(beta, "WEB2", "Web 2")
-    create_items(args, service.create_project(alpha, "DEMO2", "Demo 2"), reporter, users)
+    started = time.monotonic()
+    for _round, name, suffix in phase_names(args):
+        if suffix == "":
+            project = projects[0]
+        else:
+            other = type(integration).objects.get(pk=integration.pk)
+            other.pk, other.name = None, name
+            other.collection_a, other.collection_b = collections[suffix]
+            other.save()
+            other.routes.create(project_a=f"DEMO{suffix}", project_b=f"WEB{suffix}", direction="both")
+            service.create_project(beta, f"WEB{suffix}", f"Web {suffix}")
+            project = service.create_project(alpha, f"DEMO{suffix}", f"Demo {suffix}")
+        create_items(args, project, reporter, users)
+    print(
+        f"created {args.items} items with an assignee for each of {2 * args.rounds} integrations "
+        f"in {time.monotonic() - started:.1f} s",
+        flush=True,
+    )
 
 
 def analyze_items(args) -> None:
@@ -548,9 +583,55 @@ def report_initial_sync(args, run_at, load_before: str, processes, until=None) -
     )
 
 
-def compare_people(args, integration_id: int) -> None:
-    """The integration without the data foundation first, then the one with it, on the same
-    workers: each one's Run → last pair and rate, and the sightings each wrote."""
+def worker_readings(args) -> dict[int, dict]:
+    """Each worker's answer to bench/sync_without_people.py's ``bench_queries`` (statements sent so
+    far, the backends' CPU), by pid; asked again until every worker answers (a worker of the solo
+    pool answers between tasks)."""
+    from hub.celery import app
+
+    readings: dict[int, dict] = {}
+
+    def answered() -> bool:
+        for reply in app.control.broadcast("bench_queries", reply=True, timeout=2):
+            for answer in reply.values():
+                readings[answer["pid"]] = answer
+        return len(readings) >= args.workers
+
+    wait(answered, 120, "every worker to answer bench_queries")
+    return readings
+
+
+def quiet(args, pk: int) -> None:
+    """Wait until the integration has no activity left to process and no worker runs a task: the
+    phase's follow-up work (the twins' own detection, the last batches) belongs to it."""
+    from activity.models import ArtifactActivity
+    from hub.celery import app
+
+    def idle() -> bool:
+        if ArtifactActivity.objects.filter(integration_id=pk, status="pending").exists():
+            return False
+        active = app.control.inspect(timeout=1).active() or {}
+        return len(active) >= args.workers and not any(active.values())
+
+    wait(idle, 300, "the workers to be idle", fatal=False)
+
+
+def phase_reading(args, workers) -> dict[str, float]:
+    """What the workers have spent so far: CPU seconds (theirs with reaped children, and their live
+    descendants'), statements sent, and their PostgreSQL backends' CPU."""
+    answers = worker_readings(args)
+    return {
+        "cpu": sum(cpu_seconds(w.pid) for w in workers) + sum(descendant_cpu_seconds(w.pid) for w in workers),
+        "queries": sum(a["queries"] for a in answers.values()),
+        "backend_cpu": sum(a["backend_cpu"] for a in answers.values()),
+    }
+
+
+def compare_people(args, integration_id: int, workers) -> None:
+    """Rounds of the integration without the data foundation, then the one with it (each its own
+    items), on the same workers: each phase's Run → last pair and rate, and — the figures a
+    shared machine does not blur — the workers' CPU seconds, statements and PostgreSQL backend CPU
+    per artifact, and the sightings it wrote."""
     from django.db.models import Max
 
     from activity.models import ArtifactPair
@@ -558,32 +639,57 @@ def compare_people(args, integration_id: int) -> None:
     from integrations.models import Integration
     from metrics.models import PersonSighting, RepositoryPerson
 
-    without = Integration.objects.get(name=f"Bench {WITHOUT}").pk
-    rates = {}
-    phases = [("without the data foundation", without), ("with the data foundation", integration_id)]
-    for name, pk in reversed(phases) if args.with_first else phases:
-        load_before, run_at = load_average(), timezone.now()
-        Integration.objects.filter(pk=pk).update(running=True)
-        Integration.objects.get(pk=pk).save()
-        detect.delay(pk)
-        pairs = ArtifactPair.objects.filter(integration_id=pk)
-        wait(lambda pairs=pairs: pairs.count() >= args.items, 3600, f"initial sync {name}")
-        seconds = (pairs.aggregate(last=Max("created"))["last"] - run_at).total_seconds()
-        rates[name] = args.items / seconds
-        Integration.objects.filter(pk=pk).update(running=False)
-        sightings = PersonSighting.objects.filter(integration_id=pk).count()
+    kinds = ("without", "with")
+    results: dict[str, list[dict]] = {kind: [] for kind in kinds}
+    for number in range(1, args.rounds + 1):
+        rounds = [(n, name, suffix) for n, name, suffix in phase_names(args) if n == number]
+        phases = [("without" if WITHOUT in name else "with", name) for _n, name, _s in rounds]
+        phases.sort(key=lambda phase: phase[0] != ("with" if args.with_first else "without"))
+        for kind, name in phases:
+            pk = Integration.objects.get(name=name).pk
+            before = phase_reading(args, workers)
+            load_before, run_at = load_average(), timezone.now()
+            Integration.objects.filter(pk=pk).update(running=True)
+            Integration.objects.get(pk=pk).save()
+            detect.delay(pk)
+            pairs = ArtifactPair.objects.filter(integration_id=pk)
+
+            wait(lambda pairs=pairs: pairs.count() >= args.items, 3600, f"initial sync of {name}")
+            seconds = (pairs.aggregate(last=Max("created"))["last"] - run_at).total_seconds()
+            Integration.objects.filter(pk=pk).update(running=False)
+            quiet(args, pk)
+            after = phase_reading(args, workers)
+            figures = {key: (after[key] - before[key]) / args.items for key in after}
+            figures["rate"] = args.items / seconds
+            figures["sightings"] = PersonSighting.objects.filter(integration_id=pk).count()
+            results[kind].append(figures)
+            print(
+                f"round {number}, {kind} the data foundation ({name}): {args.items} artifacts with an "
+                f"assignee, Run → last pair {seconds:.1f} s = {figures['rate']:.1f} artifacts/s; "
+                f"per artifact: worker CPU {figures['cpu'] * 1000:.2f} ms, "
+                f"{figures['queries']:.2f} statements, "
+                f"PostgreSQL backends {figures['backend_cpu'] * 1000:.2f} ms; "
+                f"sightings {figures['sightings']}; "
+                f"load average before {load_before}, after {load_average()}",
+                flush=True,
+            )
+    print("summary (median over the rounds; with / without):", flush=True)
+    for key, label, scale, unit in (
+        ("rate", "rate", 1, "artifacts/s"),
+        ("cpu", "worker CPU per artifact", 1000, "ms"),
+        ("queries", "statements per artifact", 1, ""),
+        ("backend_cpu", "PostgreSQL backend CPU per artifact", 1000, "ms"),
+    ):
+        without, with_ = (statistics.median(r[key] for r in results[kind]) for kind in kinds)
+        each = "; ".join(
+            f"{kind} " + ", ".join(f"{r[key] * scale:.2f}" for r in results[kind]) for kind in kinds
+        )
         print(
-            f"{name}: {args.items} artifacts with an assignee, Run → last pair {seconds:.1f} s = "
-            f"{rates[name]:.1f} artifacts/s; sightings {sightings}; "
-            f"load average before {load_before}, after {load_average()}",
+            f"  {label}: without {without * scale:.2f} {unit}, with {with_ * scale:.2f} {unit} = "
+            f"{100 * with_ / without if without else float('nan'):.0f} % ({each})",
             flush=True,
         )
-    ratio = rates["with the data foundation"] / rates["without the data foundation"]
-    print(
-        f"with / without: {100 * ratio:.0f} % of the rate; "
-        f"repository people {RepositoryPerson.objects.count()}",
-        flush=True,
-    )
+    print(f"repository people {RepositoryPerson.objects.count()}", flush=True)
 
 
 def with_defaults(model, columns: str, rows: list[tuple]) -> tuple[str, list[tuple]]:
@@ -815,7 +921,7 @@ def run(args, children, home: Path, database: str) -> None:
     # Run once every worker answers: their start-up (seconds of imports) is not Hub's sync time.
     wait(lambda: len(app.control.ping(timeout=1)) >= args.workers, 300, "workers to start")
     if args.people:
-        compare_people(args, integration_id)
+        compare_people(args, integration_id, workers)
         return
     load_before = load_average()
     mark_postgres_cpu()

@@ -105,3 +105,25 @@ def hold_as_another_worker(key: str):
         other.close()
 
     return release
+
+
+def matched_assignee(person_id: str):
+    """What ``integrations.engine.counters.record`` reads of a processor, for an artifact of
+    integration 5 (repository 7 → 8, project DEMO) whose assignee ``person_id`` (username
+    ``user-<id>``) reconciliation matched with ``b-<id>`` on the other side."""
+    from types import SimpleNamespace as Row
+
+    from connectors.types import Person
+
+    persons = Row(
+        fields={("owner", person_id)},
+        seen={person_id: Person(person_id, f"user-{person_id}")},
+        matched=lambda source_id: f"b-{source_id}",
+    )
+    return Row(
+        integration=Row(pk=5),
+        source=Row(repository=Row(pk=7), collection=Row(pk=2, model_id=3)),
+        target=Row(repository=Row(pk=8), collection=Row(pk=4, model_id=3)),
+        persons=persons,
+        activity=Row(source_project="DEMO"),
+    )

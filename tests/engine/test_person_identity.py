@@ -73,6 +73,47 @@ def test_sightings_older_than_two_years_are_purged_with_people_no_longer_seen(db
     assert list(RepositoryPerson.objects.values_list("person_id", flat=True)) == ["recent"]
 
 
+def test_a_batch_of_many_people_costs_the_same_queries_as_one(db, django_assert_num_queries):
+    """Forty artifacts of one batch, each with its own assignee that reconciliation matched on the
+    other side: once the people and sightings exist, the batch reads the people with one query per
+    repository and adds to every sighting with one locking read and one UPDATE (bench/sync.py
+    --people measured a statement and a half per artifact when each was looked up and updated on
+    its own). Each sighting gets its own artifacts' count, and a person read now whose details are
+    a week old is refreshed."""
+    from datetime import timedelta
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from integrations.engine import counters
+    from tests.engine.sync import matched_assignee
+
+    def processor(n: int):
+        return matched_assignee(f"p{n}")
+
+    first = [(processor(n), True) for n in range(40)]
+    # the people, the sightings and their rollup are made here: the savepoint and its release; the
+    # people read, inserted and read back (two repositories); one UPDATE per matched pair sharing
+    # its new person identifier; the sightings read, inserted with their rollup, read back and
+    # updated; the day, month and total rows made (six statements each: the first of their keys)
+    with django_assert_num_queries(2 + 2 + 1 + 2 + 40 + 5 + 3 * 6), transaction.atomic():
+        counters.record(first)
+    assert RepositoryPerson.objects.count() == 80 and PersonSeen.objects.count() == 40
+    shared = dict(RepositoryPerson.objects.filter(repository_id=7).values_list("person_id", "person_uid"))
+    assert shared["p3"] == RepositoryPerson.objects.get(repository_id=8, person_id="b-p3").person_uid
+    RepositoryPerson.objects.filter(person_id="p9").update(refreshed=timezone.now() - timedelta(days=8))
+    later = [(processor(n), False) for n in range(40)] + [(processor(n), True) for n in range(0, 40, 2)]
+    # the savepoint and its release; the people (source, target); p9's refresh (its lookup and
+    # UPDATE); the sightings' locking read and UPDATE; day, month and total of the created and of the
+    # updated — however many people the batch has
+    with django_assert_num_queries(2 + 2 + 2 + 2 + 6), transaction.atomic():
+        counters.record(later)
+    counts = dict(PersonSighting.objects.values_list("person_id", "count"))
+    assert counts == {f"p{n}": 3 if n % 2 == 0 else 2 for n in range(40)}
+    assert RepositoryPerson.objects.get(person_id="p9").refreshed > timezone.now() - timedelta(minutes=1)
+    assert RepositoryPerson.objects.count() == 80 and PersonSeen.objects.count() == 40
+
+
 def test_personal_details_are_taken_again_once_a_week_old(db):
     """A person read for a sync refreshes the details the reports show once they are a week old;
     younger ones are left as they are (no write per sighting)."""

@@ -59,6 +59,33 @@ def test_the_help_page_shows_system_information_and_the_download_form(admin_clie
     assert 'name="days"' in page and 'value="14"' in page
 
 
+def test_system_information_shows_what_runs(admin_client, db):
+    """Each line of System Information with its value: version, edition, license, the operational
+    database, the broker, the workers that beat in the last minute (not one that beat two minutes
+    ago) and the web process's uptime."""
+    import re
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from hub import licensing, support_contents
+    from integrations.engine import heartbeat
+
+    licensing.ensure_evaluation_license()
+    heartbeat.beat("h:7:aa", name="hub-worker@h")
+    heartbeat.beat("h:8:bb", now=timezone.now() - timedelta(minutes=2), name="old-worker@h")
+    page = admin_client.get(reverse("help")).content.decode()
+    cells = dict(re.findall(r'<th scope="row">([^<]+)</th><td[^>]*>(.*?)</td>', page))
+    assert cells["Version"] == support_contents.version() != ""
+    assert cells["Edition"] == str(licensing.current().license.edition)
+    assert "expires" in cells["License"]
+    assert cells["Operational database"] == connection.vendor
+    assert cells["Broker"] == support_contents.broker_kind() != ""
+    assert cells["Workers seen in the last minute"] == "1: hub-worker@h"
+    assert re.fullmatch(r"\d+ s", cells["Web process up for"])
+
+
 def test_viewers_see_system_information_but_cannot_download(viewer_client):
     page = viewer_client.get(reverse("help")).content.decode()
     assert 'data-testid="system-information"' in page
