@@ -644,14 +644,28 @@ class RedmineConnector(RedmineContainers, Connector):
             labels={"Notes": "comment"},
             missing=self.api.not_found(issue_id),
         )
+        # The whole issue, in the one read that finds the note's id: it is also the issue as it is
+        # after Hub's note (read_after_write), so the engine need not read it once more.
+        after = self.read_artifact(issue_id)
         mine = [
             c
-            for c in self.comments(issue_id)
+            for c in after.comments
             if c.author == str(self.current_user["id"]) and c.body.strip() == body.strip()
         ]
         if not mine:
             raise ConnectorError(f"Redmine accepted the note on #{issue_id} but does not show it.")
+        self._after_write = (issue_id, self.api.writes, after)
         return max(mine, key=lambda c: int(c.id))
+
+    _after_write: tuple[str, int, Artifact] | None = None
+
+    def read_after_write(self, artifact_id: str) -> Artifact | None:
+        """The issue as read right after Hub's note, as long as no other write of this connector
+        (to any issue) came since."""
+        if self._after_write is None:
+            return None
+        issue_id, writes, after = self._after_write
+        return after if (issue_id, writes) == (str(artifact_id), self.api.writes) else None
 
     # --- attachments --------------------------------------------------------------------------
 
