@@ -54,6 +54,15 @@ CONNECTOR_REQUESTS = Counter(
     ["connector", "status"],
     registry=OBSERVED,
 )
+WRITE_WINDOW_CHANGES = Counter(
+    "hub_write_window_changes_total",
+    "Fresh changes Hub found made between its read of an artifact and its write to it (a tool "
+    "without optimistic concurrency cannot refuse that write), by where Hub wrote (update, "
+    "write_back, bring_up_to_date) and kind (same_field: replaced by Hub's write and decided as a "
+    "conflict; other_field: another field, kept as that side's change).",
+    ["integration", "path", "kind"],
+    registry=OBSERVED,
+)
 RATE_LIMIT_WAITS = Counter(
     "hub_rate_limit_waits_total",
     "Times a tool asked Hub to slow down (429/503 with Retry-After), by connector.",

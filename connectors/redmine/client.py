@@ -38,6 +38,7 @@ class NotPermitted(ConnectorError):
 class RedmineClient:
     def __init__(self, settings: RepositorySettings):
         self.base = settings.url.rstrip("/")
+        self.writes = 0  # requests other than GET sent so far
         method = settings.auth_method or API_KEY
         headers = {"Accept": "application/json"}
         auth: tuple[str, str] | None = None
@@ -99,6 +100,8 @@ class RedmineClient:
     ) -> httpx.Response:
         """404 raises ``missing``, 403 NotPermitted, and 422 ValuesNotAccepted naming each field
         whose label (``labels``: label → field id) starts one of Redmine's messages."""
+        if method != "GET":
+            self.writes += 1  # what the connector read after a write holds until the next one
         self.check_user()
 
         def not_permitted(response: httpx.Response) -> ConnectorError:

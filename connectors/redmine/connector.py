@@ -462,8 +462,10 @@ class RedmineConnector(RedmineContainers, Connector):
         self._set_relations(issue_id, relations)
         # Redmine answers a create with the new issue (its custom fields too; no journals yet): read
         # it again only when a later write made journals (issue #20: fewer requests per issue).
-        created = self.read_artifact(issue_id) if moved or relations else self._artifact(issue)
-        self._check_written(created, fields)
+        if moved or relations:
+            issue = self._issue(issue_id)
+        created = self._artifact(issue)
+        self._check_written(created, fields, issue)
         return created
 
     def _marker_cf(self) -> int:
@@ -508,7 +510,7 @@ class RedmineConnector(RedmineContainers, Connector):
         self._set_relations(issue_id, relations)
         issue = self._issue(issue_id)
         updated = self._artifact(issue)
-        self._check_written(updated, fields)
+        self._check_written(updated, fields, issue)
         updated.replaced = self._replaced(issue, payload)
         return updated
 
@@ -539,19 +541,81 @@ class RedmineConnector(RedmineContainers, Connector):
         values = self._artifact(before).fields
         return {field_id: values[field_id] for field_id in changed}
 
-    def _check_written(self, artifact: Artifact, fields: Mapping[str, Any]) -> None:
+    def _check_written(
+        self, artifact: Artifact, fields: Mapping[str, Any], issue: Mapping | None = None
+    ) -> None:
         """Redmine drops values the user may not set (workflow, field permissions, a field not
-        enabled for the tracker) without an error: compare what was written with what is there."""
+        enabled for the tracker) without an error: compare what was written with what is there.
+        ``issue``: Redmine's JSON of the issue as read, whose references carry their names. The
+        message names the field and both values as the user sees them (a status's name with its
+        id), not Redmine's ids alone (issue #20: "Redmine kept '1' instead of '5'")."""
         refused = {}
         for field_id, wanted in fields.items():
             have = artifact.fields.get(field_id)
             if rf.same_value(wanted, have):
                 continue
-            refused[field_id] = f"Redmine kept {have!r} instead of {wanted!r} (not permitted or not enabled)"
+            label = self._field_label(field_id)
+            kept, asked = self._shown(field_id, have, issue), self._shown(field_id, wanted, issue)
+            named = f"“{label}”: " if label.casefold() != field_id.casefold() else ""  # a custom field
+            refused[field_id] = (
+                f"{named}Redmine kept {kept} instead of {asked} (not permitted for Hub's user by the "
+                "workflow or the field permissions, or not enabled for the tracker)"
+            )
         if refused:
             raise ValuesNotAccepted(
                 f"Redmine did not accept all values of issue #{artifact.id}", fields=refused
             )
+
+    def _field_label(self, field_id: str) -> str:
+        if field_id in rf.STANDARD_BY_ID:
+            return rf.STANDARD_BY_ID[field_id].label
+        if field_id.startswith("cf_") and is_digits(field_id[3:]):
+            cf = (self.custom_fields or {}).get(int(field_id[3:]))
+            if cf:
+                return cf["name"]
+        return field_id
+
+    # where the names of a reference's ids come from: Redmine's list of them (readable by any user)
+    NAMED = {
+        "status": ("/issue_statuses.json", "issue_statuses"),
+        "priority": ("/enumerations/issue_priorities.json", "issue_priorities"),
+    }
+
+    def _shown(self, field_id: str, value: Any, issue: Mapping | None) -> str:
+        """``value`` of ``field_id`` as the user sees it: “Resolved” (id 3) for a reference, “#12”
+        for an issue, the text itself otherwise."""
+        if value is None or value == "" or value == []:
+            return "nothing"
+        field = rf.STANDARD_BY_ID.get(field_id)
+        if field is None or not field.param.endswith("_id"):
+            return repr(value)
+        if field_id == "parent":
+            return f"#{value}"
+        name = self._name_of(field_id, str(value), issue)
+        return f"“{name}” (id {value})" if name else f"id {value}"
+
+    def _name_of(self, field_id: str, value: str, issue: Mapping | None) -> str:
+        """The name of a reference id: from the issue where it holds that id, else from Redmine's
+        list of the kind (statuses, priorities, categories, versions) or the user; "" where Hub's
+        user may not read it. Only asked when a value was refused, so never on the happy path."""
+        held = (issue or {}).get(field_id) or {}
+        if str(held.get("id", "")) == value and held.get("name"):
+            return held["name"]
+        try:
+            if field_id in self.NAMED:
+                path, key = self.NAMED[field_id]
+                rows = self.api.get(path)[key]
+            elif field_id == "assigned_to":
+                return self.read_person(value).display_name
+            elif field_id == "fixed_version":
+                return self.api.get(f"/versions/{value}.json")["version"]["name"]
+            elif field_id == "category":
+                return self.api.get(f"/issue_categories/{value}.json")["issue_category"]["name"]
+            else:
+                return ""
+        except ConnectorError:
+            return ""
+        return next((row["name"] for row in rows if str(row["id"]) == value), "")
 
     def _set_relations(self, issue_id: str, wanted: Mapping[str, list[str]]) -> None:
         if not wanted:
@@ -615,14 +679,28 @@ class RedmineConnector(RedmineContainers, Connector):
             labels={"Notes": "comment"},
             missing=self.api.not_found(issue_id),
         )
+        # The whole issue, in the one read that finds the note's id: it is also the issue as it is
+        # after Hub's note (read_after_write), so the engine need not read it once more.
+        after = self.read_artifact(issue_id)
         mine = [
             c
-            for c in self.comments(issue_id)
+            for c in after.comments
             if c.author == str(self.current_user["id"]) and c.body.strip() == body.strip()
         ]
         if not mine:
             raise ConnectorError(f"Redmine accepted the note on #{issue_id} but does not show it.")
+        self._after_write = (issue_id, self.api.writes, after)
         return max(mine, key=lambda c: int(c.id))
+
+    _after_write: tuple[str, int, Artifact] | None = None
+
+    def read_after_write(self, artifact_id: str) -> Artifact | None:
+        """The issue as read right after Hub's note, as long as no other write of this connector
+        (to any issue) came since."""
+        if self._after_write is None:
+            return None
+        issue_id, writes, after = self._after_write
+        return after if (issue_id, writes) == (str(artifact_id), self.api.writes) else None
 
     # --- attachments --------------------------------------------------------------------------
 

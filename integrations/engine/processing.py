@@ -332,33 +332,45 @@ class Batch:
         pairs = self.pairs_of(activities)
         creations, waiting, unchanged, settled_now = [], [], [], {"A": [], "B": []}
         written_to: set[tuple[str, str]] = set()  # twins this batch may have written so far
+        latest: dict[tuple[str, str], Any] = {}  # their newest reads: a write's read-back
         containers_checked = False
         with self.source_models_ahead(activities, artifacts, pairs):
             for index, activity in enumerate(activities):
                 processor = Processor(self.context, activity, self.holder, held=held)
                 try:
-                    pair = pairs.get((activity.source_side, activity.artifact_id))
-                    artifact = artifacts.get((activity.source_side, activity.artifact_id))
-                    if (activity.source_side, activity.artifact_id) in written_to:
+                    key = (activity.source_side, activity.artifact_id)
+                    pair, artifact = pairs.get(key), artifacts.get(key)
+                    if key in written_to:
                         # Both twins' activities in one batch: the one before wrote this artifact
                         # after the batch read it, so that read (and the pair) is stale — deciding on
-                        # it would take Hub's own write for a change and undo it (issue #20).
-                        artifact, pair = processor.read_source(), processor.pair_of(activity.artifact_id)
-                    if pair is not None:
-                        twin_side = other(activity.source_side)
-                        written_to.add((twin_side, pair_side(pair, twin_side)["artifact_id"]))
+                        # it would take Hub's own write for a change and undo it (issue #20). Its
+                        # read-back after that write stands in for a read of its own: read later,
+                        # it would show no more (a change made after the read-back is detected as
+                        # a new activity, this one being claimed).
+                        artifact, pair = (
+                            latest.get(key) or processor.read_source(),
+                            processor.pair_of(activity.artifact_id),
+                        )
+                        processor.describe(artifact)
                     if pair is not None and not activity.recreate:
                         if written_by_hub(pair, activity.source_side, artifact, self.context.integration) or (
                             self.as_synchronized(pair, activity.source_side, artifact)
                         ):
+                            # Hub's echo writes nothing: the batch's read of its twin stays good.
                             unchanged.append(activity.pk)
                             settled_now[activity.source_side].append(artifact)
                             continue
+                        twin_side = other(activity.source_side)
+                        written_to.add((twin_side, pair_side(pair, twin_side)["artifact_id"]))
                         if not containers_checked:  # the 17022E check of the updates: one read
                             containers_checked = True
                             self.check_containers(activities[index:], artifacts, pairs)
+                        processor.latest = latest
                         processor.run(artifact)  # re-reads the pair, reads the twin under both locks
                         continue
+                    if pair is not None:
+                        twin_side = other(activity.source_side)
+                        written_to.add((twin_side, pair_side(pair, twin_side)["artifact_id"]))
                     if artifact is None:  # not in the batch read: read it alone (its own error, if any)
                         artifact = processor.read_source()
                     try:
@@ -422,15 +434,7 @@ class Batch:
         not record (Redmine's listing gives only ``updated_on``; a read-back that met someone else's
         change; a worker killed before the pair was committed), or a change that was undone. Then
         nothing flows from it, and the twin is not even read (issue #20: no echo)."""
-        if artifact is None or not pair.a_snapshot or not pair.b_snapshot:
-            return False
-        if WRITING in pair.a_snapshot or WRITING in pair.b_snapshot:
-            return False  # a write whose outcome the pair does not record: only update() can tell
-        integration = self.context.integration
-        if uncopied(pair, side, artifact, integration):
-            return False
-        model = mapping.to_model(self.context.sides[side].lines, artifact.fields)
-        return model == snapshot_of(pair, side)
+        return already_synchronized(self.context, pair, side, artifact)
 
     def read_sources(self, activities) -> dict[tuple[str, str], Any]:
         found = {}
@@ -448,6 +452,18 @@ class Batch:
 
     def pairs_of(self, activities) -> dict[tuple[str, str], ArtifactPair]:
         return pairs_of(self.context.integration.pk, activities)
+
+
+def already_synchronized(context: IntegrationContext, pair: ArtifactPair, side: str, artifact) -> bool:
+    """``Batch.as_synchronized``: ``artifact`` holds the values Hub last synchronized for ``pair``."""
+    if artifact is None or not pair.a_snapshot or not pair.b_snapshot:
+        return False
+    if WRITING in pair.a_snapshot or WRITING in pair.b_snapshot:
+        return False  # a write whose outcome the pair does not record: only update() can tell
+    if uncopied(pair, side, artifact, context.integration):
+        return False
+    model = mapping.to_model(context.sides[side].lines, artifact.fields)
+    return model == snapshot_of(pair, side)
 
 
 def pairs_of(integration_id: int, activities) -> dict[tuple[str, str], ArtifactPair]:
@@ -492,6 +508,10 @@ class Creation:
     result: str = ""
     changed: dict = field(default_factory=dict)
     target_type: str = ""  # "" = the target collection's type (a container's comes from its mirroring)
+    # changes met in the window of bringing an earlier attempt's twin up to date (Processor.window):
+    # per side, fields whose snapshot keeps the value read; fields left open on both sides
+    kept: dict = field(default_factory=dict)
+    open: set = field(default_factory=set)
 
     @property
     def activity(self) -> ArtifactActivity:
@@ -661,7 +681,16 @@ class Creations:
                 ready.append(creation)
                 continue
             try:
-                creation.processor.run()  # paired meanwhile: update it like any paired artifact
+                # Paired meanwhile: Hub's echo (typically the twin another worker just created,
+                # holding what that worker recorded) ends here without further reads; anything else
+                # is updated like any paired artifact, on a fresh read — that worker may have written
+                # it after the batch's read (its status move, its comments).
+                pair, side = fresh[key], creation.processor.source.name
+                if written_by_hub(pair, side, creation.artifact, self.integration) or (
+                    already_synchronized(self.context, pair, side, creation.artifact)
+                ):
+                    raise Done("Hub's own twin, paired meanwhile")
+                creation.processor.run()
             except Exception as error:  # noqa: BLE001 - classified and shown on the Activity screen
                 settle(creation.activity, error)
         return ready
@@ -829,6 +858,7 @@ class Processor:
     ):
         self.context, self.activity, self.holder = context, activity, holder
         self.held = held  # lock keys the batch holds already
+        self.latest: dict[tuple[str, str], Any] = {}  # (side, id) → the newest read after update()
         self.integration = context.integration
         self.source: SideContext = context.sides[activity.source_side]
         self.target: SideContext = context.sides[other(activity.source_side)]
@@ -926,6 +956,18 @@ class Processor:
                 )
             return (twins[0] if twins else None) if kind == "relationship" else sorted(twins)
         return value
+
+    def translated_ahead(self, model) -> None:
+        """Translate the source's person values before the twin is read: the reconciler keeps what
+        it found, so the look-ups in the tools (a person search) fall before that read, not into
+        the window between the read and Hub's write, which a tool without optimistic concurrency
+        cannot guard (issue #20: keep it as short as the tool allows)."""
+        for key, kind in self.context.model_types.items():
+            if kind in ("person", "persons") and key in model:
+                try:
+                    self.translate(key, model.get(key), self.source, self.target)
+                except Exception:  # noqa: BLE001, S112 - the plan's own translation reports it
+                    continue
 
     def copies_in(self, target: SideContext, side: str, artifact_id: str) -> set[str]:
         """The twins of ``artifact_id`` (of side ``side``) in the target's repository, made by any
@@ -1120,10 +1162,9 @@ class Processor:
             if not stale:
                 return twin
             values = self.step_parts.merged({**model}, found)
-            return (
-                self.write(self.target, twin, self.fields_for(self.target, self.source, values, stale))
-                or twin
-            )
+            fields = self.fields_for(self.target, self.source, values, stale)
+            written = self.write(self.target, twin, fields) or twin
+            return self.window(creation, self.target, twin, found, written, stale)
         # The twin's value counts as unchanged where it still means what was written.
         unchanged = {
             key: value for key, value in found.items() if self.equivalent(key, written.get(key), value)
@@ -1141,10 +1182,12 @@ class Processor:
         )
         if plan.write:
             values = self.step_parts.merged({**model, **plan.write}, found)
+            read = twin
             twin = (
                 self.write(self.target, twin, self.fields_for(self.target, self.source, values, plan.write))
                 or twin
             )
+            twin = self.window(creation, self.target, read, found, twin, plan.write)
         back = {
             key: value
             for key, value in found.items()
@@ -1156,9 +1199,23 @@ class Processor:
         if back:
             values = self.step_parts.merged({**found, **back}, model)
             fields = self.fields_for(self.source, self.target, values, list(back))
-            creation.artifact = self.write(self.source, creation.artifact, fields) or creation.artifact
+            read = creation.artifact
+            written = self.write(self.source, read, fields) or read
+            creation.artifact = self.window(creation, self.source, read, model, written, back)
             creation.model = mapping.to_model(self.source.lines, creation.artifact.fields)
         return twin
+
+    def window(self, creation: Creation, side: SideContext, read, read_model: dict, written, keys):
+        """The check of a write that brings a twin or its source up to date after an interrupted
+        create: a change made on ``side`` between Hub's read and its write is kept as that side's
+        change (another field), or put back and left open for the strategy (the same field) — in
+        the snapshots ``stage`` records (``Creation.kept``, ``Creation.open``)."""
+        written, opened = self.replaced_back(side, read, written, "bring_up_to_date")
+        beside = self.changed_beside(side, read_model, written, set(keys) | opened)
+        self.window_hit("bring_up_to_date", "other_field", written, beside)
+        creation.kept.setdefault(side.name, {}).update({key: read_model.get(key) for key in beside})
+        creation.open |= opened
+        return written
 
     def only_hub_edited(self, twin) -> bool:
         if twin.editors is None:
@@ -1177,9 +1234,18 @@ class Processor:
         set_side(pair, self.source.name, artifact)
         set_side(pair, self.target.name, twin)
         if self.comments_and_attachments(artifact, twin, pair):
-            twin = self.target.connector.read_artifact(twin.id)
-        snapshot(pair, self.source.name, model, artifact.revision)
-        snapshot(pair, self.target.name, mapping.to_model(self.target.lines, twin.fields), twin.revision)
+            twin = self.after_writing(twin.id)
+        sides = {
+            self.source.name: (dict(model), artifact.revision),
+            self.target.name: (mapping.to_model(self.target.lines, twin.fields), twin.revision),
+        }
+        for name, (values, revision) in sides.items():
+            # a change met in the window of bringing them up to date (``window``): not synchronized
+            kept = creation.kept.get(name) or {}
+            values.update(kept)
+            for key in creation.open:
+                values.pop(key, None)
+            snapshot(pair, name, values, "" if kept or creation.open else revision)
         creation.pair, creation.result = pair, result
         creation.changed = {key: {"original": None, "new": model.get(key)} for key in creation.flowing}
 
@@ -1190,6 +1256,7 @@ class Processor:
             raise Done("filtered out")
         twin_id = pair_side(pair, self.target.name)["artifact_id"]
         self.activity.target_project = pair_side(pair, self.target.name)["project"]
+        self.translated_ahead(model)
         try:
             twin = self.target.connector.read_artifact(twin_id)
         except ArtifactNotFound:
@@ -1211,18 +1278,28 @@ class Processor:
             fields = self.fields_for(self.target, self.source, values, plan.write)
             self.writing(pair, self.target.name, plan.write, model, twin_model, twin.revision)
             written = self.write(self.target, twin, fields) or twin
-            plan, twin = self.replaced_unseen(twin, written, model, plan, snapshots)
+            asked = set(plan.write)
+            plan, written = self.replaced_unseen(twin, written, model, plan, snapshots)
+            beside = self.changed_beside(self.target, twin_model, written, asked | set(plan.write))
+            self.window_hit("update", "other_field", written, beside)
+            twin = written
             writes += 1
+        source_kept, source_open = {}, set()  # the source's snapshot where its write-back met a change
         if plan.write_back:
             values = self.step_parts.merged({**twin_model, **plan.write_back}, model)
             fields = self.fields_for(self.source, self.target, values, plan.write_back)
             self.writing(pair, self.source.name, plan.write_back, twin_model, model, artifact.revision)
-            artifact = self.write(self.source, artifact, fields) or artifact
+            written = self.write(self.source, artifact, fields) or artifact
+            written, source_open = self.replaced_back(self.source, artifact, written, "write_back")
+            source_kept = self.changed_beside(self.source, model, written, plan.write_back)
+            self.window_hit("write_back", "other_field", written, source_kept)
+            source_kept = {key: model.get(key) for key in source_kept}
+            artifact = written
             model = mapping.to_model(self.source.lines, artifact.fields)
             writes += 1
         extra = self.comments_and_attachments(artifact, twin, pair)
         if extra:
-            twin = self.target.connector.read_artifact(twin.id)
+            twin = self.after_writing(twin.id)
         writes += extra
         twin_after = mapping.to_model(self.target.lines, twin.fields)
         new_target = dict(target_snapshot)
@@ -1233,14 +1310,25 @@ class Processor:
             # concurrency), and that change must still count as a change of the twin.
             if key in plan.write or self.equivalent(key, model.get(key), value):
                 new_target[key] = value
-        snapshot(pair, self.source.name, model, artifact.revision)
+        # A write-back that met a change of the source made after the batch read it: another field
+        # keeps its synchronized value in the snapshot (so it still counts as the source's change);
+        # a field the write-back replaced is open on both sides (a conflict for the next round).
+        new_source = {**model, **source_kept}
+        for key in source_open:
+            new_source.pop(key, None)
+            new_target.pop(key, None)
+        source_changed = bool(source_kept or source_open)
+        snapshot(pair, self.source.name, new_source, "" if source_changed else artifact.revision)
         # A twin that differs from what is synchronized now carries a change Hub did not make: its
         # revision must not pass for Hub's own write, or detection (and the batch) would skip it.
-        changed_there = any(new_target.get(key) != value for key, value in twin_after.items())
+        changed_there = source_open or any(new_target.get(key) != value for key, value in twin_after.items())
         snapshot(pair, self.target.name, new_target, "" if changed_there else twin.revision)
         set_side(pair, self.source.name, artifact)
         set_side(pair, self.target.name, twin)
         pair.last_synced_at = timezone.now()
+        # the newest reads of both sides, for a later activity of the batch on the twin (Batch.process)
+        self.latest[self.target.name, twin.id] = twin
+        self.latest[self.source.name, artifact.id] = artifact
         if not writes:
             # Nothing to write: a change Hub made itself, or one that does not flow. Keep the
             # revisions so detection skips it next time; no activity to show.
@@ -1399,13 +1487,79 @@ class Processor:
             if back:
                 fields = mapping.to_repository(self.target.lines, was, only=back)
                 written = self.write(self.target, written, fields) or written
-        logger.info(
-            "%s: Hub's write replaced a change of %s made after Hub read it (%s); decided as a conflict",
-            self.activity,
-            written.formatted_id or written.id,
-            ", ".join(sorted(unseen)),
-        )
+        self.window_hit("update", "same_field", written, unseen)
         return again, written
+
+    def window_hit(self, path: str, kind: str, artifact, keys) -> None:
+        """Count (metric ``hub_write_window_changes_total``) and log a fresh change Hub found made in
+        the window between its read of ``artifact`` and its write to it (issue #20: "measure how
+        often it is hit"). ``kind``: ``same_field`` (Hub's write replaced it) or ``other_field``."""
+        if not keys:
+            return
+        prometheus.WRITE_WINDOW_CHANGES.labels(str(self.integration.pk), path, kind).inc()
+        logger.info(
+            "%s: write window hit (%s, %s): %s changed after Hub read it (%s); %s",
+            self.activity,
+            path,
+            kind,
+            artifact.formatted_id or artifact.id,
+            ", ".join(sorted(keys)),
+            "decided as a conflict" if kind == "same_field" else "kept as that side's change",
+        )
+
+    def changed_beside(self, side: SideContext, read_model: dict, written, keys) -> set[str]:
+        """The model fields Hub did not write (``keys``) whose value changed between Hub's read
+        (``read_model``) and its read-back ``written``: someone else's change in the window, which
+        must stay a change of that side, never enter the snapshot as synchronized."""
+        after = mapping.to_model(side.lines, written.fields)
+        return {key for key, value in after.items() if key not in keys and value != read_model.get(key)}
+
+    def replaced_back(self, side: SideContext, read, written, path: str):
+        """A write that brings values *back* (a conflict's write-back to the source, or the source
+        or twin brought up to date after an interrupted create) replaced a change made on that side
+        after Hub read it, where the tool says so (``Artifact.replaced``: Redmine's journal of the
+        write). Both sides have then changed the field: a conflict, recorded on the activity. Where
+        the strategy lets the value Hub wrote win, the write stands; otherwise (that side wins, or
+        none does) the value is put back and the field left open on both sides (no snapshot value),
+        so the next round decides it by the strategy — never a silent overwrite. Returns the
+        artifact now and the model fields left open."""
+        if written.revision == read.revision:
+            return written, set()
+        unseen = {
+            field_id: value
+            for field_id, value in (written.replaced or {}).items()
+            if value != read.fields.get(field_id)
+        }
+        if not unseen:
+            return written, set()
+        was = mapping.to_model(side.lines, {**read.fields, **unseen})
+        now = mapping.to_model(side.lines, written.fields)
+        keys = [key for key, value in was.items() if value != now.get(key)]
+        strategy = self.integration.conflict_strategy
+        winner = {"a_wins": "A", "b_wins": "B"}.get(strategy, "")
+        stands = winner == other(side.name)  # the side whose value Hub wrote wins anyway
+        decided = {}
+        for key in keys:
+            theirs, written_value = was.get(key), now.get(key)
+            pair_of_values = (theirs, written_value) if side is self.source else (written_value, theirs)
+            decided[key] = (*pair_of_values, winner if stands else "")
+        if keys:
+            before = list(self.activity.conflicts or [])
+            conflicts.record(self.activity, self.source.name, strategy, decided)
+            self.activity.conflicts = before + list(self.activity.conflicts)
+        opened = set()
+        if keys and not stands:
+            fields = mapping.to_repository(side.lines, was, only=keys)
+            written = self.write(side, written, fields) or written
+            opened = set(keys)
+        self.window_hit(path, "same_field", written, unseen)
+        return written, opened
+
+    def after_writing(self, twin_id: str):
+        """The twin after Hub wrote its comments, attachments or worklogs: the connector's own read
+        right after its last write where it has one (Redmine's note read), else a read."""
+        connector = self.target.connector
+        return connector.read_after_write(twin_id) or connector.read_artifact(twin_id)
 
     # --- comments and attachments -----------------------------------------------------------------
 

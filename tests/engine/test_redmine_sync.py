@@ -215,10 +215,10 @@ def local_collection(model, projects=("DEMO",)):
     return collection
 
 
-def redmine_collection(model, prepared, projects, *, marker=True):
+def redmine_collection(model, prepared, projects, *, marker=True, label="Redmine"):
     extra = {"marker_field": MARKER_FIELD} if marker else {}
     repository = Repository.objects.create(
-        label="Redmine",
+        label=label,
         kind="redmine",
         url=prepared.server.url,
         auth_method="api_key",
@@ -227,7 +227,7 @@ def redmine_collection(model, prepared, projects, *, marker=True):
         timeout=PEER_TIMEOUT,
     )
     collection = RepositoryCollection.objects.create(
-        name="Redmine bugs", repository=repository, model=model, artifact_types=[BUG]
+        name=f"{label} bugs", repository=repository, model=model, artifact_types=[BUG]
     )
     set_projects(collection, [{"id": p, "key": p, "name": p} for p in projects])
     names = {"title": "subject", "priority": "priority", "owner": "assigned_to", "parent": "parent"}
@@ -680,6 +680,117 @@ def test_requests_per_synchronized_redmine_issue(synced, redmine, requests_sent)
     assert update_from_redmine["GET issue"] <= 1 + 1 and "PUT issue" not in update_from_redmine
 
 
+# Which step of Hub's reads each GET /issues/N.json: the innermost engine or connector function on
+# the stack that names it (tests/engine/test_redmine_sync.py's Redmine ↔ Redmine count).
+READ_STEPS = {
+    "find_by_marker": "marker look-up (an earlier attempt's twin)",
+    "add_comment": "comment id after writing a note",
+    "update_artifact": "read-back after a write",
+    "create_artifact": "read-back after a create that moved the status",
+    "write": "status before a transition",
+    "read_sources": "batch read of the sources",
+    "read_source": "source read alone (stale-read guard, or not in the batch read)",
+    "update": "twin read before the write (conflict check), or re-read after comments",
+    "stage": "twin re-read after a new twin's comments",
+}
+
+
+def read_step() -> str:
+    import inspect
+
+    for frame in inspect.stack()[2:]:
+        if frame.function in READ_STEPS:
+            return READ_STEPS[frame.function]
+    return "other"
+
+
+def test_requests_per_issue_between_two_redmines(configure, redmine, sync_model, monkeypatch, capsys):
+    """Issue #20's long form runs Redmine ↔ Redmine two-way; this counts, in-process, which step
+    reads each issue how often (``READ_STEPS``) for creates, updates and comments on both sides,
+    until quiet, and how many batch reads ended as Hub's echo (figures in docs/performance.md)."""
+    from integrations.engine import processing as engine
+
+    projects = [redmine.new_project(), redmine.new_project()]
+    integration = integration_between(
+        redmine_collection(sync_model, redmine.prepared, [projects[0]], label="Redmine A"),
+        redmine_collection(sync_model, redmine.prepared, [projects[1]], label="Redmine B"),
+        routes=[(projects[0], projects[1])],
+    )
+    steps: dict[str, int] = {}
+    echoes = {"written_by_hub": 0, "as_synchronized": 0}
+    original_call = RedmineClient.call
+
+    def counting(self, method, path, **kwargs):
+        if method == "GET" and path.startswith("/issues/") and path.count("/") == 2:
+            step = read_step()
+            steps[step] = steps.get(step, 0) + 1
+        elif method != "GET" or path == "/issues.json":
+            kind = f"{method} {'issue' if path.startswith('/issues/') else path}"
+            steps[kind] = steps.get(kind, 0) + 1
+        return original_call(self, method, path, **kwargs)
+
+    monkeypatch.setattr(RedmineClient, "call", counting)
+    original_echo, original_synchronized = engine.written_by_hub, engine.Batch.as_synchronized
+
+    def echo(*args, **kwargs):
+        found = original_echo(*args, **kwargs)
+        echoes["written_by_hub"] += bool(found and len(args) + len(kwargs) == 4)
+        return found
+
+    def synchronized(self, *args):
+        found = original_synchronized(self, *args)
+        echoes["as_synchronized"] += bool(found)
+        return found
+
+    monkeypatch.setattr(engine, "written_by_hub", echo)
+    monkeypatch.setattr(engine.Batch, "as_synchronized", synchronized)
+    count = 4
+    figures = {}
+
+    def counted(name, step) -> dict[str, float]:
+        steps.clear()
+        echoes.update(dict.fromkeys(echoes, 0))
+        step()
+        run(integration, rounds=8)
+        ArtifactActivity.objects.filter(status="failed").update(next_retry_at=timezone.now())
+        run(integration, rounds=8)
+        figures[name] = {
+            **{kind: round(n / (2 * count), 2) for kind, n in sorted(steps.items())},
+            **{f"echo dropped by {k}": round(n / (2 * count), 2) for k, n in echoes.items()},
+        }
+        return figures[name]
+
+    ids = {"A": [], "B": []}
+
+    def creates():
+        for side, project in zip("AB", projects, strict=True):
+            ids[side] += [redmine.create(project, f"{side} issue {n}") for n in range(count)]
+
+    created = counted("created on either side", creates)
+    updated = counted(
+        "updated on either side",
+        lambda: [redmine.update(i, subject=f"{i} changed") for side in "AB" for i in ids[side]],
+    )
+    commented = counted(
+        "commented on either side",
+        lambda: [redmine.update(i, notes=f"note on {i}") for side in "AB" for i in ids[side]],
+    )
+    with capsys.disabled():
+        for name, per_issue_figures in figures.items():
+            print(f"\nper issue, {name}:", per_issue_figures)
+    assert len(redmine.issues(projects[0])) == len(redmine.issues(projects[1])) == 2 * count
+    assert ArtifactPair.objects.filter(integration_id=integration.pk).count() == 2 * count
+    # Each change is synchronized with one write: a create a POST, an update or a note a PUT.
+    assert created["POST /issues.json"] == 1 and "PUT issue" not in created
+    assert updated["PUT issue"] == 1 and commented["PUT issue"] == 1
+    # What the engine reads beyond the sources and the twins it writes: no stale-read re-read.
+    for step_figures in (created, updated, commented):
+        assert step_figures.get(READ_STEPS["read_source"], 0) == 0, step_figures
+    # A note copied costs its PUT and the read that finds its id, which is also the twin's read
+    # after the write: the twin is read once before (the conflict check), not once more after.
+    assert commented[READ_STEPS["add_comment"]] == 1 and commented[READ_STEPS["update"]] <= 1, commented
+
+
 def test_issues_nobody_touches_are_listed_again_but_not_read_again_once_settled(
     synced, redmine, requests_sent, monkeypatch
 ):
@@ -1100,3 +1211,98 @@ def test_the_same_field_changed_in_redmine_while_hub_writes_it_is_a_conflict_not
     decided = ArtifactActivity.objects.exclude(conflict="").get()
     assert decided.conflict == strategy[0].upper()
     assert {c["field"] for c in decided.conflicts} == {"title"}
+
+
+# --- the write window: every write that brings values back goes through the check (issue #20) -------
+
+
+def edit_in_the_window(monkeypatch, redmine, **attributes):
+    """Someone edits the Redmine issue Hub writes next, after Hub read it and before Hub's write
+    lands (Redmine has no optimistic concurrency to refuse that write)."""
+    original = RedmineConnector.update_artifact
+
+    def someone_edits_first(self, artifact_id, fields, **kwargs):
+        redmine.update(artifact_id, **attributes)
+        monkeypatch.setattr(RedmineConnector, "update_artifact", original)
+        return original(self, artifact_id, fields, **kwargs)
+
+    monkeypatch.setattr(RedmineConnector, "update_artifact", someone_edits_first)
+
+
+def write_back_meets_an_edit(synced, redmine, monkeypatch, **edit):
+    """A conflict on the title, detected on both sides, with Redmine's activity processed first:
+    its twin (the local item) wins (``a_wins``), so Hub writes the local title *back* to Redmine —
+    and ``edit`` is made in Redmine after Hub's batch read it, before that write. Returns the local
+    item and the Redmine issue's id; the caller runs the engine."""
+    integration, project = synced
+    item = new_item("alpha", "DEMO", "Original")
+    run(integration)
+    issue_id = twin_id(item)
+    change(item, summary="Renamed locally")
+    redmine.update(issue_id, subject="Renamed in Redmine")
+    detection.detect(integration.pk)
+    ArtifactActivity.objects.filter(source_side="B", status="pending").update(priority=10)
+    edit_in_the_window(monkeypatch, redmine, **edit)
+    return item, issue_id
+
+
+def test_a_conflicts_write_back_keeps_another_field_changed_in_its_window(synced, redmine, monkeypatch):
+    """The write-back of a conflict's winner to Redmine (the source) met a change of another field
+    made after the batch read the issue: that change is the source's, and reaches the twin (before,
+    the read-back entered the snapshot as synchronized, and the priority never flowed)."""
+    item, issue_id = write_back_meets_an_edit(synced, redmine, monkeypatch, priority_id=int(HIGH))
+    run(synced[0])
+    item.refresh_from_db()
+    issue = redmine.issue(issue_id)
+    assert (item.summary, issue["subject"]) == ("Renamed locally", "Renamed locally")
+    assert (item.priority, str(issue["priority"]["id"])) == ("high", HIGH)
+
+
+def test_a_conflicts_write_back_that_replaced_a_fresh_change_records_it_as_a_conflict(
+    synced, redmine, monkeypatch, caplog
+):
+    """The write-back replaced a title set in Redmine after Hub read the issue. The local side wins
+    by the strategy either way, but not silently: the replaced value is recorded as a conflict on
+    the activity, and the window hit is counted (log line and metric)."""
+    from hub import prometheus
+
+    integration = synced[0]
+    item, issue_id = write_back_meets_an_edit(synced, redmine, monkeypatch, subject="Renamed again")
+    counter = prometheus.WRITE_WINDOW_CHANGES.labels(str(integration.pk), "write_back", "same_field")
+    before = counter._value.get()
+    with caplog.at_level("INFO", logger="hub.engine"):
+        run(integration)
+    item.refresh_from_db()
+    assert (item.summary, redmine.issue(issue_id)["subject"]) == ("Renamed locally", "Renamed locally")
+    recorded = [c for a in ArtifactActivity.objects.all() for c in a.conflicts or []]
+    assert {"field": "title", "a": "Renamed locally", "b": "Renamed again"} in [
+        {k: c[k] for k in ("field", "a", "b")} for c in recorded
+    ]
+    assert counter._value.get() == before + 1
+    assert "write window hit (write_back, same_field)" in caplog.text
+
+
+def test_bringing_a_twin_up_to_date_after_an_interrupted_create_keeps_a_change_made_in_its_window(
+    synced, redmine, monkeypatch
+):
+    """Killed after the remote create: the retry finds the twin by its marker and writes it what the
+    source changed meanwhile. A change of another field made on the twin between that read and the
+    write stays the twin's change and reaches the source (before, it entered the new pair's
+    snapshot as synchronized)."""
+    integration, project = synced
+    original = die_after_remote_create(monkeypatch)
+    item = new_item("alpha", "DEMO", "Created once in Redmine")
+    with pytest.raises(WorkerDied):
+        run(integration)
+    monkeypatch.setattr(RedmineConnector, "create_artifact", original)
+    change(item, summary="Renamed while the worker was dead")
+    edit_in_the_window(monkeypatch, redmine, priority_id=int(HIGH))
+    resume_after_death(integration)
+    # The twin's own activity waited (50013W, 5-10 s) for the pair the retry just committed: due now.
+    ArtifactActivity.objects.filter(status="failed").update(next_retry_at=timezone.now())
+    run(integration)
+    [issue] = redmine.issues(project)
+    item.refresh_from_db()
+    assert twin_id(item) == str(issue["id"])
+    assert issue["subject"] == item.summary == "Renamed while the worker was dead"
+    assert (item.priority, str(issue["priority"]["id"])) == ("high", HIGH)

@@ -186,6 +186,28 @@ def test_an_update_redmine_silently_drops_is_reported(redmine_peer_server, proje
     assert set(raised.value.fields) == {"is_private"}
 
 
+def test_a_refused_value_is_named_as_the_user_sees_it_not_by_redmines_ids(redmine_peer_server, project):
+    """Issue #20: 17003E said "Redmine kept '1' instead of '5'". It now names the field and both
+    values as Redmine shows them (a status's name, with its id)."""
+    with registry.connect(redmine_peer_server.settings()) as admin:
+        made = make(admin, project)
+        statuses = {str(s["id"]): s["name"] for s in admin.api.get("/issue_statuses.json")["issue_statuses"]}
+    member = redmine_peer_server.settings(
+        auth_method="basic", username=MEMBER_LOGIN, password=MEMBER_PASSWORD
+    )
+    refused = None
+    with registry.connect(member) as connector:
+        allowed = {t.to_status for t in connector.transitions(made.id)}
+        # a status the Developer's workflow does not lead to from New
+        refused = next(s for s in statuses if s not in allowed and s != made.fields["status"])
+        with pytest.raises(ValuesNotAccepted) as raised:
+            connector.update_artifact(made.id, {"status": refused})
+    message = str(raised.value)
+    assert raised.value.code == "CCRRTT-17003E" and set(raised.value.fields) == {"status"}
+    assert f"Redmine kept “{statuses['1']}” (id 1) instead of “{statuses[refused]}” (id {refused})" in message
+    assert "'1'" not in message
+
+
 def test_issue_updated_between_page_reads_is_not_lost_and_comes_again(redmine, project):
     start = make(redmine, project).updated
     made = [make(redmine, project) for _ in range(5)]
