@@ -7,9 +7,9 @@ import os
 
 
 def post_worker_init(worker):
-    if os.environ.get("BENCH_GW_GROUP_COMMIT") == "off":
+    if os.environ.get("BENCH_GW_GROUP_COMMIT") in ("on", "off"):
         from integrations.gateway import intake
 
-        intake.GROUP_COMMIT = False
+        intake.GROUP_COMMIT = os.environ["BENCH_GW_GROUP_COMMIT"] == "on"
     if os.environ.get("BENCH_GW_GC_FREEZE") == "off":
         gc.unfreeze()

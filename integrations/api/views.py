@@ -258,12 +258,12 @@ class SqlCollectionViewSet(RecordedModelViewSet):
         return Response({"ok": False, "code": problem.code, "message": problem.message})
 
     @extend_schema(
-        methods=["GET"], request=None, responses={200: s.TableSerializer, 409: OpenApiResponse(ERROR_SCHEMA)}
+        methods=["GET"], request=None, responses={200: s.TableSerializer}  # 409: hub.api.document_errors
     )
     @extend_schema(
         methods=["POST"],
         request=s.TableConfirmationSerializer,
-        responses={200: s.ConnectionResultSerializer, 409: OpenApiResponse(ERROR_SCHEMA)},
+        responses={200: s.ConnectionResultSerializer},  # 409 and the other errors: hub.api.document_errors
     )
     @action(detail=True, methods=["get", "post"])
     def table(self, request, pk=None):

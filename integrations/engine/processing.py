@@ -478,19 +478,6 @@ def pairs_of(integration_id: int, activities) -> dict[tuple[str, str], ArtifactP
     return found
 
 
-def paired(integration_id: int, activities) -> set[tuple[str, str]]:
-    """(side, artifact id) of the activities' source artifacts that have a pair: the ids alone, no
-    pair instances built (``pairs_of`` where only membership counts)."""
-    found = set()
-    for side in ("A", "B"):
-        ids = [a.artifact_id for a in activities if a.source_side == side]
-        column = f"{side.lower()}_artifact_id"
-        if ids:
-            rows = ArtifactPair.objects.filter(integration_id=integration_id, **{f"{column}__in": ids})
-            found.update((side, artifact_id) for artifact_id in rows.values_list(column, flat=True))
-    return found
-
-
 @dataclass
 class Creation:
     """A twin to create: the processor of its activity, the source artifact read fresh and mapped,
@@ -673,7 +660,8 @@ class Creations:
     def still_unpaired(self, creations: list[Creation]) -> list[Creation]:
         """Re-read the pairs under the artifact locks, right before creating: one recorded since the
         batch read them makes this an update, not a second twin."""
-        fresh = paired(self.integration.pk, [c.activity for c in creations])
+        # The pair instances, not only their ids: one paired meanwhile is checked as Hub's echo.
+        fresh = pairs_of(self.integration.pk, [c.activity for c in creations])
         ready = []
         for creation in creations:
             key = (creation.processor.source.name, creation.artifact.id)

@@ -240,7 +240,11 @@ def receive(
 # them all. A lone payload is stored at once, as before; nobody waits longer than one commit in
 # progress plus its own. Every payload is answered only after the commit that holds it
 # (``stored.pk`` is set then), so a 202 still means stored.
-GROUP_COMMIT = True  # False: one commit per payload (bench/gateway.py --group-commit off)
+# Off (one commit per payload) until a loss is understood: in the full CI run of 2026-12-03,
+# tests/gateway/test_senders.py::test_a_busy_database_asks_senders_to_retry_instead_of_failing got
+# 40 answers 202 for 35 stored payloads with a busy (locked) SQLite database. A 202 must mean
+# stored. bench/gateway.py --group-commit on measures it.
+GROUP_COMMIT = False
 _waiting: list[GatewayPayload] = []
 _waiting_lock = threading.Lock()  # guards _waiting
 _turn = threading.Lock()  # held by the thread committing a group
