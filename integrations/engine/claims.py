@@ -190,9 +190,13 @@ def _advisory_id(key: str) -> int:
     return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
 
 
-def _lock_name(key: str) -> str:
-    """A MySQL lock name (at most 64 characters) for a lock key."""
-    return "hub:" + hashlib.sha256(key.encode()).hexdigest()[:56]
+def _lock_name(key: str, database: str | None = None) -> str:
+    """A MySQL lock name (at most 64 characters) for a lock key. ``GET_LOCK`` names are global to the
+    server, unlike PostgreSQL's advisory locks, which belong to one database: the database's name is
+    part of the hash, or two Hubs sharing a MariaDB server (or two test databases, one per test
+    worker) would take each other's locks for integrations with the same id."""
+    scoped = f"{database or connection.settings_dict['NAME']}\0{key}"
+    return "hub:" + hashlib.sha256(scoped.encode()).hexdigest()[:56]
 
 
 def _try_lock(key: str, holder: str) -> bool:

@@ -44,3 +44,28 @@ def test_lock_many_takes_the_free_keys_and_leaves_the_held_ones():
         release()
     assert claims.lock_many([held, free], "worker-2") == {held, free}
     claims.unlock_many([held, free], "worker-2")
+
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lock_held_by_a_hub_on_another_database_of_the_same_mariadb_server_is_not_ours():
+    """GET_LOCK names are global to a MariaDB server, where PostgreSQL's advisory locks belong to
+    one database. Two Hubs on one server (or two test workers, each with its own database) both
+    have an integration 1: one's detection lock must not stop the other's detection."""
+    from django.db import connection, connections
+
+    if connection.vendor != "mysql":
+        pytest.skip("GET_LOCK names are global to a MariaDB server; elsewhere locks are per database")
+    key = "detect:1"
+    other = connections.create_connection("default")  # the other Hub's session on the same server
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT GET_LOCK(%s, 0)", [claims._lock_name(key, "another_hub")])
+            assert cursor.fetchone()[0] == 1
+        assert claims.lock_many([key], "worker-1") == {key}
+        with other.cursor() as cursor:  # while ours, in our database, is refused to the other
+            cursor.execute("SELECT GET_LOCK(%s, 0)", [claims._lock_name(key)])
+            assert cursor.fetchone()[0] == 0
+        claims.unlock_many([key], "worker-1")
+    finally:
+        other.close()
