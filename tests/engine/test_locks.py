@@ -46,7 +46,6 @@ def test_lock_many_takes_the_free_keys_and_leaves_the_held_ones():
     claims.unlock_many([held, free], "worker-2")
 
 
-
 @pytest.mark.django_db(transaction=True)
 def test_a_lock_held_by_a_hub_on_another_database_of_the_same_mariadb_server_is_not_ours():
     """GET_LOCK names are global to a MariaDB server, where PostgreSQL's advisory locks belong to

@@ -57,8 +57,9 @@ def test_the_route_whose_condition_holds_decides_where_the_twin_is_created(urgen
     run(urgent)
     assert summaries("URG") == ["Site down"]
     assert summaries("WEB") == ["Typo on the home page"]
-    created = ArtifactActivity.objects.filter(source_side="A", status="completed").order_by("artifact_id")
-    assert [a.target_project for a in created] == ["URG", "WEB"]
+    created = ArtifactActivity.objects.filter(source_side="A", status="completed")
+    # in the items' creation order: artifact ids are text, and "10" sorts before "9"
+    assert [a.target_project for a in sorted(created, key=lambda a: int(a.artifact_id))] == ["URG", "WEB"]
 
 
 @pytest.mark.parametrize(

@@ -189,15 +189,20 @@ def test_an_eds_integration_through_the_api(api, repositories, model, reporting,
     assert api.patch(f"/integrations/{read['id']}/", {"collection_b": "Beta defects"}).status_code == 400
 
 
-def test_a_gateway_integration_through_the_api(api, repositories, model, licensed):  # noqa: F811
+def gateway_to_beta(api, repositories, model) -> dict:
+    """A gateway collection "CI" and a mapped "Beta defects": the body of a Gateway integration."""
     mapped_collection("Beta defects", repositories[1], "WEB", model)
     api.post("/gateway-collections/", {"name": "CI", "model": "Defect"})
-    body = {
+    return {
         "name": "CI → Beta",
         "style": "gateway",
         "gateway_collection": "CI",
         "collection_b": "Beta defects",
     }
+
+
+def test_a_gateway_integration_through_the_api(api, repositories, model, licensed):  # noqa: F811
+    body = gateway_to_beta(api, repositories, model)
     twinless = api.post("/integrations/", {**body, "twinless_update": True})
     assert twinless.status_code == 400 and twinless.json()["code"] == "CCRRTT-1410E", twinless.json()
     created = api.post("/integrations/", {**body, "twinless_update": True, "key_identifier": "title"})
@@ -226,14 +231,7 @@ def test_a_work_item_sync_has_no_stream_settings(api, repositories, model):
 
 def test_preview_of_a_stream_integration_is_a_conflict_not_a_server_error(api, repositories, model):
     """Found by the API contract run once it had a Gateway integration to try: a 500 before."""
-    mapped_collection("Beta defects", repositories[1], "WEB", model)
-    api.post("/gateway-collections/", {"name": "CI", "model": "Defect"})
-    body = {
-        "name": "CI → Beta",
-        "style": "gateway",
-        "gateway_collection": "CI",
-        "collection_b": "Beta defects",
-    }
+    body = gateway_to_beta(api, repositories, model)
     integration = api.post("/integrations/", body).json()
     answer = api.get(f"/integrations/{integration['id']}/preview/")
     assert answer.status_code == 409 and "no second tool" in answer.json()["message"]
