@@ -23,7 +23,7 @@ from connectors.errors import ConnectorError
 from connectors.types import ChangedItem
 from hub import prometheus
 from hub.bulk import insert_rows
-from integrations.engine import claims, connections, containers, heartbeat, schedule, settled
+from integrations.engine import claims, connections, containers, heartbeat, planner, schedule, settled
 from integrations.engine.context import REVISION, IntegrationContext, may_work, other
 from integrations.models import ChangeWatermark, Integration
 
@@ -142,22 +142,16 @@ def detect_side(context: IntegrationContext, side: str, *, full: bool = False, o
 
 
 # Activities one detection has recorded at which the activity table's planner statistics are
-# refreshed (issue #19). An initial detection of 200,000 items fills the table within minutes of
-# its being analyzed empty, before autovacuum's analyze comes round: the planner then expects one
-# pending row, answers each claim by reading and sorting every pending row through the
-# (integration, status) index — 1.1 s a claim at 156,000 pending — instead of stopping after 100 in
-# the claim-order index (27 ms once analyzed). Processing fell from 30 to 3 pairs/s.
+# refreshed (issue #19; integrations/engine/planner.py says why). An initial detection of 200,000
+# items fills the table within minutes of its being analyzed empty: the planner then expects one
+# pending row and answers each claim by reading and sorting every pending row (1.1 s a claim at
+# 156,000 pending, 27 ms once analyzed).
 ANALYZE_AT = (5_000, 50_000, 500_000)
 
 
 def refresh_planner_statistics() -> None:
-    """``ANALYZE`` the activity table (a sample, well under a second at a million rows)."""
-    from django.db import connection
-
-    table = connection.ops.quote_name(ArtifactActivity._meta.db_table)
-    statement = "ANALYZE TABLE {}" if connection.vendor == "mysql" else "ANALYZE {}"
-    with connection.cursor() as cursor:
-        cursor.execute(statement.format(table))
+    """``ANALYZE`` the activity table."""
+    planner.analyze([ArtifactActivity._meta.db_table])
 
 
 def record_time_entry_changes(context: IntegrationContext, side: str, project: str, since) -> int:

@@ -1,11 +1,16 @@
-"""Issue #19: a large initial detection refreshes the activity table's planner statistics, so the
-claims that start while it pages plan on the rows that are there, not on the empty table."""
+"""Issue #19: the engine keeps the planner statistics of its tables fresh while a backfill fills them:
+a large initial detection analyzes the activity table, so the claims that start while it pages plan
+on the rows that are there, not on the empty table; and after their batches the workers analyze a
+table that has grown far past its last analyze (the pairs), where autovacuum lags or is off."""
+
+import os
+import time
 
 import pytest
 from django.db import connection
 
-from activity.models import ArtifactActivity
-from integrations.engine import detection
+from activity.models import ArtifactActivity, ArtifactPair
+from integrations.engine import detection, planner
 from tests.engine.sync import new_item
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -44,3 +49,51 @@ def test_a_small_detection_does_not(running, monkeypatch):
     new_item("alpha", "DEMO", "Alone")
     assert detection.detect(running.pk) == 1
     assert analyzed == []
+
+
+def pair_count_believed() -> float:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [ArtifactPair._meta.db_table])
+        return cursor.fetchone()[0]
+
+
+def stale_when_seen(table: str, deadline: float = 10.0) -> bool:
+    """Whether ``table`` shows as stale within ``deadline`` s: a backend's table counts reach the
+    statistics views up to a second after its commit."""
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+        if table in planner.stale_tables():
+            return True
+        time.sleep(0.1)  # polling the statistics views, which lag commits by design
+    return False
+
+
+ON_POSTGRESQL = os.environ.get("HUB_TEST_DB", "sqlite") == "postgres"
+
+
+def pairs(integration, count: int) -> None:
+    ArtifactPair.objects.bulk_create(
+        ArtifactPair(integration_id=integration.pk, a_artifact_id=str(n), b_artifact_id=f"b{n}")
+        for n in range(count)
+    )
+
+
+@pytest.mark.skipif(not ON_POSTGRESQL, reason="PostgreSQL's statistics views")
+def test_a_table_grown_far_past_its_last_analyze_is_analyzed_by_the_next_refresh(running, monkeypatch):
+    monkeypatch.setattr(planner, "STALE_ROWS", 100)
+    table = ArtifactPair._meta.db_table
+    planner.analyze([table])
+    assert pair_count_believed() == 0
+    pairs(running, 300)
+    assert stale_when_seen(table)
+
+    assert table in planner.refresh_stale()
+    assert pair_count_believed() == 300
+    assert table not in planner.stale_tables()
+
+
+def test_no_table_is_stale_off_postgresql_or_below_the_threshold(running):
+    pairs(running, 20)
+    assert planner.refresh_stale() == []

@@ -1,0 +1,77 @@
+"""Planner statistics of the engine's tables, refreshed by the engine itself while a backfill
+fills them (issue #19: scale).
+
+The database plans every claim, page and pair lookup from statistics that ``ANALYZE`` gathers.
+PostgreSQL's autovacuum analyzes a table once about 10 % of it has changed, but a backfill grows
+the activity and pair tables from nothing to a million rows in minutes, and where autovacuum is
+off (it was on this machine's PostgreSQL, 2026-12-04) nothing analyzes them at all. The planner
+then believes a table still holds the few rows it had at its last analyze. Two plans that went
+wrong that way:
+
+- each claim read and sorted every pending activity (1.1 s at 156,000 pending, 27 ms analyzed);
+- detection's look-up of 500 pairs by artifact id became a bitmap scan over every pair of the
+  integration (610 ms a page at 680,000 pairs, 1.2 ms analyzed): the 1,000,000 run fell from
+  1,500 to 200 pairs/s (docs/performance.md, "The million run").
+
+So detection analyzes the activity table at fixed marks of what it has recorded
+(``detection.ANALYZE_AT``), and the workers, after their batches, analyze whichever table has
+changed well past its last analyze (``refresh_stale``). The threshold is above autovacuum's
+default, so where autovacuum keeps up this never fires."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import DatabaseError, connection, transaction
+
+logger = logging.getLogger("hub.engine")
+
+STALE_ROWS = 10_000  # rows changed since the last analyze, at least ...
+STALE_FRACTION = 0.2  # ... and this fraction of the table's rows
+MOST_AT_ONCE = 4  # tables analyzed by one call (the others wait for the next)
+
+
+def analyze(tables: list[str]) -> None:
+    """``ANALYZE`` each table (a sample: well under a second at a million rows)."""
+    statement = "ANALYZE TABLE {}" if connection.vendor == "mysql" else "ANALYZE {}"
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(statement.format(connection.ops.quote_name(table)))
+
+
+def stale_tables() -> list[str]:
+    """Hub's tables (PostgreSQL) changed by more than ``STALE_ROWS`` rows and ``STALE_FRACTION``
+    of their size since their last analyze, most changed first. Elsewhere: none (MariaDB's InnoDB
+    recalculates its statistics itself once 10 % of a table has changed; SQLite's are analyzed by
+    detection's marks only)."""
+    if connection.vendor != "postgresql":
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid"
+            " WHERE s.schemaname = current_schema() AND s.n_mod_since_analyze > %s"
+            " AND s.n_mod_since_analyze > %s * GREATEST(c.reltuples, 0)"
+            " ORDER BY s.n_mod_since_analyze DESC LIMIT %s",
+            [STALE_ROWS, STALE_FRACTION, MOST_AT_ONCE],
+        )
+        return [name for (name,) in cursor.fetchall()]
+
+
+def refresh_stale() -> list[str]:
+    """Analyze the stale tables; returns their names. Two workers finding the same table stale
+    analyze it once: each table is taken under a transaction-scoped advisory lock, and a table
+    another worker holds is left to it. A failure is logged, never raised: the batch's work is
+    committed already and must not fail for housekeeping."""
+    analyzed = []
+    try:
+        for table in stale_tables():
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SELECT pg_try_advisory_xact_lock(hashtext(%s))", [f"hub:analyze:{table}"])
+                if cursor.fetchone()[0]:
+                    analyze([table])
+                    analyzed.append(table)
+    except DatabaseError:
+        logger.warning("Refreshing the planner statistics failed; the next batch tries again", exc_info=True)
+    if analyzed:
+        logger.info("Planner statistics refreshed: %s", ", ".join(analyzed))
+    return analyzed
