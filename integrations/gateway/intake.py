@@ -330,8 +330,10 @@ def refuse(collection: GatewayCollection, body: bytes, code: str, message: str) 
     """Keep a refused payload (its body truncated) and show the refusal on the Activity screen of
     each listening integration. Nothing of it is processed."""
     shown = body[: SHOWN_BODY * 4].decode("utf-8", errors="replace")[:SHOWN_BODY]
-    # A NUL byte is no character PostgreSQL's text can hold: it is shown as the replacement mark.
+    # A NUL byte is no character PostgreSQL's text can hold: it is shown as the replacement mark, in
+    # the body and in the message, which may quote the payload (a field's key).
     shown = shown.replace("\x00", "\ufffd")
+    message = message.replace("\x00", "\ufffd")
     with transaction.atomic():
         payload = GatewayPayload.objects.create(
             collection=collection,
