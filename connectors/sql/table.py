@@ -1,6 +1,7 @@
 """One SQL table of an Enterprise Data Stream, on the DB-API drivers Hub already ships: psycopg2
-(PostgreSQL), mysqlclient (MySQL, MariaDB), sqlite3; oracledb and mssql have their MERGE written
-but no server here to test it on (see docs/gateway.md).
+(PostgreSQL), mysqlclient (MySQL, MariaDB), sqlite3, oracledb (Oracle, thin mode) and pyodbc (SQL
+Server). The Oracle and SQL Server statements and connection arguments are written and checked
+here without a server (a SQL parser, a faked driver); none has run against one (docs/gateway.md).
 
 A row per artifact, keyed by (``repository_id``, ``artifact_id``); Hub's own columns first, then one
 column per model field, named by the field's key."""
@@ -8,6 +9,7 @@ column per model field, named by the field's key."""
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -26,6 +28,12 @@ PG_ROWS = 1000
 MYSQL_STATEMENT = 1024 * 1024
 CONVERTED = 4096  # parsed date texts a column's converter remembers
 MULTI_VALUED = ("multi_select", "persons", "relationships", "web_links", "comments", "attachments")
+DEPLOYMENT = "CCRRTT-30015E"  # a driver (Python package, ODBC driver) missing on this machine
+ODBC_DRIVER = "ODBC Driver 18 for SQL Server"  # unless the URL names another (``?driver=FreeTDS``)
+# Timestamps these drivers bind without their zone: MySQL's DATETIME has none; oracledb and pyodbc
+# drop a datetime's tzinfo and the server takes the wall clock as UTC (python-oracledb issue #414).
+# They are given UTC.
+ZONELESS = ("mysql", "oracle", "mssql")
 
 # Column types of each field type, per dialect.
 TYPES = {
@@ -106,16 +114,22 @@ def cell(value: Any, field_type: str, vendor: str) -> Any:
         return value if vendor == "sqlite" else dt.date.fromisoformat(value)
     if field_type == "date_time" and isinstance(value, str):
         instant = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        if vendor == "mysql":  # DATETIME has no zone: UTC, like Hub's own timestamps
-            return instant.astimezone(dt.UTC).replace(tzinfo=None)
+        if vendor in ZONELESS:
+            return utc(instant)
         return value if vendor == "sqlite" else instant
     if field_type == "boolean":
-        return bool(value)
-    if isinstance(value, dt.datetime) and vendor == "mysql" and value.tzinfo is not None:
-        return value.astimezone(dt.UTC).replace(tzinfo=None)
+        # Oracle's column is a NUMBER(1): its SQL has no BOOLEAN before 23ai.
+        return int(bool(value)) if vendor == "oracle" else bool(value)
+    if isinstance(value, dt.datetime) and vendor in ZONELESS and value.tzinfo is not None:
+        return utc(value)
     if isinstance(value, (int, float, str, dt.date)):  # datetime is a date too
         return value
     return json.dumps(value, ensure_ascii=False)
+
+
+def utc(instant: dt.datetime) -> dt.datetime:
+    """``instant`` as the naive UTC time a zoneless driver binds (see ``ZONELESS``)."""
+    return instant.astimezone(dt.UTC).replace(tzinfo=None) if instant.tzinfo is not None else instant
 
 
 SCALARS = (str, int, float)
@@ -149,6 +163,43 @@ def converter(field_type: str, vendor: str) -> Callable[[Any], Any]:
     return scalar
 
 
+def vendor_of(engine: str) -> str:
+    """The dialect of a ``dj_database_url`` engine: ``mssql://`` gives mssql-django's older name
+    ``sql_server.pyodbc``, ``mssqlms://`` gives ``mssql``."""
+    if "sql_server" in engine or "mssql" in engine:
+        return "mssql"
+    return next((v for v in ("postgresql", "mysql", "sqlite", "oracle") if v in engine), "postgresql")
+
+
+def driver(module: str, label: str):
+    """The DB-API module ``module``, or a 30015E naming what is missing (pyodbc also fails to load
+    without the unixODBC library)."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as error:
+        raise ConnectorError(
+            f"Streaming to {label} needs the Python driver {module}, which cannot be loaded here: {error}",
+            code=DEPLOYMENT,
+        ) from error
+
+
+def unreachable(error: Exception) -> ConnectorError:
+    return ConnectorError(f"Cannot connect to the database: {error}", code="CCRRTT-1107E", transient=True)
+
+
+def odbc_connection_string(parts: Mapping[str, Any]) -> str:
+    """``KEY=value;…``; a value with ``;``, braces or edge spaces (a password) is braced, its ``}``
+    doubled, as ODBC reads it. A yes/no option given as true/false in the URL is written yes/no."""
+
+    def value(raw: Any) -> str:
+        text = ("yes" if raw else "no") if isinstance(raw, bool) else str(raw)
+        if any(ch in text for ch in ";{}") or text != text.strip():
+            return "{" + text.replace("}", "}}") + "}"
+        return text
+
+    return ";".join(f"{key}={value(raw)}" for key, raw in parts.items())
+
+
 class Table:
     """An open connection to the database and the name of the table."""
 
@@ -156,10 +207,7 @@ class Table:
         import dj_database_url
 
         self.parsed = dj_database_url.parse(url)
-        engine = self.parsed["ENGINE"]
-        self.vendor = next(
-            (v for v in ("postgresql", "mysql", "sqlite", "oracle", "mssql") if v in engine), "postgresql"
-        )
+        self.vendor = vendor_of(self.parsed["ENGINE"])
         if not all(IDENTIFIER.match(part) for part in table.split(".")):
             raise TableProblem(f"“{table}” is not a table name Hub can use.", code="CCRRTT-30002E")
         self.table = table
@@ -168,6 +216,10 @@ class Table:
     def _connect(self, password: str):
         p = self.parsed
         options = dict(p.get("OPTIONS") or {})
+        if self.vendor == "oracle":
+            return self._connect_oracle(password, options)
+        if self.vendor == "mssql":
+            return self._connect_mssql(password, options)
         try:
             if self.vendor == "postgresql":
                 import psycopg2
@@ -189,12 +241,49 @@ class Table:
 
                 return sqlite3.connect(p["NAME"], timeout=10)
         except Exception as error:  # noqa: BLE001 - every driver has its own error classes
+            raise unreachable(error) from error
+        raise ConnectorError(f"Hub cannot stream to a {self.vendor} database.", code=DEPLOYMENT)
+
+    def _connect_oracle(self, password: str, options: dict):
+        """oracledb in thin mode (no Oracle client libraries): ``dsn`` is Easy Connect,
+        ``host:port/service_name``; ``?protocol=tcps`` is TLS (``tcps://host:port/…``, port 2484 unless
+        given). Every other URL option is a keyword of ``oracledb.connect`` (``ssl_server_dn_match``,
+        ``ssl_server_cert_dn``, ``wallet_location``, …)."""
+        p = self.parsed
+        oracledb = driver("oracledb", "Oracle")
+        tls = str(options.pop("protocol", "tcp")).lower() == "tcps"
+        port = p["PORT"] or (2484 if tls else 1521)
+        dsn = f"{'tcps://' if tls else ''}{p['HOST'] or 'localhost'}:{port}/{p['NAME']}"
+        try:
+            return oracledb.connect(
+                user=p["USER"], password=password, dsn=dsn, tcp_connect_timeout=10, **options
+            )
+        except Exception as error:  # noqa: BLE001 - oracledb's errors, and a keyword it does not take
+            raise unreachable(error) from error
+
+    def _connect_mssql(self, password: str, options: dict):
+        """pyodbc, the driver of mssql-django, with the ODBC driver the URL names (``?driver=…``,
+        Microsoft's ODBC Driver 18 unless given); every other URL option goes into the ODBC
+        connection string as it is (``Encrypt=yes``, ``TrustServerCertificate=no``,
+        ``TDS_Version=7.4`` for FreeTDS, …)."""
+        p = self.parsed
+        pyodbc = driver("pyodbc", "SQL Server")
+        name = str(options.pop("driver", ODBC_DRIVER))
+        if "/" not in name and name not in pyodbc.drivers():  # a path names the driver's library itself
+            installed = ", ".join(pyodbc.drivers()) or "none"
             raise ConnectorError(
-                f"Cannot connect to the database: {error}", code="CCRRTT-1107E", transient=True
-            ) from error
-        raise ConnectorError(
-            f"No {self.vendor} server can be reached from this machine to stream to.", code="CCRRTT-30015E"
-        )
+                f"Streaming to SQL Server needs the ODBC driver “{name}”, which is not installed on this "
+                f"machine (installed ODBC drivers: {installed}).",
+                code=DEPLOYMENT,
+            )
+        host, port = p["HOST"] or "localhost", p["PORT"] or 1433
+        # FreeTDS reads the port from PORT=; Microsoft's drivers from SERVER=host,port.
+        server = {"SERVER": host, "PORT": port} if "freetds" in name.lower() else {"SERVER": f"{host},{port}"}
+        parts = {"DRIVER": name, **server, "DATABASE": p["NAME"], "UID": p["USER"], "PWD": password}
+        try:
+            return pyodbc.connect(odbc_connection_string({**parts, **options}), timeout=10, autocommit=False)
+        except Exception as error:  # noqa: BLE001 - pyodbc's errors carry the ODBC state
+            raise unreachable(error) from error
 
     def close(self) -> None:
         self.connection.close()
@@ -252,28 +341,51 @@ class Table:
 
     # --- rows -----------------------------------------------------------------------------------
 
+    def marks(self, count: int) -> list[str]:
+        """The driver's parameter marks for ``count`` parameters in order: ``%s`` for psycopg2 and
+        mysqlclient, ``?`` for sqlite3 and pyodbc, ``:p1, :p2, …`` for oracledb, which binds a
+        sequence by position whatever the marks' names (named rather than ``:1``: SQL parsers such
+        as the tests' sqlglot read names only)."""
+        if self.vendor == "oracle":
+            return [f":p{number}" for number in range(1, count + 1)]
+        return ["?" if self.vendor in ("sqlite", "mssql") else "%s"] * count
+
     def upsert_statement(self, columns: Sequence[Column], *, rows_mark: bool = False) -> str:
         """The upsert of one row (``rows_mark``: of many, ``VALUES %s`` for psycopg2's
         ``execute_values``)."""
         names = [self.quote(c.name) for c in columns]
         keys = [self.quote(k) for k in KEY_COLUMNS]
         others = [n for c, n in zip(columns, names, strict=True) if c.name not in KEY_COLUMNS]
-        marks = ", ".join(["%s"] * len(names)) if self.vendor != "sqlite" else ", ".join("?" * len(names))
-        values = "%s" if rows_mark else f"({marks})"
+        marks = self.marks(len(names))
+        if self.vendor in ("oracle", "mssql"):
+            return self._merge(names, keys, others, marks)
+        values = "%s" if rows_mark else f"({', '.join(marks)})"
         insert = f"INSERT INTO {self.quote(self.table)} ({', '.join(names)}) VALUES {values}"  # noqa: S608
         if self.vendor in ("postgresql", "sqlite"):
             updates = ", ".join(f"{n} = excluded.{n}" for n in others)
             return f"{insert} ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
-        if self.vendor == "mysql":
-            return f"{insert} ON DUPLICATE KEY UPDATE " + ", ".join(f"{n} = VALUES({n})" for n in others)
-        # Oracle and SQL Server: MERGE (written, not testable here).
-        source = ", ".join(f"%s AS {n}" for n in names)
+        return f"{insert} ON DUPLICATE KEY UPDATE " + ", ".join(f"{n} = VALUES({n})" for n in others)
+
+    def _merge(self, names: list[str], keys: list[str], others: list[str], marks: list[str]) -> str:
+        """Oracle's and SQL Server's upsert of one row: a MERGE of a one-row source. ``executemany``
+        runs it once per row (oracledb sends all the rows in one round trip, pyodbc one each).
+
+        The ON clause compares only the keys (VARCHAR2 / NVARCHAR), never a text column: Oracle
+        cannot compare a CLOB with ``=``, and refuses to update a column of the ON clause (ORA-38104),
+        so the keys are not in the UPDATE. Oracle takes no ``AS`` before a table alias and selects a
+        row ``FROM dual``; SQL Server wants the statement ended with ``;`` and, for an upsert that
+        another session may race, ``HOLDLOCK`` on the target."""
+        source = ", ".join(f"{mark} AS {name}" for mark, name in zip(marks, names, strict=True))
         on = " AND ".join(f"t.{k} = s.{k}" for k in keys)
-        dual = " FROM dual" if self.vendor == "oracle" else ""
+        if self.vendor == "oracle":
+            target, using, end = self.quote(self.table), f"SELECT {source} FROM dual", ""  # noqa: S608
+        else:
+            target, using, end = f"{self.quote(self.table)} WITH (HOLDLOCK) AS", f"SELECT {source}", ";"
         return (
-            f"MERGE INTO {self.quote(self.table)} t USING (SELECT {source}{dual}) s ON ({on}) "  # noqa: S608
+            f"MERGE INTO {target} t USING ({using}) s ON ({on}) "  # noqa: S608 - quoted names
             f"WHEN MATCHED THEN UPDATE SET {', '.join(f't.{n} = s.{n}' for n in others)} "
             f"WHEN NOT MATCHED THEN INSERT ({', '.join(names)}) VALUES ({', '.join(f's.{n}' for n in names)})"
+            f"{end}"
         )
 
     def upsert(self, columns: Sequence[Column], rows: Iterable[Mapping[str, Any]]) -> int:
@@ -293,24 +405,31 @@ class Table:
         else:
             if self.vendor == "mysql":
                 cursor.max_stmt_length = MYSQL_STATEMENT
+            if self.vendor == "oracle":
+                # Text columns are CLOBs: bound as such, a text longer than a VARCHAR2 goes in too.
+                clob = driver("oracledb", "Oracle").DB_TYPE_CLOB
+                cursor.setinputsizes(*[clob if kind_of(c.field_type) == "text" else None for c in columns])
             cursor.executemany(self.upsert_statement(columns), values)
         self.connection.commit()
         return len(values)
 
     def mark_deleted(self, repository_id: str, kept: set[str], when: dt.datetime) -> int:
         """Rows of this repository whose artifact is no longer in the tool get ``deleted_at``."""
-        mark = "?" if self.vendor == "sqlite" else "%s"
+        table, repository, artifact, deleted = (
+            self.quote(name) for name in (self.table, "repository_id", "artifact_id", "deleted_at")
+        )  # quoted as the proposed table's: Oracle folds a bare name to upper case
         cursor = self.connection.cursor()
         cursor.execute(
-            f"SELECT artifact_id FROM {self.quote(self.table)} WHERE repository_id = {mark} AND deleted_at IS NULL",  # noqa: S608, E501
+            f"SELECT {artifact} FROM {table} WHERE {repository} = {self.marks(1)[0]} AND {deleted} IS NULL",  # noqa: S608, E501
             [repository_id],
         )
         gone = [row[0] for row in cursor.fetchall() if row[0] not in kept]
         stamp = when.isoformat() if self.vendor == "sqlite" else when
-        if self.vendor == "mysql":
-            stamp = when.astimezone(dt.UTC).replace(tzinfo=None)
+        if self.vendor in ZONELESS:
+            stamp = utc(when)
+        to, of, named = self.marks(3)
         cursor.executemany(
-            f"UPDATE {self.quote(self.table)} SET deleted_at = {mark} WHERE repository_id = {mark} AND artifact_id = {mark}",  # noqa: S608, E501
+            f"UPDATE {table} SET {deleted} = {to} WHERE {repository} = {of} AND {artifact} = {named}",  # noqa: S608
             [[stamp, repository_id, artifact_id] for artifact_id in gone],
         )
         self.connection.commit()

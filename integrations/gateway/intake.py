@@ -239,12 +239,8 @@ def receive(
 # the turn stores every waiting payload in one statement and one transaction: one flush answers
 # them all. A lone payload is stored at once, as before; nobody waits longer than one commit in
 # progress plus its own. Every payload is answered only after the commit that holds it
-# (``stored.pk`` is set then), so a 202 still means stored.
-# Off (one commit per payload) until a loss is understood: in the full CI run of 2026-12-03,
-# tests/gateway/test_senders.py::test_a_busy_database_asks_senders_to_retry_instead_of_failing got
-# 40 answers 202 for 35 stored payloads with a busy (locked) SQLite database. A 202 must mean
-# stored. bench/gateway.py --group-commit on measures it.
-GROUP_COMMIT = False
+# (``stored.pk`` is set then), so a 202 still means stored. bench/gateway.py --group-commit measures it.
+GROUP_COMMIT = True
 _waiting: list[GatewayPayload] = []
 _waiting_lock = threading.Lock()  # guards _waiting
 _turn = threading.Lock()  # held by the thread committing a group
@@ -256,8 +252,14 @@ def store(payload: GatewayPayload) -> GatewayPayload:
     with its id. Raises what storing it raised; nothing of it is then stored."""
     from django.db import connection
 
-    if connection.in_atomic_block or not GROUP_COMMIT:
-        payload.save(force_insert=True)  # inside a caller's transaction: its commit is the caller's
+    if not GROUP_COMMIT or connection.in_atomic_block or connection.allow_thread_sharing:
+        # Inside a caller's transaction its commit is the caller's. A connection shared between
+        # threads (the test server's on the in-memory SQLite database, where every request thread
+        # uses the test's one connection) has one transaction for all of them: another thread's
+        # INSERT would run inside a group's transaction and answer 202, then the group's failed
+        # COMMIT ("SQL statements in progress") rolled that row back too: the 202s without a row of
+        # the CI run of 2026-12-03. Each thread of a web process has a connection of its own.
+        payload.save(force_insert=True)
         return payload
     key = id(payload)
     with _waiting_lock:
@@ -328,8 +330,10 @@ def refuse(collection: GatewayCollection, body: bytes, code: str, message: str) 
     """Keep a refused payload (its body truncated) and show the refusal on the Activity screen of
     each listening integration. Nothing of it is processed."""
     shown = body[: SHOWN_BODY * 4].decode("utf-8", errors="replace")[:SHOWN_BODY]
-    # A NUL byte is no character PostgreSQL's text can hold: it is shown as the replacement mark.
+    # A NUL byte is no character PostgreSQL's text can hold: it is shown as the replacement mark, in
+    # the body and in the message, which may quote the payload (a field's key).
     shown = shown.replace("\x00", "\ufffd")
+    message = message.replace("\x00", "\ufffd")
     with transaction.atomic():
         payload = GatewayPayload.objects.create(
             collection=collection,

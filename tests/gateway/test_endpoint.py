@@ -110,6 +110,15 @@ def test_a_body_with_a_nul_byte_is_30004E_not_a_server_error(live_server, gatewa
     )
 
 
+def test_a_field_key_with_a_nul_character_is_30002E_not_a_server_error(live_server, gateway):
+    """The refusal's message quotes the key (found by test_senders.py's fuzzing on PostgreSQL,
+    2026-12-04)."""
+    answer = post(live_server, gateway, b'{"\\u0000": 1}')
+    assert answer.status_code == 400 and answer.json()["code"] == "CCRRTT-30002E"
+    refusal = ArtifactActivity.objects.get(integration_id=gateway.integration.pk)
+    assert "\x00" not in refusal.message and "“\ufffd” is not a field of the model." in refusal.message
+
+
 def test_a_body_nested_100000_deep_is_30004E_not_a_server_error(live_server, gateway):
     answer = post(live_server, gateway, b"[" * 100_000 + b"]" * 100_000)
     assert answer.status_code == 400

@@ -9,6 +9,7 @@ import threading
 import time
 
 import pytest
+from django.db import IntegrityError
 
 from integrations.gateway import intake
 from integrations.models import GatewayPayload
@@ -50,7 +51,7 @@ def store_in_threads(payloads: list[GatewayPayload]) -> tuple[dict, dict]:
 
 @pytest.fixture
 def groups(monkeypatch):
-    monkeypatch.setattr(intake, "GROUP_COMMIT", True)  # off by default until its loss is fixed (intake.py)
+    monkeypatch.setattr(intake, "GROUP_COMMIT", True)  # the default; a test of another file may turn it off
     sizes = []
     insert = intake._insert
 
@@ -87,9 +88,72 @@ def test_a_payload_the_database_refuses_fails_alone(gateway, groups):
     assert groups == [4]  # the group failed whole; then each payload was stored on its own
 
 
+def test_a_group_whose_commit_fails_is_stored_again_payload_by_payload_and_each_id_answered_is_stored(
+    gateway, groups, monkeypatch
+):
+    """The database refuses the group only at its COMMIT (a foreign key checked at commit, as on
+    PostgreSQL and SQLite; MariaDB checks it at the INSERT): by then the multi-row INSERT gave every
+    payload an id, which the rollback took back. Each payload is then stored on its own; no thread
+    answers with an id of the rolled-back group that is not stored."""
+    from django.db import connection
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
+    refused_commits = []
+    commit = BaseDatabaseWrapper.commit
+
+    def recorded_commit(self):
+        try:
+            commit(self)
+        except Exception as error:
+            refused_commits.append(error)
+            raise
+
+    monkeypatch.setattr(BaseDatabaseWrapper, "commit", recorded_commit)
+    payloads = [payload(gateway, f"Build {n}") for n in range(3)]
+    payloads.insert(2, GatewayPayload(collection_id=gateway.collection.pk + 1000, body="{}"))
+    results, failures = store_in_threads(payloads)
+    assert set(failures) == {2} and set(results) == {0, 1, 3}
+    assert groups == [4]  # the group failed whole; then each payload was stored on its own
+    assert len(set(results.values())) == 3
+    stored = GatewayPayload.objects.filter(pk__in=results.values())
+    assert sorted(stored.values_list("pk", "body")) == sorted(
+        (results[index], payloads[index].body) for index in results
+    )
+    assert GatewayPayload.objects.count() == 3
+    assert isinstance(failures[2], IntegrityError)
+    if connection.vendor != "mysql":
+        assert [type(error) for error in refused_commits] == [IntegrityError]  # the group's COMMIT
+
+
+def test_a_connection_shared_between_threads_stores_each_payload_alone(gateway, groups):
+    """The test server's threads on the in-memory SQLite database share the test's connection, and
+    with it one transaction: grouping there let one thread's 202 ride on another's group (intake.py)."""
+    from django.db import connection
+
+    connection.inc_thread_sharing()
+    try:
+        stored = intake.store(payload(gateway, "Shared"))
+    finally:
+        connection.dec_thread_sharing()
+    assert GatewayPayload.objects.filter(pk=stored.pk).exists()
+    assert groups == []  # saved directly, not through a group
+
+
 def test_a_lone_payload_is_stored_at_once(gateway, groups):
-    stored = intake.store(payload(gateway, "Alone"))
-    assert stored.pk is not None and GatewayPayload.objects.filter(pk=stored.pk).exists()
+    stored = []
+
+    def store() -> None:  # on a connection of its own: the test's may be the live server's, shared
+        from django.db import connection
+
+        try:
+            stored.append(intake.store(payload(gateway, "Alone")))
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=store)
+    thread.start()
+    thread.join(30)
+    assert stored[0].pk is not None and GatewayPayload.objects.filter(pk=stored[0].pk).exists()
     assert groups == [1]
 
 
