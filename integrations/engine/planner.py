@@ -1,5 +1,5 @@
-"""Planner statistics of the engine's tables, refreshed by the engine itself while a backfill
-fills them (issue #19: scale).
+"""Planner statistics and dead rows of the engine's tables, looked after by the engine itself
+while a backfill fills them (issue #19: scale).
 
 The database plans every claim, page and pair lookup from statistics that ``ANALYZE`` gathers.
 PostgreSQL's autovacuum analyzes a table once about 10 % of it has changed, but a backfill grows
@@ -16,7 +16,13 @@ wrong that way:
 So detection analyzes the activity table at fixed marks of what it has recorded
 (``detection.ANALYZE_AT``), and the workers, after their batches, analyze whichever table has
 changed well past its last analyze (``refresh_stale``). The threshold is above autovacuum's
-default, so where autovacuum keeps up this never fires."""
+default, so where autovacuum keeps up this never fires.
+
+Where autovacuum is off, nothing makes the space of dead rows reusable either: every activity is
+written three times (pending, claimed, completed) and the cap deletes completed ones without
+pause, so the activity table would grow as if nothing were ever deleted. There the workers also
+``VACUUM`` (never ``FULL``) a table whose dead rows pass the same threshold (``vacuum_dead``).
+With autovacuum on they leave vacuuming to it."""
 
 from __future__ import annotations
 
@@ -75,3 +81,50 @@ def refresh_stale() -> list[str]:
     if analyzed:
         logger.info("Planner statistics refreshed: %s", ", ".join(analyzed))
     return analyzed
+
+
+def autovacuum_off() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('autovacuum') = 'off'")
+        return cursor.fetchone()[0]
+
+
+def dead_tables() -> list[str]:
+    """Hub's tables (PostgreSQL) holding more dead rows than ``STALE_ROWS`` and ``STALE_FRACTION``
+    of their live rows, most dead first."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema()"
+            " AND n_dead_tup > %s AND n_dead_tup > %s * GREATEST(n_live_tup, 0)"
+            " ORDER BY n_dead_tup DESC LIMIT %s",
+            [STALE_ROWS, STALE_FRACTION, MOST_AT_ONCE],
+        )
+        return [name for (name,) in cursor.fetchall()]
+
+
+def vacuum_dead() -> list[str]:
+    """Where PostgreSQL's autovacuum is off, ``VACUUM`` the tables with many dead rows; returns
+    their names. ``VACUUM`` cannot run in a transaction, so this does nothing inside one; a table
+    another worker is vacuuming (a session advisory lock) is left to it. Failures are logged."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return []
+    vacuumed = []
+    try:
+        if not autovacuum_off():
+            return []
+        with connection.cursor() as cursor:
+            for table in dead_tables():
+                key = f"hub:vacuum:{table}"
+                cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [key])
+                if not cursor.fetchone()[0]:
+                    continue
+                try:
+                    cursor.execute(f"VACUUM {connection.ops.quote_name(table)}")
+                    vacuumed.append(table)
+                finally:
+                    cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [key])
+    except DatabaseError:
+        logger.warning("Vacuuming Hub's tables failed; the next batch tries again", exc_info=True)
+    if vacuumed:
+        logger.info("Dead rows made reusable (autovacuum is off): %s", ", ".join(vacuumed))
+    return vacuumed

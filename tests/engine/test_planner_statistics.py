@@ -97,3 +97,48 @@ def test_a_table_grown_far_past_its_last_analyze_is_analyzed_by_the_next_refresh
 def test_no_table_is_stale_off_postgresql_or_below_the_threshold(running):
     pairs(running, 20)
     assert planner.refresh_stale() == []
+
+
+def vacuum_count(table: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute("SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = %s", [table])
+        return cursor.fetchone()[0]
+
+
+def dead_when_seen(table: str, deadline: float = 10.0) -> bool:
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+        if table in planner.dead_tables():
+            return True
+        time.sleep(0.1)  # polling the statistics views, which lag commits by design
+    return False
+
+
+@pytest.mark.skipif(not ON_POSTGRESQL, reason="PostgreSQL's autovacuum")
+def test_where_autovacuum_is_off_a_table_full_of_dead_rows_is_vacuumed(running, monkeypatch):
+    monkeypatch.setattr(planner, "STALE_ROWS", 100)
+    monkeypatch.setattr(planner, "autovacuum_off", lambda: True)
+    table = ArtifactPair._meta.db_table
+    pairs(running, 300)
+    ArtifactPair.objects.filter(integration_id=running.pk).delete()
+    assert dead_when_seen(table)
+    before = vacuum_count(table)
+
+    assert table in planner.vacuum_dead()
+    end = time.monotonic() + 10
+    while vacuum_count(table) == before and time.monotonic() < end:
+        time.sleep(0.1)  # the vacuum's count reaches the statistics views up to a second later
+    assert vacuum_count(table) == before + 1
+
+
+@pytest.mark.skipif(not ON_POSTGRESQL, reason="PostgreSQL's autovacuum")
+def test_where_autovacuum_is_on_the_workers_leave_vacuuming_to_it(running, monkeypatch):
+    monkeypatch.setattr(planner, "STALE_ROWS", 100)
+    monkeypatch.setattr(planner, "autovacuum_off", lambda: False)
+    pairs(running, 300)
+    ArtifactPair.objects.filter(integration_id=running.pk).delete()
+    assert dead_when_seen(ArtifactPair._meta.db_table)
+    assert planner.vacuum_dead() == []
