@@ -26,13 +26,14 @@ def cap_of_50(settings, monkeypatch):
     monkeypatch.setattr(upkeep, "_since", {"processed": 0, "at": time.monotonic()})
 
 
-def completed(count: int, **fields) -> list[int]:
-    """``count`` completed activities in one insert; their ids, oldest first."""
+def completed(count: int, tag: str = "plain", **fields) -> list[int]:
+    """``count`` completed activities in one insert, their artifact ids starting with ``tag``;
+    their ids, oldest first."""
     rows = [
         ArtifactActivity(
             integration_id=1,
             source_side="A",
-            artifact_id=str(n),
+            artifact_id=f"{tag}-{n}",
             status=Status.COMPLETED,
             result="updated",
             **fields,
@@ -40,9 +41,8 @@ def completed(count: int, **fields) -> list[int]:
         for n in range(count)
     ]
     ArtifactActivity.objects.bulk_create(rows, batch_size=500)
-    return sorted(
-        ArtifactActivity.objects.filter(status=Status.COMPLETED, **fields).values_list("id", flat=True)
-    )
+    mine = ArtifactActivity.objects.filter(status=Status.COMPLETED, artifact_id__startswith=f"{tag}-")
+    return sorted(mine.values_list("id", flat=True))
 
 
 def completed_ids() -> list[int]:
@@ -94,10 +94,11 @@ def test_only_completed_activities_without_conflict_decisions_are_trimmed():
         ArtifactActivity.objects.create(integration_id=1, source_side="B", artifact_id=status, status=status)
     decided = completed(
         5,
+        "decided",
         conflict=ArtifactActivity.ConflictOutcome.A,
         conflicts=[{"field": "title", "a": "x", "b": "y", "winner": "A", "strategy": "A wins"}],
     )
-    plain = completed(200, conflict="")
+    plain = completed(200)
 
     assert retention.trim_completed() == 150
 
