@@ -1,8 +1,9 @@
 """An index that hands the cap's trim (``activity.retention``) the completed activities it may
 remove newest first, by id, without reading or sorting anything else: measured with 100,000
 completed and 300,000 pending activities newer than them (a backfill's backlog), the bound query
-took 30-40 ms on PostgreSQL (bitmap scan and sort) and 160-500 ms on MariaDB (filesort), 9 ms and
-about 20 ms with this index, and each worker runs it every thousand activities.
+took 30-40 ms on PostgreSQL (bitmap scan and sort) and 160-500 ms on MariaDB (filesort); with this
+index 9 ms, and about 30 ms on MariaDB counting the client's start (docs/performance.md, Branch
+scale10). Each worker runs it every thousand activities.
 
 PostgreSQL and SQLite: partial, only the rows the cap counts (about 20 B each, for at most the
 100,000 kept). MariaDB has no partial indexes: ``(status, conflict)``, whose InnoDB entries end
