@@ -9,7 +9,8 @@ PostgreSQL and SQLite: partial, only the rows the cap counts (about 20 B each, f
 100,000 kept). MariaDB has no partial indexes: ``(status, conflict)``, whose InnoDB entries end
 with the primary key, so equal ``status`` and ``conflict`` come in id order. Created here rather
 than in the model's Meta because its form differs per engine (Django would skip the condition on
-MariaDB and warn), as the trigram indexes of 0003."""
+MariaDB and warn), as the trigram indexes of 0003. Django's state does not know it: a later
+migration that makes SQLite rebuild this table must create it again."""
 
 from django.db import migrations
 
@@ -35,7 +36,7 @@ def drop(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("activity", "0010_compact_json"),
+        ("activity", "0011_waiting_key_constraint"),
     ]
 
     # Not in a transaction: MariaDB commits DDL at once (Django refuses DDL inside atomic there).
