@@ -33,7 +33,9 @@ class CompactJSON(json.JSONEncoder):
     """JSON without the spaces after ``,`` and ``:`` that ``json.dumps`` puts in by default: the
     ledger's JSON columns are text on SQLite and MariaDB, kept for every pair and for 100,000
     completed activities (issue #19: bytes per pair). PostgreSQL's ``jsonb`` drops them anyway. The
-    column is the same; only what Python writes into it changes."""
+    column is the same; only what Python writes into it changes. On MariaDB an equality lookup on a
+    JSON column (``filter(comment_map={...})``) compares the stored text with MariaDB's own spaced
+    form of the value, so it misses compact rows: compare in Python or with ``__contains``."""
 
     def __init__(self, *args, **kwargs):
         kwargs["separators"] = (",", ":")
