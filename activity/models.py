@@ -9,6 +9,9 @@ still shows what an element was called after it is deleted.
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from django.db import models
 from django.db.models.functions import Cast, Concat
 
@@ -24,6 +27,19 @@ def searchable(*names: str) -> models.GeneratedField:
         output_field=models.TextField(),
         db_persist=True,
     )
+
+
+class CompactJSON(json.JSONEncoder):
+    """JSON without the spaces after ``,`` and ``:`` that ``json.dumps`` puts in by default: the
+    ledger's JSON columns are text on SQLite and MariaDB, kept for every pair and for 100,000
+    completed activities (issue #19: bytes per pair). PostgreSQL's ``jsonb`` drops them anyway. The
+    column is the same; only what Python writes into it changes. On MariaDB an equality lookup on a
+    JSON column (``filter(comment_map={...})``) compares the stored text with MariaDB's own spaced
+    form of the value, so it misses compact rows: compare in Python or with ``__contains``."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs["separators"] = (",", ":")
+        super().__init__(*args, **kwargs)
 
 
 class Blocker(models.Model):
@@ -142,10 +158,14 @@ class ArtifactActivity(RelatedElements):
     claimed_by = models.CharField(max_length=200, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     changed_fields = models.JSONField(
-        default=dict, blank=True, help_text="Completed: {field: {'original': …, 'new': …}}"
+        default=dict,
+        blank=True,
+        encoder=CompactJSON,
+        help_text="Completed: {field: [new]} or {field: [original, new]} (changed_values reads it)",
     )
     conflicts = models.JSONField(
         default=list,
+        encoder=CompactJSON,
         blank=True,
         help_text="Conflict decisions: [{'field', 'a', 'b', 'winner': 'A'|'B'|'' (none), 'strategy'}]",
     )
@@ -155,7 +175,9 @@ class ArtifactActivity(RelatedElements):
         blank=True,
         help_text="Which side won the conflicts of this activity (one strategy decides them all).",
     )
-    waiting_key = models.CharField(max_length=320, null=True, blank=True, unique=True, editable=False)
+    # Unique through the constraint in Meta, not ``unique=True``: on PostgreSQL that also made a
+    # ``varchar_pattern_ops`` index for LIKE, which no query of the key uses (69 B per activity).
+    waiting_key = models.CharField(max_length=320, null=True, blank=True, editable=False)  # noqa: DJ001 - NULL: not waiting
     search_text = searchable("formatted_id", "artifact_id", "code", "summary", "message")
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
@@ -172,6 +194,7 @@ class ArtifactActivity(RelatedElements):
             models.Index(fields=["status", "next_retry_at"], name="activity_retry_due"),
             models.Index(fields=["integration_id", "source_side", "artifact_id"], name="activity_artifact"),
         ]
+        constraints = [models.UniqueConstraint(fields=["waiting_key"], name="activity_one_waiting")]
 
     def __str__(self) -> str:
         return f"{self.formatted_id or self.artifact_id} ({self.get_status_display()})"
@@ -206,6 +229,24 @@ class ArtifactActivity(RelatedElements):
     def can_retry(self) -> bool:
         return self.status == self.Status.FAILED
 
+    @staticmethod
+    def kept_change(original: Any, new: Any) -> list:
+        """How ``changed_fields`` keeps one field: ``[new]`` where there was no original (a created
+        twin), ``[original, new]`` otherwise. A list rather than ``{"original": …, "new": …}``: the
+        two key names were a third of a completed activity's changed fields (issue #19)."""
+        return [new] if original is None else [original, new]
+
+    def changed_values(self) -> list[tuple[str, Any, Any]]:
+        """``(field, original, new)`` for each changed field, ``None`` for an absent original; reads
+        the kept form and the ``{"original": …, "new": …}`` of rows completed before it."""
+        values = []
+        for field, kept in (self.changed_fields or {}).items():
+            if isinstance(kept, dict):
+                values.append((field, kept.get("original"), kept.get("new")))
+            else:
+                values.append((field, *([None, *kept] if len(kept) == 1 else kept)))
+        return values
+
 
 class ArtifactPair(RelatedElements):
     """An artifact and its twin, with no direction implied, and what Hub last wrote to each side.
@@ -219,20 +260,24 @@ class ArtifactPair(RelatedElements):
     a_summary = models.CharField(max_length=1000, blank=True)
     a_url = models.URLField(max_length=1000, blank=True)
     a_project = models.CharField(max_length=200, blank=True)
-    a_snapshot = models.JSONField(default=dict, blank=True)
+    a_snapshot = models.JSONField(default=dict, blank=True, encoder=CompactJSON)
     b_artifact_id = models.CharField(max_length=255)
     b_formatted_id = models.CharField(max_length=255, blank=True)
     b_summary = models.CharField(max_length=1000, blank=True)
     b_url = models.URLField(max_length=1000, blank=True)
     b_project = models.CharField(max_length=200, blank=True)
-    b_snapshot = models.JSONField(default=dict, blank=True)
+    b_snapshot = models.JSONField(default=dict, blank=True, encoder=CompactJSON)
     comment_map = models.JSONField(
-        default=dict, blank=True, help_text="{'A:<comment id>': 'B:<comment id>', …} both ways"
+        default=dict,
+        blank=True,
+        encoder=CompactJSON,
+        help_text="{'A:<comment id>': 'B:<comment id>', …} both ways",
     )
-    attachment_map = models.JSONField(default=dict, blank=True)
+    attachment_map = models.JSONField(default=dict, blank=True, encoder=CompactJSON)
     time_entry_map = models.JSONField(
         default=dict,
         blank=True,
+        encoder=CompactJSON,
         help_text="Time Tracking: {'A:<entry id>': {'twin': 'B:<entry id>', 'seconds': n}, …} both ways",
     )
     # Change detection's shortcut (integrations/engine/settled.py): the side's "last changed" time

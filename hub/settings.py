@@ -239,6 +239,9 @@ HUB_LEASE_STALE_SECONDS = 120.0
 HUB_MAINTENANCE_WAIT_SECONDS = 600.0
 # How many upgrade backup files (integrations.upgrade_backup) HUB_HOME keeps; older ones are deleted.
 HUB_UPGRADE_BACKUPS_KEPT = 5
+# How many completed activities the ledger keeps, the newest by id (activity.retention): the
+# workers trim as they complete work, beat every 10 minutes. Those with conflict decisions stay.
+HUB_COMPLETED_ACTIVITIES_KEPT = 100_000
 
 # Celery: the database is the record of work; the broker only carries wake-up signals.
 BROKER_DIR = HUB_HOME / "broker"

@@ -1760,14 +1760,12 @@ def completed(activity: ArtifactActivity, result: str, changed: dict) -> None:
 
 
 def kept_values(changed: dict) -> dict:
-    """What a completed activity keeps of its changed fields: the original value only where there
-    was one (a created twin has none), and the new value. The Activity screen shows an absent
-    original as it shows an empty one; the ledger keeps 100,000 of these rows (issue #19: bytes
-    per pair)."""
+    """What a completed activity keeps of its changed fields: for each, ``[new]`` where there was
+    no original (a created twin) and ``[original, new]`` otherwise (``ArtifactActivity.kept_change``).
+    The Activity screen shows an absent original as it shows an empty one; the ledger keeps 100,000
+    of these rows (issue #19: bytes per pair)."""
     return {
-        key: {"new": values.get("new")}
-        if values.get("original") is None
-        else {"original": values["original"], "new": values.get("new")}
+        key: ArtifactActivity.kept_change(values.get("original"), values.get("new"))
         for key, values in changed.items()
     }
 

@@ -73,9 +73,11 @@ def full_scan(integration_id: int) -> int:
 def process() -> int:
     """Work through due activities in batches until none is left (then the next wake-up), or until
     ``BUDGET`` seconds have passed: then a fresh wake-up goes to the back of the queue, so a
-    detection waiting behind this task runs first instead of waiting for the whole backlog."""
+    detection waiting behind this task runs first instead of waiting for the whole backlog. After
+    each batch the process trims the completed activities past the cap when its turn has come
+    (``upkeep``)."""
     from hub.gates import integration_work_allowed
-    from integrations.engine import processing
+    from integrations.engine import processing, upkeep
     from integrations.gateway import work
 
     total, deadline = 0, time.monotonic() + BUDGET
@@ -89,6 +91,7 @@ def process() -> int:
             _pace["per_s"] = activities / max(time.monotonic() - started, 1e-3)
         claimed = activities + work.process_due(limit=BATCH, after_batch=True)
         total += claimed
+        upkeep.after_batch(claimed)  # the completed-activity cap, between two beats
         if activities < size and claimed < BATCH:
             return total
         if time.monotonic() >= deadline:

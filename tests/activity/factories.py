@@ -39,7 +39,7 @@ def activities(
             "status": status,
         }
         if status == Status.COMPLETED:
-            values.update(result="updated", changed_fields={"Summary": {"original": "Old", "new": "New"}})
+            values.update(result="updated", changed_fields={"Summary": ["Old", "New"]})
         if status == Status.FAILED:
             values.update(
                 code="CCRRTT-1002E",

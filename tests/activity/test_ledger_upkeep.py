@@ -1,7 +1,6 @@
 """The completed-activity cap, the banner counts, escaping of tool-supplied text, query-count guards
 and the error help pages."""
 
-import inspect
 import re
 
 import pytest
@@ -17,11 +16,14 @@ from tests.activity import factories
 pytestmark = pytest.mark.django_db
 
 
-def test_the_cap_is_100000_completed_activities():
-    assert inspect.signature(retention.trim_completed).parameters["limit"].default == 100_000
+def test_the_cap_is_the_setting_of_100000_completed_activities(settings):
+    assert settings.HUB_COMPLETED_ACTIVITIES_KEPT == 100_000
+    factories.activities(10, "completed")
+    settings.HUB_COMPLETED_ACTIVITIES_KEPT = 4
+    assert retention.trim_completed() == 6
 
 
-def test_at_most_the_cap_of_completed_activities_are_kept_oldest_removed_first(monkeypatch):
+def test_at_most_the_cap_of_completed_activities_are_kept_oldest_by_id_removed_first(monkeypatch):
     # A cap of 1000 and batches of 10 take the same path as 100,000 in batches of 10,000 (three
     # batches here), in a second rather than a minute per database.
     monkeypatch.setattr(retention, "DELETE_BATCH", 10)
@@ -51,9 +53,11 @@ def test_trimming_below_the_cap_removes_nothing():
     assert ArtifactActivity.objects.count() == 4
 
 
-def test_the_oldest_by_creation_go_first_even_when_ids_say_otherwise():
-    newer, older = factories.activities(2, "completed")
-    ArtifactActivity.objects.filter(pk=older.pk).update(created=timezone.now() - timezone.timedelta(days=3))
+def test_the_newest_by_id_stay_whatever_their_creation_time_says():
+    """Ids follow creation, and the primary key answers the bound and each chunk without a sort of
+    the completed rows by time (issue #19: a trim every thousand activities)."""
+    older, newer = factories.activities(2, "completed")
+    ArtifactActivity.objects.filter(pk=newer.pk).update(created=timezone.now() - timezone.timedelta(days=3))
     retention.trim_completed(limit=1)
     assert list(ArtifactActivity.objects.values_list("pk", flat=True)) == [newer.pk]
 

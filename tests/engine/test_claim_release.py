@@ -150,7 +150,7 @@ def test_a_completion_by_the_worker_that_holds_the_claim_is_saved(running):
     processing.completed(mine, "updated", {"title": {"new": "x"}})
     processing.save_completed([mine])
     row = ArtifactActivity.objects.get()
-    assert (row.status, row.result, row.changed_fields) == ("completed", "updated", {"title": {"new": "x"}})
+    assert (row.status, row.result, row.changed_fields) == ("completed", "updated", {"title": ["x"]})
 
 
 def test_an_update_finished_after_its_claim_was_released_is_left_to_its_new_holder(running, monkeypatch):

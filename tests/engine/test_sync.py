@@ -34,7 +34,7 @@ def test_new_item_gets_one_twin_with_its_values(running):
     assert (twin.summary, twin.priority) == ("Crash on save", "high")
     activity = ArtifactActivity.objects.get(artifact_id=str(item.pk))
     assert (activity.status, activity.result) == ("completed", "created")
-    assert activity.changed_fields["title"] == {"new": "Crash on save"}  # no original: a new twin
+    assert activity.changed_fields["title"] == ["Crash on save"]  # no original: a new twin
     assert DailyCount.objects.get(integration_id=running.pk).created == 1
 
 
