@@ -5,7 +5,9 @@ about a minute, so between two beats the table would grow to ten times the cap (
 count and page of the Activity screen with it). Each worker process therefore trims after its
 batches, once it has processed about ``TRIM_AFTER`` activities since its last trim or ``TRIM_EVERY``
 seconds have passed, whichever comes first: at most a few hundred rows past the cap per worker,
-and one bound query per thousand activities when under it."""
+and one bound query per thousand activities when under it. At the same turn the worker refreshes
+the planner statistics of a table that has grown far past its last analyze, and where autovacuum
+is off vacuums a table full of dead rows (``integrations.engine.planner``)."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ import time
 from django.db import DatabaseError
 
 from activity import retention
-from integrations.engine import claims, heartbeat
+from integrations.engine import claims, heartbeat, planner
 
 logger = logging.getLogger("hub.engine")
 
@@ -34,7 +36,11 @@ def after_batch(processed: int) -> int:
     if _since["processed"] < TRIM_AFTER and time.monotonic() - _since["at"] < TRIM_EVERY:
         return 0
     _since.update(processed=0, at=time.monotonic())
-    return trim()
+    removed = trim()
+    # The same cadence for the tables' statistics and, where autovacuum is off, their dead rows.
+    planner.refresh_stale()
+    planner.vacuum_dead()
+    return removed
 
 
 def trim() -> int:

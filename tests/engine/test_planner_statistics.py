@@ -142,3 +142,17 @@ def test_where_autovacuum_is_on_the_workers_leave_vacuuming_to_it(running, monke
     ArtifactPair.objects.filter(integration_id=running.pk).delete()
     assert dead_when_seen(ArtifactPair._meta.db_table)
     assert planner.vacuum_dead() == []
+
+
+def test_the_workers_look_after_the_tables_at_the_trims_turn(monkeypatch):
+    from integrations.engine import upkeep
+
+    calls = []
+    monkeypatch.setattr(planner, "refresh_stale", lambda: calls.append("analyze") or [])
+    monkeypatch.setattr(planner, "vacuum_dead", lambda: calls.append("vacuum") or [])
+    monkeypatch.setattr(upkeep, "trim", lambda: 0)
+    monkeypatch.setitem(upkeep._since, "processed", 0)
+    upkeep.after_batch(upkeep.TRIM_AFTER - 1)
+    assert calls == []
+    upkeep.after_batch(1)
+    assert calls == ["analyze", "vacuum"]
