@@ -428,6 +428,9 @@ def large_run_figures(args) -> None:
         print_sizes(args, "  after VACUUM FULL (the live rows alone)")
     settings.ALLOWED_HOSTS = ["*"]
     client = signed_in_client("bench", "administrator")
+    # What serving the screen at this size adds to a process's memory: the bench process answers
+    # through the test client as a web process would (its own peak, from making N items, is older).
+    before = resident_mb()
     for label, url in (
         ("banner counts", "/activity/banner/"),
         ("Activities: completed, first page", "/activity/activities/completed/"),
@@ -436,6 +439,16 @@ def large_run_figures(args) -> None:
     ):
         median, p90 = timed(client, url, 10)
         print(f"  Activity screen, {label}: median {median:.0f} ms, p90 {p90:.0f} ms; load {load_average()}")
+    after = resident_mb()
+    print(f"  resident memory of the process serving them: {before:.0f} MB before, {after:.0f} MB after")
+
+
+def resident_mb() -> float:
+    """This process's resident set now (``VmRSS``), in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 _figures: dict[str, float] = {}
