@@ -21,15 +21,16 @@ NOW = dt.datetime(2026, 12, 4, 19, 30, 15, 123456, tzinfo=dt.UTC)
 
 def row(n: int) -> dict:
     """Cells of every kind, repeated and not: quotes, backslashes, accents, a long text, True and
-    1, 0.0 and -0.0, dates as texts and as dates, instants as texts and datetimes, and None."""
+    1, 0.0 and -0.0, a text where a list or boolean belongs, dates as texts and as dates, instants
+    as texts and datetimes, and None."""
     return {
         "repository_id": "1", "artifact_id": str(n), "formatted_id": f"D-{n}", "url": None,
         "synced_at": NOW.isoformat(), "deleted_at": None,
         "title": ["it's a \\ 'quote' ü", "", None, "x" * 5000][n % 4],
         "points": [1, True, 0, None][n % 4], "ratio": [0.0, -0.0, 1.5, None][n % 4],
-        "done": [True, False, 1, None][n % 4], "due": ["2026-12-01", dt.date(2026, 1, 2), None][n % 3],
+        "done": [True, False, 1, None, "yes"][n % 5], "due": ["2026-12-01", dt.date(2026, 1, 2), None][n % 3],
         "at": [NOW, NOW.isoformat(), None, "2026-01-01T00:00:00Z"][n % 4],
-        "tags": [["a", "b"], [], None, ["ü"]][n % 4], "owner": "Ann", "owner_id": "7",
+        "tags": [["a", "b"], [], None, ["ü"], "solo"][n % 5], "owner": "Ann", "owner_id": "7",
     }  # fmt: skip
 
 
