@@ -393,6 +393,8 @@ class Table:
         one multi-row statement per batch: ``INSERT … VALUES (…), (…) ON CONFLICT`` on PostgreSQL
         (``execute_values``), ``… ON DUPLICATE KEY UPDATE`` on MySQL (mysqlclient's
         ``executemany`` makes one statement of up to ``MYSQL_STATEMENT`` bytes)."""
+        if self.vendor == "mysql":
+            return self._mysql_upsert(columns, rows)
         plan = [(c.name, converter(c.field_type, self.vendor)) for c in columns]
         values = [[convert(row.get(name)) for name, convert in plan] for row in rows]
         if not values:
@@ -403,8 +405,6 @@ class Table:
 
             execute_values(cursor, self.upsert_statement(columns, rows_mark=True), values, page_size=PG_ROWS)
         else:
-            if self.vendor == "mysql":
-                cursor.max_stmt_length = MYSQL_STATEMENT
             if self.vendor == "oracle":
                 # Text columns are CLOBs: bound as such, a text longer than a VARCHAR2 goes in too.
                 clob = driver("oracledb", "Oracle").DB_TYPE_CLOB
@@ -412,6 +412,49 @@ class Table:
             cursor.executemany(self.upsert_statement(columns), values)
         self.connection.commit()
         return len(values)
+
+    def _mysql_upsert(self, columns: Sequence[Column], rows: Iterable[Mapping[str, Any]]) -> int:
+        """``upsert`` on MySQL: the statements mysqlclient's ``executemany`` would send (each cell
+        written by the driver's own ``literal``, rows joined up to ``MYSQL_STATEMENT`` bytes), with
+        each date, time or number written once per column and call rather than once per row. A page
+        stamps every row with one ``synced_at`` and dates repeat; the driver formats a datetime in
+        Python, and that formatting cost a stream more than the rest of a row's cells (issue #15)."""
+        connection = self.connection
+        literal, string_literal, encoding = connection.literal, connection.string_literal, connection.encoding
+        plan = [(c.name, converter(c.field_type, self.vendor), {}) for c in columns]
+        tuples = []
+        for row in rows:
+            cells = []
+            for name, convert, written in plan:
+                value = convert(row.get(name))
+                if value is None:
+                    cells.append(b"NULL")
+                elif type(value) is str:
+                    cells.append(string_literal(value.encode(encoding)))  # as ``literal`` writes a text
+                elif type(value) is float:  # 0.0 and -0.0 are equal keys, not equal literals
+                    cells.append(literal(value))
+                else:
+                    key = (type(value), value)  # True and 1 are too
+                    text = written.get(key)
+                    if text is None:
+                        text = written[key] = literal(value)
+                    cells.append(text)
+            tuples.append(b"(" + b", ".join(cells) + b")")
+        if not tuples:
+            return 0
+        prefix, _, postfix = self.upsert_statement(columns, rows_mark=True).encode(encoding).partition(b"%s")
+        cursor = connection.cursor()
+        sql = bytearray(prefix)
+        for number, values in enumerate(tuples):
+            if number and len(sql) + len(values) + len(postfix) + 1 > MYSQL_STATEMENT:
+                cursor.execute(bytes(sql + postfix))
+                sql = bytearray(prefix)
+            elif number:
+                sql += b","
+            sql += values
+        cursor.execute(bytes(sql + postfix))
+        connection.commit()
+        return len(tuples)
 
     def mark_deleted(self, repository_id: str, kept: set[str], when: dt.datetime) -> int:
         """Rows of this repository whose artifact is no longer in the tool get ``deleted_at``."""
