@@ -152,6 +152,7 @@ def test_the_workers_look_after_the_tables_at_the_trims_turn(monkeypatch):
     monkeypatch.setattr(planner, "vacuum_dead", lambda: calls.append("vacuum") or [])
     monkeypatch.setattr(upkeep, "trim", lambda: 0)
     monkeypatch.setitem(upkeep._since, "processed", 0)
+    monkeypatch.setitem(upkeep._since, "at", time.monotonic())  # this process's last trim: just now
     upkeep.after_batch(upkeep.TRIM_AFTER - 1)
     assert calls == []
     upkeep.after_batch(1)
