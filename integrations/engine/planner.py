@@ -52,15 +52,7 @@ def stale_tables() -> list[str]:
     detection's marks only)."""
     if connection.vendor != "postgresql":
         return []
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid"
-            " WHERE s.schemaname = current_schema() AND s.n_mod_since_analyze > %s"
-            " AND s.n_mod_since_analyze > %s * GREATEST(c.reltuples, 0)"
-            " ORDER BY s.n_mod_since_analyze DESC LIMIT %s",
-            [STALE_ROWS, STALE_FRACTION, MOST_AT_ONCE],
-        )
-        return [name for (name,) in cursor.fetchall()]
+    return _tables_past("s.n_mod_since_analyze", "c.reltuples")
 
 
 def refresh_stale() -> list[str]:
@@ -92,11 +84,17 @@ def autovacuum_off() -> bool:
 def dead_tables() -> list[str]:
     """Hub's tables (PostgreSQL) holding more dead rows than ``STALE_ROWS`` and ``STALE_FRACTION``
     of their live rows, most dead first."""
+    return _tables_past("s.n_dead_tup", "s.n_live_tup")
+
+
+def _tables_past(count: str, size: str) -> list[str]:
+    """Hub's tables whose ``count`` (a column of the statistics views) passes ``STALE_ROWS`` and
+    ``STALE_FRACTION`` of ``size``, the largest first."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema()"
-            " AND n_dead_tup > %s AND n_dead_tup > %s * GREATEST(n_live_tup, 0)"
-            " ORDER BY n_dead_tup DESC LIMIT %s",
+            "SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid"  # noqa: S608 - our own column names
+            f" WHERE s.schemaname = current_schema() AND {count} > %s AND {count} > %s * GREATEST({size}, 0)"
+            f" ORDER BY {count} DESC LIMIT %s",
             [STALE_ROWS, STALE_FRACTION, MOST_AT_ONCE],
         )
         return [name for (name,) in cursor.fetchall()]

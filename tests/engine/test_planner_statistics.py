@@ -57,14 +57,14 @@ def pair_count_believed() -> float:
         return cursor.fetchone()[0]
 
 
-def stale_when_seen(table: str, deadline: float = 10.0) -> bool:
-    """Whether ``table`` shows as stale within ``deadline`` s: a backend's table counts reach the
-    statistics views up to a second after its commit."""
+def listed_within(table: str, lister, deadline: float = 10.0) -> bool:
+    """Whether ``lister()`` (stale or dead tables) names ``table`` within ``deadline`` s: a
+    backend's table counts reach the statistics views up to a second after its commit."""
     end = time.monotonic() + deadline
     while time.monotonic() < end:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_stat_clear_snapshot()")
-        if table in planner.stale_tables():
+        if table in lister():
             return True
         time.sleep(0.1)  # polling the statistics views, which lag commits by design
     return False
@@ -88,7 +88,7 @@ def test_a_table_grown_far_past_its_last_analyze_is_analyzed_by_the_next_refresh
     planner.analyze([table])
     assert pair_count_believed() == 0
     pairs(running, 300)
-    assert stale_when_seen(table)
+    assert listed_within(table, planner.stale_tables)
 
     assert table in planner.refresh_stale()
     assert pair_count_believed() == 300
@@ -112,17 +112,6 @@ def vacuum_count(table: str) -> int:
         return cursor.fetchone()[0]
 
 
-def dead_when_seen(table: str, deadline: float = 10.0) -> bool:
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_stat_clear_snapshot()")
-        if table in planner.dead_tables():
-            return True
-        time.sleep(0.1)  # polling the statistics views, which lag commits by design
-    return False
-
-
 @pytest.mark.skipif(not ON_POSTGRESQL, reason="PostgreSQL's autovacuum")
 def test_where_autovacuum_is_off_a_table_full_of_dead_rows_is_vacuumed(running, monkeypatch):
     monkeypatch.setattr(planner, "STALE_ROWS", 100)
@@ -131,7 +120,7 @@ def test_where_autovacuum_is_off_a_table_full_of_dead_rows_is_vacuumed(running, 
     table = ArtifactPair._meta.db_table
     pairs(running, 300)
     ArtifactPair.objects.filter(integration_id=running.pk).delete()
-    assert dead_when_seen(table)
+    assert listed_within(table, planner.dead_tables)
     before = vacuum_count(table)
 
     assert table in planner.vacuum_dead()
@@ -148,7 +137,7 @@ def test_where_autovacuum_is_on_the_workers_leave_vacuuming_to_it(running, monke
     monkeypatch.setattr(planner, "autovacuum_off", lambda: False)
     pairs(running, 300)
     ArtifactPair.objects.filter(integration_id=running.pk).delete()
-    assert dead_when_seen(ArtifactPair._meta.db_table)
+    assert listed_within(ArtifactPair._meta.db_table, planner.dead_tables)
     assert planner.vacuum_dead() == []
 
 
